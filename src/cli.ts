@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+import { LATEST_VERSION } from './engine/versions';
+import { Twin } from './engine/twin';
+import { createHttpServer, listen } from './server/http';
+
+// stripe-twin serve [--port 12111] [--host 127.0.0.1] [--seed N] [--start <unix seconds | ISO date>]
+
+const USAGE = `usage: stripe-twin serve [--port 12111] [--host 127.0.0.1] [--seed N] [--start <unix seconds or ISO date>]
+
+  --seed N    reproducible ids and timestamps: world time starts at --start
+              (default 2026-01-01T00:00:00Z) and moves only when advanced
+              through POST /__admin__/clock/advance. Without --seed, ids are
+              random and world time follows the wall clock.`;
+
+function parseArgs(argv: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const m = argv[i].match(/^--([a-z-]+)(?:=(.*))?$/);
+    if (!m) throw new Error(`unexpected argument "${argv[i]}"`);
+    out[m[1]] = m[2] ?? argv[++i] ?? '';
+  }
+  return out;
+}
+
+function parseStart(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = /^\d+$/.test(value) ? Number(value) : Math.floor(Date.parse(value) / 1000);
+  if (!Number.isFinite(n)) throw new Error(`--start: cannot read "${value}" as Unix seconds or an ISO date`);
+  return n;
+}
+
+async function serve(args: Record<string, string>): Promise<void> {
+  const port = Number(args.port ?? process.env.STRIPE_TWIN_PORT ?? 12111);
+  const host = args.host ?? '127.0.0.1';
+  const seeded = args.seed !== undefined;
+  const twin = new Twin({
+    seed: seeded ? args.seed : `${Date.now()}-${process.pid}`,
+    startTime: parseStart(args.start),
+    wallClock: seeded ? undefined : Date.now,
+  });
+  const server = createHttpServer(twin);
+  const { url } = await listen(server, port, host);
+  const key = 'sk_test_twin';
+  process.stdout.write(
+    `stripe-twin listening on ${url} (API version ${LATEST_VERSION}${seeded ? `, seed ${args.seed}` : ''})\n` +
+      `  key:      ${key}   (any sk_test_… key works; each key is its own account)\n` +
+      `  node:     new Stripe('${key}', { host: '${host}', port: ${port}, protocol: 'http' })\n` +
+      `  health:   ${url}/healthz\n`,
+  );
+  const stop = () => server.close(() => process.exit(0));
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+async function main(): Promise<void> {
+  const [command, ...rest] = process.argv.slice(2);
+  if (command === 'serve') return serve(parseArgs(rest));
+  process.stdout.write(`${USAGE}\n`);
+  process.exitCode = command === undefined || command === 'help' || command === '--help' ? 0 : 2;
+}
+
+main().catch((e) => {
+  process.stderr.write(`stripe-twin: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,245 @@
+// Stripe's error envelope and the catalogue of errors the twin raises
+// (stripe-behaviour.md §2). Every Stripe error the twin produces is built here,
+// so exact strings live in one place. Strings marked (unverified) have no
+// recorded source; they follow Stripe's style and are flagged in the README.
+
+export type ErrorType = 'api_error' | 'card_error' | 'idempotency_error' | 'invalid_request_error';
+
+export interface ErrorFields {
+  type: ErrorType;
+  message: string;
+  code?: string;
+  decline_code?: string;
+  advice_code?: string;
+  network_advice_code?: string;
+  network_decline_code?: string;
+  param?: string;
+  charge?: string;
+  payment_intent?: object;
+  payment_method?: object;
+  setup_intent?: object;
+  /** Twin-only marker on 501 answers for routes it does not model. */
+  fidelity?: 'unsupported';
+}
+
+/** When in the request's life the error happened; decides headers and idempotency storage. */
+export type ErrorStage =
+  /** Authentication or account access: no Request-Id, Stripe-Version or request_log_url. */
+  | 'auth'
+  /** Before the endpoint ran (routing, parameters, missing objects): nothing is stored. */
+  | 'validation'
+  /** While the endpoint ran: stored for idempotent replay, `Stripe-Should-Retry: false`. */
+  | 'execution';
+
+export class StripeError extends Error {
+  constructor(
+    readonly status: number,
+    readonly fields: ErrorFields,
+    readonly stage: ErrorStage = 'execution',
+    readonly extraHeaders: Record<string, string> = {},
+  ) {
+    super(fields.message);
+  }
+}
+
+export function docUrl(code: string): string {
+  return `https://stripe.com/docs/error-codes/${code.replace(/_/g, '-')}`;
+}
+
+const invalid = (message: string, extra: Partial<ErrorFields> = {}, status = 400, stage: ErrorStage = 'validation') =>
+  new StripeError(status, { type: 'invalid_request_error', message, ...extra }, stage);
+
+/** `sk_test_` + asterisks + last 4: Stripe keeps the first 8 and last 4 characters (E2). */
+export function maskKey(key: string): string {
+  if (key.length <= 12) return key;
+  return `${key.slice(0, 8)}${'*'.repeat(Math.min(key.length - 12, 30))}${key.slice(-4)}`;
+}
+
+export const errors = {
+  // --- authentication (E1, E2) ---
+  missingKey: () =>
+    new StripeError(
+      401,
+      {
+        type: 'invalid_request_error',
+        message:
+          "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See https://stripe.com/docs/api#authentication for details, or we can help at https://support.stripe.com/.",
+      },
+      'auth',
+      { 'Www-Authenticate': 'Bearer realm="Stripe"' },
+    ),
+  invalidKey: (key: string) =>
+    new StripeError(401, { type: 'invalid_request_error', message: `Invalid API Key provided: ${maskKey(key)}` }, 'auth', {
+      'Www-Authenticate': 'Bearer realm="Stripe"',
+    }),
+  /** Twin-specific: a twin never accepts live-mode keys. */
+  liveKeyRefused: (key: string) =>
+    new StripeError(
+      401,
+      {
+        type: 'invalid_request_error',
+        message: `Live-mode API keys are refused by stripe-twin: ${maskKey(key)}. The twin only simulates test mode; use a test key such as sk_test_… instead.`,
+      },
+      'auth',
+      { 'Www-Authenticate': 'Bearer realm="Stripe"' },
+    ),
+  /** (unverified) Stripe's answer to a publishable key on a secret-key endpoint. */
+  publishableKey: () =>
+    new StripeError(
+      401,
+      {
+        type: 'invalid_request_error',
+        code: 'secret_key_required',
+        message:
+          'This API call cannot be made with a publishable API key. Please use a secret API key. You can find a list of your API keys at https://dashboard.stripe.com/account/apikeys.',
+      },
+      'auth',
+    ),
+
+  // --- routing and versions (E5) ---
+  unrecognizedUrl: (method: string, path: string) =>
+    invalid(
+      `Unrecognized request URL (${method}: ${path}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`,
+      {},
+      404,
+    ),
+  unsupported: (method: string, path: string) =>
+    new StripeError(
+      501,
+      {
+        type: 'api_error',
+        fidelity: 'unsupported',
+        message: `stripe-twin does not model ${method} ${path} yet. The route exists in Stripe's API; the twin answers 501 rather than invent a response.`,
+      },
+      'validation',
+      { 'Stripe-Should-Retry': 'false' },
+    ),
+  unsupportedParam: (operation: string, param: string) =>
+    new StripeError(
+      501,
+      {
+        type: 'api_error',
+        fidelity: 'unsupported',
+        param,
+        message: `stripe-twin does not model the parameter ${param} of ${operation} yet; it answers 501 rather than ignore it.`,
+      },
+      'validation',
+      { 'Stripe-Should-Retry': 'false' },
+    ),
+  /** Wire text: `Invalid Stripe API version: 2019-2-19` (stripe/stripe-java#682). */
+  invalidVersion: (version: string) => invalid(`Invalid Stripe API version: ${version}`),
+
+  // --- parameters (E6–E11) ---
+  parameterMissing: (param: string) =>
+    invalid(`Missing required param: ${param}.`, { code: 'parameter_missing', param }),
+  parameterUnknown: (param: string) =>
+    invalid(`Received unknown parameter: ${param}`, { code: 'parameter_unknown', param }),
+  invalidInteger: (param: string, value: string) =>
+    invalid(`Invalid integer: ${value}`, { code: 'parameter_invalid_integer', param }),
+  invalidNumber: (param: string, value: string) => invalid(`Invalid decimal: ${value}`, { param }),
+  invalidBoolean: (param: string, value: string) => invalid(`Invalid boolean: ${value}`, { param }),
+  /** Wire text: `Invalid capture_method: must be one of automatic or manual` (stripe/stripe-java#1314). */
+  invalidEnum: (param: string, values: readonly string[]) =>
+    invalid(`Invalid ${lastSegment(param)}: must be one of ${oxfordList(values, 'or')}`, { param }),
+  invalidString: (param: string) => invalid(`Invalid string: ${param} must be a string`, { param }),
+  invalidHash: (param: string) => invalid('Invalid hash', { param }),
+  invalidArray: (param: string) => invalid('Invalid array', { param }),
+  stringTooLong: (param: string, max: number) =>
+    invalid(`Invalid string: the value of ${param} must be at most ${max} characters`, { param }),
+  /** E8 [wire]. */
+  arrayKeys: (param: string, keys: string[]) =>
+    invalid(
+      `If passing an array with explicit keys (e.g. foo[0]=a&foo[1]=b) instead of as an array (e.g. foo[]=a&foo[]=b), the keys must be numeric and sequential starting from 0. You passed the keys \`${keys.join(', ')}\`, we expected to have a key with the value \`${firstMissingIndex(keys)}\`.`,
+      { param },
+    ),
+  /** E11 (unverified). */
+  emptyString: (param: string) =>
+    invalid(
+      `You passed an empty string for '${param}'. We assume empty values are an attempt to unset a parameter; however '${param}' cannot be unset. You should remove '${param}' from your request or supply a non-empty value.`,
+      { code: 'parameter_invalid_empty', param },
+    ),
+  /** Metadata limits (stripe/stripe-php#246 for key/value texts; 50-key text (unverified)). */
+  metadataKeyTooLong: (key: string) =>
+    invalid(`Invalid key: ${key} must be a string under 40 characters`, { param: 'metadata' }),
+  metadataValueTooLong: (value: string) =>
+    invalid(`Invalid val: ${value} must be a string under 500 characters`, { param: 'metadata' }),
+  metadataTooManyKeys: () =>
+    invalid('Invalid metadata: metadata cannot have more than 50 keys', { param: 'metadata' }),
+  metadataKeyBrackets: (key: string) =>
+    invalid(`Invalid key: ${key} cannot contain square brackets ('[' or ']')`, { param: 'metadata' }),
+
+  // --- malformed requests (twin-specific texts: no recorded Stripe answer) ---
+  malformedBody: (why: string) => invalid(`Invalid request body: ${why}`),
+  bodyTooLarge: (limit: number) =>
+    invalid(`Request body too large: the limit is ${limit} bytes.`, {}, 413),
+  tooDeep: (param: string, depth: number) =>
+    invalid(`Invalid parameter ${param}: nested more than ${depth} levels deep`, { param }),
+  tooManyParams: (limit: number) => invalid(`Too many parameters: the limit is ${limit}.`),
+
+  // --- expand[] (E31) ---
+  cannotExpand: (segment: string, hint?: string) =>
+    invalid(`This property cannot be expanded (${segment}).${hint ? ` You may want to try expanding '${hint}' instead.` : ''}`),
+  expandTooDeep: (path: string, max: number) =>
+    invalid(`You cannot expand more than ${max} levels of a property. Property: ${path}`, {
+      code: 'property_expansion_max_depth',
+    }),
+
+  // --- objects (E12, E13) ---
+  resourceMissing: (objectName: string, id: string, param = 'id') =>
+    invalid(`No such ${objectName}: '${id}'`, { code: 'resource_missing', param }, param === 'id' ? 404 : 400),
+
+  // --- idempotency (E27, E28) ---
+  idempotencyParams: (key: string) =>
+    new StripeError(
+      400,
+      {
+        type: 'idempotency_error',
+        message: `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
+      },
+      'validation',
+    ),
+  idempotencyEndpoint: (key: string, path: string, originalPath: string) =>
+    new StripeError(
+      400,
+      {
+        type: 'idempotency_error',
+        message: `Keys for idempotent requests can only be used for the same endpoint they were first used for ('${path}' vs '${originalPath}'). Try using a key other than '${key}' if you meant to execute a different request.`,
+      },
+      'validation',
+    ),
+  /** E28: message (unverified). No Stripe-Should-Retry, so the SDK retries a 409. */
+  idempotencyInFlight: (key: string) =>
+    invalid(
+      `There is currently another in-progress request using this Idempotency-Key ('${key}'). Please retry this request once the first one has completed.`,
+      { code: 'idempotency_key_in_use' },
+      409,
+    ),
+
+  // --- internal (E26) ---
+  internal: () => new StripeError(500, { type: 'api_error', message: 'An unknown error occurred' }),
+
+  /** A generic state error raised while an endpoint runs. */
+  state: (message: string, code?: string, extra: Partial<ErrorFields> = {}) =>
+    new StripeError(400, { type: 'invalid_request_error', message, ...(code ? { code } : {}), ...extra }),
+  /** A parameter problem detected while an endpoint runs (needs world state). */
+  paramState: (message: string, param: string, code?: string) =>
+    invalid(message, { param, ...(code ? { code } : {}) }),
+};
+
+function lastSegment(param: string): string {
+  const m = param.match(/\[([^\]]*)\]$/);
+  return m ? m[1] : param;
+}
+
+/** "a or b", "a, b, or c". */
+export function oxfordList(items: readonly string[], conj: string): string {
+  if (items.length <= 2) return items.join(` ${conj} `);
+  return `${items.slice(0, -1).join(', ')}, ${conj} ${items[items.length - 1]}`;
+}
+
+function firstMissingIndex(keys: string[]): number {
+  const set = new Set(keys);
+  let i = 0;
+  while (set.has(String(i))) i++;
+  return i;
+}

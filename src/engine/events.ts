@@ -1,0 +1,52 @@
+import { Ctx, StripeObject } from './world';
+
+// Events (stripe-behaviour.md §18): a snapshot of the object at the moment of
+// the change, previous_attributes on updates, the causing request and its
+// idempotency key, and the API version the request ran under.
+
+export interface StripeEvent extends StripeObject {
+  object: 'event';
+  type: string;
+  created: number;
+  data: { object: StripeObject; previous_attributes?: Record<string, unknown> };
+}
+
+export function emit(ctx: Ctx, type: string, object: StripeObject, previous?: Record<string, unknown>): StripeEvent {
+  const { world } = ctx;
+  const event: StripeEvent = {
+    id: world.ids.next('evt', object.id),
+    object: 'event',
+    api_version: ctx.apiVersion,
+    created: world.now(),
+    data: previous ? { object, previous_attributes: previous } : { object },
+    livemode: false,
+    pending_webhooks: 0,
+    request: { id: ctx.requestId, idempotency_key: ctx.idempotencyKey },
+    type,
+  };
+  return world.insert(event);
+}
+
+/**
+ * The top-level keys that changed from `before` to `after`, with their previous
+ * values. Nested objects are given whole; metadata lists only the changed keys,
+ * a key that did not exist before as `null` (recorded charge.refund.updated).
+ */
+export function previousAttributes(before: StripeObject, after: StripeObject): Record<string, unknown> | null {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(after)) {
+    const a = before[key];
+    const b = after[key];
+    if (a === b || same(a, b)) continue;
+    if (key === 'metadata' && a && b) {
+      const changed: Record<string, unknown> = {};
+      for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) if (a[k] !== b[k]) changed[k] = a[k] ?? null;
+      out[key] = changed;
+    } else out[key] = a === undefined ? null : a;
+  }
+  return Object.keys(out).length ? out : null;
+}
+
+function same(a: unknown, b: unknown): boolean {
+  return typeof a === 'object' && typeof b === 'object' && JSON.stringify(a) === JSON.stringify(b);
+}

@@ -1,0 +1,111 @@
+import { errors } from './errors';
+import { withKey } from './render';
+import { spec } from './spec';
+import { Ctx, StripeObject } from './world';
+
+// expand[] (stripe-behaviour.md §1.11). Paths are checked against the spec
+// before the endpoint runs (an invalid path is a 400 that changes nothing), then
+// applied to the response: ids become objects, includable fields are computed.
+// The response is copied along each path; stored snapshots are never touched.
+
+export const MAX_EXPAND_DEPTH = 4;
+
+/** A field Stripe only returns when expanded (e.g. Charge.refunds). */
+export interface Includable {
+  /** How the field links onward, in the compact spec's notation (e.g. 'list:refund'). */
+  link: string;
+  compute: (ctx: Ctx, obj: StripeObject) => unknown;
+}
+
+const includables = new Map<string, Record<string, Includable>>();
+
+export function registerIncludable(schema: string, field: string, includable: Includable): void {
+  includables.set(schema, { ...includables.get(schema), [field]: includable });
+}
+
+function includable(schema: string, field: string): Includable | undefined {
+  return includables.get(schema)?.[field];
+}
+
+const links = (schema: string) => spec.objects[schema] ?? {};
+const targetOf = (link: string) => link.slice(link.indexOf(':') + 1).split('|')[0];
+const schemaOf = (obj: StripeObject) => spec.objectSchemas[obj.object] ?? obj.object;
+
+function cannotExpand(segment: string, hint?: string): never {
+  throw errors.cannotExpand(segment, hint);
+}
+
+/** Validates every path against the response's schema; throws Stripe's 400s. */
+export function checkExpand(paths: string[], schema: string, isList: boolean): void {
+  for (const path of paths) {
+    const segments = path.split('.');
+    if (segments.length > MAX_EXPAND_DEPTH) {
+      throw errors.expandTooDeep(path, MAX_EXPAND_DEPTH);
+    }
+    let rest = segments;
+    if (isList) {
+      if (rest[0] !== 'data') {
+        const hint = links(schema)[rest[0]] || includable(schema, rest[0]) ? `data.${path}` : undefined;
+        cannotExpand(rest[0], hint);
+      }
+      rest = rest.slice(1);
+    }
+    walkSchema(schema, rest);
+  }
+}
+
+function walkSchema(schema: string, segments: string[]): void {
+  for (let i = 0; i < segments.length; i++) {
+    const seg = segments[i];
+    const link = includable(schema, seg)?.link ?? links(schema)[seg];
+    const last = i === segments.length - 1;
+    if (!link) cannotExpand(seg);
+    const expandable = link.startsWith('id:') || Boolean(includable(schema, seg));
+    if (last) {
+      if (!expandable) cannotExpand(seg);
+      return;
+    }
+    if (link.startsWith('list:')) {
+      if (segments[i + 1] !== 'data') cannotExpand(segments[i + 1]);
+      i++;
+    }
+    schema = targetOf(link);
+  }
+}
+
+/** Applies already-checked paths to a response object or list. */
+export function applyExpand<T>(ctx: Ctx, value: T, paths: string[], isList: boolean): T {
+  let result: any = value;
+  for (const path of paths) {
+    const segments = path.split('.');
+    result = isList ? expandList(ctx, result, segments.slice(1)) : expandAt(ctx, result, segments);
+  }
+  return result;
+}
+
+function expandList(ctx: Ctx, list: any, segments: string[]): any {
+  if (!list || !Array.isArray(list.data)) return list;
+  return { ...list, data: list.data.map((item: any) => expandAt(ctx, item, segments)) };
+}
+
+function expandAt(ctx: Ctx, node: any, segments: string[]): any {
+  if (!node || typeof node !== 'object' || segments.length === 0) return node;
+  const [seg, ...rest] = segments;
+  const schema = typeof node.object === 'string' ? schemaOf(node) : null;
+  const inc = schema ? includable(schema, seg) : undefined;
+  let value: any;
+  if (inc && (!(seg in node) || typeof node[seg] !== 'object' || node[seg] === null)) value = inc.compute(ctx, node);
+  else value = node[seg];
+  if (value === undefined) return node;
+  if (typeof value === 'string') {
+    const found = ctx.world.get(value);
+    if (!found) return node; // an id the twin does not store (e.g. pmc_, setatt_): left as is
+    value = found;
+  }
+  if (rest.length) {
+    if (value && typeof value === 'object' && value.object === 'list' && rest[0] === 'data') value = expandList(ctx, value, rest.slice(1));
+    else if (Array.isArray(value)) value = value.map((v) => expandAt(ctx, v, rest));
+    else value = expandAt(ctx, value, rest);
+  }
+  return withKey(node, seg, value);
+}

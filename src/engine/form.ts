@@ -1,0 +1,130 @@
+import { errors } from './errors';
+
+// Decoder for Stripe's form encoding (stripe-behaviour.md §1.2): bracket nesting
+// (`shipping[address][city]=…`), `[]` appends, and indexed keys (`items[0][price]`).
+// Indexed keys stay object keys here; the parameter validator turns them into
+// arrays where the spec expects an array, so it can report Stripe's "keys must be
+// numeric and sequential" error with the right param name.
+//
+// Trees use null-prototype objects: a hostile `__proto__[x]=1` is just a key.
+
+export type FormValue = string | FormTree | FormValue[];
+export interface FormTree {
+  [key: string]: FormValue;
+}
+
+export const FORM_LIMITS = { maxPairs: 20_000, maxDepth: 32 };
+
+export function emptyTree(): FormTree {
+  return Object.create(null) as FormTree;
+}
+
+export function isTree(v: FormValue | undefined): v is FormTree {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function decodeComponent(text: string): string {
+  if (text.indexOf('+') !== -1) text = text.replace(/\+/g, ' ');
+  if (text.indexOf('%') === -1) return text;
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw errors.malformedBody(`the percent-encoding of '${text.slice(0, 80)}' is not valid UTF-8`);
+  }
+}
+
+/** Splits `a[b][c]` into ['a', 'b', 'c']; `a[]` gives ['a', '']. */
+function keyPath(key: string): string[] {
+  const open = key.indexOf('[');
+  if (open <= 0 || !key.endsWith(']')) return [key];
+  const segments = [key.slice(0, open)];
+  let rest = key.slice(open);
+  while (rest.length) {
+    const m = /^\[([^[\]]*)\]/.exec(rest);
+    if (!m) return [key];
+    segments.push(m[1]);
+    rest = rest.slice(m[0].length);
+  }
+  return segments;
+}
+
+function paramName(segments: string[]): string {
+  return segments[0] + segments.slice(1).map((s) => `[${s}]`).join('');
+}
+
+export function decodeForm(text: string): FormTree {
+  const root = emptyTree();
+  if (!text) return root;
+  const pairs = text.split('&');
+  if (pairs.length > FORM_LIMITS.maxPairs) throw errors.tooManyParams(FORM_LIMITS.maxPairs);
+  for (const pair of pairs) {
+    if (!pair) continue;
+    const eq = pair.indexOf('=');
+    const key = decodeComponent(eq === -1 ? pair : pair.slice(0, eq));
+    const value = eq === -1 ? '' : decodeComponent(pair.slice(eq + 1));
+    const path = keyPath(key);
+    if (path.length - 1 > FORM_LIMITS.maxDepth) throw errors.tooDeep(path[0], FORM_LIMITS.maxDepth);
+    assign(root, path, value);
+  }
+  return root;
+}
+
+function assign(root: FormTree, path: string[], value: string): void {
+  let node: FormTree | FormValue[] = root;
+  for (let i = 0; i < path.length; i++) {
+    const seg = path[i];
+    const last = i === path.length - 1;
+    if (Array.isArray(node)) {
+      // Inside an `[]` array of objects (`a[][x]=1&a[][y]=2`): fill the last item
+      // until a key repeats, then start a new one. Re-read `seg` on that item.
+      let item: FormValue | undefined = node[node.length - 1];
+      if (!isTree(item) || seg in item) {
+        item = emptyTree();
+        node.push(item);
+      }
+      node = item;
+      i--;
+      continue;
+    }
+    if (last) {
+      const existing = node[seg];
+      if (existing !== undefined && typeof existing !== 'string') {
+        throw errors.malformedBody(`${paramName(path)} is given both as a value and as a nested parameter`);
+      }
+      node[seg] = value;
+      return;
+    }
+    const appending = path[i + 1] === '';
+    let child: FormValue | undefined = node[seg];
+    if (child === undefined) {
+      child = appending ? [] : emptyTree();
+      node[seg] = child;
+    } else if (typeof child === 'string' || (appending && !Array.isArray(child))) {
+      throw errors.malformedBody(`${paramName(path.slice(0, i + 1))} is given both as a value and as a nested parameter`);
+    }
+    if (appending) {
+      if (!Array.isArray(child)) throw errors.malformedBody(`${paramName(path.slice(0, i + 1))} mixes array forms`);
+      if (i + 2 === path.length) {
+        child.push(value);
+        return;
+      }
+      // `a[][b]=…`: continue inside the array.
+      node = child;
+      i++; // skip the '' segment
+      continue;
+    }
+    node = child as FormTree | FormValue[];
+  }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Bytes → text, rejecting invalid UTF-8 with a Stripe-style 400. */
+export function bodyText(body: Uint8Array): string {
+  if (body.length === 0) return '';
+  try {
+    return utf8.decode(body);
+  } catch {
+    throw errors.malformedBody('the body is not valid UTF-8');
+  }
+}

@@ -1,0 +1,49 @@
+import { spec } from './spec';
+
+// API versions (DESIGN §2.3). Objects live in one canonical shape: the newest
+// version stripe-node pins. Older Stripe-Versions will be served by an ordered
+// list of small version changes applied to responses on the way out, newest
+// first, the way Stripe does it. No resource checks versions itself.
+
+export const LATEST_VERSION = '2026-10-28.endive';
+
+export interface VersionChange {
+  /** The first version with the new behaviour; requests older than this get `transform`. */
+  version: string;
+  description: string;
+  /** Turns a canonical (newer) object of type `object` into its older shape. */
+  object: string;
+  transform: (obj: Record<string, any>) => Record<string, any>;
+}
+
+/** Newest first. Empty until the twin serves an older version's shapes. */
+export const VERSION_CHANGES: VersionChange[] = [];
+
+const KNOWN = new Set(spec.apiVersions);
+const FORMAT = /^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$/;
+
+/** Versions Stripe has released (stripe-node 23.1's list); anything else is refused. */
+export function isKnownVersion(version: string): boolean {
+  return FORMAT.test(version) && KNOWN.has(version);
+}
+
+const dateOf = (version: string) => version.slice(0, 10);
+
+export function changesFor(version: string, changes = VERSION_CHANGES): VersionChange[] {
+  return changes.filter((c) => dateOf(c.version) > dateOf(version));
+}
+
+/** Renders a response value (object, list, error body) at `version`. */
+export function renderAt<T>(value: T, version: string, changes = VERSION_CHANGES): T {
+  const applicable = changesFor(version, changes);
+  return applicable.length ? (transformTree(value, applicable) as T) : value;
+}
+
+function transformTree(value: unknown, changes: VersionChange[]): unknown {
+  if (Array.isArray(value)) return value.map((v) => transformTree(v, changes));
+  if (!value || typeof value !== 'object') return value;
+  let out: Record<string, any> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = transformTree(v, changes);
+  for (const change of changes) if (out.object === change.object) out = change.transform(out);
+  return out;
+}

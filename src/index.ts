@@ -1,0 +1,47 @@
+import http from 'node:http';
+import Stripe from 'stripe';
+import { Twin, TwinOptions } from './engine/twin';
+import { createHttpServer, listen } from './server/http';
+import { TwinHttpClient } from './transport/inProcess';
+
+// Public entry: createTwin() gives the engine, a stripe-node httpClient that
+// reaches it in-process, and a way to serve it over HTTP.
+
+export { Twin, TwinOptions } from './engine/twin';
+export { TwinHttpClient } from './transport/inProcess';
+export { createHttpServer } from './server/http';
+export { handleRequest, TwinRequest, TwinResponse } from './server/pipeline';
+export { LATEST_VERSION } from './engine/versions';
+
+export interface TwinHandle {
+  engine: Twin;
+  /** Pass as `new Stripe(key, { httpClient })`: SDK calls run in-process, no socket. */
+  httpClient: TwinHttpClient;
+  /** A stripe client bound to this twin in-process (each key is its own world). */
+  stripe(key?: string, config?: Stripe.StripeConfig): Stripe;
+  /** Serves the same engine over HTTP; resolves with its base URL. */
+  listen(port?: number, host?: string): Promise<{ url: string; port: number; close(): Promise<void> }>;
+}
+
+export function createTwin(options: TwinOptions = {}): TwinHandle {
+  const engine = new Twin(options);
+  const httpClient = new TwinHttpClient(engine);
+  return {
+    engine,
+    httpClient,
+    stripe: (key = 'sk_test_twin', config = {}) => new Stripe(key, { maxNetworkRetries: 0, ...config, httpClient }),
+    async listen(port = 0, host = '127.0.0.1') {
+      const server: http.Server = createHttpServer(engine);
+      const { url, port: actual } = await listen(server, port, host);
+      return {
+        url,
+        port: actual,
+        close: () =>
+          new Promise<void>((resolve) => {
+            server.closeAllConnections();
+            server.close(() => resolve());
+          }),
+      };
+    },
+  };
+}

@@ -1,0 +1,287 @@
+import { createHash } from 'node:crypto';
+import { errors, StripeError } from '../engine/errors';
+import { emit, previousAttributes } from '../engine/events';
+import { paginate } from '../engine/list';
+import { Params } from '../engine/params';
+import { BASE62 } from '../engine/random';
+import { brandOf, Decline, LIVE_CARD_IN_TEST_MODE, looksLikeMagicPaymentMethod, luhnValid, TestCard, testCards } from '../engine/testValues';
+import { Ctx, StripeObject, World } from '../engine/world';
+import { billingDetails, find, mergeMetadata, route, unsupportedParams } from './common';
+
+// PaymentMethods (stripe-behaviour.md §4.1, §10): cards from magic ids, tokens
+// and raw test numbers; attach, detach, update, list; the rules that stop a
+// consumed or detached PaymentMethod from being used again.
+
+export type PaymentMethod = StripeObject & {
+  object: 'payment_method';
+  customer: string | null;
+  card: Record<string, any>;
+  billing_details: Record<string, any>;
+};
+
+const CARD_FACT = (id: string) => `card:${id}`;
+const UNUSABLE_FACT = (id: string) => `unusable:${id}`;
+
+/** The test card (and its behaviour) behind a card PaymentMethod. */
+export function cardOf(world: World, pmId: string): TestCard | undefined {
+  return world.facts.get(CARD_FACT(pmId)) as TestCard | undefined;
+}
+
+function fingerprint(world: World, number: string): string {
+  const digest = createHash('sha256').update(`${world.accountId}:${number}`).digest();
+  let out = '';
+  for (let i = 0; i < 16; i++) out += BASE62[digest[i] % 62];
+  return out;
+}
+
+export function cardError(decline: Decline, extra: Record<string, unknown> = {}): StripeError {
+  const { code, decline_code, message, param, advice_code, network_decline_code, network_advice_code } = decline;
+  return new StripeError(402, {
+    type: 'card_error',
+    code,
+    decline_code,
+    message,
+    ...(param ? { param } : {}),
+    ...(advice_code ? { advice_code } : {}),
+    ...(network_decline_code ? { network_decline_code } : {}),
+    ...(network_advice_code ? { network_advice_code } : {}),
+    ...extra,
+  });
+}
+
+interface CardInput {
+  exp_month?: number;
+  exp_year?: number;
+  billing_details?: Params | null;
+  metadata?: Record<string, string> | null;
+  allow_redisplay?: string;
+}
+
+/** Stores a new card PaymentMethod for `card`. Magic ids expire a year after the current month (§4.1). */
+export function createCardPaymentMethod(ctx: Ctx, card: TestCard, input: CardInput = {}): PaymentMethod {
+  const { world } = ctx;
+  const now = new Date(world.now() * 1000);
+  const pm = world.insert<PaymentMethod>({
+    id: world.ids.next('pm'),
+    object: 'payment_method',
+    allow_redisplay: input.allow_redisplay ?? 'unspecified',
+    billing_details: billingDetails(input.billing_details),
+    card: {
+      brand: card.brand,
+      checks: { address_line1_check: null, address_postal_code_check: null, cvc_check: 'unchecked' },
+      country: card.country,
+      display_brand: card.coBrand ?? card.brand,
+      exp_month: input.exp_month ?? now.getUTCMonth() + 1,
+      exp_year: input.exp_year ?? now.getUTCFullYear() + 1,
+      fingerprint: fingerprint(world, card.number),
+      funding: card.funding,
+      generated_from: null,
+      last4: card.number.slice(-4),
+      networks: { available: card.coBrand ? [card.coBrand, card.brand] : [card.brand], preferred: null },
+      regulated_status: 'unregulated',
+      three_d_secure_usage: { supported: card.threeDSecureSupported ?? true },
+      wallet: null,
+    },
+    created: world.now(),
+    customer: null,
+    customer_account: null,
+    livemode: false,
+    metadata: mergeMetadata({}, input.metadata),
+    shared_payment_granted_token: null,
+    type: 'card',
+  });
+  world.facts.set(CARD_FACT(pm.id), card);
+  return pm;
+}
+
+/** A `tok_…` test token's card, or Stripe's "No such token". */
+function tokenCard(token: string, param: string): TestCard {
+  const card = testCards.byToken(token);
+  if (!card) throw errors.resourceMissing('token', token, param);
+  return card;
+}
+
+/** Raw card data (`card[number]`, …): validated as Stripe does at creation (§4.3 invalid-data errors). */
+function rawCard(ctx: Ctx, input: Params, param: string): { card: TestCard; exp_month: number; exp_year: number } {
+  if (!ctx.world.config.rawCardData) {
+    throw new StripeError(402, {
+      type: 'card_error',
+      message:
+        'Sending credit card numbers directly to the Stripe API is generally unsafe. We suggest you use test tokens that map to the test card you are using, see https://stripe.com/docs/testing. To enable testing raw card data APIs, see https://support.stripe.com/questions/enabling-access-to-raw-card-data-apis.',
+    });
+  }
+  for (const field of ['exp_month', 'exp_year']) if (input[field] == null) throw errors.parameterMissing(`${param}[${field}]`);
+  const number = String(input.number).replace(/[\s-]/g, '');
+  const invalid = (code: string, message: string, p: string) =>
+    new StripeError(402, { type: 'card_error', code, message, param: p });
+  if (!luhnValid(number)) throw invalid('incorrect_number', 'Your card number is incorrect.', 'number');
+  const month = input.exp_month as number;
+  let year = input.exp_year as number;
+  if (year < 100) year += 2000;
+  if (month < 1 || month > 12) throw invalid('invalid_expiry_month', "Your card's expiration month is invalid.", 'exp_month');
+  const now = new Date(ctx.world.now() * 1000);
+  const nowYear = now.getUTCFullYear();
+  if (year < nowYear || (year === nowYear && month < now.getUTCMonth() + 1)) {
+    throw invalid('invalid_expiry_year', "Your card's expiration year is invalid.", 'exp_year');
+  }
+  const card = testCards.byNumber(number);
+  if (input.cvc != null && !/^\d{3,4}$/.test(String(input.cvc))) throw invalid('invalid_cvc', "Your card's security code is invalid.", 'cvc');
+  if (!card) {
+    // A real card number in test mode fails loudly, like Stripe.
+    if (brandOf(number) === 'unknown') throw invalid('incorrect_number', 'Your card number is incorrect.', 'number');
+    throw cardError(LIVE_CARD_IN_TEST_MODE, { param: 'number' });
+  }
+  return { card, exp_month: month, exp_year: year };
+}
+
+/** `card` parameter of PaymentMethod create or `payment_method_data[card]`. */
+function cardFromInput(ctx: Ctx, input: Params, param: string): { card: TestCard; exp_month?: number; exp_year?: number } {
+  if (input.token) return { card: tokenCard(input.token, `${param}[token]`) };
+  if (input.number) return rawCard(ctx, input, param);
+  throw errors.parameterMissing(`${param}[number]`);
+}
+
+/** `payment_method_data` on PaymentIntent/SetupIntent create and confirm. */
+export function paymentMethodFromData(ctx: Ctx, data: Params): PaymentMethod {
+  if (data.type !== 'card') throw errors.unsupportedParam('payment_method_data', `payment_method_data[type]=${data.type}`);
+  if (!data.card) throw errors.parameterMissing('payment_method_data[card]');
+  const { card, exp_month, exp_year } = cardFromInput(ctx, data.card, 'payment_method_data[card]');
+  return createCardPaymentMethod(ctx, card, { exp_month, exp_year, billing_details: data.billing_details, metadata: data.metadata, allow_redisplay: data.allow_redisplay });
+}
+
+/**
+ * A `payment_method` parameter: a magic `pm_card_…` value makes a new
+ * PaymentMethod each time (§4.1); an unknown magic value fails like Stripe
+ * ("No such PaymentMethod"), never silently.
+ */
+export function resolvePaymentMethod(ctx: Ctx, ref: string, param: string): PaymentMethod {
+  const magic = testCards.byPaymentMethod(ref);
+  if (magic) return createCardPaymentMethod(ctx, magic);
+  if (looksLikeMagicPaymentMethod(ref)) throw errors.resourceMissing('PaymentMethod', ref, param);
+  return find<PaymentMethod>(ctx, 'payment_method', ref, param, 'PaymentMethod');
+}
+
+/** E21: a PaymentMethod consumed without a customer, or detached, cannot be used again. */
+export function checkUsable(ctx: Ctx, pm: PaymentMethod): void {
+  if (ctx.world.facts.get(UNUSABLE_FACT(pm.id))) {
+    throw errors.state(
+      'The provided PaymentMethod was previously used with a PaymentIntent without Customer attachment, shared with a connected account without Customer attachment, or was detached from a Customer. It may not be used again. To use a PaymentMethod multiple times, you must attach it to a Customer first.',
+    );
+  }
+}
+
+export function markConsumed(ctx: Ctx, pm: PaymentMethod): void {
+  if (!pm.customer) ctx.world.facts.set(UNUSABLE_FACT(pm.id), true);
+}
+
+/** After a charge attempt or attachment Stripe has run its checks: cvc `pass` (or the card's failing checks). */
+export function markChecked(ctx: Ctx, pm: PaymentMethod): PaymentMethod {
+  const card = cardOf(ctx.world, pm.id);
+  const address = pm.billing_details.address ?? {};
+  const check = (name: 'cvc_check' | 'address_line1_check' | 'address_postal_code_check', supplied: boolean) =>
+    !supplied ? null : card?.failingChecks?.includes(name) ? 'fail' : card?.uncheckedAddress && name !== 'cvc_check' ? 'unavailable' : 'pass';
+  const checks = {
+    address_line1_check: check('address_line1_check', Boolean(address.line1)),
+    address_postal_code_check: check('address_postal_code_check', Boolean(address.postal_code)),
+    cvc_check: check('cvc_check', true),
+  };
+  if (JSON.stringify(checks) === JSON.stringify(pm.card.checks)) return pm;
+  return ctx.world.replace({ ...pm, card: { ...pm.card, checks } });
+}
+
+/** Attach (§10): declining cards fail with their decline (param ""), E40 when attached elsewhere. */
+export function attachPaymentMethod(ctx: Ctx, pm: PaymentMethod, customerId: string, customerParam = 'customer'): PaymentMethod {
+  const customer = find(ctx, 'customer', customerId, customerParam);
+  if (pm.customer === customer.id) return pm;
+  if (pm.customer) throw errors.state('The payment method you provided has already been attached to a customer.');
+  checkUsable(ctx, pm);
+  const card = cardOf(ctx.world, pm.id);
+  if (card?.decline && !card.attachable) throw cardError(card.decline, { param: '' });
+  const attached = markChecked(ctx, ctx.world.replace({ ...pm, customer: customer.id }));
+  emit(ctx, 'payment_method.attached', attached);
+  return attached;
+}
+
+function detachPaymentMethod(ctx: Ctx, pm: PaymentMethod): PaymentMethod {
+  if (!pm.customer) {
+    throw errors.state('The payment method you provided is not attached to a customer so detachment is impossible.');
+  }
+  const detached = ctx.world.replace({ ...pm, customer: null });
+  ctx.world.facts.set(UNUSABLE_FACT(pm.id), true);
+  emit(ctx, 'payment_method.detached', detached, { customer: pm.customer });
+  // A detached default payment method is no longer the customer's default.
+  const customer = ctx.world.get(pm.customer);
+  if (customer && !customer.deleted && customer.invoice_settings.default_payment_method === pm.id) {
+    const updated = ctx.world.replace({ ...customer, invoice_settings: { ...customer.invoice_settings, default_payment_method: null } });
+    emit(ctx, 'customer.updated', updated, { invoice_settings: customer.invoice_settings });
+  }
+  return detached;
+}
+
+function createPaymentMethod(ctx: Ctx, params: Params): PaymentMethod {
+  unsupportedParams('POST /v1/payment_methods', params, ['customer', 'payment_method']);
+  if (params.type !== 'card') {
+    if (!params.type) throw errors.parameterMissing('type');
+    throw errors.unsupportedParam('POST /v1/payment_methods', `type=${params.type}`);
+  }
+  if (!params.card) throw errors.parameterMissing('card');
+  const { card, exp_month, exp_year } = cardFromInput(ctx, params.card, 'card');
+  return createCardPaymentMethod(ctx, card, {
+    exp_month,
+    exp_year,
+    billing_details: params.billing_details,
+    metadata: params.metadata,
+    allow_redisplay: params.allow_redisplay,
+  });
+}
+
+function updatePaymentMethod(ctx: Ctx, pm: PaymentMethod, params: Params): PaymentMethod {
+  const billing = params.billing_details
+    ? billingDetails({ ...pm.billing_details, ...params.billing_details, address: { ...pm.billing_details.address, ...params.billing_details.address } })
+    : pm.billing_details;
+  const next: PaymentMethod = {
+    ...pm,
+    allow_redisplay: params.allow_redisplay ?? pm.allow_redisplay,
+    billing_details: billing,
+    card: {
+      ...pm.card,
+      exp_month: params.card?.exp_month ?? pm.card.exp_month,
+      exp_year: params.card?.exp_year ?? pm.card.exp_year,
+    },
+    metadata: mergeMetadata(pm.metadata, params.metadata),
+  };
+  const previous = previousAttributes(pm, next);
+  if (!previous) return pm;
+  const saved = ctx.world.replace(next);
+  emit(ctx, 'payment_method.updated', saved, previous);
+  return saved;
+}
+
+/** PaymentMethod in the path of an action: E12's PaymentMethod variant (`param: "payment_method"`). */
+const pathPaymentMethod = (ctx: Ctx, id: string) => find<PaymentMethod>(ctx, 'payment_method', id, 'payment_method', 'PaymentMethod');
+
+export const paymentMethodRoutes = [
+  route('POST', '/v1/payment_methods', 'payment_method', (ctx, params) => createPaymentMethod(ctx, params)),
+  // Retrieving a magic id returns a brand-new PaymentMethod each time [wire].
+  route('GET', '/v1/payment_methods/{payment_method}', 'payment_method', (ctx, _p, path) =>
+    testCards.byPaymentMethod(path.payment_method)
+      ? resolvePaymentMethod(ctx, path.payment_method, 'payment_method')
+      : find(ctx, 'payment_method', path.payment_method, 'id', 'PaymentMethod'),
+  ),
+  route('POST', '/v1/payment_methods/{payment_method}', 'payment_method', (ctx, params, path) =>
+    updatePaymentMethod(ctx, pathPaymentMethod(ctx, path.payment_method), params),
+  ),
+  route('POST', '/v1/payment_methods/{payment_method}/attach', 'payment_method', (ctx, params, path) => {
+    const pm = testCards.byPaymentMethod(path.payment_method) ? null : pathPaymentMethod(ctx, path.payment_method);
+    find(ctx, 'customer', params.customer, 'customer');
+    return attachPaymentMethod(ctx, pm ?? resolvePaymentMethod(ctx, path.payment_method, 'payment_method'), params.customer);
+  }),
+  route('POST', '/v1/payment_methods/{payment_method}/detach', 'payment_method', (ctx, _p, path) =>
+    detachPaymentMethod(ctx, pathPaymentMethod(ctx, path.payment_method)),
+  ),
+  route('GET', '/v1/payment_methods', { list: 'payment_method' }, (ctx, params) =>
+    paginate<PaymentMethod>(ctx.world, 'payment_method', '/v1/payment_methods', params, (pm) =>
+      (params.customer == null || pm.customer === params.customer) && (params.type == null || pm.type === params.type),
+    ),
+  ),
+];

@@ -1,0 +1,64 @@
+import http from 'node:http';
+import { Twin } from '../engine/twin';
+import { handleRequest, MAX_BODY_BYTES } from './pipeline';
+
+// The node:http face of the twin.
+
+export function createHttpServer(twin: Twin): http.Server {
+  const server = http.createServer((req, res) => {
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+    let consumed = false;
+    const readBody = () => {
+      consumed = true;
+      return readLimited(req, MAX_BODY_BYTES);
+    };
+    handleRequest(twin, { method: req.method ?? 'GET', url: req.url ?? '/', headers, readBody })
+      .then((response) => {
+        if (!consumed) req.resume(); // drain what the pipeline did not need
+        res.writeHead(response.status, { ...response.headers, 'Content-Length': Buffer.byteLength(response.body) });
+        res.end(response.body);
+      })
+      .catch((e) => {
+        process.stderr.write(`stripe-twin: ${e instanceof Error ? e.stack : String(e)}\n`);
+        if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'application/json' });
+        res.end('{"error":{"message":"An unknown error occurred","type":"api_error"}}\n');
+      });
+  });
+  // Malformed HTTP never reaches a handler: answer 400 and close that connection only.
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    else socket.destroy();
+  });
+  return server;
+}
+
+/**
+ * Reads a request body, keeping at most `limit + 1` bytes: a longer body is
+ * drained and reported as over the limit rather than buffered whole.
+ */
+function readLimited(req: http.IncomingMessage, limit: number): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      if (size > limit) return;
+      size += chunk.length;
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(size > limit ? new Uint8Array(limit + 1) : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+export function listen(server: http.Server, port: number, host: string): Promise<{ url: string; port: number }> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const address = server.address();
+      const actual = typeof address === 'object' && address ? address.port : port;
+      resolve({ url: `http://${host.includes(':') ? `[${host}]` : host}:${actual}`, port: actual });
+    });
+  });
+}

@@ -1,0 +1,278 @@
+import { createHash } from 'node:crypto';
+import { applyExpand, checkExpand } from '../engine/expand';
+import { errors, StripeError } from '../engine/errors';
+import { bodyText, decodeForm, FormTree, FormValue } from '../engine/form';
+import { coerceParams } from '../engine/params';
+import { renderBody, renderError, requestLogUrl } from '../engine/render';
+import { knownRoutes } from '../engine/spec';
+import { Twin } from '../engine/twin';
+import { changesFor, isKnownVersion, renderAt } from '../engine/versions';
+import { Ctx, IdempotencyEntry, World } from '../engine/world';
+import { routes } from '../resources';
+import { Route } from '../resources/common';
+import { handleAdmin } from './admin';
+
+// One request through the twin, for every face (node:http server, in-process
+// SDK transport): authenticate → pick the world → version → route → idempotency
+// → decode and validate parameters → run the endpoint → expand → render.
+
+export interface TwinRequest {
+  method: string;
+  /** Path and query string, as on the request line. */
+  url: string;
+  /** Header names in lower case. */
+  headers: Record<string, string | undefined>;
+  /** Reads the body; a face may stream it so idempotency keys lock while it arrives. */
+  readBody: () => Promise<Uint8Array>;
+}
+
+export interface TwinResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** Largest request body accepted (twin choice; Stripe's own limit is not documented). */
+export const MAX_BODY_BYTES = 1024 * 1024;
+const IDEMPOTENCY_TTL = 24 * 60 * 60;
+
+/** Headers on every API response, as recorded from Stripe (§1.6). */
+const BASE_HEADERS: Record<string, string> = {
+  'Content-Type': 'application/json',
+  'Access-Control-Allow-Credentials': 'true',
+  'Access-Control-Allow-Methods': 'GET, HEAD, PUT, PATCH, POST, DELETE',
+  'Access-Control-Allow-Origin': '*',
+  'Access-Control-Expose-Headers':
+    'Request-Id, Stripe-Manage-Version, Stripe-Should-Retry, X-Stripe-External-Auth-Required, X-Stripe-Privileged-Session-Required',
+  'Access-Control-Max-Age': '300',
+  'Cache-Control': 'no-cache, no-store',
+  Vary: 'Origin',
+};
+
+export async function handleRequest(twin: Twin, req: TwinRequest): Promise<TwinResponse> {
+  const queryAt = req.url.indexOf('?');
+  const path = queryAt === -1 ? req.url : req.url.slice(0, queryAt);
+  const query = queryAt === -1 ? '' : req.url.slice(queryAt + 1);
+  if (path === '/healthz') return { status: 200, headers: { 'Content-Type': 'application/json' }, body: '{"status":"ok"}' };
+  if (path.startsWith('/__admin__')) return handleAdmin(twin, req, path, query);
+
+  let key: string;
+  try {
+    key = authenticate(twin, req.headers.authorization);
+  } catch (e) {
+    return authErrorResponse(e as StripeError);
+  }
+  return new ApiRequest(twin.world(key), req, path, query).run();
+}
+
+/** The API key of a request: Bearer, or Basic with the key as user name (§1.1). */
+function authenticate(twin: Twin, authorization: string | undefined): string {
+  if (!authorization) throw errors.missingKey();
+  const [scheme, credentials = ''] = authorization.trim().split(/\s+/, 2);
+  let key = credentials;
+  if (/^basic$/i.test(scheme)) key = Buffer.from(credentials, 'base64').toString('utf8').split(':')[0];
+  else if (!/^bearer$/i.test(scheme)) key = authorization.trim();
+  if (!key) throw errors.missingKey();
+  if (/^(sk|rk)_live_/.test(key)) throw errors.liveKeyRefused(key);
+  if (/^pk_(test|live)_/.test(key)) throw errors.publishableKey();
+  if (!/^(sk|rk)_test_[A-Za-z0-9_]+$/.test(key) || twin.revokedKeys.has(key)) throw errors.invalidKey(key);
+  return key;
+}
+
+class ApiRequest {
+  private readonly requestId: string;
+  private version: string;
+  private readonly headers: Record<string, string> = {};
+  private idempotencyKey: string | null = null;
+  private entry: IdempotencyEntry | null = null;
+
+  constructor(
+    private readonly world: World,
+    private readonly req: TwinRequest,
+    private readonly path: string,
+    private readonly query: string,
+  ) {
+    this.requestId = world.requestId();
+    this.version = world.config.defaultApiVersion;
+  }
+
+  async run(): Promise<TwinResponse> {
+    const { world, req } = this;
+    const method = req.method.toUpperCase();
+    try {
+      const requested = req.headers['stripe-version'];
+      if (requested !== undefined && !isKnownVersion(requested)) throw errors.invalidVersion(requested);
+      if (requested) this.version = requested;
+      if (method === 'POST' || method === 'DELETE') this.prepareIdempotency(method);
+      if (req.headers['stripe-account']) throw errors.unsupportedParam('Stripe-Account (Connect) requests', 'Stripe-Account');
+      const match = routes.match(method, this.path);
+      if (!match || match === 'wrong-method') {
+        const known = knownRoutes.match(method, this.path);
+        throw known && known !== 'wrong-method' ? errors.unsupported(method, this.path) : errors.unrecognizedUrl(method, this.path);
+      }
+      const ctx: Ctx = { world, requestId: this.requestId, idempotencyKey: this.idempotencyKey, apiVersion: this.version };
+      world.runDue(ctx);
+      if (method === 'POST') this.lockIdempotencyKey();
+      const tree = await this.readParams(method);
+      const params = coerceParams(match.value.params, tree);
+      const expand: string[] = params.expand ?? [];
+      checkExpand(expand, match.value.response, match.value.list);
+      if (this.entry) {
+        const replay = this.replayOrClaim(fingerprint(tree));
+        if (replay) return replay;
+      }
+      return this.execute(ctx, match.value, params, match.params, expand);
+    } catch (e) {
+      const error = e instanceof StripeError ? e : internalError(e);
+      this.releaseIdempotencyKey(error);
+      return this.respondWithError(error);
+    }
+  }
+
+  private execute(ctx: Ctx, route: Route, params: Record<string, any>, pathParams: Record<string, string>, expand: string[]): TwinResponse {
+    let status = 200;
+    let value: unknown;
+    try {
+      const result = this.world.transaction(() => route.handler(ctx, params, pathParams));
+      value = expand.length ? applyExpand(ctx, result, expand, route.list) : result;
+    } catch (e) {
+      const error = e instanceof StripeError ? e : internalError(e);
+      if (error.stage !== 'execution') {
+        this.releaseIdempotencyKey(error);
+        return this.respondWithError(error);
+      }
+      status = error.status;
+      value = error;
+    }
+    if (this.entry) {
+      const extraHeaders = value instanceof StripeError ? value.extraHeaders : {};
+      this.entry.state = 'done';
+      this.entry.response = { status, body: value instanceof StripeError ? value.fields : value, version: this.version, headers: extraHeaders };
+    }
+    if (this.req.method.toUpperCase() === 'POST') this.headers['Stripe-Should-Retry'] = 'false';
+    return value instanceof StripeError ? this.respondWithError(value) : this.respond(status, value);
+  }
+
+  // --- idempotency (§1.5) ---
+
+  private prepareIdempotency(method: string): void {
+    const sent = this.req.headers['idempotency-key'];
+    if (method === 'DELETE') {
+      if (sent) this.headers['Idempotency-Key'] = sent;
+      return;
+    }
+    this.idempotencyKey = sent ?? this.world.generatedIdempotencyKey();
+    this.headers['Idempotency-Key'] = this.idempotencyKey;
+    this.headers['Original-Request'] = this.requestId;
+    if (this.idempotencyKey.length > 255) {
+      throw errors.paramState(`Idempotency-Key is too long: it must be at most 255 characters (got ${this.idempotencyKey.length}).`, 'Idempotency-Key');
+    }
+  }
+
+  /** Claims the key for this request while its body arrives; a concurrent use gets 409 (E28). */
+  private lockIdempotencyKey(): void {
+    const key = this.idempotencyKey!;
+    const existing = this.world.idempotency.get(key);
+    if (existing?.state === 'in-flight') throw errors.idempotencyInFlight(key);
+    // Keys are pruned once 24 hours of world time old; reuse after that is a new request.
+    if (existing && this.world.now() - existing.createdAt < IDEMPOTENCY_TTL) {
+      this.entry = existing;
+      return;
+    }
+    this.entry = { state: 'in-flight', path: this.path, fingerprint: '', createdAt: this.world.now(), requestId: this.requestId };
+    this.world.idempotency.set(key, this.entry);
+  }
+
+  /** With a finished entry: the stored response, or Stripe's mismatch errors (E27). */
+  private replayOrClaim(print: string): TwinResponse | null {
+    const entry = this.entry!;
+    const key = this.idempotencyKey!;
+    if (entry.state === 'in-flight') {
+      entry.fingerprint = print;
+      return null;
+    }
+    this.entry = null; // never overwrite the stored result
+    if (entry.path !== this.path) throw errors.idempotencyEndpoint(key, this.path, entry.path);
+    if (entry.fingerprint !== print) throw errors.idempotencyParams(key);
+    const stored = entry.response!;
+    this.version = stored.version;
+    Object.assign(this.headers, stored.headers, {
+      'Idempotent-Replayed': 'true',
+      'Original-Request': entry.requestId,
+      'Stripe-Should-Retry': 'false',
+    });
+    if (stored.status >= 400) {
+      const error = new StripeError(stored.status, stored.body as StripeError['fields'], 'execution');
+      return this.respondWithError(error);
+    }
+    return this.respond(stored.status, stored.body);
+  }
+
+  /** Errors before the endpoint ran store nothing: the key can be used again. */
+  private releaseIdempotencyKey(error: StripeError): void {
+    if (error.stage === 'execution' || !this.entry || this.entry.state !== 'in-flight') return;
+    if (this.world.idempotency.get(this.idempotencyKey!) === this.entry) this.world.idempotency.delete(this.idempotencyKey!);
+    this.entry = null;
+  }
+
+  // --- parameters ---
+
+  private async readParams(method: string): Promise<FormTree> {
+    const fromQuery = decodeForm(this.query);
+    if (method !== 'POST') return fromQuery;
+    const body = await this.req.readBody();
+    if (body.length > MAX_BODY_BYTES) throw errors.bodyTooLarge(MAX_BODY_BYTES);
+    const tree = decodeForm(bodyText(body));
+    for (const [k, v] of Object.entries(fromQuery)) if (!(k in tree)) tree[k] = v;
+    return tree;
+  }
+
+  // --- rendering ---
+
+  private respond(status: number, value: unknown): TwinResponse {
+    return { status, headers: this.responseHeaders(), body: cachedRender(value, this.version) };
+  }
+
+  private respondWithError(error: StripeError): TwinResponse {
+    if (error.stage === 'auth') return authErrorResponse(error);
+    Object.assign(this.headers, error.extraHeaders);
+    const fields = renderAt(error.fields, this.version);
+    return {
+      status: error.status,
+      headers: this.responseHeaders(),
+      body: renderError(fields, requestLogUrl(this.world.accountId, this.requestId)),
+    };
+  }
+
+  private responseHeaders(): Record<string, string> {
+    return { ...BASE_HEADERS, 'Request-Id': this.requestId, 'Stripe-Version': this.version, ...this.headers };
+  }
+}
+
+/** Auth failures: only message and type, no Request-Id or Stripe-Version (§1.6, E1/E2). */
+function authErrorResponse(error: StripeError): TwinResponse {
+  return { status: error.status, headers: { ...BASE_HEADERS, ...error.extraHeaders }, body: renderError(error.fields, null) };
+}
+
+function internalError(e: unknown): StripeError {
+  // The world rolled back; the server keeps serving. Surface the cause on stderr for the twin's maintainers.
+  process.stderr.write(`stripe-twin internal error: ${e instanceof Error ? e.stack : String(e)}\n`);
+  return errors.internal();
+}
+
+/** A canonical form of the decoded parameters, so a retry matches whatever its key order. */
+function fingerprint(tree: FormTree): string {
+  const canonical = (v: FormValue): unknown =>
+    typeof v === 'string' ? v : Array.isArray(v) ? v.map(canonical) : Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical(v[k])]));
+  return createHash('sha1').update(JSON.stringify(canonical(tree))).digest('base64');
+}
+
+/** Stored snapshots are immutable, so their rendering at the canonical version is cached. */
+const renderCache = new WeakMap<object, string>();
+function cachedRender(value: unknown, version: string): string {
+  if (changesFor(version).length) return renderBody(renderAt(value, version));
+  if (typeof value !== 'object' || value === null) return renderBody(value);
+  let body = renderCache.get(value);
+  if (body === undefined) renderCache.set(value, (body = renderBody(value)));
+  return body;
+}

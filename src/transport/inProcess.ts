@@ -1,0 +1,52 @@
+import { Readable } from 'node:stream';
+import Stripe from 'stripe';
+import { Twin } from '../engine/twin';
+import { handleRequest, TwinResponse } from '../server/pipeline';
+
+// A stripe-node httpClient that sends each SDK call straight into a twin: the
+// same pipeline as the HTTP server, no socket.
+
+class TwinHttpClientResponse extends Stripe.HttpClientResponse {
+  constructor(private readonly response: TwinResponse) {
+    super(response.status, Object.fromEntries(Object.entries(response.headers).map(([k, v]) => [k.toLowerCase(), v])));
+  }
+
+  override getRawResponse(): TwinResponse {
+    return this.response;
+  }
+
+  override toStream(streamCompleteCallback: () => void): Readable {
+    const stream = Readable.from([Buffer.from(this.response.body)]);
+    stream.on('end', streamCompleteCallback);
+    return stream;
+  }
+
+  override toJSON(): Promise<unknown> {
+    return Promise.resolve(this._parseResponseBody(this.response.body));
+  }
+}
+
+export class TwinHttpClient extends Stripe.HttpClient {
+  constructor(private readonly twin: Twin) {
+    super();
+  }
+
+  override getClientName(): string {
+    return 'stripe-twin';
+  }
+
+  override async makeRequest(
+    _host: string,
+    _port: string,
+    path: string,
+    method: string,
+    headers: Record<string, string | number | string[]>,
+    requestData: string,
+  ): Promise<TwinHttpClientResponse> {
+    const lower: Record<string, string> = {};
+    for (const [k, v] of Object.entries(headers)) lower[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : String(v);
+    const body = Buffer.from(requestData ?? '', 'utf8');
+    const response = await handleRequest(this.twin, { method, url: path, headers: lower, readBody: async () => body });
+    return new TwinHttpClientResponse(response);
+  }
+}
