@@ -187,6 +187,13 @@ export const errors = {
   // --- objects (E12, E13) ---
   resourceMissing: (objectName: string, id: string, param = 'id') =>
     invalid(`No such ${objectName}: '${id}'`, { code: 'resource_missing', param }, param === 'id' ? 404 : 400),
+  /** E12's PaymentMethod-in-the-path variant (recorded 2025 at 2025-10-29.clover). */
+  paymentMethodMissingInPath: (id: string) =>
+    invalid(
+      `No such PaymentMethod: '${id}'; It's possible this PaymentMethod exists on one of your connected accounts, in which case you should retry this request on that connected account. Learn more at https://stripe.com/docs/connect/authentication`,
+      { code: 'resource_missing', param: 'payment_method' },
+      404,
+    ),
 
   // --- idempotency (E27, E28) ---
   idempotencyParams: (key: string) =>

@@ -257,8 +257,12 @@ function updatePaymentMethod(ctx: Ctx, pm: PaymentMethod, params: Params): Payme
   return saved;
 }
 
-/** PaymentMethod in the path of an action: E12's PaymentMethod variant (`param: "payment_method"`). */
-const pathPaymentMethod = (ctx: Ctx, id: string) => find<PaymentMethod>(ctx, 'payment_method', id, 'payment_method', 'PaymentMethod');
+/** PaymentMethod in the path of an action: E12's PaymentMethod variant (404, `param: "payment_method"`). */
+function pathPaymentMethod(ctx: Ctx, id: string): PaymentMethod {
+  const pm = ctx.world.get<PaymentMethod>(id);
+  if (!pm || pm.object !== 'payment_method') throw errors.paymentMethodMissingInPath(id);
+  return pm;
+}
 
 export const paymentMethodRoutes = [
   route('POST', '/v1/payment_methods', 'payment_method', (ctx, params) => createPaymentMethod(ctx, params)),

@@ -7,12 +7,17 @@ import { handleRequest, TwinResponse } from '../server/pipeline';
 // same pipeline as the HTTP server, no socket.
 
 class TwinHttpClientResponse extends Stripe.HttpClientResponse {
+  private readonly raw: { headers: Record<string, string>; body: string };
+
   constructor(private readonly response: TwinResponse) {
-    super(response.status, Object.fromEntries(Object.entries(response.headers).map(([k, v]) => [k.toLowerCase(), v])));
+    const headers = Object.fromEntries(Object.entries(response.headers).map(([k, v]) => [k.toLowerCase(), v]));
+    super(response.status, headers);
+    this.raw = { headers, body: response.body };
   }
 
-  override getRawResponse(): TwinResponse {
-    return this.response;
+  /** Shaped like node's IncomingMessage where the SDK exposes it (`lastResponse.headers`, lower-case names). */
+  override getRawResponse(): { headers: Record<string, string>; body: string } {
+    return this.raw;
   }
 
   override toStream(streamCompleteCallback: () => void): Readable {

@@ -1,0 +1,603 @@
+#!/usr/bin/env node
+// stripe-twin benchmark: `npm run bench` (node scripts/bench.mjs).
+//
+// One run on loopback reports:
+//   1. a baseline: a bare node:http server answering every request with a fixed
+//      ~1.5 KB JSON body (the size of a rendered PaymentIntent);
+//   2. the twin over HTTP (`node dist/cli.js serve --seed 1` in a child):
+//      PaymentIntent create+confirm, retrieve and list, as requests/s, p50/p99
+//      latency and the ratio to the baseline's requests/s, beside the targets;
+//   3. heap growth per 100k stored PaymentIntents, measured in a fresh
+//      `node --expose-gc` process through the in-process request pipeline.
+// Results go to .bench/results.json; the readable table is printed last.
+// Targets are reported, not asserted: the exit status is 0 whether or not they are met.
+//
+// Both servers run in their own child process and are driven by the same load
+// generator (node:http with a keep-alive Agent), itself a separate child, so the
+// client's CPU is not counted against either server.
+//
+// Environment:
+//   BENCH_SECONDS      measured seconds per scenario          (default 3)
+//   BENCH_WARMUP       warm-up seconds before each scenario   (default 0.5)
+//   BENCH_CONNECTIONS  concurrent keep-alive connections      (default 32)
+//   BENCH_MEM_PIS      PIs created for the memory figure      (default 100000)
+//   BENCH_MEM_CONFIRM_PIS  confirmed PIs for the memory figure (default 20000, scaled to 100k)
+//   BENCH_SKIP_BUILD=1 use dist/ as it is instead of running `npm run build` first
+
+import { execFileSync, fork, spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import http from 'node:http';
+import { createRequire } from 'node:module';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const SELF = fileURLToPath(import.meta.url);
+const ROOT = path.resolve(path.dirname(SELF), '..');
+
+const KEY = 'sk_test_bench';
+const CREATE_CONFIRM_BODY = 'amount=2000&currency=usd&payment_method=pm_card_visa&confirm=true&payment_method_types[0]=card';
+const CREATE_BODY = 'amount=2000&currency=usd&payment_method_types[0]=card';
+const TARGETS = { create_confirm: 0.4, retrieve: 0.7 };
+
+const num = (name, fallback) => {
+  const v = process.env[name];
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number (got "${v}")`);
+  return n;
+};
+
+// ---------------------------------------------------------------------------
+// Baseline server: fixed ~1.5 KB JSON, like a rendered PaymentIntent.
+
+function baselineBody() {
+  const pi = {
+    id: 'pi_3S0000eQLpuK7qRTcRZm7bLk',
+    object: 'payment_intent',
+    allowed_payment_method_types: null,
+    amount: 2000,
+    amount_capturable: 0,
+    amount_details: { tip: {} },
+    amount_received: 2000,
+    application: null,
+    application_fee_amount: null,
+    automatic_payment_methods: null,
+    canceled_at: null,
+    cancellation_reason: null,
+    capture_method: 'automatic_async',
+    client_secret: 'pi_3S0000eQLpuK7qRTcRZm7bLk_secret_0000000000000000000000000',
+    confirmation_method: 'automatic',
+    created: 1767225600,
+    currency: 'usd',
+    customer: null,
+    description: null,
+    excluded_payment_method_types: null,
+    last_payment_error: null,
+    latest_charge: 'ch_3S0000eQLpuK7qRT0000000000',
+    livemode: false,
+    metadata: {},
+    next_action: null,
+    on_behalf_of: null,
+    payment_method: 'pm_1S0000eQLpuK7qRT00000000',
+    payment_method_configuration_details: null,
+    payment_method_options: {
+      card: { installments: null, mandate_options: null, network: null, request_three_d_secure: 'automatic' },
+    },
+    payment_method_types: ['card'],
+    processing: null,
+    receipt_email: null,
+    review: null,
+    setup_future_usage: null,
+    shipping: null,
+    source: null,
+    statement_descriptor: null,
+    statement_descriptor_suffix: null,
+    status: 'succeeded',
+    transfer_data: null,
+    transfer_group: null,
+  };
+  let body = JSON.stringify(pi, null, 2);
+  // Pad to the size of the twin's rendered PI (~1575 bytes) with metadata.
+  while (Buffer.byteLength(body) < 1560) {
+    pi.metadata[`k${Object.keys(pi.metadata).length}`] = 'x';
+    body = JSON.stringify(pi, null, 2);
+  }
+  return body + '\n';
+}
+
+async function baselineServer() {
+  const body = baselineBody();
+  const length = Buffer.byteLength(body);
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': length });
+      res.end(body);
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  server.listen(0, '127.0.0.1', () => {
+    process.send({ type: 'listening', port: server.address().port, bodyBytes: length });
+  });
+  process.on('disconnect', () => process.exit(0));
+  process.on('SIGTERM', () => process.exit(0));
+}
+
+// ---------------------------------------------------------------------------
+// Load generator: `connections` workers on a keep-alive Agent, each issuing
+// requests back to back. Only requests that start and finish inside the
+// measured window count; warm-up requests are discarded.
+
+async function loadgen({ port, method, paths, body, connections, warmupMs, durationMs }) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections, maxFreeSockets: connections, keepAliveMsecs: 30_000 });
+  const bodyBuf = body ? Buffer.from(body) : null;
+  const baseHeaders = { Authorization: `Bearer ${KEY}` };
+  if (bodyBuf) Object.assign(baseHeaders, { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': bodyBuf.length });
+
+  let phase = 'warmup';
+  const latencies = [];
+  let ok = 0;
+  let failed = 0;
+  let total = 0;
+  let bytes = 0;
+  const statuses = {};
+  let firstError = null;
+
+  const once = (p) =>
+    new Promise((resolve) => {
+      const req = http.request({ host: '127.0.0.1', port, method, path: p, agent, headers: baseHeaders }, (res) => {
+        let n = 0;
+        let text = res.statusCode >= 300 ? '' : null;
+        res.on('data', (c) => {
+          n += c.length;
+          if (text !== null && text.length < 500) text += c.toString('utf8');
+        });
+        res.on('end', () => resolve({ status: res.statusCode, bytes: n, text }));
+        res.on('error', (e) => resolve({ status: 0, bytes: n, text: String(e) }));
+      });
+      req.on('error', (e) => resolve({ status: 0, bytes: 0, text: String(e) }));
+      req.end(bodyBuf ?? undefined);
+    });
+
+  const worker = async (w) => {
+    let i = w;
+    while (phase !== 'done') {
+      const p = paths[i++ % paths.length];
+      const started = phase;
+      const t0 = process.hrtime.bigint();
+      const r = await once(p);
+      const t1 = process.hrtime.bigint();
+      total++;
+      if (r.status >= 200 && r.status < 300) {
+        if (started === 'measure' && phase === 'measure') {
+          latencies.push(Number(t1 - t0) / 1e6);
+          ok++;
+          bytes += r.bytes;
+        }
+      } else {
+        failed++;
+        statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+        firstError ??= `${r.status} ${r.text ?? ''}`.slice(0, 300);
+        if (r.status === 0) await new Promise((res) => setTimeout(res, 10));
+      }
+    }
+  };
+
+  const workers = Array.from({ length: connections }, (_, w) => worker(w));
+  await new Promise((res) => setTimeout(res, warmupMs));
+  phase = 'measure';
+  process.send({ type: 'measure-start' });
+  const cpu0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  await new Promise((res) => setTimeout(res, durationMs));
+  const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
+  phase = 'done';
+  process.send({ type: 'measure-end' });
+  await Promise.all(workers);
+  agent.destroy();
+
+  latencies.sort((a, b) => a - b);
+  const pct = (q) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] : null);
+  process.send({
+    type: 'result',
+    result: {
+      requests: ok,
+      seconds: elapsed,
+      rps: ok / elapsed,
+      p50_ms: pct(0.5),
+      p90_ms: pct(0.9),
+      p99_ms: pct(0.99),
+      max_ms: latencies.length ? latencies[latencies.length - 1] : null,
+      mean_response_bytes: ok ? Math.round(bytes / ok) : null,
+      errors: failed,
+      error_statuses: statuses,
+      first_error: firstError,
+      completed_including_warmup: total,
+      client_cpu_util: (cpu.user + cpu.system) / 1e6 / elapsed,
+    },
+  });
+  process.disconnect();
+}
+
+// ---------------------------------------------------------------------------
+// Memory: a fresh process, requests straight into the pipeline (no sockets).
+
+async function memory(mode, n) {
+  if (typeof global.gc !== 'function') throw new Error('memory mode needs node --expose-gc');
+  const require = createRequire(import.meta.url);
+  const { createTwin } = require(path.join(ROOT, 'dist'));
+  const { handleRequest } = require(path.join(ROOT, 'dist/server/pipeline'));
+  const body = Buffer.from(mode === 'confirm' ? CREATE_CONFIRM_BODY : CREATE_BODY);
+  const key = 'sk_test_mem';
+  const gcHeap = () => {
+    for (let i = 0; i < 3; i++) global.gc();
+    return process.memoryUsage().heapUsed;
+  };
+  let seq = 0;
+  const create = async (count) => {
+    for (let i = 0; i < count; i++) {
+      const res = await handleRequest(engine, {
+        method: 'POST',
+        url: '/v1/payment_intents',
+        headers: { authorization: `Bearer ${key}`, 'idempotency-key': `bench-mem-${mode}-${seq++}` },
+        readBody: async () => body,
+      });
+      if (res.status !== 200) throw new Error(`create #${seq} answered ${res.status}: ${res.body.slice(0, 300)}`);
+    }
+  };
+
+  const heapBeforeTwin = gcHeap();
+  const twin = createTwin();
+  const engine = twin.engine;
+  const heapFresh = gcHeap();
+  // Warm-up: the world, lazily built tables and JIT are one-time costs, not per-PI ones.
+  const warm = 200;
+  await create(warm);
+  const heapWarm = gcHeap();
+  const t0 = process.hrtime.bigint();
+  await create(n);
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const heapAfter = gcHeap();
+  const perPi = (heapAfter - heapWarm) / n;
+  // How much of that the idempotency cache holds (stored responses, and the
+  // rendered bodies a WeakMap keeps alive as long as those responses live).
+  const world = engine.world(key);
+  const idempotencyEntries = world.idempotency.size;
+  world.idempotency.clear();
+  const heapNoIdem = gcHeap();
+  const mu = process.memoryUsage();
+  process.send({
+    type: 'result',
+    result: {
+      mode,
+      pis: n,
+      warmup_pis: warm,
+      in_process_creates_per_s: n / seconds,
+      heap_before_twin_mb: heapBeforeTwin / 2 ** 20,
+      heap_fresh_twin_mb: heapFresh / 2 ** 20,
+      heap_after_warmup_mb: heapWarm / 2 ** 20,
+      heap_after_mb: heapAfter / 2 ** 20,
+      bytes_per_pi: perPi,
+      mb_per_100k: (perPi * 100_000) / 2 ** 20,
+      idempotency_entries: idempotencyEntries,
+      idempotency_bytes_per_pi: (heapAfter - heapNoIdem) / (n + warm),
+      rss_mb: mu.rss / 2 ** 20,
+    },
+  });
+  process.disconnect();
+}
+
+// ---------------------------------------------------------------------------
+// Orchestrator.
+
+async function main() {
+  const seconds = num('BENCH_SECONDS', 3);
+  const warmup = num('BENCH_WARMUP', 0.5);
+  const connections = Math.round(num('BENCH_CONNECTIONS', 32));
+  const memPis = Math.round(num('BENCH_MEM_PIS', 100_000));
+  const memConfirmPis = Math.round(num('BENCH_MEM_CONFIRM_PIS', 20_000));
+  const log = (s) => process.stdout.write(`· ${s}\n`);
+  const started = Date.now();
+
+  build(log);
+
+  const children = new Set();
+  const cleanup = () => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+  };
+  process.on('exit', cleanup);
+  for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => (cleanup(), process.exit(130)));
+  const track = (c) => (children.add(c), c.once('exit', () => children.delete(c)), c);
+
+  const run = (port, pid, scenario) =>
+    runLoad({ port, pid, connections, warmupMs: warmup * 1000, durationMs: seconds * 1000, ...scenario }, track);
+
+  // 1. Baseline.
+  log(`baseline: bare node:http, ${connections} connections, ${warmup}s warm-up + ${seconds}s`);
+  const baseSrv = track(fork(SELF, ['--baseline-server'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  const baseInfo = await nextMessage(baseSrv, 'listening');
+  const baseline = { ...(await run(baseInfo.port, baseSrv.pid, { method: 'GET', paths: ['/v1/payment_intents/pi_x'] })), body_bytes: baseInfo.bodyBytes };
+  await stop(baseSrv);
+
+  // 2. The twin over HTTP.
+  const twinPort = await freePort();
+  log(`twin: node dist/cli.js serve --port ${twinPort} --seed 1`);
+  const twinSrv = track(
+    spawn(process.execPath, [path.join(ROOT, 'dist/cli.js'), 'serve', '--port', String(twinPort), '--seed', '1'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }),
+  );
+  await waitForOutput(twinSrv, /listening on/);
+  twinSrv.stdout.resume();
+
+  const twin = {};
+  log('twin: POST /v1/payment_intents (create+confirm)');
+  twin.create_confirm = await run(twinPort, twinSrv.pid, { method: 'POST', paths: ['/v1/payment_intents'], body: CREATE_CONFIRM_BODY });
+
+  const ids = [];
+  for (let i = 0; i < 16; i++) {
+    const pi = await apiCall(twinPort, 'POST', '/v1/payment_intents', CREATE_CONFIRM_BODY);
+    ids.push(pi.id);
+  }
+  log(`twin: GET /v1/payment_intents/:id (${ids.length} PIs round-robin)`);
+  twin.retrieve = await run(twinPort, twinSrv.pid, { method: 'GET', paths: ids.map((id) => `/v1/payment_intents/${id}`) });
+
+  const stored = twin.create_confirm.completed_including_warmup - twin.create_confirm.errors + ids.length;
+  log(`twin: GET /v1/payment_intents?limit=10 (~${stored} PIs stored)`);
+  twin.list = await run(twinPort, twinSrv.pid, { method: 'GET', paths: ['/v1/payment_intents?limit=10'] });
+  twin.list.stored_pis = stored;
+  await stop(twinSrv);
+
+  for (const [name, r] of Object.entries(twin)) {
+    r.ratio_to_baseline = r.rps / baseline.rps;
+    if (TARGETS[name] !== undefined) {
+      r.target_ratio = TARGETS[name];
+      r.target_met = r.ratio_to_baseline >= TARGETS[name];
+    }
+  }
+
+  // 3. Memory, each mode in a fresh process.
+  log(`memory: ${memPis} PIs created in-process (fresh node --expose-gc)`);
+  const memCreate = await memoryRun('create', memPis, track);
+  log(`memory: ${memConfirmPis} PIs created+confirmed in-process (fresh node --expose-gc)`);
+  const memConfirm = await memoryRun('confirm', memConfirmPis, track);
+
+  const results = {
+    generated_at: new Date().toISOString(),
+    git_commit: gitCommit(),
+    environment: {
+      node: process.version,
+      platform: `${os.platform()} ${os.arch()}`,
+      cpus: os.cpus().length,
+      cpu_model: os.cpus()[0]?.model ?? null,
+    },
+    settings: { seconds, warmup_seconds: warmup, connections, transport: 'loopback, node:http keep-alive Agent in a child process' },
+    baseline,
+    twin,
+    targets: {
+      create_confirm: { ratio: TARGETS.create_confirm, actual: twin.create_confirm.ratio_to_baseline, met: twin.create_confirm.target_met },
+      retrieve: { ratio: TARGETS.retrieve, actual: twin.retrieve.ratio_to_baseline, met: twin.retrieve.target_met },
+    },
+    memory: { create: memCreate, create_confirm: memConfirm },
+    wall_seconds: (Date.now() - started) / 1000,
+  };
+  mkdirSync(path.join(ROOT, '.bench'), { recursive: true });
+  const out = path.join(ROOT, '.bench', 'results.json');
+  writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
+  log(`wrote ${path.relative(process.cwd(), out) || out}`);
+
+  printTables(results);
+  process.exitCode = 0;
+}
+
+function build(log) {
+  if (process.env.BENCH_SKIP_BUILD === '1') {
+    if (!existsSync(path.join(ROOT, 'dist/cli.js'))) throw new Error('BENCH_SKIP_BUILD=1 but dist/cli.js is missing: run npm run build');
+    log('build: skipped (BENCH_SKIP_BUILD=1)');
+    return;
+  }
+  log('build: npm run build');
+  try {
+    execFileSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (e) {
+    if (!existsSync(path.join(ROOT, 'dist/cli.js'))) throw e;
+    log(`build failed; benchmarking the existing dist/ (${String(e.stderr ?? e.message).split('\n')[0]})`);
+  }
+}
+
+async function runLoad(cfg, track) {
+  const { pid, ...job } = cfg;
+  const gen = track(
+    fork(SELF, ['--loadgen', Buffer.from(JSON.stringify(job)).toString('base64url')], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+  );
+  return new Promise((resolve, reject) => {
+    let cpuStart = null;
+    let serverCpu = null;
+    gen.on('message', (m) => {
+      if (m.type === 'measure-start') cpuStart = { ticks: procCpuTicks(pid), t: process.hrtime.bigint() };
+      else if (m.type === 'measure-end' && cpuStart?.ticks != null) {
+        const ticks = procCpuTicks(pid);
+        const secs = Number(process.hrtime.bigint() - cpuStart.t) / 1e9;
+        if (ticks != null) serverCpu = (ticks - cpuStart.ticks) / CLK_TCK / secs;
+      } else if (m.type === 'result') resolve({ ...m.result, server_cpu_util: serverCpu });
+    });
+    gen.once('exit', (code) => reject(new Error(`load generator exited with ${code} before reporting`)));
+  });
+}
+
+async function memoryRun(mode, n, track) {
+  const child = track(fork(SELF, ['--memory', mode, String(n)], { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  const result = await Promise.race([
+    nextMessage(child, 'result'),
+    new Promise((_, reject) => child.once('exit', (code) => reject(new Error(`memory (${mode}) exited with ${code}`)))),
+  ]);
+  result.scaled_to_100k = n !== 100_000;
+  return result;
+}
+
+// --- helpers ---
+
+const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** utime + stime of a process in clock ticks (Linux), or null. */
+function procCpuTicks(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return null;
+  }
+}
+
+function nextMessage(child, type) {
+  return new Promise((resolve, reject) => {
+    const onMessage = (m) => {
+      if (m?.type !== type) return;
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      resolve(m.result ?? m);
+    };
+    const onExit = (code) => reject(new Error(`child exited with ${code} before sending "${type}"`));
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+  });
+}
+
+function waitForOutput(child, pattern, timeoutMs = 15_000) {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`twin did not start within ${timeoutMs} ms; output: ${seen}`)), timeoutMs);
+    const onData = (d) => {
+      seen += d.toString();
+      if (pattern.test(seen)) {
+        clearTimeout(timer);
+        child.stdout.off('data', onData);
+        resolve();
+      }
+    };
+    child.stdout.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`twin exited with ${code}; output: ${seen}`)));
+  });
+}
+
+function stop(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+    child.once('exit', () => (clearTimeout(timer), resolve()));
+    child.kill('SIGTERM');
+  });
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function apiCall(port, method, p, body) {
+  return new Promise((resolve, reject) => {
+    const headers = { Authorization: `Bearer ${KEY}` };
+    if (body) Object.assign(headers, { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': Buffer.byteLength(body) });
+    const req = http.request({ host: '127.0.0.1', port, method, path: p, headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (text += c));
+      res.on('end', () => {
+        if (res.statusCode !== 200) return reject(new Error(`${method} ${p} answered ${res.statusCode}: ${text.slice(0, 300)}`));
+        resolve(JSON.parse(text));
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+function gitCommit() {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return null;
+  }
+}
+
+function table(headers, rows, align) {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const fmt = (r) => r.map((c, i) => (align[i] === 'l' ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ');
+  return [fmt(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(fmt)].join('\n');
+}
+
+function printTables(r) {
+  const f = (v, d = 1) => (v == null ? '-' : v.toFixed(d));
+  const int = (v) => (v == null ? '-' : Math.round(v).toLocaleString('en-US'));
+  const pctu = (v) => (v == null ? '-' : `${Math.round(v * 100)}%`);
+  const rows = [
+    ['baseline (bare node:http, 1.5 KB JSON)', r.baseline, null],
+    ['twin POST create+confirm', r.twin.create_confirm, 'create_confirm'],
+    ['twin GET retrieve', r.twin.retrieve, 'retrieve'],
+    ['twin GET list limit=10', r.twin.list, 'list'],
+  ].map(([name, x, key]) => {
+    const ratio = key ? x.ratio_to_baseline : 1;
+    const target = key && TARGETS[key] !== undefined ? `≥ ${Math.round(TARGETS[key] * 100)}%` : '-';
+    const verdict = key && TARGETS[key] !== undefined ? (x.target_met ? 'MET' : 'MISSED') : '';
+    return [name, int(x.rps), f(x.p50_ms, 2), f(x.p99_ms, 2), pctu(ratio), target, verdict, int(x.errors), pctu(x.server_cpu_util), pctu(x.client_cpu_util)];
+  });
+  const m = r.memory;
+  const memRows = [
+    [`create (${m.create.pis.toLocaleString('en-US')} PIs)`, m.create],
+    [`create+confirm (${m.create_confirm.pis.toLocaleString('en-US')} PIs, scaled)`, m.create_confirm],
+  ].map(([name, x]) => [name, f(x.mb_per_100k, 1), int(x.bytes_per_pi), int(x.idempotency_bytes_per_pi), int(x.in_process_creates_per_s)]);
+
+  const out = [
+    '',
+    `stripe-twin bench — node ${r.environment.node}, ${r.environment.cpus} CPUs, ${r.settings.connections} keep-alive connections, ` +
+      `${r.settings.warmup_seconds}s warm-up + ${r.settings.seconds}s per scenario, loopback`,
+    '',
+    table(
+      ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'vs baseline', 'target', 'result', 'errors', 'server CPU', 'client CPU'],
+      rows,
+      ['l', 'r', 'r', 'r', 'r', 'r', 'l', 'r', 'r', 'r'],
+    ),
+    '',
+    `list ran with ~${r.twin.list.stored_pis.toLocaleString('en-US')} PIs stored; response sizes: baseline ${r.baseline.mean_response_bytes} B, ` +
+      `create+confirm ${r.twin.create_confirm.mean_response_bytes} B, retrieve ${r.twin.retrieve.mean_response_bytes} B, list ${r.twin.list.mean_response_bytes} B`,
+    '',
+    'Memory (heap growth after gc, per 100k stored PaymentIntents)',
+    table(['workload', 'MB / 100k PIs', 'bytes / PI', 'of which idempotency cache', 'in-process creates/s'], memRows, ['l', 'r', 'r', 'r', 'r']),
+    '',
+    'Targets:',
+    `  create+confirm ≥ 40% of baseline: ${pctu(r.targets.create_confirm.actual)} — ${r.targets.create_confirm.met ? 'MET' : 'MISSED'}`,
+    `  retrieve       ≥ 70% of baseline: ${pctu(r.targets.retrieve.actual)} — ${r.targets.retrieve.met ? 'MET' : 'MISSED'}`,
+  ];
+  for (const [name, x] of Object.entries({ baseline: r.baseline, ...r.twin })) {
+    if (x.errors) out.push(`  warning: ${name} had ${x.errors} failed requests (${JSON.stringify(x.error_statuses)}); first: ${x.first_error}`);
+  }
+  out.push(`(results: .bench/results.json; ${r.wall_seconds.toFixed(0)} s wall)`, '');
+  process.stdout.write(out.join('\n'));
+}
+
+// ---------------------------------------------------------------------------
+// Roles: the same file is the orchestrator and each of its children (dispatched
+// last, so every module-level constant above is initialised).
+
+const role = process.argv[2];
+if (role === '--loadgen') await loadgen(JSON.parse(Buffer.from(process.argv[3], 'base64url').toString('utf8')));
+else if (role === '--baseline-server') await baselineServer();
+else if (role === '--memory') await memory(process.argv[3], Number(process.argv[4]));
+else await main();

@@ -1,0 +1,120 @@
+import http from 'node:http';
+import Stripe from 'stripe';
+import { createTwin, handleRequest, TwinHandle, TwinOptions } from '../src';
+
+// Test harness: the same suites run against the twin over real HTTP and in-process.
+
+export type Mode = 'http' | 'in-process';
+export const MODES: Mode[] = ['http', 'in-process'];
+
+export interface Harness {
+  mode: Mode;
+  twin: TwinHandle;
+  /** A stripe client for `key` (a fresh world per key). */
+  stripe(key?: string): Stripe;
+  /** Base URL when serving over HTTP. */
+  url: string;
+  /** A control-surface call (plain JSON in and out) for the world of `key`. */
+  admin(method: string, path: string, body?: unknown, key?: string): Promise<{ status: number; json: any }>;
+  close(): Promise<void>;
+}
+
+/** The API key a stripe client from a harness was made with. */
+export function keyOf(stripe: Stripe): string {
+  return currentKeys.get(stripe)!;
+}
+const currentKeys = new WeakMap<Stripe, string>();
+
+let keyCounter = 0;
+/** A fresh API key: each key is its own world, so tests do not see each other's objects. */
+export function freshKey(label = 'test'): string {
+  return `sk_test_${label}_${process.pid}_${keyCounter++}`;
+}
+
+export async function startHarness(mode: Mode, options: TwinOptions = {}): Promise<Harness> {
+  const twin = createTwin(options);
+  const remember = (stripe: Stripe, key: string) => (currentKeys.set(stripe, key), stripe);
+  const admin = async (method: string, path: string, body?: unknown, key?: string) => {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (key) headers.authorization = `Bearer ${key}`;
+    const res = await handleRequest(twin.engine, {
+      method,
+      url: path,
+      headers,
+      readBody: async () => Buffer.from(body === undefined ? '' : JSON.stringify(body)),
+    });
+    return { status: res.status, json: JSON.parse(res.body) };
+  };
+  if (mode === 'in-process') {
+    return { mode, twin, url: '', admin, stripe: (key = freshKey()) => remember(twin.stripe(key), key), close: async () => undefined };
+  }
+  const server = await twin.listen(0);
+  const { port } = new URL(server.url);
+  return {
+    mode,
+    twin,
+    url: server.url,
+    admin: async (method, path, body, key) => {
+      const res = await raw(server.url, method, path, {
+        key: key ?? null,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+      });
+      return { status: res.status, json: res.json };
+    },
+    stripe: (key = freshKey()) => remember(new Stripe(key, { host: '127.0.0.1', port: Number(port), protocol: 'http', maxNetworkRetries: 0 }), key),
+    close: server.close,
+  };
+}
+
+export interface RawResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+  json: any;
+}
+
+/** A raw HTTP request, for what the SDK hides (exact bytes, headers, malformed input). */
+export function raw(
+  url: string,
+  method: string,
+  path: string,
+  options: { key?: string | null; body?: string | Buffer; headers?: Record<string, string> } = {},
+): Promise<RawResponse> {
+  const target = new URL(path, url);
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.key !== null) headers.Authorization = `Bearer ${options.key ?? 'sk_test_raw'}`;
+  if (options.body !== undefined) {
+    headers['Content-Type'] ??= 'application/x-www-form-urlencoded';
+    headers['Content-Length'] = String(Buffer.byteLength(options.body));
+  }
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: target.hostname, port: target.port, path: target.pathname + target.search, method, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        let json: any;
+        try {
+          json = JSON.parse(body);
+        } catch {
+          json = undefined;
+        }
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json });
+      });
+    });
+    req.on('error', reject);
+    if (options.body !== undefined) req.write(options.body);
+    req.end();
+  });
+}
+
+/** Expects `promise` to reject with a Stripe error and returns it. */
+export async function stripeError(promise: Promise<unknown>): Promise<any> {
+  try {
+    await promise;
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected a Stripe error, got a success');
+}
