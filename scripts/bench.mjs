@@ -354,6 +354,9 @@ async function main() {
 
   for (const [name, r] of Object.entries(twin)) {
     r.ratio_to_baseline = r.rps / baseline.rps;
+    // Throughput ratio if both servers ran CPU-bound: independent of a client-bound baseline.
+    r.cpu_normalised_ratio =
+      r.server_cpu_us_per_request && baseline.server_cpu_us_per_request ? baseline.server_cpu_us_per_request / r.server_cpu_us_per_request : null;
     if (TARGETS[name] !== undefined) {
       r.target_ratio = TARGETS[name];
       r.target_met = r.ratio_to_baseline >= TARGETS[name];
@@ -374,6 +377,7 @@ async function main() {
       platform: `${os.platform()} ${os.arch()}`,
       cpus: os.cpus().length,
       cpu_model: os.cpus()[0]?.model ?? null,
+      loadavg_at_start: os.loadavg(),
     },
     settings: { seconds, warmup_seconds: warmup, connections, transport: 'loopback, node:http keep-alive Agent in a child process' },
     baseline,
@@ -415,15 +419,28 @@ async function runLoad(cfg, track) {
     fork(SELF, ['--loadgen', Buffer.from(JSON.stringify(job)).toString('base64url')], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
   );
   return new Promise((resolve, reject) => {
+    // Server and whole-machine CPU over the measured window, from /proc (Linux; null elsewhere).
     let cpuStart = null;
     let serverCpu = null;
+    let machineBusy = null;
     gen.on('message', (m) => {
-      if (m.type === 'measure-start') cpuStart = { ticks: procCpuTicks(pid), t: process.hrtime.bigint() };
-      else if (m.type === 'measure-end' && cpuStart?.ticks != null) {
+      if (m.type === 'measure-start') cpuStart = { ticks: procCpuTicks(pid), machine: machineBusyTicks(), t: process.hrtime.bigint() };
+      else if (m.type === 'measure-end' && cpuStart) {
         const ticks = procCpuTicks(pid);
+        const machine = machineBusyTicks();
         const secs = Number(process.hrtime.bigint() - cpuStart.t) / 1e9;
-        if (ticks != null) serverCpu = (ticks - cpuStart.ticks) / CLK_TCK / secs;
-      } else if (m.type === 'result') resolve({ ...m.result, server_cpu_util: serverCpu });
+        if (ticks != null && cpuStart.ticks != null) serverCpu = (ticks - cpuStart.ticks) / CLK_TCK / secs;
+        if (machine != null && cpuStart.machine != null) machineBusy = (machine - cpuStart.machine) / CLK_TCK / secs;
+      } else if (m.type === 'result') {
+        const r = m.result;
+        const other = machineBusy != null && serverCpu != null ? Math.max(0, machineBusy - serverCpu - r.client_cpu_util) : null;
+        resolve({
+          ...r,
+          server_cpu_util: serverCpu,
+          server_cpu_us_per_request: serverCpu != null && r.requests ? (serverCpu * r.seconds * 1e6) / r.requests : null,
+          other_cpu_util: other,
+        });
+      }
     });
     gen.once('exit', (code) => reject(new Error(`load generator exited with ${code} before reporting`)));
   });
@@ -455,6 +472,18 @@ function procCpuTicks(pid) {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return null;
+  }
+}
+
+/** Busy clock ticks of the whole machine, all CPUs (Linux), or null. */
+function machineBusyTicks() {
+  try {
+    const [, ...f] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
+    const v = f.map(Number);
+    const total = v.slice(0, 8).reduce((a, b) => a + b, 0); // user..steal (guest is inside user)
+    return total - v[3] - v[4]; // minus idle and iowait
   } catch {
     return null;
   }
@@ -556,13 +585,17 @@ function printTables(r) {
     const ratio = key ? x.ratio_to_baseline : 1;
     const target = key && TARGETS[key] !== undefined ? `≥ ${Math.round(TARGETS[key] * 100)}%` : '-';
     const verdict = key && TARGETS[key] !== undefined ? (x.target_met ? 'MET' : 'MISSED') : '';
-    return [name, int(x.rps), f(x.p50_ms, 2), f(x.p99_ms, 2), pctu(ratio), target, verdict, int(x.errors), pctu(x.server_cpu_util), pctu(x.client_cpu_util)];
+    const norm = key ? x.cpu_normalised_ratio : 1;
+    return [
+      name, int(x.rps), f(x.p50_ms, 2), f(x.p99_ms, 2), pctu(ratio), target, verdict, int(x.errors),
+      pctu(x.server_cpu_util), int(x.server_cpu_us_per_request), pctu(norm), pctu(x.client_cpu_util), pctu(x.other_cpu_util),
+    ];
   });
   const m = r.memory;
   const memRows = [
-    [`create (${m.create.pis.toLocaleString('en-US')} PIs)`, m.create],
-    [`create+confirm (${m.create_confirm.pis.toLocaleString('en-US')} PIs, scaled)`, m.create_confirm],
-  ].map(([name, x]) => [name, f(x.mb_per_100k, 1), int(x.bytes_per_pi), int(x.idempotency_bytes_per_pi), int(x.in_process_creates_per_s)]);
+    ['create', m.create],
+    ['create+confirm', m.create_confirm],
+  ].map(([name, x]) => [`${name} (${x.pis.toLocaleString('en-US')} PIs${x.scaled_to_100k ? ', scaled' : ''})`, x]).map(([name, x]) => [name, f(x.mb_per_100k, 1), int(x.bytes_per_pi), int(x.idempotency_bytes_per_pi), int(x.in_process_creates_per_s)]);
 
   const out = [
     '',
@@ -570,10 +603,13 @@ function printTables(r) {
       `${r.settings.warmup_seconds}s warm-up + ${r.settings.seconds}s per scenario, loopback`,
     '',
     table(
-      ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'vs baseline', 'target', 'result', 'errors', 'server CPU', 'client CPU'],
+      ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'vs baseline', 'target', 'result', 'errors', 'server CPU', 'server µs/req', 'CPU-norm', 'client CPU', 'other CPU'],
       rows,
-      ['l', 'r', 'r', 'r', 'r', 'r', 'l', 'r', 'r', 'r'],
+      ['l', 'r', 'r', 'r', 'r', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r'],
     ),
+    'server CPU / client CPU / other CPU: share of one core used by the server, the load generator and the rest of the machine',
+    'in the measured window; server µs/req: server CPU time per request; CPU-norm: baseline µs/req ÷ scenario µs/req, the',
+    'ratio the two servers would show if each were CPU-bound (targets are judged on the req/s ratio).',
     '',
     `list ran with ~${r.twin.list.stored_pis.toLocaleString('en-US')} PIs stored; response sizes: baseline ${r.baseline.mean_response_bytes} B, ` +
       `create+confirm ${r.twin.create_confirm.mean_response_bytes} B, retrieve ${r.twin.retrieve.mean_response_bytes} B, list ${r.twin.list.mean_response_bytes} B`,
@@ -585,7 +621,17 @@ function printTables(r) {
     `  create+confirm ≥ 40% of baseline: ${pctu(r.targets.create_confirm.actual)} — ${r.targets.create_confirm.met ? 'MET' : 'MISSED'}`,
     `  retrieve       ≥ 70% of baseline: ${pctu(r.targets.retrieve.actual)} — ${r.targets.retrieve.met ? 'MET' : 'MISSED'}`,
   ];
+  const b = r.baseline;
+  if (b.client_cpu_util != null && b.server_cpu_util != null && b.client_cpu_util > 0.9 && b.server_cpu_util < 0.9) {
+    out.push(
+      `  note: the baseline is client-bound (load generator ${pctu(b.client_cpu_util)} of a core, bare server ${pctu(b.server_cpu_util)}):` +
+        ' its req/s is the node:http client\'s ceiling, so req/s ratios flatter the twin; see CPU-norm.',
+    );
+  }
   for (const [name, x] of Object.entries({ baseline: r.baseline, ...r.twin })) {
+    if (x.other_cpu_util > 0.2) {
+      out.push(`  warning: other processes used ${pctu(x.other_cpu_util)} of a core during ${name}: figures are noisy; rerun on an idle machine.`);
+    }
     if (x.errors) out.push(`  warning: ${name} had ${x.errors} failed requests (${JSON.stringify(x.error_statuses)}); first: ${x.first_error}`);
   }
   out.push(`(results: .bench/results.json; ${r.wall_seconds.toFixed(0)} s wall)`, '');

@@ -37,6 +37,18 @@ function responseSchemaName(op) {
   return s?.$ref ? s.$ref.split('/').pop() : null;
 }
 
+// Parameters newer than the spec copy (2024-04-10), taken from the request types
+// of stripe-node 23.1.0 (API 2026-10-28.endive). Only those of modeled operations.
+const TYPES = { type: 'array', items: { type: 'string', maxLength: 5000 } };
+const OVERLAY = {
+  'POST /v1/payment_intents': { allowed_payment_method_types: TYPES, excluded_payment_method_types: TYPES },
+  'POST /v1/payment_intents/{intent}': { allowed_payment_method_types: TYPES, excluded_payment_method_types: TYPES },
+  'POST /v1/payment_intents/{intent}/confirm': { allowed_payment_method_types: TYPES, excluded_payment_method_types: TYPES },
+  'POST /v1/setup_intents': { allowed_payment_method_types: TYPES, excluded_payment_method_types: TYPES },
+  'POST /v1/setup_intents/{intent}': { allowed_payment_method_types: TYPES, excluded_payment_method_types: TYPES },
+  'POST /v1/setup_intents/{intent}/confirm': { allowed_payment_method_types: TYPES },
+};
+
 const operations = {};
 for (const [p, item] of Object.entries(spec.paths)) {
   for (const method of ['get', 'post', 'delete']) {
@@ -54,7 +66,9 @@ for (const [p, item] of Object.entries(spec.paths)) {
         required: query.filter((q) => q.required).map((q) => q.name),
       };
     }
-    operations[`${method.toUpperCase()} ${p}`] = { params, response: responseSchemaName(op) };
+    const key = `${method.toUpperCase()} ${p}`;
+    if (OVERLAY[key]) params.properties = { ...params.properties, ...OVERLAY[key] };
+    operations[key] = { params, response: responseSchemaName(op) };
   }
 }
 
@@ -127,6 +141,7 @@ const out = {
       info_version: spec.info.version,
       sha256: createHash('sha256').update(raw).digest('hex'),
       kept: 'request parameter schemas of every operation; how each object schema links to other objects (for expand[])',
+      overlay: 'parameters added after 2024-04-10, from stripe-node 23.1.0 request types: allowed_payment_method_types and excluded_payment_method_types on PaymentIntent and SetupIntent create, update and confirm',
     },
     sdk: { source: `npm stripe@${sdkPkg.version} (MIT)`, pinned_api_version: pinned, kept: 'v1 routes, known API versions' },
     generated_by: 'scripts/compact-spec.mjs',

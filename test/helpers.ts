@@ -14,7 +14,7 @@ export interface Harness {
   stripe(key?: string): Stripe;
   /** Base URL when serving over HTTP. */
   url: string;
-  /** A control-surface call (plain JSON in and out) for the world of `key`. */
+  /** A control-surface call for the world of `key`: an object body is sent as JSON, a string as YAML. */
   admin(method: string, path: string, body?: unknown, key?: string): Promise<{ status: number; json: any }>;
   close(): Promise<void>;
 }
@@ -24,6 +24,9 @@ export function keyOf(stripe: Stripe): string {
   return currentKeys.get(stripe)!;
 }
 const currentKeys = new WeakMap<Stripe, string>();
+
+const encode = (body: unknown) => (body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body));
+const contentType = (body: unknown) => (typeof body === 'string' ? 'application/yaml' : 'application/json');
 
 let keyCounter = 0;
 /** A fresh API key: each key is its own world, so tests do not see each other's objects. */
@@ -35,14 +38,9 @@ export async function startHarness(mode: Mode, options: TwinOptions = {}): Promi
   const twin = createTwin(options);
   const remember = (stripe: Stripe, key: string) => (currentKeys.set(stripe, key), stripe);
   const admin = async (method: string, path: string, body?: unknown, key?: string) => {
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    const headers: Record<string, string> = { 'content-type': contentType(body) };
     if (key) headers.authorization = `Bearer ${key}`;
-    const res = await handleRequest(twin.engine, {
-      method,
-      url: path,
-      headers,
-      readBody: async () => Buffer.from(body === undefined ? '' : JSON.stringify(body)),
-    });
+    const res = await handleRequest(twin.engine, { method, url: path, headers, readBody: async () => Buffer.from(encode(body)) });
     return { status: res.status, json: JSON.parse(res.body) };
   };
   if (mode === 'in-process') {
@@ -57,8 +55,8 @@ export async function startHarness(mode: Mode, options: TwinOptions = {}): Promi
     admin: async (method, path, body, key) => {
       const res = await raw(server.url, method, path, {
         key: key ?? null,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+        body: body === undefined ? undefined : encode(body),
+        headers: body === undefined ? {} : { 'Content-Type': contentType(body) },
       });
       return { status: res.status, json: res.json };
     },

@@ -39,9 +39,9 @@ export function previousAttributes(before: StripeObject, after: StripeObject): R
     const b = after[key];
     if (a === b || same(a, b)) continue;
     if (key === 'metadata' && a && b) {
-      const changed: Record<string, unknown> = {};
+      const changed: Record<string, unknown> = Object.create(null);
       for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) if (a[k] !== b[k]) changed[k] = a[k] ?? null;
-      out[key] = changed;
+      out[key] = { ...changed };
     } else out[key] = a === undefined ? null : a;
   }
   return Object.keys(out).length ? out : null;

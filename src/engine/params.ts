@@ -61,7 +61,8 @@ function coerce(schema: Schema, raw: FormValue, name: string): unknown {
 function coerceObject(schema: Schema, raw: FormTree, name: string): Record<string, unknown> {
   const props = schema.properties ?? {};
   const extra = schema.additionalProperties;
-  const out: Record<string, unknown> = {};
+  // Null prototype: a parameter named __proto__ (a metadata key, say) is just a key.
+  const out: Record<string, unknown> = Object.create(null);
   for (const key of Object.keys(raw)) {
     const prop = Object.prototype.hasOwnProperty.call(props, key) ? props[key] : undefined;
     if (prop) out[key] = coerce(prop, raw[key], child(name, key));

@@ -19,7 +19,11 @@ export interface CardBehaviour {
   decline?: Decline;
   /** Attaching to a customer succeeds even though charges fail (…0341). */
   attachable?: boolean;
-  /** 3D Secure: `always` (…3184), `on_session` (…3220, …0446 off-session OK), `unless_setup` (…3155). */
+  /**
+   * 3D Secure: `always` (required on every payment; off-session ones decline with
+   * authentication_required), `on_session` (…0446: off-session payments succeed as
+   * if set up), `unless_setup` (…3155: off-session succeeds after a SetupIntent).
+   */
   authentication?: 'always' | 'on_session' | 'unless_setup';
   /** What happens after a successful authentication, if not a success. */
   declineAfterAuthentication?: Decline;
@@ -178,9 +182,9 @@ const ENTRIES: Entry[] = [
   ['4000002760003184', 'visa', 'credit', 'DE', ['pm_card_authenticationRequired'], [], { authentication: 'always' }],
   ['4000003800000446', 'visa', 'credit', 'IT', ['pm_card_authenticationRequiredSetupForOffSession'], [], { authentication: 'on_session' }],
   ['4000008260003178', 'visa', 'credit', 'GB', ['pm_card_authenticationRequiredChargeDeclinedInsufficientFunds'], [], { authentication: 'always', declineAfterAuthentication: D.insufficient_funds }],
-  ['4000000000003220', 'visa', 'credit', 'US', ['pm_card_threeDSecure2Required'], ['tok_threeDSecure2Required'], { authentication: 'on_session' }],
-  ['4000008400001629', 'visa', 'credit', 'US', ['pm_card_threeDSecureRequiredChargeDeclined'], ['tok_threeDSecureRequiredChargeDeclined'], { authentication: 'on_session', declineAfterAuthentication: D.generic_decline }],
-  ['4000008400001280', 'visa', 'credit', 'US', ['pm_card_threeDSecureRequiredProcessingError'], ['tok_threeDSecureRequiredProcessingError'], { authentication: 'on_session', declineAfterAuthentication: D.generic_decline }],
+  ['4000000000003220', 'visa', 'credit', 'US', ['pm_card_threeDSecure2Required'], ['tok_threeDSecure2Required'], { authentication: 'always' }],
+  ['4000008400001629', 'visa', 'credit', 'US', ['pm_card_threeDSecureRequiredChargeDeclined'], ['tok_threeDSecureRequiredChargeDeclined'], { authentication: 'always', declineAfterAuthentication: D.generic_decline }],
+  ['4000008400001280', 'visa', 'credit', 'US', ['pm_card_threeDSecureRequiredProcessingError'], ['tok_threeDSecureRequiredProcessingError'], { authentication: 'always', declineAfterAuthentication: D.generic_decline }],
   ['4000000000003055', 'visa', 'credit', 'US', ['pm_card_threeDSecureOptional'], ['tok_threeDSecureOptional']],
   ['4000000000003097', 'visa', 'credit', 'US', ['pm_card_threeDSecureOptionalProcessingError'], ['tok_threeDSecureOptionalProcessingError']],
   ['378282246310005', 'amex', 'credit', 'US', ['pm_card_amex_threeDSecureNotSupported'], ['tok_amex_threeDSecureNotSupported'], { threeDSecureSupported: false }],

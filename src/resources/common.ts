@@ -47,7 +47,7 @@ export function find<T extends StripeObject>(ctx: Ctx, object: string, id: strin
 export function mergeMetadata(current: Record<string, string>, update: Record<string, string | null> | null | undefined): Record<string, string> {
   if (update === undefined) return current;
   if (update === null) return {};
-  const next: Record<string, string> = { ...current };
+  const next: Record<string, string> = Object.assign(Object.create(null), current);
   for (const [key, value] of Object.entries(update)) {
     if (value === null || value === '') delete next[key];
     else next[key] = value;
@@ -58,7 +58,7 @@ export function mergeMetadata(current: Record<string, string>, update: Record<st
     if (value.length > 500) throw errors.metadataValueTooLong(value);
   }
   if (Object.keys(next).length > 50) throw errors.metadataTooManyKeys();
-  return next;
+  return { ...next };
 }
 
 /** Parameters Stripe accepts but the twin does not model: 501, never a silent success. */

@@ -90,6 +90,31 @@ const facts = {
 
 // --- create ---------------------------------------------------------------
 
+/**
+ * The payment method types an intent offers: explicit `allowed_payment_method_types`
+ * (2026-09-30.endive on) or `payment_method_types` (earlier versions; still accepted),
+ * else automatic payment methods decide from the account's configuration (§0, 2023-08-16).
+ */
+export function offeredTypes(ctx: Ctx, params: Params) {
+  if (params.payment_method_types && params.allowed_payment_method_types) {
+    throw errors.paramState('You may only specify one of these parameters: allowed_payment_method_types, payment_method_types.', 'payment_method_types');
+  }
+  const explicit: string[] | undefined = params.allowed_payment_method_types ?? params.payment_method_types ?? undefined;
+  if (explicit && params.automatic_payment_methods) {
+    throw errors.paramState(
+      `You may only specify one of these parameters: automatic_payment_methods, ${params.allowed_payment_method_types ? 'allowed_payment_method_types' : 'payment_method_types'}.`,
+      'automatic_payment_methods',
+    );
+  }
+  if (explicit) return { types: explicit, allowed: (params.allowed_payment_method_types as string[] | undefined) ?? null, automatic: null };
+  if (params.automatic_payment_methods?.enabled === false) return { types: ['card'], allowed: null, automatic: null };
+  return {
+    types: ctx.world.config.paymentMethodTypes,
+    allowed: null,
+    automatic: { allow_redirects: params.automatic_payment_methods?.allow_redirects ?? 'always', enabled: true },
+  };
+}
+
 /** The account's payment method configuration, used when automatic payment methods decide. */
 export function pmcId(ctx: Ctx): string {
   const key = 'payment_method_configuration';
@@ -102,31 +127,25 @@ export function createPaymentIntent(ctx: Ctx, params: Params): PaymentIntent {
   unsupportedParams('POST /v1/payment_intents', params, ['application_fee_amount', 'on_behalf_of', 'transfer_data', 'mandate', 'mandate_data', 'confirmation_token', 'radar_options']);
   const currency = checkCurrency(params.currency);
   checkChargeAmount(params.amount, currency);
-  if (params.automatic_payment_methods && params.payment_method_types) {
-    throw errors.paramState('You may only specify one of these parameters: automatic_payment_methods, payment_method_types.', 'automatic_payment_methods');
-  }
+  const offered = offeredTypes(ctx, params);
   const customer = params.customer ? find(ctx, 'customer', params.customer, 'customer') : null;
   if (params.payment_method && !params.payment_method.startsWith('pm_card_')) {
     find(ctx, 'payment_method', params.payment_method, 'payment_method', 'PaymentMethod');
   }
   const { world } = ctx;
-  const explicitTypes: string[] | undefined = params.payment_method_types ?? undefined;
-  const apmEnabled = !explicitTypes && params.automatic_payment_methods?.enabled !== false;
-  const types = explicitTypes ?? (apmEnabled ? world.config.paymentMethodTypes : ['card']);
+  const types = offered.types;
   const piId = world.ids.next('pi');
   let pi = world.insert<PaymentIntent>({
     id: piId,
     object: 'payment_intent',
-    allowed_payment_method_types: null,
+    allowed_payment_method_types: offered.allowed,
     amount: params.amount,
     amount_capturable: 0,
     amount_details: { tip: {} },
     amount_received: 0,
     application: null,
     application_fee_amount: null,
-    automatic_payment_methods: apmEnabled
-      ? { allow_redirects: params.automatic_payment_methods?.allow_redirects ?? 'always', enabled: true }
-      : null,
+    automatic_payment_methods: offered.automatic,
     canceled_at: null,
     cancellation_reason: null,
     capture_method: params.capture_method ?? 'automatic_async',
@@ -146,7 +165,7 @@ export function createPaymentIntent(ctx: Ctx, params: Params): PaymentIntent {
     next_action: null,
     on_behalf_of: null,
     payment_method: null,
-    payment_method_configuration_details: apmEnabled ? { id: pmcId(ctx), parent: null } : null,
+    payment_method_configuration_details: offered.automatic ? { id: pmcId(ctx), parent: null } : null,
     payment_method_options: paymentMethodOptions(types, params.payment_method_options),
     payment_method_types: types,
     payment_record: null,
@@ -213,11 +232,12 @@ export function confirmPaymentIntent(ctx: Ctx, pi: PaymentIntent, params: Params
   }
   checkUsable(ctx, pm);
   if (returnUrl) world.facts.set(facts.returnUrl(pi.id), returnUrl);
-  const types = params.payment_method_types ?? pi.payment_method_types;
+  const types = params.allowed_payment_method_types ?? params.payment_method_types ?? pi.payment_method_types;
   pi = world.update(pi, {
+    allowed_payment_method_types: given(params.allowed_payment_method_types, pi.allowed_payment_method_types),
     capture_method: params.capture_method ?? pi.capture_method,
     payment_method: pm.id,
-    payment_method_options: params.payment_method_options || params.payment_method_types
+    payment_method_options: params.payment_method_options || types !== pi.payment_method_types
       ? paymentMethodOptions(types, params.payment_method_options, pi.payment_method_options)
       : pi.payment_method_options,
     payment_method_types: types,
@@ -495,7 +515,7 @@ function expireAuthorization(ctx: Ctx, piId: string): void {
 }
 
 /** Fields that may change only before the intent succeeds or is canceled (T10). */
-const LOCKED_AFTER_CONFIRM = ['amount', 'currency', 'customer', 'payment_method', 'payment_method_types', 'capture_method', 'setup_future_usage', 'payment_method_data', 'payment_method_options'];
+const LOCKED_AFTER_CONFIRM = ['amount', 'currency', 'customer', 'payment_method', 'payment_method_types', 'allowed_payment_method_types', 'capture_method', 'setup_future_usage', 'payment_method_data', 'payment_method_options'];
 
 function updatePaymentIntent(ctx: Ctx, pi: PaymentIntent, params: Params): PaymentIntent {
   unsupportedParams('POST /v1/payment_intents/{intent}', params, ['application_fee_amount', 'transfer_data']);
@@ -515,9 +535,10 @@ function updatePaymentIntent(ctx: Ctx, pi: PaymentIntent, params: Params): Payme
   let paymentMethod = pi.payment_method;
   if (params.payment_method) paymentMethod = resolvePaymentMethod(ctx, params.payment_method, 'payment_method').id;
   else if (params.payment_method_data) paymentMethod = paymentMethodFromData(ctx, params.payment_method_data).id;
-  const types = params.payment_method_types ?? pi.payment_method_types;
+  const types = params.allowed_payment_method_types ?? params.payment_method_types ?? pi.payment_method_types;
   const next: PaymentIntent = {
     ...pi,
+    allowed_payment_method_types: given(params.allowed_payment_method_types, pi.allowed_payment_method_types),
     amount: params.amount ?? pi.amount,
     capture_method: params.capture_method ?? pi.capture_method,
     currency,
@@ -525,7 +546,7 @@ function updatePaymentIntent(ctx: Ctx, pi: PaymentIntent, params: Params): Payme
     description: given(params.description, pi.description),
     metadata: mergeMetadata(pi.metadata, params.metadata),
     payment_method: paymentMethod,
-    payment_method_options: params.payment_method_options || params.payment_method_types
+    payment_method_options: params.payment_method_options || types !== pi.payment_method_types
       ? paymentMethodOptions(types, params.payment_method_options, pi.payment_method_options)
       : pi.payment_method_options,
     payment_method_types: types,

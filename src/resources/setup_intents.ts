@@ -4,7 +4,7 @@ import { paginate } from '../engine/list';
 import { Params } from '../engine/params';
 import { Ctx, StripeObject } from '../engine/world';
 import { find, given, mergeMetadata, route, unsupportedParams } from './common';
-import { pmcId, setUpOffSession } from './payment_intents';
+import { offeredTypes, pmcId, setUpOffSession } from './payment_intents';
 import {
   attachPaymentMethod,
   cardError,
@@ -45,26 +45,20 @@ function options(types: string[], given: Params | null | undefined): Record<stri
 
 export function createSetupIntent(ctx: Ctx, params: Params): SetupIntent {
   unsupportedParams('POST /v1/setup_intents', params, ['on_behalf_of', 'mandate_data', 'single_use', 'confirmation_token', 'attach_to_self']);
-  if (params.automatic_payment_methods && params.payment_method_types) {
-    throw errors.paramState('You may only specify one of these parameters: automatic_payment_methods, payment_method_types.', 'automatic_payment_methods');
-  }
+  const offered = offeredTypes(ctx, params);
   const customer = params.customer ? find(ctx, 'customer', params.customer, 'customer') : null;
   if (params.payment_method && !params.payment_method.startsWith('pm_card_')) {
     find(ctx, 'payment_method', params.payment_method, 'payment_method', 'PaymentMethod');
   }
   const { world } = ctx;
-  const explicitTypes: string[] | undefined = params.payment_method_types ?? undefined;
-  const apmEnabled = !explicitTypes && params.automatic_payment_methods?.enabled !== false;
-  const types = explicitTypes ?? (apmEnabled ? world.config.paymentMethodTypes : ['card']);
+  const types = offered.types;
   const siId = world.ids.next('seti');
   let si = world.insert<SetupIntent>({
     id: siId,
     object: 'setup_intent',
-    allowed_payment_method_types: null,
+    allowed_payment_method_types: offered.allowed,
     application: null,
-    automatic_payment_methods: apmEnabled
-      ? { allow_redirects: params.automatic_payment_methods?.allow_redirects ?? 'always', enabled: true }
-      : null,
+    automatic_payment_methods: offered.automatic,
     cancellation_reason: null,
     client_secret: world.ids.clientSecret(siId),
     created: world.now(),
@@ -81,7 +75,7 @@ export function createSetupIntent(ctx: Ctx, params: Params): SetupIntent {
     next_action: null,
     on_behalf_of: null,
     payment_method: null,
-    payment_method_configuration_details: apmEnabled ? { id: pmcId(ctx), parent: null } : null,
+    payment_method_configuration_details: offered.automatic ? { id: pmcId(ctx), parent: null } : null,
     payment_method_options: options(types, params.payment_method_options),
     payment_method_types: types,
     single_use_mandate: null,
@@ -228,22 +222,23 @@ function cancelSetupIntent(ctx: Ctx, si: SetupIntent, reason: string | null): Se
 
 function updateSetupIntent(ctx: Ctx, si: SetupIntent, params: Params): SetupIntent {
   unsupportedParams('POST /v1/setup_intents/{intent}', params, ['attach_to_self']);
-  if (!CONFIRMABLE.includes(si.status) && (params.payment_method || params.customer || params.payment_method_types)) {
+  if (!CONFIRMABLE.includes(si.status) && (params.payment_method || params.customer || params.payment_method_types || params.allowed_payment_method_types)) {
     throw unexpectedState(si, `You cannot update this SetupIntent because it has a status of ${si.status}.`);
   }
   if (params.customer) find(ctx, 'customer', params.customer, 'customer');
   let paymentMethod = si.payment_method;
   if (params.payment_method) paymentMethod = resolvePaymentMethod(ctx, params.payment_method, 'payment_method').id;
   else if (params.payment_method_data) paymentMethod = paymentMethodFromData(ctx, params.payment_method_data).id;
-  const types: string[] = params.payment_method_types ?? si.payment_method_types;
+  const types: string[] = params.allowed_payment_method_types ?? params.payment_method_types ?? si.payment_method_types;
   return ctx.world.replace({
     ...si,
+    allowed_payment_method_types: given(params.allowed_payment_method_types, si.allowed_payment_method_types),
     customer: given(params.customer, si.customer),
     description: given(params.description, si.description),
     flow_directions: given(params.flow_directions, si.flow_directions),
     metadata: mergeMetadata(si.metadata, params.metadata),
     payment_method: paymentMethod,
-    payment_method_options: params.payment_method_options || params.payment_method_types ? options(types, params.payment_method_options) : si.payment_method_options,
+    payment_method_options: params.payment_method_options || types !== si.payment_method_types ? options(types, params.payment_method_options) : si.payment_method_options,
     payment_method_types: types,
     status: paymentMethod !== si.payment_method && CONFIRMABLE.includes(si.status) ? 'requires_confirmation' : si.status,
   });

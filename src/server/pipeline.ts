@@ -124,7 +124,7 @@ class ApiRequest {
       return this.execute(ctx, match.value, params, match.params, expand);
     } catch (e) {
       const error = e instanceof StripeError ? e : internalError(e);
-      this.releaseIdempotencyKey(error);
+      this.releaseIdempotencyKey();
       return this.respondWithError(error);
     }
   }
@@ -138,7 +138,7 @@ class ApiRequest {
     } catch (e) {
       const error = e instanceof StripeError ? e : internalError(e);
       if (error.stage !== 'execution') {
-        this.releaseIdempotencyKey(error);
+        this.releaseIdempotencyKey();
         return this.respondWithError(error);
       }
       status = error.status;
@@ -208,9 +208,9 @@ class ApiRequest {
     return this.respond(stored.status, stored.body);
   }
 
-  /** Errors before the endpoint ran store nothing: the key can be used again. */
-  private releaseIdempotencyKey(error: StripeError): void {
-    if (error.stage === 'execution' || !this.entry || this.entry.state !== 'in-flight') return;
+  /** A request that ends without a stored result stores nothing: the key can be used again. */
+  private releaseIdempotencyKey(): void {
+    if (this.entry?.state !== 'in-flight') return;
     if (this.world.idempotency.get(this.idempotencyKey!) === this.entry) this.world.idempotency.delete(this.idempotencyKey!);
     this.entry = null;
   }
@@ -220,7 +220,12 @@ class ApiRequest {
   private async readParams(method: string): Promise<FormTree> {
     const fromQuery = decodeForm(this.query);
     if (method !== 'POST') return fromQuery;
-    const body = await this.req.readBody();
+    let body: Uint8Array;
+    try {
+      body = await this.req.readBody();
+    } catch {
+      throw errors.malformedBody('the body was not received completely');
+    }
     if (body.length > MAX_BODY_BYTES) throw errors.bodyTooLarge(MAX_BODY_BYTES);
     const tree = decodeForm(bodyText(body));
     for (const [k, v] of Object.entries(fromQuery)) if (!(k in tree)) tree[k] = v;

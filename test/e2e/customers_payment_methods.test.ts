@@ -125,8 +125,8 @@ describe.each(MODES)('customers and payment methods (%s)', (mode) => {
 
   it('consumes a PaymentMethod used without a customer (E21) and keeps customer ones reusable', async () => {
     const pm = await stripe.paymentMethods.create({ type: 'card', card: { token: 'tok_visa' } });
-    await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: pm.id, confirm: true, payment_method_types: ['card'] });
-    const e21 = await stripeError(stripe.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: pm.id, confirm: true, payment_method_types: ['card'] }));
+    await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: pm.id, confirm: true, allowed_payment_method_types: ['card'] });
+    const e21 = await stripeError(stripe.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: pm.id, confirm: true, allowed_payment_method_types: ['card'] }));
     expect(e21.statusCode).toBe(400);
     const c = await stripe.customers.create({ payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' } });
     const saved = c.invoice_settings.default_payment_method as string;
@@ -141,7 +141,7 @@ describe.each(MODES)('customers and payment methods (%s)', (mode) => {
 
   it('saves the card to the customer when a payment sets setup_future_usage', async () => {
     const c = await stripe.customers.create();
-    const pi = await stripe.paymentIntents.create({ amount: 1200, currency: 'usd', customer: c.id, payment_method: 'pm_card_visa', setup_future_usage: 'off_session', confirm: true, payment_method_types: ['card'] });
+    const pi = await stripe.paymentIntents.create({ amount: 1200, currency: 'usd', customer: c.id, payment_method: 'pm_card_visa', setup_future_usage: 'off_session', confirm: true, allowed_payment_method_types: ['card'] });
     const pm = await stripe.paymentMethods.retrieve(pi.payment_method as string);
     expect(pm.customer).toBe(c.id);
     const types = (await stripe.events.list()).data.map((e) => e.type).reverse();

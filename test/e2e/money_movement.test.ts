@@ -14,7 +14,7 @@ describe.each(MODES)('charges, refunds, balance and disputes (%s)', (mode) => {
     stripe = h.stripe();
   });
   const pay = (amount: number, pm = 'pm_card_visa', extra: Partial<Stripe.PaymentIntentCreateParams> = {}) =>
-    stripe.paymentIntents.create({ amount, currency: 'usd', payment_method: pm, confirm: true, payment_method_types: ['card'], capture_method: 'automatic', ...extra });
+    stripe.paymentIntents.create({ amount, currency: 'usd', payment_method: pm, confirm: true, allowed_payment_method_types: ['card'], capture_method: 'automatic', ...extra });
   const advance = (duration: string) => h.admin('POST', '/__admin__/clock/advance', { duration }, keyOf(stripe));
 
   it('shapes a succeeded charge like recorded traffic', async () => {

@@ -3,7 +3,7 @@ import { Harness, keyOf, MODES, startHarness, stripeError } from '../helpers';
 
 // PaymentIntents through the official SDK (stripe-behaviour.md §3), over HTTP and in-process.
 
-const CARD_ONLY = { payment_method_types: ['card'] };
+const CARD_ONLY = { allowed_payment_method_types: ['card'] };
 
 describe.each(MODES)('PaymentIntents (%s)', (mode) => {
   let h: Harness;
@@ -30,6 +30,7 @@ describe.each(MODES)('PaymentIntents (%s)', (mode) => {
       capture_method: 'automatic_async',
       confirmation_method: 'automatic',
       automatic_payment_methods: { allow_redirects: 'always', enabled: true },
+      allowed_payment_method_types: null,
       payment_method_types: ['card'],
       payment_method_options: { card: { installments: null, mandate_options: null, network: null, request_three_d_secure: 'automatic' } },
       amount_details: { tip: {} },
@@ -43,8 +44,12 @@ describe.each(MODES)('PaymentIntents (%s)', (mode) => {
     expect(pi.client_secret).toMatch(new RegExp(`^${pi.id}_secret_[A-Za-z0-9]{25}$`));
     expect((pi.payment_method_configuration_details as any).id).toMatch(/^pmc_/);
     const explicit = await stripe.paymentIntents.create({ amount: 2000, currency: 'usd', ...CARD_ONLY });
-    expect(explicit.automatic_payment_methods).toBeNull();
-    expect(explicit.payment_method_configuration_details).toBeNull();
+    expect(explicit).toMatchObject({ allowed_payment_method_types: ['card'], payment_method_types: ['card'], automatic_payment_methods: null, payment_method_configuration_details: null });
+    // payment_method_types, the parameter before 2026-09-30.endive, is still accepted.
+    const legacy = await stripe.paymentIntents.create({ amount: 2000, currency: 'usd', payment_method_types: ['card'] } as Stripe.PaymentIntentCreateParams);
+    expect(legacy).toMatchObject({ allowed_payment_method_types: null, payment_method_types: ['card'], automatic_payment_methods: null });
+    const both = await stripeError(stripe.paymentIntents.create({ amount: 2000, currency: 'usd', ...CARD_ONLY, automatic_payment_methods: { enabled: true } }));
+    expect(both).toMatchObject({ statusCode: 400, message: 'You may only specify one of these parameters: automatic_payment_methods, allowed_payment_method_types.' });
     expect(await typesOf(pi.id)).toEqual(['payment_intent.created']);
   });
 

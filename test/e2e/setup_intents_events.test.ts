@@ -18,7 +18,7 @@ describe.each(MODES)('setup intents and events (%s)', (mode) => {
 
   it('sets up a card for a customer: attached, succeeded, with events', async () => {
     const c = await stripe.customers.create();
-    const si = await stripe.setupIntents.create({ customer: c.id, payment_method: 'pm_card_visa', confirm: true, payment_method_types: ['card'] });
+    const si = await stripe.setupIntents.create({ customer: c.id, payment_method: 'pm_card_visa', confirm: true, allowed_payment_method_types: ['card'] });
     expect(si).toMatchObject({ object: 'setup_intent', status: 'succeeded', usage: 'off_session', customer: c.id, last_setup_error: null });
     expect(si.id).toMatch(/^seti_1/);
     expect(si.client_secret).toMatch(new RegExp(`^${si.id}_secret_[A-Za-z0-9]{31}$`));
@@ -33,7 +33,7 @@ describe.each(MODES)('setup intents and events (%s)', (mode) => {
     const auto = await stripe.setupIntents.create({ payment_method: 'pm_card_visa' });
     expect(auto.automatic_payment_methods).toEqual({ allow_redirects: 'always', enabled: true });
     expect((await stripeError(stripe.setupIntents.confirm(auto.id))).statusCode).toBe(400);
-    const e = await stripeError(stripe.setupIntents.create({ payment_method: 'pm_card_chargeDeclined', confirm: true, payment_method_types: ['card'] }));
+    const e = await stripeError(stripe.setupIntents.create({ payment_method: 'pm_card_chargeDeclined', confirm: true, allowed_payment_method_types: ['card'] }));
     expect(e.statusCode).toBe(402);
     expect(e.raw).toMatchObject({ type: 'card_error', code: 'card_declined', decline_code: 'generic_decline', setup_intent: { status: 'requires_payment_method' } });
     expect(e.raw.setup_intent.last_setup_error).toMatchObject({ code: 'card_declined', decline_code: 'generic_decline' });
@@ -42,25 +42,25 @@ describe.each(MODES)('setup intents and events (%s)', (mode) => {
 
   it('asks for 3D Secure, after which an off-session payment with …3155 needs no authentication', async () => {
     const c = await stripe.customers.create();
-    const si = await stripe.setupIntents.create({ customer: c.id, payment_method: 'pm_card_authenticationRequiredOnSetup', confirm: true, payment_method_types: ['card'] });
+    const si = await stripe.setupIntents.create({ customer: c.id, payment_method: 'pm_card_authenticationRequiredOnSetup', confirm: true, allowed_payment_method_types: ['card'] });
     expect(si.status).toBe('requires_action');
     expect(si.next_action!.type).toBe('use_stripe_sdk');
     const pmId = si.payment_method as string;
-    const onSession = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', customer: c.id, payment_method: 'pm_card_authenticationRequiredOnSetup', confirm: true, payment_method_types: ['card'] });
+    const onSession = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', customer: c.id, payment_method: 'pm_card_authenticationRequiredOnSetup', confirm: true, allowed_payment_method_types: ['card'] });
     expect(onSession.status).toBe('requires_action');
     const done = await authenticate(si.id, 'succeed');
     expect(done.json).toMatchObject({ status: 'succeeded' });
-    const offSession = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', customer: c.id, payment_method: pmId, confirm: true, off_session: true, payment_method_types: ['card'] });
+    const offSession = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', customer: c.id, payment_method: pmId, confirm: true, off_session: true, allowed_payment_method_types: ['card'] });
     expect(offSession.status).toBe('succeeded');
-    const failing = await stripe.setupIntents.create({ payment_method: 'pm_card_authenticationRequired', confirm: true, payment_method_types: ['card'] });
+    const failing = await stripe.setupIntents.create({ payment_method: 'pm_card_authenticationRequired', confirm: true, allowed_payment_method_types: ['card'] });
     expect((await authenticate(failing.id, 'fail')).json).toMatchObject({ status: 'requires_payment_method', last_setup_error: { code: 'setup_intent_authentication_failure' } });
     expect((await authenticate(failing.id, 'fail')).status).toBe(409);
   });
 
   it('cancels, and refuses to cancel a succeeded setup', async () => {
-    const si = await stripe.setupIntents.create({ payment_method_types: ['card'] });
+    const si = await stripe.setupIntents.create({ allowed_payment_method_types: ['card'] });
     expect(await stripe.setupIntents.cancel(si.id, { cancellation_reason: 'abandoned' })).toMatchObject({ status: 'canceled', cancellation_reason: 'abandoned' });
-    const done = await stripe.setupIntents.create({ payment_method: 'pm_card_visa', confirm: true, payment_method_types: ['card'] });
+    const done = await stripe.setupIntents.create({ payment_method: 'pm_card_visa', confirm: true, allowed_payment_method_types: ['card'] });
     expect(await stripeError(stripe.setupIntents.cancel(done.id))).toMatchObject({ statusCode: 400, code: 'setup_intent_unexpected_state' });
   });
 
@@ -88,7 +88,7 @@ describe.each(MODES)('setup intents and events (%s)', (mode) => {
   });
 
   it('filters events by type, wildcard, types[] and created', async () => {
-    await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, payment_method_types: ['card'] });
+    await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, allowed_payment_method_types: ['card'] });
     await stripe.customers.create();
     const charges = await stripe.events.list({ type: 'charge.*' });
     expect(charges.data.map((e) => e.type).sort()).toEqual(['charge.succeeded', 'charge.updated']);
