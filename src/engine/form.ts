@@ -33,17 +33,19 @@ function decodeComponent(text: string): string {
   }
 }
 
-/** Splits `a[b][c]` into ['a', 'b', 'c']; `a[]` gives ['a', '']. */
+/** Splits `a[b][c]` into ['a', 'b', 'c']; `a[]` gives ['a', '']. A malformed key stays whole. */
 function keyPath(key: string): string[] {
   const open = key.indexOf('[');
-  if (open <= 0 || !key.endsWith(']')) return [key];
+  if (open <= 0 || key.charCodeAt(key.length - 1) !== 93 /* ] */) return [key];
   const segments = [key.slice(0, open)];
-  let rest = key.slice(open);
-  while (rest.length) {
-    const m = /^\[([^[\]]*)\]/.exec(rest);
-    if (!m) return [key];
-    segments.push(m[1]);
-    rest = rest.slice(m[0].length);
+  let at = open;
+  while (at < key.length) {
+    const close = key.indexOf(']', at);
+    if (key[at] !== '[' || close === -1) return [key];
+    const segment = key.slice(at + 1, close);
+    if (segment.indexOf('[') !== -1) return [key];
+    segments.push(segment);
+    at = close + 1;
   }
   return segments;
 }
@@ -62,6 +64,10 @@ export function decodeForm(text: string): FormTree {
     const eq = pair.indexOf('=');
     const key = decodeComponent(eq === -1 ? pair : pair.slice(0, eq));
     const value = eq === -1 ? '' : decodeComponent(pair.slice(eq + 1));
+    if (key.indexOf('[') === -1 && typeof root[key] !== 'object') {
+      root[key] = value; // the common case: a plain top-level parameter
+      continue;
+    }
     const path = keyPath(key);
     if (path.length - 1 > FORM_LIMITS.maxDepth) throw errors.tooDeep(path[0], FORM_LIMITS.maxDepth);
     assign(root, path, value);

@@ -53,10 +53,18 @@ export class Random {
     return this.next() % n;
   }
 
-  /** String of `length` characters drawn from `alphabet`. */
+  /** String of `length` characters drawn from `alphabet`; each 32-bit draw yields several characters. */
   chars(length: number, alphabet = BASE62): string {
+    const size = alphabet.length;
+    const perDraw = Math.floor(32 / Math.log2(size));
     let out = '';
-    for (let i = 0; i < length; i++) out += alphabet[this.int(alphabet.length)];
+    while (out.length < length) {
+      let v = this.next();
+      for (let i = 0; i < perDraw && out.length < length; i++) {
+        out += alphabet[v % size];
+        v = Math.floor(v / size);
+      }
+    }
     return out;
   }
 

@@ -40,7 +40,8 @@ export interface WorldConfig {
 export interface IdempotencyEntry {
   state: 'in-flight' | 'done';
   path: string;
-  fingerprint: string;
+  /** The request body, to compare a retry's parameters with. */
+  body: string;
   createdAt: number;
   requestId: string;
   response?: { status: number; body: unknown; version: string; headers: Record<string, string> };
@@ -91,8 +92,9 @@ export class World {
   readonly accountId: string;
   readonly idempotency = new Map<string, IdempotencyEntry>();
   private readonly requestRng: Random;
-  private readonly objects = new Map<string, StripeObject>();
-  private readonly lists = new Map<string, { ids: string[]; index: Map<string, number> }>();
+  /** Every object by id, with its position in its type's creation order (for list cursors). */
+  private readonly objects = new Map<string, { obj: StripeObject; position: number }>();
+  private readonly lists = new Map<string, string[]>();
   private tasks: Task[] = [];
   private taskSeq = 0;
   private offset = 0;
@@ -136,28 +138,28 @@ export class World {
   // --- objects ---
 
   get<T extends StripeObject = StripeObject>(id: string): T | undefined {
-    return this.objects.get(id) as T | undefined;
+    return this.objects.get(id)?.obj as T | undefined;
   }
 
   insert<T extends StripeObject>(obj: T): T {
-    if (this.objects.has(obj.id)) throw new Error(`duplicate id ${obj.id}`);
-    this.objects.set(obj.id, obj);
     let list = this.lists.get(obj.object);
-    if (!list) this.lists.set(obj.object, (list = { ids: [], index: new Map() }));
-    list.index.set(obj.id, list.ids.length);
-    list.ids.push(obj.id);
+    if (!list) this.lists.set(obj.object, (list = []));
+    const size = this.objects.size;
+    this.objects.set(obj.id, { obj, position: list.length });
+    if (this.objects.size === size) throw new Error(`duplicate id ${obj.id}`);
+    list.push(obj.id);
     this.journal?.inserted.push(obj.id);
     return obj;
   }
 
   /** Stores a new snapshot of an existing object. */
   replace<T extends StripeObject>(obj: T): T {
-    const previous = this.objects.get(obj.id);
-    if (!previous) throw new Error(`replace of unknown id ${obj.id}`);
+    const entry = this.objects.get(obj.id);
+    if (!entry) throw new Error(`replace of unknown id ${obj.id}`);
     if (this.journal && !this.journal.replaced.has(obj.id) && !this.journal.inserted.includes(obj.id)) {
-      this.journal.replaced.set(obj.id, previous);
+      this.journal.replaced.set(obj.id, entry.obj);
     }
-    this.objects.set(obj.id, obj);
+    entry.obj = obj;
     return obj;
   }
 
@@ -168,16 +170,17 @@ export class World {
 
   /** Ids of objects of one type, in creation order. */
   idsOf(object: string): readonly string[] {
-    return this.lists.get(object)?.ids ?? [];
+    return this.lists.get(object) ?? [];
   }
 
   /** Position of an id in its type's creation order. */
   positionOf(object: string, id: string): number | undefined {
-    return this.lists.get(object)?.index.get(id);
+    const entry = this.objects.get(id);
+    return entry && entry.obj.object === object ? entry.position : undefined;
   }
 
   count(object: string): number {
-    return this.lists.get(object)?.ids.length ?? 0;
+    return this.lists.get(object)?.length ?? 0;
   }
 
   // --- scheduled work ---
@@ -225,13 +228,11 @@ export class World {
 
   private rollback(journal: Journal): void {
     for (const id of journal.inserted.reverse()) {
-      const obj = this.objects.get(id)!;
+      const { obj } = this.objects.get(id)!;
       this.objects.delete(id);
-      const list = this.lists.get(obj.object)!;
-      list.ids.pop();
-      list.index.delete(id);
+      this.lists.get(obj.object)!.pop();
     }
-    for (const [id, previous] of journal.replaced) this.objects.set(id, previous);
+    for (const [id, previous] of journal.replaced) this.objects.get(id)!.obj = previous;
     for (const [key, { had, value }] of journal.facts) this.facts.restore(key, had, value);
     const dropped = new Set(journal.tasks);
     this.tasks = this.tasks.filter((t) => !dropped.has(t));

@@ -4,7 +4,7 @@ import { paginate } from '../engine/list';
 import { Params } from '../engine/params';
 import { Decline, sellerMessage } from '../engine/testValues';
 import { Ctx, StripeObject } from '../engine/world';
-import { find, mergeMetadata, route, shipping } from './common';
+import { EMPTY, find, mergeMetadata, route, shared, shipping } from './common';
 import { cardOf, PaymentMethod } from './payment_methods';
 
 // Charges (stripe-behaviour.md §5), created by PaymentIntents: succeeded or
@@ -39,6 +39,14 @@ export interface ChargeAttempt {
   /** 3D Secure result when the customer authenticated. */
   threeDSecure?: Record<string, unknown> | null;
 }
+
+/** Card features every test charge reports the same way (recorded traffic, §5). */
+const CARD_FEATURES = shared({
+  extended_authorization: { status: 'disabled' },
+  incremental_authorization: { status: 'unavailable' },
+  multicapture: { status: 'unavailable' },
+  network_token: { used: false },
+});
 
 const DIRECTORY = { visa: 'visa', mastercard: 'mastercard', amex: 'american_express' } as Record<string, string>;
 
@@ -102,7 +110,7 @@ export function createCharge(ctx: Ctx, attempt: ChargeAttempt): Charge {
     failure_balance_transaction: null,
     failure_code: failed ? (attempt.decline?.code ?? 'card_declined') : null,
     failure_message: failed ? (attempt.decline?.message ?? 'Your card was declined.') : null,
-    fraud_details: {},
+    fraud_details: EMPTY,
     livemode: false,
     metadata: intent.metadata ?? {},
     on_behalf_of: null,
@@ -121,16 +129,16 @@ export function createCharge(ctx: Ctx, attempt: ChargeAttempt): Charge {
         country: card.country,
         exp_month: card.exp_month,
         exp_year: card.exp_year,
-        extended_authorization: { status: 'disabled' },
+        extended_authorization: CARD_FEATURES.extended_authorization,
         fingerprint: card.fingerprint,
         funding: card.funding,
-        incremental_authorization: { status: 'unavailable' },
+        incremental_authorization: CARD_FEATURES.incremental_authorization,
         installments: null,
         last4: card.last4,
         mandate: null,
-        multicapture: { status: 'unavailable' },
+        multicapture: CARD_FEATURES.multicapture,
         network: card.networks.available[card.networks.available.length - 1],
-        network_token: { used: false },
+        network_token: CARD_FEATURES.network_token,
         network_transaction_id: failed ? null : world.ids.digits(15),
         overcapture: { maximum_amount_capturable: intent.amount, status: 'unavailable' },
         regulated_status: card.regulated_status,
@@ -139,7 +147,7 @@ export function createCharge(ctx: Ctx, attempt: ChargeAttempt): Charge {
       },
       type: 'card',
     },
-    radar_options: {},
+    radar_options: EMPTY,
     receipt_email: intent.receipt_email ?? null,
     receipt_number: null,
     receipt_url: failed ? null : `https://pay.stripe.com/receipts/payment/${world.ids.chars(96, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_')}`,

@@ -43,10 +43,24 @@ export function find<T extends StripeObject>(ctx: Ctx, object: string, id: strin
   return found;
 }
 
+/**
+ * Parts of objects that are the same on every snapshot are shared, frozen:
+ * stored objects are never mutated, and sharing keeps a world's memory small.
+ */
+export function shared<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) shared(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+export const EMPTY: Record<string, never> = shared({});
+
 /** Applies a metadata update (`null` value = remove key, `null` = remove all) and checks Stripe's limits (§1.9). */
 export function mergeMetadata(current: Record<string, string>, update: Record<string, string | null> | null | undefined): Record<string, string> {
   if (update === undefined) return current;
-  if (update === null) return {};
+  if (update === null) return EMPTY;
   const next: Record<string, string> = Object.assign(Object.create(null), current);
   for (const [key, value] of Object.entries(update)) {
     if (value === null || value === '') delete next[key];
@@ -57,8 +71,9 @@ export function mergeMetadata(current: Record<string, string>, update: Record<st
     if (key.includes('[') || key.includes(']')) throw errors.metadataKeyBrackets(key);
     if (value.length > 500) throw errors.metadataValueTooLong(value);
   }
-  if (Object.keys(next).length > 50) throw errors.metadataTooManyKeys();
-  return { ...next };
+  const count = Object.keys(next).length;
+  if (count > 50) throw errors.metadataTooManyKeys();
+  return count ? { ...next } : EMPTY;
 }
 
 /** Parameters Stripe accepts but the twin does not model: 501, never a silent success. */
@@ -90,7 +105,16 @@ export function shipping(input: Params | null | undefined): Record<string, unkno
   };
 }
 
+const NO_BILLING_DETAILS = shared({
+  address: address({}),
+  email: null,
+  name: null,
+  phone: null,
+  tax_id: null,
+});
+
 export function billingDetails(input: Params | null | undefined): Record<string, unknown> {
+  if (!input) return NO_BILLING_DETAILS;
   return {
     address: address(input?.address ?? {}),
     email: input?.email ?? null,

@@ -4,7 +4,7 @@ import { registerIncludable } from '../engine/expand';
 import { paginate } from '../engine/list';
 import { Params } from '../engine/params';
 import { Ctx, StripeObject } from '../engine/world';
-import { address, find, given, mergeMetadata, route, shipping, unsupportedParams } from './common';
+import { address, EMPTY, find, given, mergeMetadata, route, shipping, unsupportedParams } from './common';
 import { attachPaymentMethod, resolvePaymentMethod } from './payment_methods';
 
 // Customers (stripe-behaviour.md §9): create, retrieve, update, delete, list,
@@ -43,7 +43,7 @@ function invoiceSettings(current: Params, update: Params | null | undefined): Cu
 export function createCustomer(ctx: Ctx, params: Params): Customer {
   unsupportedParams('POST /v1/customers', params, ['cash_balance', 'coupon', 'promotion_code', 'source', 'tax', 'tax_id_data', 'test_clock']);
   checkEmail(params.email);
-  const metadata = mergeMetadata({}, params.metadata);
+  const metadata = mergeMetadata(EMPTY, params.metadata);
   const { world } = ctx;
   // A magic payment_method may also be named as the default (Stripe CLI fixtures do this).
   const pm = params.payment_method ? resolvePaymentMethod(ctx, params.payment_method, 'payment_method') : null;

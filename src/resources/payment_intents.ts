@@ -7,7 +7,7 @@ import { DECLINES, Decline } from '../engine/testValues';
 import { Ctx, StripeObject } from '../engine/world';
 import { createBalanceTransaction } from './balance';
 import { Charge, createCharge, saveCharge } from './charges';
-import { find, given, mergeMetadata, route, shipping, unsupportedParams } from './common';
+import { EMPTY, find, given, mergeMetadata, route, shared, shipping, unsupportedParams } from './common';
 import { openDispute } from './disputes';
 import {
   attachPaymentMethod,
@@ -65,9 +65,22 @@ const OPTION_DEFAULTS: Record<string, Record<string, unknown>> = {
   acss_debit: { mandate_options: { interval_description: null, payment_schedule: null, transaction_type: null }, verification_method: 'automatic' },
 };
 
+const AMOUNT_DETAILS = shared({ tip: {} });
+const MANAGED_PAYMENTS = shared({ enabled: false });
+const AUTOMATIC = { always: shared({ allow_redirects: 'always', enabled: true }), never: shared({ allow_redirects: 'never', enabled: true }) };
+
 const sortKeys = (o: Record<string, unknown>) => Object.fromEntries(Object.keys(o).sort().map((k) => [k, o[k]]));
 
-function paymentMethodOptions(types: string[], given: Params | null | undefined, current: Record<string, any> = {}): Record<string, unknown> {
+const defaultOptions = new Map<string, Record<string, unknown>>();
+
+function paymentMethodOptions(types: string[], given: Params | null | undefined, current?: Record<string, any>): Record<string, unknown> {
+  if (!given && !current) {
+    const key = types.join(',');
+    let options = defaultOptions.get(key);
+    if (!options) defaultOptions.set(key, (options = shared(paymentMethodOptions(types, undefined, {}))));
+    return options;
+  }
+  current ??= {};
   const out: Record<string, unknown> = {};
   for (const type of [...types].sort()) {
     const base = current[type] ?? OPTION_DEFAULTS[type] ?? {};
@@ -111,7 +124,7 @@ export function offeredTypes(ctx: Ctx, params: Params) {
   return {
     types: ctx.world.config.paymentMethodTypes,
     allowed: null,
-    automatic: { allow_redirects: params.automatic_payment_methods?.allow_redirects ?? 'always', enabled: true },
+    automatic: AUTOMATIC[(params.automatic_payment_methods?.allow_redirects ?? 'always') as 'always' | 'never'],
   };
 }
 
@@ -141,7 +154,7 @@ export function createPaymentIntent(ctx: Ctx, params: Params): PaymentIntent {
     allowed_payment_method_types: offered.allowed,
     amount: params.amount,
     amount_capturable: 0,
-    amount_details: { tip: {} },
+    amount_details: AMOUNT_DETAILS,
     amount_received: 0,
     application: null,
     application_fee_amount: null,
@@ -160,8 +173,8 @@ export function createPaymentIntent(ctx: Ctx, params: Params): PaymentIntent {
     last_payment_error: null,
     latest_charge: null,
     livemode: false,
-    managed_payments: { enabled: false },
-    metadata: mergeMetadata({}, params.metadata),
+    managed_payments: MANAGED_PAYMENTS,
+    metadata: mergeMetadata(EMPTY, params.metadata),
     next_action: null,
     on_behalf_of: null,
     payment_method: null,

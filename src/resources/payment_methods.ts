@@ -6,7 +6,7 @@ import { Params } from '../engine/params';
 import { BASE62 } from '../engine/random';
 import { brandOf, Decline, LIVE_CARD_IN_TEST_MODE, looksLikeMagicPaymentMethod, luhnValid, TestCard, testCards } from '../engine/testValues';
 import { Ctx, StripeObject, World } from '../engine/world';
-import { billingDetails, find, mergeMetadata, route, unsupportedParams } from './common';
+import { billingDetails, EMPTY, find, mergeMetadata, route, shared, unsupportedParams } from './common';
 
 // PaymentMethods (stripe-behaviour.md §4.1, §10): cards from magic ids, tokens
 // and raw test numbers; attach, detach, update, list; the rules that stop a
@@ -27,10 +27,16 @@ export function cardOf(world: World, pmId: string): TestCard | undefined {
   return world.facts.get(CARD_FACT(pmId)) as TestCard | undefined;
 }
 
+/** Stable per card number within an account (§4.1): a hash of both, kept once computed. */
 function fingerprint(world: World, number: string): string {
-  const digest = createHash('sha256').update(`${world.accountId}:${number}`).digest();
-  let out = '';
-  for (let i = 0; i < 16; i++) out += BASE62[digest[i] % 62];
+  const fact = `fingerprint:${number}`;
+  let out = world.facts.get(fact) as string | undefined;
+  if (out === undefined) {
+    const digest = createHash('sha256').update(`${world.accountId}:${number}`).digest();
+    out = '';
+    for (let i = 0; i < 16; i++) out += BASE62[digest[i] % 62];
+    world.facts.set(fact, out);
+  }
   return out;
 }
 
@@ -47,6 +53,17 @@ export function cardError(decline: Decline, extra: Record<string, unknown> = {})
     ...(network_advice_code ? { network_advice_code } : {}),
     ...extra,
   });
+}
+
+const UNCHECKED = shared({ address_line1_check: null, address_postal_code_check: null, cvc_check: 'unchecked' });
+const THREE_D_SECURE_USAGE = { true: shared({ supported: true }), false: shared({ supported: false }) };
+const NETWORKS = new Map<string, object>();
+function networks(card: TestCard): object {
+  const available = card.coBrand ? [card.coBrand, card.brand] : [card.brand];
+  const key = available.join(',');
+  let value = NETWORKS.get(key);
+  if (!value) NETWORKS.set(key, (value = shared({ available, preferred: null })));
+  return value;
 }
 
 interface CardInput {
@@ -68,7 +85,7 @@ export function createCardPaymentMethod(ctx: Ctx, card: TestCard, input: CardInp
     billing_details: billingDetails(input.billing_details),
     card: {
       brand: card.brand,
-      checks: { address_line1_check: null, address_postal_code_check: null, cvc_check: 'unchecked' },
+      checks: UNCHECKED,
       country: card.country,
       display_brand: card.coBrand ?? card.brand,
       exp_month: input.exp_month ?? now.getUTCMonth() + 1,
@@ -77,16 +94,16 @@ export function createCardPaymentMethod(ctx: Ctx, card: TestCard, input: CardInp
       funding: card.funding,
       generated_from: null,
       last4: card.number.slice(-4),
-      networks: { available: card.coBrand ? [card.coBrand, card.brand] : [card.brand], preferred: null },
+      networks: networks(card),
       regulated_status: 'unregulated',
-      three_d_secure_usage: { supported: card.threeDSecureSupported ?? true },
+      three_d_secure_usage: THREE_D_SECURE_USAGE[String(card.threeDSecureSupported ?? true) as 'true' | 'false'],
       wallet: null,
     },
     created: world.now(),
     customer: null,
     customer_account: null,
     livemode: false,
-    metadata: mergeMetadata({}, input.metadata),
+    metadata: mergeMetadata(EMPTY, input.metadata),
     shared_payment_granted_token: null,
     type: 'card',
   });
@@ -185,7 +202,10 @@ export function markChecked(ctx: Ctx, pm: PaymentMethod): PaymentMethod {
     address_postal_code_check: check('address_postal_code_check', Boolean(address.postal_code)),
     cvc_check: check('cvc_check', true),
   };
-  if (JSON.stringify(checks) === JSON.stringify(pm.card.checks)) return pm;
+  const current = pm.card.checks;
+  if (checks.cvc_check === current.cvc_check && checks.address_line1_check === current.address_line1_check && checks.address_postal_code_check === current.address_postal_code_check) {
+    return pm;
+  }
   return ctx.world.replace({ ...pm, card: { ...pm.card, checks } });
 }
 

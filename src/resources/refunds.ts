@@ -7,7 +7,7 @@ import { withKey } from '../engine/render';
 import { Ctx, StripeObject } from '../engine/world';
 import { createBalanceTransaction } from './balance';
 import { Charge, saveCharge } from './charges';
-import { find, mergeMetadata, route } from './common';
+import { EMPTY, find, mergeMetadata, route } from './common';
 import { cardOf } from './payment_methods';
 
 // Refunds (stripe-behaviour.md §6): full and partial, on a charge or a
@@ -72,7 +72,7 @@ export function refundCharge(ctx: Ctx, charge: Charge, input: RefundInput): Refu
     destination_details: input.reversal
       ? { card: { type: 'reversal' }, type: 'card' }
       : { card: { reference_status: 'pending', reference_type: 'acquirer_reference_number', type: 'refund' }, type: 'card' },
-    metadata: mergeMetadata({}, input.metadata),
+    metadata: mergeMetadata(EMPTY, input.metadata),
     payment_intent: charge.payment_intent,
     payment_method: charge.payment_method,
     reason: input.stripeReason ?? input.reason ?? null,

@@ -3,7 +3,7 @@ import { emit } from '../engine/events';
 import { paginate } from '../engine/list';
 import { Params } from '../engine/params';
 import { Ctx, StripeObject } from '../engine/world';
-import { find, given, mergeMetadata, route, unsupportedParams } from './common';
+import { EMPTY, find, given, mergeMetadata, route, unsupportedParams } from './common';
 import { offeredTypes, pmcId, setUpOffSession } from './payment_intents';
 import {
   attachPaymentMethod,
@@ -71,7 +71,7 @@ export function createSetupIntent(ctx: Ctx, params: Params): SetupIntent {
     latest_attempt: null,
     livemode: false,
     mandate: null,
-    metadata: mergeMetadata({}, params.metadata),
+    metadata: mergeMetadata(EMPTY, params.metadata),
     next_action: null,
     on_behalf_of: null,
     payment_method: null,

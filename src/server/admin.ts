@@ -9,7 +9,7 @@ import { attachPaymentMethod, createCardPaymentMethod, PaymentMethod } from '../
 import { completeAuthentication, PaymentIntent } from '../resources/payment_intents';
 import { completeSetupAuthentication, SetupIntent } from '../resources/setup_intents';
 import { testCards } from '../engine/testValues';
-import type { TwinRequest, TwinResponse } from './pipeline';
+import { jsonResponse, TwinRequest, TwinResponse } from './pipeline';
 
 // The control surface, /__admin__/*: reset and seed worlds, read and advance
 // the world clock, finish a pending 3D Secure challenge. Answers are plain JSON
@@ -26,11 +26,7 @@ class ControlError extends Error {
   }
 }
 
-const json = (status: number, value: unknown): TwinResponse => ({
-  status,
-  headers: { 'Content-Type': 'application/json' },
-  body: JSON.stringify(value, null, 2),
-});
+const json = (status: number, value: unknown): TwinResponse => jsonResponse(status, JSON.stringify(value, null, 2));
 
 export async function handleAdmin(twin: Twin, req: TwinRequest, path: string, query: string): Promise<TwinResponse> {
   try {

@@ -6,8 +6,8 @@ import { handleRequest, MAX_BODY_BYTES } from './pipeline';
 
 export function createHttpServer(twin: Twin): http.Server {
   const server = http.createServer((req, res) => {
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+    // Node lower-cases header names; only set-cookie is ever an array, and the twin does not read it.
+    const headers = req.headers as Record<string, string | undefined>;
     let consumed = false;
     const readBody = () => {
       consumed = true;
@@ -16,7 +16,8 @@ export function createHttpServer(twin: Twin): http.Server {
     handleRequest(twin, { method: req.method ?? 'GET', url: req.url ?? '/', headers, readBody })
       .then((response) => {
         if (!consumed) req.resume(); // drain what the pipeline did not need
-        res.writeHead(response.status, { ...response.headers, 'Content-Length': Buffer.byteLength(response.body) });
+        response.headers.push('Content-Length', String(Buffer.byteLength(response.body)));
+        res.writeHead(response.status, response.headers);
         res.end(response.body);
       })
       .catch((e) => {

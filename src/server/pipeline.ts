@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { applyExpand, checkExpand } from '../engine/expand';
 import { errors, StripeError } from '../engine/errors';
 import { bodyText, decodeForm, FormTree, FormValue } from '../engine/form';
@@ -28,7 +27,8 @@ export interface TwinRequest {
 
 export interface TwinResponse {
   status: number;
-  headers: Record<string, string>;
+  /** Header names and values, alternating (the form node's writeHead takes directly). */
+  headers: string[];
   body: string;
 }
 
@@ -37,23 +37,34 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 const IDEMPOTENCY_TTL = 24 * 60 * 60;
 
 /** Headers on every API response, as recorded from Stripe (§1.6). */
-const BASE_HEADERS: Record<string, string> = {
-  'Content-Type': 'application/json',
-  'Access-Control-Allow-Credentials': 'true',
-  'Access-Control-Allow-Methods': 'GET, HEAD, PUT, PATCH, POST, DELETE',
-  'Access-Control-Allow-Origin': '*',
-  'Access-Control-Expose-Headers':
-    'Request-Id, Stripe-Manage-Version, Stripe-Should-Retry, X-Stripe-External-Auth-Required, X-Stripe-Privileged-Session-Required',
-  'Access-Control-Max-Age': '300',
-  'Cache-Control': 'no-cache, no-store',
-  Vary: 'Origin',
-};
+const BASE_HEADERS = [
+  'Content-Type', 'application/json',
+  'Access-Control-Allow-Credentials', 'true',
+  'Access-Control-Allow-Methods', 'GET, HEAD, PUT, PATCH, POST, DELETE',
+  'Access-Control-Allow-Origin', '*',
+  'Access-Control-Expose-Headers',
+  'Request-Id, Stripe-Manage-Version, Stripe-Should-Retry, X-Stripe-External-Auth-Required, X-Stripe-Privileged-Session-Required',
+  'Access-Control-Max-Age', '300',
+  'Cache-Control', 'no-cache, no-store',
+  'Vary', 'Origin',
+];
+
+function withHeaders(extra: Record<string, string>): string[] {
+  const out = BASE_HEADERS.slice();
+  for (const name in extra) out.push(name, extra[name]);
+  return out;
+}
+
+/** A plain JSON answer (health check, control surface). */
+export function jsonResponse(status: number, body: string): TwinResponse {
+  return { status, headers: ['Content-Type', 'application/json'], body };
+}
 
 export async function handleRequest(twin: Twin, req: TwinRequest): Promise<TwinResponse> {
   const queryAt = req.url.indexOf('?');
   const path = queryAt === -1 ? req.url : req.url.slice(0, queryAt);
   const query = queryAt === -1 ? '' : req.url.slice(queryAt + 1);
-  if (path === '/healthz') return { status: 200, headers: { 'Content-Type': 'application/json' }, body: '{"status":"ok"}' };
+  if (path === '/healthz') return jsonResponse(200, '{"status":"ok"}');
   if (path.startsWith('/__admin__')) return handleAdmin(twin, req, path, query);
 
   let key: string;
@@ -85,6 +96,8 @@ class ApiRequest {
   private readonly headers: Record<string, string> = {};
   private idempotencyKey: string | null = null;
   private entry: IdempotencyEntry | null = null;
+  /** The decoded body text: what an idempotency key remembers of its request. */
+  private bodyText = '';
 
   constructor(
     private readonly world: World,
@@ -118,7 +131,7 @@ class ApiRequest {
       const expand: string[] = params.expand ?? [];
       checkExpand(expand, match.value.response, match.value.list);
       if (this.entry) {
-        const replay = this.replayOrClaim(fingerprint(tree));
+        const replay = this.replayOrClaim(this.bodyText);
         if (replay) return replay;
       }
       return this.execute(ctx, match.value, params, match.params, expand);
@@ -179,21 +192,21 @@ class ApiRequest {
       this.entry = existing;
       return;
     }
-    this.entry = { state: 'in-flight', path: this.path, fingerprint: '', createdAt: this.world.now(), requestId: this.requestId };
+    this.entry = { state: 'in-flight', path: this.path, body: '', createdAt: this.world.now(), requestId: this.requestId };
     this.world.idempotency.set(key, this.entry);
   }
 
   /** With a finished entry: the stored response, or Stripe's mismatch errors (E27). */
-  private replayOrClaim(print: string): TwinResponse | null {
+  private replayOrClaim(body: string): TwinResponse | null {
     const entry = this.entry!;
     const key = this.idempotencyKey!;
     if (entry.state === 'in-flight') {
-      entry.fingerprint = print;
+      entry.body = body;
       return null;
     }
     this.entry = null; // never overwrite the stored result
     if (entry.path !== this.path) throw errors.idempotencyEndpoint(key, this.path, entry.path);
-    if (entry.fingerprint !== print) throw errors.idempotencyParams(key);
+    if (entry.body !== body && canonical(entry.body) !== canonical(body)) throw errors.idempotencyParams(key);
     const stored = entry.response!;
     this.version = stored.version;
     Object.assign(this.headers, stored.headers, {
@@ -227,7 +240,8 @@ class ApiRequest {
       throw errors.malformedBody('the body was not received completely');
     }
     if (body.length > MAX_BODY_BYTES) throw errors.bodyTooLarge(MAX_BODY_BYTES);
-    const tree = decodeForm(bodyText(body));
+    this.bodyText = bodyText(body);
+    const tree = decodeForm(this.bodyText);
     for (const [k, v] of Object.entries(fromQuery)) if (!(k in tree)) tree[k] = v;
     return tree;
   }
@@ -249,14 +263,16 @@ class ApiRequest {
     };
   }
 
-  private responseHeaders(): Record<string, string> {
-    return { ...BASE_HEADERS, 'Request-Id': this.requestId, 'Stripe-Version': this.version, ...this.headers };
+  private responseHeaders(): string[] {
+    const out = withHeaders(this.headers);
+    out.push('Request-Id', this.requestId, 'Stripe-Version', this.version);
+    return out;
   }
 }
 
 /** Auth failures: only message and type, no Request-Id or Stripe-Version (§1.6, E1/E2). */
 function authErrorResponse(error: StripeError): TwinResponse {
-  return { status: error.status, headers: { ...BASE_HEADERS, ...error.extraHeaders }, body: renderError(error.fields, null) };
+  return { status: error.status, headers: withHeaders(error.extraHeaders), body: renderError(error.fields, null) };
 }
 
 function internalError(e: unknown): StripeError {
@@ -265,11 +281,11 @@ function internalError(e: unknown): StripeError {
   return errors.internal();
 }
 
-/** A canonical form of the decoded parameters, so a retry matches whatever its key order. */
-function fingerprint(tree: FormTree): string {
-  const canonical = (v: FormValue): unknown =>
-    typeof v === 'string' ? v : Array.isArray(v) ? v.map(canonical) : Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical(v[k])]));
-  return createHash('sha1').update(JSON.stringify(canonical(tree))).digest('base64');
+/** The parameters of a body in a canonical form, so a retry matches whatever its parameter order. */
+function canonical(body: string): string {
+  const sorted = (v: FormValue): unknown =>
+    typeof v === 'string' ? v : Array.isArray(v) ? v.map(sorted) : Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted(v[k])]));
+  return JSON.stringify(sorted(decodeForm(body)));
 }
 
 /** Stored snapshots are immutable, so their rendering at the canonical version is cached. */

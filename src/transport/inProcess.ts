@@ -10,7 +10,8 @@ class TwinHttpClientResponse extends Stripe.HttpClientResponse {
   private readonly raw: { headers: Record<string, string>; body: string };
 
   constructor(private readonly response: TwinResponse) {
-    const headers = Object.fromEntries(Object.entries(response.headers).map(([k, v]) => [k.toLowerCase(), v]));
+    const headers: Record<string, string> = {};
+    for (let i = 0; i < response.headers.length; i += 2) headers[response.headers[i].toLowerCase()] = response.headers[i + 1];
     super(response.status, headers);
     this.raw = { headers, body: response.body };
   }
