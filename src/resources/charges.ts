@@ -2,6 +2,7 @@ import { emit, previousAttributes } from '../engine/events';
 import { registerIncludable } from '../engine/expand';
 import { paginate } from '../engine/list';
 import { Params } from '../engine/params';
+import { search } from '../engine/search';
 import { Decline, sellerMessage } from '../engine/testValues';
 import { Ctx, StripeObject } from '../engine/world';
 import { EMPTY, find, mergeMetadata, route, shared, shipping } from './common';
@@ -202,6 +203,19 @@ registerIncludable('charge', 'refunds', { link: 'list:refund', compute: (ctx, ch
 export const chargeRoutes = [
   route('GET', '/v1/charges/{charge}', 'charge', (ctx, _p, path) => find(ctx, 'charge', path.charge)),
   route('POST', '/v1/charges/{charge}', 'charge', (ctx, params, path) => updateCharge(ctx, find<Charge>(ctx, 'charge', path.charge), params)),
+  route('GET', '/v1/charges/search', { list: 'charge' }, (ctx, params) =>
+    search(ctx.world, 'charge', '/v1/charges/search', params, {
+      amount: { read: (c) => c.amount, number: true },
+      created: { read: (c) => c.created, number: true },
+      currency: { read: (c) => c.currency },
+      customer: { read: (c) => c.customer },
+      disputed: { read: (c) => c.disputed },
+      metadata: { read: (c) => c.metadata },
+      'payment_method_details.card.last4': { read: (c) => c.payment_method_details.card.last4 },
+      refunded: { read: (c) => c.refunded },
+      status: { read: (c) => c.status },
+    }),
+  ),
   route('GET', '/v1/charges', { list: 'charge' }, (ctx, params) =>
     paginate<Charge>(ctx.world, 'charge', '/v1/charges', params, (c) =>
       (params.customer == null || c.customer === params.customer) &&

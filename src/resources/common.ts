@@ -1,12 +1,13 @@
 import { errors } from '../engine/errors';
 import { ListResult } from '../engine/list';
+import { SearchResult } from '../engine/search';
 import { Params, Schema } from '../engine/params';
 import { operation } from '../engine/spec';
 import { Ctx, StripeObject } from '../engine/world';
 
 // What a resource module declares, and the small helpers every resource uses.
 
-export type Handler = (ctx: Ctx, params: Params, path: Record<string, string>) => StripeObject | ListResult;
+export type Handler = (ctx: Ctx, params: Params, path: Record<string, string>) => StripeObject | ListResult | SearchResult;
 
 export interface Route {
   method: 'GET' | 'POST' | 'DELETE';

@@ -3,6 +3,7 @@ import { emit, previousAttributes } from '../engine/events';
 import { registerIncludable } from '../engine/expand';
 import { paginate } from '../engine/list';
 import { Params } from '../engine/params';
+import { search } from '../engine/search';
 import { Ctx, StripeObject } from '../engine/world';
 import { address, EMPTY, find, given, mergeMetadata, route, shipping, unsupportedParams } from './common';
 import { attachPaymentMethod, resolvePaymentMethod } from './payment_methods';
@@ -142,6 +143,15 @@ export const customerRoutes = [
     emit(ctx, 'customer.deleted', customer);
     return stub;
   }),
+  route('GET', '/v1/customers/search', { list: 'customer' }, (ctx, params) =>
+    search(ctx.world, 'customer', '/v1/customers/search', params, {
+      created: { read: (c) => c.created, number: true },
+      email: { read: (c) => c.email },
+      metadata: { read: (c) => c.metadata },
+      name: { read: (c) => c.name },
+      phone: { read: (c) => c.phone },
+    }),
+  ),
   route('GET', '/v1/customers', { list: 'customer' }, (ctx, params) =>
     paginate<Customer>(ctx.world, 'customer', '/v1/customers', params, (c) => !c.deleted && (params.email == null || c.email === params.email)),
   ),

@@ -3,6 +3,7 @@ import { emit } from '../engine/events';
 import { paginate } from '../engine/list';
 import { checkChargeAmount, checkCurrency, processingFee } from '../engine/money';
 import { Params } from '../engine/params';
+import { search } from '../engine/search';
 import { DECLINES, Decline } from '../engine/testValues';
 import { Ctx, StripeObject } from '../engine/world';
 import { createBalanceTransaction } from './balance';
@@ -594,6 +595,16 @@ export const paymentIntentRoutes = [
   }),
   route('POST', '/v1/payment_intents/{intent}/cancel', 'payment_intent', (ctx, params, path) =>
     cancelPaymentIntent(ctx, find<PaymentIntent>(ctx, 'payment_intent', path.intent), params.cancellation_reason ?? null),
+  ),
+  route('GET', '/v1/payment_intents/search', { list: 'payment_intent' }, (ctx, params) =>
+    search(ctx.world, 'payment_intent', '/v1/payment_intents/search', params, {
+      amount: { read: (pi) => pi.amount, number: true },
+      created: { read: (pi) => pi.created, number: true },
+      currency: { read: (pi) => pi.currency },
+      customer: { read: (pi) => pi.customer },
+      metadata: { read: (pi) => pi.metadata },
+      status: { read: (pi) => pi.status },
+    }),
   ),
   route('GET', '/v1/payment_intents', { list: 'payment_intent' }, (ctx, params) =>
     paginate<PaymentIntent>(ctx.world, 'payment_intent', '/v1/payment_intents', params, (pi) => params.customer == null || pi.customer === params.customer),
