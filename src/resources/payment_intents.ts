@@ -15,6 +15,8 @@ import {
   cardError,
   cardOf,
   checkUsable,
+  declineFields,
+  lastError,
   markChecked,
   markConsumed,
   PaymentMethod,
@@ -93,10 +95,10 @@ function paymentMethodOptions(types: string[], given: Params | null | undefined,
 const unexpectedState = (pi: PaymentIntent, message: string) =>
   errors.state(message, 'payment_intent_unexpected_state', { payment_intent: pi });
 
-/** Facts the engine keeps about an intent outside its public fields. */
 /** A PaymentMethod set up for off-session use by an authenticated setup (…3155, §4.8). */
 export const setUpOffSession = (pmId: string) => `setup_off_session:${pmId}`;
 
+/** Facts the engine keeps about an intent outside its public fields. */
 const facts = {
   returnUrl: (id: string) => `return_url:${id}`,
   authenticated: (id: string) => `authenticated:${id}`,
@@ -260,11 +262,13 @@ export function confirmPaymentIntent(ctx: Ctx, pi: PaymentIntent, params: Params
     shipping: params.shipping === undefined ? pi.shipping : shipping(params.shipping),
     status: 'requires_confirmation',
     next_action: null,
-  } as Partial<PaymentIntent>);
+  });
 
   if (needsAuthentication(ctx, pi, pm, offSession)) {
-    if (offSession) return failPayment(ctx, pi, pm, DECLINES.authentication_required);
-    if (params.error_on_requires_action) return failPayment(ctx, pi, pm, DECLINES.authentication_required, 'error_on_requires_action');
+    if (offSession) return failPayment(ctx, pi, pm, { decline: DECLINES.authentication_required });
+    if (params.error_on_requires_action) {
+      return failPayment(ctx, pi, pm, { decline: DECLINES.authentication_required, reported: AUTHENTICATION_NOT_HANDLED });
+    }
     return requireAction(ctx, pi, pm, returnUrl);
   }
   return chargeIntent(ctx, pi, pm, { offSession });
@@ -290,7 +294,7 @@ function requireAction(ctx: Ctx, pi: PaymentIntent, pm: PaymentMethod, returnUrl
   const { world } = ctx;
   world.facts.set(pendingAuthentication(pi.id), pm.id);
   const action = nextAction(ctx, pi, pm, paymentAttemptId(ctx, pi), returnUrl);
-  const updated = world.update(pi, { status: 'requires_action', next_action: action } as Partial<PaymentIntent>);
+  const updated = world.update(pi, { status: 'requires_action', next_action: action });
   emit(ctx, 'payment_intent.requires_action', updated);
   return updated;
 }
@@ -311,27 +315,25 @@ export function completeAuthentication(ctx: Ctx, pi: PaymentIntent, succeed: boo
       status: 'requires_payment_method',
       next_action: null,
       payment_method: null,
-      last_payment_error: sortKeys({
-        code: 'payment_intent_authentication_failure',
-        doc_url: 'https://stripe.com/docs/error-codes/payment-intent-authentication-failure',
-        message:
-          'The provided PaymentMethod has failed authentication. You can provide payment_method_data or a new PaymentMethod to attempt to fulfill this PaymentIntent again.',
-        payment_method: pm,
-        type: 'invalid_request_error',
-      }),
-    } as Partial<PaymentIntent>);
+      last_payment_error: lastError(
+        {
+          code: 'payment_intent_authentication_failure',
+          message:
+            'The provided PaymentMethod has failed authentication. You can provide payment_method_data or a new PaymentMethod to attempt to fulfill this PaymentIntent again.',
+        },
+        pm,
+        'invalid_request_error',
+      ),
+    });
     emit(ctx, 'payment_intent.payment_failed', failed);
     return failed;
   }
   world.facts.set(facts.authenticated(pi.id), pm.id);
-  if (pi.confirmation_method === 'manual') {
-    const ready = world.update(pi, { status: 'requires_confirmation', next_action: null } as Partial<PaymentIntent>);
-    return ready;
-  }
+  if (pi.confirmation_method === 'manual') return world.update(pi, { status: 'requires_confirmation', next_action: null });
   const threeDSecure = authenticatedDetails(ctx);
   const decline = cardOf(world, pm.id)?.declineAfterAuthentication;
   try {
-    return chargeIntent(ctx, world.update(pi, { next_action: null } as Partial<PaymentIntent>), pm, {
+    return chargeIntent(ctx, world.update(pi, { next_action: null }), pm, {
       offSession: false,
       threeDSecure,
       decline,
@@ -356,7 +358,7 @@ function chargeIntent(ctx: Ctx, pi: PaymentIntent, pm: PaymentMethod, opts: Char
   const card = cardOf(world, pm.id);
   const decline = opts.decline ?? card?.decline;
   const blocked = !decline && Boolean(card?.risk?.blocked);
-  if (decline || blocked) return failPayment(ctx, pi, pm, decline ?? DECLINES.blocked, undefined, blocked, opts.threeDSecure);
+  if (decline || blocked) return failPayment(ctx, pi, pm, { decline: decline ?? DECLINES.blocked, blocked, threeDSecure: opts.threeDSecure });
 
   // Saving the card for later: attach before the charge events (§3 T2 order).
   if (pi.setup_future_usage && pi.customer && !pm.customer) pm = attachPaymentMethod(ctx, pm, pi.customer);
@@ -373,7 +375,7 @@ function chargeIntent(ctx: Ctx, pi: PaymentIntent, pm: PaymentMethod, opts: Char
     latest_charge: charge.id,
     last_payment_error: null,
     next_action: null,
-  } as Partial<PaymentIntent>);
+  });
   emit(ctx, 'charge.succeeded', charge);
   emit(ctx, manual ? 'payment_intent.amount_capturable_updated' : 'payment_intent.succeeded', done);
   if (pi.capture_method === 'automatic_async') {
@@ -404,59 +406,43 @@ function chargeTransaction(ctx: Ctx, charge: Charge, amount: number) {
   });
 }
 
+/** E42: what the error reports when `error_on_requires_action` meets a card that needs authentication. */
+const AUTHENTICATION_NOT_HANDLED: Decline = {
+  code: 'authentication_required',
+  decline_code: 'authentication_not_handled',
+  message:
+    "This payment required an authentication action to complete, but `error_on_requires_action` was set. When you're ready, you can upgrade your integration to handle actions at https://stripe.com/docs/payments/payment-intents/upgrade-to-handle-actions.",
+};
+
+interface Failure {
+  /** What the failed charge records. */
+  decline: Decline;
+  blocked?: boolean;
+  threeDSecure?: Record<string, unknown>;
+  /** What the error reports instead, without naming the charge (E42). */
+  reported?: Decline;
+}
+
 /**
  * A failed payment: a failed charge, the intent back in requires_payment_method
  * with last_payment_error, charge.failed and payment_intent.payment_failed, and
  * the 402 (E15/E16; E42 for error_on_requires_action).
  */
-function failPayment(
-  ctx: Ctx,
-  pi: PaymentIntent,
-  pm: PaymentMethod,
-  decline: Decline,
-  reason?: 'error_on_requires_action',
-  blocked = false,
-  threeDSecure?: Record<string, unknown>,
-): never {
-  const { world } = ctx;
+function failPayment(ctx: Ctx, pi: PaymentIntent, pm: PaymentMethod, failure: Failure): never {
   pm = markChecked(ctx, pm);
+  const { decline, blocked, threeDSecure, reported } = failure;
   const charge = createCharge(ctx, { intent: pi, pm, capture: false, decline, blocked, threeDSecure });
-  const errorFields: Record<string, unknown> =
-    reason === 'error_on_requires_action'
-      ? {
-          code: 'authentication_required',
-          decline_code: 'authentication_not_handled',
-          message:
-            'This payment required an authentication action to complete, but `error_on_requires_action` was set. When you\'re ready, you can upgrade your integration to handle actions at https://stripe.com/docs/payments/payment-intents/upgrade-to-handle-actions.',
-        }
-      : {
-          advice_code: decline.advice_code,
-          charge: charge.id,
-          code: decline.code,
-          decline_code: decline.decline_code,
-          message: decline.message,
-          network_advice_code: decline.network_advice_code,
-          network_decline_code: decline.network_decline_code,
-          param: decline.param,
-        };
-  const lastError = sortKeys(
-    Object.fromEntries(
-      Object.entries({ ...errorFields, doc_url: `https://stripe.com/docs/error-codes/${String(errorFields.code).replace(/_/g, '-')}`, payment_method: pm, type: 'card_error' }).filter(
-        ([, v]) => v !== undefined,
-      ),
-    ),
-  );
-  const failed = world.update(pi, {
+  const chargeField: Record<string, string> = reported ? {} : { charge: charge.id };
+  const failed = ctx.world.update(pi, {
     status: 'requires_payment_method',
     payment_method: null,
     latest_charge: charge.id,
-    last_payment_error: lastError,
+    last_payment_error: lastError({ ...declineFields(reported ?? decline), ...chargeField }, pm),
     next_action: null,
-  } as Partial<PaymentIntent>);
+  });
   emit(ctx, 'charge.failed', charge);
   emit(ctx, 'payment_intent.payment_failed', failed);
-  const fields = Object.fromEntries(Object.entries(errorFields).filter(([, v]) => v !== undefined));
-  throw new StripeError(402, { type: 'card_error', ...fields, payment_intent: failed, payment_method: pm } as never);
+  throw cardError(reported ?? decline, { ...chargeField, payment_intent: failed, payment_method: pm });
 }
 
 // --- capture, cancel, update ----------------------------------------------
@@ -492,7 +478,7 @@ function capturePaymentIntent(ctx: Ctx, pi: PaymentIntent, params: Params): Paym
     amount_capturable: 0,
     amount_received: amount,
     metadata: mergeMetadata(pi.metadata, params.metadata),
-  } as Partial<PaymentIntent>);
+  });
   emit(ctx, 'payment_intent.succeeded', done);
   return done;
 }
@@ -518,7 +504,7 @@ function cancelPaymentIntent(ctx: Ctx, pi: PaymentIntent, reason: string | null,
     cancellation_reason: reason,
     amount_capturable: 0,
     next_action: null,
-  } as Partial<PaymentIntent>);
+  });
   emit(ctx, 'payment_intent.canceled', canceled);
   return canceled;
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { errors, StripeError } from '../engine/errors';
+import { docUrl, errors, StripeError } from '../engine/errors';
 import { emit, previousAttributes } from '../engine/events';
 import { paginate } from '../engine/list';
 import { Params } from '../engine/params';
@@ -40,19 +40,24 @@ function fingerprint(world: World, number: string): string {
   return out;
 }
 
+/** The fields a decline puts on a card error (those it has). */
+export function declineFields(decline: Decline): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const [k, v] of Object.entries(decline)) if (v !== undefined) fields[k] = v;
+  return fields;
+}
+
 export function cardError(decline: Decline, extra: Record<string, unknown> = {}): StripeError {
-  const { code, decline_code, message, param, advice_code, network_decline_code, network_advice_code } = decline;
-  return new StripeError(402, {
-    type: 'card_error',
-    code,
-    decline_code,
-    message,
-    ...(param ? { param } : {}),
-    ...(advice_code ? { advice_code } : {}),
-    ...(network_decline_code ? { network_decline_code } : {}),
-    ...(network_advice_code ? { network_advice_code } : {}),
-    ...extra,
-  });
+  return new StripeError(402, { type: 'card_error', ...declineFields(decline), ...extra } as StripeError['fields']);
+}
+
+/**
+ * An intent's last_payment_error / last_setup_error: the error's fields without
+ * the intent and request_log_url, with the PaymentMethod, in alphabetical order.
+ */
+export function lastError(fields: Record<string, string>, pm: PaymentMethod, type = 'card_error'): Record<string, unknown> {
+  const all: Record<string, unknown> = { ...fields, doc_url: docUrl(fields.code), payment_method: pm, type };
+  return Object.fromEntries(Object.keys(all).sort().map((k) => [k, all[k]]));
 }
 
 const UNCHECKED = shared({ address_line1_check: null, address_postal_code_check: null, cvc_check: 'unchecked' });

@@ -1,4 +1,4 @@
-import { docUrl, errors, StripeError } from '../engine/errors';
+import { errors, StripeError } from '../engine/errors';
 import { emit } from '../engine/events';
 import { paginate } from '../engine/list';
 import { Params } from '../engine/params';
@@ -10,6 +10,8 @@ import {
   cardError,
   cardOf,
   checkUsable,
+  declineFields,
+  lastError,
   markChecked,
   PaymentMethod,
   paymentMethodFromData,
@@ -151,20 +153,7 @@ function finishSetup(ctx: Ctx, si: SetupIntent, pm: PaymentMethod, authenticated
       status: 'requires_payment_method',
       payment_method: null,
       next_action: null,
-      last_setup_error: Object.fromEntries(
-        Object.entries({
-          advice_code: d.advice_code,
-          code: d.code,
-          decline_code: d.decline_code,
-          doc_url: docUrl(d.code),
-          message: d.message,
-          network_advice_code: d.network_advice_code,
-          network_decline_code: d.network_decline_code,
-          param: d.param,
-          payment_method: pm,
-          type: 'card_error',
-        }).filter(([, v]) => v !== undefined),
-      ),
+      last_setup_error: lastError(declineFields(d), pm),
     });
     emit(ctx, 'setup_intent.setup_failed', failed);
     throw cardError(d, { setup_intent: failed, payment_method: pm });
@@ -195,13 +184,14 @@ export function completeSetupAuthentication(ctx: Ctx, si: SetupIntent, succeed: 
     status: 'requires_payment_method',
     payment_method: null,
     next_action: null,
-    last_setup_error: {
-      code: 'setup_intent_authentication_failure',
-      doc_url: docUrl('setup_intent_authentication_failure'),
-      message: 'The latest attempt to set up the payment method has failed because authentication failed.',
-      payment_method: pm,
-      type: 'invalid_request_error',
-    },
+    last_setup_error: lastError(
+      {
+        code: 'setup_intent_authentication_failure',
+        message: 'The latest attempt to set up the payment method has failed because authentication failed.',
+      },
+      pm,
+      'invalid_request_error',
+    ),
   });
   emit(ctx, 'setup_intent.setup_failed', failed);
   return failed;
