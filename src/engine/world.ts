@@ -127,6 +127,15 @@ export class World {
     this.runDue(ctx);
   }
 
+  /** Forgets finished idempotency keys older than `ttl` seconds (oldest first, in insertion order). */
+  pruneIdempotencyKeys(ttl: number): void {
+    const cutoff = this.now() - ttl;
+    for (const [key, entry] of this.idempotency) {
+      if (entry.createdAt > cutoff) break;
+      if (entry.state === 'done') this.idempotency.delete(key);
+    }
+  }
+
   requestId(): string {
     return `req_${this.requestRng.chars(14)}`;
   }
@@ -142,11 +151,10 @@ export class World {
   }
 
   insert<T extends StripeObject>(obj: T): T {
+    if (this.objects.has(obj.id)) throw new Error(`duplicate id ${obj.id}`);
     let list = this.lists.get(obj.object);
     if (!list) this.lists.set(obj.object, (list = []));
-    const size = this.objects.size;
     this.objects.set(obj.id, { obj, position: list.length });
-    if (this.objects.size === size) throw new Error(`duplicate id ${obj.id}`);
     list.push(obj.id);
     this.journal?.inserted.push(obj.id);
     return obj;

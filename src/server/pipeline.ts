@@ -162,7 +162,7 @@ class ApiRequest {
       this.entry.state = 'done';
       this.entry.response = { status, body: value instanceof StripeError ? value.fields : value, version: this.version, headers: extraHeaders };
     }
-    if (this.req.method.toUpperCase() === 'POST') this.headers['Stripe-Should-Retry'] = 'false';
+    if (this.idempotencyKey) this.headers['Stripe-Should-Retry'] = 'false';
     return value instanceof StripeError ? this.respondWithError(value) : this.respond(status, value);
   }
 
@@ -185,10 +185,11 @@ class ApiRequest {
   /** Claims the key for this request while its body arrives; a concurrent use gets 409 (E28). */
   private lockIdempotencyKey(): void {
     const key = this.idempotencyKey!;
+    this.world.pruneIdempotencyKeys(IDEMPOTENCY_TTL);
     const existing = this.world.idempotency.get(key);
     if (existing?.state === 'in-flight') throw errors.idempotencyInFlight(key);
     // Keys are pruned once 24 hours of world time old; reuse after that is a new request.
-    if (existing && this.world.now() - existing.createdAt < IDEMPOTENCY_TTL) {
+    if (existing && existing.state === 'done' && this.world.now() - existing.createdAt < IDEMPOTENCY_TTL) {
       this.entry = existing;
       return;
     }
