@@ -1,23 +1,13 @@
 import http from 'node:http';
 import Stripe from 'stripe';
-import { freshKey, Harness, raw, RawResponse, startHarness } from '../helpers';
+import { freshKey, raw, RawResponse, useHarness } from '../helpers';
 
 // Concurrency over real HTTP with the official SDK (stripe-behaviour.md §1.5, §3).
 
-let h: Harness;
-let port: number;
-
-beforeAll(async () => {
-  h = await startHarness('http');
-  port = Number(new URL(h.url).port);
-});
-
-afterAll(async () => {
-  await h.close();
-});
+const t = useHarness('http');
 
 function client(key: string): Stripe {
-  return new Stripe(key, { host: '127.0.0.1', port, protocol: 'http', maxNetworkRetries: 0 });
+  return new Stripe(key, { host: '127.0.0.1', port: t.port, protocol: 'http', maxNetworkRetries: 0 });
 }
 
 // Sent as-is on the wire; the SDK's types (v23) no longer list this create parameter.
@@ -94,7 +84,7 @@ describe('concurrency over HTTP', () => {
     let firstResponse!: Promise<RawResponse>;
     const first = http.request({
       host: '127.0.0.1',
-      port,
+      port: t.port,
       method: 'POST',
       path: '/v1/customers',
       headers: {
@@ -128,7 +118,7 @@ describe('concurrency over HTTP', () => {
     expect(firstAnswered).toBe(false);
 
     // Second request, same key, full body, while the first is still arriving.
-    const second = await raw(h.url, 'POST', '/v1/customers', { key, body, headers: { 'Idempotency-Key': idem } });
+    const second = await raw(t.h.url, 'POST', '/v1/customers', { key, body, headers: { 'Idempotency-Key': idem } });
     expect(second.status).toBe(409);
     expect(second.json?.error?.type).toBe('invalid_request_error');
     expect(second.json?.error?.code).toBe('idempotency_key_in_use');
@@ -147,7 +137,7 @@ describe('concurrency over HTTP', () => {
     expect(done.headers['idempotent-replayed']).toBeUndefined();
 
     // Retrying the second request now replays the first one's result.
-    const retry = await raw(h.url, 'POST', '/v1/customers', { key, body, headers: { 'Idempotency-Key': idem } });
+    const retry = await raw(t.h.url, 'POST', '/v1/customers', { key, body, headers: { 'Idempotency-Key': idem } });
     expect(retry.status).toBe(200);
     expect(retry.headers['idempotent-replayed']).toBe('true');
     expect(retry.headers['original-request']).toBe(done.headers['request-id']);

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import Stripe from 'stripe';
-import { freshKey, Harness, raw, RawResponse, startHarness } from '../helpers';
+import { freshKey, raw, RawResponse, useHarness } from '../helpers';
 
 // Hostile input over real HTTP (stripe-behaviour.md §1.2, §2.1). Every case checks:
 //  - the exact HTTP status (a Stripe-style 4xx or 413, never a 5xx);
@@ -9,17 +9,7 @@ import { freshKey, Harness, raw, RawResponse, startHarness } from '../helpers';
 //  - the server keeps serving (GET /healthz, and a normal SDK call);
 //  - the world of the key that sent the hostile request is unchanged.
 
-let h: Harness;
-let port: number;
-
-beforeAll(async () => {
-  h = await startHarness('http');
-  port = Number(new URL(h.url).port);
-});
-
-afterAll(async () => {
-  await h.close();
-});
+const t = useHarness('http');
 
 interface World {
   key: string;
@@ -32,7 +22,7 @@ interface World {
 /** A fresh key with one customer in it, and a snapshot of what that key can see. */
 async function seededWorld(): Promise<World> {
   const key = freshKey('hostile');
-  const stripe = h.stripe(key);
+  const stripe = t.h.stripe(key);
   const customer = await stripe.customers.create({ email: 'before@example.com', name: 'Before', metadata: { seed: '1' } });
   const customers = plain((await stripe.customers.list({ limit: 100 })).data);
   const eventCount = (await stripe.events.list({ limit: 100 })).data.length;
@@ -54,7 +44,7 @@ function expectEnvelope(res: RawResponse, status: number): any {
 
 /** The server still answers, and the seeded world is exactly as it was. */
 async function expectHealthyAndUnchanged(w: World): Promise<void> {
-  const health = await raw(h.url, 'GET', '/healthz', { key: null });
+  const health = await raw(t.h.url, 'GET', '/healthz', { key: null });
   expect(health.status).toBe(200);
   expect(health.json).toEqual({ status: 'ok' });
 
@@ -65,7 +55,7 @@ async function expectHealthyAndUnchanged(w: World): Promise<void> {
   expect((await w.stripe.events.list({ limit: 100 })).data).toHaveLength(w.eventCount);
 
   // Writes still work, on the same world and on another one.
-  const other = await h.stripe(freshKey('hostile_other')).customers.create({ email: 'after@example.com' });
+  const other = await t.h.stripe(freshKey('hostile_other')).customers.create({ email: 'after@example.com' });
   expect(other.id).toMatch(/^cus_/);
   expect(({} as any).polluted).toBeUndefined();
 }
@@ -74,7 +64,7 @@ async function expectHealthyAndUnchanged(w: World): Promise<void> {
 function rawSocket(data: Buffer | string, options: { endAfterWrite?: boolean; waitMs?: number } = {}): Promise<string> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
-    const socket = net.connect(port, '127.0.0.1');
+    const socket = net.connect(t.port, '127.0.0.1');
     let done = false;
     const finish = () => {
       if (done) return;
@@ -99,31 +89,31 @@ const statusLine = (response: string) => response.split('\r\n', 1)[0];
 describe('hostile input over HTTP', () => {
   test('malformed percent-encoding (email=%E0%A4%A) → 400 invalid_request_error', async () => {
     const w = await seededWorld();
-    const res = await raw(h.url, 'POST', '/v1/customers', { key: w.key, body: 'email=%E0%A4%A' });
+    const res = await raw(t.h.url, 'POST', '/v1/customers', { key: w.key, body: 'email=%E0%A4%A' });
     expectEnvelope(res, 400);
     // Also a truncated escape in the key, and on a GET query string.
-    expectEnvelope(await raw(h.url, 'POST', '/v1/customers', { key: w.key, body: 'meta%Zdata[a]=1' }), 400);
-    expectEnvelope(await raw(h.url, 'GET', '/v1/customers?limit=%E0%A4%A', { key: w.key }), 400);
+    expectEnvelope(await raw(t.h.url, 'POST', '/v1/customers', { key: w.key, body: 'meta%Zdata[a]=1' }), 400);
+    expectEnvelope(await raw(t.h.url, 'GET', '/v1/customers?limit=%E0%A4%A', { key: w.key }), 400);
     // An update of the existing customer must not half-apply either.
-    expectEnvelope(await raw(h.url, 'POST', `/v1/customers/${w.customer.id}`, { key: w.key, body: 'name=Changed&email=%E0%A4%A' }), 400);
+    expectEnvelope(await raw(t.h.url, 'POST', `/v1/customers/${w.customer.id}`, { key: w.key, body: 'name=Changed&email=%E0%A4%A' }), 400);
     await expectHealthyAndUnchanged(w);
   });
 
   test('raw invalid UTF-8 bytes in the body → 400 invalid_request_error', async () => {
     const w = await seededWorld();
     const body = Buffer.concat([Buffer.from('email=a%40b.co&name='), Buffer.from([0xff, 0xfe, 0xc3, 0x28, 0xed, 0xa0, 0x80])]);
-    const res = await raw(h.url, 'POST', '/v1/customers', { key: w.key, body });
+    const res = await raw(t.h.url, 'POST', '/v1/customers', { key: w.key, body });
     expectEnvelope(res, 400);
     // Invalid bytes on an update of the existing customer.
     const update = Buffer.concat([Buffer.from('name='), Buffer.from([0xc0, 0xaf])]);
-    expectEnvelope(await raw(h.url, 'POST', `/v1/customers/${w.customer.id}`, { key: w.key, body: update }), 400);
+    expectEnvelope(await raw(t.h.url, 'POST', `/v1/customers/${w.customer.id}`, { key: w.key, body: update }), 400);
     await expectHealthyAndUnchanged(w);
   });
 
   test('10,000 unknown parameters → 400 parameter_unknown', async () => {
     const w = await seededWorld();
     const body = Array.from({ length: 10_000 }, (_, i) => `unknown_${i}=x`).join('&');
-    const res = await raw(h.url, 'POST', '/v1/customers', { key: w.key, body });
+    const res = await raw(t.h.url, 'POST', '/v1/customers', { key: w.key, body });
     const error = expectEnvelope(res, 400);
     expect(error.code).toBe('parameter_unknown');
     expect(error.param).toMatch(/^unknown_\d+$/);
@@ -134,37 +124,37 @@ describe('hostile input over HTTP', () => {
   test('10,000 metadata keys → 400, metadata is limited to 50 keys', async () => {
     const w = await seededWorld();
     const body = 'email=x%40example.com&' + Array.from({ length: 10_000 }, (_, i) => `metadata[k${i}]=v`).join('&');
-    const res = await raw(h.url, 'POST', '/v1/customers', { key: w.key, body });
+    const res = await raw(t.h.url, 'POST', '/v1/customers', { key: w.key, body });
     const error = expectEnvelope(res, 400);
     expect(error.param).toBe('metadata');
     expect(error.message).toMatch(/50 keys/);
     // The same on an update of the existing customer: its metadata stays as it was.
     const update = Array.from({ length: 10_000 }, (_, i) => `metadata[k${i}]=v`).join('&');
-    const updateError = expectEnvelope(await raw(h.url, 'POST', `/v1/customers/${w.customer.id}`, { key: w.key, body: update }), 400);
+    const updateError = expectEnvelope(await raw(t.h.url, 'POST', `/v1/customers/${w.customer.id}`, { key: w.key, body: update }), 400);
     expect(updateError.param).toBe('metadata');
     await expectHealthyAndUnchanged(w);
   });
 
   test('50 levels of nesting (a[x][x]...=1) → 400', async () => {
     const w = await seededWorld();
-    const res = await raw(h.url, 'POST', '/v1/customers', { key: w.key, body: `a${'[x]'.repeat(50)}=1` });
+    const res = await raw(t.h.url, 'POST', '/v1/customers', { key: w.key, body: `a${'[x]'.repeat(50)}=1` });
     expectEnvelope(res, 400);
     // Deep nesting under a parameter that takes a hash.
-    expectEnvelope(await raw(h.url, 'POST', '/v1/customers', { key: w.key, body: `metadata${'[x]'.repeat(50)}=1` }), 400);
-    expectEnvelope(await raw(h.url, 'POST', '/v1/customers', { key: w.key, body: `address${'[x]'.repeat(50)}=1` }), 400);
+    expectEnvelope(await raw(t.h.url, 'POST', '/v1/customers', { key: w.key, body: `metadata${'[x]'.repeat(50)}=1` }), 400);
+    expectEnvelope(await raw(t.h.url, 'POST', '/v1/customers', { key: w.key, body: `address${'[x]'.repeat(50)}=1` }), 400);
     await expectHealthyAndUnchanged(w);
   });
 
   test('a 1 MB description → 400 string too long', async () => {
     const w = await seededWorld();
     const body = `description=${'d'.repeat(1_000_000)}`;
-    const res = await raw(h.url, 'POST', '/v1/customers', { key: w.key, body });
+    const res = await raw(t.h.url, 'POST', '/v1/customers', { key: w.key, body });
     const error = expectEnvelope(res, 400);
     expect(error.param).toBe('description');
     // The 1 MB value must not be echoed back in the error message.
     expect(res.body.length).toBeLessThan(10_000);
     // Just over the documented maxLength (5000) is the same error.
-    const justOver = await raw(h.url, 'POST', '/v1/customers', { key: w.key, body: `description=${'d'.repeat(5001)}` });
+    const justOver = await raw(t.h.url, 'POST', '/v1/customers', { key: w.key, body: `description=${'d'.repeat(5001)}` });
     expect(expectEnvelope(justOver, 400).param).toBe('description');
     await expectHealthyAndUnchanged(w);
   });
@@ -172,7 +162,7 @@ describe('hostile input over HTTP', () => {
   test('a 2 MB body → 413 in the error envelope', async () => {
     const w = await seededWorld();
     const body = `description=x&metadata[a]=${'v'.repeat(2 * 1024 * 1024)}`;
-    const res = await raw(h.url, 'POST', '/v1/customers', { key: w.key, body });
+    const res = await raw(t.h.url, 'POST', '/v1/customers', { key: w.key, body });
     expectEnvelope(res, 413);
     expect(res.body.length).toBeLessThan(10_000);
     await expectHealthyAndUnchanged(w);
@@ -181,7 +171,7 @@ describe('hostile input over HTTP', () => {
   test('a 2 MB body with an Idempotency-Key: 413, and the key stays usable', async () => {
     const w = await seededWorld();
     const idem = `hostile-413-${Date.now()}`;
-    const res = await raw(h.url, 'POST', '/v1/customers', {
+    const res = await raw(t.h.url, 'POST', '/v1/customers', {
       key: w.key,
       body: `email=x%40y.co&description=${'v'.repeat(2 * 1024 * 1024)}`,
       headers: { 'Idempotency-Key': idem },
@@ -189,48 +179,48 @@ describe('hostile input over HTTP', () => {
     expectEnvelope(res, 413);
     await expectHealthyAndUnchanged(w);
     // Nothing was stored before the endpoint ran (§1.5): the key can be used for a real request.
-    const ok = await raw(h.url, 'POST', '/v1/customers', { key: w.key, body: 'email=x%40y.co', headers: { 'Idempotency-Key': idem } });
+    const ok = await raw(t.h.url, 'POST', '/v1/customers', { key: w.key, body: 'email=x%40y.co', headers: { 'Idempotency-Key': idem } });
     expect(ok.status).toBe(200);
     expect(ok.headers['idempotent-replayed']).toBeUndefined();
   });
 
   test('a value and a nested parameter under one name (a=1&a[b]=2) → 400', async () => {
     const w = await seededWorld();
-    expectEnvelope(await raw(h.url, 'POST', '/v1/customers', { key: w.key, body: 'a=1&a[b]=2' }), 400);
-    expectEnvelope(await raw(h.url, 'POST', '/v1/customers', { key: w.key, body: 'a[b]=2&a=1' }), 400);
+    expectEnvelope(await raw(t.h.url, 'POST', '/v1/customers', { key: w.key, body: 'a=1&a[b]=2' }), 400);
+    expectEnvelope(await raw(t.h.url, 'POST', '/v1/customers', { key: w.key, body: 'a[b]=2&a=1' }), 400);
     // The same clash on a real parameter.
-    expectEnvelope(await raw(h.url, 'POST', '/v1/customers', { key: w.key, body: 'metadata=x&metadata[b]=2' }), 400);
-    expectEnvelope(await raw(h.url, 'POST', '/v1/customers', { key: w.key, body: 'metadata[b]=2&metadata=x' }), 400);
-    expectEnvelope(await raw(h.url, 'POST', '/v1/customers', { key: w.key, body: 'preferred_locales[]=en&preferred_locales[0]=fr' }), 400);
+    expectEnvelope(await raw(t.h.url, 'POST', '/v1/customers', { key: w.key, body: 'metadata=x&metadata[b]=2' }), 400);
+    expectEnvelope(await raw(t.h.url, 'POST', '/v1/customers', { key: w.key, body: 'metadata[b]=2&metadata=x' }), 400);
+    expectEnvelope(await raw(t.h.url, 'POST', '/v1/customers', { key: w.key, body: 'preferred_locales[]=en&preferred_locales[0]=fr' }), 400);
     await expectHealthyAndUnchanged(w);
   });
 
   test('__proto__[polluted]=1 does not pollute Object.prototype → 400 parameter_unknown', async () => {
     const w = await seededWorld();
-    const res = await raw(h.url, 'POST', '/v1/customers', { key: w.key, body: '__proto__[polluted]=1' });
+    const res = await raw(t.h.url, 'POST', '/v1/customers', { key: w.key, body: '__proto__[polluted]=1' });
     const error = expectEnvelope(res, 400);
     expect(error.code).toBe('parameter_unknown');
     expect(error.param).toMatch(/^__proto__/);
     expect(({} as any).polluted).toBeUndefined();
 
     for (const body of ['constructor[prototype][polluted]=1', '__proto__=1', 'address[__proto__][polluted]=1', '%5F_proto__%5Bpolluted%5D=1']) {
-      const r = await raw(h.url, 'POST', '/v1/customers', { key: w.key, body });
+      const r = await raw(t.h.url, 'POST', '/v1/customers', { key: w.key, body });
       expect(expectEnvelope(r, 400).code).toBe('parameter_unknown');
       expect(({} as any).polluted).toBeUndefined();
       expect((Object.prototype as any).polluted).toBeUndefined();
     }
     // On a GET query string too.
-    expectEnvelope(await raw(h.url, 'GET', '/v1/customers?__proto__[polluted]=1', { key: w.key }), 400);
+    expectEnvelope(await raw(t.h.url, 'GET', '/v1/customers?__proto__[polluted]=1', { key: w.key }), 400);
     expect(({} as any).polluted).toBeUndefined();
     await expectHealthyAndUnchanged(w);
   });
 
   test('metadata[__proto__] is an ordinary metadata key, not a prototype', async () => {
     const key = freshKey('hostile');
-    const res = await raw(h.url, 'POST', '/v1/customers', { key, body: 'metadata[__proto__]=x&metadata[constructor]=y' });
+    const res = await raw(t.h.url, 'POST', '/v1/customers', { key, body: 'metadata[__proto__]=x&metadata[constructor]=y' });
     expect(res.status).toBe(200);
     expect(({} as any).polluted).toBeUndefined();
-    const customer = await h.stripe(key).customers.retrieve(res.json.id);
+    const customer = await t.h.stripe(key).customers.retrieve(res.json.id);
     // Stripe stores metadata keys verbatim: both keys round-trip as plain strings.
     expect(Object.getOwnPropertyDescriptor((customer as Stripe.Customer).metadata, '__proto__')?.value).toBe('x');
     expect(Object.getOwnPropertyDescriptor((customer as Stripe.Customer).metadata, 'constructor')?.value).toBe('y');
@@ -275,7 +265,7 @@ describe('hostile input over HTTP', () => {
     await expectHealthyAndUnchanged(w);
     // The first request never reached the endpoint, so nothing was stored (§1.5): a retry
     // with the same key runs normally instead of getting 409 idempotency_key_in_use forever.
-    const retry = await raw(h.url, 'POST', '/v1/customers', { key: w.key, body: 'email=half%40example.com', headers: { 'Idempotency-Key': idem } });
+    const retry = await raw(t.h.url, 'POST', '/v1/customers', { key: w.key, body: 'email=half%40example.com', headers: { 'Idempotency-Key': idem } });
     expect({ status: retry.status, code: retry.json?.error?.code }).toEqual({ status: 200, code: undefined });
     expect(retry.json.email).toBe('half@example.com');
     expect((await w.stripe.customers.list({ limit: 100 })).data).toHaveLength(2);
@@ -296,7 +286,7 @@ describe('hostile input over HTTP', () => {
 
   test('a long but acceptable header (8 KB) is served normally', async () => {
     const w = await seededWorld();
-    const res = await raw(h.url, 'GET', '/v1/customers', { key: w.key, headers: { 'X-Long': 'h'.repeat(8 * 1024) } });
+    const res = await raw(t.h.url, 'GET', '/v1/customers', { key: w.key, headers: { 'X-Long': 'h'.repeat(8 * 1024) } });
     expect(res.status).toBe(200);
     expect(res.json.data).toHaveLength(1);
     await expectHealthyAndUnchanged(w);
@@ -304,7 +294,7 @@ describe('hostile input over HTTP', () => {
 
   test('a huge Idempotency-Key header → 400 invalid_request_error', async () => {
     const w = await seededWorld();
-    const res = await raw(h.url, 'POST', '/v1/customers', { key: w.key, body: 'email=x%40y.co', headers: { 'Idempotency-Key': 'k'.repeat(8000) } });
+    const res = await raw(t.h.url, 'POST', '/v1/customers', { key: w.key, body: 'email=x%40y.co', headers: { 'Idempotency-Key': 'k'.repeat(8000) } });
     const error = expectEnvelope(res, 400);
     expect(error.message.length).toBeLessThan(500);
     await expectHealthyAndUnchanged(w);
@@ -318,11 +308,11 @@ describe('hostile input over HTTP', () => {
       '{"email": "json@example.com"',
       '[]',
     ]) {
-      const res = await raw(h.url, 'POST', '/v1/customers', { key: w.key, body, headers: { 'Content-Type': 'application/json' } });
+      const res = await raw(t.h.url, 'POST', '/v1/customers', { key: w.key, body, headers: { 'Content-Type': 'application/json' } });
       expectEnvelope(res, 400);
     }
     // On an update of the existing customer.
-    const update = await raw(h.url, 'POST', `/v1/customers/${w.customer.id}`, {
+    const update = await raw(t.h.url, 'POST', `/v1/customers/${w.customer.id}`, {
       key: w.key,
       body: JSON.stringify({ name: 'Changed' }),
       headers: { 'Content-Type': 'application/json' },
