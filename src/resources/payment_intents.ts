@@ -54,7 +54,7 @@ const CANCELABLE = ['requires_payment_method', 'requires_capture', 'requires_con
 /** Seven days to capture a card authorization (§3 T4). */
 const AUTHORIZATION_SECONDS = 7 * 86400;
 
-/** Per-type payment_method_options Stripe fills in (§3.1, recorded traffic). */
+/** Per-type payment_method_options Stripe fills in (§3.1; us_bank_account and acss_debit as recorded at 2026-03-25.dahlia). */
 const OPTION_DEFAULTS: Record<string, Record<string, unknown>> = {
   card: { installments: null, mandate_options: null, network: null, request_three_d_secure: 'automatic' },
   link: { persistent_token: null },
@@ -64,8 +64,13 @@ const OPTION_DEFAULTS: Record<string, Record<string, unknown>> = {
   alipay: {},
   cashapp: {},
   crypto: {},
-  us_bank_account: { mandate_options: {}, verification_method: 'automatic' },
-  acss_debit: { mandate_options: { interval_description: null, payment_schedule: null, transaction_type: null }, verification_method: 'automatic' },
+  us_bank_account: {
+    financial_connections: { permissions: ['payment_method'], prefetch: [] },
+    mandate_options: {},
+    transaction_purpose: 'unspecified',
+    verification_method: 'automatic',
+  },
+  acss_debit: { verification_method: 'automatic' },
 };
 
 const AMOUNT_DETAILS = shared({ tip: {} });

@@ -266,3 +266,29 @@ describe.each(MODES)('PaymentIntents (%s)', (mode) => {
   const authenticate = async (id: string, outcome: 'succeed' | 'fail') =>
     (await t.h.admin('POST', `/__admin__/intents/${id}/authenticate`, { outcome }, keyOf(t.stripe))).json;
 });
+
+describe('PaymentIntent shape', () => {
+  const t = useHarness('in-process');
+
+  it('has the keys recorded in August 2026 (§21) plus payment_record from stripe-node 23.1’s types, in Stripe’s order', async () => {
+    const pi = await t.stripe.paymentIntents.create({ amount: 1000, currency: 'usd' });
+    expect(Object.keys(pi)).toEqual([
+      'id', 'object', 'allowed_payment_method_types', 'amount', 'amount_capturable', 'amount_details', 'amount_received', 'application',
+      'application_fee_amount', 'automatic_payment_methods', 'canceled_at', 'cancellation_reason', 'capture_method', 'client_secret',
+      'confirmation_method', 'created', 'currency', 'customer', 'customer_account', 'description', 'excluded_payment_method_types',
+      'last_payment_error', 'latest_charge', 'livemode', 'managed_payments', 'metadata', 'next_action', 'on_behalf_of', 'payment_method',
+      'payment_method_configuration_details', 'payment_method_options', 'payment_method_types', 'payment_record', 'processing',
+      'receipt_email', 'review', 'setup_future_usage', 'shared_payment_granted_token', 'shipping', 'source', 'statement_descriptor',
+      'statement_descriptor_suffix', 'status', 'transfer_data', 'transfer_group',
+    ]);
+    const many = await t.stripe.paymentIntents.create({ amount: 1000, currency: 'usd', allowed_payment_method_types: ['card', 'us_bank_account', 'link'] });
+    expect(many.payment_method_options).toEqual({
+      card: { installments: null, mandate_options: null, network: null, request_three_d_secure: 'automatic' },
+      link: { persistent_token: null },
+      us_bank_account: { financial_connections: { permissions: ['payment_method'], prefetch: [] }, mandate_options: {}, transaction_purpose: 'unspecified', verification_method: 'automatic' },
+    });
+    const pm = await t.stripe.paymentMethods.retrieve('pm_card_visa');
+    expect(Object.keys(pm)).toEqual(['id', 'object', 'allow_redisplay', 'billing_details', 'card', 'created', 'customer', 'customer_account', 'livemode', 'metadata', 'shared_payment_granted_token', 'type']);
+    expect(Object.keys(pm.card!)).toEqual(['brand', 'checks', 'country', 'display_brand', 'exp_month', 'exp_year', 'fingerprint', 'funding', 'generated_from', 'last4', 'networks', 'regulated_status', 'three_d_secure_usage', 'wallet']);
+  });
+});
