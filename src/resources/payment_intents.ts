@@ -155,8 +155,13 @@ export function createPaymentIntent(ctx: Ctx, params: Params): PaymentIntent {
   }
   const { world } = ctx;
   const types = offered.types;
+  const pm = params.payment_method
+    ? resolvePaymentMethod(ctx, params.payment_method, 'payment_method')
+    : params.payment_method_data
+      ? paymentMethodFromData(ctx, params.payment_method_data)
+      : null;
   const piId = world.ids.next('pi');
-  let pi = world.insert<PaymentIntent>({
+  const pi = world.insert<PaymentIntent>({
     id: piId,
     object: 'payment_intent',
     allowed_payment_method_types: offered.allowed,
@@ -185,7 +190,7 @@ export function createPaymentIntent(ctx: Ctx, params: Params): PaymentIntent {
     metadata: mergeMetadata(EMPTY, params.metadata),
     next_action: null,
     on_behalf_of: null,
-    payment_method: null,
+    payment_method: pm?.id ?? null,
     payment_method_configuration_details: offered.automatic ? { id: pmcId(ctx), parent: null } : null,
     payment_method_options: paymentMethodOptions(types, params.payment_method_options),
     payment_method_types: types,
@@ -199,16 +204,10 @@ export function createPaymentIntent(ctx: Ctx, params: Params): PaymentIntent {
     source: null,
     statement_descriptor: params.statement_descriptor ?? null,
     statement_descriptor_suffix: params.statement_descriptor_suffix ?? null,
-    status: 'requires_payment_method',
+    status: pm ? 'requires_confirmation' : 'requires_payment_method',
     transfer_data: null,
     transfer_group: params.transfer_group ?? null,
   });
-  if (params.payment_method || params.payment_method_data) {
-    const pm = params.payment_method
-      ? resolvePaymentMethod(ctx, params.payment_method, 'payment_method')
-      : paymentMethodFromData(ctx, params.payment_method_data);
-    pi = world.update(pi, { payment_method: pm.id, status: 'requires_confirmation' });
-  }
   if (params.return_url) world.facts.set(facts.returnUrl(pi.id), params.return_url);
   emit(ctx, 'payment_intent.created', pi);
   if (params.confirm) return confirmPaymentIntent(ctx, pi, { ...params, payment_method: undefined, payment_method_data: undefined });

@@ -54,8 +54,13 @@ export function createSetupIntent(ctx: Ctx, params: Params): SetupIntent {
   }
   const { world } = ctx;
   const types = offered.types;
+  const pm = params.payment_method
+    ? resolvePaymentMethod(ctx, params.payment_method, 'payment_method')
+    : params.payment_method_data
+      ? paymentMethodFromData(ctx, params.payment_method_data)
+      : null;
   const siId = world.ids.next('seti');
-  let si = world.insert<SetupIntent>({
+  const si = world.insert<SetupIntent>({
     id: siId,
     object: 'setup_intent',
     allowed_payment_method_types: offered.allowed,
@@ -76,20 +81,14 @@ export function createSetupIntent(ctx: Ctx, params: Params): SetupIntent {
     metadata: mergeMetadata(EMPTY, params.metadata),
     next_action: null,
     on_behalf_of: null,
-    payment_method: null,
+    payment_method: pm?.id ?? null,
     payment_method_configuration_details: offered.automatic ? { id: pmcId(ctx), parent: null } : null,
     payment_method_options: options(types, params.payment_method_options),
     payment_method_types: types,
     single_use_mandate: null,
-    status: 'requires_payment_method',
+    status: pm ? 'requires_confirmation' : 'requires_payment_method',
     usage: params.usage ?? 'off_session',
   });
-  if (params.payment_method || params.payment_method_data) {
-    const pm = params.payment_method
-      ? resolvePaymentMethod(ctx, params.payment_method, 'payment_method')
-      : paymentMethodFromData(ctx, params.payment_method_data);
-    si = world.update(si, { payment_method: pm.id, status: 'requires_confirmation' });
-  }
   if (params.return_url) world.facts.set(returnUrlFact(si.id), params.return_url);
   emit(ctx, 'setup_intent.created', si);
   if (params.confirm) return confirmSetupIntent(ctx, si, { ...params, payment_method: undefined, payment_method_data: undefined });

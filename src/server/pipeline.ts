@@ -163,7 +163,8 @@ class ApiRequest {
       this.entry.response = { status, body: value instanceof StripeError ? value.fields : value, version: this.version, headers: extraHeaders };
     }
     if (this.idempotencyKey) this.headers['Stripe-Should-Retry'] = 'false';
-    return value instanceof StripeError ? this.respondWithError(value) : this.respond(status, value);
+    if (value instanceof StripeError) return this.respondWithError(value);
+    return this.respond(status, value, this.req.method.toUpperCase() !== 'GET' || expand.length > 0);
   }
 
   // --- idempotency (§1.5) ---
@@ -219,7 +220,7 @@ class ApiRequest {
       const error = new StripeError(stored.status, stored.body as StripeError['fields'], 'execution');
       return this.respondWithError(error);
     }
-    return this.respond(stored.status, stored.body);
+    return this.respond(stored.status, stored.body, true);
   }
 
   /** A request that ends without a stored result stores nothing: the key can be used again. */
@@ -249,8 +250,8 @@ class ApiRequest {
 
   // --- rendering ---
 
-  private respond(status: number, value: unknown): TwinResponse {
-    return { status, headers: this.responseHeaders(), body: cachedRender(value, this.version) };
+  private respond(status: number, value: unknown, fresh = true): TwinResponse {
+    return { status, headers: this.responseHeaders(), body: render(value, this.version, fresh) };
   }
 
   private respondWithError(error: StripeError): TwinResponse {
@@ -289,12 +290,28 @@ function canonical(body: string): string {
   return JSON.stringify(sorted(decodeForm(body)));
 }
 
-/** Stored snapshots are immutable, so their rendering at the canonical version is cached. */
+/**
+ * Stored snapshots are immutable, so a read's rendering of one at the canonical
+ * version is cached, and a list is assembled from its items' cached renderings.
+ * `fresh` values (write responses, expanded objects) are printed directly.
+ */
 const renderCache = new WeakMap<object, string>();
-function cachedRender(value: unknown, version: string): string {
+const DATA = '@@stripe-twin:data@@';
+
+function render(value: unknown, version: string, fresh: boolean): string {
   if (changesFor(version).length) return renderBody(renderAt(value, version));
-  if (typeof value !== 'object' || value === null) return renderBody(value);
-  let body = renderCache.get(value);
-  if (body === undefined) renderCache.set(value, (body = renderBody(value)));
+  if (fresh || typeof value !== 'object' || value === null) return renderBody(value);
+  const list = value as { data?: unknown[] };
+  if (Array.isArray(list.data)) {
+    if (list.data.length === 0) return renderBody(value);
+    const items = list.data.map((item) => `    ${snapshot(item).replace(/\n/g, '\n    ')}`).join(',\n');
+    return renderBody({ ...list, data: DATA }).replace(`"${DATA}"`, () => `[\n${items}\n  ]`);
+  }
+  return snapshot(value);
+}
+
+function snapshot(value: unknown): string {
+  let body = renderCache.get(value as object);
+  if (body === undefined) renderCache.set(value as object, (body = renderBody(value)));
   return body;
 }

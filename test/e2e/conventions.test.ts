@@ -171,6 +171,16 @@ describe('encoding and rendering', () => {
     });
   });
 
+  it('prints lists and search results exactly as JSON.stringify would, items included', async () => {
+    const key = freshKey();
+    await raw(h.url, 'POST', '/v1/customers', { key, body: 'name=A&metadata[price]=%24%26%241' });
+    await raw(h.url, 'POST', '/v1/customers', { key, body: 'name=B&address[city]=Paris' });
+    for (const path of ['/v1/customers', '/v1/customers?limit=1', '/v1/customers/search?query=name%3A%22A%22', '/v1/events', '/v1/payment_intents']) {
+      const res = await raw(h.url, 'GET', path, { key });
+      expect([path, res.body]).toEqual([path, JSON.stringify(res.json, null, 2)]);
+    }
+  });
+
   it('keeps metadata in the caller’s order and applies the unset rules', async () => {
     const key = freshKey();
     const c = await raw(h.url, 'POST', '/v1/customers', { key, body: 'metadata[z]=1&metadata[a]=2&metadata[m]=3&description=hello' });
