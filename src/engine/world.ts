@@ -53,11 +53,13 @@ interface Task {
   run: (ctx: Ctx) => void;
 }
 
-interface Journal {
-  inserted: string[];
-  replaced: Map<string, StripeObject>;
-  tasks: Task[];
-  facts: Map<string, { had: boolean; value: unknown }>;
+/** What a transaction changed, to undo it: kept small, since every request opens one. */
+class Journal {
+  readonly inserted: string[] = [];
+  readonly tasks: Task[] = [];
+  /** Previous snapshots of objects replaced (not inserted) in this transaction. */
+  replaced: Map<string, StripeObject> | null = null;
+  facts: Map<string, { had: boolean; value: unknown }> | null = null;
 }
 
 /** A Map whose changes a transaction can undo. */
@@ -78,7 +80,9 @@ class Facts extends Map<string, unknown> {
 
   private remember(key: string): void {
     const journal = this.journal();
-    if (journal && !journal.facts.has(key)) journal.facts.set(key, { had: this.has(key), value: this.get(key) });
+    if (!journal) return;
+    journal.facts ??= new Map();
+    if (!journal.facts.has(key)) journal.facts.set(key, { had: this.has(key), value: this.get(key) });
   }
 
   restore(key: string, had: boolean, value: unknown): void {
@@ -164,8 +168,10 @@ export class World {
   replace<T extends StripeObject>(obj: T): T {
     const entry = this.objects.get(obj.id);
     if (!entry) throw new Error(`replace of unknown id ${obj.id}`);
-    if (this.journal && !this.journal.replaced.has(obj.id) && !this.journal.inserted.includes(obj.id)) {
-      this.journal.replaced.set(obj.id, entry.obj);
+    const journal = this.journal;
+    if (journal) {
+      journal.replaced ??= new Map();
+      if (!journal.replaced.has(obj.id) && !journal.inserted.includes(obj.id)) journal.replaced.set(obj.id, entry.obj);
     }
     entry.obj = obj;
     return obj;
@@ -222,7 +228,7 @@ export class World {
    */
   transaction<T>(fn: () => T, atomic = false): T {
     if (this.journal) return fn();
-    this.journal = { inserted: [], replaced: new Map(), tasks: [], facts: new Map() };
+    this.journal = new Journal();
     const journal = this.journal;
     try {
       return fn();
@@ -240,8 +246,8 @@ export class World {
       this.objects.delete(id);
       this.lists.get(obj.object)!.pop();
     }
-    for (const [id, previous] of journal.replaced) this.objects.get(id)!.obj = previous;
-    for (const [key, { had, value }] of journal.facts) this.facts.restore(key, had, value);
+    for (const [id, previous] of journal.replaced ?? []) this.objects.get(id)!.obj = previous;
+    for (const [key, { had, value }] of journal.facts ?? []) this.facts.restore(key, had, value);
     const dropped = new Set(journal.tasks);
     this.tasks = this.tasks.filter((t) => !dropped.has(t));
   }
