@@ -39,15 +39,18 @@ async function serve(args: Record<string, string>): Promise<void> {
     wallClock: seeded ? undefined : Date.now,
   });
   const server = createHttpServer(twin);
-  const { url } = await listen(server, port, host);
+  const { url, port: actualPort } = await listen(server, port, host);
   const key = 'sk_test_twin';
   process.stdout.write(
     `stripe-twin listening on ${url} (API version ${LATEST_VERSION}${seeded ? `, seed ${args.seed}` : ''})\n` +
       `  key:      ${key}   (any sk_test_… key works; each key is its own account)\n` +
-      `  node:     new Stripe('${key}', { host: '${host}', port: ${port}, protocol: 'http' })\n` +
+      `  node:     new Stripe('${key}', { host: '${host}', port: ${actualPort}, protocol: 'http' })\n` +
       `  health:   ${url}/healthz\n`,
   );
-  const stop = () => server.close(() => process.exit(0));
+  const stop = () => {
+    server.close(() => process.exit(0));
+    server.closeAllConnections();
+  };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 }

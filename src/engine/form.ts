@@ -105,7 +105,7 @@ function assign(root: FormTree, path: string[], value: string): void {
     if (child === undefined) {
       child = appending ? [] : emptyTree();
       node[seg] = child;
-    } else if (typeof child === 'string' || (appending && !Array.isArray(child))) {
+    } else if (typeof child === 'string') {
       throw errors.malformedBody(`${paramName(path.slice(0, i + 1))} is given both as a value and as a nested parameter`);
     }
     if (appending) {

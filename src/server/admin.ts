@@ -9,7 +9,7 @@ import { attachPaymentMethod, createCardPaymentMethod, PaymentMethod } from '../
 import { completeAuthentication, PaymentIntent } from '../resources/payment_intents';
 import { completeSetupAuthentication, SetupIntent } from '../resources/setup_intents';
 import { testCards } from '../engine/testValues';
-import { jsonResponse, TwinRequest, TwinResponse } from './pipeline';
+import { jsonResponse, MAX_BODY_BYTES, TwinRequest, TwinResponse } from './pipeline';
 
 // The control surface, /__admin__/*: reset and seed worlds, read and advance
 // the world clock, finish a pending 3D Secure challenge. Answers are plain JSON
@@ -60,6 +60,7 @@ export async function handleAdmin(twin: Twin, req: TwinRequest, path: string, qu
 }
 
 function parseBody(bytes: Uint8Array, contentType = ''): Record<string, any> {
+  if (bytes.length > MAX_BODY_BYTES) throw new ControlError(`The body is larger than ${MAX_BODY_BYTES} bytes`, 413);
   const text = Buffer.from(bytes).toString('utf8').trim();
   if (!text) return {};
   try {
