@@ -1,3 +1,4 @@
+import { errors } from '../engine/errors';
 import { emit, previousAttributes } from '../engine/events';
 import { paginate } from '../engine/list';
 import { Params } from '../engine/params';
@@ -5,8 +6,7 @@ import { TestCard } from '../engine/testValues';
 import { Ctx, StripeObject } from '../engine/world';
 import { createBalanceTransaction } from './balance';
 import { Charge, saveCharge } from './charges';
-import { find, mergeMetadata, route } from './common';
-import { errors } from '../engine/errors';
+import { EMPTY, find, mergeMetadata, route } from './common';
 
 // Disputes, basics (stripe-behaviour.md §8, §4.5): the dispute test cards open
 // one shortly after the charge succeeds; evidence `winning_evidence` /
@@ -62,7 +62,7 @@ export function createDispute(ctx: Ctx, chargeId: string, spec: NonNullable<Test
     intended_submission_method: null,
     is_charge_refundable: false,
     livemode: false,
-    metadata: {},
+    metadata: EMPTY,
     payment_intent: charge.payment_intent,
     payment_method_details: {
       card: { brand: card.brand, case_type: spec.status === 'warning_needs_response' ? 'inquiry' : 'chargeback', network_reason_code: null },
