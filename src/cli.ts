@@ -1,65 +1,39 @@
 #!/usr/bin/env node
-import { LATEST_VERSION } from './engine/versions';
-import { Twin } from './engine/twin';
-import { createHttpServer, listen } from './server/http';
+import * as serve from './commands/serve';
 
-// stripe-twin serve [--port 12111] [--host 127.0.0.1] [--seed N] [--start <unix seconds | ISO date>]
+// stripe-twin <command> [options]: each command is a module in src/commands
+// exporting `usage` and `run(args, positional)`.
 
-const USAGE = `usage: stripe-twin serve [--port 12111] [--host 127.0.0.1] [--seed N] [--start <unix seconds or ISO date>]
+interface Command {
+  usage: string;
+  run(args: Record<string, string>, positional: string[]): Promise<void>;
+}
 
-  --seed N    reproducible ids and timestamps: world time starts at --start
-              (default 2026-01-01T00:00:00Z) and moves only when advanced
-              through POST /__admin__/clock/advance. Without --seed, ids are
-              random and world time follows the wall clock.`;
+const COMMANDS: Record<string, Command> = { serve };
 
-function parseArgs(argv: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
+function parseArgs(argv: string[]): { args: Record<string, string>; positional: string[] } {
+  const args: Record<string, string> = {};
+  const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const m = argv[i].match(/^--([a-z-]+)(?:=(.*))?$/);
-    if (!m) throw new Error(`unexpected argument "${argv[i]}"`);
-    out[m[1]] = m[2] ?? argv[++i] ?? '';
+    if (!m) positional.push(argv[i]);
+    else if (m[2] !== undefined) args[m[1]] = m[2];
+    else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) args[m[1]] = argv[++i];
+    else args[m[1]] = 'true';
   }
-  return out;
-}
-
-function parseStart(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = /^\d+$/.test(value) ? Number(value) : Math.floor(Date.parse(value) / 1000);
-  if (!Number.isFinite(n)) throw new Error(`--start: cannot read "${value}" as Unix seconds or an ISO date`);
-  return n;
-}
-
-async function serve(args: Record<string, string>): Promise<void> {
-  const port = Number(args.port ?? process.env.STRIPE_TWIN_PORT ?? 12111);
-  const host = args.host ?? '127.0.0.1';
-  const seeded = args.seed !== undefined;
-  const twin = new Twin({
-    seed: seeded ? args.seed : `${Date.now()}-${process.pid}`,
-    startTime: parseStart(args.start),
-    wallClock: seeded ? undefined : Date.now,
-  });
-  const server = createHttpServer(twin);
-  const { url, port: actualPort } = await listen(server, port, host);
-  const key = 'sk_test_twin';
-  process.stdout.write(
-    `stripe-twin listening on ${url} (API version ${LATEST_VERSION}${seeded ? `, seed ${args.seed}` : ''})\n` +
-      `  key:      ${key}   (any sk_test_… key works; each key is its own account)\n` +
-      `  node:     new Stripe('${key}', { host: '${host}', port: ${actualPort}, protocol: 'http' })\n` +
-      `  health:   ${url}/healthz\n`,
-  );
-  const stop = () => {
-    server.close(() => process.exit(0));
-    server.closeAllConnections();
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  return { args, positional };
 }
 
 async function main(): Promise<void> {
-  const [command, ...rest] = process.argv.slice(2);
-  if (command === 'serve') return serve(parseArgs(rest));
-  process.stdout.write(`${USAGE}\n`);
-  process.exitCode = command === undefined || command === 'help' || command === '--help' ? 0 : 2;
+  const [name, ...rest] = process.argv.slice(2);
+  const command = name ? COMMANDS[name] : undefined;
+  if (!command) {
+    process.stdout.write(`usage: stripe-twin <command>\n\n${Object.values(COMMANDS).map((c) => `  ${c.usage}`).join('\n\n')}\n`);
+    process.exitCode = name === undefined || name === 'help' || name === '--help' ? 0 : 2;
+    return;
+  }
+  const { args, positional } = parseArgs(rest);
+  await command.run(args, positional);
 }
 
 main().catch((e) => {

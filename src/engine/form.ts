@@ -134,3 +134,33 @@ export function bodyText(body: Uint8Array): string {
     throw errors.malformedBody('the body is not valid UTF-8');
   }
 }
+
+/**
+ * A decoded tree as plain data: objects whose keys are exactly 0..n-1 become
+ * arrays (`expand[0]=a&expand[1]=b` reads as ['a', 'b']). For captures, not for
+ * validation, which reports malformed arrays itself.
+ */
+export function formToPlain(value: FormValue): unknown {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value)) return value.map(formToPlain);
+  const keys = Object.keys(value);
+  if (keys.length && keys.every((k, i) => k === String(i))) return keys.map((k) => formToPlain(value[k]));
+  const out: Record<string, unknown> = {};
+  for (const k of keys) Object.defineProperty(out, k, { value: formToPlain(value[k]), enumerable: true, writable: true, configurable: true });
+  return out;
+}
+
+/** Plain parameters back to Stripe's form encoding (indexed arrays, literal brackets as stripe-node sends them). */
+export function encodeForm(params: Record<string, unknown>): string {
+  const pairs: string[] = [];
+  const enc = (s: string) => encodeURIComponent(s).replace(/%5B/g, '[').replace(/%5D/g, ']');
+  const walk = (key: string, value: unknown) => {
+    if (value === undefined) return;
+    if (value === null) pairs.push(`${enc(key)}=`);
+    else if (Array.isArray(value)) value.forEach((v, i) => walk(`${key}[${i}]`, v));
+    else if (typeof value === 'object') for (const [k, v] of Object.entries(value)) walk(`${key}[${k}]`, v);
+    else pairs.push(`${enc(key)}=${enc(String(value))}`);
+  };
+  for (const [k, v] of Object.entries(params)) walk(k, v);
+  return pairs.join('&');
+}

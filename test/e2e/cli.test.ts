@@ -64,6 +64,6 @@ describe('stripe-twin serve', () => {
     child.stdout!.on('data', (c) => (out += c));
     const code = await new Promise((resolve) => child.once('exit', resolve));
     expect(code).toBe(2);
-    expect(out).toMatch(/^usage: stripe-twin serve/);
+    expect(out).toMatch(/^usage: stripe-twin <command>\n\n  serve /);
   });
 });

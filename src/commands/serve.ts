@@ -1,0 +1,42 @@
+import { LATEST_VERSION } from '../engine/versions';
+import { Twin } from '../engine/twin';
+import { createHttpServer, listen } from '../server/http';
+
+export const usage = `serve [--port 12111] [--host 127.0.0.1] [--seed N] [--start <unix seconds or ISO date>]
+    Serve the twin over HTTP. --seed N makes ids and timestamps reproducible: world
+    time starts at --start (default 2026-01-01T00:00:00Z) and moves only when advanced
+    through POST /__admin__/clock/advance. Without --seed, ids are random and world
+    time follows the wall clock.`;
+
+function parseStart(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = /^\d+$/.test(value) ? Number(value) : Math.floor(Date.parse(value) / 1000);
+  if (!Number.isFinite(n)) throw new Error(`--start: cannot read "${value}" as Unix seconds or an ISO date`);
+  return n;
+}
+
+export async function run(args: Record<string, string>): Promise<void> {
+  const port = Number(args.port ?? process.env.STRIPE_TWIN_PORT ?? 12111);
+  const host = args.host ?? '127.0.0.1';
+  const seeded = args.seed !== undefined;
+  const twin = new Twin({
+    seed: seeded ? args.seed : `${Date.now()}-${process.pid}`,
+    startTime: parseStart(args.start),
+    wallClock: seeded ? undefined : Date.now,
+  });
+  const server = createHttpServer(twin);
+  const { url, port: actualPort } = await listen(server, port, host);
+  const key = 'sk_test_twin';
+  process.stdout.write(
+    `stripe-twin listening on ${url} (API version ${LATEST_VERSION}${seeded ? `, seed ${args.seed}` : ''})\n` +
+      `  key:      ${key}   (any sk_test_… key works; each key is its own account)\n` +
+      `  node:     new Stripe('${key}', { host: '${host}', port: ${actualPort}, protocol: 'http' })\n` +
+      `  health:   ${url}/healthz\n`,
+  );
+  const stop = () => {
+    server.close(() => process.exit(0));
+    server.closeAllConnections();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
