@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import * as serve from './commands/serve';
+import * as verify from './commands/verify';
 
 // stripe-twin <command> [options]: each command is a module in src/commands
 // exporting `usage` and `run(args, positional)`.
@@ -9,7 +10,7 @@ interface Command {
   run(args: Record<string, string>, positional: string[]): Promise<void>;
 }
 
-const COMMANDS: Record<string, Command> = { serve };
+const COMMANDS: Record<string, Command> = { serve, verify };
 
 function parseArgs(argv: string[]): { args: Record<string, string>; positional: string[] } {
   const args: Record<string, string> = {};

@@ -16,6 +16,20 @@ export interface VersionChange {
   transform: (obj: Record<string, any>) => Record<string, any>;
 }
 
+/**
+ * The oldest version whose responses the twin can shape today: nothing breaking
+ * for the modeled resources separates 2025-03-31.basil (which removed `invoice`
+ * from PaymentIntents and charges and banned expanding `total_count`) from the
+ * canonical version, only additive fields. Older requests are served in the
+ * canonical shape until version changes exist for them; the fidelity harness
+ * reports captures recorded before this version as "cannot shape yet".
+ */
+export const SHAPES_SINCE = '2025-03-31.basil';
+
+export function canShape(version: string): boolean {
+  return dateOf(version) >= dateOf(SHAPES_SINCE);
+}
+
 /** Newest first. Empty until the twin serves an older version's shapes. */
 export const VERSION_CHANGES: VersionChange[] = [];
 

@@ -1,0 +1,378 @@
+import { encodeForm } from '../engine/form';
+import { Twin } from '../engine/twin';
+import { canShape } from '../engine/versions';
+import { handleRequest } from '../server/pipeline';
+import { Capture, Interaction } from './capture';
+import { isToken } from './normalize';
+
+// The diff engine: re-runs a capture's requests against an in-process twin under
+// the recorded Stripe-Version, maps recorded ids to the twin's ids as responses
+// come back, and compares status, shapes, error envelopes, headers and events.
+// Values that vary by nature (ids, timestamps, secrets, URLs, fingerprints…)
+// are compared by kind, never by value.
+
+export type FindingKind =
+  | 'status'
+  | 'missing-key'
+  | 'extra-key'
+  | 'type'
+  | 'null-vs-value'
+  | 'reference'
+  | 'length'
+  | 'error-field'
+  | 'header'
+  | 'events'
+  | 'unsupported';
+
+export interface Finding {
+  kind: FindingKind;
+  /** `POST /v1/payment_intents` (ids as tokens). */
+  request: string;
+  interaction: number;
+  /** Type of the object the finding is in (`payment_intent`), if any. */
+  object?: string;
+  /** Dotted path inside the response body (`latest_charge.outcome.type`), or the header name. */
+  field?: string;
+  expected?: unknown;
+  actual?: unknown;
+}
+
+/**
+ * `unsupported`: the twin answered 501, or the request uses an object only an
+ * unsupported call made. `needs-state`: it succeeded on Stripe against objects
+ * that existed before the capture began, which a fresh twin world cannot have.
+ * `cannot-shape`: recorded at an API version the twin cannot shape yet (not run).
+ */
+export type Verdict = 'exact' | 'shape-equal' | 'drifted' | 'unsupported' | 'needs-state' | 'cannot-shape';
+
+export interface InteractionResult {
+  index: number;
+  request: string;
+  recordedStatus: number;
+  twinStatus: number;
+  verdict: Verdict;
+  findings: Finding[];
+  /** Value differences that do not change the shape (kept for the report). */
+  valueDiffs: { field: string; expected: unknown; actual: unknown }[];
+  recorded: unknown;
+  twin: unknown;
+}
+
+export interface FieldTally {
+  compared: number;
+  agreed: number;
+}
+
+export interface SequenceResult {
+  name: string;
+  versions: string[];
+  outcome: 'ran' | 'cannot-shape' | 'no-requests';
+  interactions: InteractionResult[];
+  events?: { recorded: string[]; twin: string[] };
+  findings: Finding[];
+  /** Compared and agreeing fields per object type. */
+  fields: Record<string, FieldTally>;
+}
+
+/** Fields whose values differ by nature between any two runs: compared by type only. */
+const VARYING_FIELDS = new Set([
+  'authorization_code', 'client_secret', 'fingerprint', 'invoice_prefix', 'network_transaction_id', 'risk_score',
+  'receipt_url', 'hosted_invoice_url', 'invoice_pdf', 'url', 'request_log_url', 'exp_month', 'exp_year', 'server_transaction_id',
+  'transaction_id', 'ip_address', 'number', 'statement_descriptor', 'calculated_statement_descriptor', 'capture_before', 'due_by',
+]);
+
+const kindOf = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
+
+/** What a token stands for: ids are strings (or objects once expanded), times are integers. */
+function tokenKind(token: string): 'time' | 'id' | 'secret' | 'other' {
+  if (/^\{\{t[+-]\d+\}\}$/.test(token)) return 'time';
+  if (token === '{{secret}}') return 'secret';
+  if (/^\{\{[a-z_]+_\d+\}\}$/.test(token)) return 'id';
+  return 'other';
+}
+
+const masked = (message: unknown) =>
+  typeof message === 'string'
+    ? message
+        .replace(/Invalid API Key provided: \S+/, 'Invalid API Key provided: <key>')
+        .replace(/\{\{[a-z_]+_\d+\}\}/g, '<id>')
+        .replace(/\b(?:[a-z]+_)+[A-Za-z0-9]*\d[A-Za-z0-9]*\b/g, '<id>')
+        .replace(/<id>_secret_\{\{secret\}\}/g, '<id>')
+    : message;
+
+interface Options {
+  /** Seed for the twin worlds (default: the capture's name, so each run is reproducible). */
+  seed?: string;
+}
+
+/** Replays one capture against a fresh twin and compares. */
+export async function diffCapture(capture: Capture, options: Options = {}): Promise<SequenceResult> {
+  const versions = capture.provenance.api_versions ?? [];
+  const result: SequenceResult = { name: capture.name, versions, outcome: 'ran', interactions: [], findings: [], fields: {} };
+  if (!capture.interactions.length) return { ...result, outcome: 'no-requests' };
+  const shapeable = (i: Interaction) => Boolean(i.request.stripe_version && canShape(i.request.stripe_version));
+  if (!capture.interactions.some(shapeable)) result.outcome = 'cannot-shape';
+
+  const start = capture.provenance.recorded ? Math.floor(Date.parse(capture.provenance.recorded) / 1000) : undefined;
+  const twin = new Twin({ seed: options.seed ?? capture.name, startTime: start });
+  const key = `sk_test_verify_${capture.name.replace(/[^A-Za-z0-9]+/g, '_')}`;
+  const ids = new Map<string, string>();
+  const tally = result.fields;
+  /** Tokens an earlier response introduced, and those that only an unsupported call did. */
+  const seen = new Set<string>();
+  const tainted = new Set<string>();
+
+  for (const [index, interaction] of capture.interactions.entries()) {
+    const { request, response } = interaction;
+    const label = `${request.method} ${request.path}`;
+    const uses = tokensIn([request.path, request.params]);
+    const minted = tokensIn(response.body).filter((t) => !seen.has(t));
+    const skip: Verdict | null = !shapeable(interaction)
+      ? 'cannot-shape'
+      : uses.some((t) => tainted.has(t))
+        ? 'unsupported'
+        : response.status < 400 && uses.some((t) => !seen.has(t))
+          ? 'needs-state'
+          : null;
+    if (skip) {
+      for (const t of minted) {
+        tainted.add(t);
+        seen.add(t);
+      }
+      result.interactions.push({
+        index,
+        request: label,
+        recordedStatus: response.status,
+        twinStatus: 0,
+        verdict: skip,
+        findings: [],
+        valueDiffs: [],
+        recorded: response.body,
+        twin: null,
+      });
+      continue;
+    }
+    const twinResponse = await send(twin, key, interaction, ids, capture);
+    let body: unknown;
+    try {
+      body = JSON.parse(twinResponse.body);
+    } catch {
+      body = twinResponse.body;
+    }
+    const headers = headerMap(twinResponse.headers);
+    const compare = new Comparison(label, index, ids, tally);
+    const unsupported = twinResponse.status === 501 && (body as any)?.error?.fidelity === 'unsupported';
+    if (unsupported) {
+      compare.add({ kind: 'unsupported', expected: response.status, actual: 501 });
+    } else {
+      if (response.status !== twinResponse.status) compare.add({ kind: 'status', expected: response.status, actual: twinResponse.status });
+      compare.headers(response.headers, headers);
+      if (response.status >= 400 && (response.body as any)?.error) compare.error((response.body as any).error, (body as any)?.error);
+      else if (response.status === twinResponse.status) compare.value(response.body, body, '', null);
+    }
+    for (const t of minted) {
+      seen.add(t);
+      if (unsupported) tainted.add(t);
+    }
+    const drift = compare.findings.length > 0;
+    result.interactions.push({
+      index,
+      request: label,
+      recordedStatus: response.status,
+      twinStatus: twinResponse.status,
+      verdict: unsupported ? 'unsupported' : drift ? 'drifted' : compare.valueDiffs.length ? 'shape-equal' : 'exact',
+      findings: compare.findings,
+      valueDiffs: compare.valueDiffs,
+      recorded: response.body,
+      twin: body,
+    });
+    result.findings.push(...compare.findings);
+  }
+
+  if (capture.events) {
+    const world = twin.world(key);
+    const twinEvents = [...new Set(world.idsOf('event').map((id) => world.get(id)!.type as string))].sort();
+    result.events = { recorded: capture.events, twin: twinEvents };
+    const missing = capture.events.filter((t) => !twinEvents.includes(t));
+    const extra = twinEvents.filter((t) => !capture.events!.includes(t));
+    if (missing.length || extra.length) {
+      result.findings.push({ kind: 'events', request: '(sequence)', interaction: -1, expected: missing, actual: extra });
+    }
+  }
+  return result;
+}
+
+/** Id tokens in a value, in order of appearance. */
+function tokensIn(value: unknown): string[] {
+  const out: string[] = [];
+  const visit = (v: unknown) => {
+    if (typeof v === 'string') for (const m of v.matchAll(/\{\{[a-z_]+_\d+\}\}/g)) out.push(m[0]);
+    else if (Array.isArray(v)) v.forEach(visit);
+    else if (v && typeof v === 'object') Object.values(v).forEach(visit);
+  };
+  visit(value);
+  return [...new Set(out)];
+}
+
+/** Sends a recorded request to the twin, its tokens replaced by the twin's ids (or the recorded originals). */
+async function send(twin: Twin, key: string, interaction: Interaction, ids: Map<string, string>, capture: Capture) {
+  const { request, response } = interaction;
+  const concrete = (text: string) =>
+    text.replace(/\{\{[a-z_]+_\d+\}\}/g, (token) => ids.get(token) ?? capture.ids[token] ?? token).replace(/\{\{secret\}\}/g, 'redacted');
+  const deep = (v: unknown): unknown =>
+    typeof v === 'string' ? concrete(v) : Array.isArray(v) ? v.map(deep) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, deep(x)])) : v;
+  const params = deep(request.params) as Record<string, unknown>;
+  const query = request.method === 'POST' ? '' : encodeForm(params);
+  const body = request.method === 'POST' ? encodeForm(params) : '';
+  const headers: Record<string, string> = {
+    // A recorded 401 was made with a key Stripe refused; send one the twin refuses too.
+    authorization: `Bearer ${response.status === 401 ? 'sk_invalid_recorded_key' : key}`,
+  };
+  if (request.stripe_version) headers['stripe-version'] = request.stripe_version;
+  if (request.idempotency_key) headers['idempotency-key'] = `${capture.name}:${request.idempotency_key}`;
+  if (request.stripe_account) headers['stripe-account'] = concrete(request.stripe_account);
+  return handleRequest(twin, {
+    method: request.method,
+    url: `${concrete(request.path)}${query ? `?${query}` : ''}`,
+    headers,
+    readBody: async () => Buffer.from(body),
+  });
+}
+
+function headerMap(flat: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < flat.length; i += 2) out[flat[i].toLowerCase()] = flat[i + 1];
+  return out;
+}
+
+/** Headers whose presence is compared (values vary or are compared elsewhere). */
+const COMPARED_HEADERS = ['Idempotency-Key', 'Original-Request', 'Request-Id', 'Stripe-Should-Retry', 'Stripe-Version', 'Www-Authenticate', 'Idempotent-Replayed'];
+
+class Comparison {
+  readonly findings: Finding[] = [];
+  readonly valueDiffs: InteractionResult['valueDiffs'] = [];
+
+  constructor(
+    private readonly request: string,
+    private readonly index: number,
+    private readonly ids: Map<string, string>,
+    private readonly tally: Record<string, FieldTally>,
+  ) {}
+
+  add(f: Omit<Finding, 'request' | 'interaction'>): void {
+    this.findings.push({ request: this.request, interaction: this.index, ...f });
+  }
+
+  headers(recorded: Record<string, string>, twin: Record<string, string>): void {
+    for (const name of COMPARED_HEADERS) {
+      const has = name in recorded;
+      const twinHas = name.toLowerCase() in twin;
+      if (has !== twinHas) this.add({ kind: 'header', field: name, expected: has ? recorded[name] : '(absent)', actual: twinHas ? twin[name.toLowerCase()] : '(absent)' });
+      else if (name === 'Stripe-Should-Retry' || name === 'Idempotent-Replayed' || name === 'Stripe-Version') {
+        if (has && recorded[name] !== twin[name.toLowerCase()]) this.add({ kind: 'header', field: name, expected: recorded[name], actual: twin[name.toLowerCase()] });
+      }
+    }
+  }
+
+  /** Error envelopes: type, code, decline_code, param, message (modulo ids), and which keys are present. */
+  error(recorded: Record<string, unknown>, twin: Record<string, unknown> | undefined): void {
+    if (!twin) {
+      this.add({ kind: 'error-field', field: 'error', expected: 'an error envelope', actual: 'none' });
+      return;
+    }
+    const t = this.count('error');
+    for (const field of ['type', 'code', 'decline_code', 'param', 'message', 'advice_code', 'network_decline_code', 'network_advice_code']) {
+      if (!(field in recorded) && !(field in twin)) continue;
+      t.compared++;
+      const a = field === 'message' ? masked(recorded[field]) : recorded[field];
+      const b = field === 'message' ? masked(twin[field]) : twin[field];
+      if (a === b) t.agreed++;
+      else this.add({ kind: 'error-field', object: 'error', field: `error.${field}`, expected: recorded[field], actual: twin[field] });
+    }
+    for (const field of ['charge', 'payment_intent', 'payment_method', 'setup_intent', 'request_log_url', 'doc_url']) {
+      if ((field in recorded) !== (field in twin)) {
+        this.add({ kind: field in recorded ? 'missing-key' : 'extra-key', object: 'error', field: `error.${field}` });
+      } else if (field in recorded && recorded[field] && typeof recorded[field] === 'object') {
+        this.value(recorded[field], twin[field], `error.${field}`, 'error');
+      }
+    }
+  }
+
+  private count(object: string): FieldTally {
+    return (this.tally[object] ??= { compared: 0, agreed: 0 });
+  }
+
+  /** Structural comparison; `object` is the type of the enclosing Stripe object. */
+  value(recorded: unknown, twin: unknown, path: string, object: string | null): void {
+    const at = (key: string) => (path ? `${path}.${key}` : key);
+    if (recorded && typeof recorded === 'object' && !Array.isArray(recorded)) {
+      if (!twin || typeof twin !== 'object' || Array.isArray(twin)) {
+        this.mismatch(recorded, twin, path, object);
+        return;
+      }
+      const rec = recorded as Record<string, unknown>;
+      const tw = twin as Record<string, unknown>;
+      const type = typeof rec.object === 'string' && rec.object !== 'list' && rec.object !== 'search_result' ? rec.object : object;
+      if (typeof rec.id === 'string' && typeof tw.id === 'string') this.reference(rec.id, tw.id, at('id'), type);
+      for (const k of Object.keys(rec)) {
+        if (!(k in tw)) {
+          this.count(type ?? '(response)').compared++;
+          this.add({ kind: 'missing-key', object: type ?? undefined, field: at(k), expected: rec[k] });
+          continue;
+        }
+        if (k === 'id') continue;
+        this.value(rec[k], tw[k], at(k), type);
+      }
+      for (const k of Object.keys(tw)) if (!(k in rec)) this.add({ kind: 'extra-key', object: type ?? undefined, field: at(k), actual: tw[k] });
+      return;
+    }
+    if (Array.isArray(recorded)) {
+      if (!Array.isArray(twin)) {
+        this.mismatch(recorded, twin, path, object);
+        return;
+      }
+      if (recorded.length !== twin.length) {
+        // A list's items are whatever the account held: compare their shapes, report the count.
+        if (path.endsWith('data') || !recorded.every((x) => typeof x !== 'object')) {
+          this.add({ kind: 'length', object: object ?? undefined, field: path, expected: recorded.length, actual: twin.length });
+        } else this.valueDiffs.push({ field: path, expected: recorded, actual: twin });
+      }
+      for (let i = 0; i < Math.min(recorded.length, twin.length); i++) this.value(recorded[i], twin[i], `${path}[${i}]`, object);
+      return;
+    }
+    const tally = this.count(object ?? '(response)');
+    tally.compared++;
+    if (isToken(recorded)) {
+      const kind = tokenKind(recorded);
+      if (kind === 'time' ? typeof twin === 'number' : kind === 'id' ? typeof twin === 'string' || (twin !== null && typeof twin === 'object') : typeof twin === 'string') {
+        tally.agreed++;
+        if (kind === 'id' && typeof twin === 'string') this.reference(recorded, twin, path, object);
+        if (kind === 'id' && twin && typeof twin === 'object') this.reference(recorded, (twin as any).id, path, object);
+      } else this.mismatch(recorded, twin, path, object, false);
+      return;
+    }
+    if (kindOf(recorded) !== kindOf(twin)) {
+      this.mismatch(recorded, twin, path, object, false);
+      return;
+    }
+    tally.agreed++;
+    const leaf = path.slice(path.lastIndexOf('.') + 1).replace(/\[\d+\]$/, '');
+    if (recorded !== twin && !VARYING_FIELDS.has(leaf) && !(typeof recorded === 'string' && /^https?:\/\//.test(recorded))) {
+      this.valueDiffs.push({ field: path, expected: recorded, actual: twin });
+    }
+  }
+
+  /** A recorded id token must always stand for the same twin id. */
+  private reference(token: string, twinId: string, path: string, object: string | null): void {
+    if (!isToken(token) || tokenKind(token) !== 'id') return;
+    const known = this.ids.get(token);
+    if (known === undefined) this.ids.set(token, twinId);
+    else if (known !== twinId) this.add({ kind: 'reference', object: object ?? undefined, field: path, expected: known, actual: twinId });
+  }
+
+  private mismatch(recorded: unknown, twin: unknown, path: string, object: string | null, tallied = true): void {
+    if (tallied) this.count(object ?? '(response)').compared++;
+    const nullish = recorded === null || twin === null;
+    this.add({ kind: nullish ? 'null-vs-value' : 'type', object: object ?? undefined, field: path, expected: recorded, actual: twin });
+  }
+}

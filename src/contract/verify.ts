@@ -1,0 +1,202 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { listCaptures, readCapture } from './capture';
+import { diffCapture, FieldTally, Finding, SequenceResult } from './diff';
+import { renderHtmlReport } from './report';
+
+// `stripe-twin verify`: runs every contract's capture sequences against the
+// twin, sets the findings against each contract's declared divergences, and
+// fails when anything drifts that no divergence declares.
+
+export interface Divergence {
+  kind?: string | string[];
+  object?: string;
+  /** Glob on the dotted field path (or header name). */
+  field?: string;
+  /** Glob on `METHOD /path` (ids as tokens). */
+  request?: string;
+  /** Glob on capture names. */
+  capture?: string;
+  reason: string;
+  /** The issue that owns closing it. */
+  owner: string;
+}
+
+export interface Contract {
+  group: string;
+  description?: string;
+  /** Divergences of a shared contract apply to every group; it runs no captures. */
+  shared?: boolean;
+  captures: string[];
+  divergences?: Divergence[];
+  file: string;
+}
+
+export interface GroupSummary {
+  group: string;
+  sequences: number;
+  ran: number;
+  /** Interactions recorded at versions the twin cannot shape yet (whole sequences count all theirs). */
+  cannotShape: number;
+  noRequests: number;
+  interactions: number;
+  exact: number;
+  shapeEqual: number;
+  drifted: number;
+  unsupported: number;
+  needsState: number;
+  undeclared: number;
+}
+
+export interface VerifyResult {
+  groups: GroupSummary[];
+  sequences: (SequenceResult & { group: string; undeclared: Finding[]; declared: number })[];
+  scores: Record<string, FieldTally & { score: number }>;
+  overall: FieldTally & { score: number };
+  unusedDivergences: (Divergence & { contract: string })[];
+  missingCaptures: { contract: string; pattern: string }[];
+  wallSeconds: number;
+}
+
+const glob = (pattern: string) => new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+
+export function loadContracts(dir: string): Contract[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'))
+    .sort()
+    .map((f) => {
+      const file = path.join(dir, f);
+      const c = YAML.parse(fs.readFileSync(file, 'utf8')) as Contract;
+      if (!c?.group || !(c.shared || Array.isArray(c.captures))) throw new Error(`${file}: a contract needs a group and a captures list`);
+      for (const d of c.divergences ?? []) {
+        if (!d.reason || !d.owner) throw new Error(`${file}: every divergence needs a reason and an owner issue`);
+      }
+      return { ...c, captures: c.captures ?? [], file };
+    });
+}
+
+function matches(d: Divergence, f: Finding, capture: string): boolean {
+  const kinds = d.kind === undefined ? undefined : Array.isArray(d.kind) ? d.kind : [d.kind];
+  return (
+    (!kinds || kinds.includes(f.kind)) &&
+    (!d.object || d.object === f.object) &&
+    (!d.field || (f.field !== undefined && glob(d.field).test(f.field))) &&
+    (!d.request || glob(d.request).test(f.request)) &&
+    (!d.capture || glob(d.capture).test(capture))
+  );
+}
+
+export async function verify(options: { captures: string; contracts: string; only?: string }): Promise<VerifyResult> {
+  const started = Date.now();
+  const all = listCaptures(options.captures);
+  const loaded = loadContracts(options.contracts);
+  const shared = loaded.filter((c) => c.shared);
+  const contracts = loaded.filter((c) => !c.shared && (!options.only || c.group === options.only));
+  const used = new Set<Divergence>();
+  const result: VerifyResult = { groups: [], sequences: [], scores: {}, overall: { compared: 0, agreed: 0, score: 1 }, unusedDivergences: [], missingCaptures: [], wallSeconds: 0 };
+
+  for (const contract of contracts) {
+    const names: string[] = [];
+    for (const pattern of contract.captures) {
+      const re = glob(pattern);
+      const hit = [...all.keys()].filter((n) => re.test(n));
+      if (!hit.length) result.missingCaptures.push({ contract: contract.file, pattern });
+      for (const n of hit) if (!names.includes(n)) names.push(n);
+    }
+    const g: GroupSummary = { group: contract.group, sequences: names.length, ran: 0, cannotShape: 0, noRequests: 0, interactions: 0, exact: 0, shapeEqual: 0, drifted: 0, unsupported: 0, needsState: 0, undeclared: 0 };
+    for (const name of names) {
+      const seq = await diffCapture(readCapture(all.get(name)!));
+      const undeclared: Finding[] = [];
+      let declared = 0;
+      const divergences = [...(contract.divergences ?? []), ...shared.flatMap((c) => c.divergences ?? [])];
+      for (const f of seq.findings) {
+        const d = divergences.find((x) => matches(x, f, name));
+        if (d) {
+          used.add(d);
+          declared++;
+        } else undeclared.push(f);
+      }
+      if (seq.outcome === 'no-requests') g.noRequests++;
+      else if (seq.outcome === 'ran') g.ran++;
+      for (const i of seq.interactions) {
+        g.interactions++;
+        if (i.verdict === 'exact') g.exact++;
+        else if (i.verdict === 'shape-equal') g.shapeEqual++;
+        else if (i.verdict === 'unsupported') g.unsupported++;
+        else if (i.verdict === 'needs-state') g.needsState++;
+        else if (i.verdict === 'cannot-shape') g.cannotShape++;
+        else g.drifted++;
+      }
+      g.undeclared += undeclared.length;
+      for (const [type, t] of Object.entries(seq.fields)) {
+        const s = (result.scores[type] ??= { compared: 0, agreed: 0, score: 1 });
+        s.compared += t.compared;
+        s.agreed += t.agreed;
+      }
+      result.sequences.push({ ...seq, group: contract.group, undeclared, declared });
+    }
+    result.groups.push(g);
+  }
+  for (const contract of [...contracts, ...shared]) {
+    for (const d of contract.divergences ?? []) if (!used.has(d)) result.unusedDivergences.push({ ...d, contract: contract.file });
+  }
+  for (const s of Object.values(result.scores)) {
+    s.score = s.compared ? s.agreed / s.compared : 1;
+    result.overall.compared += s.compared;
+    result.overall.agreed += s.agreed;
+  }
+  result.overall.score = result.overall.compared ? result.overall.agreed / result.overall.compared : 1;
+  result.wallSeconds = (Date.now() - started) / 1000;
+  return result;
+}
+
+export function writeReports(result: VerifyResult, dir: string): void {
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'report.json'), `${JSON.stringify(result, null, 2)}\n`);
+  fs.writeFileSync(path.join(dir, 'index.html'), renderHtmlReport(result));
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+function table(head: string[], rows: (string | number)[][]): string {
+  const cells = [head, ...rows.map((r) => r.map(String))];
+  const widths = head.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map((r) => line(r.map(String)))].join('\n');
+}
+
+/** The text printed by `stripe-twin verify`; the fidelity score comes last. */
+export function summary(result: VerifyResult): string {
+  const out: string[] = [];
+  out.push(
+    table(
+      ['group', 'sequences', 'cannot shape', 'interactions', 'exact', 'shape-equal', 'drifted', 'unsupported', 'needs state', 'undeclared'],
+      result.groups.map((g) => [g.group, g.sequences, g.cannotShape, g.interactions, g.exact, g.shapeEqual, g.drifted, g.unsupported, g.needsState, g.undeclared]),
+    ),
+  );
+  const undeclared = result.sequences.filter((s) => s.undeclared.length);
+  if (undeclared.length) {
+    out.push('', 'Undeclared drift:');
+    for (const s of undeclared) {
+      for (const f of s.undeclared.slice(0, 8)) {
+        out.push(`  ${s.name} #${f.interaction} ${f.request}: ${f.kind}${f.object ? ` ${f.object}` : ''}${f.field ? ` ${f.field}` : ''}` +
+          `${f.expected !== undefined || f.actual !== undefined ? ` (recorded ${short(f.expected)}, twin ${short(f.actual)})` : ''}`);
+      }
+      if (s.undeclared.length > 8) out.push(`  ${s.name}: … ${s.undeclared.length - 8} more`);
+    }
+  }
+  for (const m of result.missingCaptures) out.push(`warning: ${m.contract}: no capture matches "${m.pattern}"`);
+  for (const d of result.unusedDivergences) out.push(`note: ${d.contract}: divergence matched nothing (${d.kind ?? ''} ${d.object ?? ''} ${d.field ?? ''} ${d.request ?? ''}): ${d.reason}`);
+  out.push('', 'Fidelity score (share of compared fields that agree in shape):');
+  out.push(table(['object', 'fields compared', 'agree', 'score'], Object.entries(result.scores).sort(([a], [b]) => (a < b ? -1 : 1)).map(([t, s]) => [t, s.compared, s.agreed, pct(s.score)])));
+  out.push('', `overall fidelity: ${pct(result.overall.score)} of ${result.overall.compared} fields (${result.sequences.length} sequences in ${result.wallSeconds.toFixed(1)} s)`);
+  return out.join('\n');
+}
+
+function short(v: unknown): string {
+  const s = typeof v === 'string' ? v : JSON.stringify(v);
+  return s === undefined ? 'nothing' : s.length > 60 ? `${s.slice(0, 57)}…` : s;
+}
