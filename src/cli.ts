@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import * as serve from './commands/serve';
+import * as record from './commands/record';
 import * as verify from './commands/verify';
 
 // stripe-twin <command> [options]: each command is a module in src/commands
@@ -10,7 +11,7 @@ interface Command {
   run(args: Record<string, string>, positional: string[]): Promise<void>;
 }
 
-const COMMANDS: Record<string, Command> = { serve, verify };
+const COMMANDS: Record<string, Command> = { serve, verify, record };
 
 function parseArgs(argv: string[]): { args: Record<string, string>; positional: string[] } {
   const args: Record<string, string> = {};

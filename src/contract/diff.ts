@@ -117,6 +117,7 @@ export async function diffCapture(capture: Capture, options: Options = {}): Prom
   const twin = new Twin({ seed: options.seed ?? capture.name, startTime: start });
   const key = `sk_test_verify_${capture.name.replace(/[^A-Za-z0-9]+/g, '_')}`;
   const ids = new Map<string, string>();
+  const twinIds = new Map<string, string>();
   const tally = result.fields;
   /** Tokens an earlier response introduced, and those that only an unsupported call did. */
   const seen = new Set<string>();
@@ -160,7 +161,7 @@ export async function diffCapture(capture: Capture, options: Options = {}): Prom
       body = twinResponse.body;
     }
     const headers = headerMap(twinResponse.headers);
-    const compare = new Comparison(label, index, ids, tally);
+    const compare = new Comparison(label, index, ids, twinIds, tally);
     const unsupported = twinResponse.status === 501 && (body as any)?.error?.fidelity === 'unsupported';
     if (unsupported) {
       compare.add({ kind: 'unsupported', expected: response.status, actual: 501 });
@@ -256,6 +257,7 @@ class Comparison {
     private readonly request: string,
     private readonly index: number,
     private readonly ids: Map<string, string>,
+    private readonly twinIds: Map<string, string>,
     private readonly tally: Record<string, FieldTally>,
   ) {}
 
@@ -362,12 +364,17 @@ class Comparison {
     }
   }
 
-  /** A recorded id token must always stand for the same twin id. */
+  /** Recorded ids and twin ids must correspond one to one: a token always stands for the same twin object. */
   private reference(token: string, twinId: string, path: string, object: string | null): void {
     if (!isToken(token) || tokenKind(token) !== 'id') return;
     const known = this.ids.get(token);
-    if (known === undefined) this.ids.set(token, twinId);
-    else if (known !== twinId) this.add({ kind: 'reference', object: object ?? undefined, field: path, expected: known, actual: twinId });
+    const owner = this.twinIds.get(twinId);
+    if (known === undefined && owner === undefined) {
+      this.ids.set(token, twinId);
+      this.twinIds.set(twinId, token);
+    } else if (known !== twinId || owner !== token) {
+      this.add({ kind: 'reference', object: object ?? undefined, field: path, expected: known ?? `(${token}, not seen before)`, actual: owner ? `${twinId} (already ${owner})` : twinId });
+    }
   }
 
   private mismatch(recorded: unknown, twin: unknown, path: string, object: string | null, tallied = true): void {

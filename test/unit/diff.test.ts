@@ -1,0 +1,78 @@
+import { Capture } from '../../src/contract/capture';
+import { diffCapture } from '../../src/contract/diff';
+import { loadScenario, record } from '../../src/contract/record';
+import { freshKey, useHarness } from '../helpers';
+
+// The diff engine must find drift: a clean recording, then the same recording
+// altered the ways real Stripe could differ from the twin.
+
+describe('diff engine', () => {
+  const t = useHarness('http');
+  let clean: Capture;
+  beforeAll(async () => {
+    clean = await record(loadScenario(`${__dirname}/../../scenarios/payments.yaml`), { key: freshKey('diff'), baseUrl: t.h.url });
+  });
+  const altered = (change: (c: Capture) => void): Capture => {
+    const copy = JSON.parse(JSON.stringify(clean)) as Capture;
+    change(copy);
+    return copy;
+  };
+  const kinds = async (c: Capture) => (await diffCapture(c)).findings.map((f) => `${f.kind} ${f.object ?? ''} ${f.field ?? ''}`.trim());
+
+  it('finds nothing in a clean recording', async () => {
+    expect(await kinds(clean)).toEqual([]);
+  });
+
+  it('reports missing and extra keys, types, null-vs-value and enum-free value changes separately', async () => {
+    const c = altered((c) => {
+      const customer = c.interactions[0].response.body as any;
+      customer.loyalty_tier = 'gold'; // Stripe had a key the twin lacks
+      delete customer.preferred_locales; // the twin has a key Stripe lacked
+      customer.balance = '0'; // a type change
+      customer.description = 'set'; // null vs value
+      customer.email = 'other@example.com'; // a value change only
+    });
+    const result = await diffCapture(c);
+    expect(result.findings.map((f) => `${f.kind} ${f.field}`).sort()).toEqual(
+      ['extra-key preferred_locales', 'missing-key loyalty_tier', 'null-vs-value description', 'type balance'].sort(),
+    );
+    expect(result.interactions[0].verdict).toBe('drifted');
+    expect(result.interactions[0].valueDiffs.map((d) => d.field)).toContain('email');
+  });
+
+  it('reports status changes, error envelope differences and header differences', async () => {
+    const c = altered((c) => {
+      const declined = c.interactions[4].response;
+      (declined.body as any).error.decline_code = 'insufficient_funds';
+      (declined.body as any).error.message = 'Your card has insufficient funds.';
+      delete declined.headers['Stripe-Should-Retry'];
+      c.interactions[3].response.status = 201;
+    });
+    expect((await kinds(c)).sort()).toEqual(['error-field error error.decline_code', 'error-field error error.message', 'header  Stripe-Should-Retry', 'status'].sort());
+  });
+
+  it('reports a reference to the wrong object, and events that differ', async () => {
+    const c = altered((c) => {
+      // The refund names another PaymentIntent than the one the sequence created.
+      (c.interactions[3].response.body as any).payment_intent = '{{pi_9}}';
+      (c.interactions[5].response.body as any).id = '{{pi_9}}';
+      c.events = [...(c.events ?? []).filter((e) => e !== 'refund.created'), 'charge.dispute.created'];
+    });
+    const found = await kinds(c);
+    expect(found).toContain('reference refund payment_intent');
+    expect(found).toContain('events');
+  });
+
+  it('does not run versions it cannot shape, and reports unsupported routes and what depends on them', async () => {
+    const old = altered((c) => c.interactions.forEach((i) => (i.request.stripe_version = '2020-08-27')));
+    const r = await diffCapture(old);
+    expect(r.outcome).toBe('cannot-shape');
+    expect(r.interactions.every((i) => i.verdict === 'cannot-shape')).toBe(true);
+    const unmodeled = altered((c) => {
+      c.interactions[0].request.path = '/v1/subscriptions';
+    });
+    const u = await diffCapture(unmodeled);
+    // Everything that uses the customer the unsupported call made is unsupported too; the decline runs.
+    expect(u.interactions.map((i) => i.verdict)).toEqual(['unsupported', 'unsupported', 'unsupported', 'unsupported', expect.stringMatching(/exact|shape-equal/), 'unsupported', 'unsupported']);
+  });
+});
