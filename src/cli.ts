@@ -2,6 +2,7 @@
 import * as serve from './commands/serve';
 import * as record from './commands/record';
 import * as verify from './commands/verify';
+import * as schemas from './commands/schemas';
 
 // stripe-twin <command> [options]: each command is a module in src/commands
 // exporting `usage` and `run(args, positional)`.
@@ -11,7 +12,7 @@ interface Command {
   run(args: Record<string, string>, positional: string[]): Promise<void>;
 }
 
-const COMMANDS: Record<string, Command> = { serve, verify, record };
+const COMMANDS: Record<string, Command> = { serve, verify, record, schemas };
 
 function parseArgs(argv: string[]): { args: Record<string, string>; positional: string[] } {
   const args: Record<string, string> = {};

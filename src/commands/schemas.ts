@@ -1,0 +1,59 @@
+import path from 'node:path';
+import { compileAll, DEFAULT_SPEC, generateSchemas, loadSpec, readCaptures, writeOpenApiTypes, writeSchemas } from '../contract/schemas';
+
+export const usage = `schemas [--spec ${DEFAULT_SPEC}] [--captures captures] [--out schemas]
+    Generate one JSON Schema per Stripe object type (schemas/<object>.json) from the
+    OpenAPI spec, tightened by the captures: keys every captured instance carried
+    become required, keys and enum values the spec lacks are listed (x-seen-keys,
+    x-seen-enum). Every file is compiled with ajv before the command ends.
+  schemas types [--spec ${DEFAULT_SPEC}] [--out src/contract/openapi-types.d.ts]
+    Write TypeScript types for the spec with openapi-typescript (npm run types:openapi).`;
+
+const ms = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e6;
+
+export async function run(args: Record<string, string>, positional: string[] = []): Promise<void> {
+  const specFile = path.resolve(args.spec ?? DEFAULT_SPEC);
+  const log = (line: string) => process.stdout.write(`${line}\n`);
+
+  if (positional[0] === 'types') {
+    const out = path.resolve(args.out ?? 'src/contract/openapi-types.d.ts');
+    const { bytes, ms: took } = await writeOpenApiTypes(specFile, out);
+    log(`${path.relative(process.cwd(), out)}: ${bytes} bytes from ${path.relative(process.cwd(), specFile)} in ${took} ms`);
+    return;
+  }
+  if (positional.length) throw new Error(`schemas: unknown argument "${positional[0]}"\n${usage}`);
+
+  const capturesDir = path.resolve(args.captures ?? 'captures');
+  const outDir = path.resolve(args.out ?? 'schemas');
+  let t = process.hrtime.bigint();
+  const { spec, info } = loadSpec(specFile);
+  const { captures, skipped } = readCaptures(capturesDir);
+  const readMs = ms(t);
+  for (const s of skipped) log(`  skipped capture ${s.name}: ${s.error}`);
+
+  t = process.hrtime.bigint();
+  const generated = generateSchemas({ spec, specInfo: info, captures });
+  const genMs = ms(t);
+  const { written, removed } = writeSchemas(outDir, generated);
+
+  t = process.hrtime.bigint();
+  const { ms: compileMs, failed } = compileAll(generated.files);
+  for (const f of failed) log(`  ajv could not compile ${f.file}.json: ${f.error}`);
+
+  const s = generated.summary;
+  const tightened = s.filter((x) => x.instances > 0 && !x.capturesOnly);
+  const sum = (f: (x: (typeof s)[number]) => number) => tightened.reduce((n, x) => n + f(x), 0);
+  log(
+    `${path.relative(process.cwd(), outDir) || '.'}: ${written} schemas (${s.filter((x) => x.capturesOnly).length} captures-only) from spec ${info.version}` +
+      (removed.length ? `, ${removed.length} stale removed` : ''),
+  );
+  log(
+    `  captures: ${generated.captures.used}/${generated.captures.files} files with ${generated.captures.instances} instances` +
+      (generated.captures.apiVersions.length ? ` (${generated.captures.apiVersions.join(', ')})` : ''),
+  );
+  log(
+    `  tightened ${tightened.length}: +${sum((x) => x.requiredAdded.length)} required, ${sum((x) => x.seenKeys.length)} top-level and ${sum((x) => x.nestedSeenKeys)} nested seen keys, ${sum((x) => x.seenEnum)} seen enum values`,
+  );
+  log(`  times: read ${readMs.toFixed(0)} ms, generate ${genMs.toFixed(0)} ms, ajv compile of all ${written} ${compileMs.toFixed(0)} ms`);
+  if (failed.length) throw new Error(`${failed.length} schema(s) did not compile with ajv`);
+}
