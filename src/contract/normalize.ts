@@ -36,29 +36,56 @@ export interface NormalizeOptions {
 
 /** Id prefixes Stripe uses (§1.7 and recorded traffic); longer prefixes first. */
 const ID_PREFIXES = [
-  'cs_test', 'cs_live', 'sub_sched', 'il_tmp', 'acct', 'ba', 'bpc', 'bps', 'btok', 'card', 'ch', 'clock', 'cn', 'cnli', 'cus',
-  'dp', 'du', 'evt', 'fr', 'ii', 'il', 'in', 'inpay', 'issfr', 'mandate', 'payatt', 'pi', 'plink', 'pm', 'pmc', 'po', 'price',
-  'prod', 'promo', 'pyr', 'py', 're', 'req', 'seti', 'setatt', 'si', 'sub', 'src', 'tok', 'tr', 'trr', 'txn', 'txi', 'txr', 'we',
-  'bsp', 'cbtxn', 'cuspm', 'ich', 'ic', 'ipi', 'iauth', 'ipm', 'qt', 'rcpt', 'sku', 'or', 'pyr', 'ds', 'ccsr', 'gcfr',
-].sort((a, b) => b.length - a.length);
+  'cs_test', 'cs_live', 'sub_sched', 'il_tmp', 'ent_test', 'feat_test', 'acct', 'ba', 'bpc', 'bps', 'btok', 'ca', 'card', 'ch', 'clock',
+  'cn', 'cnli', 'cus', 'cuss', 'di', 'dp', 'du', 'ent', 'evt', 'fee', 'feat', 'file', 'fr', 'ii', 'il', 'in', 'inpay', 'issfr', 'li',
+  'link', 'mandate', 'order', 'payatt', 'person', 'pi', 'plink', 'pm', 'pmc', 'pmd', 'po', 'price', 'prod', 'promo', 'prv', 'pst',
+  'pyr', 'py', 're', 'req', 'seti', 'setatt', 'shr', 'si', 'sis', 'sub', 'src', 'tml', 'tmr', 'tok', 'tr', 'trr', 'txn', 'txi', 'txr',
+  'vr', 'vs', 'we', 'bsp', 'cbtxn', 'cuspm', 'ich', 'ic', 'ipi', 'iauth', 'ipm', 'qt', 'rcpt', 'sku', 'or', 'ds', 'ccsr', 'gcfr',
+]
+  .filter((p, i, all) => all.indexOf(p) === i)
+  .sort((a, b) => b.length - a.length);
 
 /**
  * An id: a known prefix, `_`, and a body of letters and digits with at least one
- * digit or capital (so `in_progress` stays a word), standing alone.
+ * digit or capital (so `in_progress` stays a word), standing alone or after
+ * `group_` (transfer groups name their payment: `group_pi_…`). Tax codes
+ * (`txcd_…`) are Stripe's catalogue, the same in every account: not ids here.
  */
-const ID = new RegExp(`(?<![A-Za-z0-9_{])(${ID_PREFIXES.join('|')})_([A-Za-z0-9]*[0-9A-Z][A-Za-z0-9]*)(?![A-Za-z0-9_])`, 'g');
-const CLIENT_SECRET = /((?:pi|seti|cs_test|cs_live|pst|src)_[A-Za-z0-9]+)_secret_[A-Za-z0-9]+/g;
-const API_KEY = /\b(sk|pk|rk)_(test|live)_(?!\{\{)[A-Za-z0-9*]+/g;
+const ID = new RegExp(
+  `(?:(?<![A-Za-z0-9_{])|(?<=\\bgroup_))(${ID_PREFIXES.join('|')})_([A-Za-z0-9]*[0-9A-Z][A-Za-z0-9]*)(?![A-Za-z0-9_])`,
+  'g',
+);
+/**
+ * `<object id>_secret_<secret>`: PaymentIntent, SetupIntent, Checkout Session,
+ * Source (`src_client_secret_…`), Order… The secret may be scrubbed already
+ * (an exported capture, another tool's redaction): the id before it is still one.
+ */
+const CLIENT_SECRET = /\b([a-z]+(?:_[a-z]+)*_[A-Za-z0-9]+)_secret_(?:[A-Za-z0-9]+|\{\{secret\}\})/g;
+const API_KEY = /\b(sk|pk|rk|ek)_(test|live)_(?!\{\{)[A-Za-z0-9*]+/g;
 const WEBHOOK_SECRET = /\bwhsec_(?!\{\{)[A-Za-z0-9]+/g;
 const EMAIL = /(?<![{\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+/g;
 const URL_TIME = /([?&]t=)(\d{10})\b/g;
+/** Links on Stripe's hosts (hosted invoices, receipts, portal and Checkout sessions). */
+const STRIPE_URL = /https:\/\/[a-z0-9.-]*\bstripe\.com\/[^\s"'<>]*/g;
+/**
+ * In such a link, a long opaque path segment or query value is a capability:
+ * whoever holds the link sees the invoice, receipt or portal. Its mode prefix stays.
+ */
+const URL_CAPABILITY = /(?<=[/=])(test_|live_)?[A-Za-z0-9_-]{24,}(?=[/?&#]|$)/g;
+const URL_FRAGMENT = /#[A-Za-z0-9%_-]{32,}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const TOKEN = /^\{\{[a-z0-9_+-]+\}\}$/;
+const TIME_TOKEN = /^\{\{t[+-]\d+\}\}$/;
 
 /** Keys whose integer values are Unix timestamps. */
-const TIME_KEY = /(^|_)(created|date|at|on|by|start|end|anchor|before|attempt|due|until|expires)$/;
+const TIME_KEY = /(^|_)(created|updated|date|at|on|by|start|end|anchor|before|attempt|due|until|expires)$/;
+/** Range filters (`created[gte]=…`) take their meaning from the parameter they filter. */
+const RANGE_KEY = /^(gt|gte|lt|lte)$/;
+/** Keys whose string values are secrets whatever they look like. */
+const SECRET_KEY = /(^|_)secret$/;
 const MIN_TIME = 946684800; // 2000-01-01
 const MAX_TIME = 4102444800; // 2100-01-01
+const isTime = (v: number, key: string) => Number.isInteger(v) && v >= MIN_TIME && v < MAX_TIME && TIME_KEY.test(key);
 
 const isMagic = (id: string) => Boolean(testCards.byPaymentMethod(id) || testCards.byToken(id));
 
@@ -97,27 +124,42 @@ class Normalizer {
     return `{{t${delta < 0 ? '-' : '+'}${Math.abs(delta)}}}`;
   }
 
+  /** Ids in a text become tokens (test-mode magic values such as `pm_card_visa` stay). */
+  private ids_(text: string): string {
+    return text.replace(ID, (whole: string, prefix: string) => (isMagic(whole) ? whole : this.token(prefix, whole)));
+  }
+
   string(text: string): string {
     if (TOKEN.test(text)) return text;
     let out = text
-      .replace(CLIENT_SECRET, (_m, intent: string) => `${intent}_secret_{{secret}}`)
+      .replace(CLIENT_SECRET, (_m, owner: string) => `${this.ids_(owner)}_secret_{{secret}}`)
       .replace(API_KEY, (_m, kind: string, mode: string) => `${kind}_${mode}_{{secret}}`)
-      .replace(WEBHOOK_SECRET, 'whsec_{{secret}}')
-      .replace(ID, (whole: string, prefix: string) => (isMagic(whole) ? whole : this.token(prefix, whole)))
-      .replace(URL_TIME, (_m, lead: string, t: string) => `${lead}${this.time(Number(t))}`);
+      .replace(WEBHOOK_SECRET, 'whsec_{{secret}}');
+    out = this.ids_(out)
+      .replace(URL_TIME, (_m, lead: string, t: string) => `${lead}${this.time(Number(t))}`)
+      .replace(STRIPE_URL, (url) =>
+        url.replace(URL_CAPABILITY, (_m, mode: string | undefined) => `${mode ?? ''}{{secret}}`).replace(URL_FRAGMENT, '#{{secret}}'),
+      );
     if (this.options.scrubEmails) out = out.replace(EMAIL, (email) => this.token('email', email, false));
     return out;
   }
 
-  value(value: unknown, key = ''): unknown {
-    if (typeof value === 'string') return this.string(value);
-    if (typeof value === 'number') {
-      return Number.isInteger(value) && value >= MIN_TIME && value < MAX_TIME && TIME_KEY.test(key) ? this.time(value) : value;
+  /**
+   * A value of a response body, an object or a request parameter, under `key`.
+   * Integers under time keys are timestamps; in request parameters (all
+   * strings, being form-encoded) so are strings of digits under time keys.
+   */
+  value(value: unknown, key = '', param = false): unknown {
+    if (typeof value === 'string') {
+      if (param && /^\d{9,10}$/.test(value) && isTime(Number(value), key)) return this.time(Number(value));
+      const out = this.string(value);
+      return SECRET_KEY.test(key) && out && !out.includes('{{secret}}') ? '{{secret}}' : out;
     }
-    if (Array.isArray(value)) return value.map((v) => this.value(v, key));
+    if (typeof value === 'number') return isTime(value, key) ? this.time(value) : value;
+    if (Array.isArray(value)) return value.map((v) => this.value(v, key, param));
     if (value && typeof value === 'object') {
       const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value)) out[k] = this.value(v, k);
+      for (const [k, v] of Object.entries(value)) out[k] = this.value(v, RANGE_KEY.test(k) ? key : k, param);
       return out;
     }
     return value;
@@ -136,18 +178,22 @@ function header(headers: Record<string, string | undefined>, name: string): stri
   return undefined;
 }
 
-/** The smallest timestamp a capture mentions: what its {{t+N}} tokens count from. */
+/**
+ * What a capture's {{t+N}} tokens count from: when its first request was
+ * recorded, if known (so `created` of what the sequence made reads {{t+0}} or
+ * so, and older objects read {{t-N}}); otherwise the smallest timestamp its
+ * bodies and objects mention.
+ */
 function baseTime(raw: RawCapture): number {
+  const recorded = raw.interactions.map((i) => i.recordedAt).filter((t): t is number => t !== undefined);
+  if (recorded.length) return Math.min(...recorded);
   let min = Infinity;
   const visit = (v: unknown, key: string) => {
-    if (typeof v === 'number' && Number.isInteger(v) && v >= MIN_TIME && v < MAX_TIME && TIME_KEY.test(key)) min = Math.min(min, v);
+    if (typeof v === 'number' && isTime(v, key)) min = Math.min(min, v);
     else if (Array.isArray(v)) v.forEach((x) => visit(x, key));
-    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) visit(x, k);
+    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) visit(x, RANGE_KEY.test(k) ? key : k);
   };
-  for (const i of raw.interactions) {
-    if (i.recordedAt !== undefined) min = Math.min(min, i.recordedAt);
-    visit(i.response.body, '');
-  }
+  for (const i of raw.interactions) visit(i.response.body, '');
   (raw.objects ?? []).forEach((o) => visit(o, ''));
   return Number.isFinite(min) ? min : 0;
 }
@@ -172,7 +218,7 @@ export function normalize(raw: RawCapture, options: NormalizeOptions = {}, exist
       request: {
         method: i.request.method.toUpperCase(),
         path: n.string(i.request.path),
-        params: n.value(i.request.params) as Record<string, unknown>,
+        params: n.value(i.request.params, '', true) as Record<string, unknown>,
         stripe_version: version,
         idempotency_key: requestKey,
         stripe_account: (n.string(header(i.request.headers, 'Stripe-Account') ?? '') || null) as string | null,
@@ -182,14 +228,15 @@ export function normalize(raw: RawCapture, options: NormalizeOptions = {}, exist
     if (i.recordedAt !== undefined) interaction.at = i.recordedAt - base;
     return interaction;
   });
-  const capture: Capture = {
+  const objects = raw.objects?.length ? raw.objects.map((o) => n.value(o)) : undefined;
+  // Key order is the file's order: what happened first, the id map last.
+  const capture = {
     format: CAPTURE_FORMAT,
     name: raw.name,
     provenance: { ...raw.provenance, api_versions: versions } as Provenance,
     interactions,
-    ids: {},
-  };
-  if (raw.objects?.length) capture.objects = raw.objects.map((o) => n.value(o));
+  } as Capture;
+  if (objects) capture.objects = objects;
   if (raw.events?.length) capture.events = [...new Set(raw.events)].sort();
   capture.ids = n.ids;
   return capture;
@@ -228,5 +275,6 @@ export function renormalize(capture: Capture, options: NormalizeOptions = {}): C
 }
 
 export const isToken = (v: unknown): v is string => typeof v === 'string' && TOKEN.test(v);
+export const isTimeToken = (v: unknown): v is string => typeof v === 'string' && TIME_TOKEN.test(v);
 export const isUuid = (v: string) => UUID.test(v);
 export type { CaptureSource };

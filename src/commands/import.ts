@@ -1,0 +1,76 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Provenance } from '../contract/capture';
+import { importPath } from '../contract/importers';
+
+export const usage = `import <src> --out captures/<name> [--scrub-emails] [--repository owner/name] [--commit sha] [--license MIT] [--path in-repo/path] [--api-version V]
+    Import recorded Stripe traffic (a file, or a folder read recursively) as
+    normalized captures: Ruby VCR cassettes, Polly HAR files, nock recordings and
+    loose JSON objects or events, detected per file. Each file becomes
+    captures/<name>/<file base name>.yaml; only api.stripe.com traffic is kept;
+    files that are none of these are skipped with a warning. --repository,
+    --commit, --license and --path (the folder's path in that repository) are
+    recorded as provenance; --api-version names the Stripe-Version of objects
+    that do not say (fixtures); --scrub-emails replaces email addresses with
+    tokens.`;
+
+const PROGRESS_MIN_FILES = 20;
+
+/** A progress line: rewritten in place on a terminal, one line per 10% otherwise. */
+function progress(stream: NodeJS.WriteStream, label: string) {
+  let lastDecile = -1;
+  return {
+    update(done: number, total: number) {
+      if (total <= PROGRESS_MIN_FILES) return;
+      const pct = Math.floor((done / total) * 100);
+      const line = `${label} ${done}/${total} files (${pct}%)`;
+      if (stream.isTTY) stream.write(`\r${line}${done === total ? '\n' : ''}`);
+      else {
+        const decile = Math.floor(pct / 10);
+        if (decile > lastDecile) {
+          lastDecile = decile;
+          stream.write(`${line}\n`);
+        }
+      }
+    },
+  };
+}
+
+export async function run(args: Record<string, string>, positional: string[]): Promise<void> {
+  const src = positional[0];
+  if (!src) throw new Error(`import: which file or folder?\n  ${usage.split('\n')[0]}`);
+  if (!fs.existsSync(src)) throw new Error(`import: ${src} does not exist`);
+  const isDir = fs.statSync(src).isDirectory();
+  const target = args.out ?? path.join('captures', path.basename(path.resolve(isDir ? src : path.dirname(src))));
+  const out = path.dirname(target);
+  const name = path.basename(target);
+  const provenance: Partial<Provenance> = {};
+  if (args.repository) provenance.repository = args.repository;
+  if (args.commit) provenance.commit = args.commit;
+  if (args.license) provenance.license = args.license;
+  if (args.path) provenance.path = args.path.replace(/\/+$/, '');
+  if (args['api-version']) provenance.api_versions = [args['api-version']];
+
+  const warnings: string[] = [];
+  let interactions = 0;
+  let objects = 0;
+  const bar = progress(process.stdout, `importing ${src}:`);
+  const written = importPath(src, {
+    out,
+    name,
+    scrubEmails: args['scrub-emails'] === 'true',
+    provenance,
+    onProgress: (done, total) => bar.update(done, total),
+    onWarning: (file, reason) => warnings.push(`warning: skipped ${file}: ${reason}`),
+    onCapture: (capture) => {
+      interactions += capture.interactions.length;
+      objects += capture.objects?.length ?? 0;
+    },
+  });
+  for (const w of warnings) process.stderr.write(`${w}\n`);
+  process.stdout.write(
+    `imported ${written.length} capture${written.length === 1 ? '' : 's'} into ${target}/ ` +
+      `(${interactions} interaction${interactions === 1 ? '' : 's'}, ${objects} object${objects === 1 ? '' : 's'})` +
+      `${warnings.length ? `; skipped ${warnings.length} file${warnings.length === 1 ? '' : 's'}` : ''}\n`,
+  );
+}

@@ -1,0 +1,79 @@
+import zlib from 'node:zlib';
+import { decodeForm, formToPlain } from '../../engine/form';
+
+// Helpers the importers share: reading Stripe URLs, form bodies and JSON bodies.
+
+export const STRIPE_API_HOST = 'api.stripe.com';
+
+/** A URL (absolute, or a path with a base) if it names api.stripe.com, else null. */
+export function stripeUrl(url: string, base?: string): URL | null {
+  let parsed: URL;
+  try {
+    parsed = base ? new URL(url, base) : new URL(url);
+  } catch {
+    return null;
+  }
+  return parsed.hostname === STRIPE_API_HOST ? parsed : null;
+}
+
+/** Decoded form parameters as plain data; a body that is not form-encoded gives {}. */
+export function formParams(text: string | undefined | null): Record<string, unknown> {
+  if (!text) return {};
+  try {
+    return formToPlain(decodeForm(text)) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Request parameters: GET and DELETE send them in the query string, the others
+ * in the form body; a request with both has them merged, the body's last.
+ */
+export function requestParams(url: URL, body: string | undefined | null): Record<string, unknown> {
+  return { ...formParams(url.search.slice(1)), ...formParams(body) };
+}
+
+/** A response body: JSON when it parses, the text otherwise, null when empty. */
+export function jsonBody(text: string | undefined | null): unknown {
+  if (text === undefined || text === null || !text.trim()) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** Decompresses a body that was stored with its Content-Encoding. */
+export function decodeContent(bytes: Buffer, encoding: string | undefined): string {
+  const enc = (encoding ?? '').toLowerCase().trim();
+  try {
+    if (enc === 'gzip' || enc === 'x-gzip') return zlib.gunzipSync(bytes).toString('utf8');
+    if (enc === 'deflate') return zlib.inflateSync(bytes).toString('utf8');
+    if (enc === 'br') return zlib.brotliDecompressSync(bytes).toString('utf8');
+  } catch {
+    // stored already decoded: fall through
+  }
+  return bytes.toString('utf8');
+}
+
+/** Unix seconds from an ISO or HTTP date, or undefined. */
+export function unixSeconds(date: string | undefined | null): number | undefined {
+  if (!date) return undefined;
+  const ms = Date.parse(date);
+  return Number.isFinite(ms) ? Math.floor(ms / 1000) : undefined;
+}
+
+/** The earliest of the interactions' times as an ISO date (YYYY-MM-DD). */
+export function recordedDate(times: Array<number | undefined>): string | undefined {
+  const known = times.filter((t): t is number => t !== undefined);
+  return known.length ? new Date(Math.min(...known) * 1000).toISOString().slice(0, 10) : undefined;
+}
+
+export function headerValue(headers: Record<string, string | undefined>, name: string): string | undefined {
+  const lower = name.toLowerCase();
+  for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === lower && v !== undefined) return v;
+  return undefined;
+}
+
+export const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
