@@ -1,0 +1,56 @@
+import http from 'node:http';
+import { settingsFromEnv } from './repoint';
+
+// `stripe-twin/jest/globalSetup` (optional): starts one twin server for the
+// whole jest run and exports STRIPE_TWIN_URL to the workers, so the setup file
+// (`stripe-twin/jest`) points every test file at it — each file with its own
+// keys, hence its own world. Pair with `globalTeardown: 'stripe-twin/jest/globalTeardown'`
+// (the server does not keep jest alive without it).
+//
+//   STRIPE_TWIN_HOST / STRIPE_TWIN_PORT   where to listen (default 127.0.0.1, a free port)
+//   STRIPE_TWIN_SEED                      seed of the twin (default 0)
+//
+// Nothing is started when STRIPE_TWIN_URL is already set (a twin you run
+// yourself), or when STRIPE_TWIN_MODE / STRIPE_TWIN_REPLAY choose another mode.
+
+const SERVER = Symbol.for('stripe-twin.jest.server');
+
+interface Running {
+  url: string;
+  close(): Promise<void>;
+}
+
+async function globalSetup(): Promise<void> {
+  const env = process.env;
+  if (env.STRIPE_TWIN_URL) return;
+  if (env.STRIPE_TWIN_REPLAY || (env.STRIPE_TWIN_MODE && env.STRIPE_TWIN_MODE !== 'server')) {
+    settingsFromEnv(); // still report a bad STRIPE_TWIN_MODE early
+    return;
+  }
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const { Twin } = require('../engine/twin') as typeof import('../engine/twin');
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const { createHttpServer, listen } = require('../server/http') as typeof import('../server/http');
+  const server: http.Server = createHttpServer(new Twin({ seed: env.STRIPE_TWIN_SEED ?? '0' }));
+  const { url } = await listen(server, Number(env.STRIPE_TWIN_PORT ?? 0), env.STRIPE_TWIN_HOST ?? '127.0.0.1');
+  server.unref();
+  server.on('connection', (socket) => socket.unref());
+  const running: Running = {
+    url,
+    close: () =>
+      new Promise<void>((resolve) => {
+        // Forget the URL too: a later run (jest --watch) starts a new server.
+        if (env.STRIPE_TWIN_URL === url) {
+          delete env.STRIPE_TWIN_URL;
+          delete env.STRIPE_TWIN_MODE;
+        }
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+  (globalThis as Record<symbol, unknown>)[SERVER] = running;
+  env.STRIPE_TWIN_URL = url;
+  env.STRIPE_TWIN_MODE = 'server';
+}
+
+export = globalSetup;

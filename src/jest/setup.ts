@@ -1,0 +1,75 @@
+import path from 'node:path';
+import type { TwinHandle } from '../index';
+import type { ReplayHttpClient } from '../transport/replay';
+import { defaultSecretKey, patchStripeExport, Repointer, settingsFromEnv, tagFor } from './repoint';
+
+// `stripe-twin/jest`, a jest `setupFiles` module: every `new Stripe(...)` in the
+// test file and the code it loads talks to a twin, with no change to that code.
+//
+//   // jest.config.js
+//   module.exports = { setupFiles: ['stripe-twin/jest'] };
+//
+// Jest runs setup files in each test file's own module registry, so each test
+// file gets its own twin (in-process mode), its own keys on a shared server
+// (server mode, with `globalSetup: 'stripe-twin/jest/globalSetup'`), or its
+// own pass over the capture (replay mode). The environment variables are listed
+// in ./repoint.ts and the README ("Replay and jest").
+//
+// `stripe` is mocked with itself, patched (jest.mock + requireActual): the mock
+// factory runs again for every fresh registry (jest.resetModules,
+// jest.isolateModules), so no copy of stripe escapes. TypeScript/ESM-interop
+// `import Stripe from 'stripe'` and `require('stripe')` both go through it.
+// (Native ESM under --experimental-vm-modules is not covered.)
+
+declare const jest: {
+  mock(moduleName: string, factory: () => unknown): unknown;
+  requireActual<T = unknown>(moduleName: string): T;
+};
+
+const settings = settingsFromEnv();
+const repointer = new Repointer(settings, () => {
+  const testPath = (globalThis as { expect?: { getState?: () => { testPath?: string } } }).expect?.getState?.().testPath;
+  return tagFor(testPath ? path.relative(process.cwd(), testPath) : `${process.pid}:${Math.random()}`);
+});
+
+/** Every path `stripe` resolves to from here: the project (cwd, usually jest's rootDir) and this package. */
+function stripePaths(): string[] {
+  const out = new Set<string>();
+  for (const from of [process.cwd(), __dirname]) {
+    try {
+      out.add(require.resolve('stripe', { paths: [from] }));
+    } catch {
+      // not resolvable from there
+    }
+  }
+  return [...out];
+}
+
+if (repointer.active) {
+  defaultSecretKey();
+  for (const modulePath of stripePaths()) {
+    jest.mock(modulePath, () => {
+      const actual = jest.requireActual(modulePath);
+      patchStripeExport(actual, () => repointer.httpClient());
+      return actual;
+    });
+  }
+}
+
+/** This test file's in-process twin (in-process mode; replay mode with fallback): its engine, control surface, a client. */
+export function twin(): TwinHandle {
+  if (settings.mode !== 'in-process' && !(settings.mode === 'replay' && settings.fallback)) {
+    throw new Error(`stripe-twin/jest: no in-process twin in ${settings.mode} mode`);
+  }
+  return repointer.twin();
+}
+
+/** This test file's replay client (replay mode): `remaining()`, `unmatched`, `reset()`. */
+export function replay(): ReplayHttpClient {
+  const client = repointer.replay();
+  if (!client) throw new Error(`stripe-twin/jest: not replaying (mode ${settings.mode}); set STRIPE_TWIN_REPLAY=<capture.yaml>`);
+  return client;
+}
+
+/** The mode this test file runs in, and the rest of the settings read from the environment. */
+export const stripeTwinSettings = settings;
