@@ -8,7 +8,11 @@
 //      PaymentIntent create+confirm, retrieve and list, as requests/s, p50/p99
 //      latency and the ratio to the baseline's requests/s, beside the targets;
 //   3. heap growth per 100k stored PaymentIntents, measured in a fresh
-//      `node --expose-gc` process through the in-process request pipeline.
+//      `node --expose-gc` process through the in-process request pipeline;
+//   4. the replay transport (`stripe-twin/replay`) per SDK call against the
+//      in-process twin: the same customers.retrieve calls through stripe-node,
+//      served by a replay of their recording, by the twin in-process, and by a
+//      stub httpClient answering a fixed body (the SDK's own cost), in a fresh process.
 // Results go to .bench/results.json; the readable table is printed last.
 // Targets are reported, not asserted: the exit status is 0 whether or not they are met.
 //
@@ -22,6 +26,7 @@
 //   BENCH_CONNECTIONS  concurrent keep-alive connections      (default 32)
 //   BENCH_MEM_PIS      PIs created for the memory figure      (default 100000)
 //   BENCH_MEM_CONFIRM_PIS  confirmed PIs for the memory figure (default 20000, scaled to 100k)
+//   BENCH_REPLAY_CALLS customers.retrieve calls per transport and round (default 2000)
 //   BENCH_SKIP_BUILD=1 use dist/ as it is instead of running `npm run build` first
 
 import { execFileSync, fork, spawn } from 'node:child_process';
@@ -40,6 +45,7 @@ const KEY = 'sk_test_bench';
 const CREATE_CONFIRM_BODY = 'amount=2000&currency=usd&payment_method=pm_card_visa&confirm=true&payment_method_types[0]=card';
 const CREATE_BODY = 'amount=2000&currency=usd&payment_method_types[0]=card';
 const TARGETS = { create_confirm: 0.4, retrieve: 0.7 };
+const REPLAY_TARGET_US = 100;
 
 const num = (name, fallback) => {
   const v = process.env[name];
@@ -291,6 +297,96 @@ async function memory(mode, n) {
 }
 
 // ---------------------------------------------------------------------------
+// Replay transport: µs per SDK call, in a fresh process, no sockets. The same
+// `calls` customers.retrieve go through stripe-node three ways: a replay of
+// their recording (one recorded interaction per call, consumed in order), the
+// in-process twin, and a stub httpClient that answers a fixed body (the SDK's
+// own cost per call). Rounds alternate the transports; medians are reported.
+
+async function replayBench(calls) {
+  const require = createRequire(import.meta.url);
+  const Stripe = require('stripe');
+  const { createTwin } = require(path.join(ROOT, 'dist'));
+  const { createReplayClient, decodeSdkRequest } = require(path.join(ROOT, 'dist/transport/replay'));
+  const { normalize } = require(path.join(ROOT, 'dist/contract/normalize'));
+  const rounds = 7;
+  const warm = 200;
+  const per = calls + warm;
+
+  // Record: one customer, then `per` retrieves of it, through a recording httpClient.
+  const recTwin = createTwin({ seed: 1 });
+  const interactions = [];
+  const recorder = {
+    getClientName: () => 'recorder',
+    async makeRequest(host, port, p, method, headers, data) {
+      const res = await recTwin.httpClient.makeRequest(host, port, p, method, headers, data);
+      const req = decodeSdkRequest(method, p, headers, data);
+      const raw = res.getRawResponse();
+      interactions.push({
+        request: { method: req.method, path: req.path, params: req.params, headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, String(v)])) },
+        response: { status: res.getStatusCode(), headers: raw.headers, body: JSON.parse(raw.body) },
+      });
+      return res;
+    },
+  };
+  const rec = new Stripe(KEY, { httpClient: recorder, maxNetworkRetries: 0 });
+  const recorded = await rec.customers.create({ email: 'bench@example.com', name: 'Bench' });
+  for (let i = 0; i < per; i++) await rec.customers.retrieve(recorded.id);
+  const capture = normalize({ name: 'bench-retrieve', provenance: { source: 'bench', format: 'recorder', recorded: '2026-01-01' }, interactions });
+
+  const body = (await recTwin.httpClient.makeRequest('', '', `/v1/customers/${recorded.id}`, 'GET', { Authorization: `Bearer ${KEY}` }, '')).getRawResponse().body;
+  class StubResponse extends Stripe.HttpClientResponse {
+    constructor() { super(200, { 'content-type': 'application/json', 'request-id': 'req_stub' }); }
+    getRawResponse() { return { headers: this._headers, body }; }
+    toJSON() { return Promise.resolve(JSON.parse(body)); }
+  }
+  const stub = { getClientName: () => 'stub', makeRequest: async () => new StubResponse() };
+
+  const time = async (stripe, id) => {
+    for (let i = 0; i < warm; i++) await stripe.customers.retrieve(id);
+    global.gc?.(); // garbage from the other transports' rounds is not this one's cost
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < calls; i++) await stripe.customers.retrieve(id);
+    return Number(process.hrtime.bigint() - t0) / 1e3 / calls;
+  };
+  const samples = { replay: [], in_process: [], stub: [] };
+  let unmatched = 0;
+  for (let round = 0; round < rounds; round++) {
+    const replayClient = createReplayClient(capture);
+    const replay = new Stripe(KEY, { httpClient: replayClient, maxNetworkRetries: 0 });
+    const customer = await replay.customers.create({ email: 'bench@example.com', name: 'Bench' });
+    samples.replay.push(await time(replay, customer.id));
+    unmatched += replayClient.unmatched.length + replayClient.remaining().length;
+
+    const twin = createTwin({ seed: 1 });
+    const direct = twin.stripe(KEY);
+    const c2 = await direct.customers.create({ email: 'bench@example.com', name: 'Bench' });
+    samples.in_process.push(await time(direct, c2.id));
+
+    samples.stub.push(await time(new Stripe(KEY, { httpClient: stub, maxNetworkRetries: 0 }), recorded.id));
+  }
+  if (unmatched) throw new Error(`replay bench: ${unmatched} requests unmatched or interactions left over`);
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const us = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
+  process.send({
+    type: 'result',
+    result: {
+      calls,
+      rounds,
+      capture_interactions: capture.interactions.length,
+      us_per_call: us,
+      samples_us: samples,
+      replay_overhead_vs_in_process_us: us.replay - us.in_process,
+      replay_transport_us: us.replay - us.stub,
+      in_process_transport_us: us.in_process - us.stub,
+      target_us: REPLAY_TARGET_US,
+      target_met: us.replay < REPLAY_TARGET_US,
+    },
+  });
+  process.disconnect();
+}
+
+// ---------------------------------------------------------------------------
 // Orchestrator.
 
 async function main() {
@@ -299,6 +395,7 @@ async function main() {
   const connections = Math.round(num('BENCH_CONNECTIONS', 32));
   const memPis = Math.round(num('BENCH_MEM_PIS', 100_000));
   const memConfirmPis = Math.round(num('BENCH_MEM_CONFIRM_PIS', 20_000));
+  const replayCalls = Math.round(num('BENCH_REPLAY_CALLS', 2000));
   const log = (s) => process.stdout.write(`· ${s}\n`);
   const started = Date.now();
 
@@ -371,6 +468,10 @@ async function main() {
   log(`memory: ${memConfirmPis} PIs created+confirmed in-process (fresh node --expose-gc)`);
   const memConfirm = await memoryRun('confirm', memConfirmPis, track);
 
+  // 4. Replay transport vs the in-process twin, in a fresh process.
+  log(`replay: ${replayCalls} customers.retrieve per transport and round (replay, in-process twin, stub), fresh process`);
+  const replay = await replayRun(replayCalls, track);
+
   const results = {
     generated_at: new Date().toISOString(),
     git_commit: gitCommit(),
@@ -389,6 +490,7 @@ async function main() {
       retrieve: { ratio: TARGETS.retrieve, actual: twin.retrieve.ratio_to_baseline, met: twin.retrieve.target_met },
     },
     memory: { create: memCreate, create_confirm: memConfirm },
+    replay,
     serve_startup_ms: startupMs,
     wall_seconds: (Date.now() - started) / 1000,
   };
@@ -447,6 +549,14 @@ async function runLoad(cfg, track) {
     });
     gen.once('exit', (code) => reject(new Error(`load generator exited with ${code} before reporting`)));
   });
+}
+
+async function replayRun(calls, track) {
+  const child = track(fork(SELF, ['--replay', String(calls)], { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  return Promise.race([
+    nextMessage(child, 'result'),
+    new Promise((_, reject) => child.once('exit', (code) => reject(new Error(`replay bench exited with ${code}`)))),
+  ]);
 }
 
 async function memoryRun(mode, n, track) {
@@ -620,10 +730,24 @@ function printTables(r) {
     'Memory (heap growth after gc, per 100k stored PaymentIntents)',
     table(['workload', 'MB / 100k PIs', 'bytes / PI', 'of which idempotency cache', 'in-process creates/s'], memRows, ['l', 'r', 'r', 'r', 'r']),
     '',
+    `Replay transport (stripe-twin/replay), µs per SDK call: ${r.replay.calls.toLocaleString('en-US')} customers.retrieve per transport, ` +
+      `median of ${r.replay.rounds} rounds, no sockets`,
+    table(
+      ['transport', 'µs / call', 'transport µs (minus stub)'],
+      [
+        ['replay (capture of the same calls)', f(r.replay.us_per_call.replay, 1), f(r.replay.replay_transport_us, 1)],
+        ['in-process twin', f(r.replay.us_per_call.in_process, 1), f(r.replay.in_process_transport_us, 1)],
+        ['stub httpClient (SDK alone)', f(r.replay.us_per_call.stub, 1), '-'],
+      ],
+      ['l', 'r', 'r'],
+    ),
+    `replay − in-process: ${f(r.replay.replay_overhead_vs_in_process_us, 1)} µs per call`,
+    '',
     'Targets:',
     `  serve ready (spawn → "listening on") < 1000 ms: ${Math.round(r.serve_startup_ms)} ms — ${r.serve_startup_ms < 1000 ? 'MET' : 'MISSED'}`,
     `  create+confirm ≥ 40% of baseline: ${pctu(r.targets.create_confirm.actual)} — ${r.targets.create_confirm.met ? 'MET' : 'MISSED'}`,
     `  retrieve       ≥ 70% of baseline: ${pctu(r.targets.retrieve.actual)} — ${r.targets.retrieve.met ? 'MET' : 'MISSED'}`,
+    `  replay < ${REPLAY_TARGET_US} µs per SDK call: ${f(r.replay.us_per_call.replay, 1)} µs — ${r.replay.target_met ? 'MET' : 'MISSED'}`,
   ];
   const b = r.baseline;
   if (b.client_cpu_util != null && b.server_cpu_util != null && b.client_cpu_util > 0.9 && b.server_cpu_util < 0.9) {
@@ -650,4 +774,5 @@ const role = process.argv[2];
 if (role === '--loadgen') await loadgen(JSON.parse(Buffer.from(process.argv[3], 'base64url').toString('utf8')));
 else if (role === '--baseline-server') await baselineServer();
 else if (role === '--memory') await memory(process.argv[3], Number(process.argv[4]));
+else if (role === '--replay') await replayBench(Number(process.argv[3]));
 else await main();
