@@ -3,6 +3,7 @@ import * as serve from './commands/serve';
 import * as record from './commands/record';
 import * as verify from './commands/verify';
 import * as importCommand from './commands/import';
+import * as exportCommand from './commands/export';
 import * as schemas from './commands/schemas';
 
 // stripe-twin <command> [options]: each command is a module in src/commands
@@ -13,7 +14,7 @@ interface Command {
   run(args: Record<string, string>, positional: string[]): Promise<void>;
 }
 
-const COMMANDS: Record<string, Command> = { serve, verify, record, import: importCommand, schemas };
+const COMMANDS: Record<string, Command> = { serve, verify, record, import: importCommand, export: exportCommand, schemas };
 
 function parseArgs(argv: string[]): { args: Record<string, string>; positional: string[] } {
   const args: Record<string, string> = {};

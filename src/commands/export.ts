@@ -1,0 +1,31 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { readCapture } from '../contract/capture';
+import { captureToHar, captureToNock } from '../contract/interop';
+
+export const usage = `export <capture.yaml> --to nock|har [--out file] [--base <unix seconds>] [--match-version]
+    Write a capture as a nock 14 fixture (a JSON array nock.define() and
+    nock-back load) or as a Polly.js HAR 1.2 recording, with the recorded ids
+    back in place of tokens and timestamps counted from --base (default: the
+    day it was recorded). --match-version makes the nock fixture require the
+    recorded Stripe-Version. Without --out the JSON goes to stdout.`;
+
+export async function run(args: Record<string, string>, positional: string[]): Promise<void> {
+  const file = positional[0];
+  if (!file) throw new Error(`export: which capture?\n  ${usage.split('\n')[0]}`);
+  const to = args.to;
+  if (to !== 'nock' && to !== 'har') throw new Error('export: --to must be nock or har');
+  const capture = readCapture(file);
+  const base = args.base !== undefined ? Number(args.base) : undefined;
+  if (base !== undefined && !Number.isInteger(base)) throw new Error(`export: --base must be Unix seconds, not "${args.base}"`);
+  const doc = to === 'nock' ? captureToNock(capture, { base, matchVersion: args['match-version'] === 'true' }) : captureToHar(capture, { base });
+  const text = `${JSON.stringify(doc, null, 2)}\n`;
+  if (!capture.interactions.length) process.stderr.write(`warning: ${file} has no interactions (objects only); the export is empty\n`);
+  if (!args.out) {
+    process.stdout.write(text);
+    return;
+  }
+  fs.mkdirSync(path.dirname(path.resolve(args.out)), { recursive: true });
+  fs.writeFileSync(args.out, text);
+  process.stdout.write(`wrote ${capture.interactions.length} interaction${capture.interactions.length === 1 ? '' : 's'} of ${capture.name} to ${args.out} (${to})\n`);
+}

@@ -1,0 +1,234 @@
+import crypto from 'node:crypto';
+import { encodeForm } from '../engine/form';
+import { Capture, Interaction } from './capture';
+
+// Captures out to other tools' formats: nock 14 definitions (what nock-back
+// fixtures hold and `nock.define()` accepts) and Polly.js HAR 1.2 logs. Ids go
+// back to the recorded originals (`capture.ids`), timestamps back to Unix
+// seconds counted from a base time, so a test that reads the responses sees
+// real-looking values. Tokens with no original (request ids, idempotency keys,
+// scrubbed secrets, scrubbed emails) stay tokens. Importing an export back
+// (importers/nock.ts, importers/har.ts) and normalizing gives the same
+// interactions.
+
+export interface ExportOptions {
+  /**
+   * Unix seconds that {{t+0}} stands for. Default: midnight (UTC) of the day the
+   * capture was recorded, or 2026-01-01 when that is not known.
+   */
+  base?: number;
+}
+
+export interface NockExportOptions extends ExportOptions {
+  /**
+   * Also require the recorded Stripe-Version on each request (nock `reqheaders`).
+   * Stripe-Account is always required when recorded: it names whose data it is.
+   */
+  matchVersion?: boolean;
+}
+
+const DEFAULT_BASE = Date.UTC(2026, 0, 1) / 1000;
+
+/** Field of an exported nock definition holding the request headers the capture recorded (importers/nock.ts reads it). */
+export const RECORDED_REQUEST_HEADERS = '_recordedRequestHeaders';
+const ID_TOKEN = /\{\{([a-z_]+)_(\d+)\}\}/g;
+const TIME_TOKEN = /\{\{t([+-])(\d+)\}\}/g;
+const WHOLE_TIME_TOKEN = /^\{\{t([+-])(\d+)\}\}$/;
+
+export function exportBase(capture: Capture, options: ExportOptions = {}): number {
+  if (options.base !== undefined) return options.base;
+  const recorded = capture.provenance.recorded ? Date.parse(`${capture.provenance.recorded.slice(0, 10)}T00:00:00Z`) : NaN;
+  return Number.isFinite(recorded) ? recorded / 1000 : DEFAULT_BASE;
+}
+
+/** Puts recorded values back in place of tokens. */
+class Restorer {
+  constructor(
+    private readonly ids: Record<string, string>,
+    readonly base: number,
+  ) {}
+
+  private seconds(sign: string, n: string): number {
+    return this.base + (sign === '-' ? -1 : 1) * Number(n);
+  }
+
+  text(s: string): string {
+    return s.replace(ID_TOKEN, (token) => this.ids[token] ?? token).replace(TIME_TOKEN, (_m, sign: string, n: string) => String(this.seconds(sign, n)));
+  }
+
+  /** A response body or object: a value that is a whole time token was an integer. */
+  body(v: unknown): unknown {
+    if (typeof v === 'string') {
+      const t = v.match(WHOLE_TIME_TOKEN);
+      return t ? this.seconds(t[1], t[2]) : this.text(v);
+    }
+    if (Array.isArray(v)) return v.map((x) => this.body(x));
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, this.body(x)]));
+    return v;
+  }
+
+  /** Request parameters: form values are strings, timestamps too. */
+  params(v: unknown): unknown {
+    if (typeof v === 'string') return this.text(v);
+    if (Array.isArray(v)) return v.map((x) => this.params(x));
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, this.params(x)]));
+    return v;
+  }
+
+  headers(h: Record<string, string>): Array<[string, string]> {
+    return Object.entries(h).map(([k, v]) => [k, this.text(v)]);
+  }
+}
+
+/**
+ * Form encoding exactly as stripe-node sends it: `encodeForm`'s indexed arrays
+ * and literal brackets, plus the characters encodeURIComponent leaves alone but
+ * stripe-node (like qs) escapes.
+ */
+export function stripeForm(params: Record<string, unknown>): string {
+  return encodeForm(params).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+const sendsQuery = (method: string) => method === 'GET' || method === 'DELETE';
+
+interface Concrete {
+  method: string;
+  path: string;
+  /** Path with the query string, for GET and DELETE. */
+  pathAndQuery: string;
+  /** Form body for the other methods ('' when there are no parameters). */
+  form: string;
+  requestHeaders: Array<[string, string]>;
+  status: number;
+  responseHeaders: Array<[string, string]>;
+  body: unknown;
+  /** Unix seconds, when the capture knows when it was recorded. */
+  at?: number;
+}
+
+function concrete(i: Interaction, r: Restorer): Concrete {
+  const method = i.request.method.toUpperCase();
+  const path = r.text(i.request.path);
+  const encoded = stripeForm(r.params(i.request.params) as Record<string, unknown>);
+  const query = sendsQuery(method) ? encoded : '';
+  const requestHeaders: Array<[string, string]> = [];
+  if (i.request.stripe_version) requestHeaders.push(['Stripe-Version', i.request.stripe_version]);
+  if (i.request.idempotency_key) requestHeaders.push(['Idempotency-Key', r.text(i.request.idempotency_key)]);
+  if (i.request.stripe_account) requestHeaders.push(['Stripe-Account', r.text(i.request.stripe_account)]);
+  return {
+    method,
+    path,
+    pathAndQuery: query ? `${path}?${query}` : path,
+    form: sendsQuery(method) ? '' : encoded,
+    requestHeaders,
+    status: i.response.status,
+    responseHeaders: r.headers(i.response.headers ?? {}),
+    body: r.body(i.response.body),
+    at: i.at === undefined ? undefined : r.base + i.at,
+  };
+}
+
+/** nock 14 definitions, one per interaction, in order (nock serves each once). */
+export function captureToNock(capture: Capture, options: NockExportOptions = {}): object[] {
+  const r = new Restorer(capture.ids ?? {}, exportBase(capture, options));
+  return capture.interactions.map((i) => {
+    const c = concrete(i, r);
+    const rawHeaders = c.responseHeaders.flat();
+    if (c.at !== undefined) rawHeaders.push('Date', new Date(c.at * 1000).toUTCString());
+    const reqheaders: Record<string, string> = {};
+    for (const [name, value] of c.requestHeaders) {
+      if (name === 'Stripe-Account' || (name === 'Stripe-Version' && options.matchVersion)) reqheaders[name.toLowerCase()] = value;
+    }
+    const def: Record<string, unknown> = { scope: 'https://api.stripe.com:443', method: c.method, path: c.pathAndQuery };
+    if (c.form) def.body = c.form;
+    def.status = c.status;
+    if (c.body !== null && c.body !== undefined) def.response = c.body;
+    def.rawHeaders = rawHeaders;
+    if (Object.keys(reqheaders).length) def.reqheaders = reqheaders;
+    def.responseIsBinary = false;
+    // What the request carried, for the record (nock ignores fields it does not know):
+    // an idempotency key or a version that is not matched on still belongs to the capture.
+    if (c.requestHeaders.length) def[RECORDED_REQUEST_HEADERS] = Object.fromEntries(c.requestHeaders);
+    return def;
+  });
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  200: 'OK', 400: 'Bad Request', 401: 'Unauthorized', 402: 'Payment Required', 403: 'Forbidden', 404: 'Not Found',
+  409: 'Conflict', 424: 'Failed Dependency', 429: 'Too Many Requests', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable',
+};
+
+const harHeaders = (h: Array<[string, string]>) => h.map(([name, value]) => ({ name, value }));
+
+function queryString(query: string): Array<{ name: string; value: string }> {
+  if (!query) return [];
+  return query.split('&').map((pair) => {
+    const eq = pair.indexOf('=');
+    const dec = (s: string) => decodeURIComponent(s.replace(/\+/g, ' '));
+    return { name: dec(eq === -1 ? pair : pair.slice(0, eq)), value: eq === -1 ? '' : dec(pair.slice(eq + 1)) };
+  });
+}
+
+/**
+ * A HAR 1.2 log as Polly.js persists it (recording.har): entries in order,
+ * `_id` a hash of method, URL and body with `_order` counting repeats of the
+ * same request. Polly computes its own `_id` from the identifiers its
+ * `matchRequestsBy` config selects; replaying this file through Polly needs
+ * `matchRequestsBy: {headers: false, order: true}` and Polly re-keys entries
+ * when it records again.
+ */
+export function captureToHar(capture: Capture, options: ExportOptions = {}): object {
+  const r = new Restorer(capture.ids ?? {}, exportBase(capture, options));
+  const seen = new Map<string, number>();
+  const entries = capture.interactions.map((i) => {
+    const c = concrete(i, r);
+    const url = `https://api.stripe.com${c.pathAndQuery}`;
+    const id = crypto.createHash('md5').update(JSON.stringify({ method: c.method, url, body: c.form })).digest('hex');
+    const order = seen.get(id) ?? 0;
+    seen.set(id, order + 1);
+    const text = c.body === null || c.body === undefined ? '' : typeof c.body === 'string' ? c.body : JSON.stringify(c.body, null, 2);
+    const contentType = c.responseHeaders.find(([k]) => k.toLowerCase() === 'content-type')?.[1] ?? 'application/json';
+    const requestHeaders = [...c.requestHeaders];
+    if (c.form) requestHeaders.unshift(['Content-Type', 'application/x-www-form-urlencoded']);
+    const request: Record<string, unknown> = {
+      bodySize: Buffer.byteLength(c.form),
+      cookies: [],
+      headers: harHeaders(requestHeaders),
+      headersSize: -1,
+      httpVersion: 'HTTP/1.1',
+      method: c.method,
+      queryString: queryString(c.pathAndQuery.includes('?') ? c.pathAndQuery.slice(c.pathAndQuery.indexOf('?') + 1) : ''),
+      url,
+    };
+    if (c.form) request.postData = { mimeType: 'application/x-www-form-urlencoded', params: [], text: c.form };
+    return {
+      _id: id,
+      _order: order,
+      cache: {},
+      request,
+      response: {
+        bodySize: Buffer.byteLength(text),
+        content: { mimeType: contentType, size: Buffer.byteLength(text), text },
+        cookies: [],
+        headers: harHeaders(c.responseHeaders),
+        headersSize: -1,
+        httpVersion: 'HTTP/1.1',
+        redirectURL: '',
+        status: c.status,
+        statusText: STATUS_TEXT[c.status] ?? '',
+      },
+      startedDateTime: new Date((c.at ?? r.base) * 1000).toISOString(),
+      time: 0,
+      timings: { blocked: -1, connect: -1, dns: -1, receive: 0, send: 0, ssl: -1, wait: 0 },
+    };
+  });
+  return {
+    log: {
+      _recordingName: capture.name,
+      creator: { comment: 'persister:fs', name: 'stripe-twin', version: '0.1.0' },
+      entries,
+      pages: [],
+      version: '1.2',
+    },
+  };
+}
