@@ -218,8 +218,13 @@ function tokensIn(value: unknown): string[] {
 /** Sends a recorded request to the twin, its tokens replaced by the twin's ids (or the recorded originals). */
 async function send(twin: Twin, key: string, interaction: Interaction, ids: Map<string, string>, capture: Capture) {
   const { request, response } = interaction;
+  // {{t±N}} in a request (a `resumes_at`, a `created[gte]`) counts from the twin's world time.
+  const now = twin.world(key).now();
   const concrete = (text: string) =>
-    text.replace(/\{\{[a-z_]+_\d+\}\}/g, (token) => ids.get(token) ?? capture.ids[token] ?? token).replace(/\{\{secret\}\}/g, 'redacted');
+    text
+      .replace(/\{\{[a-z_]+_\d+\}\}/g, (token) => ids.get(token) ?? capture.ids[token] ?? token)
+      .replace(/\{\{secret\}\}/g, 'redacted')
+      .replace(/^\{\{t([+-]\d+)\}\}$/, (_, delta: string) => String(now + Number(delta)));
   const deep = (v: unknown): unknown =>
     typeof v === 'string' ? concrete(v) : Array.isArray(v) ? v.map(deep) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, deep(x)])) : v;
   const params = deep(request.params) as Record<string, unknown>;

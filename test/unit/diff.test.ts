@@ -63,6 +63,18 @@ describe('diff engine', () => {
     expect(found).toContain('events');
   });
 
+  it('sends a {{t±N}} request parameter as a timestamp of the twin\'s world time', async () => {
+    const list = (gte: string) =>
+      altered((c) => {
+        c.interactions[6].request.params = { created: { gte } };
+      });
+    // The customer of the sequence was created at {{t+0}}: a filter from a minute before finds it.
+    const found = await diffCapture(list('{{t-60}}'));
+    expect((found.interactions[6].twin as any).data.length).toBeGreaterThan(0);
+    const none = await diffCapture(list('{{t+60}}'));
+    expect((none.interactions[6].twin as any).data).toEqual([]);
+  });
+
   it('does not run versions it cannot shape, and reports unsupported routes and what depends on them', async () => {
     const old = altered((c) => c.interactions.forEach((i) => (i.request.stripe_version = '2020-08-27')));
     const r = await diffCapture(old);
