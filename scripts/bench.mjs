@@ -46,6 +46,7 @@ const CREATE_CONFIRM_BODY = 'amount=2000&currency=usd&payment_method=pm_card_vis
 const CREATE_BODY = 'amount=2000&currency=usd&payment_method_types[0]=card';
 const TARGETS = { create_confirm: 0.4, retrieve: 0.7 };
 const REPLAY_TARGET_US = 100;
+const VERIFY_TARGET_SECONDS = 10;
 
 const num = (name, fallback) => {
   const v = process.env[name];
@@ -472,6 +473,10 @@ async function main() {
   log(`replay: ${replayCalls} customers.retrieve per transport and round (replay, in-process twin, stub), fresh process`);
   const replay = await replayRun(replayCalls, track);
 
+  // 5. The fidelity gate over the whole committed corpus, as CI runs it (process start included).
+  log('verify: node dist/cli.js verify over captures/ (fresh process)');
+  const verifyRun = verifyCorpus();
+
   const results = {
     generated_at: new Date().toISOString(),
     git_commit: gitCommit(),
@@ -491,6 +496,7 @@ async function main() {
     },
     memory: { create: memCreate, create_confirm: memConfirm },
     replay,
+    verify: verifyRun,
     serve_startup_ms: startupMs,
     wall_seconds: (Date.now() - started) / 1000,
   };
@@ -549,6 +555,23 @@ async function runLoad(cfg, track) {
     });
     gen.once('exit', (code) => reject(new Error(`load generator exited with ${code} before reporting`)));
   });
+}
+
+function verifyCorpus() {
+  const report = path.join(os.tmpdir(), `stripe-twin-bench-verify-${process.pid}`);
+  const startedAt = performance.now();
+  let gate_passed = true;
+  try {
+    execFileSync(process.execPath, [path.join(ROOT, 'dist/cli.js'), 'verify', '--report', report], { cwd: ROOT, stdio: 'ignore' });
+  } catch (e) {
+    if (e.status !== 1) throw e; // 1 is undeclared drift: still a timing
+    gate_passed = false;
+  }
+  const wall_seconds = (performance.now() - startedAt) / 1000;
+  const r = JSON.parse(readFileSync(path.join(report, 'report.json'), 'utf8'));
+  const sequences = r.sequences.length;
+  const interactions = r.groups.reduce((n, g) => n + g.interactions, 0);
+  return { sequences, interactions, gate_passed, wall_seconds, engine_seconds: r.wallSeconds, sequences_per_s: sequences / wall_seconds, target_met: wall_seconds < VERIFY_TARGET_SECONDS };
 }
 
 async function replayRun(calls, track) {
@@ -743,10 +766,14 @@ function printTables(r) {
     ),
     `replay − in-process: ${f(r.replay.replay_overhead_vs_in_process_us, 1)} µs per call`,
     '',
+    `Fidelity gate (stripe-twin verify, whole corpus): ${r.verify.sequences} sequences, ${r.verify.interactions} interactions in ` +
+      `${f(r.verify.wall_seconds, 2)} s wall (${f(r.verify.engine_seconds, 2)} s replaying), ${f(r.verify.sequences_per_s, 0)} sequences/s`,
+    '',
     'Targets:',
     `  serve ready (spawn → "listening on") < 1000 ms: ${Math.round(r.serve_startup_ms)} ms — ${r.serve_startup_ms < 1000 ? 'MET' : 'MISSED'}`,
     `  create+confirm ≥ 40% of baseline: ${pctu(r.targets.create_confirm.actual)} — ${r.targets.create_confirm.met ? 'MET' : 'MISSED'}`,
     `  retrieve       ≥ 70% of baseline: ${pctu(r.targets.retrieve.actual)} — ${r.targets.retrieve.met ? 'MET' : 'MISSED'}`,
+    `  verify of the whole corpus < ${VERIFY_TARGET_SECONDS} s: ${f(r.verify.wall_seconds, 2)} s — ${r.verify.target_met ? 'MET' : 'MISSED'}`,
     `  replay < ${REPLAY_TARGET_US} µs per SDK call: ${f(r.replay.us_per_call.replay, 1)} µs — ${r.replay.target_met ? 'MET' : 'MISSED'}`,
   ];
   const b = r.baseline;
