@@ -722,7 +722,6 @@ Spec only (no captured instance yet): ${untouched.map((f) => `\`${f}\``).join(',
 export async function writeOpenApiTypes(specFile: string, outFile: string): Promise<{ bytes: number; ms: number }> {
   const start = Date.now();
   // openapi-typescript is a devDependency: loaded only here.
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
   const oat = require('openapi-typescript') as { default: (s: unknown) => Promise<unknown>; astToString: (ast: unknown) => string };
   const { version } = require('openapi-typescript/package.json') as { version: string };
   const { spec, info } = loadSpec(specFile);
