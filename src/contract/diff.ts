@@ -4,6 +4,7 @@ import { canShape } from '../engine/versions';
 import { handleRequest } from '../server/pipeline';
 import { Capture, Interaction } from './capture';
 import { isToken } from './normalize';
+import { ShapeFinding, validateShape } from './shapes';
 
 // The diff engine: re-runs a capture's requests against an in-process twin under
 // the recorded Stripe-Version, maps recorded ids to the twin's ids as responses
@@ -20,6 +21,10 @@ export type FindingKind =
   | 'reference'
   | 'length'
   | 'error-field'
+  /** The twin sent a value outside the schema's enum (spec values plus those the captures show). */
+  | 'enum'
+  /** The twin sent an `object` type neither the spec nor the captures know. */
+  | 'unknown-object'
   | 'header'
   | 'events'
   | 'unsupported';
@@ -103,6 +108,8 @@ const masked = (message: unknown) =>
 interface Options {
   /** Seed for the twin worlds (default: the capture's name, so each run is reproducible). */
   seed?: string;
+  /** Schema check of the twin's bodies (default: validateShape over schemas/). */
+  shapes?: (body: unknown) => ShapeFinding[];
 }
 
 /** Replays one capture against a fresh twin and compares. */
@@ -161,7 +168,7 @@ export async function diffCapture(capture: Capture, options: Options = {}): Prom
       body = twinResponse.body;
     }
     const headers = headerMap(twinResponse.headers);
-    const compare = new Comparison(label, index, ids, twinIds, tally);
+    const compare = new Comparison(label, index, ids, twinIds, tally, options.shapes ?? validateShape);
     const unsupported = twinResponse.status === 501 && (body as any)?.error?.fidelity === 'unsupported';
     if (unsupported) {
       compare.add({ kind: 'unsupported', expected: response.status, actual: 501 });
@@ -169,7 +176,10 @@ export async function diffCapture(capture: Capture, options: Options = {}): Prom
       if (response.status !== twinResponse.status) compare.add({ kind: 'status', expected: response.status, actual: twinResponse.status });
       compare.headers(response.headers, headers);
       if (response.status >= 400 && (response.body as any)?.error) compare.error((response.body as any).error, (body as any)?.error);
-      else if (response.status === twinResponse.status) compare.value(response.body, body, '', null);
+      else if (response.status === twinResponse.status) {
+        compare.value(response.body, body, '', null);
+        compare.schema(body);
+      }
     }
     for (const t of minted) {
       seen.add(t);
@@ -264,6 +274,7 @@ class Comparison {
     private readonly ids: Map<string, string>,
     private readonly twinIds: Map<string, string>,
     private readonly tally: Record<string, FieldTally>,
+    private readonly shapes: (body: unknown) => ShapeFinding[],
   ) {}
 
   add(f: Omit<Finding, 'request' | 'interaction'>): void {
@@ -302,6 +313,17 @@ class Comparison {
       } else if (field in recorded && recorded[field] && typeof recorded[field] === 'object') {
         this.value(recorded[field], twin[field], `error.${field}`, 'error');
       }
+    }
+  }
+
+  /**
+   * What comparing with one recording cannot see: enum values and object types
+   * the schemas (spec + every capture) do not know. Key presence and types are
+   * left to the recorded comparison, which knows the version.
+   */
+  schema(twin: unknown): void {
+    for (const f of this.shapes(twin)) {
+      if (f.kind === 'enum' || f.kind === 'unknown-object') this.add({ kind: f.kind, object: f.object, field: f.path, expected: f.expected, actual: f.actual });
     }
   }
 

@@ -1,6 +1,7 @@
 import { Capture } from '../../src/contract/capture';
 import { diffCapture } from '../../src/contract/diff';
 import { loadScenario, record } from '../../src/contract/record';
+import { SHAPE_SCHEMAS_DIR, ShapeValidator, schemaDirLoader } from '../../src/contract/shapes';
 import { freshKey, useHarness } from '../helpers';
 
 // The diff engine must find drift: a clean recording, then the same recording
@@ -73,6 +74,28 @@ describe('diff engine', () => {
     expect((found.interactions[6].twin as any).data.length).toBeGreaterThan(0);
     const none = await diffCapture(list('{{t+60}}'));
     expect((none.interactions[6].twin as any).data).toEqual([]);
+  });
+
+  it('reports twin values outside the schema\'s enum, which no single recording shows', async () => {
+    // The committed schemas, except that a PaymentIntent's status may no longer be "succeeded".
+    const files = schemaDirLoader(SHAPE_SCHEMAS_DIR);
+    const load = (name: string) => {
+      const doc = files(name)!;
+      if (name === 'payment_intent') {
+        const status = doc.properties.status;
+        status.enum = status.enum.filter((v: unknown) => v !== 'succeeded');
+        delete status['x-seen-enum'];
+      }
+      return doc;
+    };
+    const narrowed = new ShapeValidator({ load });
+    const result = await diffCapture(clean, { shapes: (body) => narrowed.validate(body) });
+    // The confirmed PaymentIntent and its reread; the decline is an error envelope.
+    expect(result.findings.map((f) => `${f.interaction} ${f.kind} ${f.object} ${f.field} ${f.actual}`)).toEqual([
+      '2 enum payment_intent status succeeded',
+      '5 enum payment_intent status succeeded',
+    ]);
+    expect((await diffCapture(clean)).findings).toEqual([]);
   });
 
   it('does not run versions it cannot shape, and reports unsupported routes and what depends on them', async () => {
