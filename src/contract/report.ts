@@ -1,4 +1,4 @@
-import type { VerifyResult } from './verify';
+import type { GroupSummary, VerifyResult } from './verify';
 
 // The static HTML report of `stripe-twin verify`: group and score tables, then
 // each sequence's interactions with their findings and the recorded and twin
@@ -12,8 +12,23 @@ function rows(cells: (string | number)[][]): string {
   return cells.map((r) => `<tr>${r.map((c) => `<td>${esc(String(c))}</td>`).join('')}</tr>`).join('\n');
 }
 
+/** The per-group table of the printed summary and the HTML report; the interaction verdicts add up to `interactions`. */
+export const GROUP_COLUMNS: [string, (g: GroupSummary) => string | number][] = [
+  ['group', (g) => g.group],
+  ['sequences', (g) => g.sequences],
+  ['objects only', (g) => g.noRequests],
+  ['interactions', (g) => g.interactions],
+  ['exact', (g) => g.exact],
+  ['shape-equal', (g) => g.shapeEqual],
+  ['drifted', (g) => g.drifted],
+  ['unsupported', (g) => g.unsupported],
+  ['needs state', (g) => g.needsState],
+  ['cannot shape', (g) => g.cannotShape],
+  ['undeclared', (g) => g.undeclared],
+];
+
 export function renderHtmlReport(result: VerifyResult): string {
-  const groups = rows(result.groups.map((g) => [g.group, g.sequences, g.cannotShape, g.interactions, g.exact, g.shapeEqual, g.drifted, g.unsupported, g.needsState, g.undeclared]));
+  const groups = rows(result.groups.map((g) => GROUP_COLUMNS.map(([, cell]) => cell(g))));
   const scores = rows(Object.entries(result.scores).map(([t, s]) => [t, s.compared, s.agreed, pct(s.score)]));
   const sequences = result.sequences
     .map((s) => {
@@ -45,7 +60,7 @@ details{margin:.3em 0;border-left:4px solid #ccc;padding-left:.6em} details.exac
 </style></head><body>
 <h1>stripe-twin verify</h1>
 <p>Overall fidelity: <b>${pct(result.overall.score)}</b> of ${result.overall.compared} compared fields; ${result.sequences.length} sequences in ${result.wallSeconds.toFixed(1)} s.</p>
-<table><tr><th>group</th><th>sequences</th><th>cannot shape</th><th>interactions</th><th>exact</th><th>shape-equal</th><th>drifted</th><th>unsupported</th><th>needs state</th><th>undeclared</th></tr>
+<table><tr>${GROUP_COLUMNS.map(([name]) => `<th>${name}</th>`).join('')}</tr>
 ${groups}</table>
 <table><tr><th>object</th><th>fields compared</th><th>agree</th><th>score</th></tr>
 ${scores}</table>

@@ -3,7 +3,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { listCaptures, readCapture } from './capture';
 import { diffCapture, FieldTally, Finding, SequenceResult } from './diff';
-import { renderHtmlReport } from './report';
+import { GROUP_COLUMNS, renderHtmlReport } from './report';
 
 // `stripe-twin verify`: runs every contract's capture sequences against the
 // twin, sets the findings against each contract's declared divergences, and
@@ -173,8 +173,8 @@ export function summary(result: VerifyResult): string {
   const out: string[] = [];
   out.push(
     table(
-      ['group', 'sequences', 'cannot shape', 'interactions', 'exact', 'shape-equal', 'drifted', 'unsupported', 'needs state', 'undeclared'],
-      result.groups.map((g) => [g.group, g.sequences, g.cannotShape, g.interactions, g.exact, g.shapeEqual, g.drifted, g.unsupported, g.needsState, g.undeclared]),
+      GROUP_COLUMNS.map(([name]) => name),
+      result.groups.map((g) => GROUP_COLUMNS.map(([, cell]) => cell(g))),
     ),
   );
   const undeclared = result.sequences.filter((s) => s.undeclared.length);
