@@ -4,7 +4,8 @@ import { summary, verify, writeReports } from '../contract/verify';
 export const usage = `verify [--captures captures] [--contracts contracts] [--report verify-report] [--group name]
     The fidelity gate: replays every contract's capture sequences against the
     twin, writes verify-report/report.json and index.html, prints a table per
-    group and the fidelity score last, and exits 1 on undeclared drift.`;
+    group and the fidelity score last, and exits 1 on undeclared drift, a
+    contract glob that matches nothing, or a capture two contracts claim.`;
 
 export async function run(args: Record<string, string>): Promise<void> {
   const result = await verify({ captures: args.captures ?? 'captures', contracts: args.contracts ?? 'contracts', only: args.group });
@@ -12,5 +13,5 @@ export async function run(args: Record<string, string>): Promise<void> {
   writeReports(result, dir);
   process.stdout.write(`${summary(result)}\nreport: ${path.join(dir, 'index.html')}\n`);
   const undeclared = result.groups.reduce((n, g) => n + g.undeclared, 0);
-  if (undeclared || result.missingCaptures.length) process.exitCode = 1;
+  if (undeclared || result.missingCaptures.length || result.conflicts.length) process.exitCode = 1;
 }

@@ -56,6 +56,8 @@ export interface VerifyResult {
   overall: FieldTally & { score: number };
   unusedDivergences: (Divergence & { contract: string })[];
   missingCaptures: { contract: string; pattern: string }[];
+  /** Captures two contracts claim equally (see assignCaptures): run by neither. */
+  conflicts: { capture: string; contracts: string[] }[];
   wallSeconds: number;
 }
 
@@ -89,6 +91,35 @@ function matches(d: Divergence, f: Finding, capture: string): boolean {
   );
 }
 
+/**
+ * Which contract runs each capture, so no sequence counts twice: a capture named
+ * exactly belongs to that contract over any glob that also matches it; two exact
+ * names, or two globs and no name, are a conflict the gate fails on.
+ */
+function assignCaptures(names: string[], contracts: Contract[], result: VerifyResult): Map<string, Contract> {
+  const claims = new Map<string, { contract: Contract; exact: boolean }[]>();
+  for (const contract of contracts) {
+    for (const pattern of contract.captures) {
+      const re = glob(pattern);
+      const hit = names.filter((n) => re.test(n));
+      if (!hit.length) result.missingCaptures.push({ contract: contract.file, pattern });
+      for (const n of hit) {
+        const list = claims.get(n) ?? claims.set(n, []).get(n)!;
+        if (!list.some((c) => c.contract === contract)) list.push({ contract, exact: !pattern.includes('*') });
+        else if (!pattern.includes('*')) list.find((c) => c.contract === contract)!.exact = true;
+      }
+    }
+  }
+  const owners = new Map<string, Contract>();
+  for (const [name, list] of claims) {
+    const exact = list.filter((c) => c.exact);
+    const winners = exact.length ? exact : list;
+    if (winners.length === 1) owners.set(name, winners[0].contract);
+    else result.conflicts.push({ capture: name, contracts: winners.map((c) => c.contract.file) });
+  }
+  return owners;
+}
+
 export async function verify(options: { captures: string; contracts: string; only?: string }): Promise<VerifyResult> {
   const started = Date.now();
   const all = listCaptures(options.captures);
@@ -96,16 +127,11 @@ export async function verify(options: { captures: string; contracts: string; onl
   const shared = loaded.filter((c) => c.shared);
   const contracts = loaded.filter((c) => !c.shared && (!options.only || c.group === options.only));
   const used = new Set<Divergence>();
-  const result: VerifyResult = { groups: [], sequences: [], scores: {}, overall: { compared: 0, agreed: 0, score: 1 }, unusedDivergences: [], missingCaptures: [], wallSeconds: 0 };
+  const result: VerifyResult = { groups: [], sequences: [], scores: {}, overall: { compared: 0, agreed: 0, score: 1 }, unusedDivergences: [], missingCaptures: [], conflicts: [], wallSeconds: 0 };
 
+  const owners = assignCaptures([...all.keys()], loaded.filter((c) => !c.shared), result);
   for (const contract of contracts) {
-    const names: string[] = [];
-    for (const pattern of contract.captures) {
-      const re = glob(pattern);
-      const hit = [...all.keys()].filter((n) => re.test(n));
-      if (!hit.length) result.missingCaptures.push({ contract: contract.file, pattern });
-      for (const n of hit) if (!names.includes(n)) names.push(n);
-    }
+    const names = [...all.keys()].filter((n) => owners.get(n) === contract);
     const g: GroupSummary = { group: contract.group, sequences: names.length, ran: 0, cannotShape: 0, noRequests: 0, interactions: 0, exact: 0, shapeEqual: 0, drifted: 0, unsupported: 0, needsState: 0, undeclared: 0 };
     for (const name of names) {
       const seq = await diffCapture(readCapture(all.get(name)!));
@@ -189,6 +215,7 @@ export function summary(result: VerifyResult): string {
     }
   }
   for (const m of result.missingCaptures) out.push(`warning: ${m.contract}: no capture matches "${m.pattern}"`);
+  for (const c of result.conflicts) out.push(`warning: ${c.capture} is claimed by ${c.contracts.join(' and ')}: name it in one`);
   for (const d of result.unusedDivergences) out.push(`note: ${d.contract}: divergence matched nothing (${d.kind ?? ''} ${d.object ?? ''} ${d.field ?? ''} ${d.request ?? ''}): ${d.reason}`);
   out.push('', 'Fidelity score (share of compared fields that agree in shape):');
   out.push(table(['object', 'fields compared', 'agree', 'score'], Object.entries(result.scores).sort(([a], [b]) => (a < b ? -1 : 1)).map(([t, s]) => [t, s.compared, s.agreed, pct(s.score)])));

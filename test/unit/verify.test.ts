@@ -1,0 +1,117 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { Capture, writeCapture } from '../../src/contract/capture';
+import { loadScenario, record } from '../../src/contract/record';
+import { summary, verify, writeReports } from '../../src/contract/verify';
+import { freshKey, useHarness } from '../helpers';
+
+// The gate: contracts name captures and declare divergences; anything else that
+// drifts, a glob that names nothing, or a capture two contracts claim fails it.
+
+const ROOT = path.join(__dirname, '..', '..');
+
+describe('stripe-twin verify', () => {
+  const t = useHarness('http');
+  let clean: Capture;
+  let dir: string;
+  beforeAll(async () => {
+    clean = await record(loadScenario(`${ROOT}/scenarios/payments.yaml`), { key: freshKey('verify'), baseUrl: t.h.url });
+  });
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stripe-twin-verify-'));
+    writeCapture(path.join(dir, 'captures'), { ...clean, name: 'rec/clean' });
+    // Stripe had a key the twin lacks, in the first response of this one.
+    const drifted = JSON.parse(JSON.stringify(clean)) as Capture;
+    (drifted.interactions[0].response.body as any).loyalty_tier = 'gold';
+    writeCapture(path.join(dir, 'captures'), { ...drifted, name: 'rec/drifted' });
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const contract = (file: string, text: string) => {
+    fs.mkdirSync(path.join(dir, 'contracts'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'contracts', file), text);
+  };
+  const run = () => verify({ captures: path.join(dir, 'captures'), contracts: path.join(dir, 'contracts') });
+  const DECLARED = `
+divergences:
+  - kind: missing-key
+    object: customer
+    field: loyalty_tier
+    reason: a field Stripe added after this twin
+    owner: "#99"
+`;
+
+  it('passes drift a contract declares, counting it, and prints the score last', async () => {
+    contract('recorded.yaml', `group: recorded\ncaptures: ["rec/*"]\n${DECLARED}`);
+    const result = await run();
+    expect(result.groups).toEqual([expect.objectContaining({ group: 'recorded', sequences: 2, interactions: 14, drifted: 1, undeclared: 0 })]);
+    expect(result.sequences.map((s) => [s.name, s.declared, s.undeclared.length])).toEqual([
+      ['rec/clean', 0, 0],
+      ['rec/drifted', 1, 0],
+    ]);
+    expect(result.unusedDivergences).toEqual([]);
+    expect(result.overall.compared).toBeGreaterThan(100);
+    expect(result.overall.score).toBeLessThan(1);
+    const text = summary(result);
+    expect(text.split('\n').pop()).toMatch(/^overall fidelity: \d+\.\d% of \d+ fields \(2 sequences in/);
+    writeReports(result, path.join(dir, 'report'));
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'report', 'report.json'), 'utf8')).groups[0].drifted).toBe(1);
+    const html = fs.readFileSync(path.join(dir, 'report', 'index.html'), 'utf8');
+    expect(html).toContain('rec/drifted');
+    expect(html).toContain('loyalty_tier');
+  });
+
+  it('fails on undeclared drift, and reports a divergence that matched nothing', async () => {
+    contract('recorded.yaml', `group: recorded\ncaptures: ["rec/*"]\ndivergences:\n  - {kind: status, reason: stale, owner: "#99"}\n`);
+    const result = await run();
+    expect(result.groups[0].undeclared).toBe(1);
+    expect(result.sequences[1].undeclared).toEqual([expect.objectContaining({ kind: 'missing-key', object: 'customer', field: 'loyalty_tier', interaction: 0 })]);
+    expect(result.unusedDivergences).toEqual([expect.objectContaining({ kind: 'status', reason: 'stale' })]);
+    expect(summary(result)).toContain('rec/drifted #0 POST /v1/customers: missing-key customer loyalty_tier');
+  });
+
+  it('applies a shared contract\'s divergences to every group', async () => {
+    contract('common.yaml', `group: common\nshared: true\n${DECLARED}`);
+    contract('recorded.yaml', 'group: recorded\ncaptures: ["rec/*"]\n');
+    expect((await run()).groups[0].undeclared).toBe(0);
+  });
+
+  it('gives a capture to the contract that names it over one whose glob matches it; two equal claims are a conflict', async () => {
+    contract('a.yaml', `group: a\ncaptures: ["rec/*"]\n${DECLARED}`);
+    contract('b.yaml', 'group: b\ncaptures: ["rec/clean", "rec/missing"]\n');
+    const named = await run();
+    expect(named.sequences.map((s) => `${s.group} ${s.name}`)).toEqual(['a rec/drifted', 'b rec/clean']);
+    expect(named.missingCaptures).toEqual([{ contract: path.join(dir, 'contracts', 'b.yaml'), pattern: 'rec/missing' }]);
+    contract('b.yaml', 'group: b\ncaptures: ["rec/c*"]\n');
+    const globs = await run();
+    expect(globs.conflicts).toEqual([{ capture: 'rec/clean', contracts: [path.join(dir, 'contracts', 'a.yaml'), path.join(dir, 'contracts', 'b.yaml')] }]);
+    expect(globs.sequences.map((s) => s.name)).toEqual(['rec/drifted']);
+  });
+
+  it('refuses a divergence without a reason or an owner', async () => {
+    contract('recorded.yaml', 'group: recorded\ncaptures: ["rec/*"]\ndivergences:\n  - {kind: status}\n');
+    await expect(run()).rejects.toThrow(/needs a reason and an owner/);
+  });
+
+  it('exits 1 from the CLI on undeclared drift and 0 once it is declared, writing the reports', async () => {
+    const cli = (report: string) =>
+      promisify(execFile)(process.execPath, [path.join(ROOT, 'dist/cli.js'), 'verify', '--captures', 'captures', '--contracts', 'contracts', '--report', report], { cwd: dir });
+    contract('recorded.yaml', 'group: recorded\ncaptures: ["rec/*"]\n');
+    await expect(cli('r1')).rejects.toMatchObject({ code: 1, stdout: expect.stringContaining('Undeclared drift:') });
+    contract('recorded.yaml', `group: recorded\ncaptures: ["rec/*"]\n${DECLARED}`);
+    const { stdout } = await cli('r2');
+    expect(stdout).toMatch(/overall fidelity: [\d.]+% of \d+ fields/);
+    expect(fs.existsSync(path.join(dir, 'r2', 'index.html'))).toBe(true);
+  });
+
+  it('passes over the committed corpus: every finding is declared, every contract glob names a capture, no capture is claimed twice', async () => {
+    const result = await verify({ captures: path.join(ROOT, 'captures'), contracts: path.join(ROOT, 'contracts') });
+    expect(result.sequences.filter((s) => s.undeclared.length).map((s) => `${s.name}: ${s.undeclared.map((f) => `${f.kind} ${f.field ?? ''}`).join(', ')}`)).toEqual([]);
+    expect(result.missingCaptures).toEqual([]);
+    expect(result.conflicts).toEqual([]);
+    expect(result.sequences.length).toBe(fs.readdirSync(path.join(ROOT, 'captures'), { recursive: true }).filter((f) => String(f).endsWith('.yaml')).length);
+  });
+});
