@@ -24,7 +24,7 @@ import type { ReplayHttpClient } from './transport/replay';
 const INSTALLED = Symbol.for('stripe-twin.register');
 
 const settings = settingsFromEnv();
-const repointer = new Repointer(settings, () =>
+const repointer = new Repointer('stripe-twin/register', settings, () =>
   tagFor(process.argv[1] ? path.relative(process.cwd(), process.argv[1]) : `pid:${process.pid}`),
 );
 
@@ -41,9 +41,7 @@ export function twin(): TwinHandle {
 
 /** This process's replay client (replay mode). */
 export function replay(): ReplayHttpClient {
-  const client = repointer.replay();
-  if (!client) throw new Error(`stripe-twin/register: not replaying (mode ${settings.mode}); set STRIPE_TWIN_REPLAY=<capture.yaml>`);
-  return client;
+  return repointer.replay();
 }
 
 export const stripeTwinSettings = settings;

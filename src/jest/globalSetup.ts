@@ -27,9 +27,7 @@ async function globalSetup(): Promise<void> {
     settingsFromEnv(); // still report a bad STRIPE_TWIN_MODE early
     return;
   }
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
   const { Twin } = require('../engine/twin') as typeof import('../engine/twin');
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
   const { createHttpServer, listen } = require('../server/http') as typeof import('../server/http');
   const server: http.Server = createHttpServer(new Twin({ seed: env.STRIPE_TWIN_SEED ?? '0' }));
   const { url } = await listen(server, Number(env.STRIPE_TWIN_PORT ?? 0), env.STRIPE_TWIN_HOST ?? '127.0.0.1');

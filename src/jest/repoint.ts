@@ -131,6 +131,8 @@ export class Repointer {
   private twinHandle: TwinHandle | null = null;
 
   constructor(
+    /** Who is asking, for error messages: `stripe-twin/jest`, `stripe-twin/register`. */
+    private readonly face: string,
     readonly settings: RepointSettings,
     /** The tag of the current test file, asked when the first request is made. */
     private readonly tagOf: () => string,
@@ -142,8 +144,9 @@ export class Repointer {
 
   /** The in-process twin (in-process mode, or replay with fallback), created on first use. */
   twin(): TwinHandle {
+    const { mode, fallback } = this.settings;
+    if (mode !== 'in-process' && !(mode === 'replay' && fallback)) throw new Error(`${this.face}: no in-process twin in ${mode} mode`);
     if (!this.twinHandle) {
-      // eslint-disable-next-line @typescript-eslint/no-var-requires
       const { createTwin } = require('../index') as typeof import('../index');
       this.twinHandle = createTwin({ seed: this.settings.seed });
     }
@@ -151,19 +154,19 @@ export class Repointer {
   }
 
   /** The replay client (replay mode), created on first use. */
-  replay(): ReplayHttpClient | null {
-    return this.settings.mode === 'replay' ? (this.httpClient() as unknown as ReplayHttpClient) : null;
+  replay(): ReplayHttpClient {
+    const { mode } = this.settings;
+    if (mode !== 'replay') throw new Error(`${this.face}: not replaying (mode ${mode}); set STRIPE_TWIN_REPLAY=<capture.yaml>`);
+    return this.httpClient() as unknown as ReplayHttpClient;
   }
 
   httpClient(): HttpClientLike {
     if (this.client) return this.client;
     const s = this.settings;
     if (s.mode === 'server') {
-      // eslint-disable-next-line @typescript-eslint/no-var-requires
       const Stripe = require('stripe') as { createNodeHttpClient(): unknown };
       this.client = new ServerHttpClient(s.url!, Stripe.createNodeHttpClient() as unknown as HttpClientLike, this.tagOf);
     } else if (s.mode === 'replay') {
-      // eslint-disable-next-line @typescript-eslint/no-var-requires
       const { createReplayClient } = require('../transport/replay') as typeof import('../transport/replay');
       const path = require('node:path') as typeof import('node:path');
       this.client = createReplayClient(path.resolve(s.replay!), {

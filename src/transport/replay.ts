@@ -425,7 +425,6 @@ export class ReplayHttpClient extends Stripe.HttpClient {
     if (!given) return null;
     if (!this.fallbackClient) {
       // Loaded on first use: replay alone never loads the engine.
-      // eslint-disable-next-line @typescript-eslint/no-var-requires
       const { TwinHttpClient } = require('./inProcess') as typeof import('./inProcess');
       this.fallbackClient = new TwinHttpClient('engine' in given ? given.engine : given);
     }
