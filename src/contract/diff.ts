@@ -3,7 +3,7 @@ import { Twin } from '../engine/twin';
 import { canShape } from '../engine/versions';
 import { handleRequest } from '../server/pipeline';
 import { Capture, Interaction } from './capture';
-import { isToken } from './normalize';
+import { fillText, fillTokens, isToken, TokenFill } from './normalize';
 import { ShapeFinding, validateShape } from './shapes';
 
 // The diff engine: re-runs a capture's requests against an in-process twin under
@@ -228,16 +228,11 @@ function tokensIn(value: unknown): string[] {
 /** Sends a recorded request to the twin, its tokens replaced by the twin's ids (or the recorded originals). */
 async function send(twin: Twin, key: string, interaction: Interaction, ids: Map<string, string>, capture: Capture) {
   const { request, response } = interaction;
-  // {{t±N}} in a request (a `resumes_at`, a `created[gte]`) counts from the twin's world time.
+  // Ids the sequence made are the twin's; others, as recorded. {{t±N}} in a
+  // request (a `resumes_at`, a `created[gte]`) counts from the twin's world time.
   const now = twin.world(key).now();
-  const concrete = (text: string) =>
-    text
-      .replace(/\{\{[a-z_]+_\d+\}\}/g, (token) => ids.get(token) ?? capture.ids[token] ?? token)
-      .replace(/\{\{secret\}\}/g, 'redacted')
-      .replace(/^\{\{t([+-]\d+)\}\}$/, (_, delta: string) => String(now + Number(delta)));
-  const deep = (v: unknown): unknown =>
-    typeof v === 'string' ? concrete(v) : Array.isArray(v) ? v.map(deep) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, deep(x)])) : v;
-  const params = deep(request.params) as Record<string, unknown>;
+  const fill: TokenFill = (t) => (t.kind === 'id' ? (ids.get(t.text) ?? capture.ids[t.text] ?? t.text) : t.kind === 'time' ? now + t.delta : 'redacted');
+  const params = fillTokens(request.params, fill) as Record<string, unknown>;
   const query = request.method === 'POST' ? '' : encodeForm(params);
   const body = request.method === 'POST' ? encodeForm(params) : '';
   const headers: Record<string, string> = {
@@ -246,10 +241,10 @@ async function send(twin: Twin, key: string, interaction: Interaction, ids: Map<
   };
   if (request.stripe_version) headers['stripe-version'] = request.stripe_version;
   if (request.idempotency_key) headers['idempotency-key'] = `${capture.name}:${request.idempotency_key}`;
-  if (request.stripe_account) headers['stripe-account'] = concrete(request.stripe_account);
+  if (request.stripe_account) headers['stripe-account'] = fillText(request.stripe_account, fill);
   return handleRequest(twin, {
     method: request.method,
-    url: `${concrete(request.path)}${query ? `?${query}` : ''}`,
+    url: `${fillText(request.path, fill)}${query ? `?${query}` : ''}`,
     headers,
     readBody: async () => Buffer.from(body),
   });

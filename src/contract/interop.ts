@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { encodeForm } from '../engine/form';
 import { Capture, Interaction } from './capture';
+import { fillText, fillTokens, recordedBase, TokenFill } from './normalize';
 
 // Captures out to other tools' formats: nock 14 definitions (what nock-back
 // fixtures hold and `nock.define()` accepts) and Polly.js HAR 1.2 logs. Ids go
@@ -27,52 +28,36 @@ export interface NockExportOptions extends ExportOptions {
   matchVersion?: boolean;
 }
 
-const DEFAULT_BASE = Date.UTC(2026, 0, 1) / 1000;
-
 /** Field of an exported nock definition holding the request headers the capture recorded (importers/nock.ts reads it). */
 export const RECORDED_REQUEST_HEADERS = '_recordedRequestHeaders';
-const ID_TOKEN = /\{\{([a-z_]+)_(\d+)\}\}/g;
-const TIME_TOKEN = /\{\{t([+-])(\d+)\}\}/g;
-const WHOLE_TIME_TOKEN = /^\{\{t([+-])(\d+)\}\}$/;
 
 export function exportBase(capture: Capture, options: ExportOptions = {}): number {
-  if (options.base !== undefined) return options.base;
-  const recorded = capture.provenance.recorded ? Date.parse(`${capture.provenance.recorded.slice(0, 10)}T00:00:00Z`) : NaN;
-  return Number.isFinite(recorded) ? recorded / 1000 : DEFAULT_BASE;
+  return options.base ?? recordedBase(capture);
 }
 
-/** Puts recorded values back in place of tokens. */
+/** Puts recorded values back in place of tokens: the recorded ids, times from `base`; secrets stay scrubbed. */
 class Restorer {
-  constructor(
-    private readonly ids: Record<string, string>,
-    readonly base: number,
-  ) {}
+  readonly fill: TokenFill;
 
-  private seconds(sign: string, n: string): number {
-    return this.base + (sign === '-' ? -1 : 1) * Number(n);
+  constructor(
+    ids: Record<string, string>,
+    readonly base: number,
+  ) {
+    this.fill = (t) => (t.kind === 'id' ? (ids[t.text] ?? t.text) : t.kind === 'time' ? base + t.delta : t.text);
   }
 
   text(s: string): string {
-    return s.replace(ID_TOKEN, (token) => this.ids[token] ?? token).replace(TIME_TOKEN, (_m, sign: string, n: string) => String(this.seconds(sign, n)));
+    return fillText(s, this.fill);
   }
 
   /** A response body or object: a value that is a whole time token was an integer. */
   body(v: unknown): unknown {
-    if (typeof v === 'string') {
-      const t = v.match(WHOLE_TIME_TOKEN);
-      return t ? this.seconds(t[1], t[2]) : this.text(v);
-    }
-    if (Array.isArray(v)) return v.map((x) => this.body(x));
-    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, this.body(x)]));
-    return v;
+    return fillTokens(v, this.fill, true);
   }
 
   /** Request parameters: form values are strings, timestamps too. */
   params(v: unknown): unknown {
-    if (typeof v === 'string') return this.text(v);
-    if (Array.isArray(v)) return v.map((x) => this.params(x));
-    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, this.params(x)]));
-    return v;
+    return fillTokens(v, this.fill);
   }
 
   headers(h: Record<string, string>): Array<[string, string]> {

@@ -274,6 +274,69 @@ export function renormalize(capture: Capture, options: NormalizeOptions = {}): C
   return again;
 }
 
+// ---------------------------------------------------------------------------
+// Tokens back to values: the diff engine (the twin's ids and clock), replay and
+// export (the recorded ids, a base time) each choose the values; the walk is this one.
+
+/** What a token stands for. `text` is the token itself (`{{cus_1}}`). */
+export type Token =
+  | { kind: 'id'; text: string; prefix: string; n: number }
+  | { kind: 'time'; text: string; delta: number }
+  | { kind: 'secret'; text: string };
+
+const TOKENS_IN = /\{\{([a-z0-9_+-]+)\}\}/g;
+
+/** `{{t+60}}`, `{{secret}}`, `{{cus_1}}` (also `{{email_1}}`, `{{req_1}}`, `{{idem_1}}`); null for anything else. */
+export function parseToken(text: string): Token | null {
+  const inner = /^\{\{([a-z0-9_+-]+)\}\}$/.exec(text)?.[1];
+  if (!inner) return null;
+  if (inner === 'secret') return { kind: 'secret', text };
+  const time = /^t([+-]\d+)$/.exec(inner);
+  if (time) return { kind: 'time', text, delta: Number(time[1]) };
+  const id = /^(.+)_(\d+)$/.exec(inner);
+  return id ? { kind: 'id', text, prefix: id[1], n: Number(id[2]) } : null;
+}
+
+export type TokenFill = (token: Token) => string | number;
+
+/**
+ * What {{t+0}} stands for when a capture's values are given back (replay,
+ * export): midnight UTC of the day it was recorded, else 2026-01-01 (the twin's
+ * default start). Captures keep the day, not the instant.
+ */
+export function recordedBase(capture: Pick<Capture, 'provenance'>): number {
+  const day = capture.provenance?.recorded ? Date.parse(`${capture.provenance.recorded.slice(0, 10)}T00:00:00Z`) : NaN;
+  return Number.isFinite(day) ? day / 1000 : Date.UTC(2026, 0, 1) / 1000;
+}
+
+/** A string with each token replaced by what `fill` gives it. */
+export function fillText(text: string, fill: TokenFill): string {
+  if (!text.includes('{{')) return text;
+  return text.replace(TOKENS_IN, (whole) => {
+    const token = parseToken(whole);
+    return token ? String(fill(token)) : whole;
+  });
+}
+
+/**
+ * A value with its tokens filled, deeply. With `integers` (response bodies), a
+ * string that is one whole time token becomes the integer it was recorded as;
+ * without (request parameters, sent as form text), it stays a string.
+ */
+export function fillTokens(value: unknown, fill: TokenFill, integers = false): unknown {
+  if (typeof value === 'string') {
+    if (integers && TIME_TOKEN.test(value)) return fill(parseToken(value)!);
+    return fillText(value, fill);
+  }
+  if (Array.isArray(value)) return value.map((v) => fillTokens(v, fill, integers));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = fillTokens(v, fill, integers);
+    return out;
+  }
+  return value;
+}
+
 export const isToken = (v: unknown): v is string => typeof v === 'string' && TOKEN.test(v);
 export const isTimeToken = (v: unknown): v is string => typeof v === 'string' && TIME_TOKEN.test(v);
 export const isUuid = (v: string) => UUID.test(v);

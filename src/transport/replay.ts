@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import Stripe from 'stripe';
 import { Capture, Interaction, readCapture } from '../contract/capture';
+import { fillText, fillTokens, parseToken, recordedBase, Token, TokenFill } from '../contract/normalize';
 import { decodeForm, formToPlain } from '../engine/form';
 import type { Twin } from '../engine/twin';
 
@@ -57,13 +58,10 @@ export interface UnmatchedRequest {
   fellBack: boolean;
 }
 
-const DEFAULT_BASE_TIME = 1767225600; // 2026-01-01T00:00:00Z, the twin's default start
 /** What {{secret}} becomes: 24 letters and digits, like the tail of a client secret. */
 export const REPLAY_SECRET = 'ReplayFixedSecret0000000';
 
 const TOKEN = /\{\{([a-z0-9_+-]+)\}\}/g;
-const WHOLE_TIME = /^\{\{t([+-])(\d+)\}\}$/;
-const ID_TOKEN = /^(.+)_(\d+)$/;
 
 // ---------------------------------------------------------------------------
 // Tokens → concrete values.
@@ -81,67 +79,40 @@ type Pattern = string | number | boolean | null | Wild | Pattern[] | { [key: str
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
+/** Tokens that stand for any value in a recorded request: they were not the same on every run. */
+const UNFIXED_PREFIXES = new Set(['email', 'idem', 'req']);
+
 class Tokens {
-  private readonly cache = new Map<string, string>();
+  readonly fill: TokenFill;
 
   constructor(
     private readonly ids: Record<string, string>,
-    private readonly base: number,
-  ) {}
-
-  /** The concrete value of a token's inner name (`cus_1`, `t+60`, `secret`). */
-  value(name: string): string {
-    let v = this.cache.get(name);
-    if (v === undefined) {
-      v = this.compute(name);
-      this.cache.set(name, v);
-    }
-    return v;
-  }
-
-  private compute(name: string): string {
-    if (name === 'secret') return REPLAY_SECRET;
-    const t = /^t([+-])(\d+)$/.exec(name);
-    if (t) return String(this.base + (t[1] === '-' ? -1 : 1) * Number(t[2]));
-    const original = this.ids[`{{${name}}}`];
-    if (original !== undefined) return original;
-    const id = ID_TOKEN.exec(name);
-    if (!id) return `{{${name}}}`;
-    const [, kind, n] = id;
-    if (kind === 'email') return `replay${n}@example.com`;
-    if (kind === 'idem') return `replay-idempotency-key-${n}`;
-    // An id the capture did not keep: a stable, plausible one.
-    return `${kind}_Replay${n.padStart(10, '0')}`;
+    base: number,
+  ) {
+    this.fill = (t) => {
+      if (t.kind === 'secret') return REPLAY_SECRET;
+      if (t.kind === 'time') return base + t.delta;
+      const original = this.ids[t.text];
+      if (original !== undefined) return original;
+      if (t.prefix === 'email') return `replay${t.n}@example.com`;
+      if (t.prefix === 'idem') return `replay-idempotency-key-${t.n}`;
+      // An id the capture did not keep: a stable, plausible one.
+      return `${t.prefix}_Replay${String(t.n).padStart(10, '0')}`;
+    };
   }
 
   /** Whether a token stands for one known value in a request (ids), or for "any value". */
-  private fixedInRequests(name: string): boolean {
-    if (name === 'secret' || /^t[+-]\d+$/.test(name)) return false;
-    if (this.ids[`{{${name}}}`] !== undefined) return true;
-    const id = ID_TOKEN.exec(name);
-    return Boolean(id && id[1] !== 'email' && id[1] !== 'idem' && id[1] !== 'req');
+  private fixedInRequests(t: Token): boolean {
+    return t.kind === 'id' && (this.ids[t.text] !== undefined || !UNFIXED_PREFIXES.has(t.prefix));
   }
 
   string(text: string): string {
-    if (text.indexOf('{{') === -1) return text;
-    return text.replace(TOKEN, (_m, name: string) => this.value(name));
+    return fillText(text, this.fill);
   }
 
   /** A response value with tokens made concrete; a whole-string {{t+N}} becomes a number. */
   response(value: unknown): unknown {
-    if (typeof value === 'string') {
-      if (value.indexOf('{{') === -1) return value;
-      const whole = WHOLE_TIME.exec(value);
-      if (whole) return this.base + (whole[1] === '-' ? -1 : 1) * Number(whole[2]);
-      return this.string(value);
-    }
-    if (Array.isArray(value)) return value.map((v) => this.response(v));
-    if (value && typeof value === 'object') {
-      const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value)) out[k] = this.response(v);
-      return out;
-    }
-    return value;
+    return fillTokens(value, this.fill, true);
   }
 
   /** A recorded request value as a pattern to compare the SDK's request against. */
@@ -153,11 +124,12 @@ class Tokens {
       let at = 0;
       for (const m of value.matchAll(TOKEN)) {
         re += escapeRe(value.slice(at, m.index));
-        const name = m[1];
-        if (this.fixedInRequests(name)) re += escapeRe(this.value(name));
+        const token = parseToken(m[0]);
+        if (!token) re += escapeRe(m[0]);
+        else if (this.fixedInRequests(token)) re += escapeRe(String(this.fill(token)));
         else {
           wild = true;
-          re += name === 'secret' ? '[A-Za-z0-9_]+' : /^t[+-]\d+$/.test(name) ? '-?\\d+' : '.+?';
+          re += token.kind === 'secret' ? '[A-Za-z0-9_]+' : token.kind === 'time' ? '-?\\d+' : '.+?';
         }
         at = m.index! + m[0].length;
       }
@@ -287,12 +259,6 @@ class ReplayResponse extends Stripe.HttpClientResponse {
   }
 }
 
-function baseTimeOf(capture: Capture): number {
-  const recorded = capture.provenance?.recorded;
-  const t = recorded ? Date.parse(recorded) : NaN;
-  return Number.isFinite(t) ? Math.floor(t / 1000) : DEFAULT_BASE_TIME;
-}
-
 function headerValue(headers: Record<string, string | number | string[]>, name: string): string | undefined {
   const direct = headers[name];
   if (direct !== undefined) return Array.isArray(direct) ? direct.join(', ') : String(direct);
@@ -350,7 +316,7 @@ export class ReplayHttpClient extends Stripe.HttpClient {
   ) {
     super();
     this.capture = typeof capture === 'string' ? readCapture(capture) : capture;
-    const tokens = new Tokens(this.capture.ids ?? {}, options.baseTime ?? baseTimeOf(this.capture));
+    const tokens = new Tokens(this.capture.ids ?? {}, options.baseTime ?? recordedBase(this.capture));
     this.compiled = this.capture.interactions.map((interaction, index) => compile(interaction, index, tokens));
     this.served = this.compiled.map(() => false);
     for (const c of this.compiled) {

@@ -1,0 +1,28 @@
+import { fillText, fillTokens, parseToken, recordedBase, TokenFill } from '../../src/contract/normalize';
+
+// One grammar of tokens, one walk that gives values back; the diff engine,
+// replay and export differ only in the values they choose.
+
+describe('capture tokens', () => {
+  it('parses ids, times and secrets, and nothing else', () => {
+    expect(parseToken('{{cus_12}}')).toEqual({ kind: 'id', text: '{{cus_12}}', prefix: 'cus', n: 12 });
+    expect(parseToken('{{sub_sched_3}}')).toEqual({ kind: 'id', text: '{{sub_sched_3}}', prefix: 'sub_sched', n: 3 });
+    expect(parseToken('{{t-120}}')).toEqual({ kind: 'time', text: '{{t-120}}', delta: -120 });
+    expect(parseToken('{{secret}}')).toEqual({ kind: 'secret', text: '{{secret}}' });
+    expect(parseToken('{{cus}}')).toBeNull();
+    expect(parseToken('x{{cus_1}}')).toBeNull();
+  });
+
+  it('fills tokens deeply; a whole time token is an integer only in bodies', () => {
+    const fill: TokenFill = (t) => (t.kind === 'id' ? `${t.prefix}_X${t.n}` : t.kind === 'time' ? 1000 + t.delta : 's3cr3t');
+    const recorded = { id: '{{pi_1}}', created: '{{t+5}}', client_secret: '{{pi_1}}_secret_{{secret}}', list: ['{{ch_2}}', 7, null], note: '{{nope}}' };
+    expect(fillTokens(recorded, fill, true)).toEqual({ id: 'pi_X1', created: 1005, client_secret: 'pi_X1_secret_s3cr3t', list: ['ch_X2', 7, null], note: '{{nope}}' });
+    expect(fillTokens({ resumes_at: '{{t-5}}' }, fill)).toEqual({ resumes_at: '995' });
+    expect(fillText('/v1/customers/{{cus_1}}/sources', fill)).toBe('/v1/customers/cus_X1/sources');
+  });
+
+  it('counts {{t+N}} from midnight UTC of the recording day when giving values back', () => {
+    expect(recordedBase({ provenance: { source: 'x', recorded: '2025-04-17' } } as any)).toBe(Date.UTC(2025, 3, 17) / 1000);
+    expect(recordedBase({ provenance: { source: 'x' } } as any)).toBe(Date.UTC(2026, 0, 1) / 1000);
+  });
+});
