@@ -121,3 +121,13 @@ export function listCaptures(dir: string): Map<string, string> {
   walk(dir);
   return new Map([...out].sort(([a], [b]) => (a < b ? -1 : 1)));
 }
+
+/** A header by name, whatever its case (recordings and SDKs spell them differently); arrays joined. */
+export function headerValue(headers: Record<string, string | number | string[] | undefined> | undefined, name: string): string | undefined {
+  if (!headers) return undefined;
+  const lower = name.toLowerCase();
+  for (const [k, v] of Object.entries(headers)) {
+    if (k.toLowerCase() === lower && v !== undefined) return Array.isArray(v) ? v.join(', ') : String(v);
+  }
+  return undefined;
+}

@@ -1,5 +1,5 @@
 import { testCards } from '../engine/testValues';
-import { Capture, CAPTURE_FORMAT, CaptureSource, HEADERS_THAT_MATTER, Interaction, Provenance } from './capture';
+import { Capture, CAPTURE_FORMAT, CaptureSource, headerValue, HEADERS_THAT_MATTER, Interaction, Provenance } from './capture';
 
 // Normalization: what varies by nature becomes a token, so captures diff and
 // replay cleanly. Secrets are scrubbed ({{secret}}), ids become per-capture
@@ -172,12 +172,6 @@ class Normalizer {
   }
 }
 
-function header(headers: Record<string, string | undefined>, name: string): string | undefined {
-  const lower = name.toLowerCase();
-  for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === lower && v !== undefined) return v;
-  return undefined;
-}
-
 /**
  * What a capture's {{t+N}} tokens count from: when its first request was
  * recorded, if known (so `created` of what the sequence made reads {{t+0}} or
@@ -203,12 +197,12 @@ export function normalize(raw: RawCapture, options: NormalizeOptions = {}, exist
   const n = new Normalizer(existingIds, base, options);
   const versions: string[] = [...(raw.provenance.api_versions ?? [])];
   const interactions: Interaction[] = raw.interactions.map((i) => {
-    const version = header(i.request.headers, 'Stripe-Version') ?? header(i.response.headers, 'Stripe-Version') ?? null;
+    const version = headerValue(i.request.headers, 'Stripe-Version') ?? headerValue(i.response.headers, 'Stripe-Version') ?? null;
     if (version && !versions.includes(version)) versions.push(version);
-    const requestKey = n.idempotencyKey(header(i.request.headers, 'Idempotency-Key'));
+    const requestKey = n.idempotencyKey(headerValue(i.request.headers, 'Idempotency-Key'));
     const headers: Record<string, string> = {};
     for (const name of HEADERS_THAT_MATTER) {
-      const v = header(i.response.headers, name);
+      const v = headerValue(i.response.headers, name);
       if (v === undefined) continue;
       if (name === 'Idempotency-Key') headers[name] = n.idempotencyKey(v)!;
       else if (name === 'Request-Id' || name === 'Original-Request') headers[name] = TOKEN.test(v) ? v : n.token('req', v, false);
@@ -221,7 +215,7 @@ export function normalize(raw: RawCapture, options: NormalizeOptions = {}, exist
         params: n.value(i.request.params, '', true) as Record<string, unknown>,
         stripe_version: version,
         idempotency_key: requestKey,
-        stripe_account: (n.string(header(i.request.headers, 'Stripe-Account') ?? '') || null) as string | null,
+        stripe_account: (n.string(headerValue(i.request.headers, 'Stripe-Account') ?? '') || null) as string | null,
       },
       response: { status: i.response.status, headers, body: n.value(i.response.body) },
     };

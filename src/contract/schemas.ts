@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Ajv from 'ajv';
-import { Capture, listCaptures, readCapture } from './capture';
+import { Capture, headerValue, listCaptures, readCapture } from './capture';
 import type { components } from './openapi-types';
 import { ShapeFinding, ShapeValidator } from './shapes';
 
@@ -208,20 +208,13 @@ interface Body {
   capture: string;
 }
 
-function header(headers: Record<string, string> | undefined, name: string): string | undefined {
-  if (!headers) return undefined;
-  const lower = name.toLowerCase();
-  for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === lower) return v;
-  return undefined;
-}
-
 /** Every response body and recorded object of the captures, with the API version it was rendered at. */
 function bodies(captures: CaptureInput[]): Body[] {
   const out: Body[] = [];
   for (const { name, capture } of captures) {
     const fallback = capture.provenance?.api_versions?.[0] ?? 'unknown';
     for (const i of capture.interactions ?? []) {
-      const version = header(i.response?.headers, 'Stripe-Version') ?? i.request?.stripe_version ?? fallback;
+      const version = headerValue(i.response?.headers, 'Stripe-Version') ?? i.request?.stripe_version ?? fallback;
       if (i.response?.body !== undefined) out.push({ value: i.response.body, version, capture: name });
     }
     for (const o of capture.objects ?? []) {

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import Stripe from 'stripe';
-import { Capture, Interaction, readCapture } from '../contract/capture';
+import { Capture, headerValue, Interaction, readCapture } from '../contract/capture';
 import { fillText, fillTokens, parseToken, recordedBase, Token, TokenFill } from '../contract/normalize';
 import { decodeForm, formToPlain } from '../engine/form';
 import type { Twin } from '../engine/twin';
@@ -257,19 +257,6 @@ class ReplayResponse extends Stripe.HttpClientResponse {
   override toJSON(): Promise<unknown> {
     return Promise.resolve(this._parseResponseBody(this.body));
   }
-}
-
-function headerValue(headers: Record<string, string | number | string[]>, name: string): string | undefined {
-  const direct = headers[name];
-  if (direct !== undefined) return Array.isArray(direct) ? direct.join(', ') : String(direct);
-  const lower = name.toLowerCase();
-  for (const k in headers) {
-    if (k.toLowerCase() === lower) {
-      const v = headers[k];
-      return Array.isArray(v) ? v.join(', ') : String(v);
-    }
-  }
-  return undefined;
 }
 
 /** The SDK's request as the capture would hold it: method, path, decoded parameters. */

@@ -70,10 +70,4 @@ export function recordedDate(times: Array<number | undefined>): string | undefin
   return known.length ? new Date(Math.min(...known) * 1000).toISOString().slice(0, 10) : undefined;
 }
 
-export function headerValue(headers: Record<string, string | undefined>, name: string): string | undefined {
-  const lower = name.toLowerCase();
-  for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === lower && v !== undefined) return v;
-  return undefined;
-}
-
 export const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

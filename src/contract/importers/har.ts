@@ -1,5 +1,6 @@
+import { headerValue } from '../capture';
 import { RawCapture, RawInteraction } from '../normalize';
-import { decodeContent, headerValue, isRecord, jsonBody, recordedDate, requestParams, stripeUrl, unixSeconds } from './common';
+import { decodeContent, isRecord, jsonBody, recordedDate, requestParams, stripeUrl, unixSeconds } from './common';
 
 // HAR 1.2 logs as Polly.js persists them (recordings/<name>/recording.har):
 // {log: {entries: [{request: {method, url, headers: [{name, value}], postData: {text}},

@@ -1,5 +1,6 @@
+import { headerValue } from '../capture';
 import { RawCapture, RawInteraction } from '../normalize';
-import { decodeContent, formParams, headerValue, isRecord, jsonBody, recordedDate, requestParams, stripeUrl, unixSeconds } from './common';
+import { decodeContent, formParams, isRecord, jsonBody, recordedDate, requestParams, stripeUrl, unixSeconds } from './common';
 
 // nock recordings: what `nock.recorder.rec({output_objects: true})` returns and
 // nock-back writes as a fixture: a JSON array of definitions
