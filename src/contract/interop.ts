@@ -65,15 +65,6 @@ class Restorer {
   }
 }
 
-/**
- * Form encoding exactly as stripe-node sends it: `encodeForm`'s indexed arrays
- * and literal brackets, plus the characters encodeURIComponent leaves alone but
- * stripe-node (like qs) escapes.
- */
-export function stripeForm(params: Record<string, unknown>): string {
-  return encodeForm(params).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
 const sendsQuery = (method: string) => method === 'GET' || method === 'DELETE';
 
 interface Concrete {
@@ -94,7 +85,7 @@ interface Concrete {
 function concrete(i: Interaction, r: Restorer): Concrete {
   const method = i.request.method.toUpperCase();
   const path = r.text(i.request.path);
-  const encoded = stripeForm(r.params(i.request.params) as Record<string, unknown>);
+  const encoded = encodeForm(r.params(i.request.params) as Record<string, unknown>);
   const query = sendsQuery(method) ? encoded : '';
   const requestHeaders: Array<[string, string]> = [];
   if (i.request.stripe_version) requestHeaders.push(['Stripe-Version', i.request.stripe_version]);

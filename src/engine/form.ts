@@ -153,7 +153,12 @@ export function formToPlain(value: FormValue): unknown {
 /** Plain parameters back to Stripe's form encoding (indexed arrays, literal brackets as stripe-node sends them). */
 export function encodeForm(params: Record<string, unknown>): string {
   const pairs: string[] = [];
-  const enc = (s: string) => encodeURIComponent(s).replace(/%5B/g, '[').replace(/%5D/g, ']');
+  // encodeURIComponent leaves !'()* alone; stripe-node (qs) escapes them, and nock matches bodies byte for byte.
+  const enc = (s: string) =>
+    encodeURIComponent(s)
+      .replace(/%5B/g, '[')
+      .replace(/%5D/g, ']')
+      .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   const walk = (key: string, value: unknown) => {
     if (value === undefined) return;
     if (value === null) pairs.push(`${enc(key)}=`);
