@@ -56,7 +56,7 @@ export interface VerifyResult {
   overall: FieldTally & { score: number };
   unusedDivergences: (Divergence & { contract: string })[];
   missingCaptures: { contract: string; pattern: string }[];
-  /** Captures two contracts claim equally (see assignCaptures): run by neither. */
+  /** Captures two contracts claim equally specifically (see assignCaptures): run by neither. */
   conflicts: { capture: string; contracts: string[] }[];
   wallSeconds: number;
 }
@@ -92,28 +92,31 @@ function matches(d: Divergence, f: Finding, capture: string): boolean {
 }
 
 /**
- * Which contract runs each capture, so no sequence counts twice: a capture named
- * exactly belongs to that contract over any glob that also matches it; two exact
- * names, or two globs and no name, are a conflict the gate fails on.
+ * Which contract runs each capture, so no sequence counts twice: the most
+ * specific claim wins (the pattern with the most literal characters, so an
+ * exact name beats `pay/*`); claims equally specific are a conflict the gate
+ * fails on.
  */
 function assignCaptures(names: string[], contracts: Contract[], result: VerifyResult): Map<string, Contract> {
-  const claims = new Map<string, { contract: Contract; exact: boolean }[]>();
+  const claims = new Map<string, { contract: Contract; specificity: number }[]>();
   for (const contract of contracts) {
     for (const pattern of contract.captures) {
       const re = glob(pattern);
       const hit = names.filter((n) => re.test(n));
       if (!hit.length) result.missingCaptures.push({ contract: contract.file, pattern });
+      const specificity = pattern.replace(/\*/g, '').length;
       for (const n of hit) {
         const list = claims.get(n) ?? claims.set(n, []).get(n)!;
-        if (!list.some((c) => c.contract === contract)) list.push({ contract, exact: !pattern.includes('*') });
-        else if (!pattern.includes('*')) list.find((c) => c.contract === contract)!.exact = true;
+        const mine = list.find((c) => c.contract === contract);
+        if (!mine) list.push({ contract, specificity });
+        else mine.specificity = Math.max(mine.specificity, specificity);
       }
     }
   }
   const owners = new Map<string, Contract>();
   for (const [name, list] of claims) {
-    const exact = list.filter((c) => c.exact);
-    const winners = exact.length ? exact : list;
+    const best = Math.max(...list.map((c) => c.specificity));
+    const winners = list.filter((c) => c.specificity === best);
     if (winners.length === 1) owners.set(name, winners[0].contract);
     else result.conflicts.push({ capture: name, contracts: winners.map((c) => c.contract.file) });
   }

@@ -79,16 +79,19 @@ divergences:
     expect((await run()).groups[0].undeclared).toBe(0);
   });
 
-  it('gives a capture to the contract that names it over one whose glob matches it; two equal claims are a conflict', async () => {
+  it('gives a capture to the most specific claim; equally specific claims are a conflict', async () => {
     contract('a.yaml', `group: a\ncaptures: ["rec/*"]\n${DECLARED}`);
     contract('b.yaml', 'group: b\ncaptures: ["rec/clean", "rec/missing"]\n');
     const named = await run();
     expect(named.sequences.map((s) => `${s.group} ${s.name}`)).toEqual(['a rec/drifted', 'b rec/clean']);
     expect(named.missingCaptures).toEqual([{ contract: path.join(dir, 'contracts', 'b.yaml'), pattern: 'rec/missing' }]);
     contract('b.yaml', 'group: b\ncaptures: ["rec/c*"]\n');
-    const globs = await run();
-    expect(globs.conflicts).toEqual([{ capture: 'rec/clean', contracts: [path.join(dir, 'contracts', 'a.yaml'), path.join(dir, 'contracts', 'b.yaml')] }]);
-    expect(globs.sequences.map((s) => s.name)).toEqual(['rec/drifted']);
+    expect((await run()).sequences.map((s) => `${s.group} ${s.name}`)).toEqual(['a rec/drifted', 'b rec/clean']);
+    contract('b.yaml', 'group: b\ncaptures: ["rec/*"]\n');
+    const tie = await run();
+    expect(tie.conflicts.map((c) => c.capture)).toEqual(['rec/clean', 'rec/drifted']);
+    expect(tie.conflicts[0].contracts).toEqual([path.join(dir, 'contracts', 'a.yaml'), path.join(dir, 'contracts', 'b.yaml')]);
+    expect(tie.sequences).toEqual([]);
   });
 
   it('refuses a divergence without a reason or an owner', async () => {
