@@ -9,7 +9,7 @@ import { changesFor, isKnownVersion, renderAt } from '../engine/versions';
 import { Ctx, IdempotencyEntry, World } from '../engine/world';
 import { routes } from '../resources';
 import { Route } from '../resources/common';
-import { handleAdmin } from './admin';
+import { controlSurface } from '../control';
 
 // One request through the twin, for every face (node:http server, in-process
 // SDK transport): authenticate → pick the world → version → route → idempotency
@@ -65,7 +65,7 @@ export async function handleRequest(twin: Twin, req: TwinRequest): Promise<TwinR
   const path = queryAt === -1 ? req.url : req.url.slice(0, queryAt);
   const query = queryAt === -1 ? '' : req.url.slice(queryAt + 1);
   if (path === '/healthz') return jsonResponse(200, '{"status":"ok"}');
-  if (path.startsWith('/__admin__')) return handleAdmin(twin, req, path, query);
+  if (path.startsWith('/__admin__')) return controlSurface.handle(twin, req, path, query);
 
   let key: string;
   try {

@@ -1,0 +1,137 @@
+import { StripeError } from '../engine/errors';
+import { emptyTree, FormTree, FormValue } from '../engine/form';
+import { coerceParams, Params } from '../engine/params';
+import { testCards } from '../engine/testValues';
+import { Twin } from '../engine/twin';
+import { Ctx, World } from '../engine/world';
+import { routes } from '../resources';
+import { attachPaymentMethod, createCardPaymentMethod, PaymentMethod } from '../resources/payment_methods';
+import { checkKey, ControlError, controlCtx, ControlRoute } from './surface';
+
+// Seeding worlds from JSON or YAML: customers, payment methods, payment
+// intents, charges and refunds, with ids chosen by the caller (`cus_jane`).
+// Each entry replays the API operation that makes it, so seeded objects are
+// exactly what the API would have made (and emit the same events).
+
+export const seedRoutes: ControlRoute[] = [
+  { method: 'POST', path: '/__admin__/seed', run: ({ twin, body, headerKey }) => seed(twin, body, headerKey) },
+];
+
+/** Sections in the order they are applied, the id prefix each takes, and the API operation each replays. */
+const SECTIONS = [
+  { name: 'customers', prefix: 'cus', op: 'POST /v1/customers' },
+  { name: 'payment_methods', prefix: 'pm', op: 'POST /v1/payment_methods' },
+  { name: 'payment_intents', prefix: 'pi', op: 'POST /v1/payment_intents' },
+  { name: 'charges', prefix: 'ch', op: 'POST /v1/payment_intents' },
+  { name: 'refunds', prefix: 're', op: 'POST /v1/refunds' },
+] as const;
+
+function seed(twin: Twin, body: Record<string, any>, headerKey: string | undefined) {
+  const sectionNames = new Set<string>(SECTIONS.map((s) => s.name));
+  let worlds: Record<string, any>;
+  if (body.worlds) worlds = body.worlds;
+  else if (Object.keys(body).some((k) => sectionNames.has(k))) {
+    const { key, ...sections } = body;
+    const target = key ?? headerKey;
+    if (!target) throw new ControlError('Name the world to seed: a "key" field, an Authorization header, or a "worlds" map');
+    worlds = { [target]: sections };
+  } else worlds = body;
+  const result: Record<string, unknown> = {};
+  for (const [key, sections] of Object.entries(worlds)) {
+    checkKey(key);
+    for (const name of Object.keys(sections ?? {})) {
+      if (!sectionNames.has(name)) throw new ControlError(`Unknown seed section "${name}"; use ${[...sectionNames].join(', ')}`, 400, key);
+    }
+    const world = twin.world(key);
+    const created = world.transaction(() => seedWorld(world, sections ?? {}, key), true);
+    result[key] = { account: world.accountId, created };
+  }
+  return { worlds: result };
+}
+
+function seedWorld(world: World, sections: Record<string, any[]>, key: string): Record<string, string[]> {
+  const ctx = controlCtx(world);
+  const created: Record<string, string[]> = {};
+  for (const section of SECTIONS) {
+    const entries = sections[section.name];
+    if (entries === undefined) continue;
+    if (!Array.isArray(entries)) throw new ControlError(`"${section.name}" must be a list`, 400, key);
+    created[section.name] = entries.map((entry, i) => {
+      const at = `${key}.${section.name}[${i}]`;
+      try {
+        return seedEntry(ctx, section, { ...entry });
+      } catch (e) {
+        if (e instanceof ControlError) throw e;
+        throw new ControlError(e instanceof Error ? e.message : String(e), 400, at);
+      } finally {
+        world.ids.clearChosen();
+      }
+    });
+  }
+  return created;
+}
+
+function seedEntry(ctx: Ctx, section: (typeof SECTIONS)[number], entry: Record<string, any>): string {
+  const { world } = ctx;
+  const { id, customer, test_value: testValue, capture, ...rest } = entry;
+  if (id !== undefined) {
+    if (typeof id !== 'string' || !id.startsWith(`${section.prefix}_`)) throw new Error(`"id" must start with ${section.prefix}_`);
+    if (world.get(id)) throw new Error(`${id} already exists in this world`);
+    world.ids.choose(id);
+  }
+  if (section.name === 'payment_methods') {
+    // A test value (pm_card_visa, tok_visa) or the parameters of POST /v1/payment_methods.
+    let pm: PaymentMethod;
+    if (testValue) {
+      const card = testCards.byPaymentMethod(testValue) ?? testCards.byToken(testValue);
+      if (!card) throw new Error(`Unknown test value "${testValue}"`);
+      pm = createCardPaymentMethod(ctx, card, { billing_details: rest.billing_details, metadata: rest.metadata });
+    } else pm = apiCall(ctx, section.op, rest) as PaymentMethod;
+    if (customer) pm = attachPaymentMethod(ctx, pm, customer);
+    return pm.id;
+  }
+  const params: Record<string, unknown> = customer === undefined ? rest : { ...rest, customer };
+  if (section.name === 'charges') {
+    // A charge is seeded the way it happens: a confirmed card PaymentIntent.
+    Object.assign(params, { confirm: true, payment_method_types: ['card'], capture_method: capture === false ? 'manual' : 'automatic' });
+    const pi = confirmedIntent(ctx, section.op, params);
+    return pi.latest_charge as string;
+  }
+  if (section.name === 'payment_intents') return confirmedIntent(ctx, section.op, params).id;
+  return apiCall(ctx, section.op, params).id as string;
+}
+
+/** Creates a PaymentIntent; a decline keeps its state (as on Stripe) rather than failing the seed. */
+function confirmedIntent(ctx: Ctx, op: string, params: Record<string, unknown>) {
+  const before = ctx.world.count('payment_intent');
+  try {
+    return apiCall(ctx, op, params);
+  } catch (e) {
+    if (e instanceof StripeError && e.status === 402 && ctx.world.count('payment_intent') > before) {
+      const ids = ctx.world.idsOf('payment_intent');
+      return ctx.world.get(ids[ids.length - 1])!;
+    }
+    throw e;
+  }
+}
+
+/** Runs an API operation's handler with its spec-validated parameters, as a request would. */
+function apiCall(ctx: Ctx, op: string, value: Record<string, unknown>) {
+  const [method, path] = op.split(' ');
+  const match = routes.match(method, path);
+  if (!match || match === 'wrong-method') throw new Error(`${op} is not modeled`);
+  const params: Params = coerceParams(match.value.params, toForm(value) as FormTree);
+  return match.value.handler(ctx, params, {}) as Record<string, any>;
+}
+
+/** Typed JSON/YAML values as the strings a form-encoded request would carry. */
+function toForm(value: unknown): FormValue {
+  if (value === null || value === undefined) return '';
+  if (Array.isArray(value)) return value.map(toForm);
+  if (typeof value === 'object') {
+    const tree = emptyTree();
+    for (const [k, v] of Object.entries(value)) tree[k] = toForm(v);
+    return tree;
+  }
+  return String(value);
+}

@@ -1,0 +1,126 @@
+import YAML from 'yaml';
+import { StripeError } from '../engine/errors';
+import { Twin } from '../engine/twin';
+import { Ctx, World } from '../engine/world';
+import { jsonResponse, MAX_BODY_BYTES, TwinRequest, TwinResponse } from '../server/pipeline';
+
+// The control surface, /__admin__/*: what tests and agents use to set a world
+// up and make outcomes happen. Each concern is a module declaring its routes
+// (src/control/*.ts, collected in ./index.ts). Answers are plain JSON with their
+// own errors ({"error": {"message"}}), never Stripe's envelope; every change
+// goes through the same engine operations as the API.
+
+export class ControlError extends Error {
+  constructor(
+    message: string,
+    readonly status = 400,
+    /** Where in the body the problem is (`sk_test_x.customers[2]`). */
+    readonly at?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** One control call: its body, query, path parameters and the world it names. */
+export interface ControlCall {
+  twin: Twin;
+  body: Record<string, any>;
+  query: URLSearchParams;
+  /** `:name` segments of the route's path. */
+  params: Record<string, string>;
+  /** The key of an `Authorization: Bearer` header, if any. */
+  headerKey: string | undefined;
+  /** The world named by a "key" field, a `?key=` or the Authorization header (a 400 when none). */
+  world(): World;
+}
+
+export interface ControlRoute {
+  method: 'GET' | 'POST' | 'DELETE';
+  /** `/__admin__/clock/advance`, `/__admin__/intents/:id/authenticate`. */
+  path: string;
+  run(call: ControlCall): unknown | Promise<unknown>;
+}
+
+/** The context control calls run engine operations in: no request, the world's default version. */
+export const controlCtx = (world: World): Ctx => ({ world, requestId: null, idempotencyKey: null, apiVersion: world.config.defaultApiVersion });
+
+export function checkKey(key: string): void {
+  if (!/^(sk|rk)_test_[A-Za-z0-9_]+$/.test(key)) throw new ControlError(`"${key}" is not a test-mode secret or restricted key`);
+}
+
+const json = (status: number, value: unknown): TwinResponse => jsonResponse(status, JSON.stringify(value, null, 2));
+
+interface Compiled {
+  route: ControlRoute;
+  re: RegExp;
+  names: string[];
+}
+
+/** Serves control routes: matches method and path, parses the body, maps errors to plain JSON. */
+export class ControlSurface {
+  private readonly compiled: Compiled[];
+
+  constructor(routes: ControlRoute[]) {
+    this.compiled = routes.map((route) => {
+      const names: string[] = [];
+      const pattern = route.path.replace(/:([a-z_]+)/g, (_m, name: string) => (names.push(name), '([^/]+)'));
+      return { route, re: new RegExp(`^${pattern}$`), names };
+    });
+  }
+
+  async handle(twin: Twin, req: TwinRequest, path: string, query: string): Promise<TwinResponse> {
+    try {
+      const method = req.method.toUpperCase();
+      const clean = path.replace(/\/+$/, '');
+      let match: { c: Compiled; values: string[] } | null = null;
+      for (const c of this.compiled) {
+        const m = c.re.exec(clean);
+        if (!m) continue;
+        if (c.route.method === method) {
+          match = { c, values: m.slice(1) };
+          break;
+        }
+      }
+      if (!match) throw new ControlError(`No control route ${method} ${path}`, 404);
+      const body = method === 'POST' ? parseBody(await req.readBody(), req.headers['content-type']) : {};
+      const search = new URLSearchParams(query);
+      const headerKey = keyFromHeader(req);
+      const params = Object.fromEntries(match.c.names.map((n, i) => [n, decodeURIComponent(match!.values[i])]));
+      const call: ControlCall = {
+        twin,
+        body,
+        query: search,
+        params,
+        headerKey,
+        world: () => {
+          const key = body.key ?? search.get('key') ?? headerKey;
+          if (!key) throw new ControlError('Name the world: an Authorization: Bearer sk_test_… header, or a "key" field');
+          checkKey(key);
+          return twin.world(key);
+        },
+      };
+      return json(200, await match.c.route.run(call));
+    } catch (e) {
+      if (e instanceof ControlError) return json(e.status, { error: { message: e.message, ...(e.at ? { at: e.at } : {}) } });
+      if (e instanceof StripeError) return json(e.status, { error: { message: e.message } });
+      return json(400, { error: { message: e instanceof Error ? e.message : String(e) } });
+    }
+  }
+}
+
+function parseBody(bytes: Uint8Array, contentType = ''): Record<string, any> {
+  if (bytes.length > MAX_BODY_BYTES) throw new ControlError(`The body is larger than ${MAX_BODY_BYTES} bytes`, 413);
+  const text = Buffer.from(bytes).toString('utf8').trim();
+  if (!text) return {};
+  try {
+    const value = /json/.test(contentType) ? JSON.parse(text) : YAML.parse(text);
+    if (value && typeof value === 'object' && !Array.isArray(value)) return value;
+  } catch (e) {
+    throw new ControlError(`The body is neither JSON nor YAML: ${(e as Error).message}`);
+  }
+  throw new ControlError('The body must be a JSON or YAML object');
+}
+
+function keyFromHeader(req: TwinRequest): string | undefined {
+  return req.headers.authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
+}

@@ -1,0 +1,28 @@
+import { World } from '../engine/world';
+import { ControlRoute } from './surface';
+
+// Which worlds exist, and forgetting them.
+
+function describe(world: World) {
+  const counts = Object.fromEntries(
+    ['customer', 'payment_method', 'payment_intent', 'charge', 'refund', 'setup_intent', 'dispute', 'event'].map((t) => [t, world.count(t)]),
+  );
+  return { key: world.key, account: world.accountId, now: world.now(), objects: counts };
+}
+
+export const worldRoutes: ControlRoute[] = [
+  {
+    method: 'GET',
+    path: '/__admin__/worlds',
+    run: ({ twin }) => ({ worlds: twin.keys().map((key) => describe(twin.world(key))) }),
+  },
+  {
+    method: 'POST',
+    path: '/__admin__/reset',
+    run: ({ twin, body, headerKey }) => {
+      const key = body.key ?? headerKey;
+      twin.reset(key);
+      return { reset: key ?? 'all' };
+    },
+  },
+];
