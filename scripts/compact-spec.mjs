@@ -134,6 +134,20 @@ const sdkPkg = JSON.parse(fs.readFileSync(path.join(sdkRoot, 'package.json'), 'u
 const pinned = require(path.join(sdkRoot, 'cjs/apiVersion.js')).ApiVersion;
 if (!apiVersions.includes(pinned)) apiVersions.push(pinned);
 
+// Webhook endpoints: event names and API versions newer than the spec copy, from
+// the same request types (EnabledEvent, ApiVersion), so every event the twin emits
+// (refund.failed, ...) and every version it serves can be subscribed to.
+const sdkEnum = (namespace, type) => {
+  const block = webhookTypes.match(new RegExp(`namespace ${namespace} \\{[\\s\\S]*?type ${type} =([^;]+);`));
+  if (!block) throw new Error(`stripe-node types: no ${namespace}.${type}`);
+  return [...block[1].matchAll(/'([^']+)'/g)].map((m) => m[1]);
+};
+for (const [key, namespace] of [['POST /v1/webhook_endpoints', 'WebhookEndpointCreateParams'], ['POST /v1/webhook_endpoints/{webhook_endpoint}', 'WebhookEndpointUpdateParams']]) {
+  const props = operations[key].params.properties;
+  props.enabled_events = { ...props.enabled_events, items: { ...props.enabled_events.items, enum: sdkEnum(namespace, 'EnabledEvent') } };
+  if (props.api_version) props.api_version = { ...props.api_version, enum: sdkEnum(namespace, 'ApiVersion') };
+}
+
 const out = {
   provenance: {
     openapi: {
@@ -141,7 +155,7 @@ const out = {
       info_version: spec.info.version,
       sha256: createHash('sha256').update(raw).digest('hex'),
       kept: 'request parameter schemas of every operation; how each object schema links to other objects (for expand[])',
-      overlay: 'parameters added after 2024-04-10, from stripe-node 23.1.0 request types: allowed_payment_method_types and excluded_payment_method_types on PaymentIntent and SetupIntent create, update and confirm',
+      overlay: 'parameters added after 2024-04-10, from stripe-node 23.1.0 request types: allowed_payment_method_types and excluded_payment_method_types on PaymentIntent and SetupIntent create, update and confirm; the enabled_events and api_version enums of webhook endpoint create and update',
     },
     sdk: { source: `npm stripe@${sdkPkg.version} (MIT)`, pinned_api_version: pinned, kept: 'v1 routes, known API versions' },
     generated_by: 'scripts/compact-spec.mjs',
