@@ -1,4 +1,6 @@
 import { clockRoutes } from './clock';
+import { faultRoutes } from './faults';
+import { inspectRoutes } from './inspect';
 import { intentRoutes } from './intents';
 import { seedRoutes } from './seed';
 import { ControlSurface } from './surface';
@@ -6,4 +8,4 @@ import { worldRoutes } from './worlds';
 
 // Every control route (/__admin__/*), by concern.
 
-export const controlSurface = new ControlSurface([...worldRoutes, ...seedRoutes, ...clockRoutes, ...intentRoutes]);
+export const controlSurface = new ControlSurface([...worldRoutes, ...seedRoutes, ...clockRoutes, ...intentRoutes, ...faultRoutes, ...inspectRoutes]);

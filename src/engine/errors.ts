@@ -225,6 +225,33 @@ export const errors = {
   // --- internal (E26) ---
   internal: () => new StripeError(500, { type: 'api_error', message: 'An unknown error occurred' }),
 
+  // --- rate limits (E24, E25): raised before the endpoint runs, so nothing is stored ---
+  /**
+   * E24 [wire]: a 429 body says `invalid_request_error` with code `rate_limit`
+   * (the SDKs name it RateLimitError from the status). No `Stripe-Should-Retry`
+   * (inferred: Stripe's rate-limit docs say the client libraries do not retry
+   * rate-limit 429s, and stripe-node retries a 429 only on `Stripe-Should-Retry: true`).
+   */
+  rateLimited: () =>
+    invalid('Request rate limit exceeded. You can learn more about rate limits here https://stripe.com/docs/rate-limits.', { code: 'rate_limit' }, 429),
+  /**
+   * E25 [wire, exercism/website#2518, stripe/stripe-node#2056]. `Stripe-Should-Retry: true`
+   * (inferred: the docs say the libraries do retry lock-timeout 429s, which
+   * stripe-node does only on that header).
+   */
+  lockTimeout: () =>
+    new StripeError(
+      429,
+      {
+        type: 'invalid_request_error',
+        code: 'lock_timeout',
+        message:
+          'This object cannot be accessed right now because another API request or Stripe process is currently accessing it. If you see this error intermittently, retry the request. If you see this error frequently and are making multiple concurrent requests to a single object, make your requests serially or at a lower rate.',
+      },
+      'validation',
+      { 'Stripe-Should-Retry': 'true' },
+    ),
+
   /** A generic state error raised while an endpoint runs. */
   state: (message: string, code?: string, extra: Partial<ErrorFields> = {}) =>
     new StripeError(400, { type: 'invalid_request_error', message, ...(code ? { code } : {}), ...extra }),

@@ -13,8 +13,12 @@ export function createHttpServer(twin: Twin): http.Server {
       consumed = true;
       return readLimited(req, MAX_BODY_BYTES);
     };
-    handleRequest(twin, { method: req.method ?? 'GET', url: req.url ?? '/', headers, readBody })
+    // The client going away ends a timeout fault's hold.
+    const gone = new AbortController();
+    res.on('close', () => gone.abort());
+    handleRequest(twin, { method: req.method ?? 'GET', url: req.url ?? '/', headers, readBody, signal: gone.signal })
       .then((response) => {
+        if (response.drop) return void req.socket.destroy(); // a lost response: the client sees the connection reset
         if (!consumed) req.resume(); // drain what the pipeline did not need
         response.headers.push('Content-Length', String(Buffer.byteLength(response.body)));
         res.writeHead(response.status, response.headers);

@@ -10,6 +10,8 @@ import { Ctx, IdempotencyEntry, World } from '../engine/world';
 import { routes } from '../resources';
 import { Route } from '../resources/common';
 import { controlSurface } from '../control';
+import { AppliedFault, FaultAction, takeFault } from '../control/faults';
+import { recordRequest } from '../control/inspect';
 
 // One request through the twin, for every face (node:http server, in-process
 // SDK transport): authenticate → pick the world → version → route → idempotency
@@ -23,6 +25,8 @@ export interface TwinRequest {
   headers: Record<string, string | undefined>;
   /** Reads the body; a face may stream it so idempotency keys lock while it arrives. */
   readBody: () => Promise<Uint8Array>;
+  /** Aborted when the client goes away (ends a timeout fault's hold early). */
+  signal?: AbortSignal;
 }
 
 export interface TwinResponse {
@@ -30,6 +34,8 @@ export interface TwinResponse {
   /** Header names and values, alternating (the form node's writeHead takes directly). */
   headers: string[];
   body: string;
+  /** Close the connection without answering (a lost-response or timeout fault); the in-process face rejects. */
+  drop?: boolean;
 }
 
 /** Largest request body accepted (twin choice; Stripe's own limit is not documented). */
@@ -98,6 +104,8 @@ class ApiRequest {
   private entry: IdempotencyEntry | null = null;
   /** The decoded body text: what an idempotency key remembers of its request. */
   private bodyText = '';
+  /** An armed fault this request met (src/control/faults.ts). */
+  private fault: { applied: AppliedFault; action: FaultAction } | null = null;
 
   constructor(
     private readonly world: World,
@@ -109,7 +117,28 @@ class ApiRequest {
     this.version = world.config.defaultApiVersion;
   }
 
+  /** Answers, applies a lost-response fault, and logs the request (wall-clock latency is measured here, never in the engine). */
   async run(): Promise<TwinResponse> {
+    const started = performance.now();
+    let response = await this.answer();
+    const replayed = this.headers['Idempotent-Replayed'] === 'true';
+    const action = this.fault?.action;
+    if (action?.type === 'lost_response') response = action.mode === 'drop' ? { ...response, drop: true } : this.lostWith500();
+    recordRequest(this.world, {
+      id: this.requestId,
+      method: this.req.method.toUpperCase(),
+      path: this.path,
+      status: response.drop ? null : response.status,
+      idempotency_key: this.idempotencyKey ?? this.headers['Idempotency-Key'] ?? null,
+      replayed,
+      fault: this.fault?.applied ?? null,
+      latency_ms: Math.round((performance.now() - started) * 1000) / 1000,
+      created: this.world.now(),
+    });
+    return response;
+  }
+
+  private async answer(): Promise<TwinResponse> {
     const { world, req } = this;
     const method = req.method.toUpperCase();
     try {
@@ -123,6 +152,10 @@ class ApiRequest {
         const known = knownRoutes.match(method, this.path);
         throw known && known !== 'wrong-method' ? errors.unsupported(method, this.path) : errors.unrecognizedUrl(method, this.path);
       }
+      this.fault = takeFault(world, method, match.value.path, match.value.list);
+      const action = this.fault?.action;
+      if (action?.type === 'timeout') return hold(action.delay_ms, req.signal);
+      if (action && action.type !== 'lost_response') throw action.error; // answered before anything runs: nothing stored
       const ctx: Ctx = { world, requestId: this.requestId, idempotencyKey: this.idempotencyKey, apiVersion: this.version };
       world.runDue(ctx);
       if (method === 'POST') this.lockIdempotencyKey();
@@ -248,6 +281,13 @@ class ApiRequest {
     return tree;
   }
 
+  /** A lost response's 500: Stripe's api_error, without `Stripe-Should-Retry`, so clients retry with the same key. */
+  private lostWith500(): TwinResponse {
+    delete this.headers['Stripe-Should-Retry'];
+    delete this.headers['Idempotent-Replayed'];
+    return this.respondWithError(errors.internal());
+  }
+
   // --- rendering ---
 
   private respond(status: number, value: unknown, fresh = true): TwinResponse {
@@ -275,6 +315,22 @@ class ApiRequest {
 /** Auth failures: only message and type, no Request-Id or Stripe-Version (§1.6, E1/E2). */
 function authErrorResponse(error: StripeError): TwinResponse {
   return { status: error.status, headers: withHeaders(error.extraHeaders), body: renderError(error.fields, null) };
+}
+
+const DROPPED: TwinResponse = { status: 0, headers: [], body: '', drop: true };
+
+/** A timeout fault: holds the request `ms`, or until the client goes away, then drops the connection. */
+function hold(ms: number, signal: AbortSignal | undefined): Promise<TwinResponse> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve(DROPPED);
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve(DROPPED);
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done);
+  });
 }
 
 function internalError(e: unknown): StripeError {

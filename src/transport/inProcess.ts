@@ -48,11 +48,29 @@ export class TwinHttpClient extends Stripe.HttpClient {
     method: string,
     headers: Record<string, string | number | string[]>,
     requestData: string,
+    _protocol?: string,
+    timeout?: number,
   ): Promise<TwinHttpClientResponse> {
     const lower: Record<string, string> = {};
     for (const [k, v] of Object.entries(headers)) lower[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : String(v);
     const body = Buffer.from(requestData ?? '', 'utf8');
-    const response = await handleRequest(this.twin, { method, url: path, headers: lower, readBody: async () => body });
+    const gone = new AbortController();
+    const handled = handleRequest(this.twin, { method, url: path, headers: lower, readBody: async () => body, signal: gone.signal });
+    const response = timeout && timeout > 0 ? await withTimeout(handled, timeout, gone) : await handled;
+    // A dropped connection reaches the SDK as node's socket error does: a retryable StripeConnectionError.
+    if (response.drop) throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
     return new TwinHttpClientResponse(response);
   }
+}
+
+/** The SDK's request timeout, as its node client applies it: the request is abandoned with Stripe's timeout error. */
+function withTimeout(handled: Promise<TwinResponse>, ms: number, gone: AbortController): Promise<TwinResponse> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      gone.abort();
+      reject(Stripe.HttpClient.makeTimeoutError());
+    }, ms);
+  });
+  return Promise.race([handled, expired]).finally(() => clearTimeout(timer));
 }

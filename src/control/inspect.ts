@@ -1,0 +1,156 @@
+import { StripeEvent } from '../engine/events';
+import { World } from '../engine/world';
+import { AppliedFault } from './faults';
+import { ControlError, ControlRoute } from './surface';
+
+// Inspect: what a Stripe Dashboard workbench shows — the request log (written
+// by the pipeline, one entry per API request that reached a world) and the
+// event log (the world's events). Both newest first.
+
+export interface RequestLogEntry {
+  /** The request's Request-Id. */
+  id: string;
+  method: string;
+  path: string;
+  /** The status the client received; null when the connection was dropped. */
+  status: number | null;
+  idempotency_key: string | null;
+  /** Answered from a stored idempotent result (`Idempotent-Replayed: true`). */
+  replayed: boolean;
+  fault: AppliedFault | null;
+  /** Wall-clock time the twin spent on the request, measured by the pipeline. */
+  latency_ms: number;
+  /** World time when the request finished. */
+  created: number;
+}
+
+/** Entries kept per world: memory stays flat under load. */
+export const REQUEST_LOG_SIZE = 10_000;
+
+/** A fixed-size ring: the newest `size` entries. */
+class Ring<T> {
+  private readonly items: T[] = [];
+  private head = 0;
+  total = 0;
+
+  constructor(private readonly size: number) {}
+
+  push(item: T): void {
+    if (this.items.length < this.size) this.items.push(item);
+    else this.items[this.head] = item;
+    this.head = (this.head + 1) % this.size;
+    this.total++;
+  }
+
+  /** Newest first. */
+  *newest(): Generator<T> {
+    const n = this.items.length;
+    for (let i = 1; i <= n; i++) yield this.items[(this.head - i + n) % n];
+  }
+}
+
+/** Logs live beside their world: forgetting a world (reset) forgets its log. */
+const logs = new WeakMap<World, Ring<RequestLogEntry>>();
+
+export function recordRequest(world: World, entry: RequestLogEntry): void {
+  let log = logs.get(world);
+  if (!log) logs.set(world, (log = new Ring(REQUEST_LOG_SIZE)));
+  log.push(entry);
+}
+
+function limitOf(query: URLSearchParams, max: number): number {
+  const given = query.get('limit');
+  if (given === null) return 100;
+  const n = Number(given);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new ControlError(`"limit" must be an integer from 1 to ${max}`, 400, 'limit');
+  return n;
+}
+
+function boolOf(query: URLSearchParams, name: string): boolean | undefined {
+  const given = query.get(name);
+  if (given === null) return undefined;
+  if (given !== 'true' && given !== 'false') throw new ControlError(`"${name}" must be true or false`, 400, name);
+  return given === 'true';
+}
+
+/** `200`, or a class like `5xx`. */
+function statusFilter(given: string | null): ((status: number | null) => boolean) | null {
+  if (given === null) return null;
+  if (/^[1-5]\d\d$/.test(given)) return (s) => s === Number(given);
+  if (/^[1-5]xx$/.test(given)) return (s) => s !== null && Math.floor(s / 100) === Number(given[0]);
+  if (given === 'dropped') return (s) => s === null;
+  throw new ControlError('"status" is a status (402), a class (5xx) or "dropped"', 400, 'status');
+}
+
+const REQUEST_FILTERS = ['key', 'limit', 'method', 'path', 'status', 'idempotency_key', 'request_id', 'faulted', 'replayed'];
+
+function requests(world: World, query: URLSearchParams) {
+  checkFilters(query, REQUEST_FILTERS);
+  const limit = limitOf(query, REQUEST_LOG_SIZE);
+  const method = query.get('method')?.toUpperCase();
+  const path = query.get('path');
+  const status = statusFilter(query.get('status'));
+  const key = query.get('idempotency_key');
+  const id = query.get('request_id');
+  const faulted = boolOf(query, 'faulted');
+  const replayed = boolOf(query, 'replayed');
+  const log = logs.get(world);
+  const data: RequestLogEntry[] = [];
+  let matched = 0;
+  for (const e of log?.newest() ?? []) {
+    if (method && e.method !== method) continue;
+    if (path && !(path.endsWith('*') ? e.path.startsWith(path.slice(0, -1)) : e.path === path)) continue;
+    if (status && !status(e.status)) continue;
+    if (key && e.idempotency_key !== key) continue;
+    if (id && e.id !== id) continue;
+    if (faulted !== undefined && (e.fault !== null) !== faulted) continue;
+    if (replayed !== undefined && e.replayed !== replayed) continue;
+    matched++;
+    if (data.length < limit) data.push(e);
+  }
+  return { data, matched, total: log?.total ?? 0, kept: REQUEST_LOG_SIZE };
+}
+
+const EVENT_FILTERS = ['key', 'limit', 'type', 'object', 'request_id'];
+
+/** `type` matches like the events list: exact, or with `*` wildcards (`payment_intent.*`). */
+function events(world: World, query: URLSearchParams) {
+  checkFilters(query, EVENT_FILTERS);
+  const limit = limitOf(query, 100_000);
+  const type = query.get('type');
+  const re = type === null ? null : new RegExp(`^${type.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  const object = query.get('object');
+  const requestId = query.get('request_id');
+  const ids = world.idsOf('event');
+  const data: unknown[] = [];
+  let matched = 0;
+  for (let i = ids.length - 1; i >= 0; i--) {
+    const e = world.get<StripeEvent>(ids[i])!;
+    if (re && !re.test(e.type)) continue;
+    if (object && e.data.object.id !== object) continue;
+    if (requestId && e.request?.id !== requestId) continue;
+    matched++;
+    if (data.length >= limit) continue;
+    data.push({
+      id: e.id,
+      type: e.type,
+      created: e.created,
+      object: e.data.object.id,
+      request_id: e.request?.id ?? null,
+      idempotency_key: e.request?.idempotency_key ?? null,
+      pending_webhooks: e.pending_webhooks,
+    });
+  }
+  return { data, matched, total: ids.length };
+}
+
+function checkFilters(query: URLSearchParams, known: string[]): void {
+  for (const name of query.keys()) {
+    if (!known.includes(name)) throw new ControlError(`"${name}" is not a filter here (filters: ${known.filter((k) => k !== 'key').join(', ')})`, 400, name);
+  }
+}
+
+export const inspectRoutes: ControlRoute[] = [
+  { method: 'GET', path: '/__admin__/requests', run: (call) => requests(call.world(), call.query) },
+  { method: 'GET', path: '/__admin__/events', run: (call) => events(call.world(), call.query) },
+];
