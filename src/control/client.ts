@@ -1,0 +1,234 @@
+import type Stripe from 'stripe';
+import type { Twin } from '../engine/twin';
+import type { TwinHandle } from '../index';
+import type { RequestLogEntry } from './inspect';
+
+// `stripe-twin/control`: a typed client for the control surface (/__admin__/*),
+// over HTTP (`{url}`) or in-process (`{twin}`: the same pipeline, no socket).
+// Each method is one control route; a control error (plain JSON
+// `{"error": {"message", "at"?}}`) is thrown as a TwinControlError.
+
+export interface TwinControlOptions {
+  /** Base URL of a served twin (`http://127.0.0.1:12111`). */
+  url?: string;
+  /** An in-process twin: `createTwin()`'s handle or its engine. */
+  twin?: TwinHandle | Twin;
+  /** The world (API key) calls act on; sent as `Authorization: Bearer <key>`. */
+  key?: string;
+}
+
+export class TwinControlError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    /** Where in the body the problem is, when the twin says. */
+    readonly at?: string,
+  ) {
+    super(message);
+    this.name = 'TwinControlError';
+  }
+}
+
+// --- what the routes answer ---
+
+export interface SeedResult {
+  worlds: Record<string, { account: string; created: Record<string, string[]> }>;
+}
+export interface WorldSummary {
+  key: string;
+  account: string;
+  now: number;
+  objects: Record<string, number>;
+}
+export interface ClockState {
+  now: number;
+  iso: string;
+  pending_tasks: number;
+}
+/** `90` (seconds), `"32d"` (s, m, h, d, w), `{to: <unix seconds>}`. */
+export type Advance = number | string | { seconds: number } | { duration: string } | { to: number };
+
+/** A fault to arm (see the README's Faults section). */
+export type FaultSpec =
+  | 'timeout'
+  | 'lost_response'
+  | { status: 429; type?: 'rate_limit_error'; code?: 'rate_limit' | 'lock_timeout'; should_retry?: boolean }
+  | { type: 'rate_limit_error'; status?: 429; code?: 'rate_limit' | 'lock_timeout'; should_retry?: boolean }
+  | { status: 500; type?: 'api_error'; should_retry?: boolean }
+  | { type: 'api_error'; status?: 500; should_retry?: boolean }
+  | { status: 402; type?: 'card_error'; code?: string; decline_code?: string; should_retry?: boolean }
+  | { type: 'card_error'; status?: 402; code?: string; decline_code?: string; should_retry?: boolean }
+  | { type: 'timeout'; delay_ms?: number }
+  | { type: 'lost_response'; mode?: 'drop' | '500' };
+
+export interface ArmFault {
+  /** `payment_intents`, or `*` (default). */
+  resource?: string;
+  /** `create`, `retrieve`, `update`, `delete`, `list`, `search`, an action (`confirm`), or `*` (default). */
+  operation?: string;
+  /** How many matching calls it applies to (default 1). */
+  times?: number;
+  fault: FaultSpec;
+  /** For `fault: "lost_response"`. */
+  mode?: 'drop' | '500';
+}
+export interface ArmedFaultInfo {
+  id: string;
+  resource: string;
+  operation: string;
+  times: number;
+  remaining: number;
+  fault: Record<string, unknown>;
+}
+
+export interface RequestFilters {
+  limit?: number;
+  method?: string;
+  /** Exact, or a prefix ending in `*` (`/v1/payment_intents*`). */
+  path?: string;
+  /** `402`, a class (`5xx`) or `dropped`. */
+  status?: number | string;
+  idempotency_key?: string;
+  request_id?: string;
+  faulted?: boolean;
+  replayed?: boolean;
+}
+export interface RequestLog {
+  data: RequestLogEntry[];
+  matched: number;
+  total: number;
+  kept: number;
+}
+export type { RequestLogEntry };
+
+export interface EventFilters {
+  limit?: number;
+  /** Exact, or with `*` wildcards (`payment_intent.*`). */
+  type?: string;
+  /** The id of the event's object. */
+  object?: string;
+  request_id?: string;
+}
+export interface EventLogEntry {
+  id: string;
+  type: string;
+  created: number;
+  object: string;
+  request_id: string | null;
+  idempotency_key: string | null;
+  pending_webhooks: number;
+}
+export interface EventLog {
+  data: EventLogEntry[];
+  matched: number;
+  total: number;
+}
+
+type Query = Record<string, string | number | boolean | undefined>;
+
+export class TwinControl {
+  readonly key: string | undefined;
+  private readonly send: (method: string, path: string, body: unknown, key: string | undefined) => Promise<{ status: number; text: string }>;
+
+  constructor(private readonly options: TwinControlOptions) {
+    this.key = options.key;
+    if (options.twin && options.url) throw new TypeError('TwinControl: give either "url" or "twin", not both');
+    if (options.twin) {
+      const engine = 'engine' in options.twin ? options.twin.engine : options.twin;
+      // Loaded here, so an HTTP-only client does not load the engine.
+      const { handleRequest } = require('../server/pipeline') as typeof import('../server/pipeline');
+      this.send = async (method, path, body, key) => {
+        const res = await handleRequest(engine, { method, url: path, headers: headersFor(body, key), readBody: async () => Buffer.from(encode(body)) });
+        return { status: res.status, text: res.body };
+      };
+    } else if (options.url) {
+      const base = options.url.replace(/\/+$/, '');
+      this.send = async (method, path, body, key) => {
+        const res = await fetch(base + path, { method, headers: headersFor(body, key), body: body === undefined ? undefined : encode(body) });
+        return { status: res.status, text: await res.text() };
+      };
+    } else {
+      throw new TypeError('TwinControl: give "url" (a served twin) or "twin" (an in-process one)');
+    }
+  }
+
+  /** The same twin, acting on another world. */
+  forKey(key: string): TwinControl {
+    return new TwinControl({ ...this.options, key });
+  }
+
+  /** Seeds worlds: sections for this client's world, `{worlds: {key: sections}}`, or a YAML string. */
+  seed(data: Record<string, unknown> | string): Promise<SeedResult> {
+    return this.call('POST', '/__admin__/seed', data);
+  }
+
+  /** Forgets this client's world (its objects, clock, faults and logs), or every world with `{all: true}`. */
+  reset(options: { all?: boolean } = {}): Promise<{ reset: string }> {
+    return this.call('POST', '/__admin__/reset', {}, {}, options.all ? null : this.key);
+  }
+
+  worlds(): Promise<{ worlds: WorldSummary[] }> {
+    return this.call('GET', '/__admin__/worlds');
+  }
+
+  readonly clock = {
+    get: (): Promise<ClockState> => this.call('GET', '/__admin__/clock'),
+    advance: (by: Advance): Promise<ClockState> =>
+      this.call('POST', '/__admin__/clock/advance', typeof by === 'number' ? { seconds: by } : typeof by === 'string' ? { duration: by } : by),
+  };
+
+  readonly intents = {
+    /** Finishes a pending 3D Secure challenge on a PaymentIntent or SetupIntent. */
+    authenticate: (id: string, outcome: 'succeed' | 'fail'): Promise<Stripe.PaymentIntent | Stripe.SetupIntent> =>
+      this.call('POST', `/__admin__/intents/${encodeURIComponent(id)}/authenticate`, { outcome }),
+  };
+
+  readonly faults = {
+    /** `arm({resource, operation, times, fault})`, or `arm("payment_intents", "create", {status: 429}, {times: 2})`. */
+    arm: (
+      spec: ArmFault | string,
+      operation?: string,
+      fault?: FaultSpec,
+      options: { times?: number; mode?: 'drop' | '500' } = {},
+    ): Promise<ArmedFaultInfo> =>
+      this.call('POST', '/__admin__/faults', typeof spec === 'string' ? { resource: spec, operation, fault, ...options } : spec),
+    list: (): Promise<{ faults: ArmedFaultInfo[] }> => this.call('GET', '/__admin__/faults'),
+    /** Disarms one fault by id, or all of this world's. */
+    clear: (id?: string): Promise<{ cleared: number; fault?: ArmedFaultInfo }> =>
+      this.call('DELETE', id === undefined ? '/__admin__/faults' : `/__admin__/faults/${encodeURIComponent(id)}`),
+  };
+
+  /** The request log, newest first. */
+  requests(filters: RequestFilters = {}): Promise<RequestLog> {
+    return this.call('GET', '/__admin__/requests', undefined, filters as Query);
+  }
+
+  /** The event log, newest first. */
+  readonly events = (filters: EventFilters = {}): Promise<EventLog> => this.call('GET', '/__admin__/events', undefined, filters as Query);
+
+  /** One control call; answers the parsed JSON or throws a TwinControlError. */
+  async call<T = any>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, query: Query = {}, key: string | null | undefined = this.key): Promise<T> {
+    const search = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) search.set(k, String(v));
+    const qs = search.toString();
+    const url = qs ? `${path}?${qs}` : path;
+    const { status, text } = await this.send(method, url, method === 'POST' ? body ?? {} : undefined, key ?? undefined);
+    let json: any;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new TwinControlError(`The twin answered ${status} with a body that is not JSON: ${text.slice(0, 200)}`, status);
+    }
+    if (status >= 400) throw new TwinControlError(json?.error?.message ?? `The twin answered ${status}`, status, json?.error?.at);
+    return json as T;
+  }
+}
+
+function headersFor(body: unknown, key: string | undefined): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (body !== undefined) headers['content-type'] = typeof body === 'string' ? 'application/yaml' : 'application/json';
+  if (key) headers.authorization = `Bearer ${key}`;
+  return headers;
+}
+
+const encode = (body: unknown) => (body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body));

@@ -1,0 +1,119 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import Stripe from 'stripe';
+import { createTwin, TwinHandle } from '../../src';
+import { TwinControl, TwinControlError } from '../../src/control/client';
+import { freshKey } from '../helpers';
+
+// The typed control client (`stripe-twin/control`), over HTTP and in-process.
+
+type Face = 'http' | 'in-process';
+
+describe.each<Face>(['http', 'in-process'])('TwinControl (%s)', (face) => {
+  let twin: TwinHandle;
+  let server: { url: string; port: number; close(): Promise<void> } | undefined;
+  beforeAll(async () => {
+    twin = createTwin();
+    if (face === 'http') server = await twin.listen(0);
+  });
+  afterAll(() => server?.close());
+
+  const control = (key?: string) => new TwinControl(face === 'http' ? { url: server!.url, key } : { twin, key });
+  const stripe = (key: string, config: Stripe.StripeConfig = {}) =>
+    face === 'http' ? new Stripe(key, { host: '127.0.0.1', port: server!.port, protocol: 'http', maxNetworkRetries: 0, ...config }) : twin.stripe(key, config);
+
+  it('seeds, lists worlds, reads and advances the clock, resets', async () => {
+    const key = freshKey();
+    const c = control(key);
+    const seeded = await c.seed({ customers: [{ id: 'cus_jane', email: 'jane@example.com' }] });
+    expect(seeded.worlds[key].created).toEqual({ customers: ['cus_jane'] });
+    expect((await stripe(key).customers.retrieve('cus_jane')).id).toBe('cus_jane');
+    const yaml = await control(freshKey()).seed('customers:\n  - id: cus_yaml\n');
+    expect(Object.values(yaml.worlds)[0].created).toEqual({ customers: ['cus_yaml'] });
+
+    const world = (await c.worlds()).worlds.find((w) => w.key === key)!;
+    expect(world).toMatchObject({ account: seeded.worlds[key].account, objects: { customer: 1 } });
+
+    const before = await c.clock.get();
+    expect(before).toEqual({ now: 1767225600, iso: '2026-01-01T00:00:00.000Z', pending_tasks: 0 });
+    expect((await c.clock.advance(90)).now).toBe(before.now + 90);
+    expect((await c.clock.advance('1d')).now).toBe(before.now + 90 + 86400);
+    expect((await c.clock.advance({ to: before.now + 200000 })).now).toBe(before.now + 200000);
+
+    expect(await c.reset()).toEqual({ reset: key });
+    expect((await c.clock.get()).now).toBe(before.now);
+  });
+
+  it('authenticates a 3D Secure challenge', async () => {
+    const key = freshKey();
+    const pi = await stripe(key).paymentIntents.create({
+      amount: 2900, currency: 'usd', payment_method: 'pm_card_threeDSecure2Required', confirm: true, return_url: 'https://shop.example/back',
+    });
+    expect(pi.status).toBe('requires_action');
+    const done = await control(key).intents.authenticate(pi.id, 'succeed');
+    expect(done).toMatchObject({ id: pi.id, status: 'succeeded' });
+  });
+
+  it('arms, lists and clears faults; reads the request and event logs', async () => {
+    const key = freshKey();
+    const c = control(key);
+    const fault = await c.faults.arm('payment_intents', 'create', { status: 429, type: 'rate_limit_error' }, { times: 2 });
+    expect(fault).toMatchObject({ resource: 'payment_intents', operation: 'create', remaining: 2 });
+    await c.faults.arm({ resource: 'customers', fault: 'lost_response', mode: '500' });
+    expect((await c.faults.list()).faults.map((f) => f.id)).toEqual(['fault_1', 'fault_2']);
+
+    const e = await stripe(key).paymentIntents.create({ amount: 100, currency: 'usd' }).catch((err) => err);
+    expect(e).toBeInstanceOf(Stripe.errors.StripeRateLimitError);
+    const customer = await stripe(key, { maxNetworkRetries: 1 }).customers.create({ email: 'a@b.co' });
+    expect(customer.lastResponse.headers['idempotent-replayed']).toBe('true');
+
+    expect(await c.faults.clear('fault_1')).toMatchObject({ cleared: 1, fault: { id: 'fault_1', remaining: 1 } });
+    expect(await c.faults.clear()).toEqual({ cleared: 0 });
+
+    const log = await c.requests({ faulted: true });
+    expect(log.data.map((r) => [r.status, r.fault?.type])).toEqual([[500, 'lost_response'], [429, 'rate_limit_error']]);
+    expect((await c.requests({ path: '/v1/customers', replayed: true })).data[0].id).toBe(customer.lastResponse.requestId);
+    const events = await c.events({ type: 'customer.*' });
+    expect(events.data.map((ev) => [ev.type, ev.object])).toEqual([['customer.created', customer.id]]);
+  });
+
+  it('throws a TwinControlError with the status, message and place of a control error', async () => {
+    const c = control(freshKey());
+    const e = await c.faults.arm({ fault: { status: 418 } as never }).catch((err) => err);
+    expect(e).toBeInstanceOf(TwinControlError);
+    expect(e).toMatchObject({ status: 400, at: 'fault.status' });
+    expect(e.message).toMatch(/not armable/);
+    const missing = await c.intents.authenticate('pi_nope', 'succeed').catch((err) => err);
+    expect(missing).toMatchObject({ status: 404, message: 'No PaymentIntent or SetupIntent pi_nope in this world' });
+    const noWorld = await control().clock.get().catch((err) => err);
+    expect(noWorld).toMatchObject({ status: 400 });
+    expect(noWorld.message).toMatch(/Name the world/);
+    expect((await c.call('GET', '/__admin__/nope').catch((err) => err)).status).toBe(404);
+  });
+
+  it('forKey acts on another world of the same twin', async () => {
+    const a = control(freshKey());
+    const b = a.forKey(freshKey());
+    await b.clock.advance(60);
+    expect((await a.clock.get()).now + 60).toBe((await b.clock.get()).now);
+  });
+});
+
+describe('TwinControl construction', () => {
+  it('takes a twin handle or its engine, and refuses both or neither target', async () => {
+    const twin = createTwin();
+    expect((await new TwinControl({ twin: twin.engine, key: 'sk_test_e' }).clock.get()).now).toBe(1767225600);
+    expect(() => new TwinControl({})).toThrow(/give "url"/);
+    expect(() => new TwinControl({ twin, url: 'http://x' })).toThrow(/not both/);
+  });
+
+  it('a connection that fails surfaces as the fetch error', async () => {
+    await expect(new TwinControl({ url: 'http://127.0.0.1:1', key: 'sk_test_x' }).worlds()).rejects.toThrow();
+  });
+
+  it('is exported as stripe-twin/control (built package)', () => {
+    const root = path.join(__dirname, '..', '..');
+    const out = spawnSync(process.execPath, ['-e', "const c = require('stripe-twin/control'); console.log(typeof c.TwinControl, typeof c.TwinControlError)"], { cwd: root, encoding: 'utf8' });
+    expect(out.stdout.trim()).toBe('function function');
+  });
+});
