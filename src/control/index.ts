@@ -1,11 +1,13 @@
 import { clockRoutes } from './clock';
+import { exogenousRoutes } from './exogenous';
 import { faultRoutes } from './faults';
 import { inspectRoutes } from './inspect';
 import { intentRoutes } from './intents';
 import { seedRoutes } from './seed';
 import { ControlSurface } from './surface';
+import { triggerRoutes } from './triggers';
 import { worldRoutes } from './worlds';
 
 // Every control route (/__admin__/*), by concern.
 
-export const controlSurface = new ControlSurface([...worldRoutes, ...seedRoutes, ...clockRoutes, ...intentRoutes, ...faultRoutes, ...inspectRoutes]);
+export const controlSurface = new ControlSurface([...worldRoutes, ...seedRoutes, ...clockRoutes, ...intentRoutes, ...triggerRoutes, ...exogenousRoutes, ...faultRoutes, ...inspectRoutes]);

@@ -1,9 +1,9 @@
-import { StripeError } from '../engine/errors';
-import { completeAuthentication, PaymentIntent } from '../resources/payment_intents';
-import { completeSetupAuthentication, SetupIntent } from '../resources/setup_intents';
-import { ControlError, controlCtx, ControlRoute } from './surface';
+import { ControlError, ControlRoute } from './surface';
+import { runTrigger, triggerByName } from './triggers';
 
-// Finishing a pending 3D Secure challenge, as the cardholder would.
+// Finishing a pending 3D Secure challenge, as the cardholder would: the older
+// spelling of the authentication.succeeded / authentication.failed triggers,
+// kept working and running the same code path. Answers with the intent.
 
 export const intentRoutes: ControlRoute[] = [
   {
@@ -13,21 +13,12 @@ export const intentRoutes: ControlRoute[] = [
       const world = call.world();
       const { outcome } = call.body;
       if (outcome !== 'succeed' && outcome !== 'fail') throw new ControlError('"outcome" must be "succeed" or "fail"');
-      const ctx = controlCtx(world);
       const intent = world.get(call.params.id);
       if (!intent || (intent.object !== 'payment_intent' && intent.object !== 'setup_intent')) {
         throw new ControlError(`No PaymentIntent or SetupIntent ${call.params.id} in this world`, 404);
       }
-      try {
-        return world.transaction(() =>
-          intent.object === 'payment_intent'
-            ? completeAuthentication(ctx, intent as PaymentIntent, outcome === 'succeed')
-            : completeSetupAuthentication(ctx, intent as SetupIntent, outcome === 'succeed'),
-        );
-      } catch (e) {
-        if (e instanceof StripeError) throw e;
-        throw new ControlError((e as Error).message, 409);
-      }
+      const trigger = triggerByName(outcome === 'succeed' ? 'authentication.succeeded' : 'authentication.failed');
+      return runTrigger(world, trigger, { [intent.object]: intent.id }).object;
     },
   },
 ];

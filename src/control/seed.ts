@@ -6,6 +6,7 @@ import { Twin } from '../engine/twin';
 import { Ctx, World } from '../engine/world';
 import { routes } from '../resources';
 import { attachPaymentMethod, createCardPaymentMethod, PaymentMethod } from '../resources/payment_methods';
+import { applyPins, seedPins } from './exogenous';
 import { checkKey, ControlError, controlCtx, ControlRoute } from './surface';
 
 // Seeding worlds from JSON or YAML: customers, payment methods, payment
@@ -26,8 +27,11 @@ const SECTIONS = [
   { name: 'refunds', prefix: 're', op: 'POST /v1/refunds' },
 ] as const;
 
+/** Sections that make no API object: opening balances and pinned exogenous values (./exogenous.ts). */
+const PIN_SECTIONS = ['balance', 'pins'];
+
 function seed(twin: Twin, body: Record<string, any>, headerKey: string | undefined) {
-  const sectionNames = new Set<string>(SECTIONS.map((s) => s.name));
+  const sectionNames = new Set<string>([...SECTIONS.map((s) => s.name), ...PIN_SECTIONS]);
   let worlds: Record<string, any>;
   if (body.worlds) worlds = body.worlds;
   else if (Object.keys(body).some((k) => sectionNames.has(k))) {
@@ -52,6 +56,8 @@ function seed(twin: Twin, body: Record<string, any>, headerKey: string | undefin
 function seedWorld(world: World, sections: Record<string, any[]>, key: string): Record<string, string[]> {
   const ctx = controlCtx(world);
   const created: Record<string, string[]> = {};
+  const pins = seedPins(key, sections.balance, sections.pins);
+  applyPins(world, pins.early);
   for (const section of SECTIONS) {
     const entries = sections[section.name];
     if (entries === undefined) continue;
@@ -68,6 +74,7 @@ function seedWorld(world: World, sections: Record<string, any[]>, key: string): 
       }
     });
   }
+  applyPins(world, pins.late);
   return created;
 }
 

@@ -247,6 +247,28 @@ add([withCheckDigit('400005826000000'), 'visa', 'debit', 'GB', [], ['tok_gb_debi
 add([withCheckDigit('400000764000001'), 'visa', 'credit', 'TH', [], ['tok_th_credit']]);
 add([withCheckDigit('400005764000000'), 'visa', 'debit', 'TH', [], ['tok_th_debit']]);
 
+/**
+ * The issuer declines a test card carries (§4.3), by decline code, each as that card
+ * gives it (message, advice and network codes): what `payment.declined` forces and a
+ * pinned `last_payment_error.decline_code` binds, so neither has a table of its own.
+ */
+export const CARD_DECLINES: ReadonlyMap<string, Decline> = (() => {
+  const out = new Map<string, Decline>();
+  for (const [, , , , , , behaviour] of ENTRIES) {
+    const decline = behaviour?.decline;
+    if (decline && !out.has(decline.decline_code)) out.set(decline.decline_code, decline);
+  }
+  return out;
+})();
+
+/**
+ * Behaviour a control trigger forces on one intent's next confirmation, read as if
+ * its card carried it (DESIGN §2.1): `payment.declined` sets `decline` (and
+ * `declineAfterAuthentication`, so a 3D Secure card declines after its challenge,
+ * like …1629), `payment.requires_action` sets `authentication: 'always'`.
+ */
+export type ForcedBehaviour = Pick<CardBehaviour, 'decline' | 'declineAfterAuthentication' | 'authentication'>;
+
 export const testCards = {
   byNumber: (number: string) => byNumber.get(number),
   byPaymentMethod: (id: string) => byPaymentMethod.get(id),

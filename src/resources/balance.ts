@@ -1,5 +1,6 @@
 import { errors } from '../engine/errors';
 import { emit } from '../engine/events';
+import { pinnedUnder } from '../engine/exogenous';
 import { paginate } from '../engine/list';
 import { Ctx, StripeObject, World } from '../engine/world';
 import { midnightAfter, route } from './common';
@@ -81,9 +82,19 @@ function scheduleRelease(world: World, at: number): void {
 
 type Funds = { amount: number; currency: string; source_types: { card: number } };
 
-/** The account balance, summed from its balance transactions; usd is always listed. */
+/**
+ * The account balance: pinned opening balances (`balance.available.<currency>`,
+ * `balance.pending.<currency>`), plus the balance transactions; usd is always listed.
+ */
 export function balance(world: World): StripeObject {
   const sums = { available: new Map<string, number>([['usd', 0]]), pending: new Map<string, number>([['usd', 0]]) };
+  for (const status of ['available', 'pending'] as const) {
+    for (const [currency, amount] of Object.entries(pinnedUnder(world, `balance.${status}.`))) {
+      sums[status].set(currency, (sums[status].get(currency) ?? 0) + (amount as number));
+      const other = status === 'available' ? sums.pending : sums.available;
+      if (!other.has(currency)) other.set(currency, 0);
+    }
+  }
   for (const id of world.idsOf('balance_transaction')) {
     const bt = world.get<BalanceTransaction>(id)!;
     const bucket = sums[bt.status];

@@ -1,4 +1,5 @@
 import { emit, previousAttributes } from '../engine/events';
+import { pinnedUnder } from '../engine/exogenous';
 import { registerIncludable } from '../engine/expand';
 import { paginate } from '../engine/list';
 import { Params } from '../engine/params';
@@ -56,29 +57,38 @@ function riskScore(ctx: Ctx, level: string): number {
   return low + (Number(ctx.world.ids.digits(2)) % span);
 }
 
+/**
+ * The network's and Radar's verdict. Pinned `charge.outcome.*` values (for the
+ * intent, its payment method, its customer or the world) replace the engine's,
+ * field by field; the risk score is drawn either way so that ids stay the same.
+ */
 function outcome(ctx: Ctx, attempt: ChargeAttempt): Record<string, unknown> {
   const card = cardOf(ctx.world, attempt.pm.id);
-  const level = card?.risk?.level ?? 'normal';
+  const pin = pinnedUnder(ctx.world, 'charge.outcome.', [attempt.intent.id, attempt.pm.id, attempt.intent.customer]);
+  const level = (pin.risk_level as string | undefined) ?? card?.risk?.level ?? 'normal';
+  let out: Record<string, unknown>;
   if (attempt.blocked) {
-    return {
+    out = {
       advice_code: null, network_advice_code: null, network_decline_code: null,
       network_status: 'not_sent_to_network', reason: 'highest_risk_level', risk_level: 'highest',
-      risk_score: riskScore(ctx, 'highest'), seller_message: 'Stripe blocked this payment as too risky.', type: 'blocked',
+      risk_score: riskScore(ctx, (pin.risk_level as string | undefined) ?? 'highest'), seller_message: 'Stripe blocked this payment as too risky.', type: 'blocked',
     };
-  }
-  const d = attempt.decline;
-  if (d) {
-    return {
+  } else if (attempt.decline) {
+    const d = attempt.decline;
+    out = {
       advice_code: d.advice_code ?? null, network_advice_code: d.network_advice_code ?? null,
       network_decline_code: d.network_decline_code ?? null, network_status: 'declined_by_network',
       reason: d.decline_code, risk_level: level, risk_score: riskScore(ctx, level),
       seller_message: sellerMessage(d), type: 'issuer_declined',
     };
+  } else {
+    out = {
+      advice_code: null, network_advice_code: null, network_decline_code: null, network_status: 'approved_by_network',
+      reason: null, risk_level: level, risk_score: riskScore(ctx, level), seller_message: 'Payment complete.', type: 'authorized',
+    };
   }
-  return {
-    advice_code: null, network_advice_code: null, network_decline_code: null, network_status: 'approved_by_network',
-    reason: null, risk_level: level, risk_score: riskScore(ctx, level), seller_message: 'Payment complete.', type: 'authorized',
-  };
+  for (const field in pin) if (field in out) out[field] = pin[field];
+  return out;
 }
 
 export function createCharge(ctx: Ctx, attempt: ChargeAttempt): Charge {

@@ -4,7 +4,8 @@ import { paginate } from '../engine/list';
 import { checkChargeAmount, checkCurrency, processingFee } from '../engine/money';
 import { Params } from '../engine/params';
 import { search } from '../engine/search';
-import { DECLINES, Decline } from '../engine/testValues';
+import { pinned } from '../engine/exogenous';
+import { CARD_DECLINES, DECLINES, Decline } from '../engine/testValues';
 import { Ctx, StripeObject } from '../engine/world';
 import { createBalanceTransaction } from './balance';
 import { Charge, createCharge, saveCharge } from './charges';
@@ -12,16 +13,19 @@ import { EMPTY, find, given, mergeMetadata, route, shared, shipping, unsupported
 import { openDispute } from './disputes';
 import {
   attachPaymentMethod,
+  behaviourOf,
   cardError,
   cardOf,
   checkUsable,
   declineFields,
+  forcedBehaviour,
   lastError,
   markChecked,
   markConsumed,
   PaymentMethod,
   paymentMethodFromData,
   resolvePaymentMethod,
+  spendForced,
 } from './payment_methods';
 import { refundCharge } from './refunds';
 import { authenticatedDetails, nextAction, pendingAuthentication } from './three_d_secure';
@@ -269,6 +273,7 @@ export function confirmPaymentIntent(ctx: Ctx, pi: PaymentIntent, params: Params
   });
 
   if (needsAuthentication(ctx, pi, pm, offSession)) {
+    spendForced(world, pi.id, ['authentication']);
     if (offSession) return failPayment(ctx, pi, pm, { decline: DECLINES.authentication_required });
     if (params.error_on_requires_action) {
       return failPayment(ctx, pi, pm, { decline: DECLINES.authentication_required, reported: AUTHENTICATION_NOT_HANDLED });
@@ -278,13 +283,13 @@ export function confirmPaymentIntent(ctx: Ctx, pi: PaymentIntent, params: Params
   return chargeIntent(ctx, pi, pm, { offSession });
 }
 
-/** Does this confirmation need 3D Secure (§4.8)? */
+/** Does this confirmation need 3D Secure (§4.8, or forced by `payment.requires_action`)? */
 function needsAuthentication(ctx: Ctx, pi: PaymentIntent, pm: PaymentMethod, offSession: boolean): boolean {
   const { world } = ctx;
   if (world.facts.get(facts.authenticated(pi.id)) === pm.id) return false;
   const requested = pi.payment_method_options.card?.request_three_d_secure;
   if (!offSession && (requested === 'any' || requested === 'challenge')) return true;
-  const rule = cardOf(world, pm.id)?.authentication;
+  const rule = behaviourOf(world, pm.id, pi.id)?.authentication;
   if (rule === 'always') return true;
   if (rule === 'on_session') return !offSession;
   if (rule === 'unless_setup') return !(offSession && world.facts.get(setUpOffSession(pm.id)));
@@ -335,12 +340,10 @@ export function completeAuthentication(ctx: Ctx, pi: PaymentIntent, succeed: boo
   world.facts.set(facts.authenticated(pi.id), pm.id);
   if (pi.confirmation_method === 'manual') return world.update(pi, { status: 'requires_confirmation', next_action: null });
   const threeDSecure = authenticatedDetails(ctx);
-  const decline = cardOf(world, pm.id)?.declineAfterAuthentication;
   try {
     return chargeIntent(ctx, world.update(pi, { next_action: null }), pm, {
       offSession: false,
       threeDSecure,
-      decline,
       authenticated: true,
     });
   } catch (e) {
@@ -352,15 +355,33 @@ export function completeAuthentication(ctx: Ctx, pi: PaymentIntent, succeed: boo
 interface ChargeOptions {
   offSession: boolean;
   threeDSecure?: Record<string, unknown>;
-  decline?: Decline;
+  /** The charge follows a successful 3D Secure challenge. */
   authenticated?: boolean;
+}
+
+/**
+ * The decline of a charge attempt, if it fails at the issuer: the card's (or the
+ * one a trigger forced, which it spends); a pinned `last_payment_error.decline_code`
+ * names the issuer's reason unless a trigger forced one.
+ */
+function issuerDecline(ctx: Ctx, pi: PaymentIntent, pm: PaymentMethod, authenticated: boolean): Decline | undefined {
+  const { world } = ctx;
+  const behaviour = behaviourOf(world, pm.id, pi.id);
+  const decline = (authenticated && behaviour?.declineAfterAuthentication) || behaviour?.decline;
+  if (!decline) return undefined;
+  if (forcedBehaviour(world, pi.id)?.decline) {
+    spendForced(world, pi.id, ['decline', 'declineAfterAuthentication']);
+    return decline;
+  }
+  const pin = pinned(world, 'last_payment_error.decline_code', [pi.id, pm.id, pi.customer]);
+  return pin ? CARD_DECLINES.get(pin.value as string) ?? decline : decline;
 }
 
 /** The charge attempt of a confirmation: success per capture method, or a decline (§3 T2–T6). */
 function chargeIntent(ctx: Ctx, pi: PaymentIntent, pm: PaymentMethod, opts: ChargeOptions): PaymentIntent {
   const { world } = ctx;
   const card = cardOf(world, pm.id);
-  const decline = opts.decline ?? card?.decline;
+  const decline = issuerDecline(ctx, pi, pm, Boolean(opts.authenticated));
   const blocked = !decline && Boolean(card?.risk?.blocked);
   if (decline || blocked) return failPayment(ctx, pi, pm, { decline: decline ?? DECLINES.blocked, blocked, threeDSecure: opts.threeDSecure });
 
@@ -502,6 +523,7 @@ function cancelPaymentIntent(ctx: Ctx, pi: PaymentIntent, reason: string | null,
     if (automatic) emit(ctx, 'charge.expired', world.get(charge.id)!);
   }
   world.facts.delete(pendingAuthentication(pi.id));
+  spendForced(world, pi.id, ['decline', 'declineAfterAuthentication', 'authentication']);
   const canceled = world.update(pi, {
     status: 'canceled',
     canceled_at: world.now(),

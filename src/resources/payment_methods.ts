@@ -4,7 +4,8 @@ import { emit, previousAttributes } from '../engine/events';
 import { paginate } from '../engine/list';
 import { Params } from '../engine/params';
 import { BASE62 } from '../engine/random';
-import { brandOf, Decline, LIVE_CARD_IN_TEST_MODE, looksLikeMagicPaymentMethod, luhnValid, TestCard, testCards } from '../engine/testValues';
+import { pinnedUnder } from '../engine/exogenous';
+import { brandOf, CardBehaviour, Decline, ForcedBehaviour, LIVE_CARD_IN_TEST_MODE, looksLikeMagicPaymentMethod, luhnValid, TestCard, testCards } from '../engine/testValues';
 import { Ctx, StripeObject, World } from '../engine/world';
 import { billingDetails, EMPTY, find, mergeMetadata, route, shared, unsupportedParams } from './common';
 
@@ -25,6 +26,46 @@ const UNUSABLE_FACT = (id: string) => `unusable:${id}`;
 /** The test card (and its behaviour) behind a card PaymentMethod. */
 export function cardOf(world: World, pmId: string): TestCard | undefined {
   return world.facts.get(CARD_FACT(pmId)) as TestCard | undefined;
+}
+
+const FORCED_FACT = (intentId: string) => `forced:${intentId}`;
+
+/** What a control trigger forced on an intent and its next confirmation has not used yet. */
+export function forcedBehaviour(world: World, intentId: string): ForcedBehaviour | undefined {
+  return world.facts.get(FORCED_FACT(intentId)) as ForcedBehaviour | undefined;
+}
+
+/** Forces behaviour on an intent's next confirmation (kept until that confirmation uses it). */
+export function forceBehaviour(world: World, intentId: string, forced: ForcedBehaviour): void {
+  world.facts.set(FORCED_FACT(intentId), Object.freeze({ ...forcedBehaviour(world, intentId), ...forced }));
+}
+
+/** A forced branch is for one step: the confirmation that takes it spends it. */
+export function spendForced(world: World, intentId: string, fields: (keyof ForcedBehaviour)[]): void {
+  const forced = forcedBehaviour(world, intentId);
+  if (!forced || !fields.some((f) => f in forced)) return;
+  const rest: ForcedBehaviour = { ...forced };
+  for (const f of fields) delete rest[f];
+  if (Object.keys(rest).length) world.facts.set(FORCED_FACT(intentId), Object.freeze(rest));
+  else world.facts.delete(FORCED_FACT(intentId));
+}
+
+/** Intents with a forced branch not yet taken, in the order they were armed. */
+export function armedIntents(world: World): { intent: string; forced: ForcedBehaviour }[] {
+  const out: { intent: string; forced: ForcedBehaviour }[] = [];
+  for (const [key, value] of world.facts) if (key.startsWith('forced:')) out.push({ intent: key.slice(7), forced: value as ForcedBehaviour });
+  return out;
+}
+
+/**
+ * How a payment with `pmId` on `intentId` behaves: its test card's behaviour with
+ * what a trigger forced on the intent on top, so test values and triggers take one
+ * code path (DESIGN §2.1).
+ */
+export function behaviourOf(world: World, pmId: string, intentId: string): CardBehaviour | undefined {
+  const card = cardOf(world, pmId);
+  const forced = forcedBehaviour(world, intentId);
+  return forced ? { ...card, ...forced } : card;
 }
 
 /** Stable per card number within an account (§4.1): a hash of both, kept once computed. */
@@ -63,7 +104,7 @@ export function lastError(fields: Record<string, string>, pm: PaymentMethod, typ
 const UNCHECKED = shared({ address_line1_check: null, address_postal_code_check: null, cvc_check: 'unchecked' });
 const THREE_D_SECURE_USAGE = { true: shared({ supported: true }), false: shared({ supported: false }) };
 const NETWORKS = new Map<string, object>();
-function networks(card: TestCard): object {
+function networks(card: { brand: string; coBrand?: string }): object {
   const available = card.coBrand ? [card.coBrand, card.brand] : [card.brand];
   const key = available.join(',');
   let value = NETWORKS.get(key);
@@ -79,27 +120,35 @@ interface CardInput {
   allow_redisplay?: string;
 }
 
-/** Stores a new card PaymentMethod for `card`. Magic ids expire a year after the current month (§4.1). */
+/**
+ * Stores a new card PaymentMethod for `card`. Magic ids expire a year after the
+ * current month (§4.1). Pinned `payment_method.card.*` values (what card the
+ * customer holds) replace the test card's; its behaviour stays the test card's.
+ */
 export function createCardPaymentMethod(ctx: Ctx, card: TestCard, input: CardInput = {}): PaymentMethod {
   const { world } = ctx;
   const now = new Date(world.now() * 1000);
+  const pin = pinnedUnder(world, 'payment_method.card.') as Partial<Record<'brand' | 'country' | 'exp_month' | 'exp_year' | 'fingerprint' | 'funding' | 'last4', any>>;
+  const brand = pin.brand ?? card.brand;
+  const id = world.ids.next('pm');
+  const print = fingerprint(world, card.number);
   const pm = world.insert<PaymentMethod>({
-    id: world.ids.next('pm'),
+    id,
     object: 'payment_method',
     allow_redisplay: input.allow_redisplay ?? 'unspecified',
     billing_details: billingDetails(input.billing_details),
     card: {
-      brand: card.brand,
+      brand,
       checks: UNCHECKED,
-      country: card.country,
-      display_brand: card.coBrand ?? card.brand,
-      exp_month: input.exp_month ?? now.getUTCMonth() + 1,
-      exp_year: input.exp_year ?? now.getUTCFullYear() + 1,
-      fingerprint: fingerprint(world, card.number),
-      funding: card.funding,
+      country: pin.country ?? card.country,
+      display_brand: card.coBrand ?? brand,
+      exp_month: pin.exp_month ?? input.exp_month ?? now.getUTCMonth() + 1,
+      exp_year: pin.exp_year ?? input.exp_year ?? now.getUTCFullYear() + 1,
+      fingerprint: pin.fingerprint ?? print,
+      funding: pin.funding ?? card.funding,
       generated_from: null,
-      last4: card.number.slice(-4),
-      networks: networks(card),
+      last4: pin.last4 ?? card.number.slice(-4),
+      networks: networks({ ...card, brand }),
       regulated_status: 'unregulated',
       three_d_secure_usage: THREE_D_SECURE_USAGE[String(card.threeDSecureSupported ?? true) as 'true' | 'false'],
       wallet: null,

@@ -90,32 +90,51 @@ export function refundCharge(ctx: Ctx, charge: Charge, input: RefundInput): Refu
 
 /** The later life of a refund made with …7726 (pending → succeeded) or …5126 (succeeded → failed). */
 function settle(ctx: Ctx, refundId: string, behaviour: 'pending' | 'fail'): void {
-  const { world } = ctx;
-  const refund = world.get<Refund>(refundId)!;
-  let next: Refund;
-  if (behaviour === 'pending') {
-    next = { ...refund, status: 'succeeded' };
-  } else {
-    const charge = world.get<Charge>(refund.charge)!;
-    const bt = createBalanceTransaction(ctx, {
-      amount: refund.amount,
-      currency: refund.currency,
-      type: 'refund_failure',
-      reportingCategory: 'refund_failure',
-      source: refund.id,
-      description: 'REFUND FOR FAILED REFUND',
-      family: refund.payment_intent,
-      availableImmediately: true,
-    });
-    next = { ...withKey(withKey(refund, 'failure_balance_transaction', bt.id), 'failure_reason', 'expired_or_canceled_card'), status: 'failed' };
-    const refunded = charge.amount_refunded - refund.amount;
-    world.replace({ ...charge, amount_refunded: refunded, refunded: false });
+  const refund = ctx.world.get<Refund>(refundId)!;
+  if (!canFail(refund)) return; // failed already (the refund.failed trigger)
+  if (behaviour === 'fail') {
+    failRefund(ctx, refund);
+    return;
   }
+  if (refund.status === 'pending') saveRefund(ctx, refund, { ...refund, status: 'succeeded' }, false);
+}
+
+/** Card refunds that can still fail: succeeded or pending ones that moved money (not released authorizations). */
+export function canFail(refund: Refund): boolean {
+  return (refund.status === 'succeeded' || refund.status === 'pending') && refund.balance_transaction !== null;
+}
+
+/**
+ * A refund fails (§4.6, …5126): the money comes back in a `refund_failure`
+ * balance transaction, the charge is no longer refunded by that amount, and
+ * refund.failed, refund.updated and charge.refund.updated follow.
+ */
+export function failRefund(ctx: Ctx, refund: Refund, reason = 'expired_or_canceled_card'): Refund {
+  const { world } = ctx;
+  const charge = world.get<Charge>(refund.charge)!;
+  const bt = createBalanceTransaction(ctx, {
+    amount: refund.amount,
+    currency: refund.currency,
+    type: 'refund_failure',
+    reportingCategory: 'refund_failure',
+    source: refund.id,
+    description: 'REFUND FOR FAILED REFUND',
+    family: refund.payment_intent,
+    availableImmediately: true,
+  });
+  const next = { ...withKey(withKey(refund, 'failure_balance_transaction', bt.id), 'failure_reason', reason), status: 'failed' };
+  const refunded = charge.amount_refunded - refund.amount;
+  world.replace({ ...charge, amount_refunded: refunded, refunded: false });
+  return saveRefund(ctx, refund, next, true);
+}
+
+function saveRefund(ctx: Ctx, refund: Refund, next: Refund, failed: boolean): Refund {
   const previous = previousAttributes(refund, next) ?? {};
-  const saved = world.replace(next);
-  if (behaviour === 'fail') emit(ctx, 'refund.failed', saved, previous);
+  const saved = ctx.world.replace(next);
+  if (failed) emit(ctx, 'refund.failed', saved, previous);
   emit(ctx, 'refund.updated', saved, previous);
   emit(ctx, 'charge.refund.updated', saved, previous);
+  return saved;
 }
 
 /** POST /v1/refunds: `charge` or `payment_intent` names what to refund. */

@@ -7,6 +7,7 @@ import { EMPTY, find, given, mergeMetadata, route, unsupportedParams } from './c
 import { offeredTypes, pmcId, setUpOffSession } from './payment_intents';
 import {
   attachPaymentMethod,
+  behaviourOf,
   cardError,
   cardOf,
   checkUsable,
@@ -16,6 +17,7 @@ import {
   PaymentMethod,
   paymentMethodFromData,
   resolvePaymentMethod,
+  spendForced,
 } from './payment_methods';
 import { nextAction, pendingAuthentication } from './three_d_secure';
 
@@ -129,9 +131,9 @@ export function confirmSetupIntent(ctx: Ctx, si: SetupIntent, params: Params): S
   checkUsable(ctx, pm);
   if (returnUrl) world.facts.set(returnUrlFact(si.id), returnUrl);
   si = world.update(si, { payment_method: pm.id, status: 'requires_confirmation', next_action: null, latest_attempt: world.ids.next('setatt') });
-  const card = cardOf(world, pm.id);
   const requested = (si.payment_method_options as Params).card?.request_three_d_secure;
-  if (card?.authentication || requested === 'any' || requested === 'challenge') {
+  if (behaviourOf(world, pm.id, si.id)?.authentication || requested === 'any' || requested === 'challenge') {
+    spendForced(world, si.id, ['authentication']);
     world.facts.set(pendingAuthentication(si.id), pm.id);
     const action = nextAction(ctx, si, pm, si.latest_attempt, returnUrl);
     const waiting = world.update(si, { status: 'requires_action', next_action: action });
@@ -204,6 +206,7 @@ function cancelSetupIntent(ctx: Ctx, si: SetupIntent, reason: string | null): Se
     );
   }
   ctx.world.facts.delete(pendingAuthentication(si.id));
+  spendForced(ctx.world, si.id, ['authentication']);
   const canceled = ctx.world.update(si, { status: 'canceled', cancellation_reason: reason, next_action: null });
   emit(ctx, 'setup_intent.canceled', canceled);
   return canceled;
