@@ -1,3 +1,4 @@
+import { queueDeliveries, targetsOf } from './webhooks';
 import { Ctx, StripeObject } from './world';
 
 // Events (stripe-behaviour.md §18): a snapshot of the object at the moment of
@@ -13,6 +14,7 @@ export interface StripeEvent extends StripeObject {
 
 export function emit(ctx: Ctx, type: string, object: StripeObject, previous?: Record<string, unknown>): StripeEvent {
   const { world } = ctx;
+  const webhooks = targetsOf(world, type);
   const event: StripeEvent = {
     id: world.ids.next('evt', object.id),
     object: 'event',
@@ -20,11 +22,13 @@ export function emit(ctx: Ctx, type: string, object: StripeObject, previous?: Re
     created: world.now(),
     data: previous ? { object, previous_attributes: previous } : { object },
     livemode: false,
-    pending_webhooks: 0,
+    pending_webhooks: webhooks.length,
     request: { id: ctx.requestId, idempotency_key: ctx.idempotencyKey },
     type,
   };
-  return world.insert(event);
+  world.insert(event);
+  if (webhooks.length) queueDeliveries(ctx, event, webhooks);
+  return event;
 }
 
 /**

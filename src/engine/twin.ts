@@ -1,5 +1,5 @@
 import { LATEST_VERSION } from './versions';
-import { World, WorldConfig } from './world';
+import { Ctx, World, WorldConfig } from './world';
 
 // The twin: one world per API key (each key is its own test-mode account, so
 // parallel test files never see each other's objects), a seed and a clock.
@@ -28,13 +28,29 @@ export const DEFAULT_CONFIG: WorldConfig = {
   statementDescriptor: 'STRIPE TWIN',
   defaultApiVersion: LATEST_VERSION,
   rawCardData: true,
+  // Test mode retries "three times over a few hours" (§19.2); the spacing is a twin choice.
+  webhookRetryDelays: [3600, 7200, 14400],
 };
+
+/**
+ * Performs the webhook deliveries the engine records (src/server/webhooks.ts).
+ * Faces install one; without it deliveries stay pending in the world.
+ */
+export interface WebhookDispatcher {
+  /** New deliveries may be due: start them without waiting. */
+  kick(world: World): void;
+  /** Delivers everything due now, and waits until nothing due is left. */
+  drain(world: World): Promise<void>;
+  /** Advances the world clock, making each retry that falls due on the way at its own time. */
+  advance(world: World, seconds: number, ctx: Ctx): Promise<void>;
+}
 
 export class Twin {
   readonly seed: string;
   readonly startTime: number;
   readonly config: WorldConfig;
   readonly revokedKeys: Set<string>;
+  dispatcher: WebhookDispatcher | null = null;
   private readonly worlds = new Map<string, World>();
   private readonly timeSource: () => number;
 
@@ -69,6 +85,13 @@ export class Twin {
 
   keys(): string[] {
     return [...this.worlds.keys()];
+  }
+
+  /** After a request: hands new deliveries of `world` (or of every world, after a control call) to the dispatcher. */
+  kickWebhooks(world?: World): void {
+    if (!this.dispatcher) return;
+    if (world) this.dispatcher.kick(world);
+    else for (const w of this.worlds.values()) this.dispatcher.kick(w);
   }
 
   /** Forgets one world, or all of them. A forgotten world starts afresh with the same seed. */

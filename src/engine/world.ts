@@ -35,6 +35,8 @@ export interface WorldConfig {
   defaultApiVersion: string;
   /** Accept raw card numbers in `card[number]` (some test accounts can; §4.1). */
   rawCardData: boolean;
+  /** Seconds of world time before each retry of a failed webhook delivery (§19.2; the schedule is a twin choice). */
+  webhookRetryDelays: number[];
 }
 
 export interface IdempotencyEntry {

@@ -9,6 +9,7 @@ import { paymentIntentRoutes } from './payment_intents';
 import { paymentMethodRoutes } from './payment_methods';
 import { refundRoutes } from './refunds';
 import { setupIntentRoutes } from './setup_intents';
+import { webhookEndpointRoutes } from './webhook_endpoints';
 
 // Every route the twin models. A route Stripe has but this table lacks answers
 // 501 `fidelity: "unsupported"`.
@@ -23,6 +24,7 @@ export const modeledRoutes: Route[] = [
   ...setupIntentRoutes,
   ...disputeRoutes,
   ...eventRoutes,
+  ...webhookEndpointRoutes,
 ];
 
 export const routes = new RouteTable<Route>();

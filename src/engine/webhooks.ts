@@ -1,0 +1,259 @@
+import { Random } from './random';
+import { renderBody } from './render';
+import { renderAt } from './versions';
+import { Ctx, StripeObject, World } from './world';
+
+// Webhook deliveries as world state (stripe-behaviour.md §19.2). Emitting an
+// event records one pending delivery per matching enabled endpoint; a face
+// (src/server/webhooks.ts) performs the HTTP requests and reports each attempt
+// back here, where the outcome, the retry schedule (in world time) and the
+// event's pending_webhooks are kept. Deliveries are world objects of an internal
+// type, so a transaction that fails leaves none behind; nothing here does I/O or
+// reads a clock other than the world's.
+
+export const ENDPOINT = 'webhook_endpoint';
+/** `stripe-twin listen` sessions: endpoints that receive events but do not appear in /v1/webhook_endpoints. */
+export const LISTENER = 'twin.webhook_listener';
+export const DELIVERY = 'twin.webhook_delivery';
+
+export interface WebhookEndpoint extends StripeObject {
+  url: string;
+  enabled_events: string[];
+  status: 'enabled' | 'disabled';
+  api_version: string | null;
+  deleted?: true;
+}
+
+export interface Attempt {
+  attempt: number;
+  /** World time of the attempt. */
+  at: number;
+  /** The receiver's HTTP status, null when no response came (refused, timed out). */
+  status: number | null;
+  latency_ms: number;
+  /** The first KB of the receiver's answer. */
+  response: string | null;
+  error: string | null;
+}
+
+export interface Delivery extends StripeObject {
+  object: typeof DELIVERY;
+  event: string;
+  type: string;
+  endpoint: string;
+  created: number;
+  state: 'pending' | 'succeeded' | 'failed';
+  attempts: Attempt[];
+  next_attempt_at: number | null;
+  /** Still counted in the event's pending_webhooks (until its first 2xx). */
+  unacknowledged: boolean;
+  /** Attempts made before the current retry schedule began (a resend starts it over). */
+  schedule_from: number;
+}
+
+export interface AttemptResult {
+  at: number;
+  status: number | null;
+  latency_ms: number;
+  response: string | null;
+  error: string | null;
+}
+
+const SECRET = (id: string) => `webhook_secret:${id}`;
+
+export function secretOf(world: World, endpointId: string): string | undefined {
+  return world.facts.get(SECRET(endpointId)) as string | undefined;
+}
+
+/** A new endpoint's signing secret: `whsec_` and 32 characters from the world's id stream (§19.1). */
+export function newSecret(world: World, endpointId: string): string {
+  const secret = `whsec_${world.ids.chars(32)}`;
+  world.facts.set(SECRET(endpointId), secret);
+  return secret;
+}
+
+const live = (e: WebhookEndpoint | undefined): e is WebhookEndpoint => !!e && !e.deleted;
+
+/** Endpoints (and listeners) of a world that receive events of `type`, in creation order. */
+export function targetsOf(world: World, type: string): WebhookEndpoint[] {
+  if (world.count(ENDPOINT) === 0 && world.count(LISTENER) === 0) return [];
+  const out: WebhookEndpoint[] = [];
+  for (const kind of [ENDPOINT, LISTENER]) {
+    for (const id of world.idsOf(kind)) {
+      const e = world.get<WebhookEndpoint>(id);
+      if (live(e) && e.status === 'enabled' && (e.enabled_events.includes('*') || e.enabled_events.includes(type))) out.push(e);
+    }
+  }
+  return out;
+}
+
+/** Records one pending delivery of `event` to each of `targets`, due now. */
+export function queueDeliveries(ctx: Ctx, event: StripeObject, targets: WebhookEndpoint[]): void {
+  for (const endpoint of targets) insertDelivery(ctx.world, event, endpoint.id, true);
+}
+
+function insertDelivery(world: World, event: StripeObject, endpointId: string, counted: boolean): Delivery {
+  return world.insert<Delivery>({
+    id: `${event.id}:${endpointId}`,
+    object: DELIVERY,
+    event: event.id,
+    type: event.type,
+    endpoint: endpointId,
+    created: world.now(),
+    state: 'pending',
+    attempts: [],
+    next_attempt_at: world.now(),
+    unacknowledged: counted,
+    schedule_from: 0,
+  });
+}
+
+/**
+ * Where the scan for pending deliveries starts: every delivery before it is
+ * finished. Only a hint (deliveries are scanned from it), kept outside the
+ * world; a resend moves it back.
+ */
+const scanFrom = new WeakMap<World, number>();
+
+function* pending(world: World): Generator<Delivery> {
+  const ids = world.idsOf(DELIVERY);
+  let from = Math.min(scanFrom.get(world) ?? 0, ids.length);
+  let settled = true;
+  for (let i = from; i < ids.length; i++) {
+    const d = world.get<Delivery>(ids[i])!;
+    if (d.state !== 'pending') {
+      if (settled) from = i + 1;
+      continue;
+    }
+    settled = false;
+    yield d;
+  }
+  scanFrom.set(world, from);
+}
+
+/** Pending deliveries whose attempt is due at the world's current time, oldest first. */
+export function dueDeliveries(world: World): Delivery[] {
+  if (world.count(DELIVERY) === 0) return [];
+  const now = world.now();
+  const out: Delivery[] = [];
+  for (const d of pending(world)) if (d.next_attempt_at! <= now) out.push(d);
+  return out;
+}
+
+/** The world time of the earliest pending attempt, or null when nothing is pending. */
+export function nextAttemptAt(world: World): number | null {
+  let next: number | null = null;
+  for (const d of pending(world)) if (next === null || d.next_attempt_at! < next) next = d.next_attempt_at;
+  return next;
+}
+
+/** What to send for a delivery: the endpoint's URL and secret, and the event rendered at its version (§19.2). */
+export function deliveryRequest(world: World, delivery: Delivery): { url: string; secret: string; body: string } | null {
+  const endpoint = world.get<WebhookEndpoint>(delivery.endpoint);
+  const event = world.get(delivery.event);
+  const secret = secretOf(world, delivery.endpoint);
+  if (!live(endpoint) || !event || !secret) return null;
+  const version = endpoint.api_version ?? world.config.defaultApiVersion;
+  return { url: endpoint.url, secret, body: renderBody({ ...renderAt(event, version), api_version: version }) };
+}
+
+/**
+ * Records an attempt's outcome. Any 2xx succeeds and, the first time, counts the
+ * event's pending_webhooks down; anything else is retried after the world's
+ * retry delays, then the delivery is failed (it can still be resent).
+ */
+export function recordAttempt(world: World, deliveryId: string, result: AttemptResult): Delivery | null {
+  const delivery = world.get<Delivery>(deliveryId);
+  if (!delivery) return null;
+  const { at, status, latency_ms, response, error } = result;
+  const attempts = [...delivery.attempts, { attempt: delivery.attempts.length + 1, at, status, latency_ms, response, error }];
+  const ok = result.status !== null && result.status >= 200 && result.status < 300;
+  if (ok) {
+    if (delivery.unacknowledged) {
+      const event = world.get(delivery.event)!;
+      world.update(event, { pending_webhooks: Math.max(0, event.pending_webhooks - 1) });
+    }
+    return world.replace<Delivery>({ ...delivery, state: 'succeeded', attempts, next_attempt_at: null, unacknowledged: false });
+  }
+  const failures = attempts.length - delivery.schedule_from;
+  const delays = world.config.webhookRetryDelays;
+  const endpoint = world.get<WebhookEndpoint>(delivery.endpoint);
+  const retry = failures <= delays.length && live(endpoint) && endpoint.status === 'enabled';
+  return world.replace<Delivery>({
+    ...delivery,
+    state: retry ? 'pending' : 'failed',
+    attempts,
+    next_attempt_at: retry ? result.at + delays[failures - 1] : null,
+  });
+}
+
+/**
+ * Redelivers an event (like `stripe events resend`): to every endpoint it was
+ * delivered to, or to `endpointId` (any live endpoint, even one created after
+ * the event). Due now; the retry schedule starts over.
+ */
+export function resend(world: World, eventId: string, endpointId?: string): Delivery[] {
+  const event = world.get(eventId)!;
+  const ids = endpointId ? [endpointId] : deliveriesOf(world, { event: eventId }).map((d) => d.endpoint);
+  const out = ids.map((id) => {
+    const existing = world.get<Delivery>(`${eventId}:${id}`);
+    if (!existing) return insertDelivery(world, event, id, false);
+    return world.replace<Delivery>({ ...existing, state: 'pending', next_attempt_at: world.now(), schedule_from: existing.attempts.length });
+  });
+  scanFrom.set(world, 0);
+  return out;
+}
+
+/** Disabling or deleting an endpoint stops its pending deliveries (§19.2). */
+export function stopDeliveries(world: World, endpointId: string): void {
+  for (const d of [...pending(world)]) {
+    if (d.endpoint === endpointId) world.replace<Delivery>({ ...d, state: 'failed', next_attempt_at: null });
+  }
+}
+
+export function deliveriesOf(world: World, filter: { event?: string | null; endpoint?: string | null; state?: string | null } = {}): Delivery[] {
+  const out: Delivery[] = [];
+  for (const id of world.idsOf(DELIVERY)) {
+    const d = world.get<Delivery>(id)!;
+    if ((!filter.event || d.event === filter.event) && (!filter.endpoint || d.endpoint === filter.endpoint) && (!filter.state || d.state === filter.state)) {
+      out.push(d);
+    }
+  }
+  return out;
+}
+
+// --- listeners (`stripe-twin listen`) ---
+
+/**
+ * The signing secret of a world's listen sessions: the same for every session
+ * of the world (as the Stripe CLI's is per account), derived from the world's
+ * account so it consumes nothing from the id stream. `whsec_` and 64 hex
+ * characters, the form `stripe listen` prints.
+ */
+export function listenerSecret(world: World): string {
+  return `whsec_${new Random(`${world.accountId}:listen`).chars(64, '0123456789abcdef')}`;
+}
+
+export function createListener(world: World, url: string, events: string[]): WebhookEndpoint & { secret: string } {
+  const id = `listener_${world.count(LISTENER) + 1}`;
+  const secret = listenerSecret(world);
+  world.facts.set(SECRET(id), secret);
+  const listener = world.insert<WebhookEndpoint>({
+    id,
+    object: LISTENER,
+    api_version: null,
+    created: world.now(),
+    enabled_events: events,
+    status: 'enabled',
+    url,
+  });
+  return { ...listener, secret };
+}
+
+export function removeListener(world: World, id: string): boolean {
+  const listener = world.get<WebhookEndpoint>(id);
+  if (!live(listener) || listener.object !== LISTENER) return false;
+  world.replace({ id, object: LISTENER, deleted: true });
+  stopDeliveries(world, id);
+  return true;
+}
