@@ -2,6 +2,7 @@ import http from 'node:http';
 import Stripe from 'stripe';
 import { Twin, TwinOptions } from './engine/twin';
 import { createHttpServer, listen } from './server/http';
+import { DispatcherOptions, HttpWebhookDispatcher } from './server/webhooks';
 import { TwinHttpClient } from './transport/inProcess';
 
 // Public entry: createTwin() gives the engine, a stripe-node httpClient that
@@ -12,6 +13,7 @@ export { TwinHttpClient } from './transport/inProcess';
 export { createHttpServer } from './server/http';
 export { handleRequest, TwinRequest, TwinResponse } from './server/pipeline';
 export { LATEST_VERSION } from './engine/versions';
+export { DispatcherOptions, HttpWebhookDispatcher, signature } from './server/webhooks';
 
 export interface TwinHandle {
   engine: Twin;
@@ -23,8 +25,10 @@ export interface TwinHandle {
   listen(port?: number, host?: string): Promise<{ url: string; port: number; close(): Promise<void> }>;
 }
 
-export function createTwin(options: TwinOptions = {}): TwinHandle {
+/** `webhooks`: how deliveries are made (signing clock, timeout), or `false` to leave them pending. */
+export function createTwin(options: TwinOptions & { webhooks?: DispatcherOptions | false } = {}): TwinHandle {
   const engine = new Twin(options);
+  if (options.webhooks !== false) engine.dispatcher = new HttpWebhookDispatcher(options.webhooks);
   const httpClient = new TwinHttpClient(engine);
   return {
     engine,

@@ -1,6 +1,7 @@
 import { LATEST_VERSION } from '../engine/versions';
 import { Twin } from '../engine/twin';
 import { createHttpServer, listen } from '../server/http';
+import { HttpWebhookDispatcher } from '../server/webhooks';
 
 export const usage = `serve [--port 12111] [--host 127.0.0.1] [--seed N] [--start <unix seconds or ISO date>]
     Serve the twin over HTTP. --seed N makes ids and timestamps reproducible: world
@@ -24,6 +25,7 @@ export async function run(args: Record<string, string>): Promise<void> {
     startTime: parseStart(args.start),
     wallClock: seeded ? undefined : Date.now,
   });
+  twin.dispatcher = new HttpWebhookDispatcher();
   const server = createHttpServer(twin);
   const { url, port: actualPort } = await listen(server, port, host);
   const key = 'sk_test_twin';

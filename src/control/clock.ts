@@ -27,9 +27,12 @@ export const clockRoutes: ControlRoute[] = [
   {
     method: 'POST',
     path: '/__admin__/clock/advance',
-    run: (call) => {
+    run: async (call) => {
       const world = call.world();
-      world.advance(advanceSeconds(world, call.body), controlCtx(world));
+      const seconds = advanceSeconds(world, call.body);
+      // With a dispatcher, webhook retries that fall due are delivered before the call returns.
+      if (call.twin.dispatcher) await call.twin.dispatcher.advance(world, seconds, controlCtx(world));
+      else world.advance(seconds, controlCtx(world));
       return clock(world);
     },
   },

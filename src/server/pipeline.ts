@@ -71,7 +71,7 @@ export async function handleRequest(twin: Twin, req: TwinRequest): Promise<TwinR
   const path = queryAt === -1 ? req.url : req.url.slice(0, queryAt);
   const query = queryAt === -1 ? '' : req.url.slice(queryAt + 1);
   if (path === '/healthz') return jsonResponse(200, '{"status":"ok"}');
-  if (path.startsWith('/__admin__')) return controlSurface.handle(twin, req, path, query);
+  if (path.startsWith('/__admin__')) return controlSurface.handle(twin, req, path, query).finally(() => twin.kickWebhooks());
 
   let key: string;
   try {
@@ -79,7 +79,8 @@ export async function handleRequest(twin: Twin, req: TwinRequest): Promise<TwinR
   } catch (e) {
     return authErrorResponse(e as StripeError);
   }
-  return new ApiRequest(twin.world(key), req, path, query).run();
+  const world = twin.world(key);
+  return new ApiRequest(world, req, path, query).run().finally(() => twin.kickWebhooks(world)); // deliveries go out after the answer
 }
 
 /** The API key of a request: Bearer, or Basic with the key as user name (§1.1). */

@@ -1,0 +1,189 @@
+import { createHmac } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
+import { WebhookDispatcher } from '../engine/twin';
+import { Delivery, deliveryRequest, dueDeliveries, nextAttemptAt, recordAttempt } from '../engine/webhooks';
+import { Ctx, World } from '../engine/world';
+
+// The face that performs webhook deliveries (stripe-behaviour.md §19.2–§19.3).
+// The engine records which deliveries are due; this POSTs them, signed, and
+// reports each attempt back. One worker per endpoint sends its deliveries one
+// at a time in event order; endpoints are served side by side.
+
+export interface DispatcherOptions {
+  /**
+   * The clock signatures are dated by, in milliseconds (default Date.now). It is
+   * the receiver's clock that matters: SDK verifiers refuse a `t` more than 300 s
+   * from theirs, and a seeded world's clock may stand still in 2026-01-01.
+   */
+  clock?: () => number;
+  /** How long a receiver has to answer, in ms (twin choice: 10 s; Stripe's value is not documented). */
+  timeoutMs?: number;
+  /** Called after each attempt (the listen command and tests watch deliveries through it). */
+  onAttempt?: (world: World, delivery: Delivery) => void;
+}
+
+/** §19.2 (the User-Agent text is unverified). */
+export const USER_AGENT = 'Stripe/1.0 (+https://stripe.com/docs/webhooks)';
+const SNIPPET_BYTES = 1024;
+
+/** `t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body" keyed by the whole whsec_ secret>` (§19.3). */
+export function signature(secret: string, body: string, t: number): string {
+  return `t=${t},v1=${createHmac('sha256', secret).update(`${t}.${body}`).digest('hex')}`;
+}
+
+export class HttpWebhookDispatcher implements WebhookDispatcher {
+  private readonly clock: () => number;
+  private readonly timeoutMs: number;
+  /** Running workers by world, then by endpoint id. */
+  private readonly workers = new Map<World, Map<string, Promise<void>>>();
+  private readonly kicked = new Set<World>();
+  private readonly timers = new Map<World, { at: number; timer: NodeJS.Timeout }>();
+  private readonly agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
+
+  constructor(private readonly options: DispatcherOptions = {}) {
+    this.clock = options.clock ?? Date.now;
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+  }
+
+  kick(world: World): void {
+    if (this.kicked.has(world) || dueDeliveries(world).length === 0) return;
+    // After the response: the API call that emitted the event never waits for its delivery.
+    this.kicked.add(world);
+    setImmediate(() => {
+      this.kicked.delete(world);
+      this.start(world);
+    });
+  }
+
+  async drain(world: World): Promise<void> {
+    for (;;) {
+      this.start(world);
+      const running = [...(this.workers.get(world)?.values() ?? [])];
+      if (running.length === 0) return;
+      await Promise.all(running);
+    }
+  }
+
+  async advance(world: World, seconds: number, ctx: Ctx): Promise<void> {
+    const target = world.now() + seconds;
+    await this.drain(world);
+    // Step to each retry that falls due before the target, so each is made at its own world time.
+    for (let next = nextAttemptAt(world); next !== null && next <= target && next > world.now(); next = nextAttemptAt(world)) {
+      world.advance(next - world.now(), ctx);
+      await this.drain(world);
+    }
+    world.advance(Math.max(0, target - world.now()), ctx);
+    await this.drain(world);
+  }
+
+  /** Stops retry timers and closes idle connections. */
+  close(): void {
+    for (const { timer } of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    this.agents.http.destroy();
+    this.agents.https.destroy();
+  }
+
+  /** Starts a worker for each endpoint with a due delivery and none running. */
+  private start(world: World): void {
+    let running = this.workers.get(world);
+    for (const d of dueDeliveries(world)) {
+      if (running?.has(d.endpoint)) continue;
+      if (!running) this.workers.set(world, (running = new Map()));
+      const map = running;
+      const worker = this.work(world, d.endpoint).finally(() => {
+        map.delete(d.endpoint);
+        if (map.size === 0 && this.workers.get(world) === map) this.workers.delete(world);
+        this.wakeForRetries(world);
+      });
+      running.set(d.endpoint, worker);
+    }
+  }
+
+  private async work(world: World, endpoint: string): Promise<void> {
+    try {
+      for (;;) {
+        const next = dueDeliveries(world).find((d) => d.endpoint === endpoint);
+        if (!next) return;
+        await this.attempt(world, next);
+      }
+    } catch (e) {
+      // A bug here must not take the server down; the delivery stays pending for the next kick.
+      process.stderr.write(`stripe-twin webhooks: ${e instanceof Error ? e.stack : String(e)}\n`);
+    }
+  }
+
+  private async attempt(world: World, delivery: Delivery): Promise<void> {
+    const at = world.now();
+    const request = deliveryRequest(world, delivery);
+    const started = performance.now();
+    const outcome = request
+      ? await this.post(request.url, request.body, signature(request.secret, request.body, Math.floor(this.clock() / 1000)))
+      : { status: null, response: null, error: 'the endpoint no longer exists' };
+    const latency_ms = Math.round(performance.now() - started);
+    const recorded = world.transaction(() => recordAttempt(world, delivery.id, { at, latency_ms, ...outcome }));
+    if (recorded) this.options.onAttempt?.(world, recorded);
+  }
+
+  /** One POST; never throws. Redirects are not followed (a 3xx is a failure, §19.2). */
+  private post(url: string, body: string, sig: string): Promise<{ status: number | null; response: string | null; error: string | null }> {
+    return new Promise((resolve) => {
+      let target: URL;
+      try {
+        target = new URL(url);
+      } catch {
+        return resolve({ status: null, response: null, error: `invalid URL ${url}` });
+      }
+      const secure = target.protocol === 'https:';
+      const headers = {
+        'Content-Type': 'application/json; charset=utf-8',
+        'Content-Length': Buffer.byteLength(body),
+        'User-Agent': USER_AGENT,
+        'Stripe-Signature': sig,
+      };
+      const send = secure ? https.request : http.request;
+      const req = send(target, { method: 'POST', headers, agent: secure ? this.agents.https : this.agents.http }, (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          if (size < SNIPPET_BYTES) chunks.push(chunk);
+          size += chunk.length;
+        });
+        res.on('end', () => {
+          clearTimeout(timer);
+          const snippet = Buffer.concat(chunks).subarray(0, SNIPPET_BYTES).toString('utf8');
+          resolve({ status: res.statusCode ?? null, response: snippet, error: null });
+        });
+        res.on('error', (e) => fail(e.message));
+      });
+      const fail = (error: string) => {
+        clearTimeout(timer);
+        resolve({ status: null, response: null, error });
+      };
+      const timer = setTimeout(() => {
+        req.destroy();
+        fail(`timed out after ${this.timeoutMs} ms`);
+      }, this.timeoutMs);
+      req.on('error', (e) => fail(e.message));
+      req.end(body);
+    });
+  }
+
+  /** When world time follows a wall clock, wakes up for the next retry on its own. */
+  private wakeForRetries(world: World): void {
+    const next = nextAttemptAt(world);
+    const current = this.timers.get(world);
+    // Due deliveries are the workers' business; this only waits for future ones.
+    if (next === null || next <= world.now() || (current && current.at <= next)) return;
+    if (current) clearTimeout(current.timer);
+    const delay = Math.min(Math.max(0, next - world.now()) * 1000, 2 ** 31 - 1);
+    const timer = setTimeout(() => {
+      this.timers.delete(world);
+      this.start(world);
+      this.wakeForRetries(world); // a world clock that stands still: look again later
+    }, delay);
+    timer.unref();
+    this.timers.set(world, { at: next, timer });
+  }
+}
