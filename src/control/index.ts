@@ -6,8 +6,9 @@ import { intentRoutes } from './intents';
 import { seedRoutes } from './seed';
 import { ControlSurface } from './surface';
 import { triggerRoutes } from './triggers';
+import { webhookRoutes } from './webhooks';
 import { worldRoutes } from './worlds';
 
 // Every control route (/__admin__/*), by concern.
 
-export const controlSurface = new ControlSurface([...worldRoutes, ...seedRoutes, ...clockRoutes, ...intentRoutes, ...triggerRoutes, ...exogenousRoutes, ...faultRoutes, ...inspectRoutes]);
+export const controlSurface = new ControlSurface([...worldRoutes, ...seedRoutes, ...clockRoutes, ...intentRoutes, ...triggerRoutes, ...exogenousRoutes, ...webhookRoutes, ...faultRoutes, ...inspectRoutes]);

@@ -20,6 +20,8 @@ export const seedRoutes: ControlRoute[] = [
 
 /** Sections in the order they are applied, the id prefix each takes, and the API operation each replays. */
 const SECTIONS = [
+  // First, so the events of the objects seeded after them are delivered.
+  { name: 'webhook_endpoints', prefix: 'we', op: 'POST /v1/webhook_endpoints' },
   { name: 'customers', prefix: 'cus', op: 'POST /v1/customers' },
   { name: 'payment_methods', prefix: 'pm', op: 'POST /v1/payment_methods' },
   { name: 'payment_intents', prefix: 'pi', op: 'POST /v1/payment_intents' },
