@@ -5,6 +5,7 @@ import * as verify from './commands/verify';
 import * as importCommand from './commands/import';
 import * as exportCommand from './commands/export';
 import * as schemas from './commands/schemas';
+import * as listen from './commands/listen';
 
 // stripe-twin <command> [options]: each command is a module in src/commands
 // exporting `usage` and `run(args, positional)`.
@@ -14,7 +15,7 @@ interface Command {
   run(args: Record<string, string>, positional: string[]): Promise<void>;
 }
 
-const COMMANDS: Record<string, Command> = { serve, verify, record, import: importCommand, export: exportCommand, schemas };
+const COMMANDS: Record<string, Command> = { serve, verify, record, import: importCommand, export: exportCommand, schemas, listen };
 
 function parseArgs(argv: string[]): { args: Record<string, string>; positional: string[] } {
   const args: Record<string, string> = {};

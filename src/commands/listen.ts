@@ -1,0 +1,107 @@
+import http from 'node:http';
+import { listen as listenOn } from '../server/http';
+
+export const usage = `listen [--forward-to http://localhost:3000/webhook] [--events a,b] [--url http://127.0.0.1:12111] [--api-key sk_test_…]
+    The \`stripe listen\` experience against a running twin: prints the signing
+    secret, forwards each event (of --events, default all) to --forward-to with its
+    Stripe-Signature, and prints one line per delivery with the receiver's status.
+    The world is the key's (default STRIPE_SECRET_KEY, else sk_test_twin); the twin
+    is --url (default STRIPE_TWIN_URL, else http://127.0.0.1:12111).`;
+
+// How it works: a relay on a local port registers with the twin as a listen
+// session (a hidden endpoint: it is not in /v1/webhook_endpoints, like a Stripe
+// CLI session). The twin signs each delivery with the world's listen secret; the
+// relay passes body and signature through unchanged and answers the twin with
+// the receiver's status, so the delivery log and retries see what the app did.
+
+/** `2026-01-01 12:00:00`, local time, as the Stripe CLI prints it. */
+function stamp(date = new Date()): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${p(date.getMonth() + 1)}-${p(date.getDate())} ${p(date.getHours())}:${p(date.getMinutes())}:${p(date.getSeconds())}`;
+}
+
+async function control(base: string, key: string, method: string, path: string, body?: unknown): Promise<any> {
+  let res: Response;
+  try {
+    res = await fetch(new URL(path, base), {
+      method,
+      headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (e) {
+    throw new Error(`cannot reach the twin at ${base} (${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}); start it with \`stripe-twin serve\``);
+  }
+  const json = (await res.json().catch(() => ({}))) as any;
+  if (!res.ok) throw new Error(`${method} ${path}: ${json?.error?.message ?? res.status}`);
+  return json;
+}
+
+/** Forwards one delivery; resolves with the status to give the twin and the receiver's answer. */
+function forward(target: URL, headers: http.IncomingHttpHeaders, body: Buffer): Promise<{ status: number; body: string; error?: string }> {
+  return new Promise((resolve) => {
+    const pass: Record<string, string> = { 'Content-Length': String(body.length) };
+    for (const name of ['content-type', 'user-agent', 'stripe-signature']) if (headers[name]) pass[name] = String(headers[name]);
+    const req = http.request(target, { method: 'POST', headers: pass }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 502, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', (e) => resolve({ status: 502, body: '', error: e.message }));
+    });
+    req.on('error', (e) => resolve({ status: 502, body: '', error: e.message }));
+    req.end(body);
+  });
+}
+
+export async function run(args: Record<string, string>): Promise<void> {
+  const base = args.url ?? process.env.STRIPE_TWIN_URL ?? 'http://127.0.0.1:12111';
+  const key = args['api-key'] ?? process.env.STRIPE_SECRET_KEY ?? 'sk_test_twin';
+  // Like the Stripe CLI, `localhost:3000/webhook` means http://localhost:3000/webhook.
+  const forwardTo = args['forward-to'] && args['forward-to'] !== 'true' ? args['forward-to'] : null;
+  const target = forwardTo ? new URL(/^https?:\/\//.test(forwardTo) ? forwardTo : `http://${forwardTo}`) : null;
+  if (target && target.protocol !== 'http:') throw new Error('--forward-to: only http:// receivers are supported');
+  const events = args.events && args.events !== 'true' ? args.events.split(',').map((s) => s.trim()).filter(Boolean) : ['*'];
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+
+  const relay = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', async () => {
+      const body = Buffer.concat(chunks);
+      let event: { id?: string; type?: string } = {};
+      try {
+        event = JSON.parse(body.toString('utf8'));
+      } catch {
+        // Not an event: still passed through as it came.
+      }
+      out(`${stamp()}   --> ${event.type} [${event.id}]`);
+      if (!target) {
+        res.writeHead(200).end();
+        return;
+      }
+      const answer = await forward(target, req.headers, body);
+      if (answer.error) out(`${stamp()}            [ERROR] Failed to POST: Post "${target.href}": ${answer.error}`);
+      else out(`${stamp()}  <--  [${answer.status}] POST ${target.href} [${event.id}]`);
+      res.writeHead(answer.status, { 'Content-Type': 'text/plain; charset=utf-8' }).end(answer.body.slice(0, 1024));
+    });
+  });
+  const { url: relayUrl } = await listenOn(relay, 0, '127.0.0.1');
+  let session: { id: string; secret: string; api_version: string };
+  try {
+    session = await control(base, key, 'POST', '/__admin__/webhooks/listeners', { url: `${relayUrl}/`, events });
+  } catch (e) {
+    relay.close();
+    throw e;
+  }
+  out(`> Ready! You are using Stripe API Version [${session.api_version}]. Your webhook signing secret is ${session.secret} (^C to quit)`);
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await control(base, key, 'DELETE', `/__admin__/webhooks/listeners/${session.id}`).catch(() => undefined);
+    relay.closeAllConnections();
+    relay.close(() => process.exit(0));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}

@@ -1,0 +1,128 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import Stripe from 'stripe';
+import { raw } from '../helpers';
+import { Receiver } from '../webhook_receiver';
+
+// `stripe-twin listen` end to end, as a user runs it: `serve` and `listen` are
+// child processes of the built CLI (`npm test` builds first); the app's receiver
+// verifies what listen forwards with the official SDK.
+
+const CLI = path.join(__dirname, '..', '..', 'dist', 'cli.js');
+
+/** A CLI child whose stdout is collected; `until` waits for a pattern in it. */
+function cli(args: string[], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const out = { text: '', err: '' };
+  child.stdout!.on('data', (c) => (out.text += c));
+  child.stderr!.on('data', (c) => (out.err += c));
+  const until = (pattern: RegExp, timeoutMs = 10_000) =>
+    new Promise<RegExpMatchArray>((resolve, reject) => {
+      const started = Date.now();
+      const look = () => {
+        const m = out.text.match(pattern);
+        if (m) return resolve(m);
+        if (child.exitCode !== null) return reject(new Error(`exited with ${child.exitCode}: ${out.text}${out.err}`));
+        if (Date.now() - started > timeoutMs) return reject(new Error(`no ${pattern} in: ${out.text}${out.err}`));
+        setTimeout(look, 10);
+      };
+      look();
+    });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, out, until, exited };
+}
+
+const stop = (child: ChildProcess) => {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => (child.once('exit', resolve), child.kill('SIGTERM')));
+};
+
+describe('stripe-twin listen', () => {
+  let serve: ReturnType<typeof cli>;
+  let url: string;
+  let rx: Receiver;
+  beforeAll(async () => {
+    rx = await Receiver.start();
+    serve = cli(['serve', '--port', '0', '--seed', '3']);
+    url = (await serve.until(/listening on (http:\/\/\S+)/))[1];
+  });
+  afterAll(async () => {
+    await stop(serve.child);
+    await rx.close();
+  });
+
+  it('prints the secret, forwards matching events signed, prints a line per delivery, and unregisters on ^C', async () => {
+    const key = `sk_test_listen_${process.pid}`;
+    const listen = cli(['listen', '--url', url, '--forward-to', `${rx.url}/webhook`, '--events', 'customer.created,customer.updated'], {
+      STRIPE_SECRET_KEY: key,
+    });
+    try {
+      const [, version, secret] = await listen.until(/^> Ready! You are using Stripe API Version \[(\S+)\]\. Your webhook signing secret is (whsec_[0-9a-f]{64}) \(\^C to quit\)$/m);
+      expect(version).toBe('2026-10-28.endive');
+      const { port, hostname } = new URL(url);
+      const stripe = new Stripe(key, { host: hostname, port: Number(port), protocol: 'http', maxNetworkRetries: 0 });
+      const customer = await stripe.customers.create({ email: 'jane@example.com' });
+      await stripe.customers.update(customer.id, { name: 'Jane' });
+      await stripe.paymentIntents.create({ amount: 500, currency: 'usd', allowed_payment_method_types: ['card'] }); // not listened to
+      await rx.waitFor(2);
+      const events = rx.events('/webhook', secret);
+      expect(events.map((e) => e.type)).toEqual(['customer.created', 'customer.updated']);
+      expect((events[0].data.object as Stripe.Customer).id).toBe(customer.id);
+      const [created, updated] = events.map((e) => e.id);
+      await listen.until(new RegExp(`<--  \\[200\\] POST ${rx.url}/webhook \\[${updated}\\]`));
+      const lines = listen.out.text.trim().split('\n').slice(1);
+      expect(lines).toEqual([
+        expect.stringMatching(new RegExp(`^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d   --> customer\\.created \\[${created}\\]$`)),
+        expect.stringMatching(new RegExp(`^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d  <--  \\[200\\] POST ${rx.url}/webhook \\[${created}\\]$`)),
+        expect.stringMatching(/ {3}--> customer\.updated /),
+        expect.stringMatching(/ {2}<-- {2}\[200\] POST /),
+      ]);
+      // The listen session is not a webhook endpoint of the account, but the twin sees it.
+      expect((await stripe.webhookEndpoints.list()).data).toEqual([]);
+      const sessions = (await raw(url, 'GET', '/__admin__/webhooks/endpoints', { key })).json.endpoints;
+      expect(sessions).toEqual([expect.objectContaining({ listener: true, secret, enabled_events: ['customer.created', 'customer.updated'] })]);
+      // The receiver's status reaches the twin's delivery log.
+      rx.status = () => 500;
+      await stripe.customers.update(customer.id, { name: 'Janet' });
+      await listen.until(/<-- {2}\[500\] POST /);
+      const log = (await raw(url, 'GET', '/__admin__/webhooks/deliveries', { key })).json.deliveries;
+      expect(log[0]).toMatchObject({ type: 'customer.updated', state: 'pending', attempts: [expect.objectContaining({ status: 500 })] });
+      rx.status = () => 200;
+
+      listen.child.kill('SIGINT');
+      expect(await listen.exited).toBe(0);
+      expect((await raw(url, 'GET', '/__admin__/webhooks/endpoints', { key })).json.endpoints).toEqual([]);
+    } finally {
+      await stop(listen.child);
+    }
+  });
+
+  it('prints the error when the app is down, and fails clearly when the twin is not running', async () => {
+    const closed = await freePort();
+    const key = `sk_test_listen_down_${process.pid}`;
+    const listen = cli(['listen', '--url', url, '--forward-to', `localhost:${closed}/hook`, '--api-key', key]);
+    try {
+      await listen.until(/Ready!/);
+      const { port, hostname } = new URL(url);
+      await new Stripe(key, { host: hostname, port: Number(port), protocol: 'http' }).customers.create();
+      await listen.until(/\[ERROR\] Failed to POST: Post "http:\/\/localhost:\d+\/hook": .*ECONNREFUSED/);
+    } finally {
+      await stop(listen.child);
+    }
+    const nowhere = cli(['listen', '--url', `http://127.0.0.1:${closed}`, '--forward-to', 'localhost:3000/webhook']);
+    expect(await nowhere.exited).toBe(1);
+    expect(nowhere.out.err).toMatch(/cannot reach the twin at http:\/\/127\.0\.0\.1:\d+/);
+  });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
