@@ -75,6 +75,13 @@ function specOf(path: string): PathSpec | null {
   return null;
 }
 
+/** A pinnable path, or the start of some (`charge.outcome`, `balance`), for clearing. */
+function isPathOrAbove(path: string): boolean {
+  if (specOf(path)) return true;
+  const known = [...Object.keys(PIN_PATHS), 'balance.available.usd', 'balance.pending.usd'];
+  return known.some((p) => p.startsWith(`${path}.`));
+}
+
 const KNOWN = () => [...Object.keys(PIN_PATHS), 'balance.available.<currency>', 'balance.pending.<currency>'].join(', ');
 
 /**
@@ -173,6 +180,8 @@ export const exogenousRoutes: ControlRoute[] = [
       const world = call.world();
       const scope = call.query.get('scope') ?? undefined;
       const path = call.query.get('path') ?? undefined;
+      if (scope !== undefined && scope !== WORLD_SCOPE && !world.get(scope)) throw new ControlError(`No object ${scope} in this world`, 404);
+      if (path !== undefined && !isPathOrAbove(path)) throw new ControlError(`"${path}" is no pinnable path nor a part of one; pinnable: ${KNOWN()}`);
       const cleared = world.transaction(() => clearPins(world, scope, path), true);
       return { cleared, ...listed(world) };
     },

@@ -134,10 +134,7 @@ export const TRIGGERS: Trigger[] = [
     },
     applies: (_w, c) => c.status === 'succeeded' && c.captured === true && !c.disputed,
     run: (ctx, charge, args) => ({
-      object: createDispute(ctx, charge.id, {
-        reason: args.reason ?? 'fraudulent',
-        status: args.inquiry ? 'warning_needs_response' : 'needs_response',
-      }),
+      object: createDispute(ctx, charge.id, { reason: args.reason, status: args.inquiry ? 'warning_needs_response' : 'needs_response' }),
     }),
   },
   {
@@ -149,13 +146,13 @@ export const TRIGGERS: Trigger[] = [
     when: 'a succeeded or pending refund that moved money (not a released authorization)',
     params: { failure_reason: { description: 'why the refund failed', values: REFUND_FAILURE_REASONS, default: 'expired_or_canceled_card' } },
     applies: (_w, r) => canFail(r as Refund),
-    run: (ctx, refund, args) => ({ object: failRefund(ctx, refund as Refund, args.failure_reason ?? 'expired_or_canceled_card') }),
+    run: (ctx, refund, args) => ({ object: failRefund(ctx, refund as Refund, args.failure_reason) }),
   },
 ];
 
 const BY_NAME = new Map(TRIGGERS.map((t) => [t.name, t]));
 
-/** Checks a trigger call's arguments without looking at the world. */
+/** Checks a trigger call's arguments without looking at the world; fills in defaults. */
 function parseArgs(trigger: Trigger, body: Record<string, any>): { param: ObjectType; id: string; args: Record<string, any> } {
   const given = trigger.on.filter((p) => body[p] !== undefined);
   const takes = trigger.on.map((p) => `"${p}"`).join(' or ');
@@ -183,6 +180,7 @@ function parseArgs(trigger: Trigger, body: Record<string, any>): { param: Object
     if (spec.required && args[name] === undefined) {
       throw new ControlError(`${trigger.name} needs "${name}": one of ${(spec.values as readonly string[]).join(', ')}`);
     }
+    if (args[name] === undefined && spec.default !== undefined) args[name] = spec.default;
   }
   return { param, id, args };
 }

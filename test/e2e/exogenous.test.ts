@@ -195,6 +195,9 @@ describe.each(MODES)('pinned exogenous values (%s)', (mode) => {
         pins: [{ scope: 'world', path: 'charge.outcome.risk_score', value: 1 }, { scope: 'world', path: 'balance.available.usd', value: 5 }],
       });
       expect(await clear('')).toEqual({ cleared: 2, pins: [] });
+      const typo = await t.h.admin('DELETE', '/__admin__/exogenous?path=charge.outcom', undefined, key);
+      expect([typo.status, typo.json.error.message]).toEqual([400, expect.stringMatching(/^"charge\.outcom" is no pinnable path nor a part of one; pinnable: /)]);
+      expect((await t.h.admin('DELETE', '/__admin__/exogenous?scope=cus_nobody', undefined, key)).status).toBe(404);
     });
   });
 
