@@ -108,6 +108,17 @@ describe.each(MODES)('pinned exogenous values (%s)', (mode) => {
       expect(maskCard(withPin)).toEqual(maskCard(carded));
     });
 
+    it('can be pinned for one PaymentMethod', async () => {
+      const key = freshKey('declinepm');
+      const stripe = t.h.stripe(key);
+      const pm = await stripe.paymentMethods.create({ type: 'card', card: { token: 'tok_chargeDeclined' } });
+      await pin(key, { scope: pm.id, pins: { 'last_payment_error.decline_code': 'card_velocity_exceeded', 'charge.outcome.risk_score': 64 } });
+      const e = errorBody(await stripeError(pay(stripe, { payment_method: pm.id })));
+      expect(e).toMatchObject({ decline_code: 'card_velocity_exceeded', network_decline_code: '61', payment_intent: { last_payment_error: { decline_code: 'card_velocity_exceeded' } } });
+      expect((await stripe.charges.retrieve(e.charge as string)).outcome).toMatchObject({ reason: 'card_velocity_exceeded', risk_score: 64 });
+      expect(errorBody(await stripeError(pay(stripe, { payment_method: 'pm_card_chargeDeclined' })))).toMatchObject({ decline_code: 'generic_decline' });
+    });
+
     it('gives way to a decline a trigger forces, and leaves Radar blocks and authentication alone', async () => {
       const key = freshKey('declineorder');
       const stripe = t.h.stripe(key);
