@@ -119,25 +119,37 @@ function* pending(world: World): Generator<Delivery> {
   const ids = world.idsOf(DELIVERY);
   let from = Math.min(scanFrom.get(world) ?? 0, ids.length);
   let settled = true;
-  for (let i = from; i < ids.length; i++) {
-    const d = world.get<Delivery>(ids[i])!;
-    if (d.state !== 'pending') {
-      if (settled) from = i + 1;
-      continue;
+  try {
+    for (let i = from; i < ids.length; i++) {
+      const d = world.get<Delivery>(ids[i])!;
+      if (d.state !== 'pending') {
+        if (settled) from = i + 1;
+        continue;
+      }
+      settled = false;
+      yield d;
     }
-    settled = false;
-    yield d;
+  } finally {
+    scanFrom.set(world, from); // also when the caller stops early
   }
-  scanFrom.set(world, from);
 }
 
-/** Pending deliveries whose attempt is due at the world's current time, oldest first. */
-export function dueDeliveries(world: World): Delivery[] {
-  if (world.count(DELIVERY) === 0) return [];
+/** Pending deliveries (of one endpoint, or all) whose attempt is due now, oldest first; lazy, so callers can stop at the first. */
+export function* dueDeliveries(world: World, endpoint?: string): Generator<Delivery> {
+  if (world.count(DELIVERY) === 0) return;
   const now = world.now();
-  const out: Delivery[] = [];
-  for (const d of pending(world)) if (d.next_attempt_at! <= now) out.push(d);
-  return out;
+  for (const d of pending(world)) if (d.next_attempt_at! <= now && (endpoint === undefined || d.endpoint === endpoint)) yield d;
+}
+
+/** The oldest due delivery (of one endpoint, or any), if there is one. */
+export function firstDue(world: World, endpoint?: string): Delivery | undefined {
+  for (const d of dueDeliveries(world, endpoint)) return d;
+  return undefined;
+}
+
+/** Ids of the endpoints and listeners that can still receive deliveries. */
+export function liveEndpoints(world: World): string[] {
+  return [...world.idsOf(ENDPOINT), ...world.idsOf(LISTENER)].filter((id) => !world.get(id)!.deleted);
 }
 
 /** The world time of the earliest pending attempt, or null when nothing is pending. */

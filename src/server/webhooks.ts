@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import { WebhookDispatcher } from '../engine/twin';
-import { Delivery, deliveryRequest, dueDeliveries, nextAttemptAt, recordAttempt } from '../engine/webhooks';
+import { Delivery, deliveryRequest, dueDeliveries, firstDue, liveEndpoints, nextAttemptAt, recordAttempt } from '../engine/webhooks';
 import { Ctx, World } from '../engine/world';
 
 // The face that performs webhook deliveries (stripe-behaviour.md §19.2–§19.3).
@@ -47,7 +47,7 @@ export class HttpWebhookDispatcher implements WebhookDispatcher {
   }
 
   kick(world: World): void {
-    if (this.kicked.has(world) || dueDeliveries(world).length === 0) return;
+    if (this.kicked.has(world) || !firstDue(world)) return;
     // After the response: the API call that emitted the event never waits for its delivery.
     this.kicked.add(world);
     setImmediate(() => {
@@ -85,11 +85,13 @@ export class HttpWebhookDispatcher implements WebhookDispatcher {
     this.agents.https.destroy();
   }
 
-  /** Starts a worker for each endpoint with a due delivery and none running. */
+  /** Starts a worker for each endpoint with a due delivery and none running (one scan, stopped early). */
   private start(world: World): void {
     let running = this.workers.get(world);
+    const idle = new Set(liveEndpoints(world).filter((id) => !running?.has(id)));
+    if (idle.size === 0) return;
     for (const d of dueDeliveries(world)) {
-      if (running?.has(d.endpoint)) continue;
+      if (!idle.delete(d.endpoint)) continue;
       if (!running) this.workers.set(world, (running = new Map()));
       const map = running;
       const worker = this.work(world, d.endpoint).finally(() => {
@@ -98,13 +100,14 @@ export class HttpWebhookDispatcher implements WebhookDispatcher {
         this.wakeForRetries(world);
       });
       running.set(d.endpoint, worker);
+      if (idle.size === 0) break;
     }
   }
 
   private async work(world: World, endpoint: string): Promise<void> {
     try {
       for (;;) {
-        const next = dueDeliveries(world).find((d) => d.endpoint === endpoint);
+        const next = firstDue(world, endpoint);
         if (!next) return;
         await this.attempt(world, next);
       }
