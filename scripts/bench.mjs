@@ -12,7 +12,8 @@
 //   4. the replay transport (`stripe-twin/replay`) per SDK call against the
 //      in-process twin: the same customers.retrieve calls through stripe-node,
 //      served by a replay of their recording, by the twin in-process, and by a
-//      stub httpClient answering a fixed body (the SDK's own cost), in a fresh process.
+//      stub httpClient answering a fixed body (the SDK's own cost), in a fresh process;
+//   5. webhook deliveries/s from a fresh `serve` to a bare node:http receiver, end to end.
 // Results go to .bench/results.json; the readable table is printed last.
 // Targets are reported, not asserted: the exit status is 0 whether or not they are met.
 //
@@ -27,6 +28,7 @@
 //   BENCH_MEM_PIS      PIs created for the memory figure      (default 100000)
 //   BENCH_MEM_CONFIRM_PIS  confirmed PIs for the memory figure (default 20000, scaled to 100k)
 //   BENCH_REPLAY_CALLS customers.retrieve calls per transport and round (default 2000)
+//   BENCH_WEBHOOK_EVENTS events delivered to a local receiver (default 5000)
 //   BENCH_SKIP_BUILD=1 use dist/ as it is instead of running `npm run build` first
 
 import { execFileSync, fork, spawn } from 'node:child_process';
@@ -397,6 +399,7 @@ async function main() {
   const memPis = Math.round(num('BENCH_MEM_PIS', 100_000));
   const memConfirmPis = Math.round(num('BENCH_MEM_CONFIRM_PIS', 20_000));
   const replayCalls = Math.round(num('BENCH_REPLAY_CALLS', 2000));
+  const webhookEvents = Math.round(num('BENCH_WEBHOOK_EVENTS', 5000));
   const log = (s) => process.stdout.write(`· ${s}\n`);
   const started = Date.now();
 
@@ -477,6 +480,10 @@ async function main() {
   log('verify: node dist/cli.js verify over captures/ (fresh process)');
   const verifyRun = verifyCorpus();
 
+  // 6. Webhook deliveries to a bare local receiver, end to end through serve.
+  log(`webhooks: ${webhookEvents} customers.create on serve, each event delivered to a bare node:http receiver`);
+  const webhooks = await webhookRun(webhookEvents, track);
+
   const results = {
     generated_at: new Date().toISOString(),
     git_commit: gitCommit(),
@@ -497,6 +504,7 @@ async function main() {
     memory: { create: memCreate, create_confirm: memConfirm },
     replay,
     verify: verifyRun,
+    webhooks,
     serve_startup_ms: startupMs,
     wall_seconds: (Date.now() - started) / 1000,
   };
@@ -592,6 +600,86 @@ async function memoryRun(mode, n, track) {
   return result;
 }
 
+// Webhook deliveries/s: a fresh `serve --seed 1`, one endpoint (`*`) pointing
+// at a bare node:http receiver (its own child, answering 200 "ok"), `events`
+// customers.create from 16 keep-alive connections. Timed from the first API call
+// to the receiver's last delivery; the twin's delivery log is checked after.
+
+function webhookReceiver() {
+  let count = 0;
+  let expect = Infinity;
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': 2 });
+      res.end('ok');
+      if (++count === expect) process.send({ type: 'done', count });
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  process.on('message', (m) => {
+    if (m.type !== 'expect') return;
+    expect = m.count;
+    if (count >= expect) process.send({ type: 'done', count });
+  });
+  server.listen(0, '127.0.0.1', () => process.send({ type: 'listening', port: server.address().port }));
+  process.on('disconnect', () => process.exit(0));
+}
+
+async function webhookRun(events, track) {
+  const rx = track(fork(SELF, ['--webhook-receiver'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  const { port: rxPort } = await nextMessage(rx, 'listening');
+  const port = await freePort();
+  const srv = track(spawn(process.execPath, [path.join(ROOT, 'dist/cli.js'), 'serve', '--port', String(port), '--seed', '1'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] }));
+  await waitForOutput(srv, /listening on/);
+  srv.stdout.resume();
+  try {
+    await apiCall(port, 'POST', '/v1/webhook_endpoints', `url=${encodeURIComponent(`http://127.0.0.1:${rxPort}/webhook`)}&enabled_events[0]=*`);
+    const done = nextMessage(rx, 'done');
+    rx.send({ type: 'expect', count: events });
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+    const t0 = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (next < events) {
+          next++;
+          await apiCall(port, 'POST', '/v1/customers', 'email=bench%40example.com', agent);
+        }
+      }),
+    );
+    const apiSeconds = (performance.now() - t0) / 1000;
+    await done;
+    const seconds = (performance.now() - t0) / 1000;
+    agent.destroy();
+    const log = await adminCall(port, 'POST', '/__admin__/webhooks/drain');
+    return {
+      events,
+      seconds,
+      deliveries_per_s: events / seconds,
+      api_seconds: apiSeconds,
+      lag_after_last_api_call_ms: (seconds - apiSeconds) * 1000,
+      delivery_log: log,
+    };
+  } finally {
+    await stop(srv);
+    await stop(rx);
+  }
+}
+
+function adminCall(port, method, p) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method, path: p, headers: { Authorization: `Bearer ${KEY}` } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (text += c));
+      res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(text)) : reject(new Error(`${method} ${p} answered ${res.statusCode}: ${text}`))));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 // --- helpers ---
 
 const CLK_TCK = (() => {
@@ -676,11 +764,11 @@ function freePort() {
   });
 }
 
-function apiCall(port, method, p, body) {
+function apiCall(port, method, p, body, agent) {
   return new Promise((resolve, reject) => {
     const headers = { Authorization: `Bearer ${KEY}` };
     if (body) Object.assign(headers, { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': Buffer.byteLength(body) });
-    const req = http.request({ host: '127.0.0.1', port, method, path: p, headers }, (res) => {
+    const req = http.request({ host: '127.0.0.1', port, method, path: p, headers, agent }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (c) => (text += c));
@@ -769,6 +857,14 @@ function printTables(r) {
     `Fidelity gate (stripe-twin verify, whole corpus): ${r.verify.sequences} sequences, ${r.verify.interactions} interactions in ` +
       `${f(r.verify.wall_seconds, 2)} s wall (${f(r.verify.engine_seconds, 2)} s replaying), ${f(r.verify.sequences_per_s, 0)} sequences/s`,
     '',
+    'Webhook deliveries to a local receiver (serve, one endpoint, bare node:http receiver answering 200)',
+    table(
+      ['events', 'deliveries/s', 'wall s', 'API calls s', 'last delivery after last API answer', 'delivery log'],
+      [[int(r.webhooks.events), int(r.webhooks.deliveries_per_s), f(r.webhooks.seconds, 2), f(r.webhooks.api_seconds, 2),
+        `${int(r.webhooks.lag_after_last_api_call_ms)} ms`, `${r.webhooks.delivery_log.succeeded} succeeded, ${r.webhooks.delivery_log.pending} pending, ${r.webhooks.delivery_log.failed} failed`]],
+      ['r', 'r', 'r', 'r', 'r', 'l'],
+    ),
+    '',
     'Targets:',
     `  serve ready (spawn → "listening on") < 1000 ms: ${Math.round(r.serve_startup_ms)} ms — ${r.serve_startup_ms < 1000 ? 'MET' : 'MISSED'}`,
     `  create+confirm ≥ 40% of baseline: ${pctu(r.targets.create_confirm.actual)} — ${r.targets.create_confirm.met ? 'MET' : 'MISSED'}`,
@@ -802,4 +898,5 @@ if (role === '--loadgen') await loadgen(JSON.parse(Buffer.from(process.argv[3], 
 else if (role === '--baseline-server') await baselineServer();
 else if (role === '--memory') await memory(process.argv[3], Number(process.argv[4]));
 else if (role === '--replay') await replayBench(Number(process.argv[3]));
+else if (role === '--webhook-receiver') webhookReceiver();
 else await main();
