@@ -3,11 +3,19 @@ import { Twin } from '../engine/twin';
 import { createHttpServer, listen } from '../server/http';
 import { HttpWebhookDispatcher } from '../server/webhooks';
 
-export const usage = `serve [--port 12111] [--host 127.0.0.1] [--seed N] [--start <unix seconds or ISO date>]
+export const usage = `serve [--port 12111] [--host 127.0.0.1] [--seed N] [--start <unix seconds or ISO date>] [--webhook-retries 3600,7200,14400]
     Serve the twin over HTTP. --seed N makes ids and timestamps reproducible: world
     time starts at --start (default 2026-01-01T00:00:00Z) and moves only when advanced
     through POST /__admin__/clock/advance. Without --seed, ids are random and world
-    time follows the wall clock.`;
+    time follows the wall clock. --webhook-retries: seconds of world time before each
+    retry of a failed webhook delivery.`;
+
+function parseRetries(value: string | undefined): number[] | undefined {
+  if (value === undefined) return undefined;
+  const delays = value === '' || value === 'none' ? [] : value.split(',').map(Number);
+  if (delays.some((d) => !Number.isInteger(d) || d <= 0)) throw new Error(`--webhook-retries: "${value}" is not a list of positive seconds like 3600,7200,14400 (or none)`);
+  return delays;
+}
 
 function parseStart(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -20,10 +28,12 @@ export async function run(args: Record<string, string>): Promise<void> {
   const port = Number(args.port ?? process.env.STRIPE_TWIN_PORT ?? 12111);
   const host = args.host ?? '127.0.0.1';
   const seeded = args.seed !== undefined;
+  const retries = parseRetries(args['webhook-retries']);
   const twin = new Twin({
     seed: seeded ? args.seed : `${Date.now()}-${process.pid}`,
     startTime: parseStart(args.start),
     wallClock: seeded ? undefined : Date.now,
+    config: retries ? { webhookRetryDelays: retries } : undefined,
   });
   twin.dispatcher = new HttpWebhookDispatcher();
   const server = createHttpServer(twin);

@@ -116,6 +116,32 @@ describe('stripe-twin listen', () => {
   });
 });
 
+describe('stripe-twin serve --webhook-retries', () => {
+  it('retries failed deliveries on the schedule given, in world time', async () => {
+    const rx = await Receiver.start();
+    const serve = cli(['serve', '--port', '0', '--seed', '4', '--webhook-retries', '60,120']);
+    try {
+      const url = (await serve.until(/listening on (http:\/\/\S+)/))[1];
+      const key = 'sk_test_retries';
+      const { port, hostname } = new URL(url);
+      const stripe = new Stripe(key, { host: hostname, port: Number(port), protocol: 'http', maxNetworkRetries: 0 });
+      await stripe.webhookEndpoints.create({ url: `${rx.url}/r`, enabled_events: ['customer.created'] });
+      rx.status = () => 500;
+      await stripe.customers.create();
+      await raw(url, 'POST', '/__admin__/webhooks/drain', { key });
+      await raw(url, 'POST', '/__admin__/clock/advance', { key, body: '{"duration": "1h"}', headers: { 'Content-Type': 'application/json' } });
+      const [d] = (await raw(url, 'GET', '/__admin__/webhooks/deliveries', { key })).json.deliveries;
+      expect(d.state).toBe('failed');
+      expect(d.attempts.map((a: any) => a.at - d.attempts[0].at)).toEqual([0, 60, 180]);
+      expect(rx.received).toHaveLength(3);
+      expect((await cli(['serve', '--port', '0', '--webhook-retries', 'soon']).exited)).toBe(1);
+    } finally {
+      await stop(serve.child);
+      await rx.close();
+    }
+  });
+});
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer();

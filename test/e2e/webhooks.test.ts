@@ -1,6 +1,6 @@
 import net from 'node:net';
 import Stripe from 'stripe';
-import { HttpWebhookDispatcher, signature } from '../../src';
+import { createTwin, HttpWebhookDispatcher, signature } from '../../src';
 import { keyOf, MODES, stripeError, useHarness } from '../helpers';
 import { Receiver } from '../webhook_receiver';
 
@@ -326,6 +326,28 @@ describe.each(MODES)('webhooks (%s)', (mode) => {
     await drain();
     expect(rx.on('/listen')).toHaveLength(1);
     expect(rx.on('/listen2')).toHaveLength(2);
+  });
+});
+
+describe('webhook retries when world time follows the wall clock', () => {
+  it('are made on their own, with no request or clock call', async () => {
+    const rx = await Receiver.start();
+    const twin = createTwin({ wallClock: Date.now, config: { webhookRetryDelays: [1] } });
+    try {
+      const stripe = twin.stripe('sk_test_wall');
+      const we = await stripe.webhookEndpoints.create({ url: `${rx.url}/wall`, enabled_events: ['customer.created'] });
+      rx.status = () => 500;
+      await stripe.customers.create();
+      await rx.waitFor(1);
+      rx.status = () => 200;
+      await rx.waitFor(2, 4000); // the retry, 1 s of world (= wall) time later
+      expect(rx.events('/wall', we.secret!).map((e) => e.type)).toEqual(['customer.created', 'customer.created']);
+      const [event] = (await stripe.events.list()).data;
+      expect(event.pending_webhooks).toBe(0);
+    } finally {
+      (twin.engine.dispatcher as HttpWebhookDispatcher).close();
+      await rx.close();
+    }
   });
 });
 
