@@ -124,6 +124,69 @@ export interface EventLog {
   total: number;
 }
 
+export type TriggerName = 'payment.declined' | 'payment.requires_action' | 'authentication.succeeded' | 'authentication.failed' | 'dispute.created' | 'refund.failed';
+/** The object a trigger acts on (one of them) and its parameters (`decline_code`, `reason`, `inquiry`, `failure_reason`). */
+export interface TriggerParams {
+  payment_intent?: string;
+  setup_intent?: string;
+  charge?: string;
+  refund?: string;
+  decline_code?: string;
+  reason?: string;
+  inquiry?: boolean;
+  failure_reason?: string;
+}
+export interface TriggerResult {
+  trigger: TriggerName;
+  /** What is armed for the object's next step (a forced decline or challenge). */
+  armed?: Record<string, unknown>;
+  /** The object after the trigger. */
+  object: Record<string, any>;
+  /** The events it emitted, in order. */
+  events: { id: string; type: string }[];
+  [objectParam: string]: unknown;
+}
+export interface WorldNext {
+  now: number;
+  triggers: { trigger: TriggerName; objects: Record<string, string>[]; has_more: boolean; needs?: string[] }[];
+  armed: Record<string, string>[];
+}
+export interface TriggerCatalogue {
+  triggers: { trigger: TriggerName; description: string; like: string[]; on: string[]; when: string; params: Record<string, unknown> }[];
+}
+
+export interface Pin {
+  scope: string;
+  path: string;
+  value: unknown;
+}
+
+export interface WebhookEndpointInfo {
+  id: string;
+  url: string;
+  enabled_events: string[];
+  status: string;
+  api_version: string | null;
+  /** A `stripe-twin listen` session rather than a /v1/webhook_endpoints endpoint. */
+  listener: boolean;
+  secret: string;
+}
+export interface WebhookDelivery {
+  id: string;
+  event: string;
+  type: string;
+  endpoint: string;
+  state: 'pending' | 'succeeded' | 'failed';
+  attempts: { attempt: number; at: number; status: number | null; latency_ms: number; [k: string]: unknown }[];
+  next_attempt_at: number | null;
+  created: number;
+}
+export interface DeliveryFilters {
+  event?: string;
+  endpoint?: string;
+  state?: 'pending' | 'succeeded' | 'failed';
+}
+
 type Query = Record<string, string | number | boolean | undefined>;
 
 export class TwinControl {
@@ -203,8 +266,50 @@ export class TwinControl {
     return this.call('GET', '/__admin__/requests', undefined, filters as Query);
   }
 
-  /** The event log, newest first. */
-  readonly events = (filters: EventFilters = {}): Promise<EventLog> => this.call('GET', '/__admin__/events', undefined, filters as Query);
+  /** The event log, newest first; `events.resend(id)` delivers an event again. */
+  readonly events = Object.assign((filters: EventFilters = {}): Promise<EventLog> => this.call('GET', '/__admin__/events', undefined, filters as Query), {
+    /** To the endpoints it went to, or to one `endpoint`; answers the new deliveries (drained). */
+    resend: (id: string, options: { endpoint?: string } = {}): Promise<{ deliveries: WebhookDelivery[] }> =>
+      this.call('POST', `/__admin__/events/${encodeURIComponent(id)}/resend`, options),
+  });
+
+  /** Force a branch: world triggers, and what can be triggered now. */
+  readonly world = {
+    /** `trigger("payment.declined", {payment_intent: "pi_…", decline_code: "insufficient_funds"})`. */
+    trigger: (name: TriggerName, params: TriggerParams): Promise<TriggerResult> => this.call('POST', '/__admin__/world/trigger', { ...params, trigger: name }),
+    /** The triggers whose preconditions hold now, with their objects (newest first), and what is armed. */
+    next: (options: { limit?: number } = {}): Promise<WorldNext> => this.call('GET', '/__admin__/world/next', undefined, options),
+    /** Every trigger with its parameters. */
+    triggers: (): Promise<TriggerCatalogue> => this.call('GET', '/__admin__/world/triggers'),
+  };
+
+  /** Pinned exogenous values (`charge.outcome.risk_score`, `payment_method.card.last4`, `balance.available.usd`, …). */
+  readonly exogenous = {
+    /** `pin({"charge.outcome.risk_score": 92})`, optionally for one object (`{scope: "pi_…"}`); answers every pin. */
+    pin: (pins: Record<string, unknown>, options: { scope?: string } = {}): Promise<{ pins: Pin[] }> =>
+      this.call('POST', '/__admin__/exogenous', { ...options, pins }),
+    list: (): Promise<{ pins: Pin[] }> => this.call('GET', '/__admin__/exogenous'),
+    /** Clears every pin, or those of a scope and/or under a path. */
+    clear: (options: { scope?: string; path?: string } = {}): Promise<{ cleared: number; pins: Pin[] }> =>
+      this.call('DELETE', '/__admin__/exogenous', undefined, options),
+  };
+
+  readonly webhooks = {
+    /** Endpoints (and listen sessions) with their signing secrets. */
+    endpoints: (): Promise<{ endpoints: WebhookEndpointInfo[] }> => this.call('GET', '/__admin__/webhooks/endpoints'),
+    /** An endpoint's `whsec_` secret, stable for the world. */
+    secret: (endpoint: string): Promise<{ id: string; secret: string }> =>
+      this.call('GET', `/__admin__/webhooks/endpoints/${encodeURIComponent(endpoint)}/secret`),
+    /** The delivery log, newest first. */
+    deliveries: (filters: DeliveryFilters = {}): Promise<{ deliveries: WebhookDelivery[] }> =>
+      this.call('GET', '/__admin__/webhooks/deliveries', undefined, filters as Query),
+    /** Delivers what is due now and waits for it; answers the counts by state. */
+    drain: (): Promise<{ pending: number; succeeded: number; failed: number }> => this.call('POST', '/__admin__/webhooks/drain'),
+    /** Listen sessions (what `stripe-twin listen` registers): every matching event forwarded to `url`. */
+    listen: (url: string, options: { events?: string[] } = {}): Promise<{ id: string; url: string; enabled_events: string[]; api_version: string; secret: string }> =>
+      this.call('POST', '/__admin__/webhooks/listeners', { url, ...options }),
+    unlisten: (id: string): Promise<{ id: string; deleted: true }> => this.call('DELETE', `/__admin__/webhooks/listeners/${encodeURIComponent(id)}`),
+  };
 
   /** One control call; answers the parsed JSON or throws a TwinControlError. */
   async call<T = any>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, query: Query = {}, key: string | null | undefined = this.key): Promise<T> {

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import http from 'node:http';
 import path from 'node:path';
 import Stripe from 'stripe';
 import { createTwin, TwinHandle } from '../../src';
@@ -89,6 +90,63 @@ describe.each<Face>(['http', 'in-process'])('TwinControl (%s)', (face) => {
     expect(noWorld).toMatchObject({ status: 400 });
     expect(noWorld.message).toMatch(/Name the world/);
     expect((await c.call('GET', '/__admin__/nope').catch((err) => err)).status).toBe(404);
+  });
+
+  it('triggers world events and lists what can be triggered next', async () => {
+    const key = freshKey();
+    const c = control(key);
+    const pi = await stripe(key).paymentIntents.create({ amount: 1500, currency: 'usd' });
+    const next = await c.world.next();
+    expect(next.triggers.find((tr) => tr.trigger === 'payment.declined')?.objects).toEqual([{ payment_intent: pi.id, status: 'requires_payment_method' }]);
+    expect((await c.world.triggers()).triggers.map((tr) => tr.trigger)).toContain('dispute.created');
+    const armed = await c.world.trigger('payment.declined', { payment_intent: pi.id, decline_code: 'insufficient_funds' });
+    expect(armed).toMatchObject({ trigger: 'payment.declined', payment_intent: pi.id });
+    const e = await stripe(key).paymentIntents.confirm(pi.id, { payment_method: 'pm_card_visa', return_url: 'https://example.com/done' }).catch((err) => err);
+    expect(e.raw).toMatchObject({ type: 'card_error', decline_code: 'insufficient_funds' });
+    expect((await c.world.trigger('refund.failed', { refund: 're_nope' }).catch((err) => err)).status).toBe(404);
+  });
+
+  it('pins, lists and clears exogenous values', async () => {
+    const key = freshKey();
+    const c = control(key);
+    expect((await c.exogenous.pin({ 'charge.outcome.risk_score': 92 })).pins).toEqual([{ scope: 'world', path: 'charge.outcome.risk_score', value: 92 }]);
+    const pi = await stripe(key).paymentIntents.create({
+      amount: 1500, currency: 'usd', confirm: true, payment_method: 'pm_card_visa', return_url: 'https://example.com/done', expand: ['latest_charge'],
+    });
+    expect((pi.latest_charge as Stripe.Charge).outcome!.risk_score).toBe(92);
+    expect((await c.exogenous.list()).pins).toHaveLength(1);
+    expect(await c.exogenous.clear({ path: 'charge.outcome.risk_score' })).toMatchObject({ pins: [] });
+    expect((await c.exogenous.pin({ 'charge.outcome.risk_score': 101 }).catch((err) => err)).status).toBe(400);
+  });
+
+  it('reads webhook secrets and deliveries, drains, resends, registers listen sessions', async () => {
+    const received: string[] = [];
+    const receiver = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => (received.push(String(req.headers['stripe-signature'])), res.end('ok')));
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hook`;
+    try {
+      const key = freshKey();
+      const c = control(key);
+      const endpoint = await stripe(key).webhookEndpoints.create({ url, enabled_events: ['customer.created'] });
+      expect(await c.webhooks.secret(endpoint.id)).toEqual({ id: endpoint.id, secret: endpoint.secret });
+      expect((await c.webhooks.endpoints()).endpoints).toMatchObject([{ id: endpoint.id, url, listener: false }]);
+      await stripe(key).customers.create({ email: 'a@b.co' });
+      expect(await c.webhooks.drain()).toEqual({ pending: 0, succeeded: 1, failed: 0 });
+      const [delivery] = (await c.webhooks.deliveries({ state: 'succeeded' })).deliveries;
+      expect(delivery).toMatchObject({ endpoint: endpoint.id, type: 'customer.created', state: 'succeeded' });
+      expect((await c.events({ type: 'customer.created' })).data[0]).toMatchObject({ id: delivery.event, pending_webhooks: 0 });
+      expect((await c.events.resend(delivery.event)).deliveries).toMatchObject([{ event: delivery.event, state: 'succeeded' }]);
+      expect(received).toHaveLength(2);
+      const session = await c.webhooks.listen(url, { events: ['customer.updated'] });
+      expect(session.secret).toMatch(/^whsec_/);
+      expect(await c.webhooks.unlisten(session.id)).toEqual({ id: session.id, deleted: true });
+    } finally {
+      receiver.closeAllConnections();
+      await new Promise((resolve) => receiver.close(resolve));
+    }
   });
 
   it('forKey acts on another world of the same twin', async () => {
