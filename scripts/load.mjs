@@ -2,12 +2,14 @@
 // PaymentIntents on ONE world of `stripe-twin serve` while 429s, 500s, lock
 // timeouts and lost responses are armed; then the world is reconciled — every
 // PaymentIntent a client saw succeed has exactly one succeeded charge, one
-// balance transaction per charge, one event of each kind, and no 5xx reached a
-// client other than the armed ones. Prints the counts and PASS/FAIL (exit 1).
+// balance transaction per charge, one event of each kind, each of those events
+// delivered once to a webhook endpoint (signature verified), and no 5xx reached
+// a client other than the armed ones. Prints the counts and PASS/FAIL (exit 1).
 //
 //   npm run load                                   (builds, then 200 clients × 5)
 //   node scripts/load.mjs --clients 20 --per-client 2 [--url http://127.0.0.1:12111]
 import { spawn } from 'node:child_process';
+import http from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,6 +43,31 @@ function serve() {
   });
 }
 
+/** A webhook receiver that verifies each delivery with stripe-node's constructEvent and counts event ids. */
+async function receiver() {
+  const verifier = new Stripe('sk_test_verifier');
+  const state = { secret: '', received: new Map(), rejected: 0 };
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      try {
+        const event = verifier.webhooks.constructEvent(Buffer.concat(chunks), req.headers['stripe-signature'], state.secret);
+        state.received.set(event.id, (state.received.get(event.id) ?? 0) + 1);
+        res.end('{"received":true}');
+      } catch {
+        state.rejected++;
+        res.statusCode = 400;
+        res.end();
+      }
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  state.url = `http://127.0.0.1:${server.address().port}/webhook`;
+  state.close = () => (server.closeAllConnections(), new Promise((resolve) => server.close(resolve)));
+  return state;
+}
+
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const n = (share) => Math.max(1, Math.ceil(CLIENTS * share));
 
@@ -61,8 +88,12 @@ async function main() {
   const key = `sk_test_load_${process.pid}`;
   const control = new TwinControl({ url: server.url, key });
   const { port, hostname } = new URL(server.url);
+  const hooks = await receiver();
   try {
     await control.reset();
+    const admin = new Stripe(key, { host: hostname, port: Number(port), protocol: 'http' });
+    const endpoint = await admin.webhookEndpoints.create({ url: hooks.url, enabled_events: ['payment_intent.succeeded', 'charge.succeeded'] });
+    hooks.secret = endpoint.secret;
     const labels = new Map(); // fault id → label
     for (const { label, ...fault } of FAULTS) labels.set((await control.faults.arm(fault)).id, `${label} on ${fault.operation}`);
     console.log(`stripe-twin load: ${CLIENTS} clients × ${PER_CLIENT} PaymentIntents on one world (${server.url})`);
@@ -120,6 +151,7 @@ async function main() {
     const charges = await all(stripe.charges.list({ limit: 100 }));
     const txns = await all(stripe.balanceTransactions.list({ limit: 100, type: 'charge' }));
     const eventsOf = async (type) => (await control.events({ type, limit: 100000 })).data;
+    const drained = await control.webhooks.drain(); // deliveries still due go out now
     const [piSucceeded, piCreated, chargeSucceeded] = await Promise.all(['payment_intent.succeeded', 'payment_intent.created', 'charge.succeeded'].map(eventsOf));
     const faultsLeft = (await control.faults.list()).faults;
     const log = await control.requests({ limit: 10000 });
@@ -149,6 +181,10 @@ async function main() {
     check(once(piSucceeded, succeededSeen), `${piSucceeded.length} payment_intent.succeeded events, one per succeeded PaymentIntent`);
     check(once(piCreated, intents.map((pi) => pi.id)), `${piCreated.length} payment_intent.created events, one per PaymentIntent`);
     check(once(chargeSucceeded, charges.map((ch) => ch.id)), `${chargeSucceeded.length} charge.succeeded events, one per charge`);
+    const delivered = [...piSucceeded, ...chargeSucceeded];
+    const onceEach = delivered.every((e) => hooks.received.get(e.id) === 1 && e.pending_webhooks === 0);
+    check(drained.pending === 0 && drained.failed === 0 && drained.succeeded === delivered.length && hooks.received.size === delivered.length && onceEach && hooks.rejected === 0,
+      `${hooks.received.size} webhook deliveries, each event once with a valid signature (${drained.succeeded} succeeded, ${drained.pending} pending, ${drained.failed} failed, ${hooks.rejected} rejected)`);
     const unarmed5xx = log.data.filter((r) => r.status !== null && r.status >= 500 && !r.fault);
     check(unarmed5xx.length === 0, `${unarmed5xx.length} 5xx answers that were not armed faults`);
     const faulted = log.data.filter((r) => r.fault);
@@ -168,10 +204,11 @@ async function main() {
     console.log(`  twin latency (ms): p50 ${pct(50)}, p99 ${pct(99)}, max ${pct(100)}; clients finished in ${((clientsDone - started) / 1000).toFixed(1)} s`);
     for (const c of checks) console.log(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.what}`);
     const pass = checks.every((c) => c.ok);
-    console.log(`${pass ? 'PASS' : 'FAIL'}: ${succeededSeen.length} PaymentIntents, ${charges.length} charges, ${txns.length} balance transactions, ${piSucceeded.length} payment_intent.succeeded, ${faulted.length} faults, ${unarmed5xx.length} unarmed 5xx (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    console.log(`${pass ? 'PASS' : 'FAIL'}: ${succeededSeen.length} PaymentIntents, ${charges.length} charges, ${txns.length} balance transactions, ${piSucceeded.length} payment_intent.succeeded, ${hooks.received.size} webhooks, ${faulted.length} faults, ${unarmed5xx.length} unarmed 5xx (${((Date.now() - started) / 1000).toFixed(1)} s)`);
     return pass;
   } finally {
     await server.stop();
+    await hooks.close();
   }
 }
 
