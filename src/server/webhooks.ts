@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import { WebhookDispatcher } from '../engine/twin';
-import { Delivery, deliveryRequest, dueDeliveries, firstDue, liveEndpoints, nextAttemptAt, recordAttempt } from '../engine/webhooks';
+import { DELIVERY, Delivery, deliveryRequest, dueDeliveries, firstDue, liveEndpoints, nextAttemptAt, recordAttempt } from '../engine/webhooks';
 import { Ctx, World } from '../engine/world';
 
 // The face that performs webhook deliveries (stripe-behaviour.md §19.2–§19.3).
@@ -38,6 +38,12 @@ export class HttpWebhookDispatcher implements WebhookDispatcher {
   /** Running workers by world, then by endpoint id. */
   private readonly workers = new Map<World, Map<string, Promise<void>>>();
   private readonly kicked = new Set<World>();
+  /**
+   * Per world, when a scan found nothing due: how many deliveries there were and
+   * the earliest retry time. Until either changes, a kick need not scan again
+   * (a receiver that is down can leave thousands of retries pending).
+   */
+  private readonly quiet = new WeakMap<World, { count: number; until: number }>();
   private readonly timers = new Map<World, { at: number; timer: NodeJS.Timeout }>();
   private readonly agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
 
@@ -47,7 +53,15 @@ export class HttpWebhookDispatcher implements WebhookDispatcher {
   }
 
   kick(world: World): void {
-    if (this.kicked.has(world) || !firstDue(world)) return;
+    if (this.kicked.has(world)) return;
+    const count = world.count(DELIVERY);
+    const quiet = this.quiet.get(world);
+    if (count === 0 || (quiet && quiet.count === count && world.now() < quiet.until)) return;
+    const next = nextAttemptAt(world);
+    if (next === null || next > world.now()) {
+      this.quiet.set(world, { count, until: next ?? Infinity });
+      return;
+    }
     // After the response: the API call that emitted the event never waits for its delivery.
     this.kicked.add(world);
     setImmediate(() => {

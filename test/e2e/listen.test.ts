@@ -86,6 +86,7 @@ describe('stripe-twin listen', () => {
       rx.status = () => 500;
       await stripe.customers.update(customer.id, { name: 'Janet' });
       await listen.until(/<-- {2}\[500\] POST /);
+      await raw(url, 'POST', '/__admin__/webhooks/drain', { key }); // the twin has recorded the answer
       const log = (await raw(url, 'GET', '/__admin__/webhooks/deliveries', { key })).json.deliveries;
       expect(log[0]).toMatchObject({ type: 'customer.updated', state: 'pending', attempts: [expect.objectContaining({ status: 500 })] });
       rx.status = () => 200;

@@ -249,6 +249,21 @@ describe.each(MODES)('webhooks (%s)', (mode) => {
     expect((await admin('POST', `/__admin__/events/${event.id}/resend`, { endpoint: 'we_nope' })).status).toBe(404);
   });
 
+  it('sends new events at once, without a drain, while earlier ones wait for their retry', async () => {
+    const we = await endpoint('/later', ['customer.created']);
+    rx.status = () => 500;
+    for (let i = 0; i < 3; i++) await t.stripe.customers.create();
+    await drain();
+    expect(rx.received).toHaveLength(3);
+    rx.status = () => 200;
+    const fresh = await t.stripe.customers.create();
+    await rx.waitFor(4); // kicked by the API call itself
+    await drain(); // (only to wait for the twin to record the answer)
+    const [last] = rx.events('/later', we.secret!).slice(-1);
+    expect((last.data.object as Stripe.Customer).id).toBe(fresh.id);
+    expect((await deliveries('?state=pending')).map((d: any) => d.attempts.length)).toEqual([1, 1, 1]);
+  });
+
   it('stops retrying when the endpoint is disabled or deleted', async () => {
     rx.status = () => 503;
     const a = await endpoint('/a', ['customer.created']);
@@ -341,6 +356,7 @@ describe('webhook retries when world time follows the wall clock', () => {
       await rx.waitFor(1);
       rx.status = () => 200;
       await rx.waitFor(2, 4000); // the retry, 1 s of world (= wall) time later
+      await twin.engine.dispatcher!.drain(twin.engine.world('sk_test_wall')); // wait for the answer to be recorded
       expect(rx.events('/wall', we.secret!).map((e) => e.type)).toEqual(['customer.created', 'customer.created']);
       const [event] = (await stripe.events.list()).data;
       expect(event.pending_webhooks).toBe(0);
