@@ -32,50 +32,69 @@ export function operation(method: string, template: string): { params: Schema; r
   return op;
 }
 
-/** Matches request paths against `/v1/things/{id}/verb` templates. */
+interface RouteEntry<T> {
+  method: string;
+  segments: string[];
+  value: T;
+}
+
+/**
+ * Matches request paths against `/v1/things/{id}/verb` templates. Templates are
+ * bucketed by segment count and resource (`/v1/<resource>/…`), so a request
+ * only tries the few that could match.
+ */
 export class RouteTable<T> {
-  private readonly entries: { method: string; segments: string[]; value: T }[] = [];
-  private sorted = true;
+  private readonly buckets = new Map<string, RouteEntry<T>[]>();
 
   add(method: string, template: string, value: T): void {
-    this.entries.push({ method, segments: template.split('/'), value });
-    this.sorted = false;
+    const segments = template.split('/');
+    const key = bucketKey(segments.length, segments[2]?.startsWith('{') ? '*' : segments[2]);
+    const bucket = this.buckets.get(key) ?? this.buckets.set(key, []).get(key)!;
+    bucket.push({ method, segments, value });
+    // Literal segments win over placeholders (`/v1/customers/search` before `/v1/customers/{customer}`).
+    const rank = (s: string[]) => s.map((x) => (x.startsWith('{') ? '0' : '1')).join('');
+    bucket.sort((a, b) => (rank(a.segments) < rank(b.segments) ? 1 : rank(a.segments) > rank(b.segments) ? -1 : 0));
   }
 
   match(method: string, pathname: string): { value: T; params: Record<string, string> } | 'wrong-method' | null {
-    if (!this.sorted) this.sort();
     const parts = pathname.split('/');
-    let wrongMethod = false;
-    for (const entry of this.entries) {
-      if (entry.segments.length !== parts.length) continue;
-      const params = matchSegments(entry.segments, parts);
-      if (!params) continue;
-      if (entry.method === method) return { value: entry.value, params };
-      wrongMethod = true;
-    }
-    return wrongMethod ? 'wrong-method' : null;
+    const literal = this.scan(this.buckets.get(bucketKey(parts.length, parts[2])), method, parts);
+    if (literal && literal !== 'wrong-method') return literal;
+    const placeholder = this.scan(this.buckets.get(bucketKey(parts.length, '*')), method, parts);
+    return placeholder && placeholder !== 'wrong-method' ? placeholder : (literal ?? placeholder);
   }
 
-  /** Literal segments win over placeholders (`/v1/customers/search` before `/v1/customers/{customer}`). */
-  private sort(): void {
-    const rank = (s: string[]) => s.map((x) => (x.startsWith('{') ? '0' : '1')).join('');
-    this.entries.sort((a, b) => (rank(a.segments) < rank(b.segments) ? 1 : rank(a.segments) > rank(b.segments) ? -1 : 0));
-    this.sorted = true;
+  private scan(bucket: RouteEntry<T>[] | undefined, method: string, parts: string[]) {
+    let wrongMethod = false;
+    for (const entry of bucket ?? []) {
+      if (!fits(entry.segments, parts)) continue;
+      if (entry.method === method) return { value: entry.value, params: paramsOf(entry.segments, parts) };
+      wrongMethod = true;
+    }
+    return wrongMethod ? ('wrong-method' as const) : null;
   }
 }
 
-function matchSegments(template: string[], parts: string[]): Record<string, string> | null {
+const bucketKey = (length: number, resource: string | undefined) => `${length} ${resource ?? ''}`;
+const isPlaceholder = (segment: string) => segment.charCodeAt(0) === 123; /* { */
+
+function fits(template: string[], parts: string[]): boolean {
+  for (let i = 0; i < template.length; i++) {
+    if (isPlaceholder(template[i]) ? !parts[i] : template[i] !== parts[i]) return false;
+  }
+  return true;
+}
+
+function paramsOf(template: string[], parts: string[]): Record<string, string> {
   const params: Record<string, string> = {};
   for (let i = 0; i < template.length; i++) {
     const t = template[i];
-    if (t.charCodeAt(0) === 123 /* { */) {
-      if (!parts[i]) return null;
-      try {
-        params[t.slice(1, -1)] = decodeURIComponent(parts[i]);
-      } catch {
-        params[t.slice(1, -1)] = parts[i];
-      }
-    } else if (t !== parts[i]) return null;
+    if (!isPlaceholder(t)) continue;
+    try {
+      params[t.slice(1, -1)] = decodeURIComponent(parts[i]);
+    } catch {
+      params[t.slice(1, -1)] = parts[i];
+    }
   }
   return params;
 }

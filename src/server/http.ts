@@ -13,10 +13,8 @@ export function createHttpServer(twin: Twin): http.Server {
       consumed = true;
       return readLimited(req, MAX_BODY_BYTES);
     };
-    // The client going away ends a timeout fault's hold.
-    const gone = new AbortController();
-    res.on('close', () => gone.abort());
-    handleRequest(twin, { method: req.method ?? 'GET', url: req.url ?? '/', headers, readBody, signal: gone.signal })
+    const onGone = (listener: () => void) => res.once('close', listener); // the client left: a timeout fault stops holding
+    handleRequest(twin, { method: req.method ?? 'GET', url: req.url ?? '/', headers, readBody, onGone })
       .then((response) => {
         if (response.drop) return void req.socket.destroy(); // a lost response: the client sees the connection reset
         if (!consumed) req.resume(); // drain what the pipeline did not need

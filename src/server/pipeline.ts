@@ -25,8 +25,11 @@ export interface TwinRequest {
   headers: Record<string, string | undefined>;
   /** Reads the body; a face may stream it so idempotency keys lock while it arrives. */
   readBody: () => Promise<Uint8Array>;
-  /** Aborted when the client goes away (ends a timeout fault's hold early). */
-  signal?: AbortSignal;
+  /**
+   * Registers a call for when the client goes away (ends a timeout fault's hold
+   * early). Only a held request asks, so faces pay nothing per request.
+   */
+  onGone?: (listener: () => void) => void;
 }
 
 export interface TwinResponse {
@@ -155,7 +158,7 @@ class ApiRequest {
       }
       this.fault = takeFault(world, method, match.value.path, match.value.list);
       const action = this.fault?.action;
-      if (action?.type === 'timeout') return hold(action.delay_ms, req.signal);
+      if (action?.type === 'timeout') return hold(action.delay_ms, req.onGone);
       if (action && action.type !== 'lost_response') throw action.error; // answered before anything runs: nothing stored
       const ctx: Ctx = { world, requestId: this.requestId, idempotencyKey: this.idempotencyKey, apiVersion: this.version };
       world.runDue(ctx);
@@ -321,16 +324,13 @@ function authErrorResponse(error: StripeError): TwinResponse {
 const DROPPED: TwinResponse = { status: 0, headers: [], body: '', drop: true };
 
 /** A timeout fault: holds the request `ms`, or until the client goes away, then drops the connection. */
-function hold(ms: number, signal: AbortSignal | undefined): Promise<TwinResponse> {
+function hold(ms: number, onGone: TwinRequest['onGone']): Promise<TwinResponse> {
   return new Promise((resolve) => {
-    if (signal?.aborted) return resolve(DROPPED);
-    const done = () => {
+    const timer = setTimeout(() => resolve(DROPPED), ms);
+    onGone?.(() => {
       clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
       resolve(DROPPED);
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done);
+    });
   });
 }
 

@@ -54,23 +54,21 @@ export class TwinHttpClient extends Stripe.HttpClient {
     const lower: Record<string, string> = {};
     for (const [k, v] of Object.entries(headers)) lower[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : String(v);
     const body = Buffer.from(requestData ?? '', 'utf8');
-    const gone = new AbortController();
-    const handled = handleRequest(this.twin, { method, url: path, headers: lower, readBody: async () => body, signal: gone.signal });
-    const response = timeout && timeout > 0 ? await withTimeout(handled, timeout, gone) : await handled;
-    // A dropped connection reaches the SDK as node's socket error does: a retryable StripeConnectionError.
-    if (response.drop) throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    // The SDK's timeout only matters while a timeout fault holds the request: then it ends the hold as the node client would.
+    let timedOut = false;
+    const onGone = (listener: () => void) => {
+      if (!timeout || timeout <= 0) return;
+      setTimeout(() => {
+        timedOut = true;
+        listener();
+      }, timeout).unref();
+    };
+    const response = await handleRequest(this.twin, { method, url: path, headers: lower, readBody: async () => body, onGone });
+    if (response.drop) {
+      if (timedOut) throw Stripe.HttpClient.makeTimeoutError();
+      // A dropped connection reaches the SDK as node's socket error does: a retryable StripeConnectionError.
+      throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    }
     return new TwinHttpClientResponse(response);
   }
-}
-
-/** The SDK's request timeout, as its node client applies it: the request is abandoned with Stripe's timeout error. */
-function withTimeout(handled: Promise<TwinResponse>, ms: number, gone: AbortController): Promise<TwinResponse> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => {
-      gone.abort();
-      reject(Stripe.HttpClient.makeTimeoutError());
-    }, ms);
-  });
-  return Promise.race([handled, expired]).finally(() => clearTimeout(timer));
 }
