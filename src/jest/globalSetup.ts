@@ -27,9 +27,10 @@ async function globalSetup(): Promise<void> {
     settingsFromEnv(); // still report a bad STRIPE_TWIN_MODE early
     return;
   }
-  const { Twin } = require('../engine/twin') as typeof import('../engine/twin');
+  const { createTwin } = require('../index') as typeof import('../index');
   const { createHttpServer, listen } = require('../server/http') as typeof import('../server/http');
-  const server: http.Server = createHttpServer(new Twin({ seed: env.STRIPE_TWIN_SEED ?? '0' }));
+  // createTwin installs the webhook dispatcher, so endpoints the suites create are delivered to.
+  const server: http.Server = createHttpServer(createTwin({ seed: env.STRIPE_TWIN_SEED ?? '0' }).engine);
   const { url } = await listen(server, Number(env.STRIPE_TWIN_PORT ?? 0), env.STRIPE_TWIN_HOST ?? '127.0.0.1');
   server.unref();
   server.on('connection', (socket) => socket.unref());
