@@ -7,19 +7,29 @@ import { World } from './world';
 // reaches that value (charges.ts, payment_methods.ts, payment_intents.ts,
 // balance.ts). Ids, statuses, totals and timestamps stay engine-derived.
 //
-// Pins live in world.facts (one immutable record per scope), so a failed
-// transaction undoes them like any other change. Which paths exist and what
-// values they take is the control surface's business (src/control/exogenous.ts).
+// Pins live in world.facts under one key (scope → pins, immutable), so a failed
+// transaction undoes them like any other change, and a world without pins pays
+// one map lookup per bound value. Which paths exist and what values they take is
+// the control surface's business (src/control/exogenous.ts).
 
 export const WORLD_SCOPE = 'world';
 
 type Pins = Readonly<Record<string, unknown>>;
+type AllPins = Readonly<Record<string, Pins>>;
 
-const PREFIX = 'pins:';
-const factKey = (scope: string) => `${PREFIX}${scope}`;
+const FACT = 'pins';
+const allPins = (world: World) => world.facts.get(FACT) as AllPins | undefined;
 
 function pinsOf(world: World, scope: string): Pins | undefined {
-  return world.facts.get(factKey(scope)) as Pins | undefined;
+  return allPins(world)?.[scope];
+}
+
+function setScope(world: World, scope: string, pins: Pins | null): void {
+  const next: Record<string, Pins> = { ...allPins(world) };
+  if (pins) next[scope] = pins;
+  else delete next[scope];
+  if (Object.keys(next).length) world.facts.set(FACT, Object.freeze(next));
+  else world.facts.delete(FACT);
 }
 
 /**
@@ -29,6 +39,7 @@ function pinsOf(world: World, scope: string): Pins | undefined {
  */
 export function pinnedUnder(world: World, prefix: string, scopes: (string | null | undefined)[] = []): Record<string, unknown> {
   const out: Record<string, unknown> = {};
+  if (!allPins(world)) return out;
   for (const scope of [WORLD_SCOPE, ...scopes.filter((s): s is string => Boolean(s)).reverse()]) {
     const pins = pinsOf(world, scope);
     if (!pins) continue;
@@ -39,6 +50,7 @@ export function pinnedUnder(world: World, prefix: string, scopes: (string | null
 
 /** One pinned value for an object (most specific scope first), or undefined. */
 export function pinned(world: World, path: string, scopes: (string | null | undefined)[] = []): { value: unknown } | undefined {
+  if (!allPins(world)) return undefined;
   for (const scope of [...scopes, WORLD_SCOPE]) {
     if (!scope) continue;
     const pins = pinsOf(world, scope);
@@ -49,7 +61,7 @@ export function pinned(world: World, path: string, scopes: (string | null | unde
 
 /** Pins `values` (path → value, already validated) in `scope`, replacing earlier pins of those paths. */
 export function setPins(world: World, scope: string, values: Record<string, unknown>): void {
-  world.facts.set(factKey(scope), Object.freeze({ ...pinsOf(world, scope), ...values }));
+  setScope(world, scope, Object.freeze({ ...pinsOf(world, scope), ...values }));
 }
 
 /**
@@ -67,8 +79,7 @@ export function clearPins(world: World, scope?: string, path?: string): number {
       if (path === undefined || p === path || p.startsWith(`${path}.`)) cleared++;
       else kept[p] = pins[p];
     }
-    if (Object.keys(kept).length) world.facts.set(factKey(s), Object.freeze(kept));
-    else world.facts.delete(factKey(s));
+    setScope(world, s, Object.keys(kept).length ? Object.freeze(kept) : null);
   }
   return cleared;
 }
@@ -81,8 +92,7 @@ export function listPins(world: World): { scope: string; path: string; value: un
 }
 
 function scopesWithPins(world: World): { scope: string; pins: Pins }[] {
-  const scopes: string[] = [];
-  for (const key of world.facts.keys()) if (key.startsWith(PREFIX)) scopes.push(key.slice(PREFIX.length));
-  scopes.sort((a, b) => (a === WORLD_SCOPE ? -1 : b === WORLD_SCOPE ? 1 : a < b ? -1 : a > b ? 1 : 0));
-  return scopes.map((scope) => ({ scope, pins: pinsOf(world, scope)! }));
+  const all = allPins(world) ?? {};
+  const scopes = Object.keys(all).sort((a, b) => (a === WORLD_SCOPE ? -1 : b === WORLD_SCOPE ? 1 : a < b ? -1 : a > b ? 1 : 0));
+  return scopes.map((scope) => ({ scope, pins: all[scope] }));
 }

@@ -28,16 +28,26 @@ export function cardOf(world: World, pmId: string): TestCard | undefined {
   return world.facts.get(CARD_FACT(pmId)) as TestCard | undefined;
 }
 
-const FORCED_FACT = (intentId: string) => `forced:${intentId}`;
+/** Forced branches by intent, in one fact (a world with none pays one lookup per confirmation). */
+const FORCED_FACT = 'forced';
+const allForced = (world: World) => world.facts.get(FORCED_FACT) as Readonly<Record<string, ForcedBehaviour>> | undefined;
+
+function setForced(world: World, intentId: string, forced: ForcedBehaviour | null): void {
+  const next: Record<string, ForcedBehaviour> = { ...allForced(world) };
+  if (forced && Object.keys(forced).length) next[intentId] = Object.freeze(forced);
+  else delete next[intentId];
+  if (Object.keys(next).length) world.facts.set(FORCED_FACT, Object.freeze(next));
+  else world.facts.delete(FORCED_FACT);
+}
 
 /** What a control trigger forced on an intent and its next confirmation has not used yet. */
 export function forcedBehaviour(world: World, intentId: string): ForcedBehaviour | undefined {
-  return world.facts.get(FORCED_FACT(intentId)) as ForcedBehaviour | undefined;
+  return allForced(world)?.[intentId];
 }
 
 /** Forces behaviour on an intent's next confirmation (kept until that confirmation uses it). */
 export function forceBehaviour(world: World, intentId: string, forced: ForcedBehaviour): void {
-  world.facts.set(FORCED_FACT(intentId), Object.freeze({ ...forcedBehaviour(world, intentId), ...forced }));
+  setForced(world, intentId, { ...forcedBehaviour(world, intentId), ...forced });
 }
 
 /** A forced branch is for one step: the confirmation that takes it spends it. */
@@ -46,15 +56,12 @@ export function spendForced(world: World, intentId: string, fields: (keyof Force
   if (!forced || !fields.some((f) => f in forced)) return;
   const rest: ForcedBehaviour = { ...forced };
   for (const f of fields) delete rest[f];
-  if (Object.keys(rest).length) world.facts.set(FORCED_FACT(intentId), Object.freeze(rest));
-  else world.facts.delete(FORCED_FACT(intentId));
+  setForced(world, intentId, rest);
 }
 
 /** Intents with a forced branch not yet taken, in the order they were armed. */
 export function armedIntents(world: World): { intent: string; forced: ForcedBehaviour }[] {
-  const out: { intent: string; forced: ForcedBehaviour }[] = [];
-  for (const [key, value] of world.facts) if (key.startsWith('forced:')) out.push({ intent: key.slice(7), forced: value as ForcedBehaviour });
-  return out;
+  return Object.entries(allForced(world) ?? {}).map(([intent, forced]) => ({ intent, forced }));
 }
 
 /**

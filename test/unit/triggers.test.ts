@@ -42,7 +42,8 @@ describe('forced branches', () => {
     spendForced(world, 'pi_a', ['authentication']);
     spendForced(world, 'pi_a', ['decline', 'declineAfterAuthentication']);
     expect(forcedBehaviour(world, 'pi_a')).toBeUndefined();
-    expect(world.facts.has('forced:pi_a')).toBe(false);
+    expect(armedIntents(world)).toEqual([]);
+    expect(world.facts.size).toBe(0); // nothing left behind
   });
 
   it('is undone with a failed transaction', () => {
