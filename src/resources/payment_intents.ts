@@ -23,8 +23,7 @@ import {
   markChecked,
   markConsumed,
   PaymentMethod,
-  paymentMethodFromData,
-  resolvePaymentMethod,
+  intentPaymentMethod,
   spendForced,
 } from './payment_methods';
 import { refundCharge } from './refunds';
@@ -154,16 +153,9 @@ export function createPaymentIntent(ctx: Ctx, params: Params): PaymentIntent {
   checkChargeAmount(params.amount, currency);
   const offered = offeredTypes(ctx, params);
   const customer = params.customer ? find(ctx, 'customer', params.customer, 'customer') : null;
-  if (params.payment_method && !params.payment_method.startsWith('pm_card_')) {
-    find(ctx, 'payment_method', params.payment_method, 'payment_method', 'PaymentMethod');
-  }
+  const pm = intentPaymentMethod(ctx, params);
   const { world } = ctx;
   const types = offered.types;
-  const pm = params.payment_method
-    ? resolvePaymentMethod(ctx, params.payment_method, 'payment_method')
-    : params.payment_method_data
-      ? paymentMethodFromData(ctx, params.payment_method_data)
-      : null;
   const piId = world.ids.next('pi');
   const pi = world.insert<PaymentIntent>({
     id: piId,
@@ -244,10 +236,7 @@ export function confirmPaymentIntent(ctx: Ctx, pi: PaymentIntent, params: Params
       payment_intent: pi,
     });
   }
-  let pm: PaymentMethod | null = null;
-  if (params.payment_method) pm = resolvePaymentMethod(ctx, params.payment_method, 'payment_method');
-  else if (params.payment_method_data) pm = paymentMethodFromData(ctx, params.payment_method_data);
-  else if (pi.payment_method) pm = world.get<PaymentMethod>(pi.payment_method)!;
+  const pm = intentPaymentMethod(ctx, params) ?? (pi.payment_method ? world.get<PaymentMethod>(pi.payment_method)! : null);
   if (!pm) {
     throw unexpectedState(
       pi,
@@ -558,9 +547,7 @@ function updatePaymentIntent(ctx: Ctx, pi: PaymentIntent, params: Params): Payme
   const currency = params.currency ? checkCurrency(params.currency) : pi.currency;
   if (params.amount !== undefined || params.currency !== undefined) checkChargeAmount(params.amount ?? pi.amount, currency);
   if (params.customer) find(ctx, 'customer', params.customer, 'customer');
-  let paymentMethod = pi.payment_method;
-  if (params.payment_method) paymentMethod = resolvePaymentMethod(ctx, params.payment_method, 'payment_method').id;
-  else if (params.payment_method_data) paymentMethod = paymentMethodFromData(ctx, params.payment_method_data).id;
+  const paymentMethod = intentPaymentMethod(ctx, params)?.id ?? pi.payment_method;
   const types = params.allowed_payment_method_types ?? params.payment_method_types ?? pi.payment_method_types;
   const next: PaymentIntent = {
     ...pi,

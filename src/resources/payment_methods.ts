@@ -239,6 +239,12 @@ export function resolvePaymentMethod(ctx: Ctx, ref: string, param: string): Paym
   return find<PaymentMethod>(ctx, 'payment_method', ref, param, 'PaymentMethod');
 }
 
+/** The PaymentMethod an intent is created with: `payment_method` (a test value makes a new one) or `payment_method_data`. */
+export function intentPaymentMethod(ctx: Ctx, params: Params): PaymentMethod | null {
+  if (params.payment_method) return resolvePaymentMethod(ctx, params.payment_method, 'payment_method');
+  return params.payment_method_data ? paymentMethodFromData(ctx, params.payment_method_data) : null;
+}
+
 /** E21: a PaymentMethod consumed without a customer, or detached, cannot be used again. */
 export function checkUsable(ctx: Ctx, pm: PaymentMethod): void {
   if (ctx.world.facts.get(UNUSABLE_FACT(pm.id))) {

@@ -15,8 +15,7 @@ import {
   lastError,
   markChecked,
   PaymentMethod,
-  paymentMethodFromData,
-  resolvePaymentMethod,
+  intentPaymentMethod,
   spendForced,
 } from './payment_methods';
 import { nextAction, pendingAuthentication } from './three_d_secure';
@@ -51,16 +50,9 @@ export function createSetupIntent(ctx: Ctx, params: Params): SetupIntent {
   unsupportedParams('POST /v1/setup_intents', params, ['on_behalf_of', 'mandate_data', 'single_use', 'confirmation_token', 'attach_to_self']);
   const offered = offeredTypes(ctx, params);
   const customer = params.customer ? find(ctx, 'customer', params.customer, 'customer') : null;
-  if (params.payment_method && !params.payment_method.startsWith('pm_card_')) {
-    find(ctx, 'payment_method', params.payment_method, 'payment_method', 'PaymentMethod');
-  }
+  const pm = intentPaymentMethod(ctx, params);
   const { world } = ctx;
   const types = offered.types;
-  const pm = params.payment_method
-    ? resolvePaymentMethod(ctx, params.payment_method, 'payment_method')
-    : params.payment_method_data
-      ? paymentMethodFromData(ctx, params.payment_method_data)
-      : null;
   const siId = world.ids.next('seti');
   const si = world.insert<SetupIntent>({
     id: siId,
@@ -118,10 +110,7 @@ export function confirmSetupIntent(ctx: Ctx, si: SetupIntent, params: Params): S
       setup_intent: si,
     });
   }
-  let pm: PaymentMethod | null = null;
-  if (params.payment_method) pm = resolvePaymentMethod(ctx, params.payment_method, 'payment_method');
-  else if (params.payment_method_data) pm = paymentMethodFromData(ctx, params.payment_method_data);
-  else if (si.payment_method) pm = world.get<PaymentMethod>(si.payment_method)!;
+  const pm = intentPaymentMethod(ctx, params) ?? (si.payment_method ? world.get<PaymentMethod>(si.payment_method)! : null);
   if (!pm) {
     throw unexpectedState(
       si,
@@ -218,9 +207,7 @@ function updateSetupIntent(ctx: Ctx, si: SetupIntent, params: Params): SetupInte
     throw unexpectedState(si, `You cannot update this SetupIntent because it has a status of ${si.status}.`);
   }
   if (params.customer) find(ctx, 'customer', params.customer, 'customer');
-  let paymentMethod = si.payment_method;
-  if (params.payment_method) paymentMethod = resolvePaymentMethod(ctx, params.payment_method, 'payment_method').id;
-  else if (params.payment_method_data) paymentMethod = paymentMethodFromData(ctx, params.payment_method_data).id;
+  const paymentMethod = intentPaymentMethod(ctx, params)?.id ?? si.payment_method;
   const types: string[] = params.allowed_payment_method_types ?? params.payment_method_types ?? si.payment_method_types;
   return ctx.world.replace({
     ...si,
