@@ -46,7 +46,9 @@ export function refundCharge(ctx: Ctx, charge: Charge, input: RefundInput): Refu
       'amount',
     );
   }
-  const behaviour = cardOf(world, charge.payment_method)?.refund;
+  // The refund test cards (§4.6) act on refunds sent to the card; releasing an
+  // authorization moves no money, so a reversal succeeds at once on any card.
+  const behaviour = input.reversal ? undefined : cardOf(world, charge.payment_method)?.refund;
   const id = world.ids.next('re', charge.payment_intent);
   const bt = input.reversal
     ? null
@@ -91,7 +93,7 @@ export function refundCharge(ctx: Ctx, charge: Charge, input: RefundInput): Refu
 /** The later life of a refund made with …7726 (pending → succeeded) or …5126 (succeeded → failed). */
 function settle(ctx: Ctx, refundId: string, behaviour: 'pending' | 'fail'): void {
   const refund = ctx.world.get<Refund>(refundId)!;
-  if (!canFail(refund)) return; // failed already (the refund.failed trigger)
+  if (refund.status === 'failed') return; // failed already (the refund.failed trigger)
   if (behaviour === 'fail') {
     failRefund(ctx, refund);
     return;

@@ -122,6 +122,27 @@ describe.each(MODES)('charges, refunds, balance and disputes (%s)', (mode) => {
     expect(types).toEqual(expect.arrayContaining(['refund.failed', 'charge.refund.updated', 'refund.updated']));
   });
 
+  it('releases an authorization on the refund cards as a reversal that neither waits nor fails (§3 T9, §4.6, §6)', async () => {
+    const held = await pay(1000, 'pm_card_pendingRefund', { capture_method: 'manual' });
+    const doomed = await pay(1200, 'pm_card_refundFail', { capture_method: 'manual' });
+    await t.stripe.paymentIntents.cancel(held.id);
+    await t.stripe.paymentIntents.cancel(doomed.id);
+    const [reversal] = (await t.stripe.refunds.list({ payment_intent: held.id })).data;
+    const [kept] = (await t.stripe.refunds.list({ payment_intent: doomed.id })).data;
+    expect(reversal).toMatchObject({ amount: 1000, status: 'succeeded', balance_transaction: null, destination_details: { card: { type: 'reversal' }, type: 'card' } });
+    expect(kept).toMatchObject({ amount: 1200, status: 'succeeded', balance_transaction: null });
+    await advance('2m');
+    expect(await t.stripe.refunds.retrieve(reversal.id)).toMatchObject({ status: 'succeeded' });
+    const after = await t.stripe.refunds.retrieve(kept.id);
+    expect(after.status).toBe('succeeded');
+    expect(after).not.toHaveProperty('failure_reason');
+    expect(await t.stripe.charges.retrieve(doomed.latest_charge as string)).toMatchObject({ amount_refunded: 1200, refunded: true, captured: false });
+    const types = (await t.stripe.events.list({ limit: 100 })).data.map((e) => e.type);
+    expect(types).not.toContain('refund.failed');
+    expect(types).not.toContain('refund.updated');
+    expect((await t.stripe.balanceTransactions.list({ type: 'refund_failure' as any })).data).toEqual([]);
+  });
+
   it('opens a dispute on the dispute cards, withdraws funds, and resolves it on evidence', async () => {
     const pi = await pay(3000, 'pm_card_createDispute');
     const list = await t.stripe.disputes.list({ payment_intent: pi.id });
