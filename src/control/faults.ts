@@ -216,7 +216,7 @@ export const faultRoutes: ControlRoute[] = [
   { method: 'POST', path: '/__admin__/faults/clear', run: (call) => clear(call.world()) },
   {
     method: 'DELETE',
-    path: '/__admin__/faults/:id',
+    path: '/__admin__/faults/{id}',
     run: (call) => {
       const faults = faultsOf(call.world());
       const at = faults.armed.findIndex((f) => f.id === call.params.id);

@@ -8,7 +8,7 @@ import { runTrigger, triggerByName } from './triggers';
 export const intentRoutes: ControlRoute[] = [
   {
     method: 'POST',
-    path: '/__admin__/intents/:id/authenticate',
+    path: '/__admin__/intents/{id}/authenticate',
     run: (call) => {
       const world = call.world();
       const { outcome } = call.body;

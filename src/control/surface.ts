@@ -1,5 +1,6 @@
 import YAML from 'yaml';
 import { StripeError } from '../engine/errors';
+import { RouteTable } from '../engine/spec';
 import { Twin } from '../engine/twin';
 import { Ctx, World } from '../engine/world';
 import { jsonResponse, MAX_BODY_BYTES, TwinRequest, TwinResponse } from '../server/pipeline';
@@ -26,7 +27,7 @@ export interface ControlCall {
   twin: Twin;
   body: Record<string, any>;
   query: URLSearchParams;
-  /** `:name` segments of the route's path. */
+  /** `{name}` segments of the route's path, decoded. */
   params: Record<string, string>;
   /** The key of an `Authorization: Bearer` header, if any. */
   headerKey: string | undefined;
@@ -36,7 +37,7 @@ export interface ControlCall {
 
 export interface ControlRoute {
   method: 'GET' | 'POST' | 'DELETE';
-  /** `/__admin__/clock/advance`, `/__admin__/intents/:id/authenticate`. */
+  /** `/__admin__/clock/advance`, `/__admin__/intents/{id}/authenticate`. */
   path: string;
   run(call: ControlCall): unknown | Promise<unknown>;
 }
@@ -50,47 +51,28 @@ export function checkKey(key: string): void {
 
 const json = (status: number, value: unknown): TwinResponse => jsonResponse(status, JSON.stringify(value, null, 2));
 
-interface Compiled {
-  route: ControlRoute;
-  re: RegExp;
-  names: string[];
-}
-
 /** Serves control routes: matches method and path, parses the body, maps errors to plain JSON. */
 export class ControlSurface {
-  private readonly compiled: Compiled[];
+  private readonly table = new RouteTable<ControlRoute>();
 
   constructor(routes: ControlRoute[]) {
-    this.compiled = routes.map((route) => {
-      const names: string[] = [];
-      const pattern = route.path.replace(/:([a-z_]+)/g, (_m, name: string) => (names.push(name), '([^/]+)'));
-      return { route, re: new RegExp(`^${pattern}$`), names };
-    });
+    for (const route of routes) this.table.add(route.method, route.path, route);
   }
 
   async handle(twin: Twin, req: TwinRequest, path: string, query: string): Promise<TwinResponse> {
     try {
       const method = req.method.toUpperCase();
-      const clean = path.replace(/\/+$/, '');
-      let match: { c: Compiled; values: string[] } | null = null;
-      for (const c of this.compiled) {
-        const m = c.re.exec(clean);
-        if (!m) continue;
-        if (c.route.method === method) {
-          match = { c, values: m.slice(1) };
-          break;
-        }
-      }
-      if (!match) throw new ControlError(`No control route ${method} ${path}`, 404);
+      const match = this.table.match(method, path.replace(/\/+$/, ''));
+      // A known path with another method is as unknown here: the control surface answers its own 404, not Stripe's.
+      if (!match || match === 'wrong-method') throw new ControlError(`No control route ${method} ${path}`, 404);
       const body = method === 'POST' ? parseBody(await req.readBody(), req.headers['content-type']) : {};
       const search = new URLSearchParams(query);
       const headerKey = keyFromHeader(req);
-      const params = Object.fromEntries(match.c.names.map((n, i) => [n, decodeURIComponent(match!.values[i])]));
       const call: ControlCall = {
         twin,
         body,
         query: search,
-        params,
+        params: match.params,
         headerKey,
         world: () => {
           const key = body.key ?? search.get('key') ?? headerKey;
@@ -99,7 +81,7 @@ export class ControlSurface {
           return twin.world(key);
         },
       };
-      return json(200, await match.c.route.run(call));
+      return json(200, await match.value.run(call));
     } catch (e) {
       if (e instanceof ControlError) return json(e.status, { error: { message: e.message, ...(e.at ? { at: e.at } : {}) } });
       if (e instanceof StripeError) return json(e.status, { error: { message: e.message } });

@@ -66,7 +66,7 @@ export const webhookRoutes: ControlRoute[] = [
   },
   {
     method: 'GET',
-    path: '/__admin__/webhooks/endpoints/:id/secret',
+    path: '/__admin__/webhooks/endpoints/{id}/secret',
     run: (call) => {
       const world = call.world();
       const e = endpointOf(world, call.params.id);
@@ -97,7 +97,7 @@ export const webhookRoutes: ControlRoute[] = [
   },
   {
     method: 'POST',
-    path: '/__admin__/events/:id/resend',
+    path: '/__admin__/events/{id}/resend',
     run: async (call) => {
       const world = call.world();
       const event = world.get(call.params.id);
@@ -127,7 +127,7 @@ export const webhookRoutes: ControlRoute[] = [
   },
   {
     method: 'DELETE',
-    path: '/__admin__/webhooks/listeners/:id',
+    path: '/__admin__/webhooks/listeners/{id}',
     run: (call) => {
       const world = call.world();
       if (!world.transaction(() => removeListener(world, call.params.id))) throw new ControlError(`No listener ${call.params.id} in this world`, 404);

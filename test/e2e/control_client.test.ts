@@ -89,7 +89,13 @@ describe.each<Face>(['http', 'in-process'])('TwinControl (%s)', (face) => {
     const noWorld = await control().clock.get().catch((err) => err);
     expect(noWorld).toMatchObject({ status: 400 });
     expect(noWorld.message).toMatch(/Name the world/);
-    expect((await c.call('GET', '/__admin__/nope').catch((err) => err)).status).toBe(404);
+    expect(await c.call('GET', '/__admin__/nope').catch((err) => err)).toMatchObject({ status: 404, message: 'No control route GET /__admin__/nope' });
+    // A control path with another method is no route either (the control surface's own 404, not Stripe's).
+    expect(await c.call('GET', '/__admin__/seed').catch((err) => err)).toMatchObject({ status: 404, message: 'No control route GET /__admin__/seed' });
+    expect(await c.call('DELETE', '/__admin__/faults/fault%5F9/').catch((err) => err)).toMatchObject({
+      status: 404,
+      message: 'No armed fault fault_9 in this world (it may have run out)',
+    });
   });
 
   it('triggers world events and lists what can be triggered next', async () => {
