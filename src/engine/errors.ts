@@ -138,9 +138,15 @@ export const errors = {
     invalid(`Invalid integer: ${value}`, { code: 'parameter_invalid_integer', param }),
   invalidNumber: (param: string, value: string) => invalid(`Invalid decimal: ${value}`, { param }),
   invalidBoolean: (param: string, value: string) => invalid(`Invalid boolean: ${value}`, { param }),
-  /** Wire text: `Invalid capture_method: must be one of automatic or manual` (stripe/stripe-java#1314). */
+  /**
+   * Wire text: `Invalid capture_method: must be one of automatic or manual`
+   * (stripe/stripe-java#1314); an array item keeps its parameter's name, and the
+   * list leaves out `*` (a 2025 `stripe webhook_endpoints create` transcript:
+   * `Invalid enabled_events[0]: must be one of account.application.authorized, …`;
+   * the list's ending is (unverified)). The spec's `''` (unset) is not listed either.
+   */
   invalidEnum: (param: string, values: readonly string[]) =>
-    invalid(`Invalid ${lastSegment(param)}: must be one of ${oxfordList(values, 'or')}`, { param }),
+    invalid(`Invalid ${lastSegment(param)}: must be one of ${oxfordList(values.filter(listed), 'or')}`, { param }),
   invalidString: (param: string) => invalid(`Invalid string: ${param} must be a string`, { param }),
   invalidHash: (param: string) => invalid('Invalid hash', { param }),
   invalidArray: (param: string) => invalid('Invalid array', { param }),
@@ -260,9 +266,14 @@ export const errors = {
     invalid(message, { param, ...(code ? { code } : {}) }),
 };
 
+const listed = (value: string) => value !== '' && value !== '*';
+
+/** `a[b][c]` → `c`; an array item keeps the name before its index: `a[b][0]` → `b[0]`, `a[1]` → `a[1]`. */
 function lastSegment(param: string): string {
-  const m = param.match(/\[([^\]]*)\]$/);
-  return m ? m[1] : param;
+  const segments = param.split('[').map((s) => s.replace(/\]$/, ''));
+  let i = segments.length - 1;
+  while (i > 0 && /^\d+$/.test(segments[i])) i--;
+  return segments[i] + segments.slice(i + 1).map((s) => `[${s}]`).join('');
 }
 
 /** "a or b", "a, b, or c". */

@@ -52,7 +52,7 @@ function coerce(schema: Schema, raw: FormValue, name: string): unknown {
       throw errors.invalidBoolean(name, display(raw));
     default:
       if (typeof raw !== 'string') throw errors.invalidString(name);
-      if (schema.enum && !schema.enum.includes(raw)) throw errors.invalidEnum(name, schema.enum.filter((v) => v !== ''));
+      if (schema.enum && !schema.enum.includes(raw)) throw errors.invalidEnum(name, schema.enum);
       if (schema.maxLength !== undefined && raw.length > schema.maxLength) throw errors.stringTooLong(name, schema.maxLength);
       return raw;
   }

@@ -51,6 +51,24 @@ describe('spec-driven parameter validation', () => {
     );
   });
 
+  it('names an out-of-enum array item by its parameter and index, leaving `*` and `""` out of the list', () => {
+    const createSI = operation('POST', '/v1/setup_intents').params;
+    expect(error(createSI, 'flow_directions[0]=inbound&flow_directions[1]=sideways')).toMatchObject({
+      status: 400,
+      param: 'flow_directions[1]',
+      message: 'Invalid flow_directions[1]: must be one of inbound or outbound',
+    });
+    expect(error(createSI, 'payment_method_options[us_bank_account][networks][requested][0]=carrier_pigeon')).toMatchObject({
+      param: 'payment_method_options[us_bank_account][networks][requested][0]',
+      message: 'Invalid requested[0]: must be one of ach or us_domestic_wire',
+    });
+    const createWE = operation('POST', '/v1/webhook_endpoints').params;
+    const events = error(createWE, 'url=https%3A%2F%2Fx.test&enabled_events[0]=*&enabled_events[1]=nope');
+    expect(events).toMatchObject({ param: 'enabled_events[1]' });
+    expect(events.message).toMatch(/^Invalid enabled_events\[1\]: must be one of account\.application\.authorized, /);
+    expect(events.message).not.toMatch(/(^|, )\*(,|$)| or \*$/);
+  });
+
   it('requires indexed arrays to be numeric and sequential from 0 (E8)', () => {
     expect(error(createPI, 'amount=1&currency=usd&payment_method_types[1]=card')).toMatchObject({
       param: 'payment_method_types',
