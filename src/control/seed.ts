@@ -15,7 +15,7 @@ import { checkKey, ControlError, controlCtx, ControlRoute } from './surface';
 // exactly what the API would have made (and emit the same events).
 
 export const seedRoutes: ControlRoute[] = [
-  { method: 'POST', path: '/__admin__/seed', run: ({ twin, body, headerKey }) => seed(twin, body, headerKey) },
+  { method: 'POST', path: '/__admin__/seed', run: (call) => seed(call.twin, call.body, call.key) },
 ];
 
 /** Sections in the order they are applied, the id prefix each takes, and the API operation each replays. */
@@ -32,13 +32,14 @@ const SECTIONS = [
 /** Sections that make no API object: opening balances and pinned exogenous values (./exogenous.ts). */
 const PIN_SECTIONS = ['balance', 'pins'];
 
-function seed(twin: Twin, body: Record<string, any>, headerKey: string | undefined) {
+/** `key` names the world of sections given at the top level (a "key" field, `?key=` or the Authorization header). */
+function seed(twin: Twin, body: Record<string, any>, key: () => string | undefined) {
   const sectionNames = new Set<string>([...SECTIONS.map((s) => s.name), ...PIN_SECTIONS]);
   let worlds: Record<string, any>;
   if (body.worlds) worlds = body.worlds;
   else if (Object.keys(body).some((k) => sectionNames.has(k))) {
-    const { key, ...sections } = body;
-    const target = key ?? headerKey;
+    const { key: _named, ...sections } = body;
+    const target = key();
     if (!target) throw new ControlError('Name the world to seed: a "key" field, an Authorization header, or a "worlds" map');
     worlds = { [target]: sections };
   } else worlds = body;

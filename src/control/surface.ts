@@ -29,9 +29,9 @@ export interface ControlCall {
   query: URLSearchParams;
   /** `{name}` segments of the route's path, decoded. */
   params: Record<string, string>;
-  /** The key of an `Authorization: Bearer` header, if any. */
-  headerKey: string | undefined;
-  /** The world named by a "key" field, a `?key=` or the Authorization header (a 400 when none). */
+  /** The key a "key" field, a `?key=` or the Authorization header names (in that order), checked; undefined when none. */
+  key(): string | undefined;
+  /** The world `key()` names (a 400 when none). */
   world(): World;
 }
 
@@ -45,8 +45,10 @@ export interface ControlRoute {
 /** The context control calls run engine operations in: no request, the world's default version. */
 export const controlCtx = (world: World): Ctx => ({ world, requestId: null, idempotencyKey: null, apiVersion: world.config.defaultApiVersion });
 
-export function checkKey(key: string): void {
-  if (!/^(sk|rk)_test_[A-Za-z0-9_]+$/.test(key)) throw new ControlError(`"${key}" is not a test-mode secret or restricted key`);
+export function checkKey(key: unknown): asserts key is string {
+  if (typeof key !== 'string' || !/^(sk|rk)_test_[A-Za-z0-9_]+$/.test(key)) {
+    throw new ControlError(`${typeof key === 'string' ? `"${key}"` : JSON.stringify(key)} is not a test-mode secret or restricted key`);
+  }
 }
 
 const json = (status: number, value: unknown): TwinResponse => jsonResponse(status, JSON.stringify(value, null, 2));
@@ -67,18 +69,22 @@ export class ControlSurface {
       if (!match || match === 'wrong-method') throw new ControlError(`No control route ${method} ${path}`, 404);
       const body = method === 'POST' ? parseBody(await req.readBody(), req.headers['content-type']) : {};
       const search = new URLSearchParams(query);
-      const headerKey = keyFromHeader(req);
+      const key = () => {
+        const given = body.key ?? search.get('key') ?? keyFromHeader(req);
+        if (given === undefined || given === null) return undefined;
+        checkKey(given);
+        return given;
+      };
       const call: ControlCall = {
         twin,
         body,
         query: search,
         params: match.params,
-        headerKey,
+        key,
         world: () => {
-          const key = body.key ?? search.get('key') ?? headerKey;
-          if (!key) throw new ControlError('Name the world: an Authorization: Bearer sk_test_… header, or a "key" field');
-          checkKey(key);
-          return twin.world(key);
+          const named = key();
+          if (named === undefined) throw new ControlError('Name the world: an Authorization: Bearer sk_test_… header, or a "key" field');
+          return twin.world(named);
         },
       };
       return json(200, await match.value.run(call));

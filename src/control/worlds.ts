@@ -1,7 +1,7 @@
 import { World } from '../engine/world';
 import { ControlRoute } from './surface';
 
-// Which worlds exist, and forgetting them.
+// Which worlds exist, and forgetting them (the world named, or all when none is).
 
 function describe(world: World) {
   const counts = Object.fromEntries(
@@ -19,9 +19,9 @@ export const worldRoutes: ControlRoute[] = [
   {
     method: 'POST',
     path: '/__admin__/reset',
-    run: ({ twin, body, headerKey }) => {
-      const key = body.key ?? headerKey;
-      twin.reset(key);
+    run: (call) => {
+      const key = call.key();
+      call.twin.reset(key);
       return { reset: key ?? 'all' };
     },
   },

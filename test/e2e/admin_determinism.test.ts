@@ -64,6 +64,26 @@ describe.each(MODES)('control surface (%s)', (mode) => {
     expect((await h.stripe(b).customers.list()).data).toHaveLength(0);
   });
 
+  it('names the world to reset or seed by a "key" field, ?key= or the header, and refuses a key that is no test key', async () => {
+    const a = freshKey();
+    const b = freshKey();
+    await h.stripe(a).customers.create();
+    await h.stripe(b).customers.create();
+    expect(await h.admin('POST', `/__admin__/reset?key=${a}`, {})).toEqual({ status: 200, json: { reset: a } });
+    expect((await h.stripe(a).customers.list()).data).toHaveLength(0);
+    expect((await h.stripe(b).customers.list()).data).toHaveLength(1);
+    for (const [path, body] of [['/__admin__/reset', { key: 'sk_live_nope' }], ['/__admin__/reset?key=sk_live_nope', {}]] as const) {
+      expect(await h.admin('POST', path, body, b)).toEqual({ status: 400, json: { error: { message: '"sk_live_nope" is not a test-mode secret or restricted key' } } });
+    }
+    expect((await h.stripe(b).customers.list()).data).toHaveLength(1);
+    const seeded = await h.admin('POST', `/__admin__/seed?key=${a}`, { customers: [{ id: 'cus_by_query' }] });
+    expect(seeded).toEqual({ status: 200, json: { worlds: { [a]: { account: expect.stringMatching(/^acct_/), created: { customers: ['cus_by_query'] } } } } });
+    expect((await h.stripe(a).customers.retrieve('cus_by_query')).id).toBe('cus_by_query');
+    expect((await h.admin('POST', '/__admin__/seed?key=pk_test_nope', { customers: [{}] })).json).toEqual({
+      error: { message: '"pk_test_nope" is not a test-mode secret or restricted key' },
+    });
+  });
+
   it('reads and advances the world clock', async () => {
     const key = freshKey();
     const before = (await h.admin('GET', '/__admin__/clock', undefined, key)).json.now;
