@@ -97,6 +97,46 @@ describe('importers', () => {
     expect(JSON.stringify(c)).not.toMatch(/req_prevAbC123|sk_test_51|Telemetry|Authorization/);
   });
 
+  it('VCR: base64 bodies decoded by their Content-Encoding, GET bodies ignored, bad URIs, forms and dates tolerated', () => {
+    const gz = zlib.gzipSync('{"id":"cus_Gz1pPedAbC","object":"customer","created":1598921401}').toString('base64');
+    const cassette = `---
+http_interactions:
+- request:
+    method: get
+    uri: https://api.stripe.com/v1/customers/cus_Gz1pPedAbC?expand%5B%5D=tax
+    body: {encoding: UTF-8, string: 'invoice_settings[default_payment_method]=pm_1KgWRVQK2ZHS99Rk'}
+  response:
+    status: {code: 200}
+    headers: {Content-Encoding: [gzip], Content-Type: [application/json]}
+    body: {encoding: ASCII-8BIT, base64_string: '${gz}'}
+  recorded_at: not a date
+- request: {method: get, uri: 'not a url at all', body: {string: ''}}
+  response: {status: {code: 200}, body: {string: 'x'}}
+  recorded_at: Tue, 01 Sep 2020 00:50:02 GMT
+- request:
+    method: post
+    uri: https://api.stripe.com/v1/customers
+    body: {encoding: UTF-8, string: 'a[=1&b]=%E0%A4%A'}
+  response:
+    status: {code: 400}
+    body: {string: ''}
+  recorded_at: Tue, 01 Sep 2020 00:50:05 GMT
+`;
+    const raw = importVcr(cassette, 'x/vcr', PROV);
+    expect(raw.interactions).toHaveLength(2);
+    const [get, post] = raw.interactions;
+    expect(plain(get.request.params)).toEqual({ expand: ['tax'] });
+    expect(get.response.body).toEqual({ id: 'cus_Gz1pPedAbC', object: 'customer', created: 1598921401 });
+    expect(get.recordedAt).toBeUndefined();
+    expect(plain(post.request.params)).toEqual({});
+    expect(post.response.body).toBeNull();
+    expect(raw.provenance.recorded).toBe('2020-09-01');
+    const c = normalize(raw);
+    expect(JSON.stringify(c)).not.toContain('NaN');
+    expect(c.interactions.map((i) => i.at)).toEqual([undefined, 0]);
+    expect(renormalize(c)).toEqual(c);
+  });
+
   it('HAR (Polly): entries in order, postData as form, base64 and gzipped content, startedDateTime as the time', () => {
     const gz = zlib.gzipSync(JSON.stringify({ object: 'list', data: [{ id: 'pi_3Abc123XyZ', object: 'payment_intent' }] })).toString('base64');
     const har = {

@@ -27,11 +27,14 @@ export function formParams(text: string | undefined | null): Record<string, unkn
 }
 
 /**
- * Request parameters: GET and DELETE send them in the query string, the others
- * in the form body; a request with both has them merged, the body's last.
+ * Request parameters: GET and DELETE send them in the query string, and a body
+ * recorded with one is not what Stripe read (some stripe-ruby cassettes hold
+ * one); the others send them in the form body, merged after any query string's.
  */
-export function requestParams(url: URL, body: string | undefined | null): Record<string, unknown> {
-  return { ...formParams(url.search.slice(1)), ...formParams(body) };
+export function requestParams(method: string, url: URL, body: string | undefined | null): Record<string, unknown> {
+  const query = formParams(url.search.slice(1));
+  const m = method.toUpperCase();
+  return m === 'GET' || m === 'DELETE' ? query : { ...query, ...formParams(body) };
 }
 
 /** A response body: JSON when it parses, the text otherwise, null when empty. */

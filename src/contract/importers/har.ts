@@ -44,11 +44,12 @@ export function importHar(doc: unknown, name: string, provenance: RawCapture['pr
     const url = stripeUrl(entry.request.url);
     if (!url) continue;
     const responseHeaders = headers(entry.response.headers);
+    const method = entry.request.method.toUpperCase();
     interactions.push({
       request: {
-        method: entry.request.method.toUpperCase(),
+        method,
         path: url.pathname,
-        params: requestParams(url, entry.request.postData?.text),
+        params: requestParams(method, url, entry.request.postData?.text),
         headers: headers(entry.request.headers),
       },
       response: { status: entry.response.status, headers: responseHeaders, body: jsonBody(contentText(entry, responseHeaders)) },

@@ -108,7 +108,7 @@ export function importNock(doc: unknown, name: string, provenance: RawCapture['p
       request: {
         method: def.method.toUpperCase(),
         path: url.pathname,
-        params: { ...requestParams(url, null), ...body },
+        params: { ...requestParams(def.method, url, null), ...body },
         headers: reqHeaders,
       },
       response: { status: def.status ?? 200, headers: resHeaders, body: responseBody(def, resHeaders) },

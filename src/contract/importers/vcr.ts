@@ -1,10 +1,13 @@
 import YAML from 'yaml';
-import { decodeForm, formToPlain } from '../../engine/form';
+import { headerValue } from '../capture';
 import { RawCapture, RawInteraction } from '../normalize';
+import { decodeContent, jsonBody, recordedDate, requestParams, stripeUrl, unixSeconds } from './common';
 
 // Ruby VCR cassettes (as in pay-rails/pay's test/vcr_cassettes): YAML with
 // http_interactions of {request: {method, uri, body: {string}, headers},
 // response: {status: {code}, headers, body: {string}}, recorded_at}.
+// A body VCR could not store as text is `base64_string`, of the bytes as sent
+// (still compressed when the headers name a Content-Encoding).
 
 interface VcrBody {
   encoding?: string;
@@ -23,19 +26,10 @@ function headers(h: Record<string, string[] | string> | undefined): Record<strin
   return Object.fromEntries(Object.entries(h ?? {}).map(([k, v]) => [k, first(v)]));
 }
 
-function bodyText(body: VcrBody | undefined): string {
-  if (!body) return '';
-  if (body.base64_string !== undefined) return Buffer.from(body.base64_string, 'base64').toString('utf8');
-  return body.string ?? '';
-}
-
-function json(text: string): unknown {
-  if (!text.trim()) return null;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
+function bodyText(body: VcrBody | undefined, bodyHeaders: Record<string, string | undefined>): string | undefined {
+  if (!body) return undefined;
+  if (body.base64_string !== undefined) return decodeContent(Buffer.from(body.base64_string, 'base64'), headerValue(bodyHeaders, 'Content-Encoding'));
+  return body.string;
 }
 
 export function isVcr(text: string): boolean {
@@ -47,20 +41,25 @@ export function importVcr(text: string, name: string, provenance: RawCapture['pr
   const doc = YAML.parse(text) as { http_interactions?: VcrInteraction[] };
   const interactions: RawInteraction[] = [];
   for (const i of doc.http_interactions ?? []) {
-    const url = new URL(i.request.uri);
-    if (url.hostname !== 'api.stripe.com') continue;
+    const url = stripeUrl(i.request.uri);
+    if (!url) continue;
+    const requestHeaders = headers(i.request.headers);
+    const responseHeaders = headers(i.response.headers);
     const method = i.request.method.toUpperCase();
-    const params = method === 'GET' || method === 'DELETE' ? decodeForm(url.search.slice(1)) : decodeForm(bodyText(i.request.body));
     interactions.push({
-      request: { method, path: url.pathname, params: formToPlain(params) as Record<string, unknown>, headers: headers(i.request.headers) },
-      response: { status: i.response.status.code, headers: headers(i.response.headers), body: json(bodyText(i.response.body)) },
-      recordedAt: i.recorded_at ? Math.floor(Date.parse(i.recorded_at) / 1000) : undefined,
+      request: {
+        method,
+        path: url.pathname,
+        params: requestParams(method, url, bodyText(i.request.body, requestHeaders)),
+        headers: requestHeaders,
+      },
+      response: { status: i.response.status.code, headers: responseHeaders, body: jsonBody(bodyText(i.response.body, responseHeaders)) },
+      recordedAt: unixSeconds(i.recorded_at),
     });
   }
-  const dates = interactions.map((i) => i.recordedAt).filter((t): t is number => t !== undefined);
   return {
     name,
-    provenance: { ...provenance, format: 'vcr', recorded: dates.length ? new Date(Math.min(...dates) * 1000).toISOString().slice(0, 10) : provenance.recorded },
+    provenance: { ...provenance, format: 'vcr', recorded: recordedDate(interactions.map((i) => i.recordedAt)) ?? provenance.recorded },
     interactions,
   };
 }
