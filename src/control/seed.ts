@@ -3,7 +3,7 @@ import { emptyTree, FormTree, FormValue } from '../engine/form';
 import { coerceParams, Params } from '../engine/params';
 import { testCards } from '../engine/testValues';
 import { Twin } from '../engine/twin';
-import { Ctx, World } from '../engine/world';
+import { Ctx, StripeObject, World } from '../engine/world';
 import { routes } from '../resources';
 import { attachPaymentMethod, createCardPaymentMethod, PaymentMethod } from '../resources/payment_methods';
 import { applyPins, seedPins } from './exogenous';
@@ -113,14 +113,12 @@ function seedEntry(ctx: Ctx, section: (typeof SECTIONS)[number], entry: Record<s
 
 /** Creates a PaymentIntent; a decline keeps its state (as on Stripe) rather than failing the seed. */
 function confirmedIntent(ctx: Ctx, op: string, params: Record<string, unknown>) {
-  const before = ctx.world.count('payment_intent');
   try {
     return apiCall(ctx, op, params);
   } catch (e) {
-    if (e instanceof StripeError && e.status === 402 && ctx.world.count('payment_intent') > before) {
-      const ids = ctx.world.idsOf('payment_intent');
-      return ctx.world.get(ids[ids.length - 1])!;
-    }
+    // A declined confirmation's 402 carries the intent it left in requires_payment_method.
+    const declined = e instanceof StripeError && e.status === 402 ? (e.fields.payment_intent as StripeObject | undefined) : undefined;
+    if (declined) return ctx.world.get(declined.id)!;
     throw e;
   }
 }

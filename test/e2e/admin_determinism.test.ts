@@ -35,6 +35,7 @@ describe.each(MODES)('control surface (%s)', (mode) => {
     expect(await stripe.charges.retrieve('ch_paid')).toMatchObject({ amount_refunded: 500, customer: 'cus_jane', paid: true });
     const declined = (await stripe.paymentIntents.list({ limit: 10 })).data.find((p) => p.amount === 900)!;
     expect(declined.status).toBe('requires_payment_method');
+    expect(res.json.worlds[key].created.payment_intents).toEqual(['pi_open', declined.id]);
     expect((await stripe.events.list({ type: 'charge.failed' })).data).toHaveLength(1);
   });
 
