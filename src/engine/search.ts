@@ -6,6 +6,9 @@ import { StripeObject, World } from './world';
 // The Search API (stripe-behaviour.md §1.12): `field:value` clauses joined by
 // spaces/AND or by OR (not mixed), `-` negation, `~` substring (3+ characters),
 // `>`, `<`, `>=`, `<=` on numbers, `metadata["key"]:"value"`, `field:null`.
+// Values and metadata keys are quoted with double or single quotes, `\` escaping
+// a quote inside: Stripe's search page writes both (`email:"amy@rocketrides.io"`,
+// `email:'sally@rocketrides.io'`, `metadata['key']:'value'`) [doc, docs.stripe.com/search].
 // Results are newest first with an opaque `next_page` cursor. The twin indexes
 // synchronously: there is no search lag.
 
@@ -28,7 +31,8 @@ interface Clause {
   negate: boolean;
 }
 
-const CLAUSE = /^(-?)([a-z0-9_.]+)(?:\["([^"]*)"\])?(:|~|>=|<=|>|<)(?:"((?:[^"\\]|\\.)*)"|([^\s"]+))/;
+const CLAUSE =
+  /^(-?)([a-z0-9_.]+)(?:\[(?:"([^"]*)"|'([^']*)')\])?(:|~|>=|<=|>|<)(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|([^\s"']+))/;
 
 const invalidQuery = () =>
   errors.paramState('Provide a query parameter with a valid search query string.', 'query', 'parameter_invalid_string');
@@ -41,12 +45,15 @@ export function parseQuery(query: string, fields: SearchFields): { clauses: Clau
   while (rest) {
     const m = CLAUSE.exec(rest);
     if (!m) throw invalidQuery();
-    const [whole, neg, field, key, op, quoted, bare] = m;
+    const [whole, neg, field, doubleKey, singleKey, op, double, single, bare] = m;
+    const key = doubleKey ?? singleKey;
+    const quoted = double ?? single;
     if (!(field in fields)) {
       throw errors.paramState(`Field \`${field}\` is an unsupported search field. See https://stripe.com/docs/search#query-fields for the list of supported fields.`, 'query');
     }
     if ((op === '>' || op === '<' || op === '>=' || op === '<=') && !fields[field].number) throw invalidQuery();
-    const value = quoted !== undefined ? quoted.replace(/\\(.)/g, '$1') : bare === 'null' ? null : bare;
+    // `null`/`NULL`: the presence token, case-insensitive like AND and OR [doc, search syntax table].
+    const value = quoted !== undefined ? quoted.replace(/\\(.)/g, '$1') : bare.toLowerCase() === 'null' ? null : bare;
     if (op === '~' && (value === null || value.length < 3)) throw invalidQuery();
     clauses.push({ field, key, op: op as Clause['op'], value, negate: neg === '-' });
     rest = rest.slice(whole.length).trim();
@@ -65,6 +72,11 @@ function matches(obj: StripeObject, clause: Clause, fields: SearchFields): boole
   if (clause.key !== undefined) actual = (actual as Record<string, unknown> | null)?.[clause.key];
   let result: boolean;
   if (clause.value === null) result = actual === null || actual === undefined;
+  // `:` compares case-insensitively on every field type [doc: the search syntax table's
+  // "Exact match operator (case insensitive)", `currency:"eur"` finding "EUR"]. On
+  // string-typed fields (email, name, phone) Stripe's exact match is on words in order
+  // (`name:"one two three"` also finds "one two three four"); the twin compares the
+  // whole value, as Stripe's word splitting is not documented.
   else if (clause.op === ':') result = actual !== null && actual !== undefined && String(actual).toLowerCase() === clause.value.toLowerCase();
   else if (clause.op === '~') result = typeof actual === 'string' && actual.toLowerCase().includes(clause.value.toLowerCase());
   else {
@@ -81,6 +93,7 @@ export function search<T extends StripeObject>(world: World, object: string, url
   let start = 0;
   if (params.page) {
     start = Number(Buffer.from(String(params.page), 'base64url').toString('utf8').replace(/^offset:/, ''));
+    // Text (unverified): no recorded answer to a forged cursor.
     if (!Number.isInteger(start) || start < 0) throw errors.paramState('Invalid page: the cursor is not one this search returned.', 'page');
   }
   const hits: T[] = [];

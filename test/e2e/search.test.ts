@@ -18,6 +18,26 @@ describe.each(MODES)('search (%s)', (mode) => {
     expect((await t.stripe.customers.search({ query: 'email:"amy@example.com" OR name:"Rory Williams"' })).data).toHaveLength(2);
   });
 
+  it("takes single-quoted values and metadata keys as Stripe's own examples write them, \\ escaping a quote inside", async () => {
+    const sally = await t.stripe.customers.create({ email: 'sally@rocketrides.io', name: "Sally O'Brien", metadata: { key: 'value' } });
+    const other = await t.stripe.customers.create({ email: 'other@rocketrides.io', name: 'Said "Hi"', metadata: { key: 'other' } });
+    const ids = async (query: string) => (await t.stripe.customers.search({ query })).data.map((c) => c.id);
+    expect(await ids("email:'sally@rocketrides.io'")).toEqual([sally.id]);
+    expect(await ids("metadata['key']:'value'")).toEqual([sally.id]);
+    expect(await ids(`metadata['key']:"value"`)).toEqual([sally.id]);
+    expect(await ids(`metadata["key"]:'other'`)).toEqual([other.id]);
+    expect(await ids("-metadata['key']:'value'")).toEqual([other.id]);
+    expect(await ids("name:'Sally O\\'Brien'")).toEqual([sally.id]);
+    expect(await ids(`name:'Said "Hi"'`)).toEqual([other.id]);
+    expect(await ids("email:'sally@rocketrides.io' OR metadata['key']:'other'")).toEqual([other.id, sally.id]);
+    // `:` is case-insensitive [doc: `currency:"eur"` finds "EUR"]; `null` is too.
+    expect(await ids("email:'SALLY@RocketRides.io'")).toEqual([sally.id]);
+    expect(await ids('metadata["missing"]:NULL')).toEqual([other.id, sally.id]);
+    for (const bad of ["email:'sally@rocketrides.io", "email:'sally'@rocketrides.io'", `metadata['key"]:'value'`]) {
+      expect(await stripeError(t.stripe.customers.search({ query: bad }))).toMatchObject({ statusCode: 400, param: 'query', code: 'parameter_invalid_string' });
+    }
+  });
+
   it('compares amounts, pages with next_page, and rejects bad queries', async () => {
     const ids: string[] = [];
     for (const amount of [500, 1500, 2500, 3500]) ids.push((await t.stripe.paymentIntents.create({ amount, currency: 'usd', metadata: { order: String(amount) } })).id);
