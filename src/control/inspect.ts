@@ -1,7 +1,7 @@
 import { StripeEvent } from '../engine/events';
 import { World } from '../engine/world';
 import { AppliedFault } from './faults';
-import { ControlError, ControlRoute } from './surface';
+import { boolOf, ControlError, ControlRoute, limitOf } from './surface';
 
 // Inspect: what a Stripe Dashboard workbench shows — the request log (written
 // by the pipeline, one entry per API request that reached a world) and the
@@ -58,21 +58,6 @@ export function recordRequest(world: World, entry: RequestLogEntry): void {
   log.push(entry);
 }
 
-function limitOf(query: URLSearchParams, max: number): number {
-  const given = query.get('limit');
-  if (given === null) return 100;
-  const n = Number(given);
-  if (!Number.isInteger(n) || n < 1 || n > max) throw new ControlError(`"limit" must be an integer from 1 to ${max}`, 400, 'limit');
-  return n;
-}
-
-function boolOf(query: URLSearchParams, name: string): boolean | undefined {
-  const given = query.get(name);
-  if (given === null) return undefined;
-  if (given !== 'true' && given !== 'false') throw new ControlError(`"${name}" must be true or false`, 400, name);
-  return given === 'true';
-}
-
 /** `200`, or a class like `5xx`. */
 function statusFilter(given: string | null): ((status: number | null) => boolean) | null {
   if (given === null) return null;
@@ -86,7 +71,7 @@ const REQUEST_FILTERS = ['key', 'limit', 'method', 'path', 'status', 'idempotenc
 
 function requests(world: World, query: URLSearchParams) {
   checkFilters(query, REQUEST_FILTERS);
-  const limit = limitOf(query, REQUEST_LOG_SIZE);
+  const limit = limitOf(query, 100, REQUEST_LOG_SIZE);
   const method = query.get('method')?.toUpperCase();
   const path = query.get('path');
   const status = statusFilter(query.get('status'));
@@ -116,7 +101,7 @@ const EVENT_FILTERS = ['key', 'limit', 'type', 'object', 'request_id'];
 /** `type` matches like the events list: exact, or with `*` wildcards (`payment_intent.*`). */
 function events(world: World, query: URLSearchParams) {
   checkFilters(query, EVENT_FILTERS);
-  const limit = limitOf(query, 100_000);
+  const limit = limitOf(query, 100, 100_000);
   const type = query.get('type');
   const re = type === null ? null : new RegExp(`^${type.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
   const object = query.get('object');

@@ -51,6 +51,23 @@ export function checkKey(key: unknown): asserts key is string {
   }
 }
 
+/** `?limit=`: an integer from 1 to `max`; `fallback` when not given. */
+export function limitOf(query: URLSearchParams, fallback: number, max: number): number {
+  const given = query.get('limit');
+  if (given === null) return fallback;
+  const n = Number(given);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new ControlError(`"limit" must be an integer from 1 to ${max}`, 400, 'limit');
+  return n;
+}
+
+/** A `true` / `false` query parameter; undefined when not given. */
+export function boolOf(query: URLSearchParams, name: string): boolean | undefined {
+  const given = query.get(name);
+  if (given === null) return undefined;
+  if (given !== 'true' && given !== 'false') throw new ControlError(`"${name}" must be true or false`, 400, name);
+  return given === 'true';
+}
+
 const json = (status: number, value: unknown): TwinResponse => jsonResponse(status, JSON.stringify(value, null, 2));
 
 /** Serves control routes: matches method and path, parses the body, maps errors to plain JSON. */

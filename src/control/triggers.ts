@@ -7,7 +7,7 @@ import { armedIntents, forceBehaviour } from '../resources/payment_methods';
 import { canFail, failRefund, Refund } from '../resources/refunds';
 import { completeSetupAuthentication, SetupIntent } from '../resources/setup_intents';
 import { pendingAuthentication } from '../resources/three_d_secure';
-import { ControlError, controlCtx, ControlRoute } from './surface';
+import { ControlError, controlCtx, ControlRoute, limitOf } from './surface';
 
 // Force a branch (issue 4): world triggers make an outcome happen on demand.
 // Each desugars to the engine step its Stripe test value takes (DESIGN §2.1):
@@ -293,13 +293,6 @@ export function worldNext(world: World, limit: number) {
   return { now: world.now(), triggers, armed };
 }
 
-function limitOf(raw: string | null): number {
-  if (raw === null) return DEFAULT_LIMIT;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_LIMIT) throw new ControlError(`"limit" must be an integer from 1 to ${MAX_LIMIT}`);
-  return n;
-}
-
 export const triggerRoutes: ControlRoute[] = [
   {
     method: 'POST',
@@ -312,7 +305,7 @@ export const triggerRoutes: ControlRoute[] = [
   {
     method: 'GET',
     path: '/__admin__/world/next',
-    run: (call) => worldNext(call.world(), limitOf(call.query.get('limit'))),
+    run: (call) => worldNext(call.world(), limitOf(call.query, DEFAULT_LIMIT, MAX_LIMIT)),
   },
   {
     method: 'GET',

@@ -226,6 +226,12 @@ describe.each(MODES)('world triggers (%s)', (mode) => {
       now = await next(key, '?limit=1');
       expect(now.triggers[0]).toMatchObject({ objects: [{ payment_intent: withPm.id }], has_more: true });
       expect(now.triggers[1]).toMatchObject({ objects: [{ payment_intent: withPm.id }], has_more: true });
+      for (const limit of ['0', '101', '1.5', 'ten']) {
+        expect(await t.h.admin('GET', `/__admin__/world/next?limit=${limit}`, undefined, key)).toEqual({
+          status: 400,
+          json: { error: { message: '"limit" must be an integer from 1 to 100', at: 'limit' } },
+        });
+      }
 
       await ok(key, { trigger: 'payment.declined', payment_intent: withPm.id, decline_code: 'lost_card' });
       await ok(key, { trigger: 'payment.requires_action', setup_intent: si.id });
