@@ -85,7 +85,7 @@ describe.each<Face>(['http', 'in-process'])('TwinControl (%s)', (face) => {
     expect(e).toMatchObject({ status: 400, at: 'fault.status' });
     expect(e.message).toMatch(/not armable/);
     const missing = await c.intents.authenticate('pi_nope', 'succeed').catch((err) => err);
-    expect(missing).toMatchObject({ status: 404, message: 'No PaymentIntent or SetupIntent pi_nope in this world' });
+    expect(missing).toMatchObject({ status: 404, message: 'No PaymentIntent pi_nope in this world' });
     const noWorld = await control().clock.get().catch((err) => err);
     expect(noWorld).toMatchObject({ status: 400 });
     expect(noWorld.message).toMatch(/Name the world/);

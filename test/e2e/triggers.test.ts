@@ -319,9 +319,20 @@ describe.each(MODES)('world triggers (%s)', (mode) => {
       const key = freshKey('legacy');
       const stripe = t.h.stripe(key);
       const pi = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', ...card, payment_method: 'pm_card_visa' });
-      expect((await t.h.admin('POST', `/__admin__/intents/${pi.id}/authenticate`, { outcome: 'maybe' }, key)).status).toBe(400);
-      expect((await t.h.admin('POST', '/__admin__/intents/pi_nope/authenticate', { outcome: 'succeed' }, key)).status).toBe(404);
-      expect((await t.h.admin('POST', `/__admin__/intents/${pi.id}/authenticate`, { outcome: 'succeed' }, key)).status).toBe(409);
+      const si = await stripe.setupIntents.create({ ...card, payment_method: 'pm_card_visa' });
+      const authenticate = (id: string, outcome: string) => t.h.admin('POST', `/__admin__/intents/${id}/authenticate`, { outcome }, key);
+      expect(await authenticate(pi.id, 'maybe')).toEqual({ status: 400, json: { error: { message: '"outcome" must be "succeed" or "fail"' } } });
+      expect(await authenticate('pi_nope', 'succeed')).toEqual({ status: 404, json: { error: { message: 'No PaymentIntent pi_nope in this world' } } });
+      expect(await authenticate('seti_nope', 'fail')).toEqual({ status: 404, json: { error: { message: 'No SetupIntent seti_nope in this world' } } });
+      expect(await authenticate('cus_nope', 'fail')).toEqual({ status: 404, json: { error: { message: 'No PaymentIntent cus_nope in this world' } } });
+      expect(await authenticate(pi.id, 'succeed')).toEqual({
+        status: 409,
+        json: { error: { message: `authentication.succeeded applies to a PaymentIntent or SetupIntent in requires_action with a pending challenge; ${pi.id} is requires_confirmation` } },
+      });
+      expect(await authenticate(si.id, 'fail')).toEqual({
+        status: 409,
+        json: { error: { message: `authentication.failed applies to a PaymentIntent or SetupIntent in requires_action with a pending challenge; ${si.id} is requires_confirmation` } },
+      });
       expect(keyOf(stripe)).toBe(key);
     });
   });
