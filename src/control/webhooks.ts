@@ -4,6 +4,7 @@ import {
   deliveriesOf,
   ENDPOINT,
   LISTENER,
+  liveEndpoints,
   removeListener,
   resend,
   secretOf,
@@ -50,9 +51,8 @@ export const webhookRoutes: ControlRoute[] = [
     path: '/__admin__/webhooks/endpoints',
     run: (call) => {
       const world = call.world();
-      const all = [...world.idsOf(ENDPOINT), ...world.idsOf(LISTENER)].map((id) => world.get<WebhookEndpoint>(id)!).filter((e) => !e.deleted);
       return {
-        endpoints: all.map((e) => ({
+        endpoints: liveEndpoints(world).map((id) => world.get<WebhookEndpoint>(id)!).map((e) => ({
           id: e.id,
           url: e.url,
           enabled_events: e.enabled_events,
