@@ -158,6 +158,13 @@ export const errors = {
       `If passing an array with explicit keys (e.g. foo[0]=a&foo[1]=b) instead of as an array (e.g. foo[]=a&foo[]=b), the keys must be numeric and sequential starting from 0. You passed the keys \`${keys.join(', ')}\`, we expected to have a key with the value \`${firstMissingIndex(keys)}\`.`,
       { param },
     ),
+  /**
+   * Mutually exclusive parameters. Wire text in reported Stripe errors (`… parameters:
+   * automatic_payment_methods, confirmation_method.`, `… customer, customer_email.`),
+   * where the names come in alphabetical order; callers pass them in the order to print.
+   */
+  onlyOneOf: (names: readonly string[], param: string) =>
+    invalid(`You may only specify one of these parameters: ${names.join(', ')}.`, { param }),
   /** E11 (unverified). */
   emptyString: (param: string) =>
     invalid(

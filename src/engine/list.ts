@@ -45,7 +45,7 @@ export function paginate<T extends StripeObject>(
   const limit = checkLimit(params.limit);
   const { starting_after: after, ending_before: before } = params;
   if (after && before) {
-    throw errors.paramState('You may only specify one of these parameters: ending_before, starting_after.', 'ending_before');
+    throw errors.onlyOneOf(['ending_before', 'starting_after'], 'ending_before');
   }
   const ids = world.idsOf(object);
   const created = params.created as Range;

@@ -8,7 +8,7 @@ import { route } from './common';
 // names, not together with `type`), `created`.
 
 function typeMatcher(type: string | undefined, types: string[] | undefined): (t: string) => boolean {
-  if (type && types) throw errors.paramState('You may only specify one of these parameters: type, types.', 'types');
+  if (type && types) throw errors.onlyOneOf(['type', 'types'], 'types');
   if (types) {
     const set = new Set(types);
     return (t) => set.has(t);

@@ -120,15 +120,16 @@ const facts = {
  * else automatic payment methods decide from the account's configuration (§0, 2023-08-16).
  */
 export function offeredTypes(ctx: Ctx, params: Params) {
+  // Twin choice: no recorded answer to both type lists at once, so the text is
+  // Stripe's wording for exclusive parameters; the names' pairing and the param (unverified).
   if (params.payment_method_types && params.allowed_payment_method_types) {
-    throw errors.paramState('You may only specify one of these parameters: allowed_payment_method_types, payment_method_types.', 'payment_method_types');
+    throw errors.onlyOneOf(['allowed_payment_method_types', 'payment_method_types'], 'payment_method_types');
   }
   const explicit: string[] | undefined = params.allowed_payment_method_types ?? params.payment_method_types ?? undefined;
   if (explicit && params.automatic_payment_methods) {
-    throw errors.paramState(
-      `You may only specify one of these parameters: automatic_payment_methods, ${params.allowed_payment_method_types ? 'allowed_payment_method_types' : 'payment_method_types'}.`,
-      'automatic_payment_methods',
-    );
+    // The names' order and the param (unverified): reported texts list names alphabetically.
+    const types = params.allowed_payment_method_types ? 'allowed_payment_method_types' : 'payment_method_types';
+    throw errors.onlyOneOf(['automatic_payment_methods', types], 'automatic_payment_methods');
   }
   if (explicit) return { types: explicit, allowed: (params.allowed_payment_method_types as string[] | undefined) ?? null, automatic: null };
   if (params.automatic_payment_methods?.enabled === false) return { types: ['card'], allowed: null, automatic: null };
