@@ -59,7 +59,7 @@ const CARD: Record<string, Check> = {
   last4: text(false, /^\d{4}$/, 'four digits'),
 };
 
-export const PIN_PATHS: Record<string, PathSpec> = {
+const PIN_PATHS: Record<string, PathSpec> = {
   ...Object.fromEntries(Object.entries(OUTCOME).map(([k, check]) => [`charge.outcome.${k}`, { check, scopes: CHARGE_SCOPES }])),
   'last_payment_error.decline_code': { check: oneOf(...CARD_DECLINES.keys()), scopes: CHARGE_SCOPES },
   ...Object.fromEntries(Object.entries(CARD).map(([k, check]) => [`payment_method.card.${k}`, { check, scopes: [] }])),
@@ -99,7 +99,7 @@ function flatten(pins: Record<string, unknown>): [string, unknown][] {
 }
 
 /** Checks pins for one scope; returns them keyed by path, or throws a ControlError naming the first bad one. */
-export function checkPins(world: World, scope: unknown, pins: unknown, at?: string): { scope: string; values: Record<string, unknown> } {
+function checkPins(world: World, scope: unknown, pins: unknown, at?: string): { scope: string; values: Record<string, unknown> } {
   if (scope === undefined) scope = WORLD_SCOPE;
   if (typeof scope !== 'string' || !scope) throw new ControlError('"scope" must be "world" or the id of an object in this world', 400, at);
   const target = scope === WORLD_SCOPE ? null : world.get(scope);

@@ -17,7 +17,7 @@ export type FaultAction =
   | { type: 'timeout'; delay_ms: number }
   | { type: 'lost_response'; mode: 'drop' | '500' };
 
-export interface ArmedFault {
+interface ArmedFault {
   id: string;
   resource: string;
   operation: string;
@@ -40,7 +40,7 @@ export interface AppliedFault {
  * default 80 s timeout, so the client gives up first. The hold ends early when
  * the client goes away.
  */
-export const DEFAULT_TIMEOUT_MS = 90_000;
+const DEFAULT_TIMEOUT_MS = 90_000;
 const MAX_TIMEOUT_MS = 600_000;
 
 interface WorldFaults {

@@ -69,7 +69,7 @@ function finishChallenge(ctx: Ctx, intent: StripeObject, succeed: boolean): Stri
     : completeSetupAuthentication(ctx, intent as SetupIntent, succeed);
 }
 
-export const TRIGGERS: Trigger[] = [
+const TRIGGERS: Trigger[] = [
   {
     name: 'payment.declined',
     description:
@@ -260,7 +260,7 @@ function paramCatalogue(trigger: Trigger) {
  * more do), the other parameters it needs; and the forced branches armed but not
  * yet taken.
  */
-export function worldNext(world: World, limit: number) {
+function worldNext(world: World, limit: number) {
   world.runDue(controlCtx(world));
   const triggers = [];
   for (const trigger of TRIGGERS) {
