@@ -7,7 +7,7 @@ import { World } from './world';
 // reaches that value (charges.ts, payment_methods.ts, payment_intents.ts,
 // balance.ts). Ids, statuses, totals and timestamps stay engine-derived.
 //
-// Pins live in world.facts under one key (scope → pins, immutable), so a failed
+// Pins live in world.facts under one key (scope → pins, immutable: setInRecord), so a failed
 // transaction undoes them like any other change, and a world without pins pays
 // one map lookup per bound value. Which paths exist and what values they take is
 // the control surface's business (src/control/exogenous.ts).
@@ -18,18 +18,10 @@ type Pins = Readonly<Record<string, unknown>>;
 type AllPins = Readonly<Record<string, Pins>>;
 
 const FACT = 'pins';
-const allPins = (world: World) => world.facts.get(FACT) as AllPins | undefined;
+const allPins = (world: World): AllPins | undefined => world.facts.record<Pins>(FACT);
 
 function pinsOf(world: World, scope: string): Pins | undefined {
   return allPins(world)?.[scope];
-}
-
-function setScope(world: World, scope: string, pins: Pins | null): void {
-  const next: Record<string, Pins> = { ...allPins(world) };
-  if (pins) next[scope] = pins;
-  else delete next[scope];
-  if (Object.keys(next).length) world.facts.set(FACT, Object.freeze(next));
-  else world.facts.delete(FACT);
 }
 
 /**
@@ -61,7 +53,7 @@ export function pinned(world: World, path: string, scopes: (string | null | unde
 
 /** Pins `values` (path → value, already validated) in `scope`, replacing earlier pins of those paths. */
 export function setPins(world: World, scope: string, values: Record<string, unknown>): void {
-  setScope(world, scope, Object.freeze({ ...pinsOf(world, scope), ...values }));
+  world.facts.setInRecord<Pins>(FACT, scope, Object.freeze({ ...pinsOf(world, scope), ...values }));
 }
 
 /**
@@ -79,7 +71,7 @@ export function clearPins(world: World, scope?: string, path?: string): number {
       if (path === undefined || p === path || p.startsWith(`${path}.`)) cleared++;
       else kept[p] = pins[p];
     }
-    setScope(world, s, Object.keys(kept).length ? Object.freeze(kept) : null);
+    world.facts.setInRecord<Pins>(FACT, s, Object.keys(kept).length ? Object.freeze(kept) : null);
   }
   return cleared;
 }

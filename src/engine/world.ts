@@ -87,6 +87,24 @@ class Facts extends Map<string, unknown> {
     if (!journal.facts.has(key)) journal.facts.set(key, { had: this.has(key), value: this.get(key) });
   }
 
+  /** The frozen record kept under one fact by setInRecord (undefined while empty). */
+  record<V>(fact: string): Readonly<Record<string, V>> | undefined {
+    return this.get(fact) as Readonly<Record<string, V>> | undefined;
+  }
+
+  /**
+   * Sets (or, given null, removes) one entry of the frozen record under `fact`,
+   * replacing the record so a transaction can undo it; the fact is absent while the
+   * record is empty, so a world with no entries pays one lookup where they are read.
+   */
+  setInRecord<V>(fact: string, key: string, value: V | null): void {
+    const next: Record<string, V> = { ...this.record<V>(fact) };
+    if (value === null) delete next[key];
+    else next[key] = value;
+    if (Object.keys(next).length) this.set(fact, Object.freeze(next));
+    else this.delete(fact);
+  }
+
   restore(key: string, had: boolean, value: unknown): void {
     if (had) super.set(key, value);
     else super.delete(key);

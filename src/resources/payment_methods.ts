@@ -30,14 +30,10 @@ export function cardOf(world: World, pmId: string): TestCard | undefined {
 
 /** Forced branches by intent, in one fact (a world with none pays one lookup per confirmation). */
 const FORCED_FACT = 'forced';
-const allForced = (world: World) => world.facts.get(FORCED_FACT) as Readonly<Record<string, ForcedBehaviour>> | undefined;
+const allForced = (world: World) => world.facts.record<ForcedBehaviour>(FORCED_FACT);
 
-function setForced(world: World, intentId: string, forced: ForcedBehaviour | null): void {
-  const next: Record<string, ForcedBehaviour> = { ...allForced(world) };
-  if (forced && Object.keys(forced).length) next[intentId] = Object.freeze(forced);
-  else delete next[intentId];
-  if (Object.keys(next).length) world.facts.set(FORCED_FACT, Object.freeze(next));
-  else world.facts.delete(FORCED_FACT);
+function setForced(world: World, intentId: string, forced: ForcedBehaviour): void {
+  world.facts.setInRecord(FORCED_FACT, intentId, Object.keys(forced).length ? Object.freeze(forced) : null);
 }
 
 /** What a control trigger forced on an intent and its next confirmation has not used yet. */

@@ -31,6 +31,27 @@ describe('world', () => {
     expect(world.pendingTasks()).toBe(0);
   });
 
+  it('keeps a frozen record under one fact, absent while empty, and undoes entries set in a failed transaction', () => {
+    const { world } = ctxOf(new Twin());
+    expect(world.facts.record('r')).toBeUndefined();
+    world.facts.setInRecord('r', 'a', 1);
+    const first = world.facts.record<number>('r')!;
+    expect(first).toEqual({ a: 1 });
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(() =>
+      world.transaction(() => {
+        world.facts.setInRecord('r', 'b', 2);
+        world.facts.setInRecord('r', 'a', null);
+        expect(world.facts.record('r')).toEqual({ b: 2 });
+        throw new Error('bug');
+      }),
+    ).toThrow('bug');
+    expect(world.facts.record('r')).toBe(first);
+    world.facts.setInRecord('r', 'a', null);
+    expect(world.facts.has('r')).toBe(false);
+    expect(first).toEqual({ a: 1 });
+  });
+
   it('keeps effects of Stripe errors raised while the endpoint ran, and drops those of validation errors', () => {
     const { world } = ctxOf(new Twin());
     expect(() => world.transaction(() => (world.insert(obj('th_a')), (() => { throw errors.state('declined'); })()))).toThrow();
