@@ -3,7 +3,7 @@ import { Twin } from '../engine/twin';
 import { canShape } from '../engine/versions';
 import { handleRequest } from '../server/pipeline';
 import { Capture, Interaction } from './capture';
-import { fillText, fillTokens, isToken, TokenFill } from './normalize';
+import { fillText, fillTokens, isObjectToken, parseToken, Token, tokensInText, TokenFill } from './normalize';
 import { ShapeFinding, validateShape } from './shapes';
 
 // The diff engine: re-runs a capture's requests against an in-process twin under
@@ -88,19 +88,20 @@ const VARYING_FIELDS = new Set([
 
 const kindOf = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
 
-/** What a token stands for: ids are strings (or objects once expanded), times are integers. */
-function tokenKind(token: string): 'time' | 'id' | 'secret' | 'other' {
-  if (/^\{\{t[+-]\d+\}\}$/.test(token)) return 'time';
-  if (token === '{{secret}}') return 'secret';
-  if (/^\{\{[a-z_]+_\d+\}\}$/.test(token)) return 'id';
-  return 'other';
+/**
+ * What the twin is sent for a scrubbed token (`{{email_2}}` → `replay2@example.com`,
+ * as replay gives it), and what it must then echo where the capture has that token.
+ */
+function scrubbedValue(t: Extract<Token, { kind: 'scrubbed' }>): string {
+  return t.prefix === 'email' ? `replay${t.n}@example.com` : `replay-idempotency-key-${t.n}`;
 }
 
+/** Error messages compared modulo ids (recorded id tokens, the twin's ids) and keys; scrubbed values as sent. */
 const masked = (message: unknown) =>
   typeof message === 'string'
-    ? message
-        .replace(/Invalid API Key provided: \S+/, 'Invalid API Key provided: <key>')
-        .replace(/\{\{[a-z_]+_\d+\}\}/g, '<id>')
+    ? fillText(message.replace(/Invalid API Key provided: \S+/, 'Invalid API Key provided: <key>'), (t) =>
+        t.kind === 'id' ? '<id>' : t.kind === 'scrubbed' ? scrubbedValue(t) : t.text,
+      )
         .replace(/\b(?:[a-z]+_)+[A-Za-z0-9]*\d[A-Za-z0-9]*\b/g, '<id>')
         .replace(/<id>_secret_\{\{secret\}\}/g, '<id>')
     : message;
@@ -133,8 +134,8 @@ export async function diffCapture(capture: Capture, options: Options = {}): Prom
   for (const [index, interaction] of capture.interactions.entries()) {
     const { request, response } = interaction;
     const label = `${request.method} ${request.path}`;
-    const uses = tokensIn([request.path, request.params]);
-    const minted = tokensIn(response.body).filter((t) => !seen.has(t));
+    const uses = objectTokensIn([request.path, request.params], capture.ids);
+    const minted = objectTokensIn(response.body, capture.ids).filter((t) => !seen.has(t));
     const skip: Verdict | null = !shapeable(interaction)
       ? 'cannot-shape'
       : uses.some((t) => tainted.has(t))
@@ -213,12 +214,13 @@ export async function diffCapture(capture: Capture, options: Options = {}): Prom
   return result;
 }
 
-/** Id tokens in a value, in order of appearance. */
-function tokensIn(value: unknown): string[] {
+/** Tokens of object ids in a value, in order of appearance (not times, secrets or scrubbed values). */
+function objectTokensIn(value: unknown, captureIds: Record<string, string>): string[] {
   const out: string[] = [];
   const visit = (v: unknown) => {
-    if (typeof v === 'string') for (const m of v.matchAll(/\{\{[a-z_]+_\d+\}\}/g)) out.push(m[0]);
-    else if (Array.isArray(v)) v.forEach(visit);
+    if (typeof v === 'string') {
+      for (const t of tokensInText(v)) if (isObjectToken(t, captureIds)) out.push(t.text);
+    } else if (Array.isArray(v)) v.forEach(visit);
     else if (v && typeof v === 'object') Object.values(v).forEach(visit);
   };
   visit(value);
@@ -229,9 +231,17 @@ function tokensIn(value: unknown): string[] {
 async function send(twin: Twin, key: string, interaction: Interaction, ids: Map<string, string>, capture: Capture) {
   const { request, response } = interaction;
   // Ids the sequence made are the twin's; others, as recorded. {{t±N}} in a
-  // request (a `resumes_at`, a `created[gte]`) counts from the twin's world time.
+  // request (a `resumes_at`, a `created[gte]`) counts from the twin's world time;
+  // a scrubbed email is given a real address.
   const now = twin.world(key).now();
-  const fill: TokenFill = (t) => (t.kind === 'id' ? (ids.get(t.text) ?? capture.ids[t.text] ?? t.text) : t.kind === 'time' ? now + t.delta : 'redacted');
+  const fill: TokenFill = (t) =>
+    t.kind === 'id'
+      ? (ids.get(t.text) ?? capture.ids[t.text] ?? t.text)
+      : t.kind === 'time'
+        ? now + t.delta
+        : t.kind === 'scrubbed'
+          ? scrubbedValue(t)
+          : 'redacted';
   const params = fillTokens(request.params, fill) as Record<string, unknown>;
   const query = request.method === 'POST' ? '' : encodeForm(params);
   const body = request.method === 'POST' ? encodeForm(params) : '';
@@ -366,12 +376,15 @@ class Comparison {
     }
     const tally = this.count(object ?? '(response)');
     tally.compared++;
-    if (isToken(recorded)) {
-      const kind = tokenKind(recorded);
+    const token = typeof recorded === 'string' ? parseToken(recorded) : null;
+    if (token) {
+      const kind = token.kind;
       if (kind === 'time' ? typeof twin === 'number' : kind === 'id' ? typeof twin === 'string' || (twin !== null && typeof twin === 'object') : typeof twin === 'string') {
         tally.agreed++;
-        if (kind === 'id' && typeof twin === 'string') this.reference(recorded, twin, path, object);
-        if (kind === 'id' && twin && typeof twin === 'object') this.reference(recorded, (twin as any).id, path, object);
+        if (kind === 'id' && typeof twin === 'string') this.reference(token, twin, path, object);
+        if (kind === 'id' && twin && typeof twin === 'object') this.reference(token, (twin as any).id, path, object);
+        // What the twin was sent for a scrubbed value is what it must give back.
+        if (kind === 'scrubbed' && twin !== scrubbedValue(token)) this.valueDiffs.push({ field: path, expected: recorded, actual: twin });
       } else this.mismatch(recorded, twin, path, object, false);
       return;
     }
@@ -387,8 +400,10 @@ class Comparison {
   }
 
   /** Recorded ids and twin ids must correspond one to one: a token always stands for the same twin object. */
-  private reference(token: string, twinId: string, path: string, object: string | null): void {
-    if (!isToken(token) || tokenKind(token) !== 'id') return;
+  private reference(recorded: string | Token, twinId: string, path: string, object: string | null): void {
+    const parsed = typeof recorded === 'string' ? parseToken(recorded) : recorded;
+    if (parsed?.kind !== 'id') return;
+    const token = parsed.text;
     const known = this.ids.get(token);
     const owner = this.twinIds.get(twinId);
     if (known === undefined && owner === undefined) {

@@ -74,8 +74,6 @@ const STRIPE_URL = /https:\/\/[a-z0-9.-]*\bstripe\.com\/[^\s"'<>]*/g;
 const URL_CAPABILITY = /(?<=[/=])(test_|live_)?[A-Za-z0-9_-]{24,}(?=[/?&#]|$)/g;
 const URL_FRAGMENT = /#[A-Za-z0-9%_-]{32,}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const TOKEN = /^\{\{[a-z0-9_+-]+\}\}$/;
-const TIME_TOKEN = /^\{\{t[+-]\d+\}\}$/;
 
 /** Keys whose integer values are Unix timestamps. */
 const TIME_KEY = /(^|_)(created|updated|date|at|on|by|start|end|anchor|before|attempt|due|until|expires)$/;
@@ -100,10 +98,10 @@ class Normalizer {
     private readonly options: NormalizeOptions,
   ) {
     this.ids = { ...existing };
-    for (const [token, original] of Object.entries(existing)) {
-      this.byOriginal.set(original, token);
-      const m = token.match(/^\{\{(.+)_(\d+)\}\}$/);
-      if (m) this.counters.set(m[1], Math.max(this.counters.get(m[1]) ?? 0, Number(m[2])));
+    for (const [text, original] of Object.entries(existing)) {
+      this.byOriginal.set(original, text);
+      const t = parseToken(text);
+      if (t && (t.kind === 'id' || t.kind === 'scrubbed')) this.counters.set(t.prefix, Math.max(this.counters.get(t.prefix) ?? 0, t.n));
     }
   }
 
@@ -130,7 +128,7 @@ class Normalizer {
   }
 
   string(text: string): string {
-    if (TOKEN.test(text)) return text;
+    if (parseToken(text)) return text;
     let out = text
       .replace(CLIENT_SECRET, (_m, owner: string) => `${this.ids_(owner)}_secret_{{secret}}`)
       .replace(API_KEY, (_m, kind: string, mode: string) => `${kind}_${mode}_{{secret}}`)
@@ -140,7 +138,7 @@ class Normalizer {
       .replace(STRIPE_URL, (url) =>
         url.replace(URL_CAPABILITY, (_m, mode: string | undefined) => `${mode ?? ''}{{secret}}`).replace(URL_FRAGMENT, '#{{secret}}'),
       );
-    if (this.options.scrubEmails) out = out.replace(EMAIL, (email) => this.token('email', email, false));
+    if (this.options.scrubEmails) out = out.replace(EMAIL, (email) => this.token(EMAIL_PREFIX, email, false));
     return out;
   }
 
@@ -167,8 +165,8 @@ class Normalizer {
 
   idempotencyKey(key: string | undefined | null): string | null {
     if (!key) return null;
-    if (TOKEN.test(key)) return key;
-    return this.token('idem', key, false);
+    if (parseToken(key)) return key;
+    return this.token(IDEMPOTENCY_PREFIX, key, false);
   }
 }
 
@@ -205,7 +203,7 @@ export function normalize(raw: RawCapture, options: NormalizeOptions = {}, exist
       const v = headerValue(i.response.headers, name);
       if (v === undefined) continue;
       if (name === 'Idempotency-Key') headers[name] = n.idempotencyKey(v)!;
-      else if (name === 'Request-Id' || name === 'Original-Request') headers[name] = TOKEN.test(v) ? v : n.token('req', v, false);
+      else if (name === 'Request-Id' || name === 'Original-Request') headers[name] = parseToken(v) ? v : n.token(REQUEST_PREFIX, v, false);
       else headers[name] = n.string(v);
     }
     const interaction: Interaction = {
@@ -272,23 +270,68 @@ export function renormalize(capture: Capture, options: NormalizeOptions = {}): C
 // Tokens back to values: the diff engine (the twin's ids and clock), replay and
 // export (the recorded ids, a base time) each choose the values; the walk is this one.
 
-/** What a token stands for. `text` is the token itself (`{{cus_1}}`). */
+// The token grammar: these patterns and parseToken are its only statement.
+const TOKEN = /^\{\{([a-z0-9_+-]+)\}\}$/;
+const TOKENS_IN = /\{\{([a-z0-9_+-]+)\}\}/g;
+const TIME_TOKEN = /^\{\{t([+-]\d+)\}\}$/;
+const NUMBERED = /^(.+)_(\d+)$/;
+
+/** `{{email_N}}`: an address scrubbed with `scrubEmails`; never kept in `ids`. */
+const EMAIL_PREFIX = 'email';
+/** `{{idem_N}}`: an idempotency key; never kept in `ids`. */
+const IDEMPOTENCY_PREFIX = 'idem';
+/**
+ * `{{req_N}}`: a request id. Met first in a body (an event's `request.id`) it is
+ * an id like any other and kept in `ids`; from `Request-Id`/`Original-Request`
+ * headers it is not kept, and stands for no object (see isObjectToken).
+ */
+const REQUEST_PREFIX = 'req';
+const SCRUBBED_PREFIXES: ReadonlySet<string> = new Set([EMAIL_PREFIX, IDEMPOTENCY_PREFIX]);
+
+/**
+ * What a token stands for. `text` is the token itself (`{{cus_1}}`). `scrubbed`
+ * tokens are numbered like ids but stand for values that were replaced and not
+ * kept (emails, idempotency keys): no object, and no one value.
+ */
 export type Token =
   | { kind: 'id'; text: string; prefix: string; n: number }
+  | { kind: 'scrubbed'; text: string; prefix: 'email' | 'idem'; n: number }
   | { kind: 'time'; text: string; delta: number }
   | { kind: 'secret'; text: string };
 
-const TOKENS_IN = /\{\{([a-z0-9_+-]+)\}\}/g;
-
-/** `{{t+60}}`, `{{secret}}`, `{{cus_1}}` (also `{{email_1}}`, `{{req_1}}`, `{{idem_1}}`); null for anything else. */
+/** `{{t+60}}`, `{{secret}}`, `{{cus_1}}`, `{{email_1}}`/`{{idem_1}}` (scrubbed); null for anything else. */
 export function parseToken(text: string): Token | null {
-  const inner = /^\{\{([a-z0-9_+-]+)\}\}$/.exec(text)?.[1];
+  const inner = TOKEN.exec(text)?.[1];
   if (!inner) return null;
   if (inner === 'secret') return { kind: 'secret', text };
-  const time = /^t([+-]\d+)$/.exec(inner);
+  const time = TIME_TOKEN.exec(text);
   if (time) return { kind: 'time', text, delta: Number(time[1]) };
-  const id = /^(.+)_(\d+)$/.exec(inner);
-  return id ? { kind: 'id', text, prefix: id[1], n: Number(id[2]) } : null;
+  const numbered = NUMBERED.exec(inner);
+  if (!numbered) return null;
+  const [, prefix, n] = numbered;
+  if (SCRUBBED_PREFIXES.has(prefix)) return { kind: 'scrubbed', text, prefix: prefix as 'email' | 'idem', n: Number(n) };
+  return { kind: 'id', text, prefix, n: Number(n) };
+}
+
+/**
+ * Whether a token stands for one object's id in a capture with these `ids`:
+ * every id token but a request id that only headers had (`{{req_N}}` not kept
+ * in `ids`). Replay matches such tokens as that one id; the others (times,
+ * secrets, scrubbed values, header request ids) stand for any value.
+ */
+export function isObjectToken(token: Token, ids: Record<string, string>): boolean {
+  return token.kind === 'id' && (token.prefix !== REQUEST_PREFIX || ids[token.text] !== undefined);
+}
+
+/** The tokens in a text, parsed, in order (repeats included). */
+export function tokensInText(text: string): Token[] {
+  if (!text.includes('{{')) return [];
+  const out: Token[] = [];
+  for (const m of text.matchAll(TOKENS_IN)) {
+    const t = parseToken(m[0]);
+    if (t) out.push(t);
+  }
+  return out;
 }
 
 export type TokenFill = (token: Token) => string | number;
@@ -331,7 +374,9 @@ export function fillTokens(value: unknown, fill: TokenFill, integers = false): u
   return value;
 }
 
-export const isToken = (v: unknown): v is string => typeof v === 'string' && TOKEN.test(v);
+/** A string that is one whole token of the grammar (parseToken gives it a meaning). */
+export const isToken = (v: unknown): v is string => typeof v === 'string' && TOKEN.test(v) && parseToken(v) !== null;
+/** A string that is one whole time token (`{{t+60}}`): it stands for an integer. */
 export const isTimeToken = (v: unknown): v is string => typeof v === 'string' && TIME_TOKEN.test(v);
 export const isUuid = (v: string) => UUID.test(v);
 export type { CaptureSource };

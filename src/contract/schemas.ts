@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Ajv from 'ajv';
 import { Capture, headerValue, listCaptures, readCapture } from './capture';
+import { isTimeToken } from './normalize';
 import type { components } from './openapi-types';
 import { ShapeFinding, ShapeValidator } from './shapes';
 
@@ -507,9 +508,9 @@ function head(t: ObjectTypeEntry, spec: SpecInfo, instances: number, captureFile
 const JSON_TYPES: [string, (v: unknown) => boolean][] = [
   ['null', (v) => v === null],
   ['boolean', (v) => typeof v === 'boolean'],
-  ['integer', (v) => Number.isInteger(v) || (typeof v === 'string' && /^\{\{t[+-]\d+\}\}$/.test(v))],
+  ['integer', (v) => Number.isInteger(v) || isTimeToken(v)],
   ['number', (v) => typeof v === 'number' && !Number.isInteger(v)],
-  ['string', (v) => typeof v === 'string' && !/^\{\{t[+-]\d+\}\}$/.test(v)],
+  ['string', (v) => typeof v === 'string' && !isTimeToken(v)],
   ['array', (v) => Array.isArray(v)],
   ['object', (v) => typeof v === 'object' && v !== null && !Array.isArray(v)],
 ];

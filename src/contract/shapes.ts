@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { isTimeToken, isToken } from './normalize';
 
 // Shape validation of Stripe response values against the generated schemas
 // (schemas/*.json, see schemas.ts): one schema per object type, keyed by the
@@ -87,9 +88,6 @@ const TYPE_BITS: Record<string, number> = {
   null: T_NULL,
 };
 
-const TIME_TOKEN = /^\{\{t[+-]\d+\}\}$/;
-const TOKEN = /^\{\{[A-Za-z0-9_+-]+\}\}$/;
-
 interface Node {
   /** `<file>#<pointer>` of the schema this node was compiled from. */
   ptr: string;
@@ -123,7 +121,7 @@ function typeName(bits: number): string {
 function jsonType(value: unknown): number {
   switch (typeof value) {
     case 'string':
-      return value.length > 4 && value.charCodeAt(0) === 123 /* { */ && TIME_TOKEN.test(value) ? T_TIME : T_STRING;
+      return value.length > 4 && value.charCodeAt(0) === 123 /* { */ && isTimeToken(value) ? T_TIME : T_STRING;
     case 'number':
       return Number.isInteger(value) ? T_INTEGER : T_NUMBER;
     case 'boolean':
@@ -312,7 +310,7 @@ export class ShapeValidator {
     }
     if (bit === T_NULL) return;
     if (node.enum && (bit === T_STRING || bit === T_BOOLEAN || bit === T_INTEGER || bit === T_NUMBER)) {
-      if (!node.enum.has(value) && !node.seenEnum?.has(value) && !(bit === T_STRING && TOKEN.test(value as string))) {
+      if (!node.enum.has(value) && !node.seenEnum?.has(value) && !(bit === T_STRING && isToken(value))) {
         out.push({ kind: 'enum', object: objectType, path, schema: node.ptr, expected: [...node.enum].filter((e) => e !== null).join(' | '), actual: String(value) });
       }
       return;

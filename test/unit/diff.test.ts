@@ -76,6 +76,23 @@ describe('diff engine', () => {
     expect((none.interactions[6].twin as any).data).toEqual([]);
   });
 
+  it('compares requests with scrubbed emails, sending the twin a real address for {{email_N}}', async () => {
+    const scrubbed = await record(loadScenario(`${__dirname}/../../scenarios/payments.yaml`), { key: freshKey('diffemail'), baseUrl: t.h.url, scrubEmails: true });
+    expect(scrubbed.interactions[0].request).toMatchObject({ method: 'POST', path: '/v1/customers', params: { email: '{{email_1}}' } });
+    expect((scrubbed.interactions[0].response.body as any).email).toBe('{{email_1}}');
+    const result = await diffCapture(scrubbed);
+    // Compared, not needs-state: every interaction, the customer's creation first, is exact.
+    expect(result.interactions.map((i) => i.verdict)).toEqual(scrubbed.interactions.map(() => 'exact'));
+    expect((result.interactions[0].twin as any).email).toBe('replay1@example.com');
+    expect(result.interactions[0].valueDiffs.map((d) => d.field)).not.toContain('email');
+    expect(result.findings).toEqual([]);
+    // The twin must give back the address it was sent for that token, not just any string.
+    const other = JSON.parse(JSON.stringify(scrubbed)) as Capture;
+    (other.interactions[0].response.body as any).email = '{{email_2}}';
+    const swapped = await diffCapture(other);
+    expect(swapped.interactions[0].valueDiffs).toContainEqual({ field: 'email', expected: '{{email_2}}', actual: 'replay1@example.com' });
+  });
+
   it('reports twin values outside the schema\'s enum, which no single recording shows', async () => {
     // The committed schemas, except that a PaymentIntent's status may no longer be "succeeded".
     const files = schemaDirLoader(SHAPE_SCHEMAS_DIR);

@@ -1,4 +1,4 @@
-import { fillText, fillTokens, parseToken, recordedBase, TokenFill } from '../../src/contract/normalize';
+import { fillText, fillTokens, isObjectToken, isTimeToken, isToken, parseToken, recordedBase, TokenFill, tokensInText } from '../../src/contract/normalize';
 
 // One grammar of tokens, one walk that gives values back; the diff engine,
 // replay and export differ only in the values they choose.
@@ -11,6 +11,18 @@ describe('capture tokens', () => {
     expect(parseToken('{{secret}}')).toEqual({ kind: 'secret', text: '{{secret}}' });
     expect(parseToken('{{cus}}')).toBeNull();
     expect(parseToken('x{{cus_1}}')).toBeNull();
+  });
+
+  it('knows scrubbed values and header request ids from object ids', () => {
+    expect(parseToken('{{email_2}}')).toEqual({ kind: 'scrubbed', text: '{{email_2}}', prefix: 'email', n: 2 });
+    expect(parseToken('{{idem_1}}')).toEqual({ kind: 'scrubbed', text: '{{idem_1}}', prefix: 'idem', n: 1 });
+    expect(parseToken('{{req_3}}')).toEqual({ kind: 'id', text: '{{req_3}}', prefix: 'req', n: 3 });
+    const ids = { '{{req_1}}': 'req_InABody1', '{{cus_1}}': 'cus_Recorded1' };
+    const objects = (text: string) => tokensInText(text).filter((t) => isObjectToken(t, ids)).map((t) => t.text);
+    // A request id kept in `ids` (met in a body) is an object's; one only headers had is not.
+    expect(objects('{{cus_1}} {{cus_2}} {{req_1}} {{req_2}} {{email_1}} {{idem_1}} {{t+5}} {{secret}} {{nope}}')).toEqual(['{{cus_1}}', '{{cus_2}}', '{{req_1}}']);
+    expect([isToken('{{email_1}}'), isToken('{{t-5}}'), isToken('{{secret}}'), isToken('{{nope}}'), isToken('{{cus_1}}x'), isToken(7)]).toEqual([true, true, true, false, false, false]);
+    expect([isTimeToken('{{t+0}}'), isTimeToken('{{t-86400}}'), isTimeToken('{{t+x}}'), isTimeToken('{{cus_1}}'), isTimeToken(5)]).toEqual([true, true, false, false, false]);
   });
 
   it('fills tokens deeply; a whole time token is an integer only in bodies', () => {
