@@ -21,7 +21,7 @@ export interface SearchResult<T extends StripeObject = StripeObject> {
 }
 
 /** How a searchable field is read from an object; `number` fields accept comparisons. */
-export type SearchFields = Record<string, { read: (obj: StripeObject) => unknown; number?: boolean }>;
+type SearchFields = Record<string, { read: (obj: StripeObject) => unknown; number?: boolean }>;
 
 interface Clause {
   field: string;
@@ -37,7 +37,7 @@ const CLAUSE =
 const invalidQuery = () =>
   errors.paramState('Provide a query parameter with a valid search query string.', 'query', 'parameter_invalid_string');
 
-export function parseQuery(query: string, fields: SearchFields): { clauses: Clause[]; any: boolean } {
+function parseQuery(query: string, fields: SearchFields): { clauses: Clause[]; any: boolean } {
   const clauses: Clause[] = [];
   let rest = query.trim();
   const joins = new Set<string>();

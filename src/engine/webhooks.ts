@@ -242,7 +242,7 @@ export function deliveriesOf(world: World, filter: { event?: string | null; endp
  * account so it consumes nothing from the id stream. `whsec_` and 64 hex
  * characters, the form `stripe listen` prints.
  */
-export function listenerSecret(world: World): string {
+function listenerSecret(world: World): string {
   return `whsec_${new Random(`${world.accountId}:listen`).chars(64, '0123456789abcdef')}`;
 }
 

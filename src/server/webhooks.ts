@@ -19,12 +19,10 @@ export interface DispatcherOptions {
   clock?: () => number;
   /** How long a receiver has to answer, in ms (twin choice: 10 s; Stripe's value is not documented). */
   timeoutMs?: number;
-  /** Called after each attempt (the listen command and tests watch deliveries through it). */
-  onAttempt?: (world: World, delivery: Delivery) => void;
 }
 
 /** §19.2 (the User-Agent text is unverified). */
-export const USER_AGENT = 'Stripe/1.0 (+https://stripe.com/docs/webhooks)';
+const USER_AGENT = 'Stripe/1.0 (+https://stripe.com/docs/webhooks)';
 const SNIPPET_BYTES = 1024;
 
 /** `t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body" keyed by the whole whsec_ secret>` (§19.3). */
@@ -47,7 +45,7 @@ export class HttpWebhookDispatcher implements WebhookDispatcher {
   private readonly timers = new Map<World, { at: number; timer: NodeJS.Timeout }>();
   private readonly agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
 
-  constructor(private readonly options: DispatcherOptions = {}) {
+  constructor(options: DispatcherOptions = {}) {
     this.clock = options.clock ?? Date.now;
     this.timeoutMs = options.timeoutMs ?? 10_000;
   }
@@ -139,8 +137,7 @@ export class HttpWebhookDispatcher implements WebhookDispatcher {
       ? await this.post(request.url, request.body, signature(request.secret, request.body, Math.floor(this.clock() / 1000)))
       : { status: null, response: null, error: 'the endpoint no longer exists' };
     const latency_ms = Math.round(performance.now() - started);
-    const recorded = world.transaction(() => recordAttempt(world, delivery.id, { at, latency_ms, ...outcome }));
-    if (recorded) this.options.onAttempt?.(world, recorded);
+    world.transaction(() => recordAttempt(world, delivery.id, { at, latency_ms, ...outcome }));
   }
 
   /** One POST; never throws. Redirects are not followed (a 3xx is a failure, §19.2). */
