@@ -227,7 +227,9 @@ class ApiRequest {
     const existing = this.world.idempotency.get(key);
     if (existing?.state === 'in-flight') throw errors.idempotencyInFlight(key);
     // Keys are pruned once 24 hours of world time old; reuse after that is a new request.
-    if (existing && existing.state === 'done' && this.world.now() - existing.createdAt < IDEMPOTENCY_TTL) {
+    // The age is checked again: pruning stops at the first young entry, assuming keys
+    // were stored in time order, which a wall clock stepping back can break.
+    if (existing && this.world.now() - existing.createdAt < IDEMPOTENCY_TTL) {
       this.entry = existing;
       return;
     }
