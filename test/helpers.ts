@@ -1,6 +1,7 @@
 import http from 'node:http';
 import Stripe from 'stripe';
 import { createTwin, handleRequest, TwinHandle, TwinOptions } from '../src';
+import { TwinControl } from '../src/control/client';
 
 // Test harness: the same suites run against the twin over real HTTP and in-process.
 
@@ -10,8 +11,10 @@ export const MODES: Mode[] = ['http', 'in-process'];
 export interface Harness {
   mode: Mode;
   twin: TwinHandle;
-  /** A stripe client for `key` (a fresh world per key). */
-  stripe(key?: string): Stripe;
+  /** A stripe client for `key` (a fresh world per key); `config` adds settings (retries, timeout) to the harness's. */
+  stripe(key?: string, config?: Stripe.StripeConfig): Stripe;
+  /** The typed control client (`stripe-twin/control`) for the world of `key`, over the harness's transport. */
+  control(key?: string): TwinControl;
   /** Base URL when serving over HTTP. */
   url: string;
   /** A control-surface call for the world of `key`: an object body is sent as JSON, a string as YAML. */
@@ -44,7 +47,15 @@ export async function startHarness(mode: Mode, options: TwinOptions = {}): Promi
     return { status: res.status, json: JSON.parse(res.body) };
   };
   if (mode === 'in-process') {
-    return { mode, twin, url: '', admin, stripe: (key = freshKey()) => remember(twin.stripe(key), key), close: async () => undefined };
+    return {
+      mode,
+      twin,
+      url: '',
+      admin,
+      stripe: (key = freshKey(), config) => remember(twin.stripe(key, config), key),
+      control: (key) => new TwinControl({ twin, key }),
+      close: async () => undefined,
+    };
   }
   const server = await twin.listen(0);
   const { port } = new URL(server.url);
@@ -60,7 +71,9 @@ export async function startHarness(mode: Mode, options: TwinOptions = {}): Promi
       });
       return { status: res.status, json: res.json };
     },
-    stripe: (key = freshKey()) => remember(new Stripe(key, { host: '127.0.0.1', port: Number(port), protocol: 'http', maxNetworkRetries: 0 }), key),
+    stripe: (key = freshKey(), config) =>
+      remember(new Stripe(key, { host: '127.0.0.1', port: Number(port), protocol: 'http', maxNetworkRetries: 0, ...config }), key),
+    control: (key) => new TwinControl({ url: server.url, key }),
     close: server.close,
   };
 }

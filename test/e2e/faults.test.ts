@@ -1,5 +1,6 @@
 import Stripe from 'stripe';
 import { freshKey, Mode, MODES, stripeError, useHarness } from '../helpers'; // first: loads the twin in its module order
+import { ArmFault, RequestFilters, TwinControlError } from '../../src/control/client';
 import { operationOf } from '../../src/control/faults';
 
 // Faults (/__admin__/faults): Stripe's error envelopes armed on the next N calls
@@ -12,19 +13,9 @@ const CONFIRM = { payment_method: 'pm_card_visa', return_url: 'https://example.c
 describe.each(MODES)('faults (%s)', (mode: Mode) => {
   const t = useHarness(mode);
 
-  /** A stripe client for `key` with its own settings (retries, timeout). */
-  const client = (key: string, config: Stripe.StripeConfig = {}): Stripe =>
-    mode === 'in-process'
-      ? t.h.twin.stripe(key, config)
-      : new Stripe(key, { host: '127.0.0.1', port: t.port, protocol: 'http', maxNetworkRetries: 0, ...config });
-
-  async function arm(key: string, body: Record<string, unknown>) {
-    const res = await t.h.admin('POST', '/__admin__/faults', body, key);
-    expect(res.status).toBe(200);
-    return res.json;
-  }
-  const armed = async (key: string) => (await t.h.admin('GET', '/__admin__/faults', undefined, key)).json.faults;
-  const log = async (key: string, query = '') => (await t.h.admin('GET', `/__admin__/requests${query}`, undefined, key)).json.data;
+  const arm = (key: string, fault: ArmFault) => t.h.control(key).faults.arm(fault);
+  const armed = async (key: string) => (await t.h.control(key).faults.list()).faults;
+  const log = async (key: string, filters: RequestFilters = {}) => (await t.h.control(key).requests(filters)).data;
   /** The newest log entry. A request is logged when it ends: over HTTP a held one ends once the server sees the client close. */
   async function newest(key: string) {
     for (let i = 0; i < 50; i++) {
@@ -37,7 +28,7 @@ describe.each(MODES)('faults (%s)', (mode: Mode) => {
 
   it('429 rate_limit_error: Stripe\'s envelope, no Stripe-Should-Retry, counts down, disarms, runs nothing', async () => {
     const key = freshKey();
-    const stripe = client(key);
+    const stripe = t.h.stripe(key);
     const fault = await arm(key, { resource: 'payment_intents', operation: 'create', times: 2, fault: { status: 429, type: 'rate_limit_error' } });
     expect(fault).toEqual({
       id: 'fault_1', resource: 'payment_intents', operation: 'create', times: 2, remaining: 2,
@@ -60,55 +51,55 @@ describe.each(MODES)('faults (%s)', (mode: Mode) => {
     await stripe.paymentIntents.create({ amount: 500, currency: 'usd' });
     expect((await stripe.paymentIntents.list()).data).toHaveLength(1);
     expect((await stripe.events.list()).data.map((ev) => ev.type)).toEqual(['payment_intent.created']);
-    expect((await log(key, '?faulted=true')).map((r: any) => [r.status, r.fault.id])).toEqual([[429, 'fault_1'], [429, 'fault_1']]);
+    expect((await log(key, { faulted: true })).map((r) => [r.status, r.fault?.id])).toEqual([[429, 'fault_1'], [429, 'fault_1']]);
   });
 
   it('429 lock_timeout carries Stripe-Should-Retry: true, so the SDK retries it with the same key', async () => {
     const key = freshKey();
     await arm(key, { resource: 'customers', operation: 'create', fault: { status: 429, code: 'lock_timeout' } });
-    const e = await stripeError(client(key).customers.create({ email: 'a@b.co' }));
+    const e = await stripeError(t.h.stripe(key).customers.create({ email: 'a@b.co' }));
     expect(e).toBeInstanceOf(Stripe.errors.StripeRateLimitError);
     expect(e.raw).toMatchObject({ type: 'invalid_request_error', code: 'lock_timeout' });
     expect(e.raw.message).toMatch(/^This object cannot be accessed right now because another API request/);
     expect(e.headers['stripe-should-retry']).toBe('true');
 
     await arm(key, { resource: 'customers', operation: 'create', fault: { status: 429, code: 'lock_timeout' } });
-    const customer = await client(key, { maxNetworkRetries: 1 }).customers.create({ email: 'a@b.co' });
-    const attempts = await log(key, `?path=/v1/customers`);
-    expect(attempts.slice(0, 2).map((r: any) => [r.status, r.idempotency_key])).toEqual([
+    const customer = await t.h.stripe(key, { maxNetworkRetries: 1 }).customers.create({ email: 'a@b.co' });
+    const attempts = await log(key, { path: '/v1/customers' });
+    expect(attempts.slice(0, 2).map((r) => [r.status, r.idempotency_key])).toEqual([
       [200, attempts[1].idempotency_key],
       [429, attempts[1].idempotency_key],
     ]);
-    expect((await client(key).customers.list()).data.map((c) => c.id)).toEqual([customer.id]);
+    expect((await t.h.stripe(key).customers.list()).data.map((c) => c.id)).toEqual([customer.id]);
   });
 
   it('500 api_error: not executed, no Stripe-Should-Retry (the SDK retries it); should_retry: false stops that', async () => {
     const key = freshKey();
     await arm(key, { resource: 'customers', operation: 'create', fault: { type: 'api_error' } });
-    const e = await stripeError(client(key).customers.create({ email: 'a@b.co' }));
+    const e = await stripeError(t.h.stripe(key).customers.create({ email: 'a@b.co' }));
     expect(e).toBeInstanceOf(Stripe.errors.StripeAPIError);
     expect(e.statusCode).toBe(500);
     expect(e.raw).toMatchObject({ type: 'api_error', message: 'An unknown error occurred' });
     expect(e.raw.request_log_url).toContain(e.requestId);
     expect(e.headers['stripe-should-retry']).toBeUndefined();
-    expect((await client(key).customers.list()).data).toHaveLength(0);
+    expect((await t.h.stripe(key).customers.list()).data).toHaveLength(0);
 
     await arm(key, { resource: 'customers', operation: 'create', fault: { status: 500 } });
-    const customer = await client(key, { maxNetworkRetries: 2 }).customers.create({ email: 'a@b.co' });
+    const customer = await t.h.stripe(key, { maxNetworkRetries: 2 }).customers.create({ email: 'a@b.co' });
     expect(customer.lastResponse.headers['idempotent-replayed']).toBeUndefined(); // the 500 stored nothing
-    const [ok, failed] = await log(key, '?method=POST');
+    const [ok, failed] = await log(key, { method: 'POST' });
     expect([ok.status, failed.status, ok.idempotency_key]).toEqual([200, 500, failed.idempotency_key]);
 
     await arm(key, { resource: 'customers', operation: 'create', times: 3, fault: { status: 500, should_retry: false } });
-    const stopped = await stripeError(client(key, { maxNetworkRetries: 2 }).customers.create({ email: 'c@d.co' }));
+    const stopped = await stripeError(t.h.stripe(key, { maxNetworkRetries: 2 }).customers.create({ email: 'c@d.co' }));
     expect(stopped.headers['stripe-should-retry']).toBe('false');
     expect((await armed(key))[0].remaining).toBe(2);
-    expect((await client(key).customers.list()).data).toHaveLength(1);
+    expect((await t.h.stripe(key).customers.list()).data).toHaveLength(1);
   });
 
   it('402 card_error: the decline envelope of the catalogue, Stripe-Should-Retry: false, nothing charged', async () => {
     const key = freshKey();
-    const stripe = client(key);
+    const stripe = t.h.stripe(key);
     const pi = await stripe.paymentIntents.create({ amount: 2000, currency: 'usd' });
     await arm(key, { resource: 'payment_intents', operation: 'confirm', fault: { status: 402, decline_code: 'insufficient_funds' } });
     const e = await stripeError(stripe.paymentIntents.confirm(pi.id, CONFIRM));
@@ -135,24 +126,24 @@ describe.each(MODES)('faults (%s)', (mode: Mode) => {
     const key = freshKey();
     await arm(key, { resource: 'customers', operation: 'create', fault: { type: 'timeout', delay_ms: 10_000 } });
     const started = Date.now();
-    const e = await stripeError(client(key, { timeout: 200 }).customers.create({ email: 'a@b.co' }));
+    const e = await stripeError(t.h.stripe(key, { timeout: 200 }).customers.create({ email: 'a@b.co' }));
     expect(e).toBeInstanceOf(Stripe.errors.StripeConnectionError);
     expect(e.message).toBe('Request aborted due to timeout being reached (200ms)');
     expect(Date.now() - started).toBeLessThan(5000);
     const entry = await newest(key);
     expect(entry).toMatchObject({ status: null, fault: { type: 'timeout' } });
-    expect(entry.latency_ms).toBeGreaterThanOrEqual(150); // the hold ended when the client went away
-    expect((await client(key).customers.list()).data).toHaveLength(0);
+    expect(entry!.latency_ms).toBeGreaterThanOrEqual(150); // the hold ended when the client went away
+    expect((await t.h.stripe(key).customers.list()).data).toHaveLength(0);
   });
 
   it('timeout shorter than the client\'s: the connection drops after the delay', async () => {
     const key = freshKey();
     await arm(key, { resource: 'customers', operation: 'retrieve', times: 2, fault: { type: 'timeout', delay_ms: 50 } });
-    const customer = await client(key).customers.create({ email: 'a@b.co' });
-    const e = await stripeError(client(key).customers.retrieve(customer.id));
+    const customer = await t.h.stripe(key).customers.create({ email: 'a@b.co' });
+    const e = await stripeError(t.h.stripe(key).customers.retrieve(customer.id));
     // stripe-node retries a closed connection once even with retries off; both attempts were held.
     expect(e).toBeInstanceOf(Stripe.errors.StripeConnectionError);
-    expect((await log(key, '?method=GET')).map((r: any) => [r.status, r.fault?.type, r.latency_ms >= 40])).toEqual([
+    expect((await log(key, { method: 'GET' })).map((r) => [r.status, r.fault?.type, r.latency_ms >= 40])).toEqual([
       [null, 'timeout', true],
       [null, 'timeout', true],
     ]);
@@ -161,7 +152,7 @@ describe.each(MODES)('faults (%s)', (mode: Mode) => {
   it.each(['drop', '500'] as const)('lost response (%s): the request takes effect; the SDK retry gets the original, replayed', async (lost) => {
     const key = freshKey();
     await arm(key, { resource: 'payment_intents', operation: 'create', fault: 'lost_response', mode: lost });
-    const stripe = client(key, { maxNetworkRetries: 2 });
+    const stripe = t.h.stripe(key, { maxNetworkRetries: 2 });
     const pi = await stripe.paymentIntents.create({ amount: 2000, currency: 'usd', confirm: true, ...CONFIRM });
     expect(pi.status).toBe('succeeded');
     expect(pi.lastResponse.headers['idempotent-replayed']).toBe('true');
@@ -170,8 +161,8 @@ describe.each(MODES)('faults (%s)', (mode: Mode) => {
     const succeeded = (await stripe.events.list({ type: 'payment_intent.succeeded' })).data;
     expect(succeeded).toHaveLength(1);
 
-    const attempts = await log(key, '?method=POST');
-    expect(attempts.map((r: any) => ({ status: r.status, replayed: r.replayed, fault: r.fault }))).toEqual([
+    const attempts = await log(key, { method: 'POST' });
+    expect(attempts.map((r) => ({ status: r.status, replayed: r.replayed, fault: r.fault }))).toEqual([
       { status: 200, replayed: true, fault: null },
       { status: lost === 'drop' ? null : 500, replayed: false, fault: { id: 'fault_1', type: 'lost_response', mode: lost } },
     ]);
@@ -182,22 +173,22 @@ describe.each(MODES)('faults (%s)', (mode: Mode) => {
   it('lost response with retries off: a drop is still retried once (stripe-node\'s closed-connection rule); a lost 500 is not', async () => {
     const key = freshKey();
     await arm(key, { resource: 'customers', operation: 'create', fault: 'lost_response' });
-    const customer = await client(key).customers.create({ email: 'a@b.co' });
+    const customer = await t.h.stripe(key).customers.create({ email: 'a@b.co' });
     expect(customer.lastResponse.headers['idempotent-replayed']).toBe('true');
 
     await arm(key, { resource: 'customers', operation: 'create', fault: { type: 'lost_response', mode: '500' } });
-    const e = await stripeError(client(key).customers.create({ email: 'c@d.co' }, { idempotencyKey: 'order-7' }));
+    const e = await stripeError(t.h.stripe(key).customers.create({ email: 'c@d.co' }, { idempotencyKey: 'order-7' }));
     expect(e).toBeInstanceOf(Stripe.errors.StripeAPIError);
     expect(e.headers['stripe-should-retry']).toBeUndefined();
     // It took effect: the app's own retry with its key gets the original.
-    const again = await client(key).customers.create({ email: 'c@d.co' }, { idempotencyKey: 'order-7' });
+    const again = await t.h.stripe(key).customers.create({ email: 'c@d.co' }, { idempotencyKey: 'order-7' });
     expect(again.lastResponse.headers['idempotent-replayed']).toBe('true');
-    expect((await client(key).customers.list()).data).toHaveLength(2);
+    expect((await t.h.stripe(key).customers.list()).data).toHaveLength(2);
   });
 
   it('matches resource and operation, with *; the first armed fault that matches applies', async () => {
     const key = freshKey();
-    const stripe = client(key);
+    const stripe = t.h.stripe(key);
     const customer = await stripe.customers.create({ email: 'a@b.co' });
     await arm(key, { resource: '*', operation: 'retrieve', fault: { status: 500 } });
     await arm(key, { resource: 'customers', times: 5, fault: { status: 429 } });
@@ -205,30 +196,33 @@ describe.each(MODES)('faults (%s)', (mode: Mode) => {
     expect((await stripeError(stripe.customers.retrieve(customer.id))).statusCode).toBe(500);
     expect((await stripeError(stripe.customers.retrieve(customer.id))).statusCode).toBe(429);
     expect((await stripeError(stripe.customers.update(customer.id, { name: 'X' }))).statusCode).toBe(429);
-    expect((await armed(key)).map((f: any) => [f.id, f.remaining])).toEqual([['fault_2', 3]]);
+    expect((await armed(key)).map((f) => [f.id, f.remaining])).toEqual([['fault_2', 3]]);
   });
 
   it('clears faults: DELETE, POST …/clear, one by id; a reset forgets them', async () => {
     const key = freshKey();
-    const body = { resource: 'customers', operation: 'create', fault: { status: 500 } };
-    await arm(key, body);
-    await arm(key, body);
-    expect((await t.h.admin('DELETE', '/__admin__/faults/fault_1', undefined, key)).json).toMatchObject({ cleared: 1, fault: { id: 'fault_1' } });
-    expect((await t.h.admin('DELETE', '/__admin__/faults/fault_1', undefined, key)).status).toBe(404);
-    expect((await t.h.admin('DELETE', '/__admin__/faults', undefined, key)).json).toEqual({ cleared: 1 });
-    await arm(key, body);
-    expect((await t.h.admin('POST', '/__admin__/faults/clear', {}, key)).json).toEqual({ cleared: 1 });
-    await arm(key, body);
-    await t.h.admin('POST', '/__admin__/reset', {}, key);
-    expect(await armed(key)).toEqual([]);
-    await client(key).customers.create({ email: 'a@b.co' });
+    const c = t.h.control(key);
+    const body: ArmFault = { resource: 'customers', operation: 'create', fault: { status: 500 } };
+    await c.faults.arm(body);
+    await c.faults.arm(body);
+    expect(await c.faults.clear('fault_1')).toMatchObject({ cleared: 1, fault: { id: 'fault_1' } });
+    const gone = await c.faults.clear('fault_1').catch((e) => e);
+    expect(gone).toBeInstanceOf(TwinControlError);
+    expect(gone).toMatchObject({ status: 404, message: 'No armed fault fault_1 in this world (it may have run out)' });
+    expect(await c.faults.clear()).toEqual({ cleared: 1 });
+    await c.faults.arm(body);
+    expect(await c.call('POST', '/__admin__/faults/clear')).toEqual({ cleared: 1 });
+    await c.faults.arm(body);
+    expect(await c.reset()).toEqual({ reset: key });
+    expect((await c.faults.list()).faults).toEqual([]);
+    await t.h.stripe(key).customers.create({ email: 'a@b.co' });
   });
 
   it('faults are per world', async () => {
     const a = freshKey();
     const b = freshKey();
     await arm(a, { fault: { status: 500 }, times: 10 });
-    await client(b).customers.create({ email: 'a@b.co' });
+    await t.h.stripe(b).customers.create({ email: 'a@b.co' });
     expect((await armed(a))[0].remaining).toBe(10);
   });
 });

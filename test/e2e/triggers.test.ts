@@ -28,7 +28,7 @@ describe.each(MODES)('world triggers (%s)', (mode) => {
     expect(res).toMatchObject({ status: 200 });
     return res.json;
   };
-  const next = async (key: string, query = '') => (await t.h.admin('GET', `/__admin__/world/next${query}`, undefined, key)).json;
+  const next = (key: string, options?: { limit?: number }) => t.h.control(key).world.next(options);
   const card = { allowed_payment_method_types: ['card'] };
 
   describe('payment.declined ≡ the decline cards', () => {
@@ -126,7 +126,7 @@ describe.each(MODES)('world triggers (%s)', (mode) => {
       const flow = (viaTrigger: boolean) => async (stripe: Stripe) => {
         const pi = await stripe.paymentIntents.create({ amount: 1200, currency: 'usd', ...card, payment_method: 'pm_card_threeDSecure2Required', confirm: true });
         expect(pi.status).toBe('requires_action');
-        expect((await next(key)).triggers.map((x: any) => x.trigger)).toEqual(['payment.declined', 'authentication.succeeded', 'authentication.failed']);
+        expect((await next(key)).triggers.map((x) => x.trigger)).toEqual(['payment.declined', 'authentication.succeeded', 'authentication.failed']);
         if (viaTrigger) {
           const res = await ok(key, { trigger: 'authentication.failed', payment_intent: pi.id });
           expect(res.events.map((e: any) => e.type)).toEqual(['payment_intent.payment_failed']);
@@ -223,7 +223,7 @@ describe.each(MODES)('world triggers (%s)', (mode) => {
         },
       ]);
       // Bounded: the newest N per trigger, and has_more.
-      now = await next(key, '?limit=1');
+      now = await next(key, { limit: 1 });
       expect(now.triggers[0]).toMatchObject({ objects: [{ payment_intent: withPm.id }], has_more: true });
       expect(now.triggers[1]).toMatchObject({ objects: [{ payment_intent: withPm.id }], has_more: true });
       for (const limit of ['0', '101', '1.5', 'ten']) {
@@ -244,7 +244,7 @@ describe.each(MODES)('world triggers (%s)', (mode) => {
       const paid = await stripe.paymentIntents.confirm(open.id, { payment_method: 'pm_card_visa' });
       now = await next(key);
       expect(now.armed).toEqual([]);
-      expect(now.triggers.map((x: any) => [x.trigger, x.objects])).toEqual([
+      expect(now.triggers.map((x) => [x.trigger, x.objects])).toEqual([
         ['payment.declined', [{ payment_intent: withPm.id, status: 'requires_payment_method' }]],
         ['payment.requires_action', [{ payment_intent: withPm.id, status: 'requires_payment_method' }]],
         ['authentication.succeeded', [{ setup_intent: si.id, status: 'requires_action' }]],
@@ -252,13 +252,13 @@ describe.each(MODES)('world triggers (%s)', (mode) => {
         ['dispute.created', [{ charge: paid.latest_charge, status: 'succeeded' }]],
       ]);
       const refund = await stripe.refunds.create({ payment_intent: paid.id, amount: 100 });
-      expect((await next(key)).triggers.find((x: any) => x.trigger === 'refund.failed')).toEqual({
+      expect((await next(key)).triggers.find((x) => x.trigger === 'refund.failed')).toEqual({
         trigger: 'refund.failed',
         objects: [{ refund: refund.id, status: 'succeeded' }],
         has_more: false,
       });
       await ok(key, { trigger: 'dispute.created', charge: paid.latest_charge });
-      const after = (await next(key)).triggers.map((x: any) => x.trigger);
+      const after = (await next(key)).triggers.map((x) => x.trigger);
       expect(after).not.toContain('dispute.created');
       expect(after).toContain('refund.failed');
     });
