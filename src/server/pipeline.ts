@@ -351,10 +351,12 @@ function canonical(body: string): string {
 
 /**
  * Stored snapshots are immutable, so a read's rendering of one at the canonical
- * version is cached, and a list is assembled from its items' cached renderings.
+ * version is cached, and so is its rendering as a list item (indented for the
+ * `data` array): a list is a join of cached strings.
  * `fresh` values (write responses, expanded objects) are printed directly.
  */
 const renderCache = new WeakMap<object, string>();
+const itemCache = new WeakMap<object, string>();
 const DATA = '@@stripe-twin:data@@';
 
 function render(value: unknown, version: string, fresh: boolean): string {
@@ -363,7 +365,7 @@ function render(value: unknown, version: string, fresh: boolean): string {
   const list = value as { data?: unknown[] };
   if (Array.isArray(list.data)) {
     if (list.data.length === 0) return renderBody(value);
-    const items = list.data.map((item) => `    ${snapshot(item).replace(/\n/g, '\n    ')}`).join(',\n');
+    const items = list.data.map(listItem).join(',\n');
     return renderBody({ ...list, data: DATA }).replace(`"${DATA}"`, () => `[\n${items}\n  ]`);
   }
   return snapshot(value);
@@ -373,4 +375,10 @@ function snapshot(value: unknown): string {
   let body = renderCache.get(value as object);
   if (body === undefined) renderCache.set(value as object, (body = renderBody(value)));
   return body;
+}
+
+function listItem(value: unknown): string {
+  let item = itemCache.get(value as object);
+  if (item === undefined) itemCache.set(value as object, (item = `    ${snapshot(value).replace(/\n/g, '\n    ')}`));
+  return item;
 }
