@@ -1,4 +1,5 @@
 import http from 'node:http';
+import net from 'node:net';
 import Stripe from 'stripe';
 import { createTwin, handleRequest, TwinHandle, TwinOptions } from '../src';
 import { TwinControl } from '../src/control/client';
@@ -145,4 +146,16 @@ export async function stripeError(promise: Promise<unknown>): Promise<any> {
     return e;
   }
   throw new Error('expected a Stripe error, got a success');
+}
+
+/** A local port nothing listens on (it was free a moment ago). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
 }

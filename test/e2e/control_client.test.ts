@@ -1,27 +1,17 @@
 import { spawnSync } from 'node:child_process';
-import http from 'node:http';
 import path from 'node:path';
 import Stripe from 'stripe';
-import { createTwin, TwinHandle } from '../../src';
+import { freePort, freshKey, MODES, useHarness } from '../helpers'; // first: loads the twin in its module order
+import { createTwin } from '../../src';
 import { TwinControl, TwinControlError } from '../../src/control/client';
-import { freshKey } from '../helpers';
+import { Receiver } from '../webhook_receiver';
 
 // The typed control client (`stripe-twin/control`), over HTTP and in-process.
 
-type Face = 'http' | 'in-process';
-
-describe.each<Face>(['http', 'in-process'])('TwinControl (%s)', (face) => {
-  let twin: TwinHandle;
-  let server: { url: string; port: number; close(): Promise<void> } | undefined;
-  beforeAll(async () => {
-    twin = createTwin();
-    if (face === 'http') server = await twin.listen(0);
-  });
-  afterAll(() => server?.close());
-
-  const control = (key?: string) => new TwinControl(face === 'http' ? { url: server!.url, key } : { twin, key });
-  const stripe = (key: string, config: Stripe.StripeConfig = {}) =>
-    face === 'http' ? new Stripe(key, { host: '127.0.0.1', port: server!.port, protocol: 'http', maxNetworkRetries: 0, ...config }) : twin.stripe(key, config);
+describe.each(MODES)('TwinControl (%s)', (mode) => {
+  const t = useHarness(mode);
+  const control = (key?: string) => t.h.control(key);
+  const stripe = (key: string, config?: Stripe.StripeConfig) => t.h.stripe(key, config);
 
   it('seeds, lists worlds, reads and advances the clock, resets', async () => {
     const key = freshKey();
@@ -126,32 +116,31 @@ describe.each<Face>(['http', 'in-process'])('TwinControl (%s)', (face) => {
   });
 
   it('reads webhook secrets and deliveries, drains, resends, registers listen sessions', async () => {
-    const received: string[] = [];
-    const receiver = http.createServer((req, res) => {
-      req.resume();
-      req.on('end', () => (received.push(String(req.headers['stripe-signature'])), res.end('ok')));
-    });
-    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hook`;
+    const rx = await Receiver.start();
+    const url = `${rx.url}/hook`;
     try {
       const key = freshKey();
       const c = control(key);
       const endpoint = await stripe(key).webhookEndpoints.create({ url, enabled_events: ['customer.created'] });
       expect(await c.webhooks.secret(endpoint.id)).toEqual({ id: endpoint.id, secret: endpoint.secret });
       expect((await c.webhooks.endpoints()).endpoints).toMatchObject([{ id: endpoint.id, url, listener: false }]);
-      await stripe(key).customers.create({ email: 'a@b.co' });
+      const customer = await stripe(key).customers.create({ email: 'a@b.co' });
       expect(await c.webhooks.drain()).toEqual({ pending: 0, succeeded: 1, failed: 0 });
       const [delivery] = (await c.webhooks.deliveries({ state: 'succeeded' })).deliveries;
       expect(delivery).toMatchObject({ endpoint: endpoint.id, type: 'customer.created', state: 'succeeded' });
       expect((await c.events({ type: 'customer.created' })).data[0]).toMatchObject({ id: delivery.event, pending_webhooks: 0 });
       expect((await c.events.resend(delivery.event)).deliveries).toMatchObject([{ event: delivery.event, state: 'succeeded' }]);
-      expect(received).toHaveLength(2);
+      // Both arrived signed with the endpoint's secret: the event, then its resend.
+      const events = rx.events('/hook', endpoint.secret!);
+      expect(events.map((e) => [e.id, e.type, (e.data.object as Stripe.Customer).id])).toEqual([
+        [delivery.event, 'customer.created', customer.id],
+        [delivery.event, 'customer.created', customer.id],
+      ]);
       const session = await c.webhooks.listen(url, { events: ['customer.updated'] });
       expect(session.secret).toMatch(/^whsec_/);
       expect(await c.webhooks.unlisten(session.id)).toEqual({ id: session.id, deleted: true });
     } finally {
-      receiver.closeAllConnections();
-      await new Promise((resolve) => receiver.close(resolve));
+      await rx.close();
     }
   });
 
@@ -172,7 +161,10 @@ describe('TwinControl construction', () => {
   });
 
   it('a connection that fails surfaces as the fetch error', async () => {
-    await expect(new TwinControl({ url: 'http://127.0.0.1:1', key: 'sk_test_x' }).worlds()).rejects.toThrow();
+    const e = await new TwinControl({ url: `http://127.0.0.1:${await freePort()}`, key: 'sk_test_x' }).worlds().catch((err) => err);
+    expect(e).not.toBeInstanceOf(TwinControlError);
+    // fetch's TypeError comes from Node's realm, not the test's, so it is told by name.
+    expect(e).toMatchObject({ name: 'TypeError', message: expect.stringMatching(/fetch failed/) });
   });
 
   it('is exported as stripe-twin/control (built package)', () => {
