@@ -1,21 +1,8 @@
 #!/usr/bin/env node
-import * as serve from './commands/serve';
-import * as record from './commands/record';
-import * as verify from './commands/verify';
-import * as importCommand from './commands/import';
-import * as exportCommand from './commands/export';
-import * as schemas from './commands/schemas';
-import * as listen from './commands/listen';
+import { COMMANDS } from './commands/index';
 
-// stripe-twin <command> [options]: each command is a module in src/commands
-// exporting `usage` and `run(args, positional)`.
-
-interface Command {
-  usage: string;
-  run(args: Record<string, string>, positional: string[]): Promise<void>;
-}
-
-const COMMANDS: Record<string, Command> = { serve, verify, record, import: importCommand, export: exportCommand, schemas, listen };
+// stripe-twin <command> [options]: the commands and their usage are the table in
+// src/commands/index.ts; only the module of the command being run is loaded.
 
 function parseArgs(argv: string[]): { args: Record<string, string>; positional: string[] } {
   const args: Record<string, string> = {};
@@ -32,14 +19,14 @@ function parseArgs(argv: string[]): { args: Record<string, string>; positional: 
 
 async function main(): Promise<void> {
   const [name, ...rest] = process.argv.slice(2);
-  const command = name ? COMMANDS[name] : undefined;
+  const command = name !== undefined && Object.hasOwn(COMMANDS, name) ? COMMANDS[name as keyof typeof COMMANDS] : undefined;
   if (!command) {
     process.stdout.write(`usage: stripe-twin <command>\n\n${Object.values(COMMANDS).map((c) => `  ${c.usage}`).join('\n\n')}\n`);
     process.exitCode = name === undefined || name === 'help' || name === '--help' ? 0 : 2;
     return;
   }
   const { args, positional } = parseArgs(rest);
-  await command.run(args, positional);
+  await (await command.load()).run(args, positional);
 }
 
 main().catch((e) => {

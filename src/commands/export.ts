@@ -2,17 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { readCapture } from '../contract/capture';
 import { captureToHar, captureToNock } from '../contract/interop';
-
-export const usage = `export <capture.yaml> --to nock|har [--out file] [--base <unix seconds>] [--match-version]
-    Write a capture as a nock 14 fixture (a JSON array nock.define() and
-    nock-back load) or as a Polly.js HAR 1.2 recording, with the recorded ids
-    back in place of tokens and timestamps counted from --base (default: the
-    day it was recorded). --match-version makes the nock fixture require the
-    recorded Stripe-Version. Without --out the JSON goes to stdout.`;
+import { synopsis } from './index';
 
 export async function run(args: Record<string, string>, positional: string[]): Promise<void> {
   const file = positional[0];
-  if (!file) throw new Error(`export: which capture?\n  ${usage.split('\n')[0]}`);
+  if (!file) throw new Error(`export: which capture?\n  ${synopsis('export')}`);
   const to = args.to;
   if (to !== 'nock' && to !== 'har') throw new Error('export: --to must be nock or har');
   const capture = readCapture(file);

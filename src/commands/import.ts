@@ -2,17 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Provenance } from '../contract/capture';
 import { importPath } from '../contract/importers';
-
-export const usage = `import <src> --out captures/<name> [--scrub-emails] [--repository owner/name] [--commit sha] [--license MIT] [--path in-repo/path] [--api-version V]
-    Import recorded Stripe traffic (a file, or a folder read recursively) as
-    normalized captures: Ruby VCR cassettes, Polly HAR files, nock recordings and
-    loose JSON objects or events, detected per file. Each file becomes
-    captures/<name>/<file base name>.yaml; only api.stripe.com traffic is kept;
-    files that are none of these are skipped with a warning. --repository,
-    --commit, --license and --path (the folder's path in that repository) are
-    recorded as provenance; --api-version names the Stripe-Version of objects
-    that do not say (fixtures); --scrub-emails replaces email addresses with
-    tokens.`;
+import { synopsis } from './index';
 
 const PROGRESS_MIN_FILES = 20;
 
@@ -38,7 +28,7 @@ function progress(stream: NodeJS.WriteStream, label: string) {
 
 export async function run(args: Record<string, string>, positional: string[]): Promise<void> {
   const src = positional[0];
-  if (!src) throw new Error(`import: which file or folder?\n  ${usage.split('\n')[0]}`);
+  if (!src) throw new Error(`import: which file or folder?\n  ${synopsis('import')}`);
   if (!fs.existsSync(src)) throw new Error(`import: ${src} does not exist`);
   const isDir = fs.statSync(src).isDirectory();
   const target = args.out ?? path.join('captures', path.basename(path.resolve(isDir ? src : path.dirname(src))));

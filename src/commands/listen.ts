@@ -1,13 +1,6 @@
 import http from 'node:http';
 import { listen as listenOn } from '../server/http';
 
-export const usage = `listen [--forward-to http://localhost:3000/webhook] [--events a,b] [--url http://127.0.0.1:12111] [--api-key sk_test_…]
-    The \`stripe listen\` experience against a running twin: prints the signing
-    secret, forwards each event (of --events, default all) to --forward-to with its
-    Stripe-Signature, and prints one line per delivery with the receiver's status.
-    The world is the key's (default STRIPE_SECRET_KEY, else sk_test_twin); the twin
-    is --url (default STRIPE_TWIN_URL, else http://127.0.0.1:12111).`;
-
 // How it works: a relay on a local port registers with the twin as a listen
 // session (a hidden endpoint: it is not in /v1/webhook_endpoints, like a Stripe
 // CLI session). The twin signs each delivery with the world's listen secret; the

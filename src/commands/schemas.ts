@@ -1,13 +1,6 @@
 import path from 'node:path';
 import { compileAll, DEFAULT_SPEC, generateSchemas, loadSpec, readCaptures, writeOpenApiTypes, writeSchemas } from '../contract/schemas';
-
-export const usage = `schemas [--spec ${DEFAULT_SPEC}] [--captures captures] [--out schemas]
-    Generate one JSON Schema per Stripe object type (schemas/<object>.json) from the
-    OpenAPI spec, tightened by the captures: keys every captured instance carried
-    become required, keys and enum values the spec lacks are listed (x-seen-keys,
-    x-seen-enum). Every file is compiled with ajv before the command ends.
-  schemas types [--spec ${DEFAULT_SPEC}] [--out src/contract/openapi-types.d.ts]
-    Write TypeScript types for the spec with openapi-typescript (npm run types:openapi).`;
+import { COMMANDS } from './index';
 
 const ms = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e6;
 
@@ -21,7 +14,7 @@ export async function run(args: Record<string, string>, positional: string[] = [
     log(`${path.relative(process.cwd(), out)}: ${bytes} bytes from ${path.relative(process.cwd(), specFile)} in ${took} ms`);
     return;
   }
-  if (positional.length) throw new Error(`schemas: unknown argument "${positional[0]}"\n${usage}`);
+  if (positional.length) throw new Error(`schemas: unknown argument "${positional[0]}"\n${COMMANDS.schemas.usage}`);
 
   const capturesDir = path.resolve(args.captures ?? 'captures');
   const outDir = path.resolve(args.out ?? 'schemas');

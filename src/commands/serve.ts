@@ -3,13 +3,6 @@ import { Twin } from '../engine/twin';
 import { createHttpServer, listen } from '../server/http';
 import { HttpWebhookDispatcher } from '../server/webhooks';
 
-export const usage = `serve [--port 12111] [--host 127.0.0.1] [--seed N] [--start <unix seconds or ISO date>] [--webhook-retries 3600,7200,14400]
-    Serve the twin over HTTP. --seed N makes ids and timestamps reproducible: world
-    time starts at --start (default 2026-01-01T00:00:00Z) and moves only when advanced
-    through POST /__admin__/clock/advance. Without --seed, ids are random and world
-    time follows the wall clock. --webhook-retries: seconds of world time before each
-    retry of a failed webhook delivery.`;
-
 function parseRetries(value: string | undefined): number[] | undefined {
   if (value === undefined) return undefined;
   const delays = value === '' || value === 'none' ? [] : value.split(',').map(Number);

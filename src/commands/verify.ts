@@ -1,12 +1,6 @@
 import path from 'node:path';
 import { summary, verify, writeReports } from '../contract/verify';
 
-export const usage = `verify [--captures captures] [--contracts contracts] [--report verify-report] [--group name]
-    The fidelity gate: replays every contract's capture sequences against the
-    twin, writes verify-report/report.json and index.html, prints a table per
-    group and the fidelity score last, and exits 1 on undeclared drift, a
-    contract glob that matches nothing, or a capture two contracts claim.`;
-
 export async function run(args: Record<string, string>): Promise<void> {
   const result = await verify({ captures: args.captures ?? 'captures', contracts: args.contracts ?? 'contracts', only: args.group });
   const dir = args.report ?? 'verify-report';

@@ -1,0 +1,90 @@
+// The commands of `stripe-twin <command>`: each one's usage here, and the module
+// that runs it loaded only when it runs, so `serve` does not load the contract
+// harness (ajv, the stripe SDK, YAML captures) and `help` loads no command.
+// Each module in src/commands exports `run(args, positional)`.
+
+export type Args = Record<string, string>;
+
+export interface CommandModule {
+  run(args: Args, positional: string[]): Promise<void>;
+}
+
+export interface Command {
+  usage: string;
+  load(): Promise<CommandModule>;
+}
+
+export const COMMANDS = {
+  serve: {
+    usage: `serve [--port 12111] [--host 127.0.0.1] [--seed N] [--start <unix seconds or ISO date>] [--webhook-retries 3600,7200,14400]
+    Serve the twin over HTTP. --seed N makes ids and timestamps reproducible: world
+    time starts at --start (default 2026-01-01T00:00:00Z) and moves only when advanced
+    through POST /__admin__/clock/advance. Without --seed, ids are random and world
+    time follows the wall clock. --webhook-retries: seconds of world time before each
+    retry of a failed webhook delivery.`,
+    load: () => import('./serve'),
+  },
+  verify: {
+    usage: `verify [--captures captures] [--contracts contracts] [--report verify-report] [--group name]
+    The fidelity gate: replays every contract's capture sequences against the
+    twin, writes verify-report/report.json and index.html, prints a table per
+    group and the fidelity score last, and exits 1 on undeclared drift, a
+    contract glob that matches nothing, or a capture two contracts claim.`,
+    load: () => import('./verify'),
+  },
+  record: {
+    usage: `record <scenario.yaml> --key sk_test_… [--base-url https://api.stripe.com] [--out captures/recorded] [--scrub-emails]
+    Runs a scenario (ordered steps: method, path, params, with \${step:json.path}
+    references to earlier responses) through the official SDK against Stripe
+    test mode, or a twin with --base-url, and writes the normalized capture,
+    with the events the scenario caused. Refuses live keys.`,
+    load: () => import('./record'),
+  },
+  import: {
+    usage: `import <src> --out captures/<name> [--scrub-emails] [--repository owner/name] [--commit sha] [--license MIT] [--path in-repo/path] [--api-version V]
+    Import recorded Stripe traffic (a file, or a folder read recursively) as
+    normalized captures: Ruby VCR cassettes, Polly HAR files, nock recordings and
+    loose JSON objects or events, detected per file. Each file becomes
+    captures/<name>/<file base name>.yaml; only api.stripe.com traffic is kept;
+    files that are none of these are skipped with a warning. --repository,
+    --commit, --license and --path (the folder's path in that repository) are
+    recorded as provenance; --api-version names the Stripe-Version of objects
+    that do not say (fixtures); --scrub-emails replaces email addresses with
+    tokens.`,
+    load: () => import('./import'),
+  },
+  export: {
+    usage: `export <capture.yaml> --to nock|har [--out file] [--base <unix seconds>] [--match-version]
+    Write a capture as a nock 14 fixture (a JSON array nock.define() and
+    nock-back load) or as a Polly.js HAR 1.2 recording, with the recorded ids
+    back in place of tokens and timestamps counted from --base (default: the
+    day it was recorded). --match-version makes the nock fixture require the
+    recorded Stripe-Version. Without --out the JSON goes to stdout.`,
+    load: () => import('./export'),
+  },
+  schemas: {
+    // The spec's path is contract/schemas.ts DEFAULT_SPEC (not imported: it loads ajv).
+    usage: `schemas [--spec ../shared/stripe-openapi/spec3.json] [--captures captures] [--out schemas]
+    Generate one JSON Schema per Stripe object type (schemas/<object>.json) from the
+    OpenAPI spec, tightened by the captures: keys every captured instance carried
+    become required, keys and enum values the spec lacks are listed (x-seen-keys,
+    x-seen-enum). Every file is compiled with ajv before the command ends.
+  schemas types [--spec ../shared/stripe-openapi/spec3.json] [--out src/contract/openapi-types.d.ts]
+    Write TypeScript types for the spec with openapi-typescript (npm run types:openapi).`,
+    load: () => import('./schemas'),
+  },
+  listen: {
+    usage: `listen [--forward-to http://localhost:3000/webhook] [--events a,b] [--url http://127.0.0.1:12111] [--api-key sk_test_…]
+    The \`stripe listen\` experience against a running twin: prints the signing
+    secret, forwards each event (of --events, default all) to --forward-to with its
+    Stripe-Signature, and prints one line per delivery with the receiver's status.
+    The world is the key's (default STRIPE_SECRET_KEY, else sk_test_twin); the twin
+    is --url (default STRIPE_TWIN_URL, else http://127.0.0.1:12111).`,
+    load: () => import('./listen'),
+  },
+} satisfies Record<string, Command>;
+
+export type CommandName = keyof typeof COMMANDS;
+
+/** The first line of a command's usage, for error messages. */
+export const synopsis = (name: CommandName): string => COMMANDS[name].usage.split('\n')[0];
