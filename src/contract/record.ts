@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import Stripe from 'stripe';
 import YAML from 'yaml';
-import { decodeForm, encodeForm, formToPlain } from '../engine/form';
+import { encodeForm } from '../engine/form';
+import { decodeSdkRequest } from '../transport/replay';
+import { BufferedResponse } from '../transport/response';
 import { Capture } from './capture';
 import { normalize, RawInteraction } from './normalize';
 
@@ -92,36 +94,19 @@ class RecordingHttpClient extends Stripe.HttpClient {
     timeout: number,
   ): Promise<any> {
     const response = await this.inner.makeRequest(host, port, path, method, headers as any, requestData, protocol, timeout);
-    const text = JSON.stringify(await response.toJSON());
-    const url = new URL(path, `${protocol}://${host}`);
-    const params = method === 'POST' ? decodeForm(requestData ?? '') : decodeForm(url.search.slice(1));
+    // Read once: the capture keeps the parsed body, the SDK gets it back as text.
+    const body = await response.toJSON();
+    const status = response.getStatusCode();
+    const responseHeaders = response.getHeaders() as Record<string, string>;
+    const { params } = decodeSdkRequest(method, path, headers, requestData);
     const flat: Record<string, string> = {};
     for (const [k, v] of Object.entries(headers)) flat[k] = Array.isArray(v) ? v.join(', ') : String(v);
     this.exchanges.push({
-      request: { method, path: url.pathname, params: formToPlain(params) as Record<string, unknown>, headers: flat },
-      response: { status: response.getStatusCode(), headers: response.getHeaders() as Record<string, string>, body: JSON.parse(text) },
+      request: { method, path: new URL(path, `${protocol}://${host}`).pathname, params, headers: flat },
+      response: { status, headers: responseHeaders, body },
       recordedAt: this.clock(),
     });
-    // Hand the SDK a fresh response carrying the body already read.
-    return new ReplayedResponse(response.getStatusCode(), response.getHeaders() as Record<string, string>, text);
-  }
-}
-
-class ReplayedResponse extends Stripe.HttpClientResponse {
-  constructor(status: number, headers: Record<string, string>, private readonly text: string) {
-    super(status, headers);
-  }
-
-  override getRawResponse(): unknown {
-    return { headers: this._headers };
-  }
-
-  override toStream(): never {
-    throw new Error('streaming is not recorded');
-  }
-
-  override toJSON(): Promise<unknown> {
-    return Promise.resolve(JSON.parse(this.text));
+    return new BufferedResponse(status, responseHeaders, JSON.stringify(body));
   }
 }
 

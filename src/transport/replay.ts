@@ -1,9 +1,9 @@
-import { Readable } from 'node:stream';
 import Stripe from 'stripe';
 import { Capture, headerValue, Interaction, readCapture } from '../contract/capture';
 import { fillText, fillTokens, parseToken, recordedBase, Token, TokenFill } from '../contract/normalize';
 import { decodeForm, formToPlain } from '../engine/form';
 import type { Twin } from '../engine/twin';
+import { BufferedResponse } from './response';
 
 // `stripe-twin/replay`: a stripe-node httpClient that serves a capture's
 // recorded responses to the SDK, with no network.
@@ -235,30 +235,6 @@ interface Route {
   start: number;
 }
 
-class ReplayResponse extends Stripe.HttpClientResponse {
-  private readonly raw: { headers: Record<string, string>; body: string };
-
-  constructor(status: number, headers: Record<string, string>, private readonly body: string) {
-    super(status, headers);
-    this.raw = { headers, body };
-  }
-
-  /** Shaped like node's IncomingMessage where the SDK exposes it (`lastResponse.headers`). */
-  override getRawResponse(): { headers: Record<string, string>; body: string } {
-    return this.raw;
-  }
-
-  override toStream(streamCompleteCallback: () => void): Readable {
-    const stream = Readable.from([Buffer.from(this.body)]);
-    stream.on('end', streamCompleteCallback);
-    return stream;
-  }
-
-  override toJSON(): Promise<unknown> {
-    return Promise.resolve(this._parseResponseBody(this.body));
-  }
-}
-
 /** The SDK's request as the capture would hold it: method, path, decoded parameters. */
 export function decodeSdkRequest(
   method: string,
@@ -354,7 +330,7 @@ export class ReplayHttpClient extends Stripe.HttpClient {
     const hit = this.find(request);
     if (hit) {
       this.serve(hit);
-      return Promise.resolve(new ReplayResponse(hit.status, { ...hit.headers }, hit.body));
+      return Promise.resolve(new BufferedResponse(hit.status, { ...hit.headers }, hit.body));
     }
     const closest = this.closest(request);
     const message = this.explain(request, closest);
@@ -365,7 +341,7 @@ export class ReplayHttpClient extends Stripe.HttpClient {
     if (fallback) return fallback.makeRequest(host, port, path, method, headers, requestData, protocol, timeout);
     const body = JSON.stringify({ error: { code: 'replay_unmatched', message, type: 'invalid_request_error' } }, null, 2) + '\n';
     return Promise.resolve(
-      new ReplayResponse(
+      new BufferedResponse(
         400,
         { 'content-type': 'application/json', 'request-id': 'req_replay_unmatched', 'stripe-should-retry': 'false' },
         body,
