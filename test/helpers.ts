@@ -96,6 +96,31 @@ export function useHarness(mode: Mode, options: TwinOptions = {}): { h: Harness;
   return t;
 }
 
+/**
+ * Runs `script` on a fresh twin made with `options` (a seed) three times — over
+ * HTTP twice, then in-process — and expects the same recorded values each time:
+ * `record` keeps the JSON of what it is given.
+ */
+export async function expectSameRuns(
+  options: TwinOptions,
+  script: (h: Harness, record: (value: unknown) => void) => Promise<void>,
+): Promise<void> {
+  const run = async (mode: Mode) => {
+    const h = await startHarness(mode, options);
+    const out: string[] = [];
+    try {
+      await script(h, (value) => out.push(JSON.stringify(value)));
+    } finally {
+      await h.close();
+    }
+    return out;
+  };
+  const first = await run('http');
+  expect(first.length).toBeGreaterThan(0);
+  expect(await run('http')).toEqual(first);
+  expect(await run('in-process')).toEqual(first);
+}
+
 export interface RawResponse {
   status: number;
   headers: http.IncomingHttpHeaders;

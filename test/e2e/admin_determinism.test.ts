@@ -1,18 +1,14 @@
 import Stripe from 'stripe';
-import { freshKey, Harness, MODES, startHarness, stripeError } from '../helpers';
+import { expectSameRuns, freshKey, MODES, startHarness, stripeError, useHarness } from '../helpers';
 
 // Worlds and control: reset, seed (JSON and YAML), clock; determinism by seed.
 
 describe.each(MODES)('control surface (%s)', (mode) => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness(mode, { seed: 'admin' });
-  });
-  afterAll(() => h.close());
+  const t = useHarness(mode, { seed: 'admin' });
 
   it('seeds worlds through the same operations as the API, under chosen ids', async () => {
     const key = freshKey('seed');
-    const res = await h.admin('POST', '/__admin__/seed', {
+    const res = await t.h.admin('POST', '/__admin__/seed', {
       worlds: {
         [key]: {
           customers: [{ id: 'cus_jane', email: 'jane@example.com', metadata: { tier: 'gold' } }],
@@ -28,7 +24,7 @@ describe.each(MODES)('control surface (%s)', (mode) => {
     });
     expect(res.status).toBe(200);
     expect(res.json.worlds[key].created).toMatchObject({ customers: ['cus_jane'], payment_methods: ['pm_jane_visa', expect.stringMatching(/^pm_/)], charges: ['ch_paid'], refunds: ['re_part'] });
-    const stripe = h.stripe(key);
+    const stripe = t.h.stripe(key);
     expect(await stripe.customers.retrieve('cus_jane')).toMatchObject({ email: 'jane@example.com', metadata: { tier: 'gold' } });
     expect(await stripe.paymentMethods.retrieve('pm_jane_visa')).toMatchObject({ customer: 'cus_jane', card: { last4: '4242' } });
     expect(await stripe.paymentIntents.retrieve('pi_open')).toMatchObject({ status: 'requires_payment_method', amount: 1500 });
@@ -42,75 +38,72 @@ describe.each(MODES)('control surface (%s)', (mode) => {
   it('accepts YAML, and answers control errors in plain JSON without changing the world', async () => {
     const key = freshKey('yaml');
     const yaml = `worlds:\n  ${key}:\n    customers:\n      - id: cus_yaml\n        name: From YAML\n`;
-    expect((await h.admin('POST', '/__admin__/seed', yaml)).status).toBe(200);
-    expect((await h.stripe(key).customers.retrieve('cus_yaml')) as Stripe.Customer).toMatchObject({ name: 'From YAML' });
-    const bad = await h.admin('POST', '/__admin__/seed', { worlds: { [key]: { customers: [{ name: 'ok' }], refunds: [{ charge: 'ch_missing' }] } } });
+    expect((await t.h.admin('POST', '/__admin__/seed', yaml)).status).toBe(200);
+    expect((await t.h.stripe(key).customers.retrieve('cus_yaml')) as Stripe.Customer).toMatchObject({ name: 'From YAML' });
+    const bad = await t.h.admin('POST', '/__admin__/seed', { worlds: { [key]: { customers: [{ name: 'ok' }], refunds: [{ charge: 'ch_missing' }] } } });
     expect(bad.status).toBe(400);
     expect(bad.json).toEqual({ error: { message: "No such charge: 'ch_missing'", at: `${key}.refunds[0]` } });
-    expect((await h.stripe(key).customers.list()).data.map((c) => c.id)).toEqual(['cus_yaml']);
-    expect((await h.admin('POST', '/__admin__/seed', { worlds: { [key]: { invoices: [] } } })).status).toBe(400);
-    expect((await h.admin('POST', '/__admin__/seed', { worlds: { [key]: { customers: [{ id: 'pi_wrong' }] } } })).json.error.message).toBe('"id" must start with cus_');
-    expect((await h.admin('GET', '/__admin__/nothing')).status).toBe(404);
+    expect((await t.h.stripe(key).customers.list()).data.map((c) => c.id)).toEqual(['cus_yaml']);
+    expect((await t.h.admin('POST', '/__admin__/seed', { worlds: { [key]: { invoices: [] } } })).status).toBe(400);
+    expect((await t.h.admin('POST', '/__admin__/seed', { worlds: { [key]: { customers: [{ id: 'pi_wrong' }] } } })).json.error.message).toBe('"id" must start with cus_');
+    expect((await t.h.admin('GET', '/__admin__/nothing')).status).toBe(404);
   });
 
   it('resets one world or all', async () => {
     const a = freshKey();
     const b = freshKey();
-    await h.stripe(a).customers.create();
-    await h.stripe(b).customers.create();
-    expect((await h.admin('POST', '/__admin__/reset', undefined, a)).json).toEqual({ reset: a });
-    expect((await h.stripe(a).customers.list()).data).toHaveLength(0);
-    expect((await h.stripe(b).customers.list()).data).toHaveLength(1);
-    await h.admin('POST', '/__admin__/reset', {});
-    expect((await h.stripe(b).customers.list()).data).toHaveLength(0);
+    await t.h.stripe(a).customers.create();
+    await t.h.stripe(b).customers.create();
+    expect((await t.h.admin('POST', '/__admin__/reset', undefined, a)).json).toEqual({ reset: a });
+    expect((await t.h.stripe(a).customers.list()).data).toHaveLength(0);
+    expect((await t.h.stripe(b).customers.list()).data).toHaveLength(1);
+    await t.h.admin('POST', '/__admin__/reset', {});
+    expect((await t.h.stripe(b).customers.list()).data).toHaveLength(0);
   });
 
   it('names the world to reset or seed by a "key" field, ?key= or the header, and refuses a key that is no test key', async () => {
     const a = freshKey();
     const b = freshKey();
-    await h.stripe(a).customers.create();
-    await h.stripe(b).customers.create();
-    expect(await h.admin('POST', `/__admin__/reset?key=${a}`, {})).toEqual({ status: 200, json: { reset: a } });
-    expect((await h.stripe(a).customers.list()).data).toHaveLength(0);
-    expect((await h.stripe(b).customers.list()).data).toHaveLength(1);
+    await t.h.stripe(a).customers.create();
+    await t.h.stripe(b).customers.create();
+    expect(await t.h.admin('POST', `/__admin__/reset?key=${a}`, {})).toEqual({ status: 200, json: { reset: a } });
+    expect((await t.h.stripe(a).customers.list()).data).toHaveLength(0);
+    expect((await t.h.stripe(b).customers.list()).data).toHaveLength(1);
     for (const [path, body] of [['/__admin__/reset', { key: 'sk_live_nope' }], ['/__admin__/reset?key=sk_live_nope', {}]] as const) {
-      expect(await h.admin('POST', path, body, b)).toEqual({ status: 400, json: { error: { message: '"sk_live_nope" is not a test-mode secret or restricted key' } } });
+      expect(await t.h.admin('POST', path, body, b)).toEqual({ status: 400, json: { error: { message: '"sk_live_nope" is not a test-mode secret or restricted key' } } });
     }
-    expect((await h.stripe(b).customers.list()).data).toHaveLength(1);
-    const seeded = await h.admin('POST', `/__admin__/seed?key=${a}`, { customers: [{ id: 'cus_by_query' }] });
+    expect((await t.h.stripe(b).customers.list()).data).toHaveLength(1);
+    const seeded = await t.h.admin('POST', `/__admin__/seed?key=${a}`, { customers: [{ id: 'cus_by_query' }] });
     expect(seeded).toEqual({ status: 200, json: { worlds: { [a]: { account: expect.stringMatching(/^acct_/), created: { customers: ['cus_by_query'] } } } } });
-    expect((await h.stripe(a).customers.retrieve('cus_by_query')).id).toBe('cus_by_query');
-    expect((await h.admin('POST', '/__admin__/seed?key=pk_test_nope', { customers: [{}] })).json).toEqual({
+    expect((await t.h.stripe(a).customers.retrieve('cus_by_query')).id).toBe('cus_by_query');
+    expect((await t.h.admin('POST', '/__admin__/seed?key=pk_test_nope', { customers: [{}] })).json).toEqual({
       error: { message: '"pk_test_nope" is not a test-mode secret or restricted key' },
     });
   });
 
   it('reads and advances the world clock', async () => {
     const key = freshKey();
-    const before = (await h.admin('GET', '/__admin__/clock', undefined, key)).json.now;
-    const after = await h.admin('POST', '/__admin__/clock/advance', { duration: '32d' }, key);
+    const before = (await t.h.admin('GET', '/__admin__/clock', undefined, key)).json.now;
+    const after = await t.h.admin('POST', '/__admin__/clock/advance', { duration: '32d' }, key);
     expect(after.json.now).toBe(before + 32 * 86400);
-    const c = await h.stripe(key).customers.create();
+    const c = await t.h.stripe(key).customers.create();
     expect(c.created).toBe(after.json.now);
-    expect((await h.admin('POST', '/__admin__/clock/advance', { to: before }, key)).status).toBe(400);
-    expect((await h.admin('POST', '/__admin__/clock/advance', { duration: 'soon' }, key)).status).toBe(400);
+    expect((await t.h.admin('POST', '/__admin__/clock/advance', { to: before }, key)).status).toBe(400);
+    expect((await t.h.admin('POST', '/__admin__/clock/advance', { duration: 'soon' }, key)).status).toBe(400);
   });
 
   it('keeps worlds apart: objects of one key are missing for another', async () => {
-    const a = h.stripe(freshKey());
-    const b = h.stripe(freshKey());
+    const a = t.h.stripe(freshKey());
+    const b = t.h.stripe(freshKey());
     const c = await a.customers.create();
     expect(await stripeError(b.customers.retrieve(c.id))).toMatchObject({ statusCode: 404 });
   });
 });
 
 describe('determinism', () => {
-  async function script(mode: 'http' | 'in-process'): Promise<string[]> {
-    const h = await startHarness(mode, { seed: 42 });
-    const stripe = h.stripe('sk_test_deterministic');
-    const out: string[] = [];
-    const record = (v: unknown) => out.push(JSON.stringify(v));
-    try {
+  it('gives the same bytes for the same seed and requests, over HTTP and in-process alike', async () => {
+    await expectSameRuns({ seed: 42 }, async (h, record) => {
+      const stripe = h.stripe('sk_test_deterministic');
       const c = await stripe.customers.create({ email: 'd@example.com' }, { idempotencyKey: 'k1' });
       record(c);
       record(await stripe.paymentIntents.create({ amount: 2000, currency: 'usd', customer: c.id, payment_method: 'pm_card_visa', confirm: true, allowed_payment_method_types: ['card'] }, { idempotencyKey: 'k2' }));
@@ -118,16 +111,7 @@ describe('determinism', () => {
       record({ ...declined.raw, request_log_url: null, requestId: null, headers: null });
       record(await stripe.events.list({ limit: 100 }));
       record(await stripe.balance.retrieve());
-    } finally {
-      await h.close();
-    }
-    return out;
-  }
-
-  it('gives the same bytes for the same seed and requests, over HTTP and in-process alike', async () => {
-    const first = await script('http');
-    expect(await script('http')).toEqual(first);
-    expect(await script('in-process')).toEqual(first);
+    });
   });
 
   it('gives different ids for another seed', async () => {

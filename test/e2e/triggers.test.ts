@@ -1,5 +1,5 @@
 import Stripe from 'stripe';
-import { freshKey, keyOf, MODES, startHarness, stripeError, useHarness } from '../helpers';
+import { expectSameRuns, freshKey, keyOf, MODES, stripeError, useHarness } from '../helpers';
 import { errorBody, maskCard, pair, worldOf } from './trigger_world';
 
 // Force a branch: every world trigger leaves the same state and events as the
@@ -339,13 +339,10 @@ describe.each(MODES)('world triggers (%s)', (mode) => {
 });
 
 describe('triggers and pins are deterministic', () => {
-  async function script(mode: 'http' | 'in-process'): Promise<string[]> {
-    const h = await startHarness(mode, { seed: 'triggers' });
-    const key = 'sk_test_trigger_determinism';
-    const stripe = h.stripe(key);
-    const out: string[] = [];
-    const record = (v: unknown) => out.push(JSON.stringify(v));
-    try {
+  it('gives the same bytes for the same seed and calls, over HTTP and in-process alike', async () => {
+    await expectSameRuns({ seed: 'triggers' }, async (h, record) => {
+      const key = 'sk_test_trigger_determinism';
+      const stripe = h.stripe(key);
       record((await h.admin('POST', '/__admin__/exogenous', { pins: { 'charge.outcome.risk_score': 7, 'payment_method.card.last4': '1881', 'balance.pending': { usd: 500 } } }, key)).json);
       // Idempotency keys given, since stripe-node makes up random ones.
       const a = await stripe.paymentIntents.create({ amount: 2000, currency: 'usd', payment_method: 'pm_card_visa', allowed_payment_method_types: ['card'] }, { idempotencyKey: 'd1' });
@@ -355,15 +352,6 @@ describe('triggers and pins are deterministic', () => {
       record((await h.admin('POST', '/__admin__/world/trigger', { trigger: 'dispute.created', charge: b.latest_charge }, key)).json);
       record((await h.admin('GET', '/__admin__/world/next', undefined, key)).json);
       record(await worldOf(stripe));
-    } finally {
-      await h.close();
-    }
-    return out;
-  }
-
-  it('gives the same bytes for the same seed and calls, over HTTP and in-process alike', async () => {
-    const first = await script('http');
-    expect(await script('http')).toEqual(first);
-    expect(await script('in-process')).toEqual(first);
+    });
   });
 });
