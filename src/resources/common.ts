@@ -82,6 +82,11 @@ export function unsupportedParams(operation: string, params: Params, names: stri
   for (const name of names) if (params[name] !== undefined && params[name] !== null) throw errors.unsupportedParam(operation, name);
 }
 
+/** A copy of `o` with its keys in alphabetical order (how Stripe prints some hashes). */
+export function sortKeys<T>(o: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.keys(o).sort().map((k) => [k, o[k]]));
+}
+
 /** `value` when the parameter was sent (null = cleared), else `fallback`. */
 export function given<T>(value: T | undefined, fallback: T): T {
   return value === undefined ? fallback : value;

@@ -9,7 +9,7 @@ import { CARD_DECLINES, DECLINES, Decline } from '../engine/testValues';
 import { Ctx, StripeObject } from '../engine/world';
 import { createBalanceTransaction } from './balance';
 import { Charge, createCharge, saveCharge } from './charges';
-import { EMPTY, find, given, mergeMetadata, route, shared, shipping, unsupportedParams } from './common';
+import { EMPTY, find, given, mergeMetadata, route, shared, shipping, sortKeys, unsupportedParams } from './common';
 import { openDispute } from './disputes';
 import {
   attachPaymentMethod,
@@ -79,8 +79,6 @@ const OPTION_DEFAULTS: Record<string, Record<string, unknown>> = {
 const AMOUNT_DETAILS = shared({ tip: {} });
 const MANAGED_PAYMENTS = shared({ enabled: false });
 const AUTOMATIC = { always: shared({ allow_redirects: 'always', enabled: true }), never: shared({ allow_redirects: 'never', enabled: true }) };
-
-const sortKeys = (o: Record<string, unknown>) => Object.fromEntries(Object.keys(o).sort().map((k) => [k, o[k]]));
 
 const defaultOptions = new Map<string, Record<string, unknown>>();
 

@@ -7,7 +7,7 @@ import { BASE62 } from '../engine/random';
 import { pinnedUnder } from '../engine/exogenous';
 import { brandOf, CardBehaviour, Decline, ForcedBehaviour, LIVE_CARD_IN_TEST_MODE, looksLikeMagicPaymentMethod, luhnValid, TestCard, testCards } from '../engine/testValues';
 import { Ctx, StripeObject, World } from '../engine/world';
-import { billingDetails, EMPTY, find, mergeMetadata, route, shared, unsupportedParams } from './common';
+import { billingDetails, EMPTY, find, mergeMetadata, route, shared, sortKeys, unsupportedParams } from './common';
 
 // PaymentMethods (stripe-behaviour.md §4.1, §10): cards from magic ids, tokens
 // and raw test numbers; attach, detach, update, list; the rules that stop a
@@ -101,7 +101,7 @@ export function cardError(decline: Decline, extra: Record<string, unknown> = {})
  */
 export function lastError(fields: Record<string, string>, pm: PaymentMethod, type = 'card_error'): Record<string, unknown> {
   const all: Record<string, unknown> = { ...fields, doc_url: docUrl(fields.code), payment_method: pm, type };
-  return Object.fromEntries(Object.keys(all).sort().map((k) => [k, all[k]]));
+  return sortKeys(all);
 }
 
 const UNCHECKED = shared({ address_line1_check: null, address_postal_code_check: null, cvc_check: 'unchecked' });
