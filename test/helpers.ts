@@ -143,23 +143,31 @@ export function raw(
     headers['Content-Length'] = String(Buffer.byteLength(options.body));
   }
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: target.hostname, port: target.port, path: target.pathname + target.search, method, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        let json: any;
-        try {
-          json = JSON.parse(body);
-        } catch {
-          json = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json });
-      });
-    });
+    const req = http.request({ host: target.hostname, port: target.port, path: target.pathname + target.search, method, headers }, (res) =>
+      readResponse(res).then(resolve, reject),
+    );
     req.on('error', reject);
     if (options.body !== undefined) req.write(options.body);
     req.end();
+  });
+}
+
+/** Reads a whole response: status, headers, body, and the body as JSON when it is JSON. */
+export function readResponse(res: http.IncomingMessage): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('error', reject);
+    res.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      let json: any;
+      try {
+        json = JSON.parse(body);
+      } catch {
+        json = undefined;
+      }
+      resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json });
+    });
   });
 }
 

@@ -1,36 +1,20 @@
 import http from 'node:http';
 import Stripe from 'stripe';
-import { freshKey, raw, RawResponse, useHarness } from '../helpers';
+import { freshKey, raw, RawResponse, readResponse, useHarness } from '../helpers';
 
 // Concurrency over real HTTP with the official SDK (stripe-behaviour.md §1.5, §3).
 
 const t = useHarness('http');
-
-function client(key: string): Stripe {
-  return new Stripe(key, { host: '127.0.0.1', port: t.port, protocol: 'http', maxNetworkRetries: 0 });
-}
 
 // Sent as-is on the wire; the SDK's types (v23) no longer list this create parameter.
 const CARD_ONLY = { allowed_payment_method_types: ['card'] };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Every page of a list (limit 100), so counts are not capped by one page. */
-async function listAll<T extends { id: string }>(page: (startingAfter?: string) => Promise<Stripe.ApiList<T>>): Promise<T[]> {
-  const all: T[] = [];
-  let startingAfter: string | undefined;
-  for (;;) {
-    const list = await page(startingAfter);
-    all.push(...list.data);
-    if (!list.has_more || list.data.length === 0) return all;
-    startingAfter = list.data[list.data.length - 1].id;
-  }
-}
-
 describe('concurrency over HTTP', () => {
   test('two simultaneous confirms of one PaymentIntent: one succeeds, one gets 400 payment_intent_unexpected_state', async () => {
     const key = freshKey('conc_confirm');
-    const stripe = client(key);
+    const stripe = t.h.stripe(key);
     const pi = await stripe.paymentIntents.create({
       amount: 2000,
       currency: 'usd',
@@ -62,11 +46,11 @@ describe('concurrency over HTTP', () => {
     expect(charges.data[0].status).toBe('succeeded');
     expect(charges.data[0].amount).toBe(2000);
 
-    const chargeEvents = await listAll((starting_after) => stripe.events.list({ type: 'charge.succeeded', limit: 100, starting_after }));
+    const chargeEvents = await stripe.events.list({ type: 'charge.succeeded', limit: 100 }).autoPagingToArray({ limit: 10_000 });
     const forThisPi = chargeEvents.filter((e) => (e.data.object as Stripe.Charge).payment_intent === pi.id);
     expect(forThisPi).toHaveLength(1);
     expect((forThisPi[0].data.object as Stripe.Charge).id).toBe(charges.data[0].id);
-    const piEvents = await listAll((starting_after) => stripe.events.list({ type: 'payment_intent.succeeded', limit: 100, starting_after }));
+    const piEvents = await stripe.events.list({ type: 'payment_intent.succeeded', limit: 100 }).autoPagingToArray({ limit: 10_000 });
     expect(piEvents.filter((e) => (e.data.object as Stripe.PaymentIntent).id === pi.id)).toHaveLength(1);
 
     const after = await stripe.paymentIntents.retrieve(pi.id);
@@ -95,20 +79,7 @@ describe('concurrency over HTTP', () => {
       },
     });
     firstResponse = new Promise((resolve, reject) => {
-      first.on('response', (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let json: any;
-          try {
-            json = JSON.parse(text);
-          } catch {
-            json = undefined;
-          }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text, json });
-        });
-      });
+      first.on('response', (res) => readResponse(res).then(resolve, reject));
       first.on('error', reject);
     });
     let firstAnswered = false;
@@ -145,7 +116,7 @@ describe('concurrency over HTTP', () => {
     expect(retry.body).toBe(done.body);
 
     // Exactly one customer and one customer.created event exist.
-    const stripe = client(key);
+    const stripe = t.h.stripe(key);
     const customers = await stripe.customers.list({ limit: 100 });
     expect(customers.data.map((c) => c.id)).toEqual([done.json.id]);
     const created = await stripe.events.list({ type: 'customer.created', limit: 100 });
@@ -155,7 +126,7 @@ describe('concurrency over HTTP', () => {
 
   test('200 concurrent creates across 20 keys: each key lists exactly its own 10 customers', async () => {
     const keys = Array.from({ length: 20 }, (_, i) => freshKey(`conc_iso${i}`));
-    const clients = keys.map(client);
+    const clients = keys.map((key) => t.h.stripe(key));
     const created = await Promise.all(
       keys.flatMap((key, k) =>
         Array.from({ length: 10 }, (_, c) =>
@@ -186,7 +157,7 @@ describe('concurrency over HTTP', () => {
 
   test('50 concurrent confirmed PaymentIntents with idempotency keys, then 50 concurrent retries: 50 PIs, 50 charges, same ids', async () => {
     const key = freshKey('conc_pi');
-    const stripe = client(key);
+    const stripe = t.h.stripe(key);
     const params = (i: number): Stripe.PaymentIntentCreateParams => ({
       amount: 1000 + i,
       currency: 'usd',
@@ -212,13 +183,13 @@ describe('concurrency over HTTP', () => {
       expect(pi.lastResponse.headers['idempotent-replayed']).toBe('true');
     });
 
-    const intents = await listAll((starting_after) => stripe.paymentIntents.list({ limit: 100, starting_after }));
+    const intents = await stripe.paymentIntents.list({ limit: 100 }).autoPagingToArray({ limit: 10_000 });
     expect(intents).toHaveLength(50);
     expect(new Set(intents.map((pi) => pi.id))).toEqual(new Set(originals.map((pi) => pi.id)));
-    const charges = await listAll((starting_after) => stripe.charges.list({ limit: 100, starting_after }));
+    const charges = await stripe.charges.list({ limit: 100 }).autoPagingToArray({ limit: 10_000 });
     expect(charges).toHaveLength(50);
     expect(new Set(charges.map((c) => c.payment_intent))).toEqual(new Set(originals.map((pi) => pi.id)));
-    const chargeEvents = await listAll((starting_after) => stripe.events.list({ type: 'charge.succeeded', limit: 100, starting_after }));
+    const chargeEvents = await stripe.events.list({ type: 'charge.succeeded', limit: 100 }).autoPagingToArray({ limit: 10_000 });
     expect(chargeEvents).toHaveLength(50);
   });
 });
