@@ -4,7 +4,9 @@ import { readCapture } from '../contract/capture';
 import { captureToHar, captureToNock } from '../contract/interop';
 import { synopsis } from './index';
 
-export async function run(args: Record<string, string>, positional: string[]): Promise<void> {
+type ExportArgs = { to?: string; out?: string; base?: string; 'match-version'?: boolean };
+
+export async function run(args: ExportArgs, positional: string[]): Promise<void> {
   const file = positional[0];
   if (!file) throw new Error(`export: which capture?\n  ${synopsis('export')}`);
   const to = args.to;
@@ -12,7 +14,7 @@ export async function run(args: Record<string, string>, positional: string[]): P
   const capture = readCapture(file);
   const base = args.base !== undefined ? Number(args.base) : undefined;
   if (base !== undefined && !Number.isInteger(base)) throw new Error(`export: --base must be Unix seconds, not "${args.base}"`);
-  const doc = to === 'nock' ? captureToNock(capture, { base, matchVersion: args['match-version'] === 'true' }) : captureToHar(capture, { base });
+  const doc = to === 'nock' ? captureToNock(capture, { base, matchVersion: args['match-version'] === true }) : captureToHar(capture, { base });
   const text = `${JSON.stringify(doc, null, 2)}\n`;
   if (!capture.interactions.length) process.stderr.write(`warning: ${file} has no interactions (objects only); the export is empty\n`);
   if (!args.out) {

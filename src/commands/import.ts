@@ -26,7 +26,17 @@ function progress(stream: NodeJS.WriteStream, label: string) {
   };
 }
 
-export async function run(args: Record<string, string>, positional: string[]): Promise<void> {
+type ImportArgs = {
+  out?: string;
+  repository?: string;
+  commit?: string;
+  license?: string;
+  path?: string;
+  'api-version'?: string;
+  'scrub-emails'?: boolean;
+};
+
+export async function run(args: ImportArgs, positional: string[]): Promise<void> {
   const src = positional[0];
   if (!src) throw new Error(`import: which file or folder?\n  ${synopsis('import')}`);
   if (!fs.existsSync(src)) throw new Error(`import: ${src} does not exist`);
@@ -48,7 +58,7 @@ export async function run(args: Record<string, string>, positional: string[]): P
   const written = importPath(src, {
     out,
     name,
-    scrubEmails: args['scrub-emails'] === 'true',
+    scrubEmails: args['scrub-emails'] === true,
     provenance,
     onProgress: (done, total) => bar.update(done, total),
     onWarning: (file, reason) => warnings.push(`warning: skipped ${file}: ${reason}`),

@@ -1,9 +1,11 @@
 // The commands of `stripe-twin <command>`: each one's usage here, and the module
 // that runs it loaded only when it runs, so `serve` does not load the contract
 // harness (ajv, the stripe SDK, YAML captures) and `help` loads no command.
-// Each module in src/commands exports `run(args, positional)`.
+// Each module in src/commands exports `run(args, positional)`; a command's
+// boolean flags are declared here, as `parseArgs` must know them.
 
-export type Args = Record<string, string>;
+/** Flags: a string for those that take a value, a boolean for the command's boolean flags. */
+export type Args = Record<string, string | boolean>;
 
 export interface CommandModule {
   run(args: Args, positional: string[]): Promise<void>;
@@ -11,6 +13,8 @@ export interface CommandModule {
 
 export interface Command {
   usage: string;
+  /** Flags that take no value (`--scrub-emails`): true when given, never the next word. */
+  booleans?: readonly string[];
   load(): Promise<CommandModule>;
 }
 
@@ -38,6 +42,7 @@ export const COMMANDS = {
     references to earlier responses) through the official SDK against Stripe
     test mode, or a twin with --base-url, and writes the normalized capture,
     with the events the scenario caused. Refuses live keys.`,
+    booleans: ['scrub-emails'],
     load: () => import('./record'),
   },
   import: {
@@ -51,6 +56,7 @@ export const COMMANDS = {
     recorded as provenance; --api-version names the Stripe-Version of objects
     that do not say (fixtures); --scrub-emails replaces email addresses with
     tokens.`,
+    booleans: ['scrub-emails'],
     load: () => import('./import'),
   },
   export: {
@@ -60,6 +66,7 @@ export const COMMANDS = {
     back in place of tokens and timestamps counted from --base (default: the
     day it was recorded). --match-version makes the nock fixture require the
     recorded Stripe-Version. Without --out the JSON goes to stdout.`,
+    booleans: ['match-version'],
     load: () => import('./export'),
   },
   schemas: {
@@ -88,3 +95,30 @@ export type CommandName = keyof typeof COMMANDS;
 
 /** The first line of a command's usage, for error messages. */
 export const synopsis = (name: CommandName): string => COMMANDS[name].usage.split('\n')[0];
+
+/**
+ * A command's arguments: `--name value` and `--name=value` for flags that take
+ * a value (one given no value is an error), and for its boolean flags a bare
+ * `--name` (true, leaving the next word positional) or `--name=true|false`.
+ * Everything else is positional.
+ */
+export function parseArgs(argv: readonly string[], booleans: readonly string[] = []): { args: Args; positional: string[] } {
+  const args: Args = {};
+  const positional: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const m = /^--([a-z-]+)(?:=(.*))?$/s.exec(argv[i]);
+    if (!m) {
+      positional.push(argv[i]);
+      continue;
+    }
+    const [, name, inline] = m;
+    if (booleans.includes(name)) {
+      if (inline === undefined || inline === 'true') args[name] = true;
+      else if (inline === 'false') args[name] = false;
+      else throw new Error(`--${name} takes no value (got "${inline}")`);
+    } else if (inline !== undefined) args[name] = inline;
+    else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) args[name] = argv[++i];
+    else throw new Error(`--${name} needs a value`);
+  }
+  return { args, positional };
+}

@@ -49,10 +49,10 @@ export async function run(args: Record<string, string>): Promise<void> {
   const base = args.url ?? process.env.STRIPE_TWIN_URL ?? 'http://127.0.0.1:12111';
   const key = args['api-key'] ?? process.env.STRIPE_SECRET_KEY ?? 'sk_test_twin';
   // Like the Stripe CLI, `localhost:3000/webhook` means http://localhost:3000/webhook.
-  const forwardTo = args['forward-to'] && args['forward-to'] !== 'true' ? args['forward-to'] : null;
+  const forwardTo = args['forward-to'] || null;
   const target = forwardTo ? new URL(/^https?:\/\//.test(forwardTo) ? forwardTo : `http://${forwardTo}`) : null;
   if (target && target.protocol !== 'http:') throw new Error('--forward-to: only http:// receivers are supported');
-  const events = args.events && args.events !== 'true' ? args.events.split(',').map((s) => s.trim()).filter(Boolean) : ['*'];
+  const events = args.events ? args.events.split(',').map((s) => s.trim()).filter(Boolean) : ['*'];
   const out = (line: string) => process.stdout.write(`${line}\n`);
 
   const relay = http.createServer((req, res) => {

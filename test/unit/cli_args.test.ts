@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { COMMANDS } from '../../src/commands/index';
+import { COMMANDS, parseArgs } from '../../src/commands/index';
 import { DEFAULT_SPEC } from '../../src/contract/schemas';
 
-// The CLI's command table: usage without loading any command, and only the
-// command being run loaded (the built CLI; `npm test` builds first).
+// The CLI's command table: usage without loading any command, only the command
+// being run loaded, and arguments parsed knowing which flags take no value
+// (the built CLI; `npm test` builds first).
 
 const CLI = path.join(__dirname, '..', '..', 'dist', 'cli.js');
 
@@ -44,5 +45,40 @@ describe('stripe-twin command table', () => {
     expect(loaded.some((f) => f.includes(`${path.sep}server${path.sep}http.js`))).toBe(true);
     const heavy = loaded.filter((f) => /[\\/](contract|commands[\\/](?!index|serve))[\\/]?|node_modules[\\/](ajv|stripe)[\\/]/.test(f));
     expect(heavy).toEqual([]);
+  });
+});
+
+describe('stripe-twin arguments', () => {
+  const exportArgs = (...argv: string[]) => parseArgs(argv, COMMANDS.export.booleans);
+
+  it('never gives a boolean flag the next word', () => {
+    expect(exportArgs('--match-version', 'cap.yaml', '--to', 'nock')).toEqual({ args: { 'match-version': true, to: 'nock' }, positional: ['cap.yaml'] });
+    expect(exportArgs('cap.yaml', '--match-version', '--to=har')).toEqual({ args: { 'match-version': true, to: 'har' }, positional: ['cap.yaml'] });
+    expect(exportArgs('cap.yaml', '--match-version=false')).toEqual({ args: { 'match-version': false }, positional: ['cap.yaml'] });
+    expect(exportArgs('cap.yaml', '--match-version=true')).toEqual({ args: { 'match-version': true }, positional: ['cap.yaml'] });
+    expect(() => exportArgs('cap.yaml', '--match-version=yes')).toThrow('--match-version takes no value (got "yes")');
+    expect(parseArgs(['--scrub-emails', 'src', '--out', 'captures/x'], COMMANDS.import.booleans)).toEqual({ args: { 'scrub-emails': true, out: 'captures/x' }, positional: ['src'] });
+    expect(parseArgs(['s.yaml', '--scrub-emails', '--key', 'sk_test_1'], COMMANDS.record.booleans)).toEqual({ args: { 'scrub-emails': true, key: 'sk_test_1' }, positional: ['s.yaml'] });
+  });
+
+  it('gives other flags a value, inline or next, and refuses one without', () => {
+    expect(exportArgs('--out=', '--base', '1700000000', 'cap.yaml')).toEqual({ args: { out: '', base: '1700000000' }, positional: ['cap.yaml'] });
+    expect(exportArgs('--out=a=b.json')).toEqual({ args: { out: 'a=b.json' }, positional: [] });
+    expect(() => exportArgs('cap.yaml', '--out')).toThrow('--out needs a value');
+    expect(() => exportArgs('--out', '--to', 'nock')).toThrow('--out needs a value');
+    // serve has no boolean flags: a bare --seed is not "true".
+    expect(() => parseArgs(['--seed'], COMMANDS.serve.booleans)).toThrow('--seed needs a value');
+  });
+
+  it('runs export --match-version <capture> as asked', () => {
+    const capture = path.join(__dirname, '..', '..', 'captures', 'pay', 'test_refund.yaml');
+    const run = spawnSync(process.execPath, [CLI, 'export', '--match-version', capture, '--to', 'nock'], { encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const fixture = JSON.parse(run.stdout) as Array<{ reqheaders?: Record<string, string> }>;
+    expect(fixture.length).toBeGreaterThan(0);
+    expect(fixture.every((d) => typeof d.reqheaders?.['stripe-version'] === 'string')).toBe(true);
+    const bare = spawnSync(process.execPath, [CLI, 'export', capture, '--to', 'nock', '--out'], { encoding: 'utf8' });
+    expect([bare.status, bare.stdout, bare.stderr]).toEqual([1, '', `stripe-twin: export: --out needs a value\n  ${COMMANDS.export.usage.split('\n')[0]}\n`]);
   });
 });
