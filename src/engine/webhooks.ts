@@ -51,13 +51,8 @@ export interface Delivery extends StripeObject {
   schedule_from: number;
 }
 
-export interface AttemptResult {
-  at: number;
-  status: number | null;
-  latency_ms: number;
-  response: string | null;
-  error: string | null;
-}
+/** What one attempt came to, before recordAttempt numbers it. */
+export type AttemptResult = Omit<Attempt, 'attempt'>;
 
 const SECRET = (id: string) => `webhook_secret:${id}`;
 
