@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { COMMANDS, parseArgs } from '../../src/commands/index';
+import { Command, CommandName, COMMANDS, parseArgs } from '../../src/commands/index';
 import { DEFAULT_SPEC } from '../../src/contract/schemas';
 
 // The CLI's command table: usage without loading any command, only the command
@@ -49,7 +49,8 @@ describe('stripe-twin command table', () => {
 });
 
 describe('stripe-twin arguments', () => {
-  const exportArgs = (...argv: string[]) => parseArgs(argv, COMMANDS.export.booleans);
+  const booleansOf = (name: CommandName) => (COMMANDS[name] as Command).booleans;
+  const exportArgs = (...argv: string[]) => parseArgs(argv, booleansOf('export'));
 
   it('never gives a boolean flag the next word', () => {
     expect(exportArgs('--match-version', 'cap.yaml', '--to', 'nock')).toEqual({ args: { 'match-version': true, to: 'nock' }, positional: ['cap.yaml'] });
@@ -57,8 +58,8 @@ describe('stripe-twin arguments', () => {
     expect(exportArgs('cap.yaml', '--match-version=false')).toEqual({ args: { 'match-version': false }, positional: ['cap.yaml'] });
     expect(exportArgs('cap.yaml', '--match-version=true')).toEqual({ args: { 'match-version': true }, positional: ['cap.yaml'] });
     expect(() => exportArgs('cap.yaml', '--match-version=yes')).toThrow('--match-version takes no value (got "yes")');
-    expect(parseArgs(['--scrub-emails', 'src', '--out', 'captures/x'], COMMANDS.import.booleans)).toEqual({ args: { 'scrub-emails': true, out: 'captures/x' }, positional: ['src'] });
-    expect(parseArgs(['s.yaml', '--scrub-emails', '--key', 'sk_test_1'], COMMANDS.record.booleans)).toEqual({ args: { 'scrub-emails': true, key: 'sk_test_1' }, positional: ['s.yaml'] });
+    expect(parseArgs(['--scrub-emails', 'src', '--out', 'captures/x'], booleansOf('import'))).toEqual({ args: { 'scrub-emails': true, out: 'captures/x' }, positional: ['src'] });
+    expect(parseArgs(['s.yaml', '--scrub-emails', '--key', 'sk_test_1'], booleansOf('record'))).toEqual({ args: { 'scrub-emails': true, key: 'sk_test_1' }, positional: ['s.yaml'] });
   });
 
   it('gives other flags a value, inline or next, and refuses one without', () => {
@@ -67,7 +68,7 @@ describe('stripe-twin arguments', () => {
     expect(() => exportArgs('cap.yaml', '--out')).toThrow('--out needs a value');
     expect(() => exportArgs('--out', '--to', 'nock')).toThrow('--out needs a value');
     // serve has no boolean flags: a bare --seed is not "true".
-    expect(() => parseArgs(['--seed'], COMMANDS.serve.booleans)).toThrow('--seed needs a value');
+    expect(() => parseArgs(['--seed'], booleansOf('serve'))).toThrow('--seed needs a value');
   });
 
   it('runs export --match-version <capture> as asked', () => {
