@@ -1,5 +1,7 @@
+import { ChildProcess, spawn } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
+import path from 'node:path';
 import Stripe from 'stripe';
 import { createTwin, handleRequest, TwinHandle, TwinOptions } from '../src';
 import { TwinControl } from '../src/control/client';
@@ -179,6 +181,51 @@ export async function stripeError(promise: Promise<unknown>): Promise<any> {
     return e;
   }
   throw new Error('expected a Stripe error, got a success');
+}
+
+// --- the built CLI, as a user runs it (`npm test` builds first) ---
+
+export const CLI = path.join(__dirname, '..', 'dist', 'cli.js');
+
+export interface CliRun {
+  child: ChildProcess;
+  /** Everything written to stdout and stderr so far. */
+  out: { text: string; err: string };
+  /** Resolves with the first match of `pattern` in stdout; rejects if the child exits first or time runs out. */
+  until(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  /** The exit code, once the child has exited and its output is read. */
+  exited: Promise<number | null>;
+}
+
+/** Runs `stripe-twin <args>` with its output collected. */
+export function cli(args: string[], env: Record<string, string> = {}): CliRun {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const out = { text: '', err: '' };
+  child.stdout!.on('data', (c) => (out.text += c));
+  child.stderr!.on('data', (c) => (out.err += c));
+  const until = (pattern: RegExp, timeoutMs = 10_000) =>
+    new Promise<RegExpMatchArray>((resolve, reject) => {
+      const started = Date.now();
+      const look = () => {
+        const m = out.text.match(pattern);
+        if (m) return resolve(m);
+        if (child.exitCode !== null) return reject(new Error(`exited with ${child.exitCode}: ${out.text}${out.err}`));
+        if (Date.now() - started > timeoutMs) return reject(new Error(`no ${pattern} in: ${out.text}${out.err}`));
+        setTimeout(look, 10);
+      };
+      look();
+    });
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  return { child, out, until, exited };
+}
+
+/** Ends a child with SIGTERM and waits for it to exit (at once when it already has). */
+export function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
 }
 
 /** A local port nothing listens on (it was free a moment ago). */

@@ -1,26 +1,13 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import path from 'node:path';
-import { raw } from '../helpers';
+import { cli, raw, stop } from '../helpers';
 
 // `stripe-twin serve` as a user runs it (the built CLI; `npm test` builds first).
 
-const CLI = path.join(__dirname, '..', '..', 'dist', 'cli.js');
-
-async function serve(args: string[]): Promise<{ url: string; banner: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let banner = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (chunk) => {
-      banner += chunk;
-      const m = banner.match(/listening on (http:\/\/\S+)/);
-      if (m && banner.includes('health:')) resolve(m[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${banner}`)));
-  });
-  return { url, banner, child };
+/** `stripe-twin serve` on a free port, once its banner (URL to health check) is out. */
+async function serve(args: string[]) {
+  const run = cli(['serve', '--port', '0', ...args]);
+  const [, url] = await run.until(/listening on (http:\/\/\S+)[\s\S]*health:/);
+  return { url, banner: run.out.text, child: run.child };
 }
-
-const stop = (child: ChildProcess) => new Promise((resolve) => (child.once('exit', resolve), child.kill('SIGTERM')));
 
 describe('stripe-twin serve', () => {
   it('prints its URL and a key, answers /healthz and serves the API', async () => {
@@ -59,11 +46,8 @@ describe('stripe-twin serve', () => {
   });
 
   it('refuses unknown commands with its usage', async () => {
-    const child = spawn(process.execPath, [CLI, 'launch'], { stdio: ['ignore', 'pipe', 'ignore'] });
-    let out = '';
-    child.stdout!.on('data', (c) => (out += c));
-    const code = await new Promise((resolve) => child.once('exit', resolve));
-    expect(code).toBe(2);
-    expect(out).toMatch(/^usage: stripe-twin <command>\n\n  serve /);
+    const launch = cli(['launch']);
+    expect(await launch.exited).toBe(2);
+    expect(launch.out.text).toMatch(/^usage: stripe-twin <command>\n\n  serve /);
   });
 });

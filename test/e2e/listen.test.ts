@@ -1,45 +1,13 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import net from 'node:net';
-import path from 'node:path';
 import Stripe from 'stripe';
-import { raw } from '../helpers';
+import { cli, CliRun, freePort, raw, stop } from '../helpers';
 import { Receiver } from '../webhook_receiver';
 
 // `stripe-twin listen` end to end, as a user runs it: `serve` and `listen` are
 // child processes of the built CLI (`npm test` builds first); the app's receiver
 // verifies what listen forwards with the official SDK.
 
-const CLI = path.join(__dirname, '..', '..', 'dist', 'cli.js');
-
-/** A CLI child whose stdout is collected; `until` waits for a pattern in it. */
-function cli(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-  const out = { text: '', err: '' };
-  child.stdout!.on('data', (c) => (out.text += c));
-  child.stderr!.on('data', (c) => (out.err += c));
-  const until = (pattern: RegExp, timeoutMs = 10_000) =>
-    new Promise<RegExpMatchArray>((resolve, reject) => {
-      const started = Date.now();
-      const look = () => {
-        const m = out.text.match(pattern);
-        if (m) return resolve(m);
-        if (child.exitCode !== null) return reject(new Error(`exited with ${child.exitCode}: ${out.text}${out.err}`));
-        if (Date.now() - started > timeoutMs) return reject(new Error(`no ${pattern} in: ${out.text}${out.err}`));
-        setTimeout(look, 10);
-      };
-      look();
-    });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, out, until, exited };
-}
-
-const stop = (child: ChildProcess) => {
-  if (child.exitCode !== null) return Promise.resolve();
-  return new Promise((resolve) => (child.once('exit', resolve), child.kill('SIGTERM')));
-};
-
 describe('stripe-twin listen', () => {
-  let serve: ReturnType<typeof cli>;
+  let serve: CliRun;
   let url: string;
   let rx: Receiver;
   beforeAll(async () => {
@@ -142,14 +110,3 @@ describe('stripe-twin serve --webhook-retries', () => {
     }
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}

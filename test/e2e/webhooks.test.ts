@@ -1,7 +1,6 @@
-import net from 'node:net';
 import Stripe from 'stripe';
 import { createTwin, HttpWebhookDispatcher, signature } from '../../src';
-import { keyOf, MODES, stripeError, useHarness } from '../helpers';
+import { freePort, keyOf, MODES, stripeError, useHarness } from '../helpers';
 import { Receiver } from '../webhook_receiver';
 
 // Webhook endpoints (§19.1), signed delivery (§19.2–§19.3), pending_webhooks
@@ -374,14 +373,3 @@ describe('webhook signatures', () => {
     expect(signature(secret, payload, 1767225600)).toBe(sdk.webhooks.generateTestHeaderString({ payload, secret, timestamp: 1767225600 }));
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
