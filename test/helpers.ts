@@ -83,17 +83,19 @@ export async function startHarness(mode: Mode, options: TwinOptions = {}): Promi
 
 /**
  * Starts a harness for the enclosing describe block and a fresh world (a new
- * key) for each test: `t.h` is the harness, `t.stripe` the test's client.
+ * key) for each test: `t.h` is the harness, `t.key` the test's key, `t.stripe`
+ * its client.
  */
-export function useHarness(mode: Mode, options: TwinOptions = {}): { h: Harness; stripe: Stripe; port: number } {
-  const t = {} as { h: Harness; stripe: Stripe; port: number };
+export function useHarness(mode: Mode, options: TwinOptions = {}): { h: Harness; key: string; stripe: Stripe; port: number } {
+  const t = {} as { h: Harness; key: string; stripe: Stripe; port: number };
   beforeAll(async () => {
     t.h = await startHarness(mode, options);
     t.port = t.h.url ? Number(new URL(t.h.url).port) : 0;
   });
   afterAll(() => t.h.close());
   beforeEach(() => {
-    t.stripe = t.h.stripe();
+    t.key = freshKey();
+    t.stripe = t.h.stripe(t.key);
   });
   return t;
 }

@@ -1,4 +1,4 @@
-import { freshKey, keyOf, Mode, MODES, stripeError, useHarness } from '../helpers'; // first: loads the twin in its module order
+import { freshKey, Mode, MODES, stripeError, useHarness } from '../helpers'; // first: loads the twin in its module order
 import { recordRequest, REQUEST_LOG_SIZE } from '../../src/control/inspect';
 
 // Inspect: the request log (/__admin__/requests) and the event log (/__admin__/events).
@@ -12,7 +12,7 @@ describe.each(MODES)('inspect (%s)', (mode: Mode) => {
   };
 
   it('logs every API request of a world, newest first, with its request id, key, status, latency and world time', async () => {
-    const key = keyOf(t.stripe);
+    const key = t.key;
     const customer = await t.stripe.customers.create({ email: 'a@b.co' }, { idempotencyKey: 'cus-1' });
     const replay = await t.stripe.customers.create({ email: 'a@b.co' }, { idempotencyKey: 'cus-1' });
     await t.h.admin('POST', '/__admin__/clock/advance', { seconds: 60 }, key);
@@ -47,7 +47,7 @@ describe.each(MODES)('inspect (%s)', (mode: Mode) => {
   });
 
   it('filters: method, path (exact or prefix*), status (code, class, dropped), idempotency key, request id, faulted, replayed, limit', async () => {
-    const key = keyOf(t.stripe);
+    const key = t.key;
     const customer = await t.stripe.customers.create({ email: 'a@b.co' }, { idempotencyKey: 'k1' });
     await t.stripe.customers.create({ email: 'a@b.co' }, { idempotencyKey: 'k1' });
     await t.stripe.customers.retrieve(customer.id);
@@ -88,7 +88,7 @@ describe.each(MODES)('inspect (%s)', (mode: Mode) => {
   });
 
   it('keeps one log per world; a reset forgets it', async () => {
-    const a = keyOf(t.stripe);
+    const a = t.key;
     const b = freshKey();
     await t.stripe.customers.create({ email: 'a@b.co' });
     expect((await get('/__admin__/requests', b)).data).toEqual([]);
@@ -97,7 +97,7 @@ describe.each(MODES)('inspect (%s)', (mode: Mode) => {
   });
 
   it('the event log: id, type, created, object, request, pending_webhooks — newest first, filterable', async () => {
-    const key = keyOf(t.stripe);
+    const key = t.key;
     const pi = await t.stripe.paymentIntents.create({
       amount: 2000, currency: 'usd', confirm: true, payment_method: 'pm_card_visa', return_url: 'https://example.com/done',
     });

@@ -1,12 +1,12 @@
 import Stripe from 'stripe';
-import { keyOf, MODES, stripeError, useHarness } from '../helpers';
+import { MODES, stripeError, useHarness } from '../helpers';
 
 // SetupIntents (§11) and the events API (§18).
 
 describe.each(MODES)('setup intents and events (%s)', (mode) => {
   const t = useHarness(mode);
   const authenticate = async (id: string, outcome: string) =>
-    t.h.admin('POST', `/__admin__/intents/${id}/authenticate`, { outcome }, keyOf(t.stripe));
+    t.h.admin('POST', `/__admin__/intents/${id}/authenticate`, { outcome }, t.key);
 
   it('sets up a card for a customer: attached, succeeded, with events', async () => {
     const c = await t.stripe.customers.create();
