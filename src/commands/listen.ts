@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { TwinControl, TwinControlError } from '../control/client';
 import { listen as listenOn } from '../server/http';
 
 // How it works: a relay on a local port registers with the twin as a listen
@@ -13,20 +14,11 @@ function stamp(date = new Date()): string {
   return `${date.getFullYear()}-${p(date.getMonth() + 1)}-${p(date.getDate())} ${p(date.getHours())}:${p(date.getMinutes())}:${p(date.getSeconds())}`;
 }
 
-async function control(base: string, key: string, method: string, path: string, body?: unknown): Promise<any> {
-  let res: Response;
-  try {
-    res = await fetch(new URL(path, base), {
-      method,
-      headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  } catch (e) {
-    throw new Error(`cannot reach the twin at ${base} (${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}); start it with \`stripe-twin serve\``);
-  }
-  const json = (await res.json().catch(() => ({}))) as any;
-  if (!res.ok) throw new Error(`${method} ${path}: ${json?.error?.message ?? res.status}`);
-  return json;
+/** A control call's failure as the user should read it: the twin's refusal, or how to start it. */
+function controlError(base: string, what: string, e: unknown): Error {
+  if (e instanceof TwinControlError) return new Error(`${what}: ${e.message}`);
+  const cause = (e as Error & { cause?: Error }).cause?.message ?? (e as Error).message;
+  return new Error(`cannot reach the twin at ${base} (${cause}); start it with \`stripe-twin serve\``);
 }
 
 /** Forwards one delivery; resolves with the status to give the twin and the receiver's answer. */
@@ -78,12 +70,13 @@ export async function run(args: Record<string, string>): Promise<void> {
     });
   });
   const { url: relayUrl } = await listenOn(relay, 0, '127.0.0.1');
-  let session: { id: string; secret: string; api_version: string };
+  const twin = new TwinControl({ url: base, key });
+  let session: Awaited<ReturnType<typeof twin.webhooks.listen>>;
   try {
-    session = await control(base, key, 'POST', '/__admin__/webhooks/listeners', { url: `${relayUrl}/`, events });
+    session = await twin.webhooks.listen(`${relayUrl}/`, { events });
   } catch (e) {
     relay.close();
-    throw e;
+    throw controlError(base, 'POST /__admin__/webhooks/listeners', e);
   }
   out(`> Ready! You are using Stripe API Version [${session.api_version}]. Your webhook signing secret is ${session.secret} (^C to quit)`);
 
@@ -91,7 +84,7 @@ export async function run(args: Record<string, string>): Promise<void> {
   const stop = async () => {
     if (stopping) return;
     stopping = true;
-    await control(base, key, 'DELETE', `/__admin__/webhooks/listeners/${session.id}`).catch(() => undefined);
+    await twin.webhooks.unlisten(session.id).catch(() => undefined);
     relay.closeAllConnections();
     relay.close(() => process.exit(0));
   };

@@ -81,7 +81,12 @@ describe('stripe-twin listen', () => {
     }
     const nowhere = cli(['listen', '--url', `http://127.0.0.1:${closed}`, '--forward-to', 'localhost:3000/webhook']);
     expect(await nowhere.exited).toBe(1);
-    expect(nowhere.out.err).toMatch(/cannot reach the twin at http:\/\/127\.0\.0\.1:\d+/);
+    expect(nowhere.out.err).toMatch(/^stripe-twin: cannot reach the twin at http:\/\/127\.0\.0\.1:\d+ \(.*ECONNREFUSED.*\); start it with `stripe-twin serve`\n$/);
+    // A session the twin refuses: its reason, and nothing left registered.
+    const refused = cli(['listen', '--url', url, '--events', 'customer.nonsense', '--api-key', key]);
+    expect(await refused.exited).toBe(1);
+    expect(refused.out.err).toBe('stripe-twin: POST /__admin__/webhooks/listeners: Unknown event type: customer.nonsense\n');
+    expect((await raw(url, 'GET', '/__admin__/webhooks/endpoints', { key })).json.endpoints).toEqual([]);
   });
 });
 
