@@ -424,18 +424,8 @@ async function main() {
   await stop(baseSrv);
 
   // 2. The twin over HTTP.
-  const twinPort = await freePort();
-  log(`twin: node dist/cli.js serve --port ${twinPort} --seed 1`);
-  const spawnedAt = performance.now();
-  const twinSrv = track(
-    spawn(process.execPath, [path.join(ROOT, 'dist/cli.js'), 'serve', '--port', String(twinPort), '--seed', '1'], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    }),
-  );
-  await waitForOutput(twinSrv, /listening on/);
-  const startupMs = performance.now() - spawnedAt;
-  twinSrv.stdout.resume();
+  const { port: twinPort, child: twinSrv, startupMs } = await startTwin(track);
+  log(`twin: node dist/cli.js serve --port ${twinPort} --seed 1 (ready in ${Math.round(startupMs)} ms)`);
 
   const twin = {};
   log('twin: POST /v1/payment_intents (create+confirm)');
@@ -584,18 +574,12 @@ function verifyCorpus() {
 
 async function replayRun(calls, track) {
   const child = track(fork(SELF, ['--replay', String(calls)], { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
-  return Promise.race([
-    nextMessage(child, 'result'),
-    new Promise((_, reject) => child.once('exit', (code) => reject(new Error(`replay bench exited with ${code}`)))),
-  ]);
+  return nextMessage(child, 'result');
 }
 
 async function memoryRun(mode, n, track) {
   const child = track(fork(SELF, ['--memory', mode, String(n)], { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
-  const result = await Promise.race([
-    nextMessage(child, 'result'),
-    new Promise((_, reject) => child.once('exit', (code) => reject(new Error(`memory (${mode}) exited with ${code}`)))),
-  ]);
+  const result = await nextMessage(child, 'result');
   result.scaled_to_100k = n !== 100_000;
   return result;
 }
@@ -629,10 +613,7 @@ function webhookReceiver() {
 async function webhookRun(events, track) {
   const rx = track(fork(SELF, ['--webhook-receiver'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
   const { port: rxPort } = await nextMessage(rx, 'listening');
-  const port = await freePort();
-  const srv = track(spawn(process.execPath, [path.join(ROOT, 'dist/cli.js'), 'serve', '--port', String(port), '--seed', '1'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] }));
-  await waitForOutput(srv, /listening on/);
-  srv.stdout.resume();
+  const { port, child: srv } = await startTwin(track);
   try {
     await apiCall(port, 'POST', '/v1/webhook_endpoints', `url=${encodeURIComponent(`http://127.0.0.1:${rxPort}/webhook`)}&enabled_events[0]=*`);
     const done = nextMessage(rx, 'done');
@@ -652,7 +633,7 @@ async function webhookRun(events, track) {
     await done;
     const seconds = (performance.now() - t0) / 1000;
     agent.destroy();
-    const log = await adminCall(port, 'POST', '/__admin__/webhooks/drain');
+    const log = await apiCall(port, 'POST', '/__admin__/webhooks/drain');
     return {
       events,
       seconds,
@@ -665,19 +646,6 @@ async function webhookRun(events, track) {
     await stop(srv);
     await stop(rx);
   }
-}
-
-function adminCall(port, method, p) {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method, path: p, headers: { Authorization: `Bearer ${KEY}` } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => (text += c));
-      res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(text)) : reject(new Error(`${method} ${p} answered ${res.statusCode}: ${text}`))));
-    });
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 // --- helpers ---
@@ -713,6 +681,20 @@ function machineBusyTicks() {
   }
 }
 
+/** `node dist/cli.js serve --port <free> --seed 1`, once it says it is listening: its port, process and start-up time. */
+async function startTwin(track) {
+  const port = await freePort();
+  const spawnedAt = performance.now();
+  const child = track(
+    spawn(process.execPath, [path.join(ROOT, 'dist/cli.js'), 'serve', '--port', String(port), '--seed', '1'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] }),
+  );
+  await waitForOutput(child, /listening on/);
+  const startupMs = performance.now() - spawnedAt;
+  child.stdout.resume();
+  return { port, child, startupMs };
+}
+
+/** The child's next IPC message of `type` (its `result`, if any); rejects if the child exits first. */
 function nextMessage(child, type) {
   return new Promise((resolve, reject) => {
     const onMessage = (m) => {
@@ -721,7 +703,7 @@ function nextMessage(child, type) {
       child.off('exit', onExit);
       resolve(m.result ?? m);
     };
-    const onExit = (code) => reject(new Error(`child exited with ${code} before sending "${type}"`));
+    const onExit = (code) => reject(new Error(`child (${child.spawnargs.filter((a) => a !== process.execPath && a !== SELF).join(' ')}) exited with ${code} before sending "${type}"`));
     child.on('message', onMessage);
     child.once('exit', onExit);
   });
