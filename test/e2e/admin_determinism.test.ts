@@ -72,6 +72,10 @@ describe.each(MODES)('control surface (%s)', (mode) => {
     for (const [path, body] of [['/__admin__/reset', { key: 'sk_live_nope' }], ['/__admin__/reset?key=sk_live_nope', {}]] as const) {
       expect(await t.h.admin('POST', path, body, b)).toEqual({ status: 400, json: { error: { message: '"sk_live_nope" is not a test-mode secret or restricted key' } } });
     }
+    // An empty key names no world, and does not mean "all".
+    for (const [path, body] of [['/__admin__/reset', { key: '' }], ['/__admin__/reset?key=', {}]] as const) {
+      expect(await t.h.admin('POST', path, body)).toEqual({ status: 400, json: { error: { message: '"" is not a test-mode secret or restricted key' } } });
+    }
     expect((await t.h.stripe(b).customers.list()).data).toHaveLength(1);
     const seeded = await t.h.admin('POST', `/__admin__/seed?key=${a}`, { customers: [{ id: 'cus_by_query' }] });
     expect(seeded).toEqual({ status: 200, json: { worlds: { [a]: { account: expect.stringMatching(/^acct_/), created: { customers: ['cus_by_query'] } } } } });
