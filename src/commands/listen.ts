@@ -6,7 +6,9 @@ import { listen as listenOn } from '../server/http';
 // session (a hidden endpoint: it is not in /v1/webhook_endpoints, like a Stripe
 // CLI session). The twin signs each delivery with the world's listen secret; the
 // relay passes body and signature through unchanged and answers the twin with
-// the receiver's status, so the delivery log and retries see what the app did.
+// the receiver's status, so the delivery log and retries see what the app did;
+// when the receiver cannot be reached, the relay drops the twin's connection, so
+// the twin records a connection error as it would delivering there itself.
 
 /** `2026-01-01 12:00:00`, local time, as the Stripe CLI prints it. */
 function stamp(date = new Date()): string {
@@ -21,18 +23,18 @@ function controlError(base: string, what: string, e: unknown): Error {
   return new Error(`cannot reach the twin at ${base} (${cause}); start it with \`stripe-twin serve\``);
 }
 
-/** Forwards one delivery; resolves with the status to give the twin and the receiver's answer. */
-function forward(target: URL, headers: http.IncomingHttpHeaders, body: Buffer): Promise<{ status: number; body: string; error?: string }> {
+/** Forwards one delivery; resolves with the receiver's status and answer, or why there was none. */
+function forward(target: URL, headers: http.IncomingHttpHeaders, body: Buffer): Promise<{ status: number; body: string } | { error: string }> {
   return new Promise((resolve) => {
     const pass: Record<string, string> = { 'Content-Length': String(body.length) };
     for (const name of ['content-type', 'user-agent', 'stripe-signature']) if (headers[name]) pass[name] = String(headers[name]);
     const req = http.request(target, { method: 'POST', headers: pass }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 502, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', (e) => resolve({ status: 502, body: '', error: e.message }));
+      res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', (e) => resolve({ error: e.message }));
     });
-    req.on('error', (e) => resolve({ status: 502, body: '', error: e.message }));
+    req.on('error', (e) => resolve({ error: e.message }));
     req.end(body);
   });
 }
@@ -64,8 +66,13 @@ export async function run(args: Record<string, string>): Promise<void> {
         return;
       }
       const answer = await forward(target, req.headers, body);
-      if (answer.error) out(`${stamp()}            [ERROR] Failed to POST: Post "${target.href}": ${answer.error}`);
-      else out(`${stamp()}  <--  [${answer.status}] POST ${target.href} [${event.id}]`);
+      if ('error' in answer) {
+        out(`${stamp()}            [ERROR] Failed to POST: Post "${target.href}": ${answer.error}`);
+        // No status to pass on (inventing a 502 would put a response in the log that no one sent).
+        res.destroy();
+        return;
+      }
+      out(`${stamp()}  <--  [${answer.status}] POST ${target.href} [${event.id}]`);
       res.writeHead(answer.status, { 'Content-Type': 'text/plain; charset=utf-8' }).end(answer.body.slice(0, 1024));
     });
   });

@@ -74,8 +74,23 @@ describe('stripe-twin listen', () => {
     try {
       await listen.until(/Ready!/);
       const { port, hostname } = new URL(url);
-      await new Stripe(key, { host: hostname, port: Number(port), protocol: 'http' }).customers.create();
+      const stripe = new Stripe(key, { host: hostname, port: Number(port), protocol: 'http' });
+      // The same receiver, down, as an endpoint the twin delivers to itself.
+      const direct = await stripe.webhookEndpoints.create({ url: `http://127.0.0.1:${closed}/hook`, enabled_events: ['customer.created'] });
+      await stripe.customers.create();
       await listen.until(/\[ERROR\] Failed to POST: Post "http:\/\/localhost:\d+\/hook": .*ECONNREFUSED/);
+      await raw(url, 'POST', '/__admin__/webhooks/drain', { key });
+      const log = (await raw(url, 'GET', '/__admin__/webhooks/deliveries', { key })).json.deliveries;
+      // No answer reached the relay, so none reaches the twin: it records a connection
+      // error, as for its own delivery to the receiver, and retries both alike.
+      const viaListen = log.find((d: any) => d.endpoint !== direct.id);
+      const viaTwin = log.find((d: any) => d.endpoint === direct.id);
+      expect(log).toHaveLength(2);
+      expect(viaListen.attempts).toEqual([{ attempt: 1, at: expect.any(Number), status: null, latency_ms: expect.any(Number), response: null, error: 'socket hang up' }]);
+      expect(viaTwin.attempts).toEqual([{ ...viaListen.attempts[0], latency_ms: expect.any(Number), error: expect.stringMatching(/^connect ECONNREFUSED 127\.0\.0\.1:\d+$/) }]);
+      const alike = ({ id, endpoint, attempts, ...rest }: any) => rest;
+      expect(alike(viaListen)).toEqual(alike(viaTwin));
+      expect(viaListen.state).toBe('pending');
     } finally {
       await stop(listen.child);
     }
@@ -86,7 +101,7 @@ describe('stripe-twin listen', () => {
     const refused = cli(['listen', '--url', url, '--events', 'customer.nonsense', '--api-key', key]);
     expect(await refused.exited).toBe(1);
     expect(refused.out.err).toBe('stripe-twin: POST /__admin__/webhooks/listeners: Unknown event type: customer.nonsense\n');
-    expect((await raw(url, 'GET', '/__admin__/webhooks/endpoints', { key })).json.endpoints).toEqual([]);
+    expect((await raw(url, 'GET', '/__admin__/webhooks/endpoints', { key })).json.endpoints.filter((e: any) => e.listener)).toEqual([]);
   });
 });
 
