@@ -3,7 +3,7 @@ import { Twin } from '../engine/twin';
 import { canShape } from '../engine/versions';
 import { handleRequest } from '../server/pipeline';
 import { Capture, Interaction } from './capture';
-import { fillText, fillTokens, isObjectToken, parseToken, Token, tokensInText, TokenFill } from './normalize';
+import { fillText, fillTokens, isObjectToken, parseToken, recordedBase, Token, tokensInText, TokenFill } from './normalize';
 import { ShapeFinding, validateShape } from './shapes';
 
 // The diff engine: re-runs a capture's requests against an in-process twin under
@@ -121,8 +121,7 @@ export async function diffCapture(capture: Capture, options: Options = {}): Prom
   const shapeable = (i: Interaction) => Boolean(i.request.stripe_version && canShape(i.request.stripe_version));
   if (!capture.interactions.some(shapeable)) result.outcome = 'cannot-shape';
 
-  const start = capture.provenance.recorded ? Math.floor(Date.parse(capture.provenance.recorded) / 1000) : undefined;
-  const twin = new Twin({ seed: options.seed ?? capture.name, startTime: start });
+  const twin = new Twin({ seed: options.seed ?? capture.name, startTime: recordedBase(capture) });
   const key = `sk_test_verify_${capture.name.replace(/[^A-Za-z0-9]+/g, '_')}`;
   const ids = new Map<string, string>();
   const twinIds = new Map<string, string>();

@@ -337,13 +337,20 @@ export function tokensInText(text: string): Token[] {
 export type TokenFill = (token: Token) => string | number;
 
 /**
+ * The twin's default start, 2026-01-01T00:00:00Z: engine/twin.ts DEFAULT_START_TIME
+ * (tokens.test.ts holds them equal). Not imported: that loads the engine and the
+ * spec, which replay, a reader of this module, does without.
+ */
+const TWIN_DEFAULT_START = 1767225600;
+
+/**
  * What {{t+0}} stands for when a capture's values are given back (replay,
- * export): midnight UTC of the day it was recorded, else 2026-01-01 (the twin's
- * default start). Captures keep the day, not the instant.
+ * export, the diff engine's twin): midnight UTC of the day it was recorded, else
+ * the twin's default start. Captures keep the day, not the instant.
  */
 export function recordedBase(capture: Pick<Capture, 'provenance'>): number {
   const day = capture.provenance?.recorded ? Date.parse(`${capture.provenance.recorded.slice(0, 10)}T00:00:00Z`) : NaN;
-  return Number.isFinite(day) ? day / 1000 : Date.UTC(2026, 0, 1) / 1000;
+  return Number.isFinite(day) ? day / 1000 : TWIN_DEFAULT_START;
 }
 
 /** A string with each token replaced by what `fill` gives it. */

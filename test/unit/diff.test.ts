@@ -2,6 +2,7 @@ import { Capture } from '../../src/contract/capture';
 import { diffCapture } from '../../src/contract/diff';
 import { loadScenario, record } from '../../src/contract/record';
 import { SHAPE_SCHEMAS_DIR, ShapeValidator, schemaDirLoader } from '../../src/contract/shapes';
+import { DEFAULT_START_TIME } from '../../src/engine/twin';
 import { freshKey, useHarness } from '../helpers';
 
 // The diff engine must find drift: a clean recording, then the same recording
@@ -74,6 +75,18 @@ describe('diff engine', () => {
     expect((found.interactions[6].twin as any).data.length).toBeGreaterThan(0);
     const none = await diffCapture(list('{{t+60}}'));
     expect((none.interactions[6].twin as any).data).toEqual([]);
+  });
+
+  it('starts the twin at midnight UTC of the recording day, or at its default start', async () => {
+    expect(clean.provenance.recorded).toMatch(/^\d{4}-\d\d-\d\d$/);
+    const created = async (recorded: string | undefined) => {
+      const result = await diffCapture(altered((c) => (c.provenance.recorded = recorded)));
+      expect(result.findings).toEqual([]);
+      return (result.interactions[0].twin as any).created;
+    };
+    expect(await created('2025-04-17')).toBe(Date.UTC(2025, 3, 17) / 1000);
+    expect(await created(undefined)).toBe(DEFAULT_START_TIME);
+    expect(await created('not a date')).toBe(DEFAULT_START_TIME);
   });
 
   it('compares requests with scrubbed emails, sending the twin a real address for {{email_N}}', async () => {

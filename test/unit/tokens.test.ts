@@ -1,4 +1,5 @@
 import { fillText, fillTokens, isObjectToken, isTimeToken, isToken, parseToken, recordedBase, TokenFill, tokensInText } from '../../src/contract/normalize';
+import { DEFAULT_START_TIME } from '../../src/engine/twin';
 
 // One grammar of tokens, one walk that gives values back; the diff engine,
 // replay and export differ only in the values they choose.
@@ -36,5 +37,9 @@ describe('capture tokens', () => {
   it('counts {{t+N}} from midnight UTC of the recording day when giving values back', () => {
     expect(recordedBase({ provenance: { source: 'x', recorded: '2025-04-17' } } as any)).toBe(Date.UTC(2025, 3, 17) / 1000);
     expect(recordedBase({ provenance: { source: 'x' } } as any)).toBe(Date.UTC(2026, 0, 1) / 1000);
+    // Without a readable day: the twin's own default start.
+    expect(recordedBase({ provenance: { source: 'x' } } as any)).toBe(DEFAULT_START_TIME);
+    expect(recordedBase({ provenance: { source: 'x', recorded: 'sometime in 2020' } } as any)).toBe(DEFAULT_START_TIME);
+    expect(recordedBase({ provenance: { source: 'x', recorded: '2020-09-01T12:34:56Z' } } as any)).toBe(Date.UTC(2020, 8, 1) / 1000);
   });
 });
