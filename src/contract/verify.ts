@@ -33,6 +33,21 @@ export interface Contract {
   file: string;
 }
 
+/** A divergence with its globs compiled, once per contract file. */
+export interface DivergenceRule {
+  divergence: Divergence;
+  kinds?: string[];
+  object?: string;
+  field?: RegExp;
+  request?: RegExp;
+  capture?: RegExp;
+}
+
+/** A contract as loaded: its divergences ready to match findings. */
+export interface LoadedContract extends Contract {
+  rules: DivergenceRule[];
+}
+
 export interface GroupSummary {
   group: string;
   sequences: number;
@@ -63,7 +78,18 @@ export interface VerifyResult {
 
 const glob = (pattern: string) => new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
 
-export function loadContracts(dir: string): Contract[] {
+function rule(d: Divergence): DivergenceRule {
+  return {
+    divergence: d,
+    kinds: d.kind === undefined ? undefined : Array.isArray(d.kind) ? d.kind : [d.kind],
+    object: d.object || undefined,
+    field: d.field ? glob(d.field) : undefined,
+    request: d.request ? glob(d.request) : undefined,
+    capture: d.capture ? glob(d.capture) : undefined,
+  };
+}
+
+export function loadContracts(dir: string): LoadedContract[] {
   if (!fs.existsSync(dir)) return [];
   return fs
     .readdirSync(dir)
@@ -76,18 +102,17 @@ export function loadContracts(dir: string): Contract[] {
       for (const d of c.divergences ?? []) {
         if (!d.reason || !d.owner) throw new Error(`${file}: every divergence needs a reason and an owner issue`);
       }
-      return { ...c, captures: c.captures ?? [], file };
+      return { ...c, captures: c.captures ?? [], file, rules: (c.divergences ?? []).map(rule) };
     });
 }
 
-function matches(d: Divergence, f: Finding, capture: string): boolean {
-  const kinds = d.kind === undefined ? undefined : Array.isArray(d.kind) ? d.kind : [d.kind];
+function matches(r: DivergenceRule, f: Finding, capture: string): boolean {
   return (
-    (!kinds || kinds.includes(f.kind)) &&
-    (!d.object || d.object === f.object) &&
-    (!d.field || (f.field !== undefined && glob(d.field).test(f.field))) &&
-    (!d.request || glob(d.request).test(f.request)) &&
-    (!d.capture || glob(d.capture).test(capture))
+    (!r.kinds || r.kinds.includes(f.kind)) &&
+    (!r.object || r.object === f.object) &&
+    (!r.field || (f.field !== undefined && r.field.test(f.field))) &&
+    (!r.request || r.request.test(f.request)) &&
+    (!r.capture || r.capture.test(capture))
   );
 }
 
@@ -133,18 +158,19 @@ export async function verify(options: { captures: string; contracts: string; onl
   const result: VerifyResult = { groups: [], sequences: [], scores: {}, overall: { compared: 0, agreed: 0, score: 1 }, unusedDivergences: [], missingCaptures: [], conflicts: [], wallSeconds: 0 };
 
   const owners = assignCaptures([...all.keys()], loaded.filter((c) => !c.shared), result);
+  const sharedRules = shared.flatMap((c) => c.rules);
   for (const contract of contracts) {
     const names = [...all.keys()].filter((n) => owners.get(n) === contract);
+    const rules = [...contract.rules, ...sharedRules];
     const g: GroupSummary = { group: contract.group, sequences: names.length, ran: 0, cannotShape: 0, noRequests: 0, interactions: 0, exact: 0, shapeEqual: 0, drifted: 0, unsupported: 0, needsState: 0, undeclared: 0 };
     for (const name of names) {
       const seq = await diffCapture(readCapture(all.get(name)!));
       const undeclared: Finding[] = [];
       let declared = 0;
-      const divergences = [...(contract.divergences ?? []), ...shared.flatMap((c) => c.divergences ?? [])];
       for (const f of seq.findings) {
-        const d = divergences.find((x) => matches(x, f, name));
-        if (d) {
-          used.add(d);
+        const r = rules.find((x) => matches(x, f, name));
+        if (r) {
+          used.add(r.divergence);
           declared++;
         } else undeclared.push(f);
       }

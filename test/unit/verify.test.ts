@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { Capture, writeCapture } from '../../src/contract/capture';
 import { loadScenario, record } from '../../src/contract/record';
-import { summary, verify, writeReports } from '../../src/contract/verify';
+import { loadContracts, summary, verify, writeReports } from '../../src/contract/verify';
 import { freshKey, useHarness } from '../helpers';
 
 // The gate: contracts name captures and declare divergences; anything else that
@@ -43,6 +43,18 @@ divergences:
     reason: a field Stripe added after this twin
     owner: "#99"
 `;
+
+  it('compiles each divergence\'s globs once, when contracts are loaded (* is any text, the rest literal)', () => {
+    contract('globs.yaml', `group: globs\ncaptures: ["rec/*"]\ndivergences:\n  - {kind: [type, length], field: "data[0].*.id", request: "GET /v1/*", capture: "rec/c?ean", reason: r, owner: "#1"}\n  - {object: charge, reason: r, owner: "#2"}\n`);
+    const [loaded] = loadContracts(path.join(dir, 'contracts'));
+    const [globs, plain] = loaded.rules;
+    expect(globs.divergence).toBe(loaded.divergences![0]);
+    expect(globs.kinds).toEqual(['type', 'length']);
+    expect(['data[0].outcome.id', 'data[0]..id', 'data[0]xoutcome.id', 'data[1].outcome.id'].map((f) => globs.field!.test(f))).toEqual([true, true, false, false]);
+    expect(['GET /v1/customers/{{cus_1}}', 'POST /v1/customers'].map((r) => globs.request!.test(r))).toEqual([true, false]);
+    expect(['rec/c?ean', 'rec/clean'].map((c) => globs.capture!.test(c))).toEqual([true, false]);
+    expect(plain).toEqual({ divergence: loaded.divergences![1], kinds: undefined, object: 'charge', field: undefined, request: undefined, capture: undefined });
+  });
 
   it('passes drift a contract declares, counting it, and prints the score last', async () => {
     contract('recorded.yaml', `group: recorded\ncaptures: ["rec/*"]\n${DECLARED}`);
