@@ -31,10 +31,6 @@ export interface NockExportOptions extends ExportOptions {
 /** Field of an exported nock definition holding the request headers the capture recorded (importers/nock.ts reads it). */
 export const RECORDED_REQUEST_HEADERS = '_recordedRequestHeaders';
 
-export function exportBase(capture: Capture, options: ExportOptions = {}): number {
-  return options.base ?? recordedBase(capture);
-}
-
 /** Puts recorded values back in place of tokens: the recorded ids, times from `base`; secrets stay scrubbed. */
 class Restorer {
   readonly fill: TokenFill;
@@ -106,7 +102,7 @@ function concrete(i: Interaction, r: Restorer): Concrete {
 
 /** nock 14 definitions, one per interaction, in order (nock serves each once). */
 export function captureToNock(capture: Capture, options: NockExportOptions = {}): object[] {
-  const r = new Restorer(capture.ids ?? {}, exportBase(capture, options));
+  const r = new Restorer(capture.ids ?? {}, options.base ?? recordedBase(capture));
   return capture.interactions.map((i) => {
     const c = concrete(i, r);
     const rawHeaders = c.responseHeaders.flat();
@@ -154,7 +150,7 @@ function queryString(query: string): Array<{ name: string; value: string }> {
  * when it records again.
  */
 export function captureToHar(capture: Capture, options: ExportOptions = {}): object {
-  const r = new Restorer(capture.ids ?? {}, exportBase(capture, options));
+  const r = new Restorer(capture.ids ?? {}, options.base ?? recordedBase(capture));
   const seen = new Map<string, number>();
   const entries = capture.interactions.map((i) => {
     const c = concrete(i, r);

@@ -1,5 +1,5 @@
 import { testCards } from '../engine/testValues';
-import { Capture, CAPTURE_FORMAT, CaptureSource, headerValue, HEADERS_THAT_MATTER, Interaction, Provenance } from './capture';
+import { Capture, CAPTURE_FORMAT, headerValue, HEADERS_THAT_MATTER, Interaction, Provenance } from './capture';
 
 // Normalization: what varies by nature becomes a token, so captures diff and
 // replay cleanly. Secrets are scrubbed ({{secret}}), ids become per-capture
@@ -73,7 +73,6 @@ const STRIPE_URL = /https:\/\/[a-z0-9.-]*\bstripe\.com\/[^\s"'<>]*/g;
  */
 const URL_CAPABILITY = /(?<=[/=])(test_|live_)?[A-Za-z0-9_-]{24,}(?=[/?&#]|$)/g;
 const URL_FRAGMENT = /#[A-Za-z0-9%_-]{32,}$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Keys whose integer values are Unix timestamps. */
 const TIME_KEY = /(^|_)(created|updated|date|at|on|by|start|end|anchor|before|attempt|due|until|expires)$/;
@@ -385,5 +384,3 @@ export function fillTokens(value: unknown, fill: TokenFill, integers = false): u
 export const isToken = (v: unknown): v is string => typeof v === 'string' && TOKEN.test(v) && parseToken(v) !== null;
 /** A string that is one whole time token (`{{t+60}}`): it stands for an integer. */
 export const isTimeToken = (v: unknown): v is string => typeof v === 'string' && TIME_TOKEN.test(v);
-export const isUuid = (v: string) => UUID.test(v);
-export type { CaptureSource };

@@ -1,4 +1,5 @@
 import { headerValue } from '../capture';
+import { RECORDED_REQUEST_HEADERS } from '../interop';
 import { RawCapture, RawInteraction } from '../normalize';
 import { decodeContent, formParams, isRecord, jsonBody, recordedDate, requestParams, stripeUrl, unixSeconds } from './common';
 
@@ -22,7 +23,7 @@ export interface NockDefinition {
   reqheaders?: Record<string, unknown>;
   responseIsBinary?: boolean;
   /** Written by stripe-twin's export (interop.ts): request headers recorded but not matched on. */
-  _recordedRequestHeaders?: Record<string, string>;
+  [RECORDED_REQUEST_HEADERS]?: Record<string, string>;
 }
 
 export function isNock(doc: unknown): boolean {
@@ -58,7 +59,7 @@ function responseHeaders(def: NockDefinition): Record<string, string | undefined
  */
 function requestHeaders(def: NockDefinition): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
-  for (const source of [def.reqheaders, def._recordedRequestHeaders]) {
+  for (const source of [def.reqheaders, def[RECORDED_REQUEST_HEADERS]]) {
     for (const [k, v] of Object.entries(isRecord(source) ? source : {})) {
       const value = Array.isArray(v) ? v[0] : v;
       if ((typeof value === 'string' || typeof value === 'number') && headerValue(out, k) === undefined) out[k] = String(value);
