@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { Provenance } from '../contract/capture';
 import { importPath } from '../contract/importers';
@@ -39,11 +38,6 @@ type ImportArgs = {
 export async function run(args: ImportArgs, positional: string[]): Promise<void> {
   const src = positional[0];
   if (!src) throw new Error(`import: which file or folder?\n  ${synopsis('import')}`);
-  if (!fs.existsSync(src)) throw new Error(`import: ${src} does not exist`);
-  const isDir = fs.statSync(src).isDirectory();
-  const target = args.out ?? path.join('captures', path.basename(path.resolve(isDir ? src : path.dirname(src))));
-  const out = path.dirname(target);
-  const name = path.basename(target);
   const provenance: Partial<Provenance> = {};
   if (args.repository) provenance.repository = args.repository;
   if (args.commit) provenance.commit = args.commit;
@@ -55,21 +49,28 @@ export async function run(args: ImportArgs, positional: string[]): Promise<void>
   let interactions = 0;
   let objects = 0;
   const bar = progress(process.stdout, `importing ${src}:`);
-  const written = importPath(src, {
-    out,
-    name,
-    scrubEmails: args['scrub-emails'] === true,
-    provenance,
-    onProgress: (done, total) => bar.update(done, total),
-    onWarning: (file, reason) => warnings.push(`warning: skipped ${file}: ${reason}`),
-    onCapture: (capture) => {
-      interactions += capture.interactions.length;
-      objects += capture.objects?.length ?? 0;
-    },
-  });
+  let imported: ReturnType<typeof importPath>;
+  try {
+    imported = importPath(src, {
+      // --out captures/<name>; by default captures/ and the name of the source folder.
+      out: args.out ? path.dirname(args.out) : 'captures',
+      name: args.out ? path.basename(args.out) : undefined,
+      scrubEmails: args['scrub-emails'] === true,
+      provenance,
+      onProgress: (done, total) => bar.update(done, total),
+      onWarning: (file, reason) => warnings.push(`warning: skipped ${file}: ${reason}`),
+      onCapture: (capture) => {
+        interactions += capture.interactions.length;
+        objects += capture.objects?.length ?? 0;
+      },
+    });
+  } catch (e) {
+    throw new Error(`import: ${(e as Error).message}`);
+  }
+  const written = imported.files.length;
   for (const w of warnings) process.stderr.write(`${w}\n`);
   process.stdout.write(
-    `imported ${written.length} capture${written.length === 1 ? '' : 's'} into ${target}/ ` +
+    `imported ${written} capture${written === 1 ? '' : 's'} into ${imported.folder}/ ` +
       `(${interactions} interaction${interactions === 1 ? '' : 's'}, ${objects} object${objects === 1 ? '' : 's'})` +
       `${warnings.length ? `; skipped ${warnings.length} file${warnings.length === 1 ? '' : 's'}` : ''}\n`,
   );

@@ -444,12 +444,14 @@ describe('importPath', () => {
     fixtures(src);
     const warnings: string[] = [];
     const progress: number[] = [];
-    const written = importPath(src, {
+    const { folder, files: written } = importPath(src, {
       out,
       provenance: { repository: 'acme/app', path: 'test/fixtures', commit: 'abc123', license: 'MIT' },
       onWarning: (file, reason) => warnings.push(`${path.basename(file)}: ${reason}`),
       onProgress: (done, total) => progress.push(done / total),
     });
+    // No name given: the source folder's.
+    expect(folder).toBe(path.join(out, 'mixed'));
     expect(written.map((f) => path.relative(out, f)).sort()).toEqual(
       ['mixed/create_customer.yaml', 'mixed/event_charge.yaml', 'mixed/nock.yaml', 'mixed/recording.yaml'].map((p) => p.split('/').join(path.sep)),
     );
@@ -478,13 +480,18 @@ describe('importPath', () => {
     const src = path.join(tmpdir(), 'one');
     fixtures(src);
     const out = tmpdir();
-    const [file] = importPath(path.join(src, 'create_customer.yml'), { out, name: 'cassettes', provenance: {}, scrubEmails: true });
+    const one = importPath(path.join(src, 'create_customer.yml'), { out, name: 'cassettes', provenance: {}, scrubEmails: true });
+    expect(one.folder).toBe(path.join(out, 'cassettes'));
+    const [file] = one.files;
     expect(path.relative(out, file)).toBe(path.join('cassettes', 'create_customer.yaml'));
     const c = readCapture(file);
     expect(c.interactions[0].request.params.email).toBe('{{email_1}}');
     expect(c.provenance.source).toBe('imported from create_customer.yml');
-    const [kept] = importPath(path.join(src, 'create_customer.yml'), { out, name: 'kept', provenance: {} });
+    const [kept] = importPath(path.join(src, 'create_customer.yml'), { out, name: 'kept', provenance: {} }).files;
     expect(readCapture(kept).interactions[0].request.params.email).toBe('jenny@example.com');
+    // A single file without a name: its folder's.
+    expect(importPath(path.join(src, 'create_customer.yml'), { out, provenance: {} })).toEqual({ folder: path.join(out, 'one'), files: [path.join(out, 'one', 'create_customer.yaml')] });
+    expect(() => importPath(path.join(src, 'nothing.yml'), { out, provenance: {} })).toThrow(`${path.join(src, 'nothing.yml')} does not exist`);
   });
 
   it('gives files that share a base name their relative path', () => {
@@ -495,7 +502,7 @@ describe('importPath', () => {
     }
     fs.writeFileSync(path.join(src, 'plan.json'), JSON.stringify({ id: 'gold', object: 'plan' }));
     const out = tmpdir();
-    const names = importPath(src, { out, name: 'p', provenance: {} }).map((f) => path.relative(out, f).split(path.sep).join('/'));
+    const names = importPath(src, { out, name: 'p', provenance: {} }).files.map((f) => path.relative(out, f).split(path.sep).join('/'));
     expect(names.sort()).toEqual(['p/a/customer.yaml', 'p/b/customer.yaml', 'p/plan.yaml']);
   });
 });
@@ -551,9 +558,11 @@ describe('stripe-twin import', () => {
       expect(big.match(/\rimporting/g)).toHaveLength(21);
       expect(big).toMatch(/21\/21 files \(100%\)\n/);
       writes.length = 0;
-      await importCommand.run({ out: path.join(tmpdir(), 'small') }, [folder(20)]);
+      const small = path.join(tmpdir(), 'small');
+      await importCommand.run({ out: `${small}/` }, [folder(20)]);
       expect(writes.join('')).not.toMatch(/importing/);
-      expect(writes.join('')).toMatch(/^imported 20 captures/);
+      expect(writes.join('')).toBe(`imported 20 captures into ${small}/ (0 interactions, 20 objects)\n`);
+      await expect(importCommand.run({}, [path.join(small, 'nothing')])).rejects.toThrow(`import: ${path.join(small, 'nothing')} does not exist`);
     } finally {
       (process.stdout as any).isTTY = tty;
     }

@@ -50,9 +50,8 @@ export function detectAndImport(file: string, text: string, name: string, proven
   return { skip: 'JSON, but not a HAR log, a nock recording, or a Stripe object or event' };
 }
 
+/** The files of a folder, recursively, in name order (not hidden folders or node_modules). */
 function listFiles(src: string): string[] {
-  const stat = fs.statSync(src);
-  if (!stat.isDirectory()) return [src];
   const out: string[] = [];
   const walk = (dir: string) => {
     const entries = fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -122,10 +121,23 @@ export function importFile(file: string, name: string, relative: string, options
   return capture;
 }
 
-/** Imports `src` (a file or a folder, recursively); returns the capture files written. */
-export function importPath(src: string, options: ImportOptions): string[] {
-  const root = fs.statSync(src).isDirectory() ? src : path.dirname(src);
-  const files = listFiles(src);
+export interface ImportResult {
+  /** Where the captures went: `<out>/<name>`, the name given or defaulted. */
+  folder: string;
+  /** The capture files written, in the order of the files read. */
+  files: string[];
+}
+
+/** Imports `src` (a file or a folder, recursively) into `<out>/<name>`; the name defaults to the folder's (a file's folder's). */
+export function importPath(src: string, options: ImportOptions): ImportResult {
+  let isDir: boolean;
+  try {
+    isDir = fs.statSync(src).isDirectory();
+  } catch {
+    throw new Error(`${src} does not exist`);
+  }
+  const root = isDir ? src : path.dirname(src);
+  const files = isDir ? listFiles(src) : [src];
   const prefix = options.name ?? path.basename(path.resolve(root));
   const names = captureNames(files, root, prefix);
   const warn = options.onWarning ?? ((file: string, reason: string) => process.stderr.write(`warning: skipped ${file}: ${reason}\n`));
@@ -140,5 +152,5 @@ export function importPath(src: string, options: ImportOptions): string[] {
     }
     options.onProgress?.(k + 1, files.length);
   });
-  return written;
+  return { folder: path.join(options.out, prefix), files: written };
 }
