@@ -40,14 +40,18 @@ function responseSchemaName(op) {
 // Parameters newer than the spec copy (2024-04-10), taken from the request types
 // of stripe-node 23.1.0 (API 2026-10-28.endive). Only those of modeled operations.
 const TYPES = { type: 'array', items: { type: 'string', maxLength: 5000 } };
-const OVERLAY = {
-  'POST /v1/payment_intents': { allowed_payment_method_types: TYPES, excluded_payment_method_types: TYPES },
-  'POST /v1/payment_intents/{intent}': { allowed_payment_method_types: TYPES, excluded_payment_method_types: TYPES },
-  'POST /v1/payment_intents/{intent}/confirm': { allowed_payment_method_types: TYPES, excluded_payment_method_types: TYPES },
-  'POST /v1/setup_intents': { allowed_payment_method_types: TYPES, excluded_payment_method_types: TYPES },
-  'POST /v1/setup_intents/{intent}': { allowed_payment_method_types: TYPES, excluded_payment_method_types: TYPES },
-  'POST /v1/setup_intents/{intent}/confirm': { allowed_payment_method_types: TYPES },
-};
+const ALLOWED = 'allowed_payment_method_types';
+const EXCLUDED = 'excluded_payment_method_types';
+const OVERLAY = Object.fromEntries(
+  [
+    ['POST /v1/payment_intents', [ALLOWED, EXCLUDED]],
+    ['POST /v1/payment_intents/{intent}', [ALLOWED, EXCLUDED]],
+    ['POST /v1/payment_intents/{intent}/confirm', [ALLOWED, EXCLUDED]],
+    ['POST /v1/setup_intents', [ALLOWED, EXCLUDED]],
+    ['POST /v1/setup_intents/{intent}', [ALLOWED, EXCLUDED]],
+    ['POST /v1/setup_intents/{intent}/confirm', [ALLOWED]],
+  ].map(([key, names]) => [key, Object.fromEntries(names.map((name) => [name, TYPES]))]),
+);
 
 const operations = {};
 for (const [p, item] of Object.entries(spec.paths)) {
@@ -126,26 +130,27 @@ const sdkRoutes = new Set();
   }
 })(sdkDir);
 
-// Every API version stripe-node 23.1 knows (the enum of webhook endpoint api_version).
-const webhookTypes = fs.readFileSync(path.join(sdkDir, 'WebhookEndpoints.d.ts'), 'utf8');
-const versionBlock = webhookTypes.match(/type ApiVersion =([^;]+);/);
-const apiVersions = versionBlock ? [...versionBlock[1].matchAll(/'([^']+)'/g)].map((m) => m[1]) : [];
-const sdkPkg = JSON.parse(fs.readFileSync(path.join(sdkRoot, 'package.json'), 'utf8'));
-const pinned = require(path.join(sdkRoot, 'cjs/apiVersion.js')).ApiVersion;
-if (!apiVersions.includes(pinned)) apiVersions.push(pinned);
-
 // Webhook endpoints: event names and API versions newer than the spec copy, from
-// the same request types (EnabledEvent, ApiVersion), so every event the twin emits
-// (refund.failed, ...) and every version it serves can be subscribed to.
+// stripe-node's request types (EnabledEvent, ApiVersion), so every event the twin
+// emits (refund.failed, ...) and every version it serves can be subscribed to.
+const webhookTypes = fs.readFileSync(path.join(sdkDir, 'WebhookEndpoints.d.ts'), 'utf8');
 const sdkEnum = (namespace, type) => {
   const block = webhookTypes.match(new RegExp(`namespace ${namespace} \\{[\\s\\S]*?type ${type} =([^;]+);`));
   if (!block) throw new Error(`stripe-node types: no ${namespace}.${type}`);
   return [...block[1].matchAll(/'([^']+)'/g)].map((m) => m[1]);
 };
+
+// Every API version stripe-node 23.1 knows: the versions a webhook endpoint can be created with.
+const apiVersions = sdkEnum('WebhookEndpointCreateParams', 'ApiVersion');
+const sdkPkg = JSON.parse(fs.readFileSync(path.join(sdkRoot, 'package.json'), 'utf8'));
+const pinned = require(path.join(sdkRoot, 'cjs/apiVersion.js')).ApiVersion;
+if (!apiVersions.includes(pinned)) apiVersions.push(pinned);
+
 for (const [key, namespace] of [['POST /v1/webhook_endpoints', 'WebhookEndpointCreateParams'], ['POST /v1/webhook_endpoints/{webhook_endpoint}', 'WebhookEndpointUpdateParams']]) {
   const props = operations[key].params.properties;
   props.enabled_events = { ...props.enabled_events, items: { ...props.enabled_events.items, enum: sdkEnum(namespace, 'EnabledEvent') } };
-  if (props.api_version) props.api_version = { ...props.api_version, enum: sdkEnum(namespace, 'ApiVersion') };
+  // The spec has api_version on create only; its enum is the list above.
+  if (props.api_version) props.api_version = { ...props.api_version, enum: apiVersions };
 }
 
 const out = {
