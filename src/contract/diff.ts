@@ -3,7 +3,7 @@ import { Twin } from '../engine/twin';
 import { canShape } from '../engine/versions';
 import { handleRequest } from '../server/pipeline';
 import { Capture, Interaction } from './capture';
-import { fillText, fillTokens, isObjectToken, parseToken, recordedBase, Token, tokensInText, TokenFill } from './normalize';
+import { fillText, fillTokens, isObjectToken, parseToken, recordedBase, scrubbedValue, Token, tokensInText, TokenFill } from './normalize';
 import { ShapeFinding, validateShape } from './shapes';
 
 // The diff engine: re-runs a capture's requests against an in-process twin under
@@ -87,14 +87,6 @@ const VARYING_FIELDS = new Set([
 ]);
 
 const kindOf = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
-
-/**
- * What the twin is sent for a scrubbed token (`{{email_2}}` → `replay2@example.com`,
- * as replay gives it), and what it must then echo where the capture has that token.
- */
-function scrubbedValue(t: Extract<Token, { kind: 'scrubbed' }>): string {
-  return t.prefix === 'email' ? `replay${t.n}@example.com` : `replay-idempotency-key-${t.n}`;
-}
 
 /** Error messages compared modulo ids (recorded id tokens, the twin's ids) and keys; scrubbed values as sent. */
 const masked = (message: unknown) =>

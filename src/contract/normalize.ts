@@ -313,6 +313,14 @@ export function parseToken(text: string): Token | null {
 }
 
 /**
+ * The concrete value given back for a scrubbed token (`{{email_2}}` →
+ * `replay2@example.com`), the same wherever a capture is replayed or verified.
+ */
+export function scrubbedValue(t: Extract<Token, { kind: 'scrubbed' }>): string {
+  return t.prefix === 'email' ? `replay${t.n}@example.com` : `replay-idempotency-key-${t.n}`;
+}
+
+/**
  * Whether a token stands for one object's id in a capture with these `ids`:
  * every id token but a request id that only headers had (`{{req_N}}` not kept
  * in `ids`). Replay matches such tokens as that one id; the others (times,

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
+import { wildcard } from '../engine/list';
 import { listCaptures, readCapture } from './capture';
 import { diffCapture, FieldTally, Finding, SequenceResult } from './diff';
 import { GROUP_COLUMNS, renderHtmlReport } from './report';
@@ -76,16 +77,15 @@ export interface VerifyResult {
   wallSeconds: number;
 }
 
-const glob = (pattern: string) => new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
 
 function rule(d: Divergence): DivergenceRule {
   return {
     divergence: d,
     kinds: d.kind === undefined ? undefined : Array.isArray(d.kind) ? d.kind : [d.kind],
     object: d.object || undefined,
-    field: d.field ? glob(d.field) : undefined,
-    request: d.request ? glob(d.request) : undefined,
-    capture: d.capture ? glob(d.capture) : undefined,
+    field: d.field ? wildcard(d.field) : undefined,
+    request: d.request ? wildcard(d.request) : undefined,
+    capture: d.capture ? wildcard(d.capture) : undefined,
   };
 }
 
@@ -126,7 +126,7 @@ function assignCaptures(names: string[], contracts: Contract[], result: VerifyRe
   const claims = new Map<string, { contract: Contract; specificity: number }[]>();
   for (const contract of contracts) {
     for (const pattern of contract.captures) {
-      const re = glob(pattern);
+      const re = wildcard(pattern);
       const hit = names.filter((n) => re.test(n));
       if (!hit.length) result.missingCaptures.push({ contract: contract.file, pattern });
       const specificity = pattern.replace(/\*/g, '').length;

@@ -1,4 +1,5 @@
 import { StripeEvent } from '../engine/events';
+import { wildcard } from '../engine/list';
 import { World } from '../engine/world';
 import { AppliedFault } from './faults';
 import { boolOf, ControlError, ControlRoute, limitOf } from './surface';
@@ -103,7 +104,7 @@ function events(world: World, query: URLSearchParams) {
   checkFilters(query, EVENT_FILTERS);
   const limit = limitOf(query, 100, 100_000);
   const type = query.get('type');
-  const re = type === null ? null : new RegExp(`^${type.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  const re = type === null ? null : wildcard(type);
   const object = query.get('object');
   const requestId = query.get('request_id');
   const ids = world.idsOf('event');

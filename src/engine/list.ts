@@ -6,6 +6,11 @@ import { StripeObject, World } from './world';
 // `limit` 1–100 (default 10), `starting_after` (older) and `ending_before`
 // (newer) cursors, `has_more`, `url`.
 
+/** A pattern where `*` matches any run of characters (`payment_intent.*`), everything else literally. */
+export function wildcard(pattern: string): RegExp {
+  return new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+}
+
 export interface ListResult<T extends StripeObject = StripeObject> {
   object: 'list';
   data: T[];

@@ -1,6 +1,6 @@
 import { errors } from '../engine/errors';
 import { StripeEvent } from '../engine/events';
-import { paginate } from '../engine/list';
+import { paginate, wildcard } from '../engine/list';
 import { route } from './common';
 
 // GET /v1/events and /v1/events/{id} (stripe-behaviour.md §18, filters §1.10):
@@ -15,7 +15,7 @@ function typeMatcher(type: string | undefined, types: string[] | undefined): (t:
   }
   if (!type) return () => true;
   if (!type.includes('*')) return (t) => t === type;
-  const pattern = new RegExp(`^${type.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  const pattern = wildcard(type);
   return (t) => pattern.test(t);
 }
 

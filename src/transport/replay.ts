@@ -1,6 +1,6 @@
 import Stripe from 'stripe';
 import { Capture, headerValue, Interaction, readCapture } from '../contract/capture';
-import { fillText, fillTokens, parseToken, recordedBase, Token, TokenFill } from '../contract/normalize';
+import { fillText, fillTokens, isObjectToken, parseToken, scrubbedValue, recordedBase, Token, TokenFill } from '../contract/normalize';
 import { decodeForm, formToPlain } from '../engine/form';
 import type { Twin } from '../engine/twin';
 import { BufferedResponse } from './response';
@@ -79,9 +79,6 @@ type Pattern = string | number | boolean | null | Wild | Pattern[] | { [key: str
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** Tokens that stand for any value in a recorded request: they were not the same on every run. */
-const UNFIXED_PREFIXES = new Set(['email', 'idem', 'req']);
-
 class Tokens {
   readonly fill: TokenFill;
 
@@ -94,8 +91,7 @@ class Tokens {
       if (t.kind === 'time') return base + t.delta;
       const original = this.ids[t.text];
       if (original !== undefined) return original;
-      if (t.prefix === 'email') return `replay${t.n}@example.com`;
-      if (t.prefix === 'idem') return `replay-idempotency-key-${t.n}`;
+      if (t.kind === 'scrubbed') return scrubbedValue(t);
       // An id the capture did not keep: a stable, plausible one.
       return `${t.prefix}_Replay${String(t.n).padStart(10, '0')}`;
     };
@@ -103,7 +99,7 @@ class Tokens {
 
   /** Whether a token stands for one known value in a request (ids), or for "any value". */
   private fixedInRequests(t: Token): boolean {
-    return t.kind === 'id' && (this.ids[t.text] !== undefined || !UNFIXED_PREFIXES.has(t.prefix));
+    return isObjectToken(t, this.ids);
   }
 
   string(text: string): string {
