@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { wildcard } from '../engine/list';
+import { Matcher, wildcard } from '../engine/list';
 import { listCaptures, readCapture } from './capture';
 import { diffCapture, FieldTally, Finding, SequenceResult } from './diff';
 import { GROUP_COLUMNS, renderHtmlReport } from './report';
@@ -39,9 +39,9 @@ export interface DivergenceRule {
   divergence: Divergence;
   kinds?: string[];
   object?: string;
-  field?: RegExp;
-  request?: RegExp;
-  capture?: RegExp;
+  field?: Matcher;
+  request?: Matcher;
+  capture?: Matcher;
 }
 
 /** A contract as loaded: its divergences ready to match findings. */

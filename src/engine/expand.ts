@@ -23,11 +23,16 @@ export function registerIncludable(schema: string, field: string, includable: In
   includables.set(schema, { ...includables.get(schema), [field]: includable });
 }
 
+// Path segments come from the client (`expand[]=constructor`): they are looked
+// up as own keys only, never through the prototype chain.
+const own = <T>(record: Record<string, T> | undefined, key: string): T | undefined =>
+  record && Object.hasOwn(record, key) ? record[key] : undefined;
+
 function includable(schema: string, field: string): Includable | undefined {
-  return includables.get(schema)?.[field];
+  return own(includables.get(schema), field);
 }
 
-const links = (schema: string) => spec.objects[schema] ?? {};
+const linkOf = (schema: string, field: string) => own(spec.objects[schema], field);
 const targetOf = (link: string) => link.slice(link.indexOf(':') + 1).split('|')[0];
 const schemaOf = (obj: StripeObject) => spec.objectSchemas[obj.object] ?? obj.object;
 
@@ -45,7 +50,7 @@ export function checkExpand(paths: string[], schema: string, isList: boolean): v
     let rest = segments;
     if (isList) {
       if (rest[0] !== 'data') {
-        const hint = links(schema)[rest[0]] || includable(schema, rest[0]) ? `data.${path}` : undefined;
+        const hint = linkOf(schema, rest[0]) || includable(schema, rest[0]) ? `data.${path}` : undefined;
         cannotExpand(rest[0], hint);
       }
       rest = rest.slice(1);
@@ -57,7 +62,7 @@ export function checkExpand(paths: string[], schema: string, isList: boolean): v
 function walkSchema(schema: string, segments: string[]): void {
   for (let i = 0; i < segments.length; i++) {
     const seg = segments[i];
-    const link = includable(schema, seg)?.link ?? links(schema)[seg];
+    const link = includable(schema, seg)?.link ?? linkOf(schema, seg);
     const last = i === segments.length - 1;
     if (!link) cannotExpand(seg);
     const expandable = link.startsWith('id:') || Boolean(includable(schema, seg));
@@ -94,7 +99,7 @@ function expandAt(ctx: Ctx, node: any, segments: string[]): any {
   const schema = typeof node.object === 'string' ? schemaOf(node) : null;
   const inc = schema ? includable(schema, seg) : undefined;
   let value: any;
-  if (inc && (!(seg in node) || typeof node[seg] !== 'object' || node[seg] === null)) value = inc.compute(ctx, node);
+  if (inc && (!Object.hasOwn(node, seg) || typeof node[seg] !== 'object' || node[seg] === null)) value = inc.compute(ctx, node);
   else value = node[seg];
   if (value === undefined) return node;
   if (typeof value === 'string') {

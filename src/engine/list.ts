@@ -1,14 +1,43 @@
 import { errors } from './errors';
 import { Params } from './params';
-import { StripeObject, World } from './world';
+import { indexKey, isIndexed, lowerBound, StripeObject, World } from './world';
 
 // Lists and cursor pagination (stripe-behaviour.md §1.10): newest first,
 // `limit` 1–100 (default 10), `starting_after` (older) and `ending_before`
 // (newer) cursors, `has_more`, `url`.
 
-/** A pattern where `*` matches any run of characters (`payment_intent.*`), everything else literally. */
-export function wildcard(pattern: string): RegExp {
-  return new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+/** Something that says whether a name matches it (a compiled wildcard). */
+export interface Matcher {
+  test(name: string): boolean;
+}
+
+/**
+ * A pattern where `*` matches any run of characters (`payment_intent.*`),
+ * everything else literally. Matching is linear, whatever the pattern: the
+ * literal pieces between stars are found left to right, each at its first
+ * place after the previous one (for `*`-only globs the leftmost fit is always
+ * safe), so `****************Z` costs one scan, not a backtracking search.
+ */
+export function wildcard(pattern: string): Matcher {
+  const pieces = pattern.split('*');
+  if (pieces.length === 1) return { test: (name) => name === pattern };
+  const first = pieces[0];
+  const last = pieces[pieces.length - 1];
+  const middle = pieces.slice(1, -1).filter((p) => p !== '');
+  const least = first.length + last.length + middle.reduce((n, p) => n + p.length, 0);
+  return {
+    test(name) {
+      if (name.length < least || !name.startsWith(first) || !name.endsWith(last)) return false;
+      let at = first.length;
+      const end = name.length - last.length;
+      for (const piece of middle) {
+        const found = name.indexOf(piece, at);
+        if (found === -1 || found + piece.length > end) return false;
+        at = found + piece.length;
+      }
+      return true;
+    },
+  };
 }
 
 export interface ListResult<T extends StripeObject = StripeObject> {
@@ -40,19 +69,86 @@ export function checkLimit(limit: number | null | undefined, max = 100): number 
   return limit;
 }
 
+/**
+ * Index lookups that narrow a list: field → the value, or values, a filter keeps
+ * (null or undefined: that field is not filtered). Only fields with a declared
+ * index count; the list's `filter` must still check each of them, since an index
+ * lists candidates.
+ */
+export type Lookup = Record<string, string | readonly string[] | null | undefined>;
+
+/** Where a list's candidates come from: every position of the type, or the union of index lists. */
+export interface Candidates {
+  lists: (readonly number[])[] | null;
+  /** Inclusive position bounds (from a `created` range). */
+  from: number;
+  to: number;
+}
+
+/** The narrowest source for a list or search: the smallest indexed lookup, within the `created` span. */
+export function candidates(world: World, object: string, lookup: Lookup, created?: Range): Candidates {
+  let from = 0;
+  let to = world.count(object) - 1;
+  if (created !== undefined && created !== null) {
+    const gte = typeof created === 'number' ? created : Math.max(created.gte ?? -Infinity, (created.gt ?? -Infinity) + 1);
+    const lte = typeof created === 'number' ? created : Math.min(created.lte ?? Infinity, (created.lt ?? Infinity) - 1);
+    const span = world.createdSpan(object, gte, lte);
+    if (span) ({ from, to } = span);
+  }
+  let lists: (readonly number[])[] | null = null;
+  let size = Infinity;
+  for (const field in lookup) {
+    const value = lookup[field];
+    if (value === null || value === undefined || !isIndexed(object, field)) continue;
+    const keys = typeof value === 'string' ? [value] : value;
+    const found = keys.map((k) => world.indexed(object, field, indexKey(k)));
+    const n = found.reduce((sum, l) => sum + l.length, 0);
+    if (n < size) [lists, size] = [found, n];
+  }
+  return { lists, from, to };
+}
+
+/**
+ * Candidate positions in one direction, starting at `start` (inclusive) and
+ * staying within the bounds; index lists are merged, each position once.
+ */
+export function* positions(c: Candidates, start: number, descending: boolean): Generator<number> {
+  const step = descending ? -1 : 1;
+  const first = descending ? Math.min(start, c.to) : Math.max(start, c.from);
+  const inside = (p: number) => p >= c.from && p <= c.to;
+  if (!c.lists) {
+    for (let p = first; inside(p); p += step) yield p;
+    return;
+  }
+  const lists = c.lists;
+  // Each list's next index: the last ≤ first (descending) or the first ≥ first (ascending).
+  const at = lists.map((l) => (descending ? lowerBound(l, first + 1) - 1 : lowerBound(l, first)));
+  for (;;) {
+    let next = -1;
+    for (let k = 0; k < lists.length; k++) {
+      const p = lists[k][at[k]];
+      if (p === undefined || !inside(p)) continue;
+      if (next === -1 || (descending ? p > next : p < next)) next = p;
+    }
+    if (next === -1) return;
+    yield next;
+    for (let k = 0; k < lists.length; k++) if (lists[k][at[k]] === next) at[k] += step;
+  }
+}
+
 export function paginate<T extends StripeObject>(
   world: World,
   object: string,
   url: string,
   params: Params,
   filter: (obj: T) => boolean = () => true,
+  lookup: Lookup = {},
 ): ListResult<T> {
   const limit = checkLimit(params.limit);
   const { starting_after: after, ending_before: before } = params;
   if (after && before) {
     throw errors.onlyOneOf(['ending_before', 'starting_after'], 'ending_before');
   }
-  const ids = world.idsOf(object);
   const created = params.created as Range;
   const keep = (obj: T) => inRange(obj.created, created) && filter(obj);
   const cursor = (param: string, id: string) => {
@@ -60,30 +156,21 @@ export function paginate<T extends StripeObject>(
     if (pos === undefined) throw errors.resourceMissing(object, id, param);
     return pos;
   };
+  const source = candidates(world, object, lookup, created);
+  // `ending_before`: the `limit` objects just newer than the cursor, still newest first.
+  const descending = !before;
+  const start = before ? cursor('ending_before', before) + 1 : after ? cursor('starting_after', after) - 1 : source.to;
   const data: T[] = [];
   let hasMore = false;
-  if (before) {
-    // The `limit` objects just newer than the cursor, still newest first.
-    for (let i = cursor('ending_before', before) + 1; i < ids.length; i++) {
-      const obj = world.get<T>(ids[i])!;
-      if (!keep(obj)) continue;
-      if (data.length === limit) {
-        hasMore = true;
-        break;
-      }
-      data.push(obj);
+  for (const p of positions(source, start, descending)) {
+    const obj = world.at<T>(object, p);
+    if (!keep(obj)) continue;
+    if (data.length === limit) {
+      hasMore = true;
+      break;
     }
-    data.reverse();
-  } else {
-    for (let i = (after ? cursor('starting_after', after) : ids.length) - 1; i >= 0; i--) {
-      const obj = world.get<T>(ids[i])!;
-      if (!keep(obj)) continue;
-      if (data.length === limit) {
-        hasMore = true;
-        break;
-      }
-      data.push(obj);
-    }
+    data.push(obj);
   }
+  if (before) data.reverse();
   return { object: 'list', data, has_more: hasMore, url };
 }

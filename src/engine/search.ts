@@ -1,7 +1,7 @@
 import { errors } from './errors';
-import { checkLimit } from './list';
+import { candidates, checkLimit, Lookup, positions } from './list';
 import { Params } from './params';
-import { StripeObject, World } from './world';
+import { indexKey, isIndexed, StripeObject, World } from './world';
 
 // The Search API (stripe-behaviour.md §1.12): `field:value` clauses joined by
 // spaces/AND or by OR (not mixed), `-` negation, `~` substring (3+ characters),
@@ -48,7 +48,7 @@ function parseQuery(query: string, fields: SearchFields): { clauses: Clause[]; a
     const [whole, neg, field, doubleKey, singleKey, op, double, single, bare] = m;
     const key = doubleKey ?? singleKey;
     const quoted = double ?? single;
-    if (!(field in fields)) {
+    if (!Object.hasOwn(fields, field)) {
       throw errors.paramState(`Field \`${field}\` is an unsupported search field. See https://stripe.com/docs/search#query-fields for the list of supported fields.`, 'query');
     }
     if ((op === '>' || op === '<' || op === '>=' || op === '<=') && !fields[field].number) throw invalidQuery();
@@ -87,30 +87,58 @@ function matches(obj: StripeObject, clause: Clause, fields: SearchFields): boole
   return clause.negate ? !result : result;
 }
 
+/**
+ * The index lookup a query can start from: for AND, each positive exact clause
+ * on an indexed field (the narrowest is used); for OR, only when every clause is
+ * one on the same field. Otherwise the search visits every object.
+ */
+function lookupOf(object: string, clauses: Clause[], any: boolean): Lookup {
+  const exact = (c: Clause) => !c.negate && c.op === ':' && c.value !== null && isIndexed(object, c.field);
+  const key = (c: Clause) => (c.key === undefined ? c.value! : metadataKey(c.key, c.value!));
+  if (!any) return Object.fromEntries(clauses.filter(exact).map((c) => [c.field, key(c)]));
+  if (clauses.every((c) => exact(c) && c.field === clauses[0].field)) return { [clauses[0].field]: clauses.map(key) };
+  return {};
+}
+
+/** The key a metadata pair is indexed under (see metadataKeys). */
+const metadataKey = (key: string, value: string) => `${key}\u0000${value}`;
+
+/** Index keys of a metadata hash: each key and value pair, lower-cased like every index key (readers recheck the exact key). */
+export function metadataKeys(metadata: unknown): readonly string[] {
+  if (!metadata || typeof metadata !== 'object') return [];
+  return Object.entries(metadata as Record<string, string>).map(([k, v]) => indexKey(metadataKey(k, v)));
+}
+
 export function search<T extends StripeObject>(world: World, object: string, url: string, params: Params, fields: SearchFields): SearchResult<T> {
   const { clauses, any } = parseQuery(params.query ?? '', fields);
   const limit = checkLimit(params.limit);
-  let start = 0;
+  const source = candidates(world, object, lookupOf(object, clauses, any));
+  let start = source.to;
   if (params.page) {
-    start = Number(Buffer.from(String(params.page), 'base64url').toString('utf8').replace(/^offset:/, ''));
+    // The cursor is the position, in creation order, after which the next page starts (newest first).
+    start = Number(Buffer.from(String(params.page), 'base64url').toString('utf8').replace(/^before:/, ''));
     // Text (unverified): no recorded answer to a forged cursor.
     if (!Number.isInteger(start) || start < 0) throw errors.paramState('Invalid page: the cursor is not one this search returned.', 'page');
   }
-  const hits: T[] = [];
-  const ids = world.idsOf(object);
-  for (let i = ids.length - 1; i >= 0; i--) {
-    const obj = world.get<T>(ids[i])!;
+  const data: T[] = [];
+  let more = false;
+  for (const p of positions(source, start, true)) {
+    const obj = world.at<T>(object, p);
     if (obj.deleted) continue;
     const test = (c: Clause) => matches(obj, c, fields);
-    if (any ? clauses.some(test) : clauses.every(test)) hits.push(obj);
+    if (!(any ? clauses.some(test) : clauses.every(test))) continue;
+    if (data.length === limit) {
+      more = true;
+      break;
+    }
+    data.push(obj);
   }
-  const data = hits.slice(start, start + limit);
-  const more = start + limit < hits.length;
+  const next = more ? world.positionOf(object, data[data.length - 1].id)! - 1 : null;
   return {
     object: 'search_result',
     data,
     has_more: more,
-    next_page: more ? Buffer.from(`offset:${start + limit}`).toString('base64url') : null,
+    next_page: next === null ? null : Buffer.from(`before:${next}`).toString('base64url'),
     url,
   };
 }
