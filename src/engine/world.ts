@@ -53,7 +53,44 @@ interface Task {
   at: number;
   seq: number;
   run: (ctx: Ctx) => void;
+  /** Set when the transaction that scheduled it rolled back (the heap drops it lazily). */
+  cancelled?: boolean;
 }
+
+/** How one index reads an object: the raw value (compared by identity first) and the keys it is listed under. */
+interface IndexDeclaration {
+  read: (obj: StripeObject) => unknown;
+  keys: (value: unknown) => readonly string[];
+}
+
+/** A scalar field's key: its text, lower-cased (search matches case-insensitively; exact filters recheck). */
+export const indexKey = (value: unknown): string => String(value).toLowerCase();
+const scalarKeys = (value: unknown): readonly string[] => (value === null || value === undefined ? [] : [indexKey(value)]);
+
+const INDEXES = new Map<string, Map<string, IndexDeclaration>>();
+
+/**
+ * Declares an index over `field` of every `object` (a resource's list filters and
+ * search fields): positions in creation order listed under each key, so a filter
+ * visits only the objects that can match. `keys` turns the field's value into
+ * keys (default: the value's text, lower-cased; nothing for null). Indexes are
+ * candidate lists: an object whose value changed may stay listed under its old
+ * key, so readers always recheck the object itself.
+ */
+export function declareIndex(object: string, field: string, keys: (value: unknown) => readonly string[] = scalarKeys, read?: (obj: StripeObject) => unknown): void {
+  let forObject = INDEXES.get(object);
+  if (!forObject) INDEXES.set(object, (forObject = new Map()));
+  forObject.set(field, { read: read ?? ((obj) => obj[field]), keys });
+}
+
+export function isIndexed(object: string, field: string): boolean {
+  return INDEXES.get(object)?.has(field) ?? false;
+}
+
+const NO_POSITIONS: readonly number[] = [];
+
+/** Position bounds (inclusive) of a `created` range, or null when it cannot be narrowed. */
+export type Span = { from: number; to: number };
 
 /** What a transaction changed, to undo it: kept small, since every request opens one. */
 class Journal {
@@ -119,7 +156,13 @@ export class World {
   /** Every object by id, with its position in its type's creation order (for list cursors). */
   private readonly objects = new Map<string, { obj: StripeObject; position: number }>();
   private readonly lists = new Map<string, string[]>();
-  private tasks: Task[] = [];
+  /** `object` → field → key → positions, ascending (see declareIndex). */
+  private readonly indexes = new Map<string, Map<string, Map<string, number[]>>>();
+  /** Types whose `created` stopped rising with creation order (a range then scans). */
+  private readonly unordered = new Set<string>();
+  /** Scheduled work: a binary heap on (at, seq). */
+  private readonly tasks: Task[] = [];
+  private liveTasks = 0;
   private taskSeq = 0;
   private offset = 0;
   private journal: Journal | null = null;
@@ -147,6 +190,8 @@ export class World {
   /** Moves world time forward; due work runs in order (see runDue). */
   advance(seconds: number, ctx: Ctx): void {
     if (seconds < 0) throw new Error('the world clock only moves forward');
+    // Whole seconds, and never past 9999-12-31T23:59:59Z: every timestamp stays a valid date.
+    if (!Number.isSafeInteger(seconds) || this.now() + seconds > 253402300799) throw new Error(`the world clock cannot advance by ${seconds} seconds`);
     this.offset += seconds;
     this.runDue(ctx);
   }
@@ -178,9 +223,22 @@ export class World {
     if (this.objects.has(obj.id)) throw new Error(`duplicate id ${obj.id}`);
     let list = this.lists.get(obj.object);
     if (!list) this.lists.set(obj.object, (list = []));
-    this.objects.set(obj.id, { obj, position: list.length });
+    const position = list.length;
+    const last = position ? this.objects.get(list[position - 1])!.obj : undefined;
+    if (last && !(obj.created >= last.created)) this.unordered.add(obj.object);
+    this.objects.set(obj.id, { obj, position });
     list.push(obj.id);
     this.journal?.inserted.push(obj.id);
+    const declared = INDEXES.get(obj.object);
+    if (declared) {
+      for (const [field, index] of declared) {
+        for (const key of index.keys(index.read(obj))) {
+          const positions = this.positionsFor(obj.object, field, key);
+          // A rolled-back insert can leave its position at the tail; it is reused now.
+          if (positions[positions.length - 1] !== position) positions.push(position);
+        }
+      }
+    }
     return obj;
   }
 
@@ -193,8 +251,77 @@ export class World {
       journal.replaced ??= new Map();
       if (!journal.replaced.has(obj.id) && !journal.inserted.includes(obj.id)) journal.replaced.set(obj.id, entry.obj);
     }
+    const declared = INDEXES.get(obj.object);
+    if (declared) this.reindex(declared, entry.obj, obj, entry.position);
     entry.obj = obj;
     return obj;
+  }
+
+  /** Lists a replaced object under the keys it gained (keys it lost are rechecked by readers). */
+  private reindex(declared: Map<string, IndexDeclaration>, before: StripeObject, after: StripeObject, position: number): void {
+    for (const [field, index] of declared) {
+      const was = index.read(before);
+      const now = index.read(after);
+      if (was === now) continue;
+      const old = index.keys(was);
+      for (const key of index.keys(now)) {
+        if (old.includes(key)) continue;
+        const positions = this.positionsFor(after.object, field, key);
+        const at = lowerBound(positions, position);
+        if (positions[at] !== position) positions.splice(at, 0, position);
+      }
+    }
+  }
+
+  private positionsFor(object: string, field: string, key: string): number[] {
+    let byField = this.indexes.get(object);
+    if (!byField) this.indexes.set(object, (byField = new Map()));
+    let byKey = byField.get(field);
+    if (!byKey) byField.set(field, (byKey = new Map()));
+    let positions = byKey.get(key);
+    if (!positions) byKey.set(key, (positions = []));
+    return positions;
+  }
+
+  /** Positions (ascending) listed under `key` in the index of `field`: candidates, to recheck. */
+  indexed(object: string, field: string, key: string): readonly number[] {
+    return this.indexes.get(object)?.get(field)?.get(key) ?? NO_POSITIONS;
+  }
+
+  /** Keys of the index of `field` that have objects listed (e.g. the event types seen). */
+  indexKeys(object: string, field: string): Iterable<string> {
+    return this.indexes.get(object)?.get(field)?.keys() ?? [];
+  }
+
+  /** The object at `position` in its type's creation order. */
+  at<T extends StripeObject = StripeObject>(object: string, position: number): T {
+    return this.objects.get(this.lists.get(object)![position])!.obj as T;
+  }
+
+  /**
+   * Positions whose `created` lies in [gte, lte], found by binary search while a
+   * type's objects were created in time order (always, unless a wall clock stepped
+   * back); null when the type must be scanned.
+   */
+  createdSpan(object: string, gte: number, lte: number): Span | null {
+    if (this.unordered.has(object)) return null;
+    const n = this.count(object);
+    const created = (i: number) => this.at(object, i).created as number;
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (created(mid) < gte) lo = mid + 1;
+      else hi = mid;
+    }
+    const from = lo;
+    hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (created(mid) <= lte) lo = mid + 1;
+      else hi = mid;
+    }
+    return { from, to: lo - 1 };
   }
 
   /** A new snapshot of `obj` with `changes` applied; keys keep their places. */
@@ -221,22 +348,24 @@ export class World {
 
   /** Runs `run` once world time reaches `at` (at the start of a later request or on advance). */
   schedule(at: number, run: (ctx: Ctx) => void): void {
-    const task = { at, seq: this.taskSeq++, run };
-    this.tasks.push(task);
-    this.tasks.sort((a, b) => a.at - b.at || a.seq - b.seq);
+    const task: Task = { at, seq: this.taskSeq++, run };
+    heapPush(this.tasks, task);
+    this.liveTasks++;
     this.journal?.tasks.push(task);
   }
 
-  /** Runs every task that is due, in time order; each in its own transaction. */
+  /** Runs every task that is due, in time order (ties in scheduling order); each in its own transaction. */
   runDue(ctx: Ctx): void {
     while (this.tasks.length && this.tasks[0].at <= this.now()) {
-      const task = this.tasks.shift()!;
+      const task = heapPop(this.tasks)!;
+      if (task.cancelled) continue;
+      this.liveTasks--;
       this.transaction(() => task.run({ ...ctx, requestId: null, idempotencyKey: null }));
     }
   }
 
   pendingTasks(): number {
-    return this.tasks.length;
+    return this.liveTasks;
   }
 
   // --- transactions ---
@@ -268,7 +397,52 @@ export class World {
     }
     for (const [id, previous] of journal.replaced ?? []) this.objects.get(id)!.obj = previous;
     for (const [key, { had, value }] of journal.facts ?? []) this.facts.restore(key, had, value);
-    const dropped = new Set(journal.tasks);
-    this.tasks = this.tasks.filter((t) => !dropped.has(t));
+    for (const task of journal.tasks) {
+      task.cancelled = true;
+      this.liveTasks--;
+    }
   }
+}
+
+/** The first index whose value is ≥ `value` in an ascending array. */
+export function lowerBound(sorted: readonly number[], value: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid] < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+const before = (a: Task, b: Task) => a.at < b.at || (a.at === b.at && a.seq < b.seq);
+
+function heapPush(heap: Task[], task: Task): void {
+  let i = heap.push(task) - 1;
+  while (i > 0) {
+    const parent = (i - 1) >> 1;
+    if (!before(heap[i], heap[parent])) break;
+    [heap[i], heap[parent]] = [heap[parent], heap[i]];
+    i = parent;
+  }
+}
+
+function heapPop(heap: Task[]): Task | undefined {
+  const top = heap[0];
+  const last = heap.pop();
+  if (heap.length && last) {
+    heap[0] = last;
+    for (let i = 0; ; ) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let min = i;
+      if (l < heap.length && before(heap[l], heap[min])) min = l;
+      if (r < heap.length && before(heap[r], heap[min])) min = r;
+      if (min === i) break;
+      [heap[i], heap[min]] = [heap[min], heap[i]];
+      i = min;
+    }
+  }
+  return top;
 }

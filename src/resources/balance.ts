@@ -2,7 +2,7 @@ import { errors } from '../engine/errors';
 import { emit } from '../engine/events';
 import { pinnedUnder } from '../engine/exogenous';
 import { paginate } from '../engine/list';
-import { Ctx, StripeObject, World } from '../engine/world';
+import { Ctx, declareIndex, indexKey, StripeObject, World } from '../engine/world';
 import { midnightAfter, route } from './common';
 
 // Balance and balance transactions (stripe-behaviour.md §7): fees, pending →
@@ -57,11 +57,38 @@ export function createBalanceTransaction(ctx: Ctx, t: NewTransaction): BalanceTr
     status: immediate ? 'available' : 'pending',
     type: t.type,
   });
+  addFunds(world, bt.status, bt.currency, bt.net);
   if (!immediate) scheduleRelease(world, bt.available_on);
   return bt;
 }
 
-/** One release per payout day: pending transactions become available and `balance.available` fires. */
+/**
+ * The account's running totals by status and currency (currencies in the order
+ * first seen), kept as transactions arrive and funds are released, so reading
+ * the balance never visits the transactions.
+ */
+interface Funds {
+  currencies: readonly string[];
+  available: Readonly<Record<string, number>>;
+  pending: Readonly<Record<string, number>>;
+}
+const FUNDS = 'balance:funds';
+const NO_FUNDS: Funds = Object.freeze({ currencies: [], available: {}, pending: {} });
+
+function addFunds(world: World, status: 'available' | 'pending', currency: string, amount: number): void {
+  const funds = (world.facts.get(FUNDS) as Funds | undefined) ?? NO_FUNDS;
+  const known = funds.currencies.includes(currency);
+  world.facts.set(FUNDS, Object.freeze({
+    ...funds,
+    currencies: known ? funds.currencies : [...funds.currencies, currency],
+    [status]: { ...funds[status], [currency]: (funds[status][currency] ?? 0) + amount },
+  }));
+}
+
+// Pending transactions by the day they become available.
+declareIndex('balance_transaction', 'release', undefined, (bt) => (bt.status === 'pending' ? bt.available_on : null));
+
+/** One release per payout day: that day's pending transactions become available and `balance.available` fires. */
 function scheduleRelease(world: World, at: number): void {
   const fact = `release:${at}`;
   if (world.facts.has(fact)) return;
@@ -69,10 +96,12 @@ function scheduleRelease(world: World, at: number): void {
   world.schedule(at, (ctx) => {
     world.facts.delete(fact);
     let released = false;
-    for (const id of world.idsOf('balance_transaction')) {
-      const bt = world.get<BalanceTransaction>(id)!;
+    for (const p of world.indexed('balance_transaction', 'release', indexKey(at))) {
+      const bt = world.at<BalanceTransaction>('balance_transaction', p);
       if (bt.status === 'pending' && bt.available_on <= world.now()) {
         world.replace({ ...bt, status: 'available' });
+        addFunds(world, 'pending', bt.currency, -bt.net);
+        addFunds(world, 'available', bt.currency, bt.net);
         released = true;
       }
     }
@@ -80,7 +109,7 @@ function scheduleRelease(world: World, at: number): void {
   });
 }
 
-type Funds = { amount: number; currency: string; source_types: { card: number } };
+type Amounts = { amount: number; currency: string; source_types: { card: number } };
 
 /**
  * The account balance: pinned opening balances (`balance.available.<currency>`,
@@ -88,28 +117,27 @@ type Funds = { amount: number; currency: string; source_types: { card: number } 
  */
 export function balance(world: World): StripeObject {
   const sums = { available: new Map<string, number>([['usd', 0]]), pending: new Map<string, number>([['usd', 0]]) };
+  const add = (status: 'available' | 'pending', currency: string, amount: number) => {
+    sums[status].set(currency, (sums[status].get(currency) ?? 0) + amount);
+    const other = status === 'available' ? sums.pending : sums.available;
+    if (!other.has(currency)) other.set(currency, 0);
+  };
   for (const status of ['available', 'pending'] as const) {
-    for (const [currency, amount] of Object.entries(pinnedUnder(world, `balance.${status}.`))) {
-      sums[status].set(currency, (sums[status].get(currency) ?? 0) + (amount as number));
-      const other = status === 'available' ? sums.pending : sums.available;
-      if (!other.has(currency)) other.set(currency, 0);
-    }
+    for (const [currency, amount] of Object.entries(pinnedUnder(world, `balance.${status}.`))) add(status, currency, amount as number);
   }
-  for (const id of world.idsOf('balance_transaction')) {
-    const bt = world.get<BalanceTransaction>(id)!;
-    const bucket = sums[bt.status];
-    bucket.set(bt.currency, (bucket.get(bt.currency) ?? 0) + bt.net);
-    const other = bt.status === 'available' ? sums.pending : sums.available;
-    if (!other.has(bt.currency)) other.set(bt.currency, 0);
+  const funds = (world.facts.get(FUNDS) as Funds | undefined) ?? NO_FUNDS;
+  for (const currency of funds.currencies) {
+    add('available', currency, funds.available[currency] ?? 0);
+    add('pending', currency, funds.pending[currency] ?? 0);
   }
-  const funds = (m: Map<string, number>): Funds[] =>
+  const amounts = (m: Map<string, number>): Amounts[] =>
     [...m].map(([currency, amount]) => ({ amount, currency, source_types: { card: amount } }));
   return {
     object: 'balance',
-    available: funds(sums.available),
+    available: amounts(sums.available),
     connect_reserved: [...sums.available.keys()].map((currency) => ({ amount: 0, currency })),
     livemode: false,
-    pending: funds(sums.pending),
+    pending: amounts(sums.pending),
   } as unknown as StripeObject;
 }
 
@@ -126,6 +154,6 @@ export const balanceRoutes = [
       (params.source == null || bt.source === params.source) &&
       (params.type == null || bt.type === params.type) &&
       params.payout == null,
-    ),
+    { source: params.source }),
   ),
 ];

@@ -3,9 +3,9 @@ import { pinnedUnder } from '../engine/exogenous';
 import { registerIncludable } from '../engine/expand';
 import { paginate } from '../engine/list';
 import { Params } from '../engine/params';
-import { search } from '../engine/search';
+import { metadataKeys, search } from '../engine/search';
 import { Decline, sellerMessage } from '../engine/testValues';
-import { Ctx, StripeObject } from '../engine/world';
+import { Ctx, declareIndex, indexKey, StripeObject } from '../engine/world';
 import { EMPTY, find, mergeMetadata, route, shared, shipping } from './common';
 import { cardOf, PaymentMethod } from './payment_methods';
 
@@ -204,11 +204,17 @@ function updateCharge(ctx: Ctx, charge: Charge, params: Params): Charge {
 
 /** Refunds of a charge, newest first, as Stripe embeds them when `refunds` is expanded. */
 export function chargeRefunds(ctx: Ctx, chargeId: string): Record<string, unknown> {
-  const data = ctx.world.idsOf('refund').map((id) => ctx.world.get(id)!).filter((r) => r.charge === chargeId).reverse();
+  const { world } = ctx;
+  const data = world.indexed('refund', 'charge', indexKey(chargeId)).map((p) => world.at('refund', p)).filter((r) => r.charge === chargeId).reverse();
   return { object: 'list', data, has_more: false, total_count: data.length, url: `/v1/charges/${chargeId}/refunds` };
 }
 
 registerIncludable('charge', 'refunds', { link: 'list:refund', compute: (ctx, charge) => chargeRefunds(ctx, charge.id) });
+
+// Indexes behind the list filters and search (filters recheck each object).
+declareIndex('charge', 'customer');
+declareIndex('charge', 'payment_intent');
+declareIndex('charge', 'metadata', metadataKeys);
 
 export const chargeRoutes = [
   route('GET', '/v1/charges/{charge}', 'charge', (ctx, _p, path) => find(ctx, 'charge', path.charge)),
@@ -231,6 +237,6 @@ export const chargeRoutes = [
       (params.customer == null || c.customer === params.customer) &&
       (params.payment_intent == null || c.payment_intent === params.payment_intent) &&
       (params.transfer_group == null || c.transfer_group === params.transfer_group),
-    ),
+    { customer: params.customer, payment_intent: params.payment_intent }),
   ),
 ];

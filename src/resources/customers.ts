@@ -3,8 +3,8 @@ import { emit, previousAttributes } from '../engine/events';
 import { registerIncludable } from '../engine/expand';
 import { paginate } from '../engine/list';
 import { Params } from '../engine/params';
-import { search } from '../engine/search';
-import { Ctx, StripeObject } from '../engine/world';
+import { metadataKeys, search } from '../engine/search';
+import { Ctx, declareIndex, StripeObject } from '../engine/world';
 import { address, EMPTY, find, given, mergeMetadata, route, shipping, unsupportedParams } from './common';
 import { attachPaymentMethod, resolvePaymentMethod } from './payment_methods';
 
@@ -130,6 +130,9 @@ registerIncludable('customer', 'tax', {
 });
 registerIncludable('customer', 'invoice_credit_balance', { link: 'obj:invoice_credit_balance', compute: () => ({}) });
 
+for (const field of ['email', 'name', 'phone']) declareIndex('customer', field);
+declareIndex('customer', 'metadata', metadataKeys);
+
 export const customerRoutes = [
   route('POST', '/v1/customers', 'customer', (ctx, params) => createCustomer(ctx, params)),
   route('GET', '/v1/customers/{customer}', 'customer', (ctx, _p, path) => retrieveCustomer(ctx, path.customer)),
@@ -153,13 +156,15 @@ export const customerRoutes = [
     }),
   ),
   route('GET', '/v1/customers', { list: 'customer' }, (ctx, params) =>
-    paginate<Customer>(ctx.world, 'customer', '/v1/customers', params, (c) => !c.deleted && (params.email == null || c.email === params.email)),
+    paginate<Customer>(ctx.world, 'customer', '/v1/customers', params, (c) => !c.deleted && (params.email == null || c.email === params.email), {
+      email: params.email,
+    }),
   ),
   route('GET', '/v1/customers/{customer}/payment_methods', { list: 'payment_method' }, (ctx, params, path) => {
     const customer = find<Customer>(ctx, 'customer', path.customer);
     return paginate(ctx.world, 'payment_method', `/v1/customers/${customer.id}/payment_methods`, params, (pm) =>
       pm.customer === customer.id && (params.type == null || pm.type === params.type),
-    );
+    { customer: customer.id });
   }),
   route('GET', '/v1/customers/{customer}/payment_methods/{payment_method}', 'payment_method', (ctx, _p, path) => {
     const customer = find<Customer>(ctx, 'customer', path.customer);

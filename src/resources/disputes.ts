@@ -3,7 +3,7 @@ import { emit, previousAttributes } from '../engine/events';
 import { paginate } from '../engine/list';
 import { Params } from '../engine/params';
 import { TestCard } from '../engine/testValues';
-import { Ctx, StripeObject } from '../engine/world';
+import { Ctx, declareIndex, StripeObject } from '../engine/world';
 import { createBalanceTransaction } from './balance';
 import { Charge, saveCharge } from './charges';
 import { EMPTY, find, mergeMetadata, route } from './common';
@@ -145,6 +145,10 @@ function updateDispute(ctx: Ctx, dispute: Dispute, params: Params): Dispute {
   return saved;
 }
 
+// Indexes behind the list filters (filters recheck each object).
+declareIndex('dispute', 'charge');
+declareIndex('dispute', 'payment_intent');
+
 export const disputeRoutes = [
   route('GET', '/v1/disputes/{dispute}', 'dispute', (ctx, _p, path) => find(ctx, 'dispute', path.dispute)),
   route('POST', '/v1/disputes/{dispute}', 'dispute', (ctx, params, path) => updateDispute(ctx, find<Dispute>(ctx, 'dispute', path.dispute), params)),
@@ -156,6 +160,6 @@ export const disputeRoutes = [
   route('GET', '/v1/disputes', { list: 'dispute' }, (ctx, params) =>
     paginate<Dispute>(ctx.world, 'dispute', '/v1/disputes', params, (d) =>
       (params.charge == null || d.charge === params.charge) && (params.payment_intent == null || d.payment_intent === params.payment_intent),
-    ),
+    { charge: params.charge, payment_intent: params.payment_intent }),
   ),
 ];

@@ -3,10 +3,10 @@ import { emit } from '../engine/events';
 import { paginate } from '../engine/list';
 import { checkChargeAmount, checkCurrency, processingFee } from '../engine/money';
 import { Params } from '../engine/params';
-import { search } from '../engine/search';
+import { metadataKeys, search } from '../engine/search';
 import { pinned } from '../engine/exogenous';
 import { CARD_DECLINES, DECLINES, Decline } from '../engine/testValues';
-import { Ctx, StripeObject } from '../engine/world';
+import { Ctx, declareIndex, StripeObject } from '../engine/world';
 import { createBalanceTransaction } from './balance';
 import { Charge, createCharge, saveCharge } from './charges';
 import { EMPTY, find, given, mergeMetadata, route, shared, shipping, sortKeys, unsupportedParams } from './common';
@@ -577,6 +577,10 @@ function updatePaymentIntent(ctx: Ctx, pi: PaymentIntent, params: Params): Payme
   return world.replace(next);
 }
 
+// Indexes behind the list filters and search (filters recheck each object).
+declareIndex('payment_intent', 'customer');
+declareIndex('payment_intent', 'metadata', metadataKeys);
+
 export const paymentIntentRoutes = [
   route('POST', '/v1/payment_intents', 'payment_intent', (ctx, params) => createPaymentIntent(ctx, params)),
   route('GET', '/v1/payment_intents/{intent}', 'payment_intent', (ctx, _p, path) => find(ctx, 'payment_intent', path.intent)),
@@ -605,7 +609,9 @@ export const paymentIntentRoutes = [
     }),
   ),
   route('GET', '/v1/payment_intents', { list: 'payment_intent' }, (ctx, params) =>
-    paginate<PaymentIntent>(ctx.world, 'payment_intent', '/v1/payment_intents', params, (pi) => params.customer == null || pi.customer === params.customer),
+    paginate<PaymentIntent>(ctx.world, 'payment_intent', '/v1/payment_intents', params, (pi) => params.customer == null || pi.customer === params.customer, {
+      customer: params.customer,
+    }),
   ),
   // Capturing a PaymentIntent's charge through the Charges API captures the intent (§5).
   route('POST', '/v1/charges/{charge}/capture', 'charge', (ctx, params, path) => {

@@ -6,7 +6,7 @@ import { Params } from '../engine/params';
 import { BASE62 } from '../engine/random';
 import { pinnedUnder } from '../engine/exogenous';
 import { brandOf, CardBehaviour, Decline, ForcedBehaviour, LIVE_CARD_IN_TEST_MODE, looksLikeMagicPaymentMethod, luhnValid, TestCard, testCards } from '../engine/testValues';
-import { Ctx, StripeObject, World } from '../engine/world';
+import { Ctx, declareIndex, StripeObject, World } from '../engine/world';
 import { billingDetails, EMPTY, find, mergeMetadata, route, shared, sortKeys, unsupportedParams } from './common';
 
 // PaymentMethods (stripe-behaviour.md §4.1, §10): cards from magic ids, tokens
@@ -347,6 +347,9 @@ function pathPaymentMethod(ctx: Ctx, id: string): PaymentMethod {
   return pm;
 }
 
+// Indexes behind the list filters (filters recheck each object).
+declareIndex('payment_method', 'customer');
+
 export const paymentMethodRoutes = [
   route('POST', '/v1/payment_methods', 'payment_method', (ctx, params) => createPaymentMethod(ctx, params)),
   // Retrieving a magic id returns a brand-new PaymentMethod each time [wire].
@@ -369,6 +372,6 @@ export const paymentMethodRoutes = [
   route('GET', '/v1/payment_methods', { list: 'payment_method' }, (ctx, params) =>
     paginate<PaymentMethod>(ctx.world, 'payment_method', '/v1/payment_methods', params, (pm) =>
       (params.customer == null || pm.customer === params.customer) && (params.type == null || pm.type === params.type),
-    ),
+    { customer: params.customer }),
   ),
 ];

@@ -4,7 +4,7 @@ import { paginate } from '../engine/list';
 import { formatAmount } from '../engine/money';
 import { Params } from '../engine/params';
 import { withKey } from '../engine/render';
-import { Ctx, StripeObject } from '../engine/world';
+import { Ctx, declareIndex, StripeObject } from '../engine/world';
 import { createBalanceTransaction } from './balance';
 import { Charge, saveCharge } from './charges';
 import { EMPTY, find, mergeMetadata, route } from './common';
@@ -174,7 +174,11 @@ function updateRefund(ctx: Ctx, refund: Refund, params: Params): Refund {
 }
 
 const refundsOf = (ctx: Ctx, params: Params, chargeId: string, url: string) =>
-  paginate<Refund>(ctx.world, 'refund', url, params, (r) => r.charge === chargeId);
+  paginate<Refund>(ctx.world, 'refund', url, params, (r) => r.charge === chargeId, { charge: chargeId });
+
+// Indexes behind the list filters (filters recheck each object).
+declareIndex('refund', 'charge');
+declareIndex('refund', 'payment_intent');
 
 export const refundRoutes = [
   route('POST', '/v1/refunds', 'refund', (ctx, params) => createRefund(ctx, params)),
@@ -183,7 +187,7 @@ export const refundRoutes = [
   route('GET', '/v1/refunds', { list: 'refund' }, (ctx, params) =>
     paginate<Refund>(ctx.world, 'refund', '/v1/refunds', params, (r) =>
       (params.charge == null || r.charge === params.charge) && (params.payment_intent == null || r.payment_intent === params.payment_intent),
-    ),
+    { charge: params.charge, payment_intent: params.payment_intent }),
   ),
   // Older charge-scoped forms, still served by Stripe (§6).
   route('POST', '/v1/charges/{charge}/refunds', 'refund', (ctx, params, path) =>

@@ -2,7 +2,7 @@ import { errors, StripeError } from '../engine/errors';
 import { emit } from '../engine/events';
 import { paginate } from '../engine/list';
 import { Params } from '../engine/params';
-import { Ctx, StripeObject } from '../engine/world';
+import { Ctx, declareIndex, StripeObject } from '../engine/world';
 import { EMPTY, find, given, mergeMetadata, route, unsupportedParams } from './common';
 import { offeredTypes, pmcId, setUpOffSession } from './payment_intents';
 import {
@@ -223,6 +223,10 @@ function updateSetupIntent(ctx: Ctx, si: SetupIntent, params: Params): SetupInte
   });
 }
 
+// Indexes behind the list filters (filters recheck each object).
+declareIndex('setup_intent', 'customer');
+declareIndex('setup_intent', 'payment_method');
+
 export const setupIntentRoutes = [
   route('POST', '/v1/setup_intents', 'setup_intent', (ctx, params) => createSetupIntent(ctx, params)),
   route('GET', '/v1/setup_intents/{intent}', 'setup_intent', (ctx, _p, path) => find(ctx, 'setup_intent', path.intent)),
@@ -239,6 +243,6 @@ export const setupIntentRoutes = [
   route('GET', '/v1/setup_intents', { list: 'setup_intent' }, (ctx, params) =>
     paginate<SetupIntent>(ctx.world, 'setup_intent', '/v1/setup_intents', params, (si) =>
       (params.customer == null || si.customer === params.customer) && (params.payment_method == null || si.payment_method === params.payment_method),
-    ),
+    { customer: params.customer, payment_method: params.payment_method }),
   ),
 ];
