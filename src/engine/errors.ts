@@ -50,9 +50,17 @@ const invalid = (message: string, extra: Partial<ErrorFields> = {}, status = 400
   new StripeError(status, { type: 'invalid_request_error', message, ...extra }, stage);
 
 /** `sk_test_` + asterisks + last 4: Stripe keeps the first 8 and last 4 characters (E2). */
+/**
+ * A key as Stripe echoes it (E2): the first 8 characters and the last 4, the
+ * middle as `*` (at most 30, as recorded). A key too short for that (12
+ * characters or fewer; Stripe's rule for them is not recorded) keeps only what
+ * a longer key would show of its start, at most 8 characters and never more than
+ * half of it, so no key is ever echoed whole.
+ */
 export function maskKey(key: string): string {
-  if (key.length <= 12) return key;
-  return `${key.slice(0, 8)}${'*'.repeat(Math.min(key.length - 12, 30))}${key.slice(-4)}`;
+  if (key.length > 12) return `${key.slice(0, 8)}${'*'.repeat(Math.min(key.length - 12, 30))}${key.slice(-4)}`;
+  const shown = Math.min(8, Math.floor(key.length / 2));
+  return `${key.slice(0, shown)}${'*'.repeat(key.length - shown)}`;
 }
 
 export const errors = {

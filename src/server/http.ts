@@ -4,8 +4,23 @@ import { handleRequest, MAX_BODY_BYTES } from './pipeline';
 
 // The node:http face of the twin.
 
-export function createHttpServer(twin: Twin): http.Server {
-  const server = http.createServer((req, res) => {
+export interface HttpServerOptions {
+  /**
+   * How long a client has to send its whole request (headers and body), in ms.
+   * A POST holds its Idempotency-Key while its body arrives (as on Stripe); a
+   * client that stalls gets 408 and the key is free again after this long
+   * (Node's default is 300 s; twin choice: 30 s).
+   */
+  requestTimeoutMs?: number;
+}
+
+export const REQUEST_TIMEOUT_MS = 30_000;
+
+export function createHttpServer(twin: Twin, options: HttpServerOptions = {}): http.Server {
+  const requestTimeout = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+  // Node looks for stalled requests every `connectionsCheckingInterval`: often enough that the bound holds.
+  const timeouts = { requestTimeout, connectionsCheckingInterval: Math.max(10, Math.min(1000, requestTimeout / 4)) };
+  const server = http.createServer(timeouts, (req, res) => {
     // Node lower-cases header names; only set-cookie is ever an array, and the twin does not read it.
     const headers = req.headers as Record<string, string | undefined>;
     let consumed = false;
@@ -28,9 +43,10 @@ export function createHttpServer(twin: Twin): http.Server {
         res.end('{"error":{"message":"An unknown error occurred","type":"api_error"}}\n');
       });
   });
-  // Malformed HTTP never reaches a handler: answer 400 and close that connection only.
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  // Malformed or stalled HTTP never reaches a handler: answer 400 (408) and close that connection only.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+    if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     else socket.destroy();
   });
   return server;
@@ -50,7 +66,7 @@ function readLimited(req: http.IncomingMessage, limit: number): Promise<Uint8Arr
       chunks.push(chunk);
     });
     req.on('end', () => resolve(size > limit ? new Uint8Array(limit + 1) : Buffer.concat(chunks)));
-    req.on('error', reject);
+    req.on('error', reject); // also when the connection closes before the body ends (a request timeout, a client gone)
   });
 }
 

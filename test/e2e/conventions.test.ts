@@ -28,6 +28,13 @@ describe('authentication', () => {
     expect(res.headers['request-id']).toBeUndefined();
   });
 
+  it('never echoes a short invalid key whole', async () => {
+    for (const [key, shown] of [['sk_test_', 'sk_t****'], ['sk_12345678', 'sk_12******'], ['abc', 'a**'], ['x', '*']]) {
+      const res = await raw(t.h.url, 'GET', '/v1/customers', { key });
+      expect([res.status, res.json.error.message]).toEqual([401, `Invalid API Key provided: ${shown}`]);
+    }
+  });
+
   it('refuses live-mode keys', async () => {
     const res = await raw(t.h.url, 'GET', '/v1/customers', { key: 'sk_live_abcdefghijklmnop' });
     expect(res.status).toBe(401);

@@ -1,4 +1,7 @@
+import net from 'node:net';
 import Stripe from 'stripe';
+import { createTwin } from '../../src';
+import { createHttpServer, listen } from '../../src/server/http';
 import { freshKey, MODES, raw, stripeError, useHarness } from '../helpers';
 
 // Idempotency-Key (stripe-behaviour.md §1.5).
@@ -110,5 +113,38 @@ describe.each(MODES)('idempotency through the SDK (%s)', (mode) => {
     const e = await stripeError(t.stripe.paymentIntents.create({ amount: 200, currency: 'usd' }, { idempotencyKey: 'pi-1' }));
     expect(e).toBeInstanceOf(Stripe.errors.StripeIdempotencyError);
     expect((await t.stripe.paymentIntents.list()).data).toHaveLength(1);
+  });
+});
+
+describe('a client that stalls while sending its body', () => {
+  it('holds its Idempotency-Key only until the request timeout, then frees it', async () => {
+    const twin = createTwin({ seed: 1 });
+    const server = createHttpServer(twin.engine, { requestTimeoutMs: 400 });
+    const { url, port } = await listen(server, 0, '127.0.0.1');
+    try {
+      const key = freshKey('stall');
+      const socket = net.connect(port, '127.0.0.1');
+      await new Promise((resolve) => socket.once('connect', resolve));
+      const closed = new Promise<string>((resolve) => {
+        let text = '';
+        socket.on('data', (d) => (text += d));
+        socket.on('close', () => resolve(text));
+      });
+      socket.write(
+        `POST /v1/customers HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${key}\r\nIdempotency-Key: stalled\r\n` +
+          'Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nemail=a',
+      );
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const during = await raw(url, 'POST', '/v1/customers', { key, body: 'email=b%40example.com', headers: { 'Idempotency-Key': 'stalled' } });
+      expect([during.status, during.json.error.type]).toEqual([409, 'invalid_request_error']);
+      expect(await closed).toMatch(/^HTTP\/1\.1 408/);
+      // The server hears of the closed connection just after the client does.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const after = await raw(url, 'POST', '/v1/customers', { key, body: 'email=b%40example.com', headers: { 'Idempotency-Key': 'stalled' } });
+      expect([after.status, after.json.email]).toEqual([200, 'b@example.com']);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
