@@ -147,10 +147,10 @@ export function liveEndpoints(world: World): string[] {
   return [...world.idsOf(ENDPOINT), ...world.idsOf(LISTENER)].filter((id) => !world.get(id)!.deleted);
 }
 
-/** The world time of the earliest pending attempt, or null when nothing is pending. */
-export function nextAttemptAt(world: World): number | null {
+/** The world time of the earliest pending attempt (later than `after`, when given), or null when there is none. */
+export function nextAttemptAt(world: World, after = -Infinity): number | null {
   let next: number | null = null;
-  for (const d of pending(world)) if (next === null || d.next_attempt_at! < next) next = d.next_attempt_at;
+  for (const d of pending(world)) if (d.next_attempt_at! > after && (next === null || d.next_attempt_at! < next)) next = d.next_attempt_at;
   return next;
 }
 

@@ -19,11 +19,31 @@ export interface DispatcherOptions {
   clock?: () => number;
   /** How long a receiver has to answer, in ms (twin choice: 10 s; Stripe's value is not documented). */
   timeoutMs?: number;
+  /**
+   * How long a drain or a clock advance waits for an endpoint's deliveries in
+   * flight (twin choice: 5 s). An endpoint still busy after that is overdue: no
+   * later drain waits for it again, so a receiver that is slow or never answers
+   * holds a control call once, this long, however many retries fall due. Its
+   * attempt goes on in the background, recorded when it ends at the time it was
+   * made, and its retries follow from there.
+   */
+  waitMs?: number;
 }
 
 /** §19.2 (the User-Agent text is unverified). */
 const USER_AGENT = 'Stripe/1.0 (+https://stripe.com/docs/webhooks)';
 const SNIPPET_BYTES = 1024;
+
+/** Whether `promise` settles within `ms`. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([promise.then(() => true as const), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** `t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body" keyed by the whole whsec_ secret>` (§19.3). */
 export function signature(secret: string, body: string, t: number): string {
@@ -33,6 +53,9 @@ export function signature(secret: string, body: string, t: number): string {
 export class HttpWebhookDispatcher implements WebhookDispatcher {
   private readonly clock: () => number;
   private readonly timeoutMs: number;
+  private readonly waitMs: number;
+  /** Workers a drain already waited `waitMs` for: later drains do not wait for them again. */
+  private readonly overdue = new WeakSet<Promise<void>>();
   /** Running workers by world, then by endpoint id. */
   private readonly workers = new Map<World, Map<string, Promise<void>>>();
   private readonly kicked = new Set<World>();
@@ -48,6 +71,7 @@ export class HttpWebhookDispatcher implements WebhookDispatcher {
   constructor(options: DispatcherOptions = {}) {
     this.clock = options.clock ?? Date.now;
     this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.waitMs = options.waitMs ?? 5_000;
   }
 
   kick(world: World): void {
@@ -71,17 +95,18 @@ export class HttpWebhookDispatcher implements WebhookDispatcher {
   async drain(world: World): Promise<void> {
     for (;;) {
       this.start(world);
-      const running = [...(this.workers.get(world)?.values() ?? [])];
+      const running = [...(this.workers.get(world)?.values() ?? [])].filter((w) => !this.overdue.has(w));
       if (running.length === 0) return;
-      await Promise.all(running);
+      if (!(await settlesWithin(Promise.all(running), this.waitMs))) for (const w of running) this.overdue.add(w);
     }
   }
 
   async advance(world: World, seconds: number, ctx: Ctx): Promise<void> {
     const target = world.now() + seconds;
     await this.drain(world);
-    // Step to each retry that falls due before the target, so each is made at its own world time.
-    for (let next = nextAttemptAt(world); next !== null && next <= target && next > world.now(); next = nextAttemptAt(world)) {
+    // Step to each retry that falls due before the target, so each is made at its own world time
+    // (an attempt due now but still in flight past the wait is its worker's business).
+    for (let next = nextAttemptAt(world, world.now()); next !== null && next <= target; next = nextAttemptAt(world, world.now())) {
       world.advance(next - world.now(), ctx);
       await this.drain(world);
     }
