@@ -18,7 +18,15 @@ export interface TwinOptions {
   config?: Partial<WorldConfig>;
   /** Keys answered with 401 "Invalid API Key provided" (so that error is testable). */
   revokedKeys?: string[];
+  /**
+   * Worlds kept at once (default 1,000): a new key past it forgets the world used
+   * least recently, so a twin left running while test suites mint a key per test
+   * stays bounded.
+   */
+  maxWorlds?: number;
 }
+
+export const DEFAULT_MAX_WORLDS = 1000;
 
 export const DEFAULT_START_TIME = 1767225600;
 
@@ -51,13 +59,20 @@ export class Twin {
   readonly config: WorldConfig;
   readonly revokedKeys: Set<string>;
   dispatcher: WebhookDispatcher | null = null;
+  readonly maxWorlds: number;
+  /** Worlds forgotten to stay within maxWorlds. */
+  evicted = 0;
+  /** Worlds by key, least recently used first. */
   private readonly worlds = new Map<string, World>();
+  private newest: World | null = null;
   private readonly timeSource: () => number;
 
   constructor(options: TwinOptions = {}) {
     this.seed = String(options.seed ?? 0);
     this.config = { ...DEFAULT_CONFIG, ...options.config };
     this.revokedKeys = new Set(options.revokedKeys ?? []);
+    this.maxWorlds = options.maxWorlds ?? DEFAULT_MAX_WORLDS;
+    if (!Number.isInteger(this.maxWorlds) || this.maxWorlds < 1) throw new Error(`maxWorlds must be a positive integer (got ${options.maxWorlds})`);
     const wall = options.wallClock;
     if (wall) {
       const wallStart = wall();
@@ -69,13 +84,23 @@ export class Twin {
     }
   }
 
-  /** The world of an API key, created on first use. */
+  /** The world of an API key, created on first use; the least recently used one is forgotten past maxWorlds. */
   world(key: string): World {
     let world = this.worlds.get(key);
-    if (!world) {
+    if (world) {
+      if (world !== this.newest) {
+        this.worlds.delete(key);
+        this.worlds.set(key, world);
+      }
+    } else {
+      if (this.worlds.size >= this.maxWorlds) {
+        this.worlds.delete(this.worlds.keys().next().value!);
+        this.evicted++;
+      }
       world = new World(key, this.seed, this.timeSource, { ...this.config });
       this.worlds.set(key, world);
     }
+    this.newest = world;
     return world;
   }
 
@@ -98,5 +123,6 @@ export class Twin {
   reset(key?: string): void {
     if (key === undefined) this.worlds.clear();
     else this.worlds.delete(key);
+    this.newest = null;
   }
 }

@@ -44,7 +44,10 @@ export interface IdempotencyEntry {
   path: string;
   /** The request body, to compare a retry's parameters with. */
   body: string;
+  /** World time the key was first used. */
   createdAt: number;
+  /** Monotonic wall time (ms) the key was first used, given by the face: keys also expire under a frozen world clock. */
+  wallAt: number;
   requestId: string;
   response?: { status: number; body: unknown; version: string; headers: Record<string, string> };
 }
@@ -196,11 +199,16 @@ export class World {
     this.runDue(ctx);
   }
 
-  /** Forgets finished idempotency keys older than `ttl` seconds (oldest first, in insertion order). */
-  pruneIdempotencyKeys(ttl: number): void {
+  /**
+   * Forgets finished idempotency keys older than `ttl` seconds of world time or
+   * of wall time (`wallMs`, monotonic), oldest first (in insertion order), and the
+   * oldest finished ones beyond `max` keys.
+   */
+  pruneIdempotencyKeys(ttl: number, wallMs: number, max: number): void {
     const cutoff = this.now() - ttl;
+    const wallCutoff = wallMs - ttl * 1000;
     for (const [key, entry] of this.idempotency) {
-      if (entry.createdAt > cutoff) break;
+      if (this.idempotency.size <= max && entry.createdAt > cutoff && entry.wallAt > wallCutoff) break;
       if (entry.state === 'done') this.idempotency.delete(key);
     }
   }

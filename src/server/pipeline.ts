@@ -44,6 +44,12 @@ export interface TwinResponse {
 /** Largest request body accepted (twin choice; Stripe's own limit is not documented). */
 export const MAX_BODY_BYTES = 1024 * 1024;
 const IDEMPOTENCY_TTL = 24 * 60 * 60;
+/**
+ * Idempotency keys kept per world (twin choice): Stripe keeps keys 24 hours; a
+ * world that sees more than this many within a day forgets its oldest first, so
+ * memory stays bounded under sustained load.
+ */
+export const MAX_IDEMPOTENCY_KEYS = 100_000;
 
 /** Headers on every API response, as recorded from Stripe (§1.6). */
 const BASE_HEADERS = [
@@ -223,17 +229,18 @@ class ApiRequest {
   /** Claims the key for this request while its body arrives; a concurrent use gets 409 (E28). */
   private lockIdempotencyKey(): void {
     const key = this.idempotencyKey!;
-    this.world.pruneIdempotencyKeys(IDEMPOTENCY_TTL);
+    const wall = performance.now(); // the face's time, never the engine's: a seeded world's clock may stand still
+    this.world.pruneIdempotencyKeys(IDEMPOTENCY_TTL, wall, MAX_IDEMPOTENCY_KEYS);
     const existing = this.world.idempotency.get(key);
     if (existing?.state === 'in-flight') throw errors.idempotencyInFlight(key);
-    // Keys are pruned once 24 hours of world time old; reuse after that is a new request.
+    // Keys are pruned once 24 hours old (world or wall time); reuse after that is a new request.
     // The age is checked again: pruning stops at the first young entry, assuming keys
-    // were stored in time order, which a wall clock stepping back can break.
+    // were stored in time order, which a world clock following a stepped wall clock can break.
     if (existing && this.world.now() - existing.createdAt < IDEMPOTENCY_TTL) {
       this.entry = existing;
       return;
     }
-    this.entry = { state: 'in-flight', path: this.path, body: '', createdAt: this.world.now(), requestId: this.requestId };
+    this.entry = { state: 'in-flight', path: this.path, body: '', createdAt: this.world.now(), wallAt: wall, requestId: this.requestId };
     this.world.idempotency.set(key, this.entry);
   }
 

@@ -135,4 +135,38 @@ describe('pagination', () => {
     expect(() => paginate(world, 'thing', '/v1/things', { starting_after: 'th_x' })).toThrow("No such thing: 'th_x'");
     expect(() => paginate(world, 'thing', '/v1/things', { starting_after: 'th_01', ending_before: 'th_02' })).toThrow(/only specify one/);
   });
+  it('forgets finished idempotency keys 24 hours old in world or in wall time, and the oldest beyond the cap', () => {
+    const ctx = ctxOf(new Twin());
+    const { world } = ctx;
+    const entry = (wallAt: number, state: 'done' | 'in-flight' = 'done') =>
+      ({ state, path: '/v1/customers', body: '', createdAt: world.now(), wallAt, requestId: 'req_x' }) as const;
+    const day = 24 * 3600;
+    world.idempotency.set('a', entry(0));
+    world.idempotency.set('b', entry(0, 'in-flight'));
+    world.idempotency.set('c', entry(10 * 3600_000));
+    // The world clock stands still (a seeded twin); the wall clock has moved a day and a second.
+    world.pruneIdempotencyKeys(day, day * 1000 + 1000, 100);
+    expect([...world.idempotency.keys()]).toEqual(['b', 'c']); // in flight stays until it ends
+    world.idempotency.set('d', entry(day * 1000));
+    world.idempotency.set('e', entry(day * 1000));
+    world.pruneIdempotencyKeys(day, day * 1000 + 1000, 2);
+    expect([...world.idempotency.keys()]).toEqual(['b', 'e']);
+    world.idempotency.set('f', entry(day * 1000 + 2000));
+    world.advance(day, ctx); // now the world clock moves a day
+    world.pruneIdempotencyKeys(day, day * 1000 + 3000, 100);
+    expect([...world.idempotency.keys()]).toEqual(['b']);
+  });
+  it('keeps at most maxWorlds worlds, forgetting the one used least recently', () => {
+    const twin = new Twin({ maxWorlds: 3 });
+    const a = twin.world('sk_test_a');
+    twin.world('sk_test_b');
+    twin.world('sk_test_c');
+    expect(twin.world('sk_test_a')).toBe(a); // a is now the most recent
+    twin.world('sk_test_d');
+    expect(twin.keys()).toEqual(['sk_test_c', 'sk_test_a', 'sk_test_d']);
+    expect(twin.evicted).toBe(1);
+    expect(twin.hasWorld('sk_test_b')).toBe(false);
+    expect(twin.world('sk_test_a')).toBe(a);
+    expect(() => new Twin({ maxWorlds: 0 })).toThrow('maxWorlds must be a positive integer');
+  });
 });
