@@ -1,4 +1,4 @@
-import { Random, base62 } from './random';
+import { Random, base62, joined } from './random';
 
 // Object ids as Stripe shapes them (stripe-behaviour.md §1.7):
 //   24-character bodies: 1 version character ('1', or '3' for PaymentIntent-family
@@ -35,13 +35,13 @@ export class Ids {
       this.chosen.delete(prefix);
       return chosen;
     }
-    if (SHORT_BODY.has(prefix)) return `${prefix}_${this.timeBlock()}${this.rng.chars(9)}`;
+    if (SHORT_BODY.has(prefix)) return joined(prefix, '_', this.timeBlock(), this.rng.chars(9));
     const familyBody = family ? family.slice(family.indexOf('_') + 1) : null;
     if (familyBody && familyBody[0] === '3') {
-      return `${prefix}_3${familyBody.slice(1, 6)}${this.accountBlock}${this.rng.chars(8)}`;
+      return joined(prefix, '_3', familyBody.slice(1, 6), this.accountBlock, this.rng.chars(8));
     }
     const version = prefix === PI_FAMILY_ROOT ? '3' : '1';
-    return `${prefix}_${version}${this.timeBlock()}${this.accountBlock}${this.rng.chars(8)}`;
+    return joined(prefix, '_', version, this.timeBlock(), this.accountBlock, this.rng.chars(8));
   }
 
   /** Makes the next id with `id`'s prefix be `id` (seeding objects under chosen ids, e.g. `cus_jane`). */
@@ -56,7 +56,7 @@ export class Ids {
 
   /** `<intent id>_secret_<n chars>`: 25 for PaymentIntents, 31 for SetupIntents. */
   clientSecret(intentId: string): string {
-    return `${intentId}_secret_${this.rng.chars(intentId.startsWith('seti_') ? 31 : 25)}`;
+    return joined(intentId, '_secret_', this.rng.chars(intentId.startsWith('seti_') ? 31 : 25));
   }
 
   /** Random characters from this world's id stream (invoice prefixes, codes...). */

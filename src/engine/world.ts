@@ -1,6 +1,6 @@
 import { StripeError } from './errors';
 import { Ids } from './ids';
-import { Random } from './random';
+import { joined, Random } from './random';
 
 // A world is one Stripe account in test mode: its objects, clock, id streams,
 // events, scheduled work and idempotency keys. Nothing here knows about HTTP.
@@ -214,7 +214,7 @@ export class World {
   }
 
   requestId(): string {
-    return `req_${this.requestRng.chars(14)}`;
+    return joined('req_', this.requestRng.chars(14));
   }
 
   generatedIdempotencyKey(): string {
