@@ -12,6 +12,15 @@ export interface StripeEvent extends StripeObject {
   data: { object: StripeObject; previous_attributes?: Record<string, unknown> };
 }
 
+/** The `request` of a context's events: one object shared by all the events one request causes. */
+const eventRequests = new WeakMap<Ctx, { id: string | null; idempotency_key: string | null }>();
+
+function eventRequest(ctx: Ctx): { id: string | null; idempotency_key: string | null } {
+  let request = eventRequests.get(ctx);
+  if (!request) eventRequests.set(ctx, (request = Object.freeze({ id: ctx.requestId, idempotency_key: ctx.idempotencyKey })));
+  return request;
+}
+
 export function emit(ctx: Ctx, type: string, object: StripeObject, previous?: Record<string, unknown>): StripeEvent {
   const { world } = ctx;
   const webhooks = targetsOf(world, type);
@@ -23,7 +32,7 @@ export function emit(ctx: Ctx, type: string, object: StripeObject, previous?: Re
     data: previous ? { object, previous_attributes: previous } : { object },
     livemode: false,
     pending_webhooks: webhooks.length,
-    request: { id: ctx.requestId, idempotency_key: ctx.idempotencyKey },
+    request: eventRequest(ctx),
     type,
   };
   world.insert(event);
