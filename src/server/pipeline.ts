@@ -171,7 +171,8 @@ class ApiRequest {
       if (method === 'POST') this.lockIdempotencyKey();
       const tree = await this.readParams(method);
       const params = coerceParams(match.value.params, tree);
-      const expand: string[] = params.expand ?? [];
+      // An empty value unsets: `expand[]=` asks for nothing (twin choice for arrays, unrecorded; it was a 500).
+      const expand: string[] = (params.expand ?? []).filter((path: string | null) => path);
       checkExpand(expand, match.value.response, match.value.list);
       if (this.entry) {
         const replay = this.replayOrClaim(this.bodyText);

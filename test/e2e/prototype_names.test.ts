@@ -28,6 +28,12 @@ describe.each(MODES)('prototype names (%s)', (mode) => {
     expect([e.statusCode, e.param, e.message]).toEqual([400, 'query', message]);
   });
 
+  it('reads an empty expand[] as asking for nothing (it was a 500)', async () => {
+    const customer = await t.stripe.customers.create({ email: 'e@example.com' });
+    const res = await t.h.stripe(t.key).rawRequest('GET', `/v1/customers/${customer.id}?expand[]=`, {});
+    expect([res.lastResponse.statusCode, (res as unknown as { id: string }).id]).toEqual([200, customer.id]);
+  });
+
   it('keeps metadata keys named like prototype properties as plain data', async () => {
     const customer = await t.stripe.customers.create({ metadata: { constructor: 'a', toString: 'b' } });
     expect(customer.metadata).toEqual({ constructor: 'a', toString: 'b' });
