@@ -62,6 +62,7 @@ interface Task {
 
 /** How one index reads an object: the raw value (compared by identity first) and the keys it is listed under. */
 interface IndexDeclaration {
+  field: string;
   read: (obj: StripeObject) => unknown;
   keys: (value: unknown) => readonly string[];
 }
@@ -70,7 +71,8 @@ interface IndexDeclaration {
 export const indexKey = (value: unknown): string => String(value).toLowerCase();
 const scalarKeys = (value: unknown): readonly string[] => (value === null || value === undefined ? [] : [indexKey(value)]);
 
-const INDEXES = new Map<string, Map<string, IndexDeclaration>>();
+/** Declared indexes by object type (an array: walked on every insert). */
+const INDEXES = new Map<string, IndexDeclaration[]>();
 
 /**
  * Declares an index over `field` of every `object` (a resource's list filters and
@@ -82,12 +84,12 @@ const INDEXES = new Map<string, Map<string, IndexDeclaration>>();
  */
 export function declareIndex(object: string, field: string, keys: (value: unknown) => readonly string[] = scalarKeys, read?: (obj: StripeObject) => unknown): void {
   let forObject = INDEXES.get(object);
-  if (!forObject) INDEXES.set(object, (forObject = new Map()));
-  forObject.set(field, { read: read ?? ((obj) => obj[field]), keys });
+  if (!forObject) INDEXES.set(object, (forObject = []));
+  forObject.push({ field, read: read ?? ((obj) => obj[field]), keys });
 }
 
 export function isIndexed(object: string, field: string): boolean {
-  return INDEXES.get(object)?.has(field) ?? false;
+  return INDEXES.get(object)?.some((index) => index.field === field) ?? false;
 }
 
 const NO_POSITIONS: readonly number[] = [];
@@ -161,8 +163,8 @@ export class World {
   private readonly lists = new Map<string, string[]>();
   /** `object` → field → key → positions, ascending (see declareIndex). */
   private readonly indexes = new Map<string, Map<string, Map<string, number[]>>>();
-  /** Types whose `created` stopped rising with creation order (a range then scans). */
-  private readonly unordered = new Set<string>();
+  /** The latest `created` per type while it rises with creation order; NaN once it did not (a range then scans). */
+  private readonly lastCreated = new Map<string, number>();
   /** Scheduled work: a binary heap on (at, seq). */
   private readonly tasks: Task[] = [];
   private liveTasks = 0;
@@ -232,16 +234,17 @@ export class World {
     let list = this.lists.get(obj.object);
     if (!list) this.lists.set(obj.object, (list = []));
     const position = list.length;
-    const last = position ? this.objects.get(list[position - 1])!.obj : undefined;
-    if (last && !(obj.created >= last.created)) this.unordered.add(obj.object);
+    const last = this.lastCreated.get(obj.object);
+    this.lastCreated.set(obj.object, (last === undefined ? typeof obj.created === 'number' : obj.created >= last) ? obj.created : NaN);
     this.objects.set(obj.id, { obj, position });
     list.push(obj.id);
     this.journal?.inserted.push(obj.id);
     const declared = INDEXES.get(obj.object);
     if (declared) {
-      for (const [field, index] of declared) {
+      for (let i = 0; i < declared.length; i++) {
+        const index = declared[i];
         for (const key of index.keys(index.read(obj))) {
-          const positions = this.positionsFor(obj.object, field, key);
+          const positions = this.positionsFor(obj.object, index.field, key);
           // A rolled-back insert can leave its position at the tail; it is reused now.
           if (positions[positions.length - 1] !== position) positions.push(position);
         }
@@ -266,15 +269,15 @@ export class World {
   }
 
   /** Lists a replaced object under the keys it gained (keys it lost are rechecked by readers). */
-  private reindex(declared: Map<string, IndexDeclaration>, before: StripeObject, after: StripeObject, position: number): void {
-    for (const [field, index] of declared) {
+  private reindex(declared: IndexDeclaration[], before: StripeObject, after: StripeObject, position: number): void {
+    for (const index of declared) {
       const was = index.read(before);
       const now = index.read(after);
       if (was === now) continue;
       const old = index.keys(was);
       for (const key of index.keys(now)) {
         if (old.includes(key)) continue;
-        const positions = this.positionsFor(after.object, field, key);
+        const positions = this.positionsFor(after.object, index.field, key);
         const at = lowerBound(positions, position);
         if (positions[at] !== position) positions.splice(at, 0, position);
       }
@@ -312,7 +315,7 @@ export class World {
    * back); null when the type must be scanned.
    */
   createdSpan(object: string, gte: number, lte: number): Span | null {
-    if (this.unordered.has(object)) return null;
+    if (Number.isNaN(this.lastCreated.get(object))) return null;
     const n = this.count(object);
     const created = (i: number) => this.at(object, i).created as number;
     let lo = 0;
