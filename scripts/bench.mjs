@@ -2,33 +2,60 @@
 // stripe-twin benchmark: `npm run bench` (node scripts/bench.mjs).
 //
 // One run on loopback reports:
-//   1. a baseline: a bare node:http server answering every request with a fixed
-//      ~1.5 KB JSON body (the size of a rendered PaymentIntent);
+//   1. a baseline (the floor): a bare node:http server answering every request
+//      with a fixed ~1.5 KB JSON body (the size of a rendered PaymentIntent);
 //   2. the twin over HTTP (`node dist/cli.js serve --seed 1` in a child):
-//      PaymentIntent create+confirm, retrieve and list, as requests/s, p50/p99
-//      latency and the ratio to the baseline's requests/s, beside the targets;
-//   3. heap growth per 100k stored PaymentIntents, measured in a fresh
+//      PaymentIntent create+confirm, customer create, PaymentIntent retrieve and
+//      list, as requests/s, p50/p99 latency and the ratio to the baseline's
+//      requests/s, beside the targets;
+//   3. stripe-mock (when STRIPE_MOCK or STRIPE_MOCK_URL is set) through the same
+//      four scenarios, with the twin/stripe-mock ratio per scenario; without it
+//      the table says it was not run;
+//   4. heap growth per 100k stored PaymentIntents, measured in a fresh
 //      `node --expose-gc` process through the in-process request pipeline;
-//   4. the replay transport (`stripe-twin/replay`) per SDK call against the
+//   5. costs at scale: in a fresh `node --expose-gc --max-old-space-size=…`
+//      process, a world of 1,000 customers and one of 1,000,000 (with confirmed
+//      PaymentIntents and their events), built through the endpoints' handlers;
+//      p50/p99, through the in-process pipeline, of filtered lists, created ranges,
+//      search and event type filters at each size and their ratio, and heap bytes
+//      per stored object;
+//   6. the replay transport (`stripe-twin/replay`) per SDK call against the
 //      in-process twin: the same customers.retrieve calls through stripe-node,
 //      served by a replay of their recording, by the twin in-process, and by a
 //      stub httpClient answering a fixed body (the SDK's own cost), in a fresh process;
-//   5. webhook deliveries/s from a fresh `serve` to a bare node:http receiver, end to end.
+//   7. `stripe-twin verify` over the committed corpus;
+//   8. webhook deliveries/s from a fresh `serve` to a bare node:http receiver, end to end.
 // Results go to .bench/results.json; the readable table is printed last.
 // Targets are reported, not asserted: the exit status is 0 whether or not they are met.
 //
-// Both servers run in their own child process and are driven by the same load
-// generator (node:http with a keep-alive Agent), itself a separate child, so the
-// client's CPU is not counted against either server.
+// Every server runs in its own child process and is driven by the same load
+// generator (node:http with a keep-alive Agent, closed loop: each connection
+// sends its next request when the previous answer is in), itself a separate
+// child, so the client's CPU is not counted against any server. Server CPU is
+// read from /proc/<pid>/stat over the measured window.
 //
 // Environment:
 //   BENCH_SECONDS      measured seconds per scenario          (default 3)
 //   BENCH_WARMUP       warm-up seconds before each scenario   (default 0.5)
-//   BENCH_CONNECTIONS  concurrent keep-alive connections      (default 32)
+//   BENCH_CONNECTIONS  requests in flight (keep-alive connections) (default 16)
+//   STRIPE_MOCK        a stripe-mock binary to run beside the twin (scripts/build-stripe-mock.sh builds one);
+//                      spawned on two free loopback ports (-http-addr and -https-addr, both 127.0.0.1)
+//   STRIPE_MOCK_SPEC   OpenAPI spec3.json passed as -spec (needed when the binary embeds none)
+//   STRIPE_MOCK_FIXTURES  fixtures3.json passed as -fixtures
+//   STRIPE_MOCK_URL    http://host:port of a stripe-mock already running, instead of STRIPE_MOCK
+//                      (its CPU is then not measured). Key used: sk_test_bench (stripe-mock wants
+//                      exactly three _-separated parts)
 //   BENCH_MEM_PIS      PIs created for the memory figure      (default 100000)
 //   BENCH_MEM_CONFIRM_PIS  confirmed PIs for the memory figure (default 20000, scaled to 100k)
+//   BENCH_SCALE_OBJECTS customers in the big world of the scale section (default 1000000)
+//   BENCH_SCALE_SMALL  customers in the small world            (default 1000)
+//   BENCH_SCALE_CALLS  timed calls per query and size          (default 300)
+//   BENCH_SCALE_QUERY_SECONDS  stop a query's calls after this long, once 30 are done (default 10)
+//   BENCH_SCALE_HEAP_MB  --max-old-space-size of the scale process (default from the big size)
 //   BENCH_REPLAY_CALLS customers.retrieve calls per transport and round (default 2000)
 //   BENCH_WEBHOOK_EVENTS events delivered to a local receiver (default 5000)
+//   BENCH_ONLY         comma-separated sections to run: http (baseline, twin, stripe-mock),
+//                      memory, scale, replay, verify, webhooks (default: all)
 //   BENCH_SKIP_BUILD=1 use dist/ as it is instead of running `npm run build` first
 
 import { execFileSync, fork, spawn } from 'node:child_process';
@@ -46,6 +73,7 @@ const ROOT = path.resolve(path.dirname(SELF), '..');
 const KEY = 'sk_test_bench';
 const CREATE_CONFIRM_BODY = 'amount=2000&currency=usd&payment_method=pm_card_visa&confirm=true&payment_method_types[0]=card';
 const CREATE_BODY = 'amount=2000&currency=usd&payment_method_types[0]=card';
+const CUSTOMER_BODY = 'email=jenny.rosen%40example.com&name=Jenny+Rosen&description=bench';
 const TARGETS = { create_confirm: 0.4, retrieve: 0.7 };
 const REPLAY_TARGET_US = 100;
 const VERIFY_TARGET_SECONDS = 10;
@@ -139,7 +167,7 @@ async function baselineServer() {
 // requests back to back. Only requests that start and finish inside the
 // measured window count; warm-up requests are discarded.
 
-async function loadgen({ port, method, paths, body, connections, warmupMs, durationMs }) {
+async function loadgen({ host = '127.0.0.1', port, method, paths, body, connections, warmupMs, durationMs }) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections, maxFreeSockets: connections, keepAliveMsecs: 30_000 });
   const bodyBuf = body ? Buffer.from(body) : null;
   const baseHeaders = { Authorization: `Bearer ${KEY}` };
@@ -156,7 +184,7 @@ async function loadgen({ port, method, paths, body, connections, warmupMs, durat
 
   const once = (p) =>
     new Promise((resolve) => {
-      const req = http.request({ host: '127.0.0.1', port, method, path: p, agent, headers: baseHeaders }, (res) => {
+      const req = http.request({ host, port, method, path: p, agent, headers: baseHeaders }, (res) => {
         let n = 0;
         let text = res.statusCode >= 300 ? '' : null;
         res.on('data', (c) => {
@@ -390,16 +418,234 @@ async function replayBench(calls) {
 }
 
 // ---------------------------------------------------------------------------
+// Costs at scale: a fresh `node --expose-gc --max-old-space-size=…` process builds
+// one world per size and times, through the in-process pipeline (no sockets), the
+// filtered reads whose cost may grow with what a world holds. Worlds are built
+// through the endpoints' own handlers (the routes the pipeline runs, each call in
+// a transaction with a request id and an idempotency key, as the pipeline gives
+// them), skipping only the pipeline's HTTP layers (auth, form decoding, the
+// idempotency cache, the request log, rendering): 3–4× faster than the pipeline,
+// and the objects and events are the same. Per size, one world:
+//   · n customers, each with a distinct email, `metadata[order]` and a segment, world
+//     time one second apart (so `created` ranges mean something); the customer at n/2
+//     is updated once, so its `customer.updated` is the only event of that type;
+//   · then one confirmed PaymentIntent per SCALE_PI_EVERY customers (pm_card_visa,
+//     attached to that customer), each with its payment method, charge, balance
+//     transaction and events. Every customer event is older than every PI event.
+// Heap per object is read from the growth after gc across each phase: the stored
+// objects, their events and the world's indexes (the build leaves nothing in the
+// idempotency cache or the request log, both bounded anyway).
+
+const SCALE_KEY = 'sk_test_scale';
+const SCALE_PI_EVERY = 10;
+const SCALE_TARGETS = 16; // distinct customers each filtered query cycles through
+
+/** The queries timed at each size: [name, label, expected data.length]. */
+const SCALE_QUERIES = [
+  ['retrieve', 'GET /v1/customers/:id (control: a lookup by id)', null],
+  ['list', 'GET /v1/customers?limit=10 (control: newest 10)', 10],
+  ['customers_email', 'GET /v1/customers?email=<one>', 1],
+  ['pis_customer', 'GET /v1/payment_intents?customer=<one>&limit=10', 1],
+  ['customers_created', 'GET /v1/customers?created[gte]=<5th newest>&limit=10', 5],
+  ['search_email', 'GET /v1/customers/search?query=email:"<one>"', 1],
+  ['search_metadata', 'GET /v1/customers/search?query=metadata["order"]:"<one>"', 1],
+  ['events_rare', 'GET /v1/events?type=customer.updated (1 such event)', 1],
+  ['events_prefix', 'GET /v1/events?type=customer.* (older than all PI events)', 10],
+];
+
+async function scaleBench(cfg) {
+  if (typeof global.gc !== 'function') throw new Error('scale mode needs node --expose-gc');
+  const require = createRequire(import.meta.url);
+  const dist = {
+    createTwin: require(path.join(ROOT, 'dist')).createTwin,
+    handleRequest: require(path.join(ROOT, 'dist/server/pipeline')).handleRequest,
+    routes: require(path.join(ROOT, 'dist/resources')).routes,
+  };
+  // A throwaway world first, every query run on it: the JIT otherwise settles during
+  // the first size's timings (search measured 5–8× slower there than at any later size).
+  await scaleWorld(2000, { calls: 2000, minCalls: 1, querySeconds: 1, quiet: true }, dist);
+  for (let i = 0; i < 3; i++) global.gc();
+  const sizes = [];
+  for (const n of cfg.sizes) {
+    sizes.push(await scaleWorld(n, cfg, dist));
+    for (let i = 0; i < 3; i++) global.gc();
+  }
+  const result = { sizes, max_old_space_mb: cfg.heapMb, pi_every: SCALE_PI_EVERY };
+  if (process.send) {
+    process.send({ type: 'result', result });
+    process.disconnect();
+  } else process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+}
+
+async function scaleWorld(n, { calls, minCalls, querySeconds, quiet = false }, { createTwin, handleRequest, routes }) {
+  const say = (s) => quiet || process.stdout.write(`  scale ${n.toLocaleString('en-US')}: ${s}\n`);
+  let gcSeconds = 0;
+  const gcHeap = () => {
+    const t = performance.now();
+    for (let i = 0; i < 2; i++) global.gc();
+    gcSeconds += (performance.now() - t) / 1000;
+    return process.memoryUsage().heapUsed;
+  };
+  let clockMs = 0;
+  const twin = createTwin({ seed: 1, wallClock: () => clockMs, webhooks: false });
+  const engine = twin.engine;
+  const world = engine.world(SCALE_KEY);
+  const headers = { authorization: `Bearer ${SCALE_KEY}` };
+  const none = Buffer.alloc(0);
+  const send = async (method, url, body) => {
+    const buf = body ? Buffer.from(body) : none;
+    const res = await handleRequest(engine, { method, url, headers, readBody: async () => buf });
+    if (res.status !== 200) throw new Error(`${method} ${url} answered ${res.status}: ${res.body.slice(0, 300)}`);
+    return res;
+  };
+  /** One write through its endpoint's handler, as the pipeline runs it (due work first, then a transaction). */
+  const call = (method, url, params) => {
+    const match = routes.match(method, url);
+    if (!match || match === 'wrong-method') throw new Error(`no route for ${method} ${url}`);
+    const ctx = { world, requestId: world.requestId(), idempotencyKey: world.generatedIdempotencyKey(), apiVersion: world.config.defaultApiVersion };
+    world.runDue(ctx);
+    return world.transaction(() => match.value.handler(ctx, params, match.params));
+  };
+  const progress = (what, i, total, t0) => {
+    if (total >= 200_000 && i > 0 && i % Math.round(total / 4) === 0) {
+      say(`${what} ${Math.round((100 * i) / total)}% (${Math.round(i / ((performance.now() - t0) / 1000)).toLocaleString('en-US')}/s)`);
+    }
+  };
+  const email = (i) => `customer${i}@scale.example`;
+
+  const worldStarted = performance.now();
+  const heap0 = gcHeap();
+  // 1. Customers, one second of world time apart.
+  let t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    const customer = call('POST', '/v1/customers', { email: email(i), name: `Customer ${i}`, metadata: { order: `ord_${i}`, segment: `s${i % 16}` } });
+    if (i === n >> 1) call('POST', `/v1/customers/${customer.id}`, { metadata: { vip: 'true' } });
+    clockMs += 1000;
+    progress('customers', i + 1, n, t0);
+  }
+  const customerSeconds = (performance.now() - t0) / 1000;
+  const heapCustomers = gcHeap();
+
+  // 2. Confirmed PaymentIntents, one per SCALE_PI_EVERY customers.
+  const customerIds = world.idsOf('customer');
+  const m = Math.max(1, Math.floor(n / SCALE_PI_EVERY));
+  t0 = performance.now();
+  for (let j = 0; j < m; j++) {
+    const customer = customerIds[j * SCALE_PI_EVERY];
+    const pi = call('POST', '/v1/payment_intents', {
+      amount: 1000 + (j % 9000), currency: 'usd', customer, payment_method: 'pm_card_visa', confirm: true, payment_method_types: ['card'],
+    });
+    if (pi.status !== 'succeeded') throw new Error(`PaymentIntent ${pi.id} is ${pi.status}, not succeeded`);
+    clockMs += 1000;
+    progress('PaymentIntents', j + 1, m, t0);
+  }
+  const piSeconds = (performance.now() - t0) / 1000;
+  await send('GET', '/v1/balance'); // a request, so the last PI's balance transaction (due "shortly after") lands
+  const heapAll = gcHeap();
+  const counts = Object.fromEntries(
+    ['customer', 'event', 'payment_intent', 'charge', 'balance_transaction', 'payment_method'].map((t) => [t, world.count(t)]),
+  );
+  const eventsByType = {};
+  for (const id of world.idsOf('event')) {
+    const type = world.get(id).type;
+    eventsByType[type] = (eventsByType[type] ?? 0) + 1;
+  }
+  say(`built: ${n.toLocaleString('en-US')} customers in ${customerSeconds.toFixed(1)} s, ${m.toLocaleString('en-US')} confirmed PaymentIntents in ${piSeconds.toFixed(1)} s; timing queries`);
+  // Queries are not preceded by a forced gc each (seconds apiece on a multi-GB heap): the ones
+  // they meet are part of their latency at that size, as they would be in a server.
+
+  // 3. The queries, each cycling through SCALE_TARGETS customers spread over the world.
+  const spread = (count, k) => Math.min(count - 1, Math.floor(((k + 0.5) * count) / SCALE_TARGETS));
+  const picks = Array.from({ length: SCALE_TARGETS }, (_, k) => spread(n, k));
+  const piCustomers = Array.from({ length: SCALE_TARGETS }, (_, k) => customerIds[spread(m, k) * SCALE_PI_EVERY]);
+  const recent = world.get(customerIds[Math.max(0, n - 5)]).created;
+  const q = encodeURIComponent;
+  const urls = {
+    retrieve: picks.map((i) => `/v1/customers/${customerIds[i]}`),
+    list: ['/v1/customers?limit=10'],
+    customers_email: picks.map((i) => `/v1/customers?email=${q(email(i))}`),
+    pis_customer: piCustomers.map((c) => `/v1/payment_intents?customer=${c}&limit=10`),
+    customers_created: [`/v1/customers?created[gte]=${recent}&limit=10`],
+    search_email: picks.map((i) => `/v1/customers/search?query=${q(`email:"${email(i)}"`)}`),
+    search_metadata: picks.map((i) => `/v1/customers/search?query=${q(`metadata["order"]:"ord_${i}"`)}`),
+    events_rare: ['/v1/events?type=customer.updated'],
+    events_prefix: [`/v1/events?type=${q('customer.*')}`],
+  };
+  const queries = {};
+  for (const [name, label, expected] of SCALE_QUERIES) {
+    const list = urls[name];
+    const first = JSON.parse((await send('GET', list[0])).body);
+    const returned = Array.isArray(first.data) ? first.data.length : 1;
+    // Warm-up (render caches, and the JIT, which takes some hundreds of calls to settle):
+    // up to 1,000 calls or 1 s, whichever ends first.
+    for (let i = 1, w = performance.now(); i <= 1000 && performance.now() - w < 1000; i++) await send('GET', list[i % list.length]);
+    const lat = [];
+    const started = performance.now();
+    for (let i = 0; i < calls; i++) {
+      const a = performance.now();
+      await send('GET', list[i % list.length]);
+      lat.push(performance.now() - a);
+      if (lat.length >= minCalls && performance.now() - started > querySeconds * 1000) break;
+    }
+    lat.sort((a, b) => a - b);
+    const pct = (p) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))];
+    queries[name] = {
+      label,
+      calls: lat.length,
+      p50_ms: pct(0.5),
+      p99_ms: pct(0.99),
+      max_ms: lat[lat.length - 1],
+      returned,
+      expected,
+      correct: expected === null || returned === expected,
+    };
+  }
+  const mu = process.memoryUsage();
+  const seconds = (performance.now() - worldStarted) / 1000;
+  say(`done in ${seconds.toFixed(0)} s (${gcSeconds.toFixed(0)} s of it in forced gc)`);
+  return {
+    seconds,
+    forced_gc_seconds: gcSeconds,
+    customers: n,
+    payment_intents: m,
+    stored_objects: Object.values(counts).reduce((a, b) => a + b, 0),
+    counts,
+    events_by_type: eventsByType,
+    build: {
+      customer_seconds: customerSeconds,
+      customers_per_s: n / customerSeconds,
+      pi_seconds: piSeconds,
+      pis_per_s: m / piSeconds,
+      via: "the endpoints' handlers (routes of dist/resources), in transactions",
+    },
+    heap: {
+      empty_world_mb: heap0 / 2 ** 20,
+      after_customers_mb: heapCustomers / 2 ** 20,
+      after_all_mb: heapAll / 2 ** 20,
+      bytes_per_customer: (heapCustomers - heap0) / n,
+      bytes_per_confirmed_pi: (heapAll - heapCustomers) / m,
+      rss_mb: mu.rss / 2 ** 20,
+    },
+    queries,
+  };
+}
+
+// ---------------------------------------------------------------------------
 // Orchestrator.
 
 async function main() {
   const seconds = num('BENCH_SECONDS', 3);
   const warmup = num('BENCH_WARMUP', 0.5);
-  const connections = Math.round(num('BENCH_CONNECTIONS', 32));
+  const connections = Math.round(num('BENCH_CONNECTIONS', 16));
   const memPis = Math.round(num('BENCH_MEM_PIS', 100_000));
   const memConfirmPis = Math.round(num('BENCH_MEM_CONFIRM_PIS', 20_000));
   const replayCalls = Math.round(num('BENCH_REPLAY_CALLS', 2000));
   const webhookEvents = Math.round(num('BENCH_WEBHOOK_EVENTS', 5000));
+  const scaleBig = Math.round(num('BENCH_SCALE_OBJECTS', 1_000_000));
+  const scaleSmall = Math.round(num('BENCH_SCALE_SMALL', 1000));
+  const scaleCalls = Math.round(num('BENCH_SCALE_CALLS', 300));
+  const scaleQuerySeconds = num('BENCH_SCALE_QUERY_SECONDS', 10);
+  const sections = selectedSections();
   const log = (s) => process.stdout.write(`· ${s}\n`);
   const started = Date.now();
 
@@ -413,66 +659,8 @@ async function main() {
   for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => (cleanup(), process.exit(130)));
   const track = (c) => (children.add(c), c.once('exit', () => children.delete(c)), c);
 
-  const run = (port, pid, scenario) =>
-    runLoad({ port, pid, connections, warmupMs: warmup * 1000, durationMs: seconds * 1000, ...scenario }, track);
-
-  // 1. Baseline.
-  log(`baseline: bare node:http, ${connections} connections, ${warmup}s warm-up + ${seconds}s`);
-  const baseSrv = track(fork(SELF, ['--baseline-server'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
-  const baseInfo = await nextMessage(baseSrv, 'listening');
-  const baseline = { ...(await run(baseInfo.port, baseSrv.pid, { method: 'GET', paths: ['/v1/payment_intents/pi_x'] })), body_bytes: baseInfo.bodyBytes };
-  await stop(baseSrv);
-
-  // 2. The twin over HTTP.
-  const { port: twinPort, child: twinSrv, startupMs } = await startTwin(track);
-  log(`twin: node dist/cli.js serve --port ${twinPort} --seed 1 (ready in ${Math.round(startupMs)} ms)`);
-
-  const twin = {};
-  log('twin: POST /v1/payment_intents (create+confirm)');
-  twin.create_confirm = await run(twinPort, twinSrv.pid, { method: 'POST', paths: ['/v1/payment_intents'], body: CREATE_CONFIRM_BODY });
-
-  const ids = [];
-  for (let i = 0; i < 16; i++) {
-    const pi = await apiCall(twinPort, 'POST', '/v1/payment_intents', CREATE_CONFIRM_BODY);
-    ids.push(pi.id);
-  }
-  log(`twin: GET /v1/payment_intents/:id (${ids.length} PIs round-robin)`);
-  twin.retrieve = await run(twinPort, twinSrv.pid, { method: 'GET', paths: ids.map((id) => `/v1/payment_intents/${id}`) });
-
-  const stored = twin.create_confirm.completed_including_warmup - twin.create_confirm.errors + ids.length;
-  log(`twin: GET /v1/payment_intents?limit=10 (~${stored} PIs stored)`);
-  twin.list = await run(twinPort, twinSrv.pid, { method: 'GET', paths: ['/v1/payment_intents?limit=10'] });
-  twin.list.stored_pis = stored;
-  await stop(twinSrv);
-
-  for (const [name, r] of Object.entries(twin)) {
-    r.ratio_to_baseline = r.rps / baseline.rps;
-    // Throughput ratio if both servers ran CPU-bound: independent of a client-bound baseline.
-    r.cpu_normalised_ratio =
-      r.server_cpu_us_per_request && baseline.server_cpu_us_per_request ? baseline.server_cpu_us_per_request / r.server_cpu_us_per_request : null;
-    if (TARGETS[name] !== undefined) {
-      r.target_ratio = TARGETS[name];
-      r.target_met = r.ratio_to_baseline >= TARGETS[name];
-    }
-  }
-
-  // 3. Memory, each mode in a fresh process.
-  log(`memory: ${memPis} PIs created in-process (fresh node --expose-gc)`);
-  const memCreate = await memoryRun('create', memPis, track);
-  log(`memory: ${memConfirmPis} PIs created+confirmed in-process (fresh node --expose-gc)`);
-  const memConfirm = await memoryRun('confirm', memConfirmPis, track);
-
-  // 4. Replay transport vs the in-process twin, in a fresh process.
-  log(`replay: ${replayCalls} customers.retrieve per transport and round (replay, in-process twin, stub), fresh process`);
-  const replay = await replayRun(replayCalls, track);
-
-  // 5. The fidelity gate over the whole committed corpus, as CI runs it (process start included).
-  log('verify: node dist/cli.js verify over captures/ (fresh process)');
-  const verifyRun = verifyCorpus();
-
-  // 6. Webhook deliveries to a bare local receiver, end to end through serve.
-  log(`webhooks: ${webhookEvents} customers.create on serve, each event delivered to a bare node:http receiver`);
-  const webhooks = await webhookRun(webhookEvents, track);
+  const run = (target, scenario) =>
+    runLoad({ host: target.host, port: target.port, pid: target.pid, connections, warmupMs: warmup * 1000, durationMs: seconds * 1000, ...scenario }, track);
 
   const results = {
     generated_at: new Date().toISOString(),
@@ -484,20 +672,109 @@ async function main() {
       cpu_model: os.cpus()[0]?.model ?? null,
       loadavg_at_start: os.loadavg(),
     },
-    settings: { seconds, warmup_seconds: warmup, connections, transport: 'loopback, node:http keep-alive Agent in a child process' },
-    baseline,
-    twin,
-    targets: {
-      create_confirm: { ratio: TARGETS.create_confirm, actual: twin.create_confirm.ratio_to_baseline, met: twin.create_confirm.target_met },
-      retrieve: { ratio: TARGETS.retrieve, actual: twin.retrieve.ratio_to_baseline, met: twin.retrieve.target_met },
-    },
-    memory: { create: memCreate, create_confirm: memConfirm },
-    replay,
-    verify: verifyRun,
-    webhooks,
-    serve_startup_ms: startupMs,
-    wall_seconds: (Date.now() - started) / 1000,
+    settings: { seconds, warmup_seconds: warmup, connections, transport: 'loopback, node:http keep-alive Agent in a child process', sections: [...sections] },
   };
+
+  if (sections.has('http')) {
+    // 1. Baseline: the floor any HTTP server in Node reaches with this load generator.
+    log(`baseline: bare node:http, ${connections} connections, ${warmup}s warm-up + ${seconds}s`);
+    const baseSrv = track(fork(SELF, ['--baseline-server'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+    const baseInfo = await nextMessage(baseSrv, 'listening');
+    const baseline = {
+      ...(await run({ host: '127.0.0.1', port: baseInfo.port, pid: baseSrv.pid }, { method: 'GET', paths: ['/v1/payment_intents/pi_x'] })),
+      body_bytes: baseInfo.bodyBytes,
+    };
+    await stop(baseSrv);
+
+    // 2. The twin over HTTP.
+    const { port: twinPort, child: twinSrv, startupMs } = await startTwin(track);
+    log(`twin: node dist/cli.js serve --port ${twinPort} --seed 1 (ready in ${Math.round(startupMs)} ms)`);
+    const twin = await httpScenarios('twin', { host: '127.0.0.1', port: twinPort, pid: twinSrv.pid }, run, log);
+    twin.list.stored_pis = twin.create_confirm.completed_including_warmup - twin.create_confirm.errors + RETRIEVE_IDS;
+    await stop(twinSrv);
+
+    // 3. stripe-mock, when configured, through the same scenarios and load generator.
+    const mock = await stripeMockRun(track, run, log);
+
+    for (const [name, r] of Object.entries(twin)) {
+      r.ratio_to_baseline = r.rps / baseline.rps;
+      // Throughput ratio if both servers ran CPU-bound: independent of a client-bound baseline.
+      r.cpu_normalised_ratio =
+        r.server_cpu_us_per_request && baseline.server_cpu_us_per_request ? baseline.server_cpu_us_per_request / r.server_cpu_us_per_request : null;
+      if (TARGETS[name] !== undefined) {
+        r.target_ratio = TARGETS[name];
+        r.target_met = r.ratio_to_baseline >= TARGETS[name];
+      }
+      const m = mock.scenarios?.[name];
+      if (m) {
+        m.ratio_to_baseline = m.rps / baseline.rps;
+        r.ratio_to_stripe_mock = m.rps ? r.rps / m.rps : null;
+      }
+    }
+    // The comparison in one place: per scenario, both servers beside the floor.
+    const pick = (x) => (x ? { rps: x.rps, p50_ms: x.p50_ms, p99_ms: x.p99_ms, server_cpu_us_per_request: x.server_cpu_us_per_request, errors: x.errors } : null);
+    const sideBySide = {
+      floor: pick(baseline),
+      stripe_mock_run: mock.run,
+      stripe_mock_note: mock.run ? null : `stripe-mock: not run — ${mock.reason}`,
+      scenarios: Object.fromEntries(
+        Object.entries(twin).map(([name, t]) => [
+          name,
+          { twin: pick(t), stripe_mock: pick(mock.scenarios?.[name]), twin_over_stripe_mock: t.ratio_to_stripe_mock ?? null, twin_over_floor: t.ratio_to_baseline },
+        ]),
+      ),
+    };
+    Object.assign(results, {
+      baseline,
+      twin,
+      stripe_mock: mock,
+      side_by_side: sideBySide,
+      targets: {
+        create_confirm: { ratio: TARGETS.create_confirm, actual: twin.create_confirm.ratio_to_baseline, met: twin.create_confirm.target_met },
+        retrieve: { ratio: TARGETS.retrieve, actual: twin.retrieve.ratio_to_baseline, met: twin.retrieve.target_met },
+      },
+      serve_startup_ms: startupMs,
+    });
+  }
+
+  if (sections.has('memory')) {
+    // 4. Memory, each mode in a fresh process.
+    log(`memory: ${memPis} PIs created in-process (fresh node --expose-gc)`);
+    const memCreate = await memoryRun('create', memPis, track);
+    log(`memory: ${memConfirmPis} PIs created+confirmed in-process (fresh node --expose-gc)`);
+    const memConfirm = await memoryRun('confirm', memConfirmPis, track);
+    results.memory = { create: memCreate, create_confirm: memConfirm };
+  }
+
+  if (sections.has('scale')) {
+    // 5. Costs at scale: one small and one big world, in a fresh process.
+    const heapMb = Math.round(num('BENCH_SCALE_HEAP_MB', scaleHeapMb(scaleBig)));
+    log(
+      `scale: worlds of ${scaleSmall.toLocaleString('en-US')} and ${scaleBig.toLocaleString('en-US')} customers (+1 confirmed PI per ${SCALE_PI_EVERY}), ` +
+        `filtered reads timed in-process (fresh node --expose-gc --max-old-space-size=${heapMb})`,
+    );
+    results.scale = await scaleRun({ sizes: [scaleSmall, scaleBig], calls: scaleCalls, minCalls: Math.min(30, scaleCalls), querySeconds: scaleQuerySeconds, heapMb }, track);
+  }
+
+  if (sections.has('replay')) {
+    // 6. Replay transport vs the in-process twin, in a fresh process.
+    log(`replay: ${replayCalls} customers.retrieve per transport and round (replay, in-process twin, stub), fresh process`);
+    results.replay = await replayRun(replayCalls, track);
+  }
+
+  if (sections.has('verify')) {
+    // 7. The fidelity gate over the whole committed corpus, as CI runs it (process start included).
+    log('verify: node dist/cli.js verify over captures/ (fresh process)');
+    results.verify = verifyCorpus();
+  }
+
+  if (sections.has('webhooks')) {
+    // 8. Webhook deliveries to a bare local receiver, end to end through serve.
+    log(`webhooks: ${webhookEvents} customers.create on serve, each event delivered to a bare node:http receiver`);
+    results.webhooks = await webhookRun(webhookEvents, track);
+  }
+
+  results.wall_seconds = (Date.now() - started) / 1000;
   mkdirSync(path.join(ROOT, '.bench'), { recursive: true });
   const out = path.join(ROOT, '.bench', 'results.json');
   writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
@@ -505,6 +782,154 @@ async function main() {
 
   printTables(results);
   process.exitCode = 0;
+}
+
+const SECTIONS = ['http', 'memory', 'scale', 'replay', 'verify', 'webhooks'];
+
+/** BENCH_ONLY=http,scale runs those sections only (default: all). */
+function selectedSections() {
+  const only = process.env.BENCH_ONLY;
+  if (!only) return new Set(SECTIONS);
+  const picked = only.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = picked.filter((s) => !SECTIONS.includes(s));
+  if (unknown.length) throw new Error(`BENCH_ONLY: unknown section(s) ${unknown.join(', ')} (known: ${SECTIONS.join(', ')})`);
+  return new Set(picked);
+}
+
+/** The PaymentIntents retrieve cycles through. */
+const RETRIEVE_IDS = 16;
+
+/**
+ * The closed-loop HTTP scenarios, the same for every server: PaymentIntent
+ * create+confirm, customer create, PaymentIntent retrieve (RETRIEVE_IDS ids the
+ * server itself returned, round-robin), and the PaymentIntent list.
+ */
+async function httpScenarios(name, target, run, log) {
+  const out = {};
+  log(`${name}: POST /v1/payment_intents (create+confirm)`);
+  out.create_confirm = await run(target, { method: 'POST', paths: ['/v1/payment_intents'], body: CREATE_CONFIRM_BODY });
+  log(`${name}: POST /v1/customers`);
+  out.create_customer = await run(target, { method: 'POST', paths: ['/v1/customers'], body: CUSTOMER_BODY });
+  const ids = [];
+  for (let i = 0; i < RETRIEVE_IDS; i++) ids.push((await apiCall(target, 'POST', '/v1/payment_intents', CREATE_CONFIRM_BODY)).id);
+  log(`${name}: GET /v1/payment_intents/:id (${ids.length} PIs round-robin)`);
+  out.retrieve = await run(target, { method: 'GET', paths: ids.map((id) => `/v1/payment_intents/${id}`) });
+  log(`${name}: GET /v1/payment_intents?limit=10`);
+  out.list = await run(target, { method: 'GET', paths: ['/v1/payment_intents?limit=10'] });
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// stripe-mock (github.com/stripe/stripe-mock; scripts/build-stripe-mock.sh builds
+// it): stateless, answers every call from fixtures after validating parameters
+// against the OpenAPI spec. Compared on throughput and latency only.
+//   STRIPE_MOCK=<binary>           spawned as a child on two free loopback ports
+//   STRIPE_MOCK_SPEC=<spec3.json>  -spec (needed when the binary embeds no spec)
+//   STRIPE_MOCK_FIXTURES=<fixtures3.json>  -fixtures
+//   STRIPE_MOCK_URL=http://127.0.0.1:12111  one already running (no server CPU figures)
+
+const STRIPE_MOCK_HOWTO =
+  'set STRIPE_MOCK=<binary> (with STRIPE_MOCK_SPEC=<spec3.json> STRIPE_MOCK_FIXTURES=<fixtures3.json>) or STRIPE_MOCK_URL=<http://host:port>; ' +
+  'scripts/build-stripe-mock.sh builds the binary';
+
+async function stripeMockRun(track, run, log) {
+  const { STRIPE_MOCK: bin, STRIPE_MOCK_SPEC: spec, STRIPE_MOCK_FIXTURES: fixtures, STRIPE_MOCK_URL: url } = process.env;
+  if (!bin && !url) {
+    log(`stripe-mock: not run — ${STRIPE_MOCK_HOWTO}`);
+    return { run: false, reason: `not configured: ${STRIPE_MOCK_HOWTO}` };
+  }
+  const info = { run: false, binary: bin ?? null, spec: spec ?? null, fixtures: fixtures ?? null, url: url ?? null };
+  let child = null;
+  try {
+    let target;
+    if (url) {
+      const u = new URL(url);
+      if (u.protocol !== 'http:') throw new Error(`STRIPE_MOCK_URL must be http:// (got ${url})`);
+      target = { host: u.hostname, port: Number(u.port || 80), pid: null };
+      await waitForHttp(target, 5_000);
+      log(`stripe-mock: using ${url} (already running; its CPU is not measured)`);
+    } else {
+      for (const [name, file] of Object.entries({ STRIPE_MOCK: bin, STRIPE_MOCK_SPEC: spec, STRIPE_MOCK_FIXTURES: fixtures })) {
+        if (file && !existsSync(file)) throw new Error(`${name}=${file}: no such file`);
+      }
+      try {
+        info.version = execFileSync(bin, ['-version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 }).trim();
+      } catch {
+        info.version = null;
+      }
+      const [httpPort, httpsPort] = [await freePort(), await freePort()];
+      // Loopback only, both addresses given: without -https-addr it also listens on every interface.
+      const args = ['-http-addr', `127.0.0.1:${httpPort}`, '-https-addr', `127.0.0.1:${httpsPort}`];
+      if (spec) args.push('-spec', spec);
+      if (fixtures) args.push('-fixtures', fixtures);
+      info.args = args;
+      const spawnedAt = performance.now();
+      child = track(spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
+      let output = '';
+      const keep = (d) => (output = (output + d.toString()).slice(-2000));
+      child.stdout.on('data', keep);
+      child.stderr.on('data', keep);
+      const exited = new Promise((_, reject) => {
+        child.once('error', (e) => reject(new Error(`stripe-mock could not start: ${e.message}`)));
+        child.once('exit', (code, sig) => reject(new Error(`stripe-mock exited (${code ?? sig}): ${output.trim()}`)));
+      });
+      exited.catch(() => {});
+      target = { host: '127.0.0.1', port: httpPort, pid: child.pid };
+      await Promise.race([waitForHttp(target, 60_000), exited]);
+      info.startup_ms = performance.now() - spawnedAt;
+      log(`stripe-mock: ${bin} ${args.join(' ')} (ready in ${Math.round(info.startup_ms)} ms)`);
+    }
+    info.scenarios = await httpScenarios('stripe-mock', target, run, log);
+    info.run = true;
+  } catch (e) {
+    info.reason = `failed: ${String(e.message ?? e).split('\n')[0].slice(0, 400)}`;
+    log(`stripe-mock: ${info.reason}`);
+  } finally {
+    if (child) await stop(child);
+  }
+  return info;
+}
+
+/** Resolves once GET /v1/customers answers 200 with the bench key; retries only while nothing listens. */
+async function waitForHttp(target, timeoutMs) {
+  const deadline = performance.now() + timeoutMs;
+  let last = null;
+  while (performance.now() < deadline) {
+    try {
+      await apiCall(target, 'GET', '/v1/customers?limit=1');
+      return;
+    } catch (e) {
+      if (e.status === 404) throw new Error(`${e.message} — a stripe-mock built without its spec needs STRIPE_MOCK_SPEC and STRIPE_MOCK_FIXTURES`);
+      if (e.status) throw e;
+      last = e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`no answer from http://${target.host}:${target.port} within ${timeoutMs} ms (${last?.message ?? 'no attempt'})`);
+}
+
+/**
+ * Old-space limit for the scale child: 1 GB + 6,000 B per customer of the big world (measured:
+ * ~2.4 KB, a customer's share of the PaymentIntents included), at least 2 GB, at most 80% of RAM.
+ */
+function scaleHeapMb(big) {
+  const want = 1024 + Math.ceil((big * 6000) / 2 ** 20);
+  return Math.max(2048, Math.min(want, Math.floor((os.totalmem() / 2 ** 20) * 0.8)));
+}
+
+async function scaleRun(cfg, track) {
+  const child = track(
+    fork(SELF, ['--scale', JSON.stringify(cfg)], { execArgv: ['--expose-gc', `--max-old-space-size=${cfg.heapMb}`], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+  );
+  const result = await nextMessage(child, 'result');
+  const [small, big] = result.sizes;
+  result.ratios = Object.fromEntries(
+    Object.keys(big.queries).map((q) => [
+      q,
+      { p50: big.queries[q].p50_ms / small.queries[q].p50_ms, p99: big.queries[q].p99_ms / small.queries[q].p99_ms },
+    ]),
+  );
+  return result;
 }
 
 function build(log) {
@@ -746,16 +1171,18 @@ function freePort() {
   });
 }
 
-function apiCall(port, method, p, body, agent) {
+/** One API call with the bench key; `target` is a port on 127.0.0.1 or { host, port }. Resolves with the parsed 200 body. */
+function apiCall(target, method, p, body, agent) {
+  const { host, port } = typeof target === 'number' ? { host: '127.0.0.1', port: target } : target;
   return new Promise((resolve, reject) => {
     const headers = { Authorization: `Bearer ${KEY}` };
     if (body) Object.assign(headers, { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': Buffer.byteLength(body) });
-    const req = http.request({ host: '127.0.0.1', port, method, path: p, headers, agent }, (res) => {
+    const req = http.request({ host, port, method, path: p, headers, agent }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (c) => (text += c));
       res.on('end', () => {
-        if (res.statusCode !== 200) return reject(new Error(`${method} ${p} answered ${res.statusCode}: ${text.slice(0, 300)}`));
+        if (res.statusCode !== 200) return reject(Object.assign(new Error(`${method} ${p} answered ${res.statusCode}: ${text.slice(0, 300)}`), { status: res.statusCode }));
         resolve(JSON.parse(text));
       });
     });
@@ -782,91 +1209,200 @@ function printTables(r) {
   const f = (v, d = 1) => (v == null ? '-' : v.toFixed(d));
   const int = (v) => (v == null ? '-' : Math.round(v).toLocaleString('en-US'));
   const pctu = (v) => (v == null ? '-' : `${Math.round(v * 100)}%`);
-  const rows = [
-    ['baseline (bare node:http, 1.5 KB JSON)', r.baseline, null],
-    ['twin POST create+confirm', r.twin.create_confirm, 'create_confirm'],
-    ['twin GET retrieve', r.twin.retrieve, 'retrieve'],
-    ['twin GET list limit=10', r.twin.list, 'list'],
-  ].map(([name, x, key]) => {
-    const ratio = key ? x.ratio_to_baseline : 1;
-    const target = key && TARGETS[key] !== undefined ? `≥ ${Math.round(TARGETS[key] * 100)}%` : '-';
-    const verdict = key && TARGETS[key] !== undefined ? (x.target_met ? 'MET' : 'MISSED') : '';
-    const norm = key ? x.cpu_normalised_ratio : 1;
-    return [
-      name, int(x.rps), f(x.p50_ms, 2), f(x.p99_ms, 2), pctu(ratio), target, verdict, int(x.errors),
-      pctu(x.server_cpu_util), int(x.server_cpu_us_per_request), pctu(norm), pctu(x.client_cpu_util), pctu(x.other_cpu_util),
-    ];
-  });
-  const m = r.memory;
-  const memRows = [
-    ['create', m.create],
-    ['create+confirm', m.create_confirm],
-  ].map(([name, x]) => [`${name} (${x.pis.toLocaleString('en-US')} PIs${x.scaled_to_100k ? ', scaled' : ''})`, x]).map(([name, x]) => [name, f(x.mb_per_100k, 1), int(x.bytes_per_pi), int(x.idempotency_bytes_per_pi), int(x.in_process_creates_per_s)]);
-
+  const times = (v) => (v == null || !Number.isFinite(v) ? '-' : v >= 10 ? `${Math.round(v).toLocaleString('en-US')}×` : `${v.toFixed(2)}×`);
+  const ms = (v) => (v == null ? '-' : v >= 100 ? v.toFixed(0) : v >= 1 ? v.toFixed(1) : v.toFixed(3));
   const out = [
     '',
-    `stripe-twin bench — node ${r.environment.node}, ${r.environment.cpus} CPUs, ${r.settings.connections} keep-alive connections, ` +
-      `${r.settings.warmup_seconds}s warm-up + ${r.settings.seconds}s per scenario, loopback`,
-    '',
-    table(
-      ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'vs baseline', 'target', 'result', 'errors', 'server CPU', 'server µs/req', 'CPU-norm', 'client CPU', 'other CPU'],
-      rows,
-      ['l', 'r', 'r', 'r', 'r', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r'],
-    ),
-    'server CPU / client CPU / other CPU: share of one core used by the server, the load generator and the rest of the machine',
-    'in the measured window; server µs/req: server CPU time per request; CPU-norm: baseline µs/req ÷ scenario µs/req, the',
-    'ratio the two servers would show if each were CPU-bound (targets are judged on the req/s ratio).',
-    '',
-    `list ran with ~${r.twin.list.stored_pis.toLocaleString('en-US')} PIs stored; response sizes: baseline ${r.baseline.mean_response_bytes} B, ` +
-      `create+confirm ${r.twin.create_confirm.mean_response_bytes} B, retrieve ${r.twin.retrieve.mean_response_bytes} B, list ${r.twin.list.mean_response_bytes} B`,
-    '',
-    'Memory (heap growth after gc, per 100k stored PaymentIntents)',
-    table(['workload', 'MB / 100k PIs', 'bytes / PI', 'of which idempotency cache', 'in-process creates/s'], memRows, ['l', 'r', 'r', 'r', 'r']),
-    '',
-    `Replay transport (stripe-twin/replay), µs per SDK call: ${r.replay.calls.toLocaleString('en-US')} customers.retrieve per transport, ` +
-      `median of ${r.replay.rounds} rounds, no sockets`,
-    table(
-      ['transport', 'µs / call', 'transport µs (minus stub)'],
-      [
-        ['replay (capture of the same calls)', f(r.replay.us_per_call.replay, 1), f(r.replay.replay_transport_us, 1)],
-        ['in-process twin', f(r.replay.us_per_call.in_process, 1), f(r.replay.in_process_transport_us, 1)],
-        ['stub httpClient (SDK alone)', f(r.replay.us_per_call.stub, 1), '-'],
-      ],
-      ['l', 'r', 'r'],
-    ),
-    `replay − in-process: ${f(r.replay.replay_overhead_vs_in_process_us, 1)} µs per call`,
-    '',
-    `Fidelity gate (stripe-twin verify, whole corpus): ${r.verify.sequences} sequences, ${r.verify.interactions} interactions in ` +
-      `${f(r.verify.wall_seconds, 2)} s wall (${f(r.verify.engine_seconds, 2)} s replaying), ${f(r.verify.sequences_per_s, 0)} sequences/s`,
-    '',
-    'Webhook deliveries to a local receiver (serve, one endpoint, bare node:http receiver answering 200)',
-    table(
-      ['events', 'deliveries/s', 'wall s', 'API calls s', 'last delivery after last API answer', 'delivery log'],
-      [[int(r.webhooks.events), int(r.webhooks.deliveries_per_s), f(r.webhooks.seconds, 2), f(r.webhooks.api_seconds, 2),
-        `${int(r.webhooks.lag_after_last_api_call_ms)} ms`, `${r.webhooks.delivery_log.succeeded} succeeded, ${r.webhooks.delivery_log.pending} pending, ${r.webhooks.delivery_log.failed} failed`]],
-      ['r', 'r', 'r', 'r', 'r', 'l'],
-    ),
-    '',
-    'Targets:',
-    `  serve ready (spawn → "listening on") < 1000 ms: ${Math.round(r.serve_startup_ms)} ms — ${r.serve_startup_ms < 1000 ? 'MET' : 'MISSED'}`,
-    `  create+confirm ≥ 40% of baseline: ${pctu(r.targets.create_confirm.actual)} — ${r.targets.create_confirm.met ? 'MET' : 'MISSED'}`,
-    `  retrieve       ≥ 70% of baseline: ${pctu(r.targets.retrieve.actual)} — ${r.targets.retrieve.met ? 'MET' : 'MISSED'}`,
-    `  verify of the whole corpus < ${VERIFY_TARGET_SECONDS} s: ${f(r.verify.wall_seconds, 2)} s — ${r.verify.target_met ? 'MET' : 'MISSED'}`,
-    `  replay < ${REPLAY_TARGET_US} µs per SDK call: ${f(r.replay.us_per_call.replay, 1)} µs — ${r.replay.target_met ? 'MET' : 'MISSED'}`,
+    `stripe-twin bench — node ${r.environment.node}, ${r.environment.cpus} CPUs` +
+      (r.baseline ? `, ${r.settings.connections} keep-alive connections, ${r.settings.warmup_seconds}s warm-up + ${r.settings.seconds}s per scenario, loopback` : ''),
   ];
-  const b = r.baseline;
-  if (b.client_cpu_util != null && b.server_cpu_util != null && b.client_cpu_util > 0.9 && b.server_cpu_util < 0.9) {
+  const targets = [];
+  const notes = [];
+
+  if (r.baseline) {
+    const scenarios = [
+      ['create_confirm', 'POST create+confirm PaymentIntent'],
+      ['create_customer', 'POST create customer'],
+      ['retrieve', 'GET retrieve PaymentIntent'],
+      ['list', 'GET list PaymentIntents limit=10'],
+    ];
+    const rows = [['baseline (bare node:http, 1.5 KB JSON)', r.baseline, null], ...scenarios.map(([k, label]) => [`twin ${label}`, r.twin[k], k])].map(([name, x, key]) => {
+      const ratio = key ? x.ratio_to_baseline : 1;
+      const target = key && TARGETS[key] !== undefined ? `≥ ${Math.round(TARGETS[key] * 100)}%` : '-';
+      const verdict = key && TARGETS[key] !== undefined ? (x.target_met ? 'MET' : 'MISSED') : '';
+      const norm = key ? x.cpu_normalised_ratio : 1;
+      return [
+        name, int(x.rps), f(x.p50_ms, 2), f(x.p99_ms, 2), pctu(ratio), target, verdict, int(x.errors),
+        pctu(x.server_cpu_util), int(x.server_cpu_us_per_request), pctu(norm), pctu(x.client_cpu_util), pctu(x.other_cpu_util),
+      ];
+    });
     out.push(
-      `  note: the baseline is client-bound (load generator ${pctu(b.client_cpu_util)} of a core, bare server ${pctu(b.server_cpu_util)}):` +
-        ' its req/s is the node:http client\'s ceiling, so req/s ratios flatter the twin; see CPU-norm.',
+      '',
+      table(
+        ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'vs baseline', 'target', 'result', 'errors', 'server CPU', 'server µs/req', 'CPU-norm', 'client CPU', 'other CPU'],
+        rows,
+        ['l', 'r', 'r', 'r', 'r', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r'],
+      ),
+      'server CPU / client CPU / other CPU: share of one core used by the server, the load generator and the rest of the machine',
+      'in the measured window; server µs/req: server CPU time per request; CPU-norm: baseline µs/req ÷ scenario µs/req, the',
+      'ratio the two servers would show if each were CPU-bound (targets are judged on the req/s ratio).',
+      '',
+      `list ran with ~${r.twin.list.stored_pis.toLocaleString('en-US')} PIs stored; response sizes: baseline ${r.baseline.mean_response_bytes} B, ` +
+        `create+confirm ${r.twin.create_confirm.mean_response_bytes} B, customer ${r.twin.create_customer.mean_response_bytes} B, ` +
+        `retrieve ${r.twin.retrieve.mean_response_bytes} B, list ${r.twin.list.mean_response_bytes} B`,
+    );
+
+    // Side by side with stripe-mock, next to the floor.
+    const sm = r.stripe_mock;
+    const b = r.baseline;
+    out.push(
+      '',
+      `Twin vs stripe-mock, same scenarios and load generator in this run; floor = bare node:http: ${int(b.rps)} req/s, p50 ${f(b.p50_ms, 2)} ms, p99 ${f(b.p99_ms, 2)} ms`,
+    );
+    const smRows = scenarios.map(([k, label]) => {
+      const t = r.twin[k];
+      const m = sm.run ? sm.scenarios[k] : null;
+      return [
+        label,
+        int(t.rps), f(t.p50_ms, 2), f(t.p99_ms, 2),
+        m ? int(m.rps) : 'not run', m ? f(m.p50_ms, 2) : '-', m ? f(m.p99_ms, 2) : '-',
+        m ? times(t.ratio_to_stripe_mock) : '-',
+        pctu(t.ratio_to_baseline), m ? pctu(m.ratio_to_baseline) : '-',
+        int(t.server_cpu_us_per_request), m ? int(m.server_cpu_us_per_request) : '-',
+        int(t.mean_response_bytes), m ? int(m.mean_response_bytes) : '-',
+      ];
+    });
+    out.push(
+      table(
+        ['scenario', 'twin req/s', 'p50 ms', 'p99 ms', 'stripe-mock req/s', 'p50 ms', 'p99 ms', 'twin/stripe-mock', 'twin vs floor', 'mock vs floor', 'twin µs/req', 'mock µs/req', 'twin B', 'mock B'],
+        smRows,
+        ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+      ),
+    );
+    if (sm.run) {
+      out.push(
+        `stripe-mock${sm.version ? ` (${sm.version.replace(/^stripe-mock\s*/, 'version ')})` : ''}${sm.url ? ` at ${sm.url}` : ''}: stateless (answers from fixtures after validating parameters), so compare speed, not behaviour;` +
+          ` µs/req = server CPU per request${sm.url ? ' (not measured for STRIPE_MOCK_URL)' : ''}; B = mean response bytes (its list holds 1 fixture, the twin's 10 PIs).`,
+      );
+      for (const [k, x] of Object.entries(sm.scenarios)) {
+        if (x.errors) notes.push(`  warning: stripe-mock ${k} had ${x.errors} failed requests (${JSON.stringify(x.error_statuses)}); first: ${x.first_error}`);
+        if (x.other_cpu_util > 0.2) notes.push(`  warning: other processes used ${pctu(x.other_cpu_util)} of a core during stripe-mock ${k}: figures are noisy.`);
+      }
+    } else {
+      out.push(`stripe-mock: not run — ${sm.reason.replace(/^not configured: /, '')}`);
+    }
+    targets.push(
+      `  serve ready (spawn → "listening on") < 1000 ms: ${Math.round(r.serve_startup_ms)} ms — ${r.serve_startup_ms < 1000 ? 'MET' : 'MISSED'}`,
+      `  create+confirm ≥ 40% of baseline: ${pctu(r.targets.create_confirm.actual)} — ${r.targets.create_confirm.met ? 'MET' : 'MISSED'}`,
+      `  retrieve       ≥ 70% of baseline: ${pctu(r.targets.retrieve.actual)} — ${r.targets.retrieve.met ? 'MET' : 'MISSED'}`,
+    );
+    if (b.client_cpu_util != null && b.server_cpu_util != null && b.client_cpu_util > 0.9 && b.server_cpu_util < 0.9) {
+      notes.push(
+        `  note: the baseline is client-bound (load generator ${pctu(b.client_cpu_util)} of a core, bare server ${pctu(b.server_cpu_util)}):` +
+          " its req/s is the node:http client's ceiling, so req/s ratios flatter the twin; see CPU-norm.",
+      );
+    }
+    for (const [name, x] of Object.entries({ baseline: r.baseline, ...r.twin })) {
+      if (x.other_cpu_util > 0.2) notes.push(`  warning: other processes used ${pctu(x.other_cpu_util)} of a core during ${name}: figures are noisy; rerun on an idle machine.`);
+      if (x.errors) notes.push(`  warning: ${name} had ${x.errors} failed requests (${JSON.stringify(x.error_statuses)}); first: ${x.first_error}`);
+    }
+  }
+
+  if (r.memory) {
+    const m = r.memory;
+    const memRows = [
+      ['create', m.create],
+      ['create+confirm', m.create_confirm],
+    ]
+      .map(([name, x]) => [`${name} (${x.pis.toLocaleString('en-US')} PIs${x.scaled_to_100k ? ', scaled' : ''})`, x])
+      .map(([name, x]) => [name, f(x.mb_per_100k, 1), int(x.bytes_per_pi), int(x.idempotency_bytes_per_pi), int(x.in_process_creates_per_s)]);
+    out.push(
+      '',
+      'Memory (heap growth after gc, per 100k stored PaymentIntents)',
+      table(['workload', 'MB / 100k PIs', 'bytes / PI', 'of which idempotency cache', 'in-process creates/s'], memRows, ['l', 'r', 'r', 'r', 'r']),
     );
   }
-  for (const [name, x] of Object.entries({ baseline: r.baseline, ...r.twin })) {
-    if (x.other_cpu_util > 0.2) {
-      out.push(`  warning: other processes used ${pctu(x.other_cpu_util)} of a core during ${name}: figures are noisy; rerun on an idle machine.`);
+
+  if (r.scale) {
+    const [small, big] = r.scale.sizes;
+    const k = (n) => (n >= 1e6 && n % 1e6 === 0 ? `${n / 1e6}M` : n >= 1000 && n % 1000 === 0 ? `${n / 1000}k` : n.toLocaleString('en-US'));
+    const S = k(small.customers);
+    const B = k(big.customers);
+    const rows = Object.entries(big.queries).map(([q, x]) => {
+      const y = small.queries[q];
+      const ratio = r.scale.ratios[q];
+      const ok = x.correct && y.correct ? '' : ` (returned ${y.returned}/${x.returned}, expected ${x.expected})`;
+      return [x.label + ok, ms(y.p50_ms), ms(y.p99_ms), ms(x.p50_ms), ms(x.p99_ms), times(ratio.p50), times(ratio.p99), `${y.calls}/${x.calls}`];
+    });
+    out.push(
+      '',
+      `Costs at scale (fresh node --max-old-space-size=${r.scale.max_old_space_mb}): a world of ${small.customers.toLocaleString('en-US')} and one of ` +
+        `${big.customers.toLocaleString('en-US')} customers (distinct emails and metadata), plus 1 confirmed PaymentIntent per ${r.scale.pi_every} customers;`,
+      `reads through the in-process pipeline (no sockets), each cycling over ${SCALE_TARGETS} targets spread over the world; calls = timed calls at each size`,
+      `(${big.stored_objects.toLocaleString('en-US')} stored objects in the big world: ${Object.entries(big.counts).map(([t, n]) => `${n.toLocaleString('en-US')} ${t}`).join(', ')})`,
+      table(
+        ['query (latency, ms)', `${S} p50`, `${S} p99`, `${B} p50`, `${B} p99`, `${B}/${S} p50`, `${B}/${S} p99`, 'calls'],
+        rows,
+        ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+      ),
+      `heap per stored object (${B} world, growth after gc): ${int(big.heap.bytes_per_customer)} B per customer (with its customer.created event); ` +
+        `${int(big.heap.bytes_per_confirmed_pi)} B per confirmed PaymentIntent (with its payment method, charge, balance transaction and ` +
+        `${f((big.counts.event - big.customers - 1) / big.payment_intents, 0)} events); ${f(big.heap.after_all_mb, 0)} MB heap, ${f(big.heap.rss_mb, 0)} MB RSS`,
+      `build of the ${B} world through the endpoints' handlers: ${int(big.build.customers_per_s)} customers/s (${f(big.build.customer_seconds, 1)} s), ` +
+        `${int(big.build.pis_per_s)} confirmed PaymentIntents/s (${f(big.build.pi_seconds, 1)} s)`,
+    );
+    for (const w of [small, big]) {
+      for (const [q, x] of Object.entries(w.queries)) {
+        if (!x.correct) notes.push(`  warning: scale ${k(w.customers)} ${q} returned ${x.returned} objects, expected ${x.expected}: a filter is wrong`);
+      }
     }
-    if (x.errors) out.push(`  warning: ${name} had ${x.errors} failed requests (${JSON.stringify(x.error_statuses)}); first: ${x.first_error}`);
   }
+
+  if (r.replay) {
+    out.push(
+      '',
+      `Replay transport (stripe-twin/replay), µs per SDK call: ${r.replay.calls.toLocaleString('en-US')} customers.retrieve per transport, ` +
+        `median of ${r.replay.rounds} rounds, no sockets`,
+      table(
+        ['transport', 'µs / call', 'transport µs (minus stub)'],
+        [
+          ['replay (capture of the same calls)', f(r.replay.us_per_call.replay, 1), f(r.replay.replay_transport_us, 1)],
+          ['in-process twin', f(r.replay.us_per_call.in_process, 1), f(r.replay.in_process_transport_us, 1)],
+          ['stub httpClient (SDK alone)', f(r.replay.us_per_call.stub, 1), '-'],
+        ],
+        ['l', 'r', 'r'],
+      ),
+      `replay − in-process: ${f(r.replay.replay_overhead_vs_in_process_us, 1)} µs per call`,
+    );
+    targets.push(`  replay < ${REPLAY_TARGET_US} µs per SDK call: ${f(r.replay.us_per_call.replay, 1)} µs — ${r.replay.target_met ? 'MET' : 'MISSED'}`);
+  }
+
+  if (r.verify) {
+    out.push(
+      '',
+      `Fidelity gate (stripe-twin verify, whole corpus): ${r.verify.sequences} sequences, ${r.verify.interactions} interactions in ` +
+        `${f(r.verify.wall_seconds, 2)} s wall (${f(r.verify.engine_seconds, 2)} s replaying), ${f(r.verify.sequences_per_s, 0)} sequences/s`,
+    );
+    targets.push(`  verify of the whole corpus < ${VERIFY_TARGET_SECONDS} s: ${f(r.verify.wall_seconds, 2)} s — ${r.verify.target_met ? 'MET' : 'MISSED'}`);
+  }
+
+  if (r.webhooks) {
+    out.push(
+      '',
+      'Webhook deliveries to a local receiver (serve, one endpoint, bare node:http receiver answering 200)',
+      table(
+        ['events', 'deliveries/s', 'wall s', 'API calls s', 'last delivery after last API answer', 'delivery log'],
+        [[int(r.webhooks.events), int(r.webhooks.deliveries_per_s), f(r.webhooks.seconds, 2), f(r.webhooks.api_seconds, 2),
+          `${int(r.webhooks.lag_after_last_api_call_ms)} ms`, `${r.webhooks.delivery_log.succeeded} succeeded, ${r.webhooks.delivery_log.pending} pending, ${r.webhooks.delivery_log.failed} failed`]],
+        ['r', 'r', 'r', 'r', 'r', 'l'],
+      ),
+    );
+  }
+
+  const skipped = SECTIONS.filter((x) => !r.settings.sections.includes(x));
+  if (skipped.length) out.push('', `Not run (BENCH_ONLY): ${skipped.join(', ')}`);
+  if (targets.length) out.push('', 'Targets:', ...targets);
+  out.push(...notes);
   out.push(`(results: .bench/results.json; ${r.wall_seconds.toFixed(0)} s wall)`, '');
   process.stdout.write(out.join('\n'));
 }
@@ -881,4 +1417,5 @@ else if (role === '--baseline-server') await baselineServer();
 else if (role === '--memory') await memory(process.argv[3], Number(process.argv[4]));
 else if (role === '--replay') await replayBench(Number(process.argv[3]));
 else if (role === '--webhook-receiver') webhookReceiver();
+else if (role === '--scale') await scaleBench(JSON.parse(process.argv[3]));
 else await main();
