@@ -76,11 +76,9 @@ export class Random {
 
   /** Lower-case RFC 4122 version-4 UUID. */
   uuid(): string {
-    const hex = this.chars(32, '0123456789abcdef').split('');
-    hex[12] = '4';
-    hex[16] = '89ab'[this.int(4)];
-    const h = hex.join('');
-    return joined(h.slice(0, 8), '-', h.slice(8, 12), '-', h.slice(12, 16), '-', h.slice(16, 20), '-', h.slice(20));
+    const hex = this.chars(32, HEX);
+    const variant = '89ab'[this.int(4)];
+    return joined(hex.slice(0, 8), '-', hex.slice(8, 12), '-4', hex.slice(13, 16), '-', variant, hex.slice(17, 20), '-', hex.slice(20));
   }
 }
 
@@ -94,6 +92,8 @@ export function joined(...parts: string[]): string {
   for (const part of parts) for (let i = 0; i < part.length; i++) codes.push(part.charCodeAt(i));
   return String.fromCharCode.apply(null, codes);
 }
+
+const HEX = '0123456789abcdef';
 
 /** Fixed-width base-62 rendering of a non-negative integer. */
 export function base62(n: number, width: number): string {
