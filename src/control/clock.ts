@@ -2,24 +2,48 @@ import { World } from '../engine/world';
 import { ControlError, controlCtx, ControlRoute } from './surface';
 
 // The world clock: read it, move it forward. Everything due runs, in order,
-// before the call returns.
+// before the call returns. A request is checked whole before the clock moves:
+// a refused advance changes nothing.
+
+/** The last second world time may reach: 9999-12-31T23:59:59Z, the largest time every timestamp format prints. */
+export const MAX_WORLD_TIME = 253402300799;
 
 function clock(world: World) {
   return { now: world.now(), iso: new Date(world.now() * 1000).toISOString(), pending_tasks: world.pendingTasks() };
 }
 
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
+const FORMS = ['seconds', 'duration', 'to'] as const;
+const USAGE = 'Give one of "seconds" (a whole non-negative number), "duration" (like "90s", "2h", "32d") or "to" (whole Unix seconds)';
 
-/** `{seconds: 90}`, `{duration: "32d"}` or `{to: <unix seconds>}`. */
+/** `{seconds: 90}`, `{duration: "32d"}` or `{to: <unix seconds>}`: whole seconds, never past MAX_WORLD_TIME. */
 function advanceSeconds(world: World, body: Record<string, any>): number {
-  if (typeof body.seconds === 'number' && body.seconds >= 0) return body.seconds;
-  if (typeof body.to === 'number') {
-    if (body.to < world.now()) throw new ControlError(`"to" (${body.to}) is before the world's current time (${world.now()})`);
-    return body.to - world.now();
+  const given = FORMS.filter((f) => body[f] !== undefined && body[f] !== null);
+  if (given.length !== 1) throw new ControlError(given.length ? `${USAGE}, not ${given.map((f) => `"${f}"`).join(' and ')}` : USAGE);
+  const [form] = given;
+  const value = body[form];
+  const now = world.now();
+  let seconds: number;
+  if (form === 'seconds') {
+    if (!Number.isSafeInteger(value) || value < 0) throw new ControlError(`"seconds" must be a whole non-negative number of seconds (got ${JSON.stringify(value) ?? String(value)})`, 400, 'seconds');
+    seconds = value;
+  } else if (form === 'to') {
+    if (!Number.isSafeInteger(value)) throw new ControlError(`"to" must be whole Unix seconds (got ${JSON.stringify(value) ?? String(value)})`, 400, 'to');
+    if (value < now) throw new ControlError(`"to" (${value}) is before the world's current time (${now})`, 400, 'to');
+    seconds = value - now;
+  } else {
+    const m = typeof value === 'string' && value.match(/^(\d{1,16})([smhdw])$/);
+    if (!m) throw new ControlError(`"duration" must be a whole number and a unit, like "90s", "2h", "32d" (s, m, h, d, w); got ${JSON.stringify(value)}`, 400, 'duration');
+    seconds = Number(m[1]) * UNITS[m[2]];
   }
-  const m = typeof body.duration === 'string' && body.duration.match(/^(\d+)([smhdw])$/);
-  if (m) return Number(m[1]) * UNITS[m[2]];
-  throw new ControlError('Give "seconds" (a non-negative number), "duration" (like "90s", "2h", "32d") or "to" (Unix seconds)');
+  if (seconds > MAX_WORLD_TIME - now) {
+    throw new ControlError(
+      `The world clock cannot pass ${MAX_WORLD_TIME} (9999-12-31T23:59:59Z): it is ${now}, so it can advance by at most ${MAX_WORLD_TIME - now} seconds`,
+      400,
+      form,
+    );
+  }
+  return seconds;
 }
 
 export const clockRoutes: ControlRoute[] = [
