@@ -1,5 +1,6 @@
 import http from 'node:http';
 import Stripe from 'stripe';
+import { allowControlHost, checkControlToken, newControlToken, setControlToken } from './control/token';
 import { Twin, TwinOptions } from './engine/twin';
 import { createHttpServer, listen } from './server/http';
 import { DispatcherOptions, HttpWebhookDispatcher } from './server/webhooks';
@@ -17,6 +18,12 @@ export { DispatcherOptions, HttpWebhookDispatcher, signature } from './server/we
 
 export interface TwinHandle {
   engine: Twin;
+  /**
+   * The control token of this twin (random unless `createTwin({ controlToken })`): what a client of
+   * `listen()`'s URL sends as `Stripe-Twin-Control-Token` to act on every world. In-process
+   * control calls (`new TwinControl({ twin })`) carry it by themselves.
+   */
+  controlToken: string;
   /** Pass as `new Stripe(key, { httpClient })`: SDK calls run in-process, no socket. */
   httpClient: TwinHttpClient;
   /** A stripe client bound to this twin in-process (each key is its own world). */
@@ -25,17 +32,24 @@ export interface TwinHandle {
   listen(port?: number, host?: string): Promise<{ url: string; port: number; close(): Promise<void> }>;
 }
 
-/** `webhooks`: how deliveries are made (signing clock, timeout), or `false` to leave them pending. */
-export function createTwin(options: TwinOptions & { webhooks?: DispatcherOptions | false } = {}): TwinHandle {
+/**
+ * `webhooks`: how deliveries are made (signing clock, timeout), or `false` to leave them pending.
+ * `controlToken`: the control surface's token (default: random, see `TwinHandle.controlToken`).
+ */
+export function createTwin(options: TwinOptions & { webhooks?: DispatcherOptions | false; controlToken?: string } = {}): TwinHandle {
   const engine = new Twin(options);
   if (options.webhooks !== false) engine.dispatcher = new HttpWebhookDispatcher(options.webhooks);
+  const controlToken = options.controlToken === undefined ? newControlToken() : checkControlToken(options.controlToken, 'createTwin({ controlToken })');
+  setControlToken(engine, controlToken);
   const httpClient = new TwinHttpClient(engine);
   return {
     engine,
+    controlToken,
     httpClient,
     stripe: (key = 'sk_test_twin', config = {}) => new Stripe(key, { maxNetworkRetries: 0, ...config, httpClient }),
     async listen(port = 0, host = '127.0.0.1') {
       const server: http.Server = createHttpServer(engine);
+      allowControlHost(engine, host);
       const { url, port: actual } = await listen(server, port, host);
       return {
         url,

@@ -20,7 +20,7 @@ export interface Harness {
   control(key?: string): TwinControl;
   /** Base URL when serving over HTTP. */
   url: string;
-  /** A control-surface call for the world of `key`: an object body is sent as JSON, a string as YAML. */
+  /** A control-surface call for the world of `key`, with the twin's control token: an object body is sent as JSON, a string as YAML. */
   admin(method: string, path: string, body?: unknown, key?: string): Promise<{ status: number; json: any }>;
   close(): Promise<void>;
 }
@@ -44,7 +44,7 @@ export async function startHarness(mode: Mode, options: TwinOptions = {}): Promi
   const twin = createTwin(options);
   const remember = (stripe: Stripe, key: string) => (currentKeys.set(stripe, key), stripe);
   const admin = async (method: string, path: string, body?: unknown, key?: string) => {
-    const headers: Record<string, string> = { 'content-type': contentType(body) };
+    const headers: Record<string, string> = { 'content-type': contentType(body), 'stripe-twin-control-token': twin.controlToken };
     if (key) headers.authorization = `Bearer ${key}`;
     const res = await handleRequest(twin.engine, { method, url: path, headers, readBody: async () => Buffer.from(encode(body)) });
     return { status: res.status, json: JSON.parse(res.body) };
@@ -70,13 +70,13 @@ export async function startHarness(mode: Mode, options: TwinOptions = {}): Promi
       const res = await raw(server.url, method, path, {
         key: key ?? null,
         body: body === undefined ? undefined : encode(body),
-        headers: body === undefined ? {} : { 'Content-Type': contentType(body) },
+        headers: { 'Stripe-Twin-Control-Token': twin.controlToken, ...(body === undefined ? {} : { 'Content-Type': contentType(body) }) },
       });
       return { status: res.status, json: res.json };
     },
     stripe: (key = freshKey(), config) =>
       remember(new Stripe(key, { host: '127.0.0.1', port: Number(port), protocol: 'http', maxNetworkRetries: 0, ...config }), key),
-    control: (key) => new TwinControl({ url: server.url, key }),
+    control: (key) => new TwinControl({ url: server.url, key, token: twin.controlToken }),
     close: server.close,
   };
 }

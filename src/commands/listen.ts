@@ -77,7 +77,9 @@ export async function run(args: Record<string, string>): Promise<void> {
     });
   });
   const { url: relayUrl } = await listenOn(relay, 0, '127.0.0.1');
-  const twin = new TwinControl({ url: base, key });
+  // The session is the key's world's, so the key is enough; the control token (--control-token,
+  // STRIPE_TWIN_CONTROL_TOKEN, or the token file of a twin on this machine) is sent when found.
+  const twin = new TwinControl({ url: base, key, token: args['control-token'] || undefined });
   let session: Awaited<ReturnType<typeof twin.webhooks.listen>>;
   try {
     session = await twin.webhooks.listen(`${relayUrl}/`, { events });

@@ -2,11 +2,18 @@ import type Stripe from 'stripe';
 import type { Twin } from '../engine/twin';
 import type { TwinHandle } from '../index';
 import type { RequestLogEntry } from './inspect';
+import { CONTROL_TOKEN_ENV, CONTROL_TOKEN_HEADER, controlTokenOf, findControlToken, tokenFromFileFor } from './token';
 
 // `stripe-twin/control`: a typed client for the control surface (/__admin__/*),
 // over HTTP (`{url}`) or in-process (`{twin}`: the same pipeline, no socket).
 // Each method is one control route; a control error (plain JSON
 // `{"error": {"message", "at"?}}`) is thrown as a TwinControlError.
+//
+// Credentials: the control token (every world) is sent when the client has it —
+// the `token` option, else STRIPE_TWIN_CONTROL_TOKEN, else, for a twin on this
+// machine (a loopback URL), the token file `stripe-twin serve` wrote for its port;
+// an in-process twin's own token always. Without one the client acts with its
+// API key alone, on that key's world.
 
 export interface TwinControlOptions {
   /** Base URL of a served twin (`http://127.0.0.1:12111`). */
@@ -15,6 +22,12 @@ export interface TwinControlOptions {
   twin?: TwinHandle | Twin;
   /** The world (API key) calls act on; sent as `Authorization: Bearer <key>`. */
   key?: string;
+  /**
+   * The twin's control token, sent as `Stripe-Twin-Control-Token` (`url` only: an
+   * in-process twin's own is used). Default: STRIPE_TWIN_CONTROL_TOKEN, else the
+   * token file of a twin served on this machine at that port.
+   */
+  token?: string;
 }
 
 export class TwinControlError extends Error {
@@ -200,15 +213,36 @@ export class TwinControl {
       const engine = 'engine' in options.twin ? options.twin.engine : options.twin;
       // Loaded here, so an HTTP-only client does not load the engine.
       const { handleRequest } = require('../server/pipeline') as typeof import('../server/pipeline');
+      // An in-process twin trusts its own process: its calls carry the engine's token.
+      const token = controlTokenOf(engine);
       this.send = async (method, path, body, key) => {
-        const res = await handleRequest(engine, { method, url: path, headers: headersFor(body, key), readBody: async () => Buffer.from(encode(body)) });
+        const headers = headersFor(body, key, token);
+        const res = await handleRequest(engine, { method, url: path, headers, readBody: async () => Buffer.from(encode(body)) });
         return { status: res.status, text: res.body };
       };
     } else if (options.url) {
       const base = options.url.replace(/\/+$/, '');
-      this.send = async (method, path, body, key) => {
-        const res = await fetch(base + path, { method, headers: headersFor(body, key), body: body === undefined ? undefined : encode(body) });
+      // Found on first use (a twin started after this client still counts). A token from the token file is
+      // looked up again on a 401: a twin restarted on that port wrote a new one, or the file was left by a
+      // twin that is gone (then the key alone is tried).
+      let token: string | undefined;
+      let found = false;
+      const request = async (method: string, path: string, body: unknown, key: string | undefined) => {
+        const res = await fetch(base + path, { method, headers: headersFor(body, key, token), body: body === undefined ? undefined : encode(body) });
         return { status: res.status, text: await res.text() };
+      };
+      this.send = async (method, path, body, key) => {
+        if (!found) {
+          token = findControlToken(base, options.token);
+          found = true;
+        }
+        const res = await request(method, path, body, key);
+        if (res.status !== 401 || options.token || process.env[CONTROL_TOKEN_ENV]) return res;
+        const fresh = tokenFromFileFor(base);
+        const next = fresh === token ? undefined : fresh;
+        if (next === token) return res;
+        token = next;
+        return request(method, path, body, key);
       };
     } else {
       throw new TypeError('TwinControl: give "url" (a served twin) or "twin" (an in-process one)');
@@ -329,11 +363,14 @@ export class TwinControl {
   }
 }
 
-function headersFor(body: unknown, key: string | undefined): Record<string, string> {
+function headersFor(body: unknown, key: string | undefined, token: string | undefined): Record<string, string> {
   const headers: Record<string, string> = {};
   if (body !== undefined) headers['content-type'] = typeof body === 'string' ? 'application/yaml' : 'application/json';
   if (key) headers.authorization = `Bearer ${key}`;
+  if (token) headers[CONTROL_TOKEN_HEADER.toLowerCase()] = token;
   return headers;
 }
+
+export { CONTROL_TOKEN_HEADER };
 
 const encode = (body: unknown) => (body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body));

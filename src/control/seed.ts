@@ -15,7 +15,7 @@ import { checkKey, ControlError, controlCtx, ControlRoute } from './surface';
 // exactly what the API would have made (and emit the same events).
 
 export const seedRoutes: ControlRoute[] = [
-  { method: 'POST', path: '/__admin__/seed', run: (call) => seed(call.twin, call.body, call.key) },
+  { method: 'POST', path: '/__admin__/seed', run: (call) => seed(call.twin, call.body, call.key, call.authorize) },
 ];
 
 /** Sections in the order they are applied, the id prefix each takes, and the API operation each replays. */
@@ -32,8 +32,11 @@ const SECTIONS = [
 /** Sections that make no API object: opening balances and pinned exogenous values (./exogenous.ts). */
 const PIN_SECTIONS = ['balance', 'pins'];
 
-/** `key` names the world of sections given at the top level (a "key" field, `?key=` or the Authorization header). */
-function seed(twin: Twin, body: Record<string, any>, key: () => string | undefined) {
+/**
+ * `key` names the world of sections given at the top level (a "key" field, `?key=` or the Authorization header);
+ * `authorize` refuses worlds the caller may not act on (an API key seeds its own world only).
+ */
+function seed(twin: Twin, body: Record<string, any>, key: () => string | undefined, authorize: (key: string, what: string) => void) {
   const sectionNames = new Set<string>([...SECTIONS.map((s) => s.name), ...PIN_SECTIONS]);
   let worlds: Record<string, any>;
   if (body.worlds) worlds = body.worlds;
@@ -44,8 +47,11 @@ function seed(twin: Twin, body: Record<string, any>, key: () => string | undefin
     worlds = { [target]: sections };
   } else worlds = body;
   const result: Record<string, unknown> = {};
-  for (const [key, sections] of Object.entries(worlds)) {
+  for (const key of Object.keys(worlds)) {
     checkKey(key);
+    authorize(key, 'seeding another world');
+  }
+  for (const [key, sections] of Object.entries(worlds)) {
     for (const name of Object.keys(sections ?? {})) {
       if (!sectionNames.has(name)) throw new ControlError(`Unknown seed section "${name}"; use ${[...sectionNames].join(', ')}`, 400, key);
     }

@@ -9,6 +9,8 @@ import { settingsFromEnv } from './repoint';
 //
 //   STRIPE_TWIN_HOST / STRIPE_TWIN_PORT   where to listen (default 127.0.0.1, a free port)
 //   STRIPE_TWIN_SEED                      seed of the twin (default 0)
+//   STRIPE_TWIN_CONTROL_TOKEN             its control token (default: a random one, exported
+//                                         here, so TwinControl in the workers sends it)
 //
 // Nothing is started when STRIPE_TWIN_URL is already set (a twin you run
 // yourself), or when STRIPE_TWIN_MODE / STRIPE_TWIN_REPLAY choose another mode.
@@ -29,9 +31,14 @@ async function globalSetup(): Promise<void> {
   }
   const { createTwin } = require('../index') as typeof import('../index');
   const { createHttpServer, listen } = require('../server/http') as typeof import('../server/http');
+  const { allowControlHost, CONTROL_TOKEN_ENV } = require('../control/token') as typeof import('../control/token');
   // createTwin installs the webhook dispatcher, so endpoints the suites create are delivered to.
-  const server: http.Server = createHttpServer(createTwin({ seed: env.STRIPE_TWIN_SEED ?? '0' }).engine);
-  const { url } = await listen(server, Number(env.STRIPE_TWIN_PORT ?? 0), env.STRIPE_TWIN_HOST ?? '127.0.0.1');
+  const twin = createTwin({ seed: env.STRIPE_TWIN_SEED ?? '0', controlToken: env[CONTROL_TOKEN_ENV] || undefined });
+  const host = env.STRIPE_TWIN_HOST ?? '127.0.0.1';
+  allowControlHost(twin.engine, host);
+  const server: http.Server = createHttpServer(twin.engine);
+  const { url } = await listen(server, Number(env.STRIPE_TWIN_PORT ?? 0), host);
+  const tokenWasSet = Boolean(env[CONTROL_TOKEN_ENV]);
   server.unref();
   server.on('connection', (socket) => socket.unref());
   const running: Running = {
@@ -42,6 +49,7 @@ async function globalSetup(): Promise<void> {
         if (env.STRIPE_TWIN_URL === url) {
           delete env.STRIPE_TWIN_URL;
           delete env.STRIPE_TWIN_MODE;
+          if (!tokenWasSet) delete env[CONTROL_TOKEN_ENV];
         }
         server.closeAllConnections();
         server.close(() => resolve());
@@ -50,6 +58,8 @@ async function globalSetup(): Promise<void> {
   (globalThis as Record<symbol, unknown>)[SERVER] = running;
   env.STRIPE_TWIN_URL = url;
   env.STRIPE_TWIN_MODE = 'server';
+  // Workers inherit it: `new TwinControl({ url: process.env.STRIPE_TWIN_URL })` and `control()` send it.
+  env[CONTROL_TOKEN_ENV] = twin.controlToken;
 }
 
 export = globalSetup;

@@ -129,6 +129,7 @@ class ServerHttpClient implements HttpClientLike {
 export class Repointer {
   private client: HttpClientLike | null = null;
   private twinHandle: TwinHandle | null = null;
+  private tag: string | null = null;
 
   constructor(
     /** Who is asking, for error messages: `stripe-twin/jest`, `stripe-twin/register`. */
@@ -153,6 +154,16 @@ export class Repointer {
     return this.twinHandle;
   }
 
+  /** The key the twin sees for `key`: in server mode this file's own (`sk_test_x` → `sk_test_x_w<tag>`, as its Stripe clients send). */
+  worldKey(key: string): string {
+    return this.settings.mode === 'server' && /^(sk|rk)_test_\S+$/.test(key) ? `${key}_w${this.fileTag()}` : key;
+  }
+
+  /** The file's tag, asked once (the server client and worldKey must agree). */
+  private fileTag(): string {
+    return (this.tag ??= this.tagOf());
+  }
+
   /** The replay client (replay mode), created on first use. */
   replay(): ReplayHttpClient {
     const { mode } = this.settings;
@@ -165,7 +176,7 @@ export class Repointer {
     const s = this.settings;
     if (s.mode === 'server') {
       const Stripe = require('stripe') as { createNodeHttpClient(): unknown };
-      this.client = new ServerHttpClient(s.url!, Stripe.createNodeHttpClient() as unknown as HttpClientLike, this.tagOf);
+      this.client = new ServerHttpClient(s.url!, Stripe.createNodeHttpClient() as unknown as HttpClientLike, () => this.fileTag());
     } else if (s.mode === 'replay') {
       const { createReplayClient } = require('../transport/replay') as typeof import('../transport/replay');
       const path = require('node:path') as typeof import('node:path');

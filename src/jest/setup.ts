@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { TwinControl } from '../control/client';
 import type { TwinHandle } from '../index';
 import type { ReplayHttpClient } from '../transport/replay';
 import { defaultSecretKey, patchStripeExport, Repointer, settingsFromEnv, tagFor } from './repoint';
@@ -59,6 +60,17 @@ if (repointer.active) {
 /** This test file's in-process twin (in-process mode; replay mode with fallback): its engine, control surface, a client. */
 export function twin(): TwinHandle {
   return repointer.twin();
+}
+
+/**
+ * A control client (`stripe-twin/control`) for this test file's twin, acting on the world of `key`
+ * (default STRIPE_SECRET_KEY): the in-process twin, or in server mode the shared server under this
+ * file's key, with the control token globalSetup exported (or a local `serve`'s token file).
+ */
+export function control(key: string = process.env.STRIPE_SECRET_KEY ?? 'sk_test_twin'): TwinControl {
+  const { TwinControl } = require('../control/client') as typeof import('../control/client');
+  if (settings.mode === 'server') return new TwinControl({ url: settings.url!, key: repointer.worldKey(key) });
+  return new TwinControl({ twin: repointer.twin(), key });
 }
 
 /** This test file's replay client (replay mode): `remaining()`, `unmatched`, `reset()`. */
