@@ -1,3 +1,4 @@
+import { allowControlHost, checkControlToken, CONTROL_TOKEN_ENV, CONTROL_TOKEN_HEADER, isLoopbackHost, newControlToken, removeTokenFile, setControlToken, writeTokenFile } from '../control/token';
 import { LATEST_VERSION } from '../engine/versions';
 import { Twin } from '../engine/twin';
 import { createHttpServer, listen } from '../server/http';
@@ -17,6 +18,21 @@ function parseStart(value: string | undefined): number | undefined {
   return n;
 }
 
+function parseMaxWorlds(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[1-9]\d{0,8}$/.test(value)) throw new Error(`--max-worlds: "${value}" is not a positive whole number`);
+  return Number(value);
+}
+
+/** The control token: --control-token, else STRIPE_TWIN_CONTROL_TOKEN, else a fresh random one. */
+function controlToken(args: Record<string, string>): string {
+  const given = args['control-token'];
+  if (given !== undefined) return checkControlToken(String(given), '--control-token');
+  const env = process.env[CONTROL_TOKEN_ENV];
+  if (env) return checkControlToken(env, CONTROL_TOKEN_ENV);
+  return newControlToken();
+}
+
 export async function run(args: Record<string, string>): Promise<void> {
   const port = Number(args.port ?? process.env.STRIPE_TWIN_PORT ?? 12111);
   const host = args.host ?? '127.0.0.1';
@@ -27,18 +43,36 @@ export async function run(args: Record<string, string>): Promise<void> {
     startTime: parseStart(args.start),
     wallClock: seeded ? undefined : Date.now,
     config: retries ? { webhookRetryDelays: retries } : undefined,
+    maxWorlds: parseMaxWorlds(args['max-worlds']),
   });
   twin.dispatcher = new HttpWebhookDispatcher();
+  const token = controlToken(args);
+  setControlToken(twin, token);
+  allowControlHost(twin, host);
   const server = createHttpServer(twin);
   const { url, port: actualPort } = await listen(server, port, host);
+  // Clients on this machine (TwinControl, stripe-twin listen) read the token from here; removed on exit.
+  const tokenFile = writeTokenFile(actualPort, token);
+  const forget = () => tokenFile && removeTokenFile(tokenFile, token);
+  process.on('exit', forget);
   const key = 'sk_test_twin';
   process.stdout.write(
     `stripe-twin listening on ${url} (API version ${LATEST_VERSION}${seeded ? `, seed ${args.seed}` : ''})\n` +
       `  key:      ${key}   (any sk_test_… key works; each key is its own account)\n` +
       `  node:     new Stripe('${key}', { host: '${host}', port: ${actualPort}, protocol: 'http' })\n` +
-      `  health:   ${url}/healthz\n`,
+      `  health:   ${url}/healthz\n` +
+      `  control:  ${url}/__admin__ with ${CONTROL_TOKEN_HEADER}: ${token}\n` +
+      `            (${tokenFile ? `also in ${tokenFile}, which clients on this machine read` : 'no token file could be written'}; an API key alone acts on its own world)\n`,
   );
+  if (!isLoopbackHost(host)) {
+    process.stderr.write(
+      `stripe-twin: warning: listening on ${host}, which is not a loopback address: other machines can reach the API (any sk_test_… key) ` +
+        `and its control surface (each world to whoever sends its API key, every world to the holder of the control token printed above). ` +
+        'Use --host 127.0.0.1 to keep it local.\n',
+    );
+  }
   const stop = () => {
+    forget();
     server.close(() => process.exit(0));
     server.closeAllConnections();
   };

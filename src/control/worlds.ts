@@ -2,6 +2,7 @@ import { World } from '../engine/world';
 import { ControlRoute } from './surface';
 
 // Which worlds exist, and forgetting them (the world named, or all when none is).
+// Listing and forgetting every world span worlds: the control token's, not a key's.
 
 function describe(world: World) {
   const counts = Object.fromEntries(
@@ -14,13 +15,16 @@ export const worldRoutes: ControlRoute[] = [
   {
     method: 'GET',
     path: '/__admin__/worlds',
-    run: ({ twin }) => ({ worlds: twin.keys().map((key) => describe(twin.world(key))) }),
+    scope: 'twin',
+    what: 'listing every world',
+    run: ({ twin }) => ({ worlds: twin.allWorlds().map(describe) }),
   },
   {
     method: 'POST',
     path: '/__admin__/reset',
     run: (call) => {
       const key = call.key();
+      call.authorize(key, 'resetting every world');
       call.twin.reset(key);
       return { reset: key ?? 'all' };
     },

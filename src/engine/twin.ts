@@ -112,6 +112,11 @@ export class Twin {
     return [...this.worlds.keys()];
   }
 
+  /** Every world, least recently used first, without counting this as a use. */
+  allWorlds(): World[] {
+    return [...this.worlds.values()];
+  }
+
   /** After a request: hands new deliveries of `world` (or of every world, after a control call) to the dispatcher. */
   kickWebhooks(world?: World): void {
     if (!this.dispatcher) return;

@@ -45,6 +45,22 @@ describe('stripe-twin serve', () => {
     expect(await script()).toEqual(first);
   });
 
+  it('with --max-worlds, forgets the world used least recently', async () => {
+    const { url, child } = await serve(['--seed', '1', '--max-worlds', '2']);
+    try {
+      const create = async (key: string) => (await raw(url, 'POST', '/v1/customers', { key, body: 'email=w%40example.com' })).json.id as string;
+      const [a, b] = [await create('sk_test_world_a'), await create('sk_test_world_b')];
+      await create('sk_test_world_c'); // a is forgotten
+      expect((await raw(url, 'GET', `/v1/customers/${b}`, { key: 'sk_test_world_b' })).status).toBe(200);
+      expect((await raw(url, 'GET', `/v1/customers/${a}`, { key: 'sk_test_world_a' })).status).toBe(404);
+    } finally {
+      await stop(child);
+    }
+    const bad = cli(['serve', '--port', '0', '--max-worlds', '0']);
+    expect(await bad.exited).not.toBe(0);
+    expect(bad.out.err).toMatch(/--max-worlds: "0" is not a positive whole number/);
+  });
+
   it('refuses unknown commands with its usage', async () => {
     const launch = cli(['launch']);
     expect(await launch.exited).toBe(2);
