@@ -11,4 +11,6 @@ import { worldRoutes } from './worlds';
 
 // Every control route (/__admin__/*), by concern.
 
-export const controlSurface = new ControlSurface([...worldRoutes, ...seedRoutes, ...clockRoutes, ...intentRoutes, ...triggerRoutes, ...exogenousRoutes, ...webhookRoutes, ...faultRoutes, ...inspectRoutes]);
+export const controlRoutes = [...worldRoutes, ...seedRoutes, ...clockRoutes, ...intentRoutes, ...triggerRoutes, ...exogenousRoutes, ...webhookRoutes, ...faultRoutes, ...inspectRoutes];
+
+export const controlSurface = new ControlSurface(controlRoutes);
