@@ -93,6 +93,48 @@ export function isIndexed(object: string, field: string): boolean {
 }
 
 const NO_POSITIONS: readonly number[] = [];
+const NO_IDS: readonly string[] = [];
+
+/**
+ * One object type's part of a world: ids in creation order, the latest `created`
+ * while it rises with that order (NaN once it did not: a range then scans), and
+ * each declared index's key → positions (ascending), in declaration order.
+ * Indexes are declared at module load, before any world stores the type.
+ */
+interface TypeStore {
+  ids: string[];
+  lastCreated: number;
+  declared: readonly IndexDeclaration[];
+  byKey: Map<string, number[]>[];
+}
+
+function newTypeStore(object: string): TypeStore {
+  const declared = INDEXES.get(object) ?? [];
+  return { ids: [], lastCreated: NaN, declared, byKey: declared.map(() => new Map()) };
+}
+
+function positionsFor(byKey: Map<string, number[]>, key: string): number[] {
+  let positions = byKey.get(key);
+  if (!positions) byKey.set(key, (positions = []));
+  return positions;
+}
+
+/** Lists a replaced object under the keys it gained (keys it lost are rechecked by readers). */
+function reindex(store: TypeStore, before: StripeObject, after: StripeObject, position: number): void {
+  for (let i = 0; i < store.declared.length; i++) {
+    const index = store.declared[i];
+    const was = index.read(before);
+    const now = index.read(after);
+    if (was === now) continue;
+    const old = index.keys(was);
+    for (const key of index.keys(now)) {
+      if (old.includes(key)) continue;
+      const positions = positionsFor(store.byKey[i], key);
+      const at = lowerBound(positions, position);
+      if (positions[at] !== position) positions.splice(at, 0, position);
+    }
+  }
+}
 
 /** Position bounds (inclusive) of a `created` range, or null when it cannot be narrowed. */
 export type Span = { from: number; to: number };
@@ -160,11 +202,8 @@ export class World {
   private readonly requestRng: Random;
   /** Every object by id, with its position in its type's creation order (for list cursors). */
   private readonly objects = new Map<string, { obj: StripeObject; position: number }>();
-  private readonly lists = new Map<string, string[]>();
-  /** `object` → field → key → positions, ascending (see declareIndex). */
-  private readonly indexes = new Map<string, Map<string, Map<string, number[]>>>();
-  /** The latest `created` per type while it rises with creation order; NaN once it did not (a range then scans). */
-  private readonly lastCreated = new Map<string, number>();
+  /** What the world keeps per object type: one lookup per insert finds all of it. */
+  private readonly types = new Map<string, TypeStore>();
   /** Scheduled work: a binary heap on (at, seq). */
   private readonly tasks: Task[] = [];
   private liveTasks = 0;
@@ -231,23 +270,20 @@ export class World {
 
   insert<T extends StripeObject>(obj: T): T {
     if (this.objects.has(obj.id)) throw new Error(`duplicate id ${obj.id}`);
-    let list = this.lists.get(obj.object);
-    if (!list) this.lists.set(obj.object, (list = []));
-    const position = list.length;
-    const last = this.lastCreated.get(obj.object);
-    this.lastCreated.set(obj.object, (last === undefined ? typeof obj.created === 'number' : obj.created >= last) ? obj.created : NaN);
+    let store = this.types.get(obj.object);
+    if (!store) this.types.set(obj.object, (store = newTypeStore(obj.object)));
+    const position = store.ids.length;
+    const last = store.lastCreated;
+    store.lastCreated = (position === 0 ? typeof obj.created === 'number' : obj.created >= last) ? obj.created : NaN;
     this.objects.set(obj.id, { obj, position });
-    list.push(obj.id);
+    store.ids.push(obj.id);
     this.journal?.inserted.push(obj.id);
-    const declared = INDEXES.get(obj.object);
-    if (declared) {
-      for (let i = 0; i < declared.length; i++) {
-        const index = declared[i];
-        for (const key of index.keys(index.read(obj))) {
-          const positions = this.positionsFor(obj.object, index.field, key);
-          // A rolled-back insert can leave its position at the tail; it is reused now.
-          if (positions[positions.length - 1] !== position) positions.push(position);
-        }
+    for (let i = 0; i < store.declared.length; i++) {
+      const index = store.declared[i];
+      for (const key of index.keys(index.read(obj))) {
+        const positions = positionsFor(store.byKey[i], key);
+        // A rolled-back insert can leave its position at the tail; it is reused now.
+        if (positions[positions.length - 1] !== position) positions.push(position);
       }
     }
     return obj;
@@ -262,51 +298,30 @@ export class World {
       journal.replaced ??= new Map();
       if (!journal.replaced.has(obj.id) && !journal.inserted.includes(obj.id)) journal.replaced.set(obj.id, entry.obj);
     }
-    const declared = INDEXES.get(obj.object);
-    if (declared) this.reindex(declared, entry.obj, obj, entry.position);
+    const store = this.types.get(obj.object)!;
+    if (store.declared.length) reindex(store, entry.obj, obj, entry.position);
     entry.obj = obj;
     return obj;
   }
 
-  /** Lists a replaced object under the keys it gained (keys it lost are rechecked by readers). */
-  private reindex(declared: IndexDeclaration[], before: StripeObject, after: StripeObject, position: number): void {
-    for (const index of declared) {
-      const was = index.read(before);
-      const now = index.read(after);
-      if (was === now) continue;
-      const old = index.keys(was);
-      for (const key of index.keys(now)) {
-        if (old.includes(key)) continue;
-        const positions = this.positionsFor(after.object, index.field, key);
-        const at = lowerBound(positions, position);
-        if (positions[at] !== position) positions.splice(at, 0, position);
-      }
-    }
-  }
-
-  private positionsFor(object: string, field: string, key: string): number[] {
-    let byField = this.indexes.get(object);
-    if (!byField) this.indexes.set(object, (byField = new Map()));
-    let byKey = byField.get(field);
-    if (!byKey) byField.set(field, (byKey = new Map()));
-    let positions = byKey.get(key);
-    if (!positions) byKey.set(key, (positions = []));
-    return positions;
-  }
-
   /** Positions (ascending) listed under `key` in the index of `field`: candidates, to recheck. */
   indexed(object: string, field: string, key: string): readonly number[] {
-    return this.indexes.get(object)?.get(field)?.get(key) ?? NO_POSITIONS;
+    return this.indexOf(object, field)?.get(key) ?? NO_POSITIONS;
   }
 
   /** Keys of the index of `field` that have objects listed (e.g. the event types seen). */
   indexKeys(object: string, field: string): Iterable<string> {
-    return this.indexes.get(object)?.get(field)?.keys() ?? [];
+    return this.indexOf(object, field)?.keys() ?? [];
+  }
+
+  private indexOf(object: string, field: string): Map<string, number[]> | undefined {
+    const store = this.types.get(object);
+    return store?.byKey[store.declared.findIndex((index) => index.field === field)];
   }
 
   /** The object at `position` in its type's creation order. */
   at<T extends StripeObject = StripeObject>(object: string, position: number): T {
-    return this.objects.get(this.lists.get(object)![position])!.obj as T;
+    return this.objects.get(this.types.get(object)!.ids[position])!.obj as T;
   }
 
   /**
@@ -315,7 +330,7 @@ export class World {
    * back); null when the type must be scanned.
    */
   createdSpan(object: string, gte: number, lte: number): Span | null {
-    if (Number.isNaN(this.lastCreated.get(object))) return null;
+    if (Number.isNaN(this.types.get(object)?.lastCreated)) return null;
     const n = this.count(object);
     const created = (i: number) => this.at(object, i).created as number;
     let lo = 0;
@@ -342,7 +357,7 @@ export class World {
 
   /** Ids of objects of one type, in creation order. */
   idsOf(object: string): readonly string[] {
-    return this.lists.get(object) ?? [];
+    return this.types.get(object)?.ids ?? NO_IDS;
   }
 
   /** Position of an id in its type's creation order. */
@@ -352,7 +367,7 @@ export class World {
   }
 
   count(object: string): number {
-    return this.lists.get(object)?.length ?? 0;
+    return this.types.get(object)?.ids.length ?? 0;
   }
 
   // --- scheduled work ---
@@ -404,7 +419,7 @@ export class World {
     for (const id of journal.inserted.reverse()) {
       const { obj } = this.objects.get(id)!;
       this.objects.delete(id);
-      this.lists.get(obj.object)!.pop();
+      this.types.get(obj.object)!.ids.pop();
     }
     for (const [id, previous] of journal.replaced ?? []) this.objects.get(id)!.obj = previous;
     for (const [key, { had, value }] of journal.facts ?? []) this.facts.restore(key, had, value);
