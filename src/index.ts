@@ -1,5 +1,6 @@
 import http from 'node:http';
 import Stripe from 'stripe';
+import './control'; // installs the control surface, faults and the request log into the pipeline
 import { allowControlHost, checkControlToken, newControlToken, setControlToken } from './control/token';
 import { Twin, TwinOptions } from './engine/twin';
 import { createHttpServer, listen } from './server/http';

@@ -1,7 +1,8 @@
+import { stages } from '../server/stages';
 import { clockRoutes } from './clock';
 import { exogenousRoutes } from './exogenous';
-import { faultRoutes } from './faults';
-import { inspectRoutes } from './inspect';
+import { faultRoutes, takeFault } from './faults';
+import { inspectRoutes, recordRequest } from './inspect';
 import { intentRoutes } from './intents';
 import { seedRoutes } from './seed';
 import { ControlSurface } from './surface';
@@ -14,3 +15,6 @@ import { worldRoutes } from './worlds';
 export const controlRoutes = [...worldRoutes, ...seedRoutes, ...clockRoutes, ...intentRoutes, ...triggerRoutes, ...exogenousRoutes, ...webhookRoutes, ...faultRoutes, ...inspectRoutes];
 
 export const controlSurface = new ControlSurface(controlRoutes);
+
+// The pipeline's stages this surface configures: its routes, the faults it arms, the request log it reads.
+Object.assign(stages, { control: controlSurface.handle.bind(controlSurface), fault: takeFault, log: recordRequest });

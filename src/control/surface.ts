@@ -3,7 +3,7 @@ import { StripeError } from '../engine/errors';
 import { RouteTable } from '../engine/spec';
 import { Twin } from '../engine/twin';
 import { Ctx, World } from '../engine/world';
-import { jsonResponse, MAX_BODY_BYTES, TwinRequest, TwinResponse } from '../server/pipeline';
+import { jsonResponse, MAX_BODY_BYTES, TwinRequest, TwinResponse } from '../server/stages';
 import { CONTROL_TOKEN_HEADER, isAllowedHost, isControlToken } from './token';
 
 // The control surface, /__admin__/*: what tests and agents use to set a world

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import { Twin } from '../engine/twin';
-import { handleRequest, MAX_BODY_BYTES } from './pipeline';
+import { handleRequest } from './pipeline';
+import { MAX_BODY_BYTES } from './stages';
 
 // The node:http face of the twin.
 

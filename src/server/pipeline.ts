@@ -9,40 +9,15 @@ import { changesFor, isKnownVersion, renderAt } from '../engine/versions';
 import { Ctx, IdempotencyEntry, World } from '../engine/world';
 import { routes } from '../resources';
 import { Route } from '../resources/common';
-import { controlSurface } from '../control';
-import { AppliedFault, FaultAction, takeFault } from '../control/faults';
-import { recordRequest } from '../control/inspect';
+import type { AppliedFault, FaultAction } from '../control/faults';
+import { jsonResponse, MAX_BODY_BYTES, stages, TwinRequest, TwinResponse } from './stages';
+
+export { jsonResponse, MAX_BODY_BYTES, TwinRequest, TwinResponse };
 
 // One request through the twin, for every face (node:http server, in-process
 // SDK transport): authenticate → pick the world → version → route → idempotency
 // → decode and validate parameters → run the endpoint → expand → render.
 
-export interface TwinRequest {
-  method: string;
-  /** Path and query string, as on the request line. */
-  url: string;
-  /** Header names in lower case. */
-  headers: Record<string, string | undefined>;
-  /** Reads the body; a face may stream it so idempotency keys lock while it arrives. */
-  readBody: () => Promise<Uint8Array>;
-  /**
-   * Registers a call for when the client goes away (ends a timeout fault's hold
-   * early). Only a held request asks, so faces pay nothing per request.
-   */
-  onGone?: (listener: () => void) => void;
-}
-
-export interface TwinResponse {
-  status: number;
-  /** Header names and values, alternating (the form node's writeHead takes directly). */
-  headers: string[];
-  body: string;
-  /** Close the connection without answering (a lost-response or timeout fault); the in-process face rejects. */
-  drop?: boolean;
-}
-
-/** Largest request body accepted (twin choice; Stripe's own limit is not documented). */
-export const MAX_BODY_BYTES = 1024 * 1024;
 const IDEMPOTENCY_TTL = 24 * 60 * 60;
 /**
  * Idempotency keys kept per world (twin choice): Stripe keeps keys 24 hours; a
@@ -70,17 +45,15 @@ function withHeaders(extra: Record<string, string>): string[] {
   return out;
 }
 
-/** A plain JSON answer (health check, control surface). */
-export function jsonResponse(status: number, body: string): TwinResponse {
-  return { status, headers: ['Content-Type', 'application/json'], body };
-}
-
 export async function handleRequest(twin: Twin, req: TwinRequest): Promise<TwinResponse> {
   const queryAt = req.url.indexOf('?');
   const path = queryAt === -1 ? req.url : req.url.slice(0, queryAt);
   const query = queryAt === -1 ? '' : req.url.slice(queryAt + 1);
   if (path === '/healthz') return jsonResponse(200, '{"status":"ok"}');
-  if (path.startsWith('/__admin__')) return controlSurface.handle(twin, req, path, query).finally(() => twin.kickWebhooks());
+  if (path.startsWith('/__admin__')) {
+    if (!stages.control) return jsonResponse(404, '{"error":{"message":"This twin has no control surface"}}');
+    return stages.control(twin, req, path, query).finally(() => twin.kickWebhooks());
+  }
 
   let key: string;
   try {
@@ -134,7 +107,7 @@ class ApiRequest {
     const replayed = this.headers['Idempotent-Replayed'] === 'true';
     const action = this.fault?.action;
     if (action?.type === 'lost_response') response = action.mode === 'drop' ? { ...response, drop: true } : this.lostWith500();
-    recordRequest(this.world, {
+    stages.log(this.world, {
       id: this.requestId,
       method: this.req.method.toUpperCase(),
       path: this.path,
@@ -162,7 +135,7 @@ class ApiRequest {
         const known = knownRoutes.match(method, this.path);
         throw known && known !== 'wrong-method' ? errors.unsupported(method, this.path) : errors.unrecognizedUrl(method, this.path);
       }
-      this.fault = takeFault(world, method, match.value.path, match.value.list);
+      this.fault = stages.fault(world, method, match.value.path, match.value.list);
       const action = this.fault?.action;
       if (action?.type === 'timeout') return hold(action.delay_ms, req.onGone);
       if (action && action.type !== 'lost_response') throw action.error; // answered before anything runs: nothing stored

@@ -1,0 +1,53 @@
+import type { AppliedFault, FaultAction } from '../control/faults';
+import type { RequestLogEntry } from '../control/inspect';
+import type { Twin } from '../engine/twin';
+import type { World } from '../engine/world';
+
+// What faces hand the request pipeline and get back, and the pipeline's stages
+// that the control surface configures (src/control/index.ts installs them): the
+// control routes themselves, armed faults and the request log. The pipeline
+// reads them here and never imports the control surface.
+
+export interface TwinRequest {
+  method: string;
+  /** Path and query string, as on the request line. */
+  url: string;
+  /** Header names in lower case. */
+  headers: Record<string, string | undefined>;
+  /** Reads the body; a face may stream it so idempotency keys lock while it arrives. */
+  readBody: () => Promise<Uint8Array>;
+  /**
+   * Registers a call for when the client goes away (ends a timeout fault's hold
+   * early). Only a held request asks, so faces pay nothing per request.
+   */
+  onGone?: (listener: () => void) => void;
+}
+
+export interface TwinResponse {
+  status: number;
+  /** Header names and values, alternating (the form node's writeHead takes directly). */
+  headers: string[];
+  body: string;
+  /** Close the connection without answering (a lost-response or timeout fault); the in-process face rejects. */
+  drop?: boolean;
+}
+
+/** Largest request body accepted (twin choice; Stripe's own limit is not documented). */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** A plain JSON answer (health check, control surface). */
+export function jsonResponse(status: number, body: string): TwinResponse {
+  return { status, headers: ['Content-Type', 'application/json'], body };
+}
+
+export interface Stages {
+  /** Answers /__admin__/* (none installed: 404). */
+  control: ((twin: Twin, req: TwinRequest, path: string, query: string) => Promise<TwinResponse>) | null;
+  /** The armed fault a request to a route meets, if any (it is used up). */
+  fault: (world: World, method: string, path: string, list: boolean) => { applied: AppliedFault; action: FaultAction } | null;
+  /** Records an API request in its world's log. */
+  log: (world: World, entry: RequestLogEntry) => void;
+}
+
+/** The installed stages; until the control surface is loaded, no control routes, no faults and no log. */
+export const stages: Stages = { control: null, fault: () => null, log: () => undefined };
