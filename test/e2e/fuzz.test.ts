@@ -46,8 +46,6 @@ const SEED = Number(process.env.FUZZ_SEED ?? 20260101);
 /** The control surface's owner header (serve prints the token at start-up). */
 const CONTROL_TOKEN_HEADER = 'Stripe-Twin-Control-Token';
 const CONTROL_TOKEN = 'fuzz_control_token_7f3a9c1e5b';
-/** When true, a control surface that answers without a token is itself a failure. */
-const REQUIRE_CONTROL_OWNER = true;
 const REQUEST_TIMEOUT_MS = 5_000;
 const HEALTH_TIMEOUT_MS = 1_000;
 /** Soft deadline for the fuzz loop: the sweep comes first, the random phase fills the rest. */
@@ -1596,9 +1594,7 @@ function controlRequest(
   o: { label: string; method: string; template: string; known: boolean; target: ControlTarget; body?: ControlBody; query?: string; variant: Variant; sig?: string },
 ): FuzzRequest | null {
   const { method, target } = o;
-  let variant = o.variant;
-  // Without an owner, a request with no world named must not reach the reset route (it would forget every world).
-  if (!f.ownerEnforced && (variant === 'none' || variant === 'bad-token') && o.template === '/__admin__/reset') variant = 'key-only';
+  const variant = o.variant;
   const anonymous = variant === 'none' || variant === 'bad-token';
   const headers: Record<string, string> = {};
   if (variant === 'token' || variant === 'foreign-host' || variant === 'foreign-origin' || variant === 'signature') headers[CONTROL_TOKEN_HEADER] = CONTROL_TOKEN;
@@ -1627,11 +1623,9 @@ function controlRequest(
   if (variant === 'other-key') query = query ? `${query}&key=${target.key}` : `key=${target.key}`;
   const wire: Wire = { method, path: query ? `${target.path}?${query}` : target.path, headers, body: body?.text };
   let expect: Expect | undefined;
-  if (f.ownerEnforced || REQUIRE_CONTROL_OWNER) {
-    if (anonymous || variant === 'signature') expect = '4xx';
-    if (variant === 'other-key' && !NO_WORLD_ROUTES.has(`${method} ${o.template}`)) expect = '4xx';
-    if (variant === 'foreign-host' || variant === 'foreign-origin') expect = o.known ? '403' : '4xx';
-  }
+  if (anonymous || variant === 'signature') expect = '4xx';
+  if (variant === 'other-key' && !NO_WORLD_ROUTES.has(`${method} ${o.template}`)) expect = '4xx';
+  if (variant === 'foreign-host' || variant === 'foreign-origin') expect = o.known ? '403' : '4xx';
   return {
     label: o.label,
     sig: o.sig ?? `${o.label}${variant === 'token' ? '' : ` [${variant}]`} ${method} ${o.template}${body && body.name !== 'valid' ? ` (${body.name})` : ''}`,
@@ -1880,7 +1874,7 @@ describe('hostile-input fuzz over HTTP (seeded)', () => {
         if (left && phase.sweep) f.fail('incomplete', phase.name, '-', null, `${left} step(s) of the ${phase.name} not run (${f.aborted || `the ${FUZZ_BUDGET_MS / 1000} s budget ran out`})`);
       }
       if (f.aborted) f.fail('aborted', 'fuzz', '-', null, f.aborted);
-      if (!f.ownerEnforced && REQUIRE_CONTROL_OWNER) {
+      if (!f.ownerEnforced) {
         f.fail('control owner', 'GET /__admin__/worlds', '2xx', null, `the control surface answers without ${CONTROL_TOKEN_HEADER} or a key (serve --control-token not enforced)`);
       }
       // Coverage: every API route and every control route was sent at least once.
