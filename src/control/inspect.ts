@@ -1,5 +1,5 @@
-import { StripeEvent } from '../engine/events';
-import { wildcard } from '../engine/list';
+import { eventTypes, StripeEvent } from '../engine/events';
+import { candidates, positions } from '../engine/list';
 import { World } from '../engine/world';
 import { AppliedFault } from './faults';
 import { boolOf, ControlError, ControlRoute, limitOf } from './surface';
@@ -99,20 +99,24 @@ function requests(world: World, query: URLSearchParams) {
 
 const EVENT_FILTERS = ['key', 'limit', 'type', 'object', 'request_id'];
 
-/** `type` matches like the events list: exact, or with `*` wildcards (`payment_intent.*`). */
+/**
+ * `type` matches like the events list: exact, or with `*` wildcards
+ * (`payment_intent.*`), through the type index, so the log visits only events
+ * of the matching types; without `type` it visits every event.
+ */
 function events(world: World, query: URLSearchParams) {
   checkFilters(query, EVENT_FILTERS);
   const limit = limitOf(query, 100, 100_000);
   const type = query.get('type');
-  const re = type === null ? null : wildcard(type);
   const object = query.get('object');
   const requestId = query.get('request_id');
-  const ids = world.idsOf('event');
+  const named = type === null ? null : eventTypes(world, type);
+  const source = candidates(world, 'event', { type: named?.types });
   const data: unknown[] = [];
   let matched = 0;
-  for (let i = ids.length - 1; i >= 0; i--) {
-    const e = world.get<StripeEvent>(ids[i])!;
-    if (re && !re.test(e.type)) continue;
+  for (const p of positions(source, source.to, true)) {
+    const e = world.at<StripeEvent>('event', p);
+    if (named && !named.keep.test(e.type)) continue;
     if (object && e.data.object.id !== object) continue;
     if (requestId && e.request?.id !== requestId) continue;
     matched++;
@@ -127,7 +131,7 @@ function events(world: World, query: URLSearchParams) {
       pending_webhooks: e.pending_webhooks,
     });
   }
-  return { data, matched, total: ids.length };
+  return { data, matched, total: world.count('event') };
 }
 
 function checkFilters(query: URLSearchParams, known: string[]): void {

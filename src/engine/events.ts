@@ -1,5 +1,6 @@
+import { Matcher, wildcard } from './list';
 import { queueDeliveries, targetsOf } from './webhooks';
-import { Ctx, StripeObject } from './world';
+import { Ctx, declareIndex, StripeObject, World } from './world';
 
 // Events (stripe-behaviour.md §18): a snapshot of the object at the moment of
 // the change, previous_attributes on updates, the causing request and its
@@ -10,6 +11,20 @@ export interface StripeEvent extends StripeObject {
   type: string;
   created: number;
   data: { object: StripeObject; previous_attributes?: Record<string, unknown> };
+}
+
+// Events are listed by type (GET /v1/events, the control surface's event log).
+declareIndex('event', 'type');
+
+/**
+ * An event `type` filter (one name, or a `*` wildcard such as `charge.*`) as a
+ * check and as the types to read from the type index: a wildcard is matched
+ * against the types the world has seen, never against every event.
+ */
+export function eventTypes(world: World, type: string): { keep: Matcher; types: string[] } {
+  const keep = wildcard(type);
+  if (!type.includes('*')) return { keep, types: [type] };
+  return { keep, types: [...world.indexKeys('event', 'type')].filter((t) => keep.test(t)) };
 }
 
 /** The `request` of a context's events: one object shared by all the events one request causes. */

@@ -78,6 +78,10 @@ describe.each(MODES)('flat costs (%s)', (mode) => {
     expect((await t.stripe.events.list({ type: `${'*'.repeat(40)}succeeded`, limit: 100 })).data.map((e) => e.type)).toEqual(['payment_intent.succeeded', 'charge.succeeded']);
     const admin = await t.h.admin('GET', `/__admin__/events?type=${'*'.repeat(40)}Z`, undefined, t.key);
     expect([admin.status, admin.json.matched]).toEqual([200, 0]);
+    // The control surface's event log reads the same index.
+    const log = await visits(() => t.h.admin('GET', '/__admin__/events?type=payment_intent.*', undefined, t.key));
+    expect([log.result.json.matched, log.result.json.data.map((e: { type: string }) => e.type)]).toEqual([2, ['payment_intent.succeeded', 'payment_intent.created']]);
+    expect(log.visited).toBeLessThanOrEqual(3);
     // Pages through the index newest first with cursors, as the full list does.
     const customerEvents = await t.stripe.events.list({ type: 'customer.created', limit: 100 });
     const page2 = await t.stripe.events.list({ type: 'customer.created', limit: 3, starting_after: customerEvents.data[10].id });
