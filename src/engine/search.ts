@@ -69,7 +69,10 @@ function parseQuery(query: string, fields: SearchFields): { clauses: Clause[]; a
 
 function matches(obj: StripeObject, clause: Clause, fields: SearchFields): boolean {
   let actual = fields[clause.field].read(obj);
-  if (clause.key !== undefined) actual = (actual as Record<string, unknown> | null)?.[clause.key];
+  if (clause.key !== undefined) {
+    const hash = actual as Record<string, unknown> | null;
+    actual = hash && Object.hasOwn(hash, clause.key) ? hash[clause.key] : undefined; // a key the client names is data
+  }
   let result: boolean;
   if (clause.value === null) result = actual === null || actual === undefined;
   // `:` compares case-insensitively on every field type [doc: the search syntax table's

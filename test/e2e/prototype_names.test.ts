@@ -40,5 +40,11 @@ describe.each(MODES)('prototype names (%s)', (mode) => {
     const found = await t.stripe.customers.search({ query: 'metadata["constructor"]:"a"' });
     expect(found.data.map((c) => c.id)).toEqual([customer.id]);
     expect(({} as Record<string, unknown>).a).toBeUndefined();
+    // A metadata key that names a prototype property matches only objects that have it.
+    // (A negated presence test visits every object, so the match itself is what answers.)
+    const proto = await t.stripe.customers.search({ query: '-metadata["__proto__"]:null' });
+    expect(proto.data).toEqual([]);
+    const own = await t.stripe.customers.search({ query: '-metadata["toString"]:null' });
+    expect(own.data.map((c) => c.id)).toEqual([customer.id]);
   });
 });
