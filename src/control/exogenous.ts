@@ -69,7 +69,7 @@ const BALANCE_AMOUNT = integer(-99_999_999_999, 99_999_999_999, 'an integer amou
 
 /** The spec of a path; opening balances are `balance.available.<currency>` / `balance.pending.<currency>`. */
 function specOf(path: string): PathSpec | null {
-  if (PIN_PATHS[path]) return PIN_PATHS[path];
+  if (Object.hasOwn(PIN_PATHS, path)) return PIN_PATHS[path]; // a path the client names is data, not a prototype lookup
   const m = path.match(/^balance\.(available|pending)\.([a-z]{3})$/);
   if (m && CURRENCIES.has(m[2])) return { check: BALANCE_AMOUNT, scopes: [] };
   return null;

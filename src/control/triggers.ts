@@ -164,7 +164,7 @@ function parseArgs(trigger: Trigger, body: Record<string, any>): { param: Object
   const args: Record<string, any> = {};
   for (const [name, value] of Object.entries(body)) {
     if (name === 'trigger' || name === 'key' || name === param) continue;
-    const spec = trigger.params[name];
+    const spec = Object.hasOwn(trigger.params, name) ? trigger.params[name] : undefined;
     if (!spec) {
       const known = [...trigger.on, ...Object.keys(trigger.params)].map((p) => `"${p}"`).join(', ');
       throw new ControlError(`Unknown parameter "${name}" for ${trigger.name}; it takes ${known}`);

@@ -28,6 +28,14 @@ describe.each(MODES)('prototype names (%s)', (mode) => {
     expect([e.statusCode, e.param, e.message]).toEqual([400, 'query', message]);
   });
 
+  it.each(NAMES)('the control surface reads %s as an unknown pin path or trigger parameter', async (name) => {
+    const control = t.h.control(t.key);
+    const pi = await t.stripe.paymentIntents.create({ amount: 100, currency: 'usd', allowed_payment_method_types: ['card'] });
+    await expect(control.exogenous.pin({ [name]: 1 })).rejects.toMatchObject({ status: 400, message: expect.stringMatching(new RegExp(`^"${name}" cannot be pinned`)) });
+    const trigger = control.world.trigger('payment.declined', { payment_intent: pi.id, decline_code: 'generic_decline', [name]: 'x' } as never);
+    await expect(trigger).rejects.toMatchObject({ status: 400, message: expect.stringMatching(new RegExp(`^Unknown parameter "${name}" for payment.declined`)) });
+  });
+
   it('reads an empty expand[] as asking for nothing (it was a 500)', async () => {
     const customer = await t.stripe.customers.create({ email: 'e@example.com' });
     const res = await t.h.stripe(t.key).rawRequest('GET', `/v1/customers/${customer.id}?expand[]=`, {});
