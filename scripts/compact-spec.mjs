@@ -1,7 +1,7 @@
 // Builds spec/stripe-api.json: the parts of Stripe's OpenAPI spec and of the
 // stripe-node SDK that the twin needs at run time, small enough to load in
-// milliseconds. Run with the reading room beside the repo:
-//   node scripts/compact-spec.mjs [../shared/stripe-openapi/spec3.json]
+// milliseconds. Give it Stripe's OpenAPI spec (spec3.json of stripe/openapi):
+//   npm run spec:compact -- path/to/spec3.json
 // The output is committed; provenance is written into it.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -9,7 +9,11 @@ import { createRequire } from 'node:module';
 import { createHash } from 'node:crypto';
 
 const require = createRequire(import.meta.url);
-const specPath = process.argv[2] ?? path.resolve('../shared/stripe-openapi/spec3.json');
+const specPath = process.argv[2];
+if (!specPath || !fs.existsSync(specPath)) {
+  process.stderr.write(`usage: npm run spec:compact -- <spec3.json>  (Stripe's OpenAPI spec, stripe/openapi)${specPath ? `\nno such file: ${specPath}` : ''}\n`);
+  process.exit(2);
+}
 const raw = fs.readFileSync(specPath);
 const spec = JSON.parse(raw);
 

@@ -73,13 +73,13 @@ export const COMMANDS = {
     load: () => import('./export'),
   },
   schemas: {
-    // The spec's path is contract/schemas.ts DEFAULT_SPEC (not imported: it loads ajv).
-    usage: `schemas [--spec ../shared/stripe-openapi/spec3.json] [--captures captures] [--out schemas]
-    Generate one JSON Schema per Stripe object type (schemas/<object>.json) from the
-    OpenAPI spec, tightened by the captures: keys every captured instance carried
+    // `--spec <spec3.json>` is contract/schemas.ts SPEC_ARG (not imported: it loads ajv).
+    usage: `schemas --spec <spec3.json> [--captures captures] [--out schemas]
+    Generate one JSON Schema per Stripe object type (schemas/<object>.json) from
+    Stripe's OpenAPI spec (spec3.json of stripe/openapi; not shipped with the twin), tightened by the captures: keys every captured instance carried
     become required, keys and enum values the spec lacks are listed (x-seen-keys,
     x-seen-enum). Every file is compiled with ajv before the command ends.
-  schemas types [--spec ../shared/stripe-openapi/spec3.json] [--out src/contract/openapi-types.d.ts]
+  schemas types --spec <spec3.json> [--out src/contract/openapi-types.d.ts]
     Write TypeScript types for the spec with openapi-typescript (npm run types:openapi).`,
     load: () => import('./schemas'),
   },

@@ -1,11 +1,12 @@
 import path from 'node:path';
-import { compileAll, DEFAULT_SPEC, generateSchemas, loadSpec, readCaptures, writeOpenApiTypes, writeSchemas } from '../contract/schemas';
+import { compileAll, generateSchemas, loadSpec, readCaptures, SPEC_ARG, writeOpenApiTypes, writeSchemas } from '../contract/schemas';
 import { COMMANDS } from './index';
 
 const ms = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e6;
 
 export async function run(args: Record<string, string>, positional: string[] = []): Promise<void> {
-  const specFile = path.resolve(args.spec ?? DEFAULT_SPEC);
+  if (!args.spec) throw new Error(`schemas: give ${SPEC_ARG}, Stripe's OpenAPI spec (stripe/openapi); the twin does not ship it\n${COMMANDS.schemas.usage}`);
+  const specFile = path.resolve(args.spec);
   const log = (line: string) => process.stdout.write(`${line}\n`);
 
   if (positional[0] === 'types') {

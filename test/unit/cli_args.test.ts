@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { Command, CommandName, COMMANDS, parseArgs } from '../../src/commands/index';
-import { DEFAULT_SPEC } from '../../src/contract/schemas';
+import { SPEC_ARG } from '../../src/contract/schemas';
 
 // The CLI's command table: usage without loading any command, only the command
 // being run loaded, and arguments parsed knowing which flags take no value
@@ -32,7 +32,7 @@ describe('stripe-twin command table', () => {
     for (const [name, command] of Object.entries(COMMANDS)) {
       expect([name, typeof (await command.load()).run]).toEqual([name, 'function']);
     }
-    expect(COMMANDS.schemas.usage).toContain(`--spec ${DEFAULT_SPEC}]`);
+    expect(COMMANDS.schemas.usage).toContain(`schemas ${SPEC_ARG} [`);
   });
 
   it('prints the usage of every command without loading any', () => {
