@@ -1,7 +1,7 @@
 import { errors, StripeError } from '../engine/errors';
 import { CARD_DECLINES } from '../engine/testValues';
 import { World } from '../engine/world';
-import { cardError } from '../resources/payment_methods';
+import { cardError } from '../resources/payments/payment_methods';
 import { ControlError, ControlRoute } from './surface';
 
 // Faults: per world, make the next N calls of a resource/operation fail the way

@@ -5,7 +5,7 @@ import { testCards } from '../engine/testValues';
 import { Twin } from '../engine/twin';
 import { Ctx, StripeObject, World } from '../engine/world';
 import { routes } from '../resources';
-import { attachPaymentMethod, createCardPaymentMethod, PaymentMethod } from '../resources/payment_methods';
+import { attachPaymentMethod, createCardPaymentMethod, PaymentMethod } from '../resources/payments/payment_methods';
 import { applyPins, seedPins } from './exogenous';
 import { checkKey, ControlError, controlCtx, ControlRoute } from './surface';
 

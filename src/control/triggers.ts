@@ -1,12 +1,12 @@
 import { Ctx, StripeObject, World } from '../engine/world';
 import { CARD_DECLINES } from '../engine/testValues';
-import { Charge } from '../resources/charges';
-import { createDispute } from '../resources/disputes';
-import { completeAuthentication, PaymentIntent } from '../resources/payment_intents';
-import { armedIntents, forceBehaviour } from '../resources/payment_methods';
-import { canFail, failRefund, Refund } from '../resources/refunds';
-import { completeSetupAuthentication, SetupIntent } from '../resources/setup_intents';
-import { pendingAuthentication } from '../resources/three_d_secure';
+import { Charge } from '../resources/payments/charges';
+import { createDispute } from '../resources/payments/disputes';
+import { completeAuthentication, PaymentIntent } from '../resources/payments/payment_intents';
+import { armedIntents, forceBehaviour } from '../resources/payments/payment_methods';
+import { canFail, failRefund, Refund } from '../resources/payments/refunds';
+import { completeSetupAuthentication, SetupIntent } from '../resources/payments/setup_intents';
+import { pendingAuthentication } from '../resources/payments/three_d_secure';
 import { ControlError, controlCtx, ControlRoute, limitOf } from './surface';
 
 // Force a branch (issue 4): world triggers make an outcome happen on demand.

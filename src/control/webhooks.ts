@@ -11,7 +11,7 @@ import {
   WebhookEndpoint,
 } from '../engine/webhooks';
 import { World } from '../engine/world';
-import { EVENT_TYPES } from '../resources/webhook_endpoints';
+import { EVENT_TYPES } from '../resources/core/webhook_endpoints';
 import { ControlError, ControlRoute } from './surface';
 
 // Webhooks on the control surface: endpoint secrets (Stripe prints them only on

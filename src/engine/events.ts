@@ -1,4 +1,5 @@
 import { Matcher, wildcard } from './list';
+import { runReactions } from './reactions';
 import { queueDeliveries, targetsOf } from './webhooks';
 import { Ctx, declareIndex, StripeObject, World } from './world';
 
@@ -52,6 +53,7 @@ export function emit(ctx: Ctx, type: string, object: StripeObject, previous?: Re
   };
   world.insert(event);
   if (webhooks.length) queueDeliveries(ctx, event, webhooks);
+  runReactions(ctx, event);
   return event;
 }
 

@@ -1,21 +1,21 @@
 import { RouteTable } from '../engine/spec';
-import { balanceRoutes } from './balance';
-import { chargeRoutes } from './charges';
-import { Route } from './common';
-import { customerRoutes } from './customers';
-import { disputeRoutes } from './disputes';
-import { eventRoutes } from './events';
-import { paymentIntentRoutes } from './payment_intents';
-import { paymentMethodRoutes } from './payment_methods';
-import { refundRoutes } from './refunds';
-import { setupIntentRoutes } from './setup_intents';
-import { webhookEndpointRoutes } from './webhook_endpoints';
+import { balanceRoutes } from './core/balance';
+import { chargeRoutes } from './payments/charges';
+import { Route } from '../engine/resource';
+import { customers } from './core/customers';
+import { disputeRoutes } from './payments/disputes';
+import { events } from './core/events';
+import { paymentIntentRoutes } from './payments/payment_intents';
+import { paymentMethodRoutes } from './payments/payment_methods';
+import { refundRoutes } from './payments/refunds';
+import { setupIntentRoutes } from './payments/setup_intents';
+import { webhookEndpoints } from './core/webhook_endpoints';
 
 // Every route the twin models. A route Stripe has but this table lacks answers
 // 501 `fidelity: "unsupported"`.
 
 export const modeledRoutes: Route[] = [
-  ...customerRoutes,
+  ...customers.routes,
   ...paymentMethodRoutes,
   ...paymentIntentRoutes,
   ...chargeRoutes,
@@ -23,8 +23,8 @@ export const modeledRoutes: Route[] = [
   ...balanceRoutes,
   ...setupIntentRoutes,
   ...disputeRoutes,
-  ...eventRoutes,
-  ...webhookEndpointRoutes,
+  ...events.routes,
+  ...webhookEndpoints.routes,
 ];
 
 export const routes = new RouteTable<Route>();

@@ -8,7 +8,7 @@ import { Twin } from '../engine/twin';
 import { changesFor, isKnownVersion, renderAt } from '../engine/versions';
 import { Ctx, IdempotencyEntry, World } from '../engine/world';
 import { routes } from '../resources';
-import { Route } from '../resources/common';
+import { Route } from '../engine/resource';
 import type { AppliedFault, FaultAction } from '../control/faults';
 import { jsonResponse, MAX_BODY_BYTES, stages, TwinRequest, TwinResponse } from './stages';
 

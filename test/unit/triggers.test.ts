@@ -1,7 +1,7 @@
 import { Twin } from '../../src/engine/twin';
 import { CARD_DECLINES, DECLINES, testCards } from '../../src/engine/testValues';
 import { Ctx } from '../../src/engine/world';
-import { armedIntents, behaviourOf, createCardPaymentMethod, forceBehaviour, forcedBehaviour, spendForced } from '../../src/resources/payment_methods';
+import { armedIntents, behaviourOf, createCardPaymentMethod, forceBehaviour, forcedBehaviour, spendForced } from '../../src/resources/payments/payment_methods';
 
 // The engine side of forced branches: behaviour a trigger forces on one intent,
 // read on top of its card's behaviour, spent by the confirmation that takes it.

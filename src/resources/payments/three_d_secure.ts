@@ -1,4 +1,4 @@
-import { Ctx, StripeObject } from '../engine/world';
+import { Ctx, StripeObject } from '../../engine/world';
 import { directoryServer } from './charges';
 import { PaymentMethod } from './payment_methods';
 

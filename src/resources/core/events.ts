@@ -1,8 +1,8 @@
-import { errors } from '../engine/errors';
-import { eventTypes, StripeEvent } from '../engine/events';
-import { paginate } from '../engine/list';
-import { World } from '../engine/world';
-import { route } from './common';
+import { errors } from '../../engine/errors';
+import { eventTypes, StripeEvent } from '../../engine/events';
+import { paginate } from '../../engine/list';
+import { World } from '../../engine/world';
+import { defineResource, route } from '../../engine/resource';
 
 // GET /v1/events and /v1/events/{id} (stripe-behaviour.md §18, filters §1.10):
 // `type` (one name or a `*` wildcard such as `charge.*`), `types[]` (exact
@@ -20,14 +20,16 @@ function typeFilter(world: World, type: string | undefined, types: string[] | un
   return { keep: (t) => named.keep.test(t), types: named.types };
 }
 
-export const eventRoutes = [
-  route('GET', '/v1/events/{id}', 'event', (ctx, _p, path) => {
-    const event = ctx.world.get(path.id);
-    if (!event || event.object !== 'event') throw errors.resourceMissing('event', path.id);
-    return event;
-  }),
+// Events are made by the engine (src/engine/events.ts) as other objects change.
+export const events = defineResource({
+  object: 'event',
+  prefix: 'evt',
+  path: '/v1/events',
+  omit: ['account', 'context'],
+  routes: { list: false },
+}).with(
   route('GET', '/v1/events', { list: 'event' }, (ctx, params) => {
     const { keep, types } = typeFilter(ctx.world, params.type, params.types);
     return paginate<StripeEvent>(ctx.world, 'event', '/v1/events', params, (e) => keep(e.type), { type: types });
   }),
-];
+);

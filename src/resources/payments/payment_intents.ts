@@ -1,15 +1,16 @@
-import { errors, StripeError } from '../engine/errors';
-import { emit } from '../engine/events';
-import { paginate } from '../engine/list';
-import { checkChargeAmount, checkCurrency, processingFee } from '../engine/money';
-import { Params } from '../engine/params';
-import { metadataKeys, search } from '../engine/search';
-import { pinned } from '../engine/exogenous';
-import { CARD_DECLINES, DECLINES, Decline } from '../engine/testValues';
-import { Ctx, declareIndex, StripeObject } from '../engine/world';
-import { createBalanceTransaction } from './balance';
+import { errors, StripeError } from '../../engine/errors';
+import { emit } from '../../engine/events';
+import { paginate } from '../../engine/list';
+import { checkChargeAmount, checkCurrency, processingFee } from '../../engine/money';
+import { Params } from '../../engine/params';
+import { metadataKeys, search } from '../../engine/search';
+import { pinned } from '../../engine/exogenous';
+import { CARD_DECLINES, DECLINES, Decline } from '../../engine/testValues';
+import { Ctx, declareIndex, StripeObject } from '../../engine/world';
+import { createBalanceTransaction } from '../core/balance';
 import { Charge, createCharge, saveCharge } from './charges';
-import { EMPTY, find, given, mergeMetadata, route, shared, shipping, sortKeys, unsupportedParams } from './common';
+import { given, shipping, sortKeys } from '../common';
+import { EMPTY, find, mergeMetadata, route, shared, unsupportedParams } from '../../engine/resource';
 import { openDispute } from './disputes';
 import {
   attachPaymentMethod,

@@ -1,9 +1,10 @@
-import { errors, StripeError } from '../engine/errors';
-import { emit } from '../engine/events';
-import { paginate } from '../engine/list';
-import { Params } from '../engine/params';
-import { Ctx, declareIndex, StripeObject } from '../engine/world';
-import { EMPTY, find, given, mergeMetadata, route, unsupportedParams } from './common';
+import { errors, StripeError } from '../../engine/errors';
+import { emit } from '../../engine/events';
+import { paginate } from '../../engine/list';
+import { Params } from '../../engine/params';
+import { Ctx, declareIndex, StripeObject } from '../../engine/world';
+import { given } from '../common';
+import { EMPTY, find, mergeMetadata, route, unsupportedParams } from '../../engine/resource';
 import { offeredTypes, pmcId, setUpOffSession } from './payment_intents';
 import {
   attachPaymentMethod,

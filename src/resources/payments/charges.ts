@@ -1,12 +1,13 @@
-import { emit, previousAttributes } from '../engine/events';
-import { pinnedUnder } from '../engine/exogenous';
-import { registerIncludable } from '../engine/expand';
-import { paginate } from '../engine/list';
-import { Params } from '../engine/params';
-import { metadataKeys, search } from '../engine/search';
-import { Decline, sellerMessage } from '../engine/testValues';
-import { Ctx, declareIndex, indexKey, StripeObject } from '../engine/world';
-import { EMPTY, find, mergeMetadata, route, shared, shipping } from './common';
+import { emit, previousAttributes } from '../../engine/events';
+import { pinnedUnder } from '../../engine/exogenous';
+import { registerIncludable } from '../../engine/expand';
+import { paginate } from '../../engine/list';
+import { Params } from '../../engine/params';
+import { metadataKeys, search } from '../../engine/search';
+import { Decline, sellerMessage } from '../../engine/testValues';
+import { Ctx, declareIndex, indexKey, StripeObject } from '../../engine/world';
+import { shipping } from '../common';
+import { EMPTY, find, mergeMetadata, route, shared } from '../../engine/resource';
 import { cardOf, PaymentMethod } from './payment_methods';
 
 // Charges (stripe-behaviour.md §5), created by PaymentIntents: succeeded or

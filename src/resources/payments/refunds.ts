@@ -1,13 +1,13 @@
-import { errors } from '../engine/errors';
-import { emit, previousAttributes } from '../engine/events';
-import { paginate } from '../engine/list';
-import { formatAmount } from '../engine/money';
-import { Params } from '../engine/params';
-import { withKey } from '../engine/render';
-import { Ctx, declareIndex, StripeObject } from '../engine/world';
-import { createBalanceTransaction } from './balance';
+import { errors } from '../../engine/errors';
+import { emit, previousAttributes } from '../../engine/events';
+import { paginate } from '../../engine/list';
+import { formatAmount } from '../../engine/money';
+import { Params } from '../../engine/params';
+import { withKey } from '../../engine/render';
+import { Ctx, declareIndex, StripeObject } from '../../engine/world';
+import { createBalanceTransaction } from '../core/balance';
 import { Charge, saveCharge } from './charges';
-import { EMPTY, find, mergeMetadata, route } from './common';
+import { EMPTY, find, mergeMetadata, route } from '../../engine/resource';
 import { cardOf } from './payment_methods';
 
 // Refunds (stripe-behaviour.md §6): full and partial, on a charge or a

@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
-import { docUrl, errors, StripeError } from '../engine/errors';
-import { emit, previousAttributes } from '../engine/events';
-import { paginate } from '../engine/list';
-import { Params } from '../engine/params';
-import { BASE62 } from '../engine/random';
-import { pinnedUnder } from '../engine/exogenous';
-import { brandOf, CardBehaviour, Decline, ForcedBehaviour, LIVE_CARD_IN_TEST_MODE, looksLikeMagicPaymentMethod, luhnValid, TestCard, testCards } from '../engine/testValues';
-import { Ctx, declareIndex, StripeObject, World } from '../engine/world';
-import { billingDetails, EMPTY, find, mergeMetadata, route, shared, sortKeys, unsupportedParams } from './common';
+import { docUrl, errors, StripeError } from '../../engine/errors';
+import { emit, previousAttributes } from '../../engine/events';
+import { paginate } from '../../engine/list';
+import { Params } from '../../engine/params';
+import { BASE62 } from '../../engine/random';
+import { pinnedUnder } from '../../engine/exogenous';
+import { brandOf, CardBehaviour, Decline, ForcedBehaviour, LIVE_CARD_IN_TEST_MODE, looksLikeMagicPaymentMethod, luhnValid, TestCard, testCards } from '../../engine/testValues';
+import { Ctx, declareIndex, StripeObject, World } from '../../engine/world';
+import { billingDetails, sortKeys } from '../common';
+import { EMPTY, find, mergeMetadata, route, shared, unsupportedParams } from '../../engine/resource';
 
 // PaymentMethods (stripe-behaviour.md §4.1, §10): cards from magic ids, tokens
 // and raw test numbers; attach, detach, update, list; the rules that stop a

@@ -1,11 +1,10 @@
-import { errors } from '../engine/errors';
-import { paginate } from '../engine/list';
-import { Params } from '../engine/params';
-import { withKey } from '../engine/render';
-import { operation } from '../engine/spec';
-import { ENDPOINT, newSecret, stopDeliveries, WebhookEndpoint } from '../engine/webhooks';
-import { Ctx } from '../engine/world';
-import { EMPTY, find, given, mergeMetadata, route } from './common';
+import { errors } from '../../engine/errors';
+import { Params } from '../../engine/params';
+import { withKey } from '../../engine/render';
+import { operation } from '../../engine/spec';
+import { ENDPOINT, newSecret, stopDeliveries, WebhookEndpoint } from '../../engine/webhooks';
+import { Ctx, StripeObject } from '../../engine/world';
+import { defineResource, EMPTY, mergeMetadata, route } from '../../engine/resource';
 
 // Webhook endpoints (stripe-behaviour.md §19.1): create, retrieve, update,
 // delete, list. The signing secret is printed by create only; the control
@@ -38,26 +37,14 @@ function checkUrl(url: string): void {
 /** Wire text [several integrations match on it]; 16 per account in test mode. */
 const MAX_ENDPOINTS = 16;
 
-function createEndpoint(ctx: Ctx, params: Params) {
+function createEndpoint(ctx: Ctx, params: Params): StripeObject {
   const { world } = ctx;
   // The twin has no connected accounts, so a Connect endpoint would never receive anything: say so (501).
-  if (params.connect) throw errors.unsupportedParam('POST /v1/webhook_endpoints', 'connect');
+  webhookEndpoints.unsupported('create', params);
   checkUrl(params.url);
   const live = world.idsOf(ENDPOINT).filter((id) => !world.get(id)!.deleted).length;
   if (live >= MAX_ENDPOINTS) throw errors.paramState(`You have reached the maximum of ${MAX_ENDPOINTS} test webhook endpoints.`, 'url');
-  const endpoint = world.insert<WebhookEndpoint>({
-    id: world.ids.next('we'),
-    object: ENDPOINT,
-    api_version: params.api_version ?? null,
-    application: null,
-    created: world.now(),
-    description: params.description ?? null,
-    enabled_events: params.enabled_events,
-    livemode: false,
-    metadata: mergeMetadata(EMPTY, params.metadata),
-    status: 'enabled',
-    url: params.url,
-  });
+  const endpoint: WebhookEndpoint = webhookEndpoints.insert(ctx, params, { status: 'enabled' });
   // Only this response carries the secret (§19.1); the stored object never does.
   return withKey(endpoint, 'secret', newSecret(world, endpoint.id));
 }
@@ -65,35 +52,28 @@ function createEndpoint(ctx: Ctx, params: Params) {
 function updateEndpoint(ctx: Ctx, endpoint: WebhookEndpoint, params: Params) {
   for (const name of ['url', 'enabled_events']) if (params[name] === null) throw errors.emptyString(name);
   if (params.url !== undefined) checkUrl(params.url);
-  const next: WebhookEndpoint = {
-    ...endpoint,
-    description: given(params.description, endpoint.description),
-    enabled_events: params.enabled_events ?? endpoint.enabled_events,
-    metadata: mergeMetadata(endpoint.metadata, params.metadata),
-    status: params.disabled == null ? endpoint.status : params.disabled ? 'disabled' : 'enabled',
-    url: params.url ?? endpoint.url,
-  };
+  const next = webhookEndpoints.apply(ctx, endpoint, params);
+  if (params.disabled != null) next.status = params.disabled ? 'disabled' : 'enabled';
   const saved = ctx.world.replace(next);
   if (saved.status === 'disabled') stopDeliveries(ctx.world, saved.id);
   return saved;
 }
 
-const findEndpoint = (ctx: Ctx, id: string) => find<WebhookEndpoint>(ctx, ENDPOINT, id, 'id', 'webhook endpoint');
-
-export const webhookEndpointRoutes = [
-  route('POST', '/v1/webhook_endpoints', 'webhook_endpoint', (ctx, params) => createEndpoint(ctx, params)),
-  route('GET', '/v1/webhook_endpoints/{webhook_endpoint}', 'webhook_endpoint', (ctx, _p, path) => findEndpoint(ctx, path.webhook_endpoint)),
+export const webhookEndpoints = defineResource<'webhook_endpoint', WebhookEndpoint>({
+  object: ENDPOINT,
+  prefix: 'we',
+  path: '/v1/webhook_endpoints',
+  name: 'webhook endpoint',
+  // The signing secret is printed by create only (§19.1).
+  omit: ['secret'],
+  create: createEndpoint,
+  defaults: { metadata: EMPTY },
+  writable: { api_version: true, description: true, enabled_events: true, metadata: (value, current) => mergeMetadata(current, value), url: true },
+  unsupported: { create: ['connect'] },
+  delete: { retrievable: false, response: 'deleted_webhook_endpoint', after: (ctx, endpoint) => stopDeliveries(ctx.world, endpoint.id) },
+  routes: { update: false },
+}).with(
   route('POST', '/v1/webhook_endpoints/{webhook_endpoint}', 'webhook_endpoint', (ctx, params, path) =>
-    updateEndpoint(ctx, findEndpoint(ctx, path.webhook_endpoint), params),
+    updateEndpoint(ctx, webhookEndpoints.find(ctx, path.webhook_endpoint), params),
   ),
-  route('DELETE', '/v1/webhook_endpoints/{webhook_endpoint}', 'deleted_webhook_endpoint', (ctx, _p, path) => {
-    const endpoint = findEndpoint(ctx, path.webhook_endpoint);
-    const stub = { id: endpoint.id, object: ENDPOINT, deleted: true as const };
-    ctx.world.replace(stub);
-    stopDeliveries(ctx.world, endpoint.id);
-    return stub;
-  }),
-  route('GET', '/v1/webhook_endpoints', { list: 'webhook_endpoint' }, (ctx, params) =>
-    paginate<WebhookEndpoint>(ctx.world, ENDPOINT, '/v1/webhook_endpoints', params, (e) => !e.deleted),
-  ),
-];
+);

@@ -1,9 +1,10 @@
-import { errors } from '../engine/errors';
-import { emit } from '../engine/events';
-import { pinnedUnder } from '../engine/exogenous';
-import { paginate } from '../engine/list';
-import { Ctx, declareIndex, indexKey, StripeObject, World } from '../engine/world';
-import { midnightAfter, route } from './common';
+import { errors } from '../../engine/errors';
+import { emit } from '../../engine/events';
+import { pinnedUnder } from '../../engine/exogenous';
+import { paginate } from '../../engine/list';
+import { Ctx, declareIndex, indexKey, StripeObject, World } from '../../engine/world';
+import { midnightAfter } from '../common';
+import { route } from '../../engine/resource';
 
 // Balance and balance transactions (stripe-behaviour.md §7): fees, pending →
 // available on the world clock, `balance.available` when funds arrive.

@@ -1,12 +1,12 @@
-import { errors } from '../engine/errors';
-import { emit, previousAttributes } from '../engine/events';
-import { paginate } from '../engine/list';
-import { Params } from '../engine/params';
-import { TestCard } from '../engine/testValues';
-import { Ctx, declareIndex, StripeObject } from '../engine/world';
-import { createBalanceTransaction } from './balance';
+import { errors } from '../../engine/errors';
+import { emit, previousAttributes } from '../../engine/events';
+import { paginate } from '../../engine/list';
+import { Params } from '../../engine/params';
+import { TestCard } from '../../engine/testValues';
+import { Ctx, declareIndex, StripeObject } from '../../engine/world';
+import { createBalanceTransaction } from '../core/balance';
 import { Charge, saveCharge } from './charges';
-import { EMPTY, find, mergeMetadata, route } from './common';
+import { EMPTY, find, mergeMetadata, route } from '../../engine/resource';
 
 // Disputes, basics (stripe-behaviour.md §8, §4.5): the dispute test cards open
 // one shortly after the charge succeeds; evidence `winning_evidence` /

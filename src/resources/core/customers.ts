@@ -1,0 +1,127 @@
+import { errors } from '../../engine/errors';
+import { registerIncludable } from '../../engine/expand';
+import { paginate } from '../../engine/list';
+import { Params } from '../../engine/params';
+import { Ctx, StripeObject } from '../../engine/world';
+import { address, given, shipping } from '../common';
+import { defineResource, EMPTY, find, mergeMetadata, route, Shaped } from '../../engine/resource';
+import { attachPaymentMethod, resolvePaymentMethod } from '../payments/payment_methods';
+
+// Customers (stripe-behaviour.md §9): create, retrieve, update, delete, list,
+// invoice_settings.default_payment_method, and the customer's PaymentMethods.
+
+export type Customer = Shaped<'customer'> & StripeObject;
+
+const EMAIL = /^[^\s@]+@[^\s@]+$/;
+
+function checkEmail(email: string | null | undefined): void {
+  if (email && !EMAIL.test(email)) throw errors.paramState(`Invalid email address: ${email}`, 'email', 'email_invalid');
+}
+
+/** E36: the default payment method must be attached to this customer. */
+function checkDefaultPaymentMethod(ctx: Ctx, customerId: string, pmId: string | null | undefined): void {
+  if (!pmId) return;
+  const pm = ctx.world.get(pmId);
+  if (!pm || pm.object !== 'payment_method' || pm.customer !== customerId) {
+    throw errors.paramState(
+      `The customer does not have a payment method with the ID ${pmId}. The payment method must be attached to the customer.`,
+      'invoice_settings[default_payment_method]',
+    );
+  }
+}
+
+function invoiceSettings(current: Params, update: Params | null | undefined): Params {
+  const u = update ?? {};
+  return {
+    custom_fields: given(u.custom_fields, current.custom_fields ?? null),
+    default_payment_method: given(u.default_payment_method, current.default_payment_method ?? null),
+    footer: given(u.footer, current.footer ?? null),
+    rendering_options: given(u.rendering_options, current.rendering_options ?? null),
+  };
+}
+
+export function createCustomer(ctx: Ctx, params: Params): Customer {
+  customers.unsupported('create', params);
+  checkEmail(params.email);
+  // A magic payment_method may also be named as the default (Stripe CLI fixtures do this).
+  const pm = params.payment_method ? resolvePaymentMethod(ctx, params.payment_method, 'payment_method') : null;
+  const id = customers.newId(ctx);
+  const customer = customers.insert(ctx, params, {
+    id,
+    invoice_prefix: params.invoice_prefix ?? ctx.world.ids.chars(8, '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ'),
+    invoice_settings: invoiceSettings({}, null),
+  });
+  if (pm) attachPaymentMethod(ctx, pm, customer.id, 'payment_method');
+  if (!params.invoice_settings) return customer;
+  const settings = { ...params.invoice_settings };
+  if (pm && settings.default_payment_method === params.payment_method) settings.default_payment_method = pm.id;
+  checkDefaultPaymentMethod(ctx, customer.id, settings.default_payment_method);
+  return ctx.world.replace({ ...customer, invoice_settings: invoiceSettings(customer.invoice_settings, settings) });
+}
+
+function updateCustomer(ctx: Ctx, customer: Customer, params: Params): Customer {
+  customers.unsupported('update', params);
+  checkEmail(params.email);
+  checkDefaultPaymentMethod(ctx, customer.id, params.invoice_settings?.default_payment_method);
+  return customers.save(ctx, customer, customers.apply(ctx, customer, params));
+}
+
+/** Stores a changed customer and emits customer.updated when anything changed. */
+export const saveCustomer = (ctx: Ctx, before: Customer, after: Customer): Customer => customers.save(ctx, before, after);
+
+registerIncludable('customer', 'tax', {
+  link: 'obj:customer_tax',
+  compute: () => ({ automatic_tax: 'unrecognized_location', ip_address: null, location: null, provider: 'stripe' }),
+});
+registerIncludable('customer', 'invoice_credit_balance', { link: 'obj:invoice_credit_balance', compute: () => ({}) });
+
+const orDefault = (fallback: unknown) => (value: unknown) => value ?? fallback;
+
+export const customers = defineResource<'customer', Customer>({
+  object: 'customer',
+  prefix: 'cus',
+  path: '/v1/customers',
+  create: (ctx, params) => createCustomer(ctx, params),
+  omit: ['business_name', 'cash_balance', 'individual_name', 'invoice_credit_balance', 'sources', 'subscriptions', 'tax', 'tax_ids'],
+  defaults: { balance: 0, delinquent: false, metadata: EMPTY, next_invoice_sequence: 1, preferred_locales: [], tax_exempt: 'none' },
+  writable: {
+    address: (value) => address(value),
+    balance: orDefault(0),
+    description: true,
+    email: true,
+    invoice_prefix: true,
+    invoice_settings: (value, current) => invoiceSettings(current, value),
+    metadata: (value, current) => mergeMetadata(current, value),
+    name: true,
+    next_invoice_sequence: orDefault(1),
+    phone: true,
+    preferred_locales: orDefault([]),
+    shipping: (value) => shipping(value),
+    tax_exempt: orDefault('none'),
+  },
+  unsupported: {
+    create: ['cash_balance', 'coupon', 'promotion_code', 'source', 'tax', 'tax_id_data', 'test_clock'],
+    update: ['cash_balance', 'coupon', 'promotion_code', 'source', 'default_source', 'tax'],
+  },
+  events: { created: 'customer.created', updated: 'customer.updated', deleted: 'customer.deleted' },
+  filters: ['email'],
+  indexes: ['email', 'name', 'phone', 'metadata'],
+  search: { created: 'number', email: 'text', metadata: 'metadata', name: 'text', phone: 'text' },
+  // Deleted customers keep a stub that GET still returns (§9).
+  delete: { retrievable: true, response: 'deleted_customer' },
+  routes: { update: false },
+}).with(
+  route('POST', '/v1/customers/{customer}', 'customer', (ctx, params, path) => updateCustomer(ctx, customers.find(ctx, path.customer), params)),
+  route('GET', '/v1/customers/{customer}/payment_methods', { list: 'payment_method' }, (ctx, params, path) => {
+    const customer = customers.find(ctx, path.customer);
+    return paginate(ctx.world, 'payment_method', `/v1/customers/${customer.id}/payment_methods`, params, (pm) =>
+      pm.customer === customer.id && (params.type == null || pm.type === params.type),
+    { customer: customer.id });
+  }),
+  route('GET', '/v1/customers/{customer}/payment_methods/{payment_method}', 'payment_method', (ctx, _p, path) => {
+    const customer = customers.find(ctx, path.customer);
+    const pm = find(ctx, 'payment_method', path.payment_method, 'payment_method', 'PaymentMethod');
+    if (pm.customer !== customer.id) throw errors.resourceMissing('PaymentMethod', path.payment_method, 'payment_method');
+    return pm;
+  }),
+);
