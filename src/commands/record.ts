@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { writeCapture } from '../contract/capture';
-import { loadScenario, record } from '../contract/record';
+import { loadScenario, record } from '../transport/record';
 import { synopsis } from './index';
 
 type RecordArgs = { key?: string; 'base-url'?: string; out?: string; 'scrub-emails'?: boolean };

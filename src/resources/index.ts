@@ -1,4 +1,5 @@
 import { RouteTable } from '../engine/spec';
+import { taxRates } from './billing/tax_rates';
 import { balanceRoutes } from './core/balance';
 import { chargeRoutes } from './payments/charges';
 import { Route } from '../engine/resource';
@@ -25,6 +26,7 @@ export const modeledRoutes: Route[] = [
   ...disputeRoutes,
   ...events.routes,
   ...webhookEndpoints.routes,
+  ...taxRates.routes,
 ];
 
 export const routes = new RouteTable<Route>();

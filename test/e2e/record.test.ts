@@ -1,5 +1,5 @@
 import { diffCapture } from '../../src/contract/diff';
-import { loadScenario, record, resolveReferences } from '../../src/contract/record';
+import { loadScenario, record, resolveReferences } from '../../src/transport/record';
 import { freshKey, useHarness } from '../helpers';
 
 // The recorder's round trip: record a scenario against a twin over HTTP through

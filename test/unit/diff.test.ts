@@ -1,6 +1,6 @@
 import { Capture } from '../../src/contract/capture';
 import { diffCapture } from '../../src/contract/diff';
-import { loadScenario, record } from '../../src/contract/record';
+import { loadScenario, record } from '../../src/transport/record';
 import { SHAPE_SCHEMAS_DIR, ShapeValidator, schemaDirLoader } from '../../src/contract/shapes';
 import { DEFAULT_START_TIME } from '../../src/engine/twin';
 import { freshKey, useHarness } from '../helpers';

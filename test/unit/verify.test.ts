@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Capture, writeCapture } from '../../src/contract/capture';
-import { loadScenario, record } from '../../src/contract/record';
+import { loadScenario, record } from '../../src/transport/record';
 import { loadContracts, summary, verify, writeReports } from '../../src/contract/verify';
 import { freshKey, useHarness } from '../helpers';
 

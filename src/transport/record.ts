@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import Stripe from 'stripe';
 import YAML from 'yaml';
 import { encodeForm } from '../engine/form';
-import { decodeSdkRequest } from '../transport/replay';
-import { BufferedResponse } from '../transport/response';
-import { Capture } from './capture';
-import { normalize, RawInteraction } from './normalize';
+import { decodeSdkRequest } from './replay';
+import { BufferedResponse } from './response';
+import { Capture } from '../contract/capture';
+import { normalize, RawInteraction } from '../contract/normalize';
 
 // The recorder: runs a scenario (ordered steps, as in Stripe CLI fixtures) through
 // the official SDK against real Stripe test mode — or any base URL, such as a
