@@ -57,6 +57,11 @@
 //   BENCH_ONLY         comma-separated sections to run: http (baseline, twin, stripe-mock),
 //                      memory, scale, replay, verify, webhooks (default: all)
 //   BENCH_SKIP_BUILD=1 use dist/ as it is instead of running `npm run build` first
+//   BENCH_TWIN_BEFORE  another checkout of stripe-twin, built (its dist/cli.js): its `serve` runs the
+//                      same four scenarios in this run, alternating with this twin for BENCH_ROUNDS
+//                      rounds (default 3); each side keeps its best round, and the table gives
+//                      this/before per scenario and each side over stripe-mock — a change's effect
+//                      on speed, measured against the same baseline in one run
 
 import { execFileSync, fork, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
@@ -686,17 +691,36 @@ async function main() {
     };
     await stop(baseSrv);
 
-    // 2. The twin over HTTP.
-    const { port: twinPort, child: twinSrv, startupMs } = await startTwin(track);
-    log(`twin: node dist/cli.js serve --port ${twinPort} --seed 1 (ready in ${Math.round(startupMs)} ms)`);
-    const twin = await httpScenarios('twin', { host: '127.0.0.1', port: twinPort, pid: twinSrv.pid }, run, log);
-    twin.list.stored_pis = twin.create_confirm.completed_including_warmup - twin.create_confirm.errors + RETRIEVE_IDS;
-    await stop(twinSrv);
+    // 2. The twin over HTTP (alternating with an earlier build when BENCH_TWIN_BEFORE names one).
+    const beforeRoot = process.env.BENCH_TWIN_BEFORE ? path.resolve(process.env.BENCH_TWIN_BEFORE) : null;
+    const rounds = beforeRoot ? Math.max(1, Math.round(num('BENCH_ROUNDS', 3))) : 1;
+    let twin = null;
+    let before = null;
+    let startupMs = 0;
+    const twinRound = async (root, label) => {
+      const started = await startTwin(track, root);
+      log(`${label}: node ${path.relative(process.cwd(), path.join(root, 'dist/cli.js')) || 'dist/cli.js'} serve --port ${started.port} --seed 1 (ready in ${Math.round(started.startupMs)} ms)`);
+      const out = await httpScenarios(label, { host: '127.0.0.1', port: started.port, pid: started.child.pid }, run, log);
+      out.list.stored_pis = out.create_confirm.completed_including_warmup - out.create_confirm.errors + RETRIEVE_IDS;
+      await stop(started.child);
+      return { out, startupMs: started.startupMs };
+    };
+    const best = (kept, fresh) => (kept ? Object.fromEntries(Object.entries(kept).map(([k, v]) => [k, fresh[k].rps > v.rps ? fresh[k] : v])) : fresh);
+    for (let round = 1; round <= rounds; round++) {
+      const mine = await twinRound(ROOT, rounds > 1 ? `twin (round ${round})` : 'twin');
+      twin = best(twin, mine.out);
+      startupMs = startupMs ? Math.min(startupMs, mine.startupMs) : mine.startupMs;
+      if (beforeRoot) before = best(before, (await twinRound(beforeRoot, `before (round ${round})`)).out);
+    }
 
     // 3. stripe-mock, when configured, through the same scenarios and load generator.
     const mock = await stripeMockRun(track, run, log);
 
     for (const [name, r] of Object.entries(twin)) {
+      if (before) {
+        r.ratio_to_before = r.rps / before[name].rps;
+        if (mock.scenarios?.[name]) before[name].ratio_to_stripe_mock = before[name].rps / mock.scenarios[name].rps;
+      }
       r.ratio_to_baseline = r.rps / baseline.rps;
       // Throughput ratio if both servers ran CPU-bound: independent of a client-bound baseline.
       r.cpu_normalised_ratio =
@@ -727,6 +751,7 @@ async function main() {
     Object.assign(results, {
       baseline,
       twin,
+      ...(before ? { before: { checkout: beforeRoot, git_commit: gitCommit(beforeRoot), rounds, scenarios: before } } : {}),
       stripe_mock: mock,
       side_by_side: sideBySide,
       targets: {
@@ -1107,11 +1132,11 @@ function machineBusyTicks() {
 }
 
 /** `node dist/cli.js serve --port <free> --seed 1`, once it says it is listening: its port, process and start-up time. */
-async function startTwin(track) {
+async function startTwin(track, root = ROOT) {
   const port = await freePort();
   const spawnedAt = performance.now();
   const child = track(
-    spawn(process.execPath, [path.join(ROOT, 'dist/cli.js'), 'serve', '--port', String(port), '--seed', '1'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] }),
+    spawn(process.execPath, [path.join(root, 'dist/cli.js'), 'serve', '--port', String(port), '--seed', '1'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] }),
   );
   await waitForOutput(child, /listening on/);
   const startupMs = performance.now() - spawnedAt;
@@ -1191,9 +1216,9 @@ function apiCall(target, method, p, body, agent) {
   });
 }
 
-function gitCommit() {
+function gitCommit(root = ROOT) {
   try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   } catch {
     return null;
   }
@@ -1290,6 +1315,20 @@ function printTables(r) {
       }
     } else {
       out.push(`stripe-mock: not run — ${sm.reason.replace(/^not configured: /, '')}`);
+    }
+    if (r.before) {
+      const bs = r.before.scenarios;
+      out.push('', `This build (${r.git_commit ?? 'working tree'}) vs before (${r.before.git_commit ?? r.before.checkout}), alternating, best of ${r.before.rounds} rounds each, same load generator:`);
+      out.push(
+        table(
+          ['scenario', 'this req/s', 'before req/s', 'this/before', 'this/stripe-mock', 'before/stripe-mock', 'this p99 ms', 'before p99 ms'],
+          scenarios.map(([k, label]) => [
+            label, int(r.twin[k].rps), int(bs[k].rps), times(r.twin[k].ratio_to_before),
+            times(r.twin[k].ratio_to_stripe_mock), times(bs[k].ratio_to_stripe_mock), f(r.twin[k].p99_ms, 2), f(bs[k].p99_ms, 2),
+          ]),
+          ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+        ),
+      );
     }
     targets.push(
       `  serve ready (spawn → "listening on") < 1000 ms: ${Math.round(r.serve_startup_ms)} ms — ${r.serve_startup_ms < 1000 ? 'MET' : 'MISSED'}`,
