@@ -4,7 +4,7 @@ import { Params } from '../../engine/params';
 import { find } from '../../engine/resource';
 import { Decline } from '../../engine/testValues';
 import { Ctx, StripeObject } from '../../engine/world';
-import { unexpectedState } from './intent_machines';
+import { PaymentIntentStatus, SetupIntentStatus, unexpectedState } from './intent_machines';
 import { cardError, checkUsable, declineFields, intentPaymentMethod, lastError, PaymentMethod, spendForced } from './payment_methods';
 import { needsAuthentication, nextAction, pendingAuthentication } from './three_d_secure';
 
@@ -16,7 +16,8 @@ import { needsAuthentication, nextAction, pendingAuthentication } from './three_
 // What happens on success is each intent's own: a PaymentIntent charges, a
 // SetupIntent attaches; they plug in here.
 
-type IntentStatus = 'requires_payment_method' | 'requires_confirmation' | 'requires_action' | 'succeeded';
+/** The statuses both intents have. */
+type IntentStatus = Extract<PaymentIntentStatus, SetupIntentStatus>;
 
 /** What the confirmation needs of an intent's machine (both intents' machines have these). */
 type IntentMachine = Pick<Machine<IntentStatus, 'confirm' | 'authenticate'>, 'state' | 'allows' | 'check' | 'error' | 'transition'>;

@@ -2,10 +2,11 @@ import { Ctx, StripeObject, World } from '../../engine/world';
 import { directoryServer } from './charges';
 import { behaviourOf, PaymentMethod } from './payment_methods';
 
-// 3D Secure next actions shared by PaymentIntents and SetupIntents (§3 T7):
-// `redirect_to_url` when the confirmation gave a return_url, otherwise
-// `use_stripe_sdk`. Real authentication happens in the customer's browser; the
-// control surface finishes it (POST /__admin__/intents/{id}/authenticate).
+// 3D Secure shared by PaymentIntents and SetupIntents (§3 T7): whether a
+// confirmation needs it, and its next action: `redirect_to_url` when the
+// confirmation gave a return_url, otherwise `use_stripe_sdk`. Real
+// authentication happens in the customer's browser; the control surface
+// finishes it (POST /__admin__/intents/{id}/authenticate).
 
 /** Key of the fact recording which PaymentMethod an intent is authenticating. */
 export const pendingAuthentication = (intentId: string) => `authenticating:${intentId}`;
