@@ -2,6 +2,7 @@ import { Ctx, StripeObject, World } from '../engine/world';
 import { CARD_DECLINES } from '../engine/testValues';
 import { Charge } from '../resources/payments/charges';
 import { createDispute } from '../resources/payments/disputes';
+import { intentMachine, paymentIntentMachine, setupIntentMachine } from '../resources/payments/intent_machines';
 import { completeAuthentication, PaymentIntent } from '../resources/payments/payment_intents';
 import { armedIntents, forceBehaviour } from '../resources/payments/payment_methods';
 import { canFail, failRefund, Refund } from '../resources/payments/refunds';
@@ -44,8 +45,15 @@ interface Trigger {
   run(ctx: Ctx, obj: StripeObject, args: Record<string, any>): { object: StripeObject; armed?: Record<string, unknown> };
 }
 
-const CONFIRMABLE = ['requires_payment_method', 'requires_confirmation', 'requires_action'];
-const BEFORE_CONFIRMATION = ['requires_payment_method', 'requires_confirmation'];
+/** The states from which both intents' machines allow `action`, in declared order. */
+function intentStates(action: 'confirm' | 'authenticate'): string[] {
+  return [...new Set([...paymentIntentMachine.allowedFrom(action), ...setupIntentMachine.allowedFrom(action)])];
+}
+
+const confirmable = (intent: StripeObject) => intentMachine(intent)?.allows(intent, 'confirm') ?? false;
+/** Confirmable with no challenge under way: the next confirmation decides whether 3D Secure is needed. */
+const beforeAuthentication = (intent: StripeObject) => confirmable(intent) && !intentMachine(intent)!.allows(intent, 'authenticate');
+const BEFORE_AUTHENTICATION = intentStates('confirm').filter((s) => !intentStates('authenticate').includes(s));
 
 /** Dispute reasons (stripe-node 23.1 `Dispute.reason`; `noncompliant` is the compliance card's, §4.5). */
 const DISPUTE_REASONS = [
@@ -61,7 +69,7 @@ const REFUND_FAILURE_REASONS = [
 ] as const;
 
 const hasPendingChallenge = (world: World, intent: StripeObject) =>
-  intent.status === 'requires_action' && world.facts.has(pendingAuthentication(intent.id));
+  Boolean(intentMachine(intent)?.allows(intent, 'authenticate')) && world.facts.has(pendingAuthentication(intent.id));
 
 function finishChallenge(ctx: Ctx, intent: StripeObject, succeed: boolean): StripeObject {
   return intent.object === 'payment_intent'
@@ -76,9 +84,9 @@ const TRIGGERS: Trigger[] = [
       "Declines the PaymentIntent's next charge attempt with `decline_code`, as the test card with that decline would: a 402 card_error on confirm, a failed charge, the intent back in requires_payment_method with last_payment_error, charge.failed and payment_intent.payment_failed. On an intent awaiting 3D Secure, the charge after a successful challenge declines (like …1629).",
     like: ['pm_card_visa_chargeDeclined', 'pm_card_visa_chargeDeclinedInsufficientFunds', 'pm_card_visa_chargeDeclinedLostCard', '…(§4.3)'],
     on: ['payment_intent'],
-    when: `a PaymentIntent in ${CONFIRMABLE.join(', ')}`,
+    when: `a PaymentIntent in ${paymentIntentMachine.allowedFrom('confirm').join(', ')}`,
     params: { decline_code: { description: 'the issuer decline, as the §4.3 test cards give it', required: true, values: [...CARD_DECLINES.keys()] } },
-    applies: (_w, pi) => CONFIRMABLE.includes(pi.status),
+    applies: (_w, pi) => confirmable(pi),
     run: (ctx, pi, args) => {
       const decline = CARD_DECLINES.get(args.decline_code)!;
       forceBehaviour(ctx.world, pi.id, { decline, declineAfterAuthentication: decline });
@@ -91,9 +99,9 @@ const TRIGGERS: Trigger[] = [
       'Demands 3D Secure on the intent\'s next confirmation, as the "always authenticate" cards do: requires_action with next_action and payment_intent.requires_action (setup_intent.requires_action); an off-session payment declines with authentication_required.',
     like: ['pm_card_threeDSecure2Required', 'pm_card_authenticationRequired'],
     on: ['payment_intent', 'setup_intent'],
-    when: `a PaymentIntent or SetupIntent in ${BEFORE_CONFIRMATION.join(', ')}`,
+    when: `a PaymentIntent or SetupIntent in ${BEFORE_AUTHENTICATION.join(', ')}`,
     params: {},
-    applies: (_w, intent) => BEFORE_CONFIRMATION.includes(intent.status),
+    applies: (_w, intent) => beforeAuthentication(intent),
     run: (ctx, intent) => {
       forceBehaviour(ctx.world, intent.id, { authentication: 'always' });
       return { object: intent, armed: { authentication: 'always' } };
@@ -105,7 +113,7 @@ const TRIGGERS: Trigger[] = [
       "Completes the pending 3D Secure challenge, as the cardholder would: the payment goes on as a confirmation does (or the card's after-authentication decline); a SetupIntent succeeds.",
     like: ['(the customer completing the challenge in a browser)'],
     on: ['payment_intent', 'setup_intent'],
-    when: 'a PaymentIntent or SetupIntent in requires_action with a pending challenge',
+    when: `a PaymentIntent or SetupIntent in ${intentStates('authenticate').join(', ')} with a pending challenge`,
     params: {},
     applies: hasPendingChallenge,
     run: (ctx, intent) => ({ object: finishChallenge(ctx, intent, true) }),
@@ -116,7 +124,7 @@ const TRIGGERS: Trigger[] = [
       'Fails the pending 3D Secure challenge: the intent returns to requires_payment_method with payment_intent_authentication_failure (setup_intent_authentication_failure).',
     like: ['(the customer failing the challenge in a browser)'],
     on: ['payment_intent', 'setup_intent'],
-    when: 'a PaymentIntent or SetupIntent in requires_action with a pending challenge',
+    when: `a PaymentIntent or SetupIntent in ${intentStates('authenticate').join(', ')} with a pending challenge`,
     params: {},
     applies: hasPendingChallenge,
     run: (ctx, intent) => ({ object: finishChallenge(ctx, intent, false) }),
@@ -223,7 +231,7 @@ function describe(world: World, obj: StripeObject): string {
     const c = obj as Charge;
     return c.disputed ? 'already disputed' : c.status !== 'succeeded' ? c.status : c.captured ? 'succeeded' : 'not captured';
   }
-  if (obj.status === 'requires_action' && !world.facts.has(pendingAuthentication(obj.id))) return 'requires_action with no pending challenge';
+  if (intentMachine(obj)?.allows(obj, 'authenticate') && !world.facts.has(pendingAuthentication(obj.id))) return `${obj.status} with no pending challenge`;
   return obj.status;
 }
 
@@ -286,7 +294,7 @@ function worldNext(world: World, limit: number) {
   const armed = [];
   for (const { intent, forced } of armedIntents(world)) {
     const obj = world.get(intent);
-    if (!obj || !CONFIRMABLE.includes(obj.status)) continue;
+    if (!obj || !confirmable(obj)) continue;
     if (forced.decline) armed.push({ trigger: 'payment.declined', [obj.object]: intent, decline_code: forced.decline.decline_code });
     if (forced.authentication) armed.push({ trigger: 'payment.requires_action', [obj.object]: intent });
   }

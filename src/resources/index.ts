@@ -6,10 +6,10 @@ import { Route } from '../engine/resource';
 import { customers } from './core/customers';
 import { disputeRoutes } from './payments/disputes';
 import { events } from './core/events';
-import { paymentIntentRoutes } from './payments/payment_intents';
+import { paymentIntents } from './payments/payment_intents';
 import { paymentMethodRoutes } from './payments/payment_methods';
 import { refundRoutes } from './payments/refunds';
-import { setupIntentRoutes } from './payments/setup_intents';
+import { setupIntents } from './payments/setup_intents';
 import { webhookEndpoints } from './core/webhook_endpoints';
 
 // Every route the twin models. A route Stripe has but this table lacks answers
@@ -18,11 +18,11 @@ import { webhookEndpoints } from './core/webhook_endpoints';
 export const modeledRoutes: Route[] = [
   ...customers.routes,
   ...paymentMethodRoutes,
-  ...paymentIntentRoutes,
+  ...paymentIntents.routes,
   ...chargeRoutes,
   ...refundRoutes,
   ...balanceRoutes,
-  ...setupIntentRoutes,
+  ...setupIntents.routes,
   ...disputeRoutes,
   ...events.routes,
   ...webhookEndpoints.routes,

@@ -1,14 +1,38 @@
-import { Ctx, StripeObject } from '../../engine/world';
+import { Ctx, StripeObject, World } from '../../engine/world';
 import { directoryServer } from './charges';
-import { PaymentMethod } from './payment_methods';
+import { behaviourOf, PaymentMethod } from './payment_methods';
 
-// 3D Secure next actions shared by PaymentIntents and SetupIntents (§3 T7):
-// `redirect_to_url` when the confirmation gave a return_url, otherwise
-// `use_stripe_sdk`. Real authentication happens in the customer's browser; the
-// control surface finishes it (POST /__admin__/intents/{id}/authenticate).
+// 3D Secure shared by PaymentIntents and SetupIntents (§3 T7): whether a
+// confirmation needs it, and its next action: `redirect_to_url` when the
+// confirmation gave a return_url, otherwise `use_stripe_sdk`. Real
+// authentication happens in the customer's browser; the control surface
+// finishes it (POST /__admin__/intents/{id}/authenticate).
 
 /** Key of the fact recording which PaymentMethod an intent is authenticating. */
 export const pendingAuthentication = (intentId: string) => `authenticating:${intentId}`;
+
+/** Key of the fact recording the PaymentMethod an intent's challenge authenticated (a manual confirmation_method confirms after it). */
+const authenticated = (intentId: string) => `authenticated:${intentId}`;
+
+/** A PaymentMethod set up for off-session use by an authenticated setup (…3155, §4.8). */
+export const setUpOffSession = (pmId: string) => `setup_off_session:${pmId}`;
+
+/** Does this confirmation need 3D Secure (§4.8, or forced by `payment.requires_action`)? */
+export function needsAuthentication(world: World, intent: StripeObject, pm: PaymentMethod, offSession: boolean): boolean {
+  if (world.facts.get(authenticated(intent.id)) === pm.id) return false;
+  const requested = intent.payment_method_options.card?.request_three_d_secure;
+  if (!offSession && (requested === 'any' || requested === 'challenge')) return true;
+  const rule = behaviourOf(world, pm.id, intent.id)?.authentication;
+  if (rule === 'always') return true;
+  if (rule === 'on_session') return !offSession;
+  if (rule === 'unless_setup') return !(offSession && world.facts.get(setUpOffSession(pm.id)));
+  return false;
+}
+
+/** Records that `pm` passed the intent's challenge, so its next confirmation needs none. */
+export function markAuthenticated(world: World, intentId: string, pmId: string): void {
+  world.facts.set(authenticated(intentId), pmId);
+}
 
 export function nextAction(ctx: Ctx, intent: StripeObject, pm: PaymentMethod, attempt: string, returnUrl: string | undefined) {
   const { world } = ctx;
