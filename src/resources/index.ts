@@ -1,5 +1,5 @@
 import { RouteTable } from '../engine/spec';
-import { balanceRoutes } from './core/balance';
+import { balanceRoute, balanceTransactions } from './core/balance';
 import { chargeRoutes } from './payments/charges';
 import { Route } from '../engine/resource';
 import { customers } from './core/customers';
@@ -20,7 +20,8 @@ export const modeledRoutes: Route[] = [
   ...paymentIntentRoutes,
   ...chargeRoutes,
   ...refundRoutes,
-  ...balanceRoutes,
+  balanceRoute,
+  ...balanceTransactions.routes,
   ...setupIntentRoutes,
   ...disputeRoutes,
   ...events.routes,
