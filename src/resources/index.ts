@@ -6,7 +6,7 @@ import { customers } from './core/customers';
 import { disputeRoutes } from './payments/disputes';
 import { events } from './core/events';
 import { paymentIntentRoutes } from './payments/payment_intents';
-import { paymentMethodRoutes } from './payments/payment_methods';
+import { paymentMethods } from './payments/payment_methods';
 import { refundRoutes } from './payments/refunds';
 import { setupIntentRoutes } from './payments/setup_intents';
 import { webhookEndpoints } from './core/webhook_endpoints';
@@ -16,7 +16,7 @@ import { webhookEndpoints } from './core/webhook_endpoints';
 
 export const modeledRoutes: Route[] = [
   ...customers.routes,
-  ...paymentMethodRoutes,
+  ...paymentMethods.routes,
   ...paymentIntentRoutes,
   ...chargeRoutes,
   ...refundRoutes,
