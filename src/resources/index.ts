@@ -1,6 +1,6 @@
 import { RouteTable } from '../engine/spec';
 import { balanceRoute, balanceTransactions } from './core/balance';
-import { chargeRoutes } from './payments/charges';
+import { charges } from './payments/charges';
 import { Route } from '../engine/resource';
 import { customers } from './core/customers';
 import { disputeRoutes } from './payments/disputes';
@@ -18,7 +18,7 @@ export const modeledRoutes: Route[] = [
   ...customers.routes,
   ...paymentMethods.routes,
   ...paymentIntentRoutes,
-  ...chargeRoutes,
+  ...charges.routes,
   ...refundRoutes,
   balanceRoute,
   ...balanceTransactions.routes,
