@@ -7,7 +7,7 @@ import { disputeRoutes } from './payments/disputes';
 import { events } from './core/events';
 import { paymentIntentRoutes } from './payments/payment_intents';
 import { paymentMethods } from './payments/payment_methods';
-import { refundRoutes } from './payments/refunds';
+import { refunds } from './payments/refunds';
 import { setupIntentRoutes } from './payments/setup_intents';
 import { webhookEndpoints } from './core/webhook_endpoints';
 
@@ -19,7 +19,7 @@ export const modeledRoutes: Route[] = [
   ...paymentMethods.routes,
   ...paymentIntentRoutes,
   ...charges.routes,
-  ...refundRoutes,
+  ...refunds.routes,
   balanceRoute,
   ...balanceTransactions.routes,
   ...setupIntentRoutes,
