@@ -3,7 +3,7 @@ import { balanceRoute, balanceTransactions } from './core/balance';
 import { charges } from './payments/charges';
 import { Route } from '../engine/resource';
 import { customers } from './core/customers';
-import { disputeRoutes } from './payments/disputes';
+import { disputes } from './payments/disputes';
 import { events } from './core/events';
 import { paymentIntentRoutes } from './payments/payment_intents';
 import { paymentMethods } from './payments/payment_methods';
@@ -23,7 +23,7 @@ export const modeledRoutes: Route[] = [
   balanceRoute,
   ...balanceTransactions.routes,
   ...setupIntentRoutes,
-  ...disputeRoutes,
+  ...disputes.routes,
   ...events.routes,
   ...webhookEndpoints.routes,
 ];

@@ -11,7 +11,6 @@ import { createBalanceTransaction } from '../core/balance';
 import { Charge, createCharge, saveCharge } from './charges';
 import { given, shipping, sortKeys } from '../common';
 import { EMPTY, find, mergeMetadata, route, shared, unsupportedParams } from '../../engine/resource';
-import { openDispute } from './disputes';
 import {
   attachPaymentMethod,
   behaviourOf,
@@ -401,7 +400,6 @@ function chargeIntent(ctx: Ctx, pi: PaymentIntent, pm: PaymentMethod, opts: Char
     });
   }
   if (manual) world.schedule(world.now() + AUTHORIZATION_SECONDS, (later) => expireAuthorization(later, pi.id));
-  if (card?.dispute) openDispute(ctx, charge.id, card.dispute);
   return done;
 }
 
