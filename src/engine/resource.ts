@@ -111,6 +111,12 @@ export interface ResourceDeclaration<O extends ObjectName, Extra extends string 
   name?: string;
   /** Fields of the shape a response leaves out (includable, expandable-only, or sent only when set). */
   omit?: readonly FieldOf<O>[];
+  /**
+   * When given, the only optional fields of the shape (those the types mark
+   * sent only when set) a response carries; the others are left out. For shapes
+   * with one optional hash per kind (a payment method's `card`, `sepa_debit`…).
+   */
+  optional?: readonly FieldOf<O>[];
   /** Fields Stripe sends that the package's types no longer declare (each seen in recordings). */
   extra?: readonly Extra[];
   /** Values of fields that are not null when nothing sets them (others default to null). */
@@ -119,14 +125,14 @@ export interface ResourceDeclaration<O extends ObjectName, Extra extends string 
   writable?: Partial<Record<FieldOf<O> | Extra, Writable>>;
   /** Parameters of create and update Stripe accepts and the twin does not model (501). */
   unsupported?: { create?: readonly string[]; update?: readonly string[] };
-  /** Event types, `<object>.created` style; emitted by `insert`, `save` and delete. */
-  events?: { created?: string; updated?: string; deleted?: string };
+  /** Event types, `<object>.created` style; emitted by `insert`, `save` (each, in order, when several) and delete. */
+  events?: { created?: string; updated?: string | readonly string[]; deleted?: string };
   /** Exact-match list filters (`?customer=`), each a field of the same name. */
   filters?: readonly (FieldOf<O> | Extra)[];
   /** Fields that keep an index (list filters and search read them without scanning). */
   indexes?: readonly (FieldOf<O> | Extra)[];
-  /** The Search API's fields (`GET ${path}/search`). */
-  search?: Partial<Record<FieldOf<O> | Extra, SearchField>>;
+  /** The Search API's fields (`GET ${path}/search`); a dotted name reads a nested field (`payment_method_details.card.last4`). */
+  search?: Partial<Record<FieldOf<O> | Extra | `${FieldOf<O>}.${string}`, SearchField>>;
   /**
    * Deletion: a stub `{id, object, deleted: true}` replaces the object; `retrievable`
    * stubs are still returned by GET (customers), others answer resource_missing.
@@ -160,6 +166,7 @@ export class Resource<O extends ObjectName, T extends StripeObject = Shaped<O> &
     this.path = d.path;
     this.itemPath = itemPathOf(d.path);
     const omit = new Set<string>([...(d.omit ?? []), 'deleted']);
+    if (d.optional) for (const f of shapes[d.object].optional as readonly string[]) if (!(d.optional as readonly string[]).includes(f)) omit.add(f);
     const body = [...shapes[d.object].fields.slice(2), ...(d.extra ?? [])].filter((f) => !omit.has(f)).sort();
     this.fields = ['id', 'object', ...body];
     this.defaults = { ...(d.defaults as Record<string, unknown>) };
@@ -168,8 +175,8 @@ export class Resource<O extends ObjectName, T extends StripeObject = Shaped<O> &
     this.routes.push(...this.generatedRoutes());
   }
 
-  /** A new id of this resource, `<prefix>_…`. */
-  newId(ctx: Ctx, family?: string): string {
+  /** A new id of this resource, `<prefix>_…` (in the id family of `family`, a PaymentIntent, when given). */
+  newId(ctx: Ctx, family?: string | null): string {
     return ctx.world.ids.next(this.declaration.prefix, family);
   }
 
@@ -212,12 +219,15 @@ export class Resource<O extends ObjectName, T extends StripeObject = Shaped<O> &
     return next as T;
   }
 
-  /** Stores `after` when it differs from `before`, emitting `event` (default: the `updated` event) with previous_attributes. */
-  save(ctx: Ctx, before: T, after: T, event = this.declaration.events?.updated): T {
+  /**
+   * Stores `after` when it differs from `before`, emitting `event` (default: the
+   * `updated` event; several types are emitted in order) with previous_attributes.
+   */
+  save(ctx: Ctx, before: T, after: T, event: string | readonly string[] | undefined = this.declaration.events?.updated): T {
     const previous = previousAttributes(before, after);
     if (!previous) return before;
     const saved = ctx.world.replace(after);
-    if (event) emit(ctx, event, saved, previous);
+    for (const type of typeof event === 'string' ? [event] : (event ?? [])) emit(ctx, type, saved, previous);
     return saved;
   }
 
@@ -300,9 +310,11 @@ export class Resource<O extends ObjectName, T extends StripeObject = Shaped<O> &
       );
     }
     if (d.search) {
-      const fields = Object.fromEntries(
-        Object.entries(d.search).map(([field, kind]) => [field, { read: (obj: StripeObject) => obj[field], number: kind === 'number' }]),
-      );
+      const reader = (field: string) => {
+        const path = field.split('.');
+        return path.length === 1 ? (obj: StripeObject) => obj[field] : (obj: StripeObject) => path.reduce<any>((value, key) => value?.[key], obj);
+      };
+      const fields = Object.fromEntries(Object.entries(d.search).map(([field, kind]) => [field, { read: reader(field), number: kind === 'number' }]));
       out.push(route('GET', `${this.path}/search`, { list: d.object }, (ctx, params) => search(ctx.world, this.object, `${this.path}/search`, params, fields)));
     }
     if (r.list !== false) out.push(route('GET', this.path, { list: d.object }, (ctx, params) => this.list(ctx, params)));

@@ -1,14 +1,14 @@
 import { RouteTable } from '../engine/spec';
 import { taxRates } from './billing/tax_rates';
-import { balanceRoutes } from './core/balance';
-import { chargeRoutes } from './payments/charges';
+import { balanceRoute, balanceTransactions } from './core/balance';
+import { charges } from './payments/charges';
 import { Route } from '../engine/resource';
 import { customers } from './core/customers';
-import { disputeRoutes } from './payments/disputes';
+import { disputes } from './payments/disputes';
 import { events } from './core/events';
 import { paymentIntents } from './payments/payment_intents';
-import { paymentMethodRoutes } from './payments/payment_methods';
-import { refundRoutes } from './payments/refunds';
+import { paymentMethods } from './payments/payment_methods';
+import { refunds } from './payments/refunds';
 import { setupIntents } from './payments/setup_intents';
 import { webhookEndpoints } from './core/webhook_endpoints';
 
@@ -17,13 +17,14 @@ import { webhookEndpoints } from './core/webhook_endpoints';
 
 export const modeledRoutes: Route[] = [
   ...customers.routes,
-  ...paymentMethodRoutes,
+  ...paymentMethods.routes,
   ...paymentIntents.routes,
-  ...chargeRoutes,
-  ...refundRoutes,
-  ...balanceRoutes,
+  ...charges.routes,
+  ...refunds.routes,
+  balanceRoute,
+  ...balanceTransactions.routes,
   ...setupIntents.routes,
-  ...disputeRoutes,
+  ...disputes.routes,
   ...events.routes,
   ...webhookEndpoints.routes,
   ...taxRates.routes,

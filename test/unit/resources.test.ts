@@ -3,6 +3,8 @@ import path from 'node:path';
 import { modeledRoutes } from '../../src/resources';
 import { customers } from '../../src/resources/core/customers';
 import { webhookEndpoints } from '../../src/resources/core/webhook_endpoints';
+import { paymentMethods } from '../../src/resources/payments/payment_methods';
+import { declaredReactions } from '../../src/engine/reactions';
 import { shapes } from '../../src/engine/shapes';
 
 // Resource declarations (src/engine/resource.ts): skeletons come from the stripe
@@ -31,4 +33,17 @@ test('generated routes use the spec item path and are in the route table once ea
   for (const k of ['POST /v1/customers', 'GET /v1/customers/{customer}', 'POST /v1/customers/{customer}', 'DELETE /v1/customers/{customer}', 'GET /v1/customers/search', 'GET /v1/customers']) {
     expect(keys).toContain(k);
   }
+});
+
+test('`optional` keeps only the optional fields named: a card PaymentMethod carries `card`, not the other types\' hashes', () => {
+  expect(paymentMethods.fields).toEqual([
+    'id', 'object', 'allow_redisplay', 'billing_details', 'card', 'created', 'customer', 'customer_account', 'livemode', 'metadata', 'shared_payment_granted_token', 'type',
+  ]);
+});
+
+test('reactions: a dispute test card opens its dispute when the payment succeeds or is authorized; a detached default payment method is cleared', () => {
+  const reactions = declaredReactions();
+  expect(reactions['payment_intent.succeeded']).toContain('dispute opens on a disputing card');
+  expect(reactions['payment_intent.amount_capturable_updated']).toContain('dispute opens on a disputing card');
+  expect(reactions['payment_method.detached']).toHaveLength(1);
 });

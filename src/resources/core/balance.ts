@@ -1,22 +1,13 @@
-import { errors } from '../../engine/errors';
 import { emit } from '../../engine/events';
 import { pinnedUnder } from '../../engine/exogenous';
-import { paginate } from '../../engine/list';
 import { Ctx, declareIndex, indexKey, StripeObject, World } from '../../engine/world';
 import { midnightAfter } from '../common';
-import { route } from '../../engine/resource';
+import { defineResource, route, Shaped } from '../../engine/resource';
 
 // Balance and balance transactions (stripe-behaviour.md §7): fees, pending →
 // available on the world clock, `balance.available` when funds arrive.
 
-export type BalanceTransaction = StripeObject & {
-  object: 'balance_transaction';
-  amount: number;
-  net: number;
-  currency: string;
-  status: 'pending' | 'available';
-  available_on: number;
-};
+export type BalanceTransaction = Shaped<'balance_transaction'> & StripeObject;
 
 interface NewTransaction {
   amount: number;
@@ -38,16 +29,12 @@ export function createBalanceTransaction(ctx: Ctx, t: NewTransaction): BalanceTr
   const now = world.now();
   const immediate = t.availableImmediately || t.amount < 0;
   const fee = t.fee ?? 0;
-  const bt = world.insert<BalanceTransaction>({
-    id: world.ids.next('txn', t.family),
-    object: 'balance_transaction',
+  const bt = balanceTransactions.insert(ctx, {}, {
+    id: balanceTransactions.newId(ctx, t.family),
     amount: t.amount,
     available_on: immediate ? now : midnightAfter(now, world.config.payoutDelayDays),
-    balance_type: 'payments',
-    created: now,
     currency: t.currency,
     description: t.description,
-    exchange_rate: null,
     fee,
     fee_details: fee
       ? [{ amount: fee, application: null, currency: t.currency, description: t.feeDescription ?? 'Stripe processing fees', type: 'stripe_fee' }]
@@ -142,19 +129,18 @@ export function balance(world: World): StripeObject {
   } as unknown as StripeObject;
 }
 
-export const balanceRoutes = [
-  route('GET', '/v1/balance', 'balance', (ctx) => balance(ctx.world)),
-  route('GET', '/v1/balance_transactions/{id}', 'balance_transaction', (ctx, _p, path) => {
-    const bt = ctx.world.get(path.id);
-    if (!bt || bt.object !== 'balance_transaction') throw errors.resourceMissing('balance_transaction', path.id);
-    return bt;
-  }),
+export const balanceRoute = route('GET', '/v1/balance', 'balance', (ctx) => balance(ctx.world));
+
+export const balanceTransactions = defineResource<'balance_transaction', BalanceTransaction>({
+  object: 'balance_transaction',
+  prefix: 'txn',
+  path: '/v1/balance_transactions',
+  defaults: { balance_type: 'payments' },
+  filters: ['source', 'type'],
+  routes: { list: false },
+}).with(
+  // `currency` matches in any case; the twin makes no payouts, so a `payout` filter keeps nothing.
   route('GET', '/v1/balance_transactions', { list: 'balance_transaction' }, (ctx, params) =>
-    paginate<BalanceTransaction>(ctx.world, 'balance_transaction', '/v1/balance_transactions', params, (bt) =>
-      (params.currency == null || bt.currency === params.currency.toLowerCase()) &&
-      (params.source == null || bt.source === params.source) &&
-      (params.type == null || bt.type === params.type) &&
-      params.payout == null,
-    { source: params.source }),
+    balanceTransactions.list(ctx, params, undefined, (bt) => (params.currency == null || bt.currency === params.currency.toLowerCase()) && params.payout == null),
   ),
-];
+);

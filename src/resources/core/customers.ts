@@ -2,6 +2,7 @@ import { errors } from '../../engine/errors';
 import { registerIncludable } from '../../engine/expand';
 import { paginate } from '../../engine/list';
 import { Params } from '../../engine/params';
+import { react } from '../../engine/reactions';
 import { Ctx, StripeObject } from '../../engine/world';
 import { address, given, shipping } from '../common';
 import { defineResource, EMPTY, find, mergeMetadata, route, Shaped } from '../../engine/resource';
@@ -68,6 +69,13 @@ function updateCustomer(ctx: Ctx, customer: Customer, params: Params): Customer 
 
 /** Stores a changed customer and emits customer.updated when anything changed. */
 export const saveCustomer = (ctx: Ctx, before: Customer, after: Customer): Customer => customers.save(ctx, before, after);
+
+// A detached default payment method is no longer the customer's default.
+react('payment_method.detached', "a customer's default payment method is cleared when detached", (ctx, event) => {
+  const customer = ctx.world.get<Customer>(event.data.previous_attributes!.customer as string);
+  if (!customer || customer.deleted || customer.invoice_settings.default_payment_method !== event.data.object.id) return;
+  saveCustomer(ctx, customer, { ...customer, invoice_settings: { ...customer.invoice_settings, default_payment_method: null } });
+});
 
 registerIncludable('customer', 'tax', {
   link: 'obj:customer_tax',

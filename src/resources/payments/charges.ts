@@ -1,34 +1,18 @@
-import { emit, previousAttributes } from '../../engine/events';
 import { pinnedUnder } from '../../engine/exogenous';
 import { registerIncludable } from '../../engine/expand';
-import { paginate } from '../../engine/list';
-import { Params } from '../../engine/params';
-import { metadataKeys, search } from '../../engine/search';
 import { Decline, sellerMessage } from '../../engine/testValues';
-import { Ctx, declareIndex, indexKey, StripeObject } from '../../engine/world';
+import { Ctx, indexKey, StripeObject } from '../../engine/world';
 import { shipping } from '../common';
-import { EMPTY, find, mergeMetadata, route, shared } from '../../engine/resource';
+import { defineResource, EMPTY, mergeMetadata, shared, Shaped } from '../../engine/resource';
 import { cardOf, PaymentMethod } from './payment_methods';
 
 // Charges (stripe-behaviour.md §5), created by PaymentIntents: succeeded or
 // failed, with outcome, failure codes, card details and balance transaction.
 
-export type Charge = StripeObject & {
-  object: 'charge';
-  amount: number;
-  amount_captured: number;
-  amount_refunded: number;
-  balance_transaction: string | null;
-  captured: boolean;
-  currency: string;
-  customer: string | null;
-  disputed: boolean;
-  payment_intent: string | null;
-  payment_method: string;
-  payment_method_details: { card: Record<string, any>; type: 'card' };
-  refunded: boolean;
-  status: 'succeeded' | 'pending' | 'failed';
-};
+/** Fields Stripe sends on charges that the package's types no longer declare. */
+type ChargeExtra = 'destination' | 'dispute' | 'order';
+
+export type Charge = Shaped<'charge', ChargeExtra> & StripeObject;
 
 export interface ChargeAttempt {
   /** The PaymentIntent making the attempt (charges share its id family). */
@@ -99,34 +83,20 @@ export function createCharge(ctx: Ctx, attempt: ChargeAttempt): Charge {
   const now = world.now();
   const card = pm.card;
   const suffix = intent.statement_descriptor_suffix;
-  return world.insert<Charge>({
-    id: world.ids.next('ch', intent.id),
-    object: 'charge',
+  // Each of the id, risk score, authorization code, network transaction id and receipt draws from the id generator, in this order.
+  return charges.insert(ctx, {}, {
+    id: charges.newId(ctx, intent.id),
     amount: intent.amount,
     amount_captured: !failed && attempt.capture ? intent.amount : 0,
-    amount_refunded: 0,
-    application: null,
-    application_fee: null,
-    application_fee_amount: null,
-    balance_transaction: null,
     billing_details: pm.billing_details,
     calculated_statement_descriptor: `${world.config.statementDescriptor}${suffix ? `* ${suffix}` : ''}`.toUpperCase(),
     captured: !failed && attempt.capture,
-    created: now,
     currency: intent.currency,
     customer: intent.customer,
     description: intent.description,
-    destination: null,
-    dispute: null,
-    disputed: false,
-    failure_balance_transaction: null,
     failure_code: failed ? (attempt.decline?.code ?? 'card_declined') : null,
     failure_message: failed ? (attempt.decline?.message ?? 'Your card was declined.') : null,
-    fraud_details: EMPTY,
-    livemode: false,
     metadata: intent.metadata ?? {},
-    on_behalf_of: null,
-    order: null,
     outcome: outcome(ctx, attempt),
     paid: !failed,
     payment_intent: intent.id,
@@ -159,19 +129,12 @@ export function createCharge(ctx: Ctx, attempt: ChargeAttempt): Charge {
       },
       type: 'card',
     },
-    radar_options: EMPTY,
     receipt_email: intent.receipt_email ?? null,
-    receipt_number: null,
     receipt_url: failed ? null : `https://pay.stripe.com/receipts/payment/${world.ids.chars(96, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_')}`,
-    refunded: false,
-    review: null,
     shipping: intent.shipping ?? null,
-    source: null,
-    source_transfer: null,
     statement_descriptor: intent.statement_descriptor ?? null,
     statement_descriptor_suffix: suffix ?? null,
     status: failed ? 'failed' : 'succeeded',
-    transfer_data: null,
     transfer_group: intent.transfer_group ?? null,
   });
 }
@@ -182,26 +145,8 @@ export function directoryServer(brand: string): { name: string; id: string } {
   return { name: DIRECTORY[brand] ?? brand, id: ids[brand] ?? 'A000000003' };
 }
 
-/** Stores a changed charge and emits `type` with its previous attributes. */
-export function saveCharge(ctx: Ctx, before: Charge, after: Charge, type = 'charge.updated'): Charge {
-  const previous = previousAttributes(before, after);
-  const saved = ctx.world.replace(after);
-  if (previous) emit(ctx, type, saved, previous);
-  return saved;
-}
-
-function updateCharge(ctx: Ctx, charge: Charge, params: Params): Charge {
-  const next: Charge = {
-    ...charge,
-    description: params.description === undefined ? charge.description : params.description,
-    fraud_details: params.fraud_details ?? charge.fraud_details,
-    metadata: mergeMetadata(charge.metadata, params.metadata),
-    receipt_email: params.receipt_email === undefined ? charge.receipt_email : params.receipt_email,
-    shipping: params.shipping === undefined ? charge.shipping : shipping(params.shipping),
-    transfer_group: params.transfer_group === undefined ? charge.transfer_group : params.transfer_group,
-  };
-  return previousAttributes(charge, next) ? saveCharge(ctx, charge, next) : charge;
-}
+/** Stores a changed charge and emits `type` (default charge.updated) with its previous attributes, when anything changed. */
+export const saveCharge = (ctx: Ctx, before: Charge, after: Charge, type?: string): Charge => charges.save(ctx, before, after, type);
 
 /** Refunds of a charge, newest first, as Stripe embeds them when `refunds` is expanded. */
 export function chargeRefunds(ctx: Ctx, chargeId: string): Record<string, unknown> {
@@ -212,32 +157,34 @@ export function chargeRefunds(ctx: Ctx, chargeId: string): Record<string, unknow
 
 registerIncludable('charge', 'refunds', { link: 'list:refund', compute: (ctx, charge) => chargeRefunds(ctx, charge.id) });
 
-// Indexes behind the list filters and search (filters recheck each object).
-declareIndex('charge', 'customer');
-declareIndex('charge', 'payment_intent');
-declareIndex('charge', 'metadata', metadataKeys);
-
-export const chargeRoutes = [
-  route('GET', '/v1/charges/{charge}', 'charge', (ctx, _p, path) => find(ctx, 'charge', path.charge)),
-  route('POST', '/v1/charges/{charge}', 'charge', (ctx, params, path) => updateCharge(ctx, find<Charge>(ctx, 'charge', path.charge), params)),
-  route('GET', '/v1/charges/search', { list: 'charge' }, (ctx, params) =>
-    search(ctx.world, 'charge', '/v1/charges/search', params, {
-      amount: { read: (c) => c.amount, number: true },
-      created: { read: (c) => c.created, number: true },
-      currency: { read: (c) => c.currency },
-      customer: { read: (c) => c.customer },
-      disputed: { read: (c) => c.disputed },
-      metadata: { read: (c) => c.metadata },
-      'payment_method_details.card.last4': { read: (c) => c.payment_method_details.card.last4 },
-      refunded: { read: (c) => c.refunded },
-      status: { read: (c) => c.status },
-    }),
-  ),
-  route('GET', '/v1/charges', { list: 'charge' }, (ctx, params) =>
-    paginate<Charge>(ctx.world, 'charge', '/v1/charges', params, (c) =>
-      (params.customer == null || c.customer === params.customer) &&
-      (params.payment_intent == null || c.payment_intent === params.payment_intent) &&
-      (params.transfer_group == null || c.transfer_group === params.transfer_group),
-    { customer: params.customer, payment_intent: params.payment_intent }),
-  ),
-];
+// Made by PaymentIntents (payment_intents.ts), which announce them (charge.succeeded, charge.failed).
+export const charges = defineResource<'charge', Charge, ChargeExtra>({
+  object: 'charge',
+  prefix: 'ch',
+  path: '/v1/charges',
+  omit: ['authorization_code', 'level3', 'presentment_details', 'refunds', 'transfer'],
+  extra: ['destination', 'dispute', 'order'],
+  defaults: { amount_refunded: 0, disputed: false, fraud_details: EMPTY, radar_options: EMPTY, refunded: false },
+  writable: {
+    description: true,
+    fraud_details: (value, current) => value ?? current,
+    metadata: (value, current) => mergeMetadata(current, value),
+    receipt_email: true,
+    shipping: (value) => shipping(value),
+    transfer_group: true,
+  },
+  events: { updated: 'charge.updated' },
+  filters: ['customer', 'payment_intent', 'transfer_group'],
+  indexes: ['customer', 'payment_intent', 'metadata'],
+  search: {
+    amount: 'number',
+    created: 'number',
+    currency: 'text',
+    customer: 'text',
+    disputed: 'text',
+    metadata: 'metadata',
+    'payment_method_details.card.last4': 'text',
+    refunded: 'text',
+    status: 'text',
+  },
+});

@@ -1,18 +1,19 @@
 import { errors } from '../../engine/errors';
-import { emit, previousAttributes } from '../../engine/events';
-import { paginate } from '../../engine/list';
+import { emit, StripeEvent } from '../../engine/events';
 import { Params } from '../../engine/params';
+import { react } from '../../engine/reactions';
 import { TestCard } from '../../engine/testValues';
-import { Ctx, declareIndex, StripeObject } from '../../engine/world';
+import { Ctx, StripeObject } from '../../engine/world';
 import { createBalanceTransaction } from '../core/balance';
-import { Charge, saveCharge } from './charges';
-import { EMPTY, find, mergeMetadata, route } from '../../engine/resource';
+import { Charge, charges } from './charges';
+import { defineResource, EMPTY, mergeMetadata, route, Shaped } from '../../engine/resource';
+import { cardOf } from './payment_methods';
 
 // Disputes, basics (stripe-behaviour.md §8, §4.5): the dispute test cards open
 // one shortly after the charge succeeds; evidence `winning_evidence` /
 // `losing_evidence` decides the outcome; closing concedes.
 
-export type Dispute = StripeObject & { object: 'dispute'; status: string; charge: string; amount: number; evidence: Record<string, unknown> };
+export type Dispute = Shaped<'dispute'> & StripeObject;
 
 /** Dispute fee on the withdrawal: 1500 in 2021 recordings, 2000 in 2024 (§7.2). */
 const DISPUTE_FEE = 2000;
@@ -29,25 +30,41 @@ const EVIDENCE_KEYS = [
 ];
 
 const isInquiry = (d: Dispute) => d.status.startsWith('warning_');
+const isClosed = (d: Dispute) => ['won', 'lost', 'warning_closed'].includes(d.status);
 
-/** Opens a dispute on a succeeded charge "shortly afterwards": at the start of the next request (or clock advance). */
+/**
+ * Opens a dispute on a succeeded charge "shortly afterwards": at the start of the
+ * next request (or clock advance). A task at this moment schedules the one that
+ * opens it, so that it runs after the confirmation's other work for this moment
+ * (automatic_async's balance transaction, scheduled after the intent's event).
+ */
 export function openDispute(ctx: Ctx, chargeId: string, spec: NonNullable<TestCard['dispute']>): void {
-  ctx.world.schedule(ctx.world.now(), (later) => createDispute(later, chargeId, spec));
+  const at = ctx.world.now();
+  ctx.world.schedule(at, (later) => later.world.schedule(at, (due) => createDispute(due, chargeId, spec)));
 }
+
+/** The dispute test cards (§4.5) open a dispute once their payment succeeds or is authorized. */
+function disputeOnDisputingCard(ctx: Ctx, event: StripeEvent): void {
+  const chargeId = event.data.object.latest_charge;
+  const charge = chargeId ? ctx.world.get<Charge>(chargeId) : undefined;
+  if (!charge || charge.disputed) return;
+  const spec = cardOf(ctx.world, charge.payment_method)?.dispute;
+  if (spec) openDispute(ctx, charge.id, spec);
+}
+react('payment_intent.succeeded', 'dispute opens on a disputing card', disputeOnDisputingCard);
+react('payment_intent.amount_capturable_updated', 'dispute opens on a disputing card', disputeOnDisputingCard);
 
 export function createDispute(ctx: Ctx, chargeId: string, spec: NonNullable<TestCard['dispute']>): Dispute {
   const { world } = ctx;
   const charge = world.get<Charge>(chargeId)!;
   const now = world.now();
-  const id = world.ids.next('dp');
   const card = charge.payment_method_details.card;
-  const dispute = world.insert<Dispute>({
-    id,
-    object: 'dispute',
+  // Stored before the charge is marked disputed, announced after it.
+  const dispute = world.insert(disputes.build(ctx, {}, {
+    id: disputes.newId(ctx),
     amount: charge.amount_captured,
     balance_transactions: [],
     charge: charge.id,
-    created: now,
     currency: charge.currency,
     enhanced_eligibility_types: spec.enhanced ?? [],
     evidence: Object.fromEntries(EVIDENCE_KEYS.map((k) => [k, k === 'enhanced_evidence' ? {} : null])),
@@ -59,10 +76,6 @@ export function createDispute(ctx: Ctx, chargeId: string, spec: NonNullable<Test
       submission_count: 0,
       submission_method: 'not_submitted',
     },
-    intended_submission_method: null,
-    is_charge_refundable: false,
-    livemode: false,
-    metadata: EMPTY,
     payment_intent: charge.payment_intent,
     payment_method_details: {
       card: { brand: card.brand, case_type: spec.status === 'warning_needs_response' ? 'inquiry' : 'chargeback', network_reason_code: null },
@@ -70,8 +83,8 @@ export function createDispute(ctx: Ctx, chargeId: string, spec: NonNullable<Test
     },
     reason: spec.reason,
     status: spec.status,
-  });
-  saveCharge(ctx, charge, { ...charge, disputed: true });
+  }));
+  charges.save(ctx, charge, { ...charge, disputed: true });
   emit(ctx, 'charge.dispute.created', dispute);
   if (isInquiry(dispute)) return dispute;
   const bt = createBalanceTransaction(ctx, {
@@ -89,16 +102,9 @@ export function createDispute(ctx: Ctx, chargeId: string, spec: NonNullable<Test
   return withdrawn;
 }
 
-function saveDispute(ctx: Ctx, before: Dispute, after: Dispute, type: string): Dispute {
-  const previous = previousAttributes(before, after);
-  const saved = ctx.world.replace(after);
-  emit(ctx, type, saved, previous ?? undefined);
-  return saved;
-}
-
 function closeDispute(ctx: Ctx, dispute: Dispute, won: boolean): Dispute {
   const status = isInquiry(dispute) ? 'warning_closed' : won ? 'won' : 'lost';
-  let closed = saveDispute(ctx, dispute, { ...dispute, status }, 'charge.dispute.closed');
+  let closed = disputes.save(ctx, dispute, { ...dispute, status }, 'charge.dispute.closed');
   if (status === 'won') {
     const bt = createBalanceTransaction(ctx, {
       amount: dispute.amount,
@@ -118,48 +124,47 @@ function closeDispute(ctx: Ctx, dispute: Dispute, won: boolean): Dispute {
 }
 
 function updateDispute(ctx: Ctx, dispute: Dispute, params: Params): Dispute {
-  if (['won', 'lost', 'warning_closed'].includes(dispute.status) && (params.evidence || params.submit)) {
+  if (isClosed(dispute) && (params.evidence || params.submit)) {
     throw errors.state(`This dispute is already closed.`);
   }
-  const evidence = { ...dispute.evidence };
-  for (const [k, v] of Object.entries(params.evidence ?? {})) evidence[k] = v;
   const submit = params.submit !== false && (params.submit === true || params.evidence !== undefined);
   const details = dispute.evidence_details as Record<string, unknown>;
   const next: Dispute = {
-    ...dispute,
-    evidence,
+    ...disputes.apply(ctx, dispute, params),
     evidence_details: {
       ...details,
       has_evidence: details.has_evidence || params.evidence !== undefined,
       submission_count: (details.submission_count as number) + (submit ? 1 : 0),
       submission_method: submit ? 'manual' : details.submission_method,
     },
-    metadata: mergeMetadata(dispute.metadata, params.metadata),
     status: submit ? (isInquiry(dispute) ? 'warning_under_review' : 'under_review') : dispute.status,
   };
-  const saved = previousAttributes(dispute, next) ? saveDispute(ctx, dispute, next, 'charge.dispute.updated') : dispute;
-  const verdict = evidence.uncategorized_text;
+  const saved = disputes.save(ctx, dispute, next);
+  const verdict = next.evidence.uncategorized_text;
   if (submit && (verdict === 'winning_evidence' || verdict === 'losing_evidence')) {
     ctx.world.schedule(ctx.world.now(), (later) => closeDispute(later, later.world.get<Dispute>(dispute.id)!, verdict === 'winning_evidence'));
   }
   return saved;
 }
 
-// Indexes behind the list filters (filters recheck each object).
-declareIndex('dispute', 'charge');
-declareIndex('dispute', 'payment_intent');
-
-export const disputeRoutes = [
-  route('GET', '/v1/disputes/{dispute}', 'dispute', (ctx, _p, path) => find(ctx, 'dispute', path.dispute)),
-  route('POST', '/v1/disputes/{dispute}', 'dispute', (ctx, params, path) => updateDispute(ctx, find<Dispute>(ctx, 'dispute', path.dispute), params)),
+export const disputes = defineResource<'dispute', Dispute>({
+  object: 'dispute',
+  prefix: 'dp',
+  path: '/v1/disputes',
+  omit: ['network_reason_code'],
+  defaults: { is_charge_refundable: false, metadata: EMPTY },
+  writable: {
+    evidence: (value, current) => ({ ...current, ...value }),
+    metadata: (value, current) => mergeMetadata(current, value),
+  },
+  events: { updated: 'charge.dispute.updated' },
+  filters: ['charge', 'payment_intent'],
+  indexes: ['charge', 'payment_intent'],
+  routes: { update: false },
+}).with(
+  route('POST', '/v1/disputes/{dispute}', 'dispute', (ctx, params, path) => updateDispute(ctx, disputes.find(ctx, path.dispute), params)),
   route('POST', '/v1/disputes/{dispute}/close', 'dispute', (ctx, _p, path) => {
-    const dispute = find<Dispute>(ctx, 'dispute', path.dispute);
-    if (['won', 'lost', 'warning_closed'].includes(dispute.status)) return dispute;
-    return closeDispute(ctx, dispute, false);
+    const dispute = disputes.find(ctx, path.dispute);
+    return isClosed(dispute) ? dispute : closeDispute(ctx, dispute, false);
   }),
-  route('GET', '/v1/disputes', { list: 'dispute' }, (ctx, params) =>
-    paginate<Dispute>(ctx.world, 'dispute', '/v1/disputes', params, (d) =>
-      (params.charge == null || d.charge === params.charge) && (params.payment_intent == null || d.payment_intent === params.payment_intent),
-    { charge: params.charge, payment_intent: params.payment_intent }),
-  ),
-];
+);

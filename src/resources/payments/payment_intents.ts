@@ -9,7 +9,6 @@ import { createBalanceTransaction } from '../core/balance';
 import { Charge, createCharge, saveCharge } from './charges';
 import { given, shipping, sortKeys } from '../common';
 import { defineResource, EMPTY, find, mergeMetadata, route, Shaped, shared, unsupportedParams } from '../../engine/resource';
-import { openDispute } from './disputes';
 import { beginConfirmation, ConfirmationStep, demandsAuthentication, failAttempt, finishAuthentication, IntentKind, rememberReturnUrl, requireAuthentication } from './confirmation';
 import { paymentIntentMachine } from './intent_machines';
 import {
@@ -275,7 +274,6 @@ function chargeIntent(ctx: Ctx, pi: PaymentIntent, pm: PaymentMethod, step: Conf
     });
   }
   if (manual) world.schedule(world.now() + AUTHORIZATION_SECONDS, (later) => expireAuthorization(later, pi.id));
-  if (card?.dispute) openDispute(ctx, charge.id, card.dispute);
   return done;
 }
 

@@ -1,25 +1,19 @@
 import { createHash } from 'node:crypto';
 import { docUrl, errors, StripeError } from '../../engine/errors';
-import { emit, previousAttributes } from '../../engine/events';
-import { paginate } from '../../engine/list';
+import { emit } from '../../engine/events';
 import { Params } from '../../engine/params';
 import { BASE62 } from '../../engine/random';
 import { pinnedUnder } from '../../engine/exogenous';
 import { brandOf, CardBehaviour, Decline, ForcedBehaviour, LIVE_CARD_IN_TEST_MODE, looksLikeMagicPaymentMethod, luhnValid, TestCard, testCards } from '../../engine/testValues';
-import { Ctx, declareIndex, StripeObject, World } from '../../engine/world';
+import { Ctx, StripeObject, World } from '../../engine/world';
 import { billingDetails, sortKeys } from '../common';
-import { EMPTY, find, mergeMetadata, route, shared, unsupportedParams } from '../../engine/resource';
+import { defineResource, EMPTY, find, mergeMetadata, route, Shaped, shared } from '../../engine/resource';
 
 // PaymentMethods (stripe-behaviour.md §4.1, §10): cards from magic ids, tokens
 // and raw test numbers; attach, detach, update, list; the rules that stop a
 // consumed or detached PaymentMethod from being used again.
 
-export type PaymentMethod = StripeObject & {
-  object: 'payment_method';
-  customer: string | null;
-  card: Record<string, any>;
-  billing_details: Record<string, any>;
-};
+export type PaymentMethod = Shaped<'payment_method', 'shared_payment_granted_token'> & StripeObject;
 
 const CARD_FACT = (id: string) => `card:${id}`;
 const UNUSABLE_FACT = (id: string) => `unusable:${id}`;
@@ -134,13 +128,10 @@ export function createCardPaymentMethod(ctx: Ctx, card: TestCard, input: CardInp
   const now = new Date(world.now() * 1000);
   const pin = pinnedUnder(world, 'payment_method.card.') as Partial<Record<'brand' | 'country' | 'exp_month' | 'exp_year' | 'fingerprint' | 'funding' | 'last4', any>>;
   const brand = pin.brand ?? card.brand;
-  const id = world.ids.next('pm');
+  const id = paymentMethods.newId(ctx);
   const print = fingerprint(world, card.number);
-  const pm = world.insert<PaymentMethod>({
+  const pm = paymentMethods.insert(ctx, input, {
     id,
-    object: 'payment_method',
-    allow_redisplay: input.allow_redisplay ?? 'unspecified',
-    billing_details: billingDetails(input.billing_details),
     card: {
       brand,
       checks: UNCHECKED,
@@ -157,12 +148,6 @@ export function createCardPaymentMethod(ctx: Ctx, card: TestCard, input: CardInp
       three_d_secure_usage: THREE_D_SECURE_USAGE[String(card.threeDSecureSupported ?? true) as 'true' | 'false'],
       wallet: null,
     },
-    created: world.now(),
-    customer: null,
-    customer_account: null,
-    livemode: false,
-    metadata: mergeMetadata(EMPTY, input.metadata),
-    shared_payment_granted_token: null,
     type: 'card',
   });
   world.facts.set(CARD_FACT(pm.id), card);
@@ -233,7 +218,7 @@ export function resolvePaymentMethod(ctx: Ctx, ref: string, param: string): Paym
   const magic = testCards.byPaymentMethod(ref);
   if (magic) return createCardPaymentMethod(ctx, magic);
   if (looksLikeMagicPaymentMethod(ref)) throw errors.resourceMissing('PaymentMethod', ref, param);
-  return find<PaymentMethod>(ctx, 'payment_method', ref, param, 'PaymentMethod');
+  return paymentMethods.find(ctx, ref, param);
 }
 
 /** The PaymentMethod an intent is created with: `payment_method` (a test value makes a new one) or `payment_method_data`. */
@@ -286,24 +271,17 @@ export function attachPaymentMethod(ctx: Ctx, pm: PaymentMethod, customerId: str
   return attached;
 }
 
+/** Detach (§10): the PaymentMethod cannot be used again; a customer whose default it was loses it (customers.ts reacts). */
 function detachPaymentMethod(ctx: Ctx, pm: PaymentMethod): PaymentMethod {
   if (!pm.customer) {
     throw errors.state('The payment method you provided is not attached to a customer so detachment is impossible.');
   }
-  const detached = ctx.world.replace({ ...pm, customer: null });
   ctx.world.facts.set(UNUSABLE_FACT(pm.id), true);
-  emit(ctx, 'payment_method.detached', detached, { customer: pm.customer });
-  // A detached default payment method is no longer the customer's default.
-  const customer = ctx.world.get(pm.customer);
-  if (customer && !customer.deleted && customer.invoice_settings.default_payment_method === pm.id) {
-    const updated = ctx.world.replace({ ...customer, invoice_settings: { ...customer.invoice_settings, default_payment_method: null } });
-    emit(ctx, 'customer.updated', updated, { invoice_settings: customer.invoice_settings });
-  }
-  return detached;
+  return paymentMethods.save(ctx, pm, { ...pm, customer: null }, 'payment_method.detached');
 }
 
 function createPaymentMethod(ctx: Ctx, params: Params): PaymentMethod {
-  unsupportedParams('POST /v1/payment_methods', params, ['customer', 'payment_method']);
+  paymentMethods.unsupported('create', params);
   if (params.type !== 'card') {
     if (!params.type) throw errors.parameterMissing('type');
     throw errors.unsupportedParam('POST /v1/payment_methods', `type=${params.type}`);
@@ -319,28 +297,6 @@ function createPaymentMethod(ctx: Ctx, params: Params): PaymentMethod {
   });
 }
 
-function updatePaymentMethod(ctx: Ctx, pm: PaymentMethod, params: Params): PaymentMethod {
-  const billing = params.billing_details
-    ? billingDetails({ ...pm.billing_details, ...params.billing_details, address: { ...pm.billing_details.address, ...params.billing_details.address } })
-    : pm.billing_details;
-  const next: PaymentMethod = {
-    ...pm,
-    allow_redisplay: params.allow_redisplay ?? pm.allow_redisplay,
-    billing_details: billing,
-    card: {
-      ...pm.card,
-      exp_month: params.card?.exp_month ?? pm.card.exp_month,
-      exp_year: params.card?.exp_year ?? pm.card.exp_year,
-    },
-    metadata: mergeMetadata(pm.metadata, params.metadata),
-  };
-  const previous = previousAttributes(pm, next);
-  if (!previous) return pm;
-  const saved = ctx.world.replace(next);
-  emit(ctx, 'payment_method.updated', saved, previous);
-  return saved;
-}
-
 /** PaymentMethod in the path of an action: E12's PaymentMethod variant (404, `param: "payment_method"`). */
 function pathPaymentMethod(ctx: Ctx, id: string): PaymentMethod {
   const pm = ctx.world.get<PaymentMethod>(id);
@@ -348,20 +304,40 @@ function pathPaymentMethod(ctx: Ctx, id: string): PaymentMethod {
   return pm;
 }
 
-// Indexes behind the list filters (filters recheck each object).
-declareIndex('payment_method', 'customer');
-
-export const paymentMethodRoutes = [
-  route('POST', '/v1/payment_methods', 'payment_method', (ctx, params) => createPaymentMethod(ctx, params)),
+export const paymentMethods = defineResource<'payment_method', PaymentMethod, 'shared_payment_granted_token'>({
+  object: 'payment_method',
+  prefix: 'pm',
+  path: '/v1/payment_methods',
+  name: 'PaymentMethod',
+  create: createPaymentMethod,
+  // Cards only: of the per-type hashes, `card`.
+  optional: ['allow_redisplay', 'card'],
+  extra: ['shared_payment_granted_token'],
+  defaults: { allow_redisplay: 'unspecified', billing_details: billingDetails(null), metadata: EMPTY },
+  writable: {
+    allow_redisplay: (value, current) => value ?? current,
+    billing_details: (value, current) =>
+      value ? billingDetails({ ...current, ...value, address: { ...current.address, ...value.address } }) : current,
+    // On update; a new card's details come from its test card.
+    card: (value, current) => ({ ...current, exp_month: value?.exp_month ?? current.exp_month, exp_year: value?.exp_year ?? current.exp_year }),
+    metadata: (value, current) => mergeMetadata(current, value),
+  },
+  unsupported: { create: ['customer', 'payment_method'] },
+  events: { updated: 'payment_method.updated' },
+  filters: ['customer', 'type'],
+  indexes: ['customer'],
+  routes: { retrieve: false, update: false },
+}).with(
   // Retrieving a magic id returns a brand-new PaymentMethod each time [wire].
   route('GET', '/v1/payment_methods/{payment_method}', 'payment_method', (ctx, _p, path) =>
     testCards.byPaymentMethod(path.payment_method)
       ? resolvePaymentMethod(ctx, path.payment_method, 'payment_method')
-      : find(ctx, 'payment_method', path.payment_method, 'id', 'PaymentMethod'),
+      : paymentMethods.find(ctx, path.payment_method),
   ),
-  route('POST', '/v1/payment_methods/{payment_method}', 'payment_method', (ctx, params, path) =>
-    updatePaymentMethod(ctx, pathPaymentMethod(ctx, path.payment_method), params),
-  ),
+  route('POST', '/v1/payment_methods/{payment_method}', 'payment_method', (ctx, params, path) => {
+    const pm = pathPaymentMethod(ctx, path.payment_method);
+    return paymentMethods.save(ctx, pm, paymentMethods.apply(ctx, pm, params));
+  }),
   route('POST', '/v1/payment_methods/{payment_method}/attach', 'payment_method', (ctx, params, path) => {
     const pm = testCards.byPaymentMethod(path.payment_method) ? null : pathPaymentMethod(ctx, path.payment_method);
     find(ctx, 'customer', params.customer, 'customer');
@@ -370,9 +346,4 @@ export const paymentMethodRoutes = [
   route('POST', '/v1/payment_methods/{payment_method}/detach', 'payment_method', (ctx, _p, path) =>
     detachPaymentMethod(ctx, pathPaymentMethod(ctx, path.payment_method)),
   ),
-  route('GET', '/v1/payment_methods', { list: 'payment_method' }, (ctx, params) =>
-    paginate<PaymentMethod>(ctx.world, 'payment_method', '/v1/payment_methods', params, (pm) =>
-      (params.customer == null || pm.customer === params.customer) && (params.type == null || pm.type === params.type),
-    { customer: params.customer }),
-  ),
-];
+);

@@ -1,23 +1,25 @@
 import { errors } from '../../engine/errors';
-import { emit, previousAttributes } from '../../engine/events';
-import { paginate } from '../../engine/list';
+import { emit } from '../../engine/events';
 import { formatAmount } from '../../engine/money';
 import { Params } from '../../engine/params';
 import { withKey } from '../../engine/render';
-import { Ctx, declareIndex, StripeObject } from '../../engine/world';
+import { Ctx, StripeObject } from '../../engine/world';
 import { createBalanceTransaction } from '../core/balance';
-import { Charge, saveCharge } from './charges';
-import { EMPTY, find, mergeMetadata, route } from '../../engine/resource';
+import { Charge, charges } from './charges';
+import { defineResource, EMPTY, find, mergeMetadata, route, Shaped } from '../../engine/resource';
 import { cardOf } from './payment_methods';
 
 // Refunds (stripe-behaviour.md §6): full and partial, on a charge or a
 // PaymentIntent; refunded amounts on the charge; a refund balance transaction;
 // the pending/failing refund test cards (§4.6).
 
-export type Refund = StripeObject & { object: 'refund'; amount: number; charge: string; status: string };
+export type Refund = Shaped<'refund'> & StripeObject;
 
 /** Test-mode delay before a pending refund settles or a failing refund fails (twin choice; advance the clock). */
 export const REFUND_SETTLE_SECONDS = 60;
+
+/** A changed refund is announced twice: refund.updated, then charge.refund.updated. */
+const REFUND_UPDATED = ['refund.updated', 'charge.refund.updated'] as const;
 
 interface RefundInput {
   amount?: number | null;
@@ -49,7 +51,7 @@ export function refundCharge(ctx: Ctx, charge: Charge, input: RefundInput): Refu
   // The refund test cards (§4.6) act on refunds sent to the card; releasing an
   // authorization moves no money, so a reversal succeeds at once on any card.
   const behaviour = input.reversal ? undefined : cardOf(world, charge.payment_method)?.refund;
-  const id = world.ids.next('re', charge.payment_intent);
+  const id = refunds.newId(ctx, charge.payment_intent);
   const bt = input.reversal
     ? null
     : createBalanceTransaction(ctx, {
@@ -61,30 +63,24 @@ export function refundCharge(ctx: Ctx, charge: Charge, input: RefundInput): Refu
         description: null,
         family: charge.payment_intent,
       });
-  const refund = world.insert<Refund>({
+  // Stored before charge.refunded, announced after it.
+  const refund = world.insert(refunds.build(ctx, input, {
     id,
-    object: 'refund',
     amount,
     balance_transaction: bt?.id ?? null,
     charge: charge.id,
-    created: world.now(),
     currency: charge.currency,
     customer: charge.customer,
-    customer_account: null,
     destination_details: input.reversal
       ? { card: { type: 'reversal' }, type: 'card' }
       : { card: { reference_status: 'pending', reference_type: 'acquirer_reference_number', type: 'refund' }, type: 'card' },
-    metadata: mergeMetadata(EMPTY, input.metadata),
     payment_intent: charge.payment_intent,
     payment_method: charge.payment_method,
     reason: input.stripeReason ?? input.reason ?? null,
-    receipt_number: null,
-    source_transfer_reversal: null,
     status: behaviour === 'pending' ? 'pending' : 'succeeded',
-    transfer_reversal: null,
-  });
+  }));
   const refunded = charge.amount_refunded + amount;
-  saveCharge(ctx, charge, { ...charge, amount_refunded: refunded, refunded: refunded >= base }, 'charge.refunded');
+  charges.save(ctx, charge, { ...charge, amount_refunded: refunded, refunded: refunded >= base }, 'charge.refunded');
   emit(ctx, 'refund.created', refund);
   if (behaviour) world.schedule(world.now() + REFUND_SETTLE_SECONDS, (later) => settle(later, refund.id, behaviour));
   return refund;
@@ -98,7 +94,7 @@ function settle(ctx: Ctx, refundId: string, behaviour: 'pending' | 'fail'): void
     failRefund(ctx, refund);
     return;
   }
-  if (refund.status === 'pending') saveRefund(ctx, refund, { ...refund, status: 'succeeded' }, false);
+  if (refund.status === 'pending') refunds.save(ctx, refund, { ...refund, status: 'succeeded' });
 }
 
 /** Card refunds that can still fail: succeeded or pending ones that moved money (not released authorizations). */
@@ -127,23 +123,14 @@ export function failRefund(ctx: Ctx, refund: Refund, reason = 'expired_or_cancel
   const next = { ...withKey(withKey(refund, 'failure_balance_transaction', bt.id), 'failure_reason', reason), status: 'failed' };
   const refunded = charge.amount_refunded - refund.amount;
   world.replace({ ...charge, amount_refunded: refunded, refunded: false });
-  return saveRefund(ctx, refund, next, true);
-}
-
-function saveRefund(ctx: Ctx, refund: Refund, next: Refund, failed: boolean): Refund {
-  const previous = previousAttributes(refund, next) ?? {};
-  const saved = ctx.world.replace(next);
-  if (failed) emit(ctx, 'refund.failed', saved, previous);
-  emit(ctx, 'refund.updated', saved, previous);
-  emit(ctx, 'charge.refund.updated', saved, previous);
-  return saved;
+  return refunds.save(ctx, refund, next, ['refund.failed', ...REFUND_UPDATED]);
 }
 
 /** POST /v1/refunds: `charge` or `payment_intent` names what to refund. */
 function createRefund(ctx: Ctx, params: Params): Refund {
   let charge: Charge;
   if (params.charge) {
-    charge = find<Charge>(ctx, 'charge', params.charge, 'charge');
+    charge = charges.find(ctx, params.charge, 'charge');
   } else if (params.payment_intent) {
     const pi = find(ctx, 'payment_intent', params.payment_intent, 'payment_intent');
     const latest = pi.latest_charge ? ctx.world.get<Charge>(pi.latest_charge) : undefined;
@@ -163,47 +150,31 @@ function createRefund(ctx: Ctx, params: Params): Refund {
   return refundCharge(ctx, charge, params);
 }
 
-function updateRefund(ctx: Ctx, refund: Refund, params: Params): Refund {
-  const next = { ...refund, metadata: mergeMetadata(refund.metadata, params.metadata) };
-  const previous = previousAttributes(refund, next);
-  if (!previous) return refund;
-  const saved = ctx.world.replace(next);
-  emit(ctx, 'refund.updated', saved, previous);
-  emit(ctx, 'charge.refund.updated', saved, previous);
-  return saved;
-}
-
-const refundsOf = (ctx: Ctx, params: Params, chargeId: string, url: string) =>
-  paginate<Refund>(ctx.world, 'refund', url, params, (r) => r.charge === chargeId, { charge: chargeId });
-
-// Indexes behind the list filters (filters recheck each object).
-declareIndex('refund', 'charge');
-declareIndex('refund', 'payment_intent');
-
-export const refundRoutes = [
-  route('POST', '/v1/refunds', 'refund', (ctx, params) => createRefund(ctx, params)),
-  route('GET', '/v1/refunds/{refund}', 'refund', (ctx, _p, path) => find(ctx, 'refund', path.refund)),
-  route('POST', '/v1/refunds/{refund}', 'refund', (ctx, params, path) => updateRefund(ctx, find<Refund>(ctx, 'refund', path.refund), params)),
-  route('GET', '/v1/refunds', { list: 'refund' }, (ctx, params) =>
-    paginate<Refund>(ctx.world, 'refund', '/v1/refunds', params, (r) =>
-      (params.charge == null || r.charge === params.charge) && (params.payment_intent == null || r.payment_intent === params.payment_intent),
-    { charge: params.charge, payment_intent: params.payment_intent }),
-  ),
+export const refunds = defineResource<'refund', Refund>({
+  object: 'refund',
+  prefix: 're',
+  path: '/v1/refunds',
+  create: createRefund,
+  omit: ['description', 'failure_balance_transaction', 'failure_reason', 'instructions_email', 'next_action', 'pending_reason', 'presentment_details'],
+  defaults: { metadata: EMPTY },
+  writable: { metadata: (value, current) => mergeMetadata(current, value) },
+  events: { updated: REFUND_UPDATED },
+  filters: ['charge', 'payment_intent'],
+  indexes: ['charge', 'payment_intent'],
+}).with(
   // Older charge-scoped forms, still served by Stripe (§6).
-  route('POST', '/v1/charges/{charge}/refunds', 'refund', (ctx, params, path) =>
-    refundCharge(ctx, find<Charge>(ctx, 'charge', path.charge), params),
-  ),
+  route('POST', '/v1/charges/{charge}/refunds', 'refund', (ctx, params, path) => refundCharge(ctx, charges.find(ctx, path.charge), params)),
   route('POST', '/v1/charges/{charge}/refund', 'charge', (ctx, params, path) => {
-    const refund = refundCharge(ctx, find<Charge>(ctx, 'charge', path.charge), params);
+    const refund = refundCharge(ctx, charges.find(ctx, path.charge), params);
     return ctx.world.get(refund.charge)!;
   }),
   route('GET', '/v1/charges/{charge}/refunds', { list: 'refund' }, (ctx, params, path) => {
-    const charge = find(ctx, 'charge', path.charge);
-    return refundsOf(ctx, params, charge.id, `/v1/charges/${charge.id}/refunds`);
+    const charge = charges.find(ctx, path.charge);
+    return refunds.list(ctx, params, `/v1/charges/${charge.id}/refunds`, (r) => r.charge === charge.id, { charge: charge.id });
   }),
   route('GET', '/v1/charges/{charge}/refunds/{refund}', 'refund', (ctx, _p, path) => {
-    const refund = find<Refund>(ctx, 'refund', path.refund);
+    const refund = refunds.find(ctx, path.refund);
     if (refund.charge !== path.charge) throw errors.resourceMissing('refund', path.refund);
     return refund;
   }),
-];
+);
