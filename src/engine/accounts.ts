@@ -83,6 +83,7 @@ export class AccountRegistry {
   mint(account: World, kind: KeyKind, permissions: readonly string[] | null): ApiKey {
     const keys = this.keysByAccount.get(account);
     if (!keys) throw new Error(`${account.accountId} is not an account this twin keeps keys for`);
+    if (keys.length >= MAX_KEYS_PER_ACCOUNT) throw new Error(`An account keeps at most ${MAX_KEYS_PER_ACCOUNT} keys`);
     let stream = this.keyStreams.get(account);
     if (!stream) this.keyStreams.set(account, (stream = new Random(`${this.seed}:${account.key}:keys`)));
     let key: string;
@@ -179,6 +180,9 @@ export class AccountRegistry {
 
 /** `rak_<resource>_(read|write)` (agent-protocols.md §4.3), lower-case words joined by `_`. */
 export const PERMISSION_NAME = /^rak_[a-z][a-z0-9]*(?:_[a-z0-9]+)*_(?:read|write)$/;
+
+/** Keys one account keeps, the opening one included (twin choice, so minting stays bounded). */
+export const MAX_KEYS_PER_ACCOUNT = 1000;
 
 /** Most permissions one restricted key carries (twin choice; Stripe's resources number in the low hundreds). */
 export const MAX_PERMISSIONS = 256;

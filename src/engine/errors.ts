@@ -108,7 +108,6 @@ export const errors = {
       'auth',
     ),
 
-
   // --- account access (stripe-behaviour.md §1.4, connect-and-legacy.md §A2) ---
   /**
    * E41 [wire for `GET /v1/accounts/<id>`; the same answer to a Stripe-Account
@@ -127,21 +126,6 @@ export const errors = {
       'auth',
       {},
       'as-built',
-    ),
-  /**
-   * §A2 [gh]: a Stripe-Account header with a key whose account is not a Connect
-   * platform, reported as HTTP 403 `invalid_request_error`. Rendered like E41
-   * (no Request-Id, no request_log_url) — a twin choice, unrecorded.
-   */
-  notAPlatform: () =>
-    new StripeError(
-      403,
-      {
-        type: 'invalid_request_error',
-        message:
-          "Only Stripe Connect platforms can work with other accounts. If you specified a client_id parameter, make sure it's correct. If you need to setup a Stripe Connect platform, you can do so at https://dashboard.stripe.com/account/applications/settings.",
-      },
-      'auth',
     ),
 
   // --- routing and versions (E5) ---

@@ -118,6 +118,7 @@ class ApiRequest {
       if (requested !== undefined && !isKnownVersion(requested)) throw errors.invalidVersion(requested);
       if (requested) this.version = requested;
       if (method === 'POST' || method === 'DELETE') this.prepareIdempotency(method);
+      if (this.who.notAPlatform) throw errors.unsupportedParam('Stripe-Account (Connect) requests', 'Stripe-Account');
       const match = routes.match(method, this.path);
       if (!match || match === 'wrong-method') {
         const known = knownRoutes.match(method, this.path);

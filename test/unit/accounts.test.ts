@@ -1,3 +1,4 @@
+import { MAX_KEYS_PER_ACCOUNT } from '../../src/engine/accounts';
 import { StripeError } from '../../src/engine/errors';
 import { Twin } from '../../src/engine/twin';
 import { World } from '../../src/engine/world';
@@ -128,7 +129,7 @@ describe('authenticate: the key, then the account a request acts on', () => {
   });
 
   it('refuses unknown accounts with 403 account_invalid, fields in Stripe\'s order', () => {
-    for (const id of ['acct_1Nope0000000000', '__proto__', 'constructor', 'toString', '', 'x'.repeat(5000)]) {
+    for (const id of ['acct_1Nope0000000000', '__proto__', 'constructor', 'toString', ' ', 'x'.repeat(5000)]) {
       const e = refusal(() => twin.authenticate(bearer('sk_test_connect_platform'), id));
       expect(e.status).toBe(403);
       expect(e.stage).toBe('auth');
@@ -145,16 +146,24 @@ describe('authenticate: the key, then the account a request acts on', () => {
     expect(refusal(() => twin.authenticate(bearer('sk_test_other_platform'), connected.accountId)).fields.code).toBe('account_invalid');
   });
 
-  it('answers Stripe\'s "Only Stripe Connect platforms" 403 to a key whose account has no connected accounts', () => {
-    for (const id of [connected.accountId, '']) {
-      const e = refusal(() => twin.authenticate(bearer('sk_test_no_platform'), id));
-      expect(e.status).toBe(403);
-      expect(e.fields.message).toMatch(/^Only Stripe Connect platforms can work with other accounts\./);
-    }
+  it('leaves a key whose account has no connected accounts to the pipeline\'s 501, and ignores an empty header', () => {
+    expect(twin.authenticate(bearer('sk_test_no_platform'), connected.accountId)).toMatchObject({ echo: null, notAPlatform: true });
+    expect(twin.authenticate(bearer('sk_test_no_platform'), '')).toMatchObject({ echo: null, notAPlatform: false });
+    expect(twin.authenticate(bearer('sk_test_connect_platform'), '')).toMatchObject({ account: platform, echo: null, notAPlatform: false });
   });
 
   it('checks the key before the account', () => {
     expect(refusal(() => twin.authenticate(undefined, connected.accountId)).status).toBe(401);
     expect(refusal(() => twin.authenticate(bearer('sk_live_x'), connected.accountId)).status).toBe(401);
+  });
+});
+
+describe('bounds on keys', () => {
+  it('keeps at most MAX_KEYS_PER_ACCOUNT keys per account', () => {
+    const twin = new Twin();
+    const account = twin.world('sk_test_many_keys');
+    for (let i = 1; i < MAX_KEYS_PER_ACCOUNT; i++) twin.createKey(account, 'secret', null);
+    expect(() => twin.createKey(account, 'secret', null)).toThrow(`at most ${MAX_KEYS_PER_ACCOUNT} keys`);
+    expect(new Set(twin.keysOf(account).map((k) => k.key)).size).toBe(MAX_KEYS_PER_ACCOUNT);
   });
 });
