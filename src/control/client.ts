@@ -22,6 +22,8 @@ export interface TwinControlOptions {
   twin?: TwinHandle | Twin;
   /** The world (API key) calls act on; sent as `Authorization: Bearer <key>`. */
   key?: string;
+  /** A connected account of that world to act on instead (`acct_…`), sent as `?account=`. */
+  account?: string;
   /**
    * The twin's control token, sent as `Stripe-Twin-Control-Token` (`url` only: an
    * in-process twin's own is used). Default: STRIPE_TWIN_CONTROL_TOKEN, else the
@@ -52,7 +54,21 @@ export interface WorldSummary {
   account: string;
   now: number;
   objects: Record<string, number>;
+  /** Ids of its connected accounts. */
+  connected_accounts: string[];
 }
+/** A key as the control surface answers it (whole: see the README's Keys and accounts section). */
+export interface KeyInfo {
+  key: string;
+  /** The account it opens. */
+  account: string;
+  kind: 'secret' | 'restricted';
+  /** null: every permission; otherwise `rak_…` names (not enforced yet). */
+  permissions: string[] | null;
+  /** Made by the control surface (false for the key that opened the account). */
+  minted: boolean;
+}
+export type NewKey = { kind?: 'secret' } | { kind?: 'restricted'; permissions: string[] };
 export interface ClockState {
   now: number;
   iso: string;
@@ -251,8 +267,25 @@ export class TwinControl {
 
   /** The same twin, acting on another world. */
   forKey(key: string): TwinControl {
-    return new TwinControl({ ...this.options, key });
+    return new TwinControl({ ...this.options, key, account: undefined });
   }
+
+  /** The same twin, acting on a connected account (`acct_…`) of this client's world. */
+  forAccount(account: string): TwinControl {
+    return new TwinControl({ ...this.options, account });
+  }
+
+  /** This world's keys: `create()` a secret one, `create({permissions: ["rak_customer_read"]})` a restricted one. */
+  readonly keys = {
+    create: (options: NewKey = {}): Promise<KeyInfo> => this.call('POST', '/__admin__/keys', options),
+    list: (): Promise<{ account: string; keys: KeyInfo[] }> => this.call('GET', '/__admin__/keys'),
+  };
+
+  /** Connected accounts of this world (a platform once it has one): reach one with `{ stripeAccount: id }` or `forAccount(id)`. */
+  readonly accounts = {
+    connect: (): Promise<{ id: string; platform: string }> => this.call('POST', '/__admin__/accounts'),
+    list: (): Promise<{ account: string; connected_accounts: { id: string; now: number }[] }> => this.call('GET', '/__admin__/accounts'),
+  };
 
   /** Seeds worlds: sections for this client's world, `{worlds: {key: sections}}`, or a YAML string. */
   seed(data: Record<string, unknown> | string): Promise<SeedResult> {
@@ -349,6 +382,7 @@ export class TwinControl {
   async call<T = any>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, query: Query = {}, key: string | null | undefined = this.key): Promise<T> {
     const search = new URLSearchParams();
     for (const [k, v] of Object.entries(query)) if (v !== undefined) search.set(k, String(v));
+    if (this.options.account !== undefined && !search.has('account')) search.set('account', this.options.account);
     const qs = search.toString();
     const url = qs ? `${path}?${qs}` : path;
     const { status, text } = await this.send(method, url, method === 'POST' ? body ?? {} : undefined, key ?? undefined);

@@ -1,9 +1,11 @@
 import { stages } from '../server/stages';
+import { accountRoutes } from './accounts';
 import { clockRoutes } from './clock';
 import { exogenousRoutes } from './exogenous';
 import { faultRoutes, takeFault } from './faults';
 import { inspectRoutes, recordRequest } from './inspect';
 import { intentRoutes } from './intents';
+import { keyRoutes } from './keys';
 import { seedRoutes } from './seed';
 import { ControlSurface } from './surface';
 import { triggerRoutes } from './triggers';
@@ -12,7 +14,7 @@ import { worldRoutes } from './worlds';
 
 // Every control route (/__admin__/*), by concern.
 
-export const controlRoutes = [...worldRoutes, ...seedRoutes, ...clockRoutes, ...intentRoutes, ...triggerRoutes, ...exogenousRoutes, ...webhookRoutes, ...faultRoutes, ...inspectRoutes];
+export const controlRoutes = [...worldRoutes, ...keyRoutes, ...accountRoutes, ...seedRoutes, ...clockRoutes, ...intentRoutes, ...triggerRoutes, ...exogenousRoutes, ...webhookRoutes, ...faultRoutes, ...inspectRoutes];
 
 export const controlSurface = new ControlSurface(controlRoutes);
 

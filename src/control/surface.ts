@@ -13,9 +13,9 @@ import { CONTROL_TOKEN_HEADER, isAllowedHost, isControlToken } from './token';
 // goes through the same engine operations as the API.
 //
 // Who may call it (./token.ts): the holder of the twin's control token
-// (Stripe-Twin-Control-Token header) acts on every world; the holder of a
-// world's API key (Authorization: Bearer sk_test_…) acts on that world only;
-// anyone else gets 401. Before that, requests that are not addressed to this
+// (Stripe-Twin-Control-Token header) acts on every world (account); the holder
+// of any of an account's API keys (Authorization: Bearer sk_test_…) acts on that
+// account only (and its connected accounts); anyone else gets 401. Before that, requests that are not addressed to this
 // twin (a foreign Host), come from a web page of another origin, or are webhook
 // deliveries (Stripe-Signature) are refused with 403, so neither a browser nor
 // an endpoint URL pointing here can drive it.
@@ -47,7 +47,9 @@ export interface ControlCall {
    * order), checked, and one the caller may act on (403 otherwise); undefined when none.
    */
   key(): string | undefined;
-  /** The world `key()` names (a 400 when none). */
+  /** A connected account `?account=` names (taken out of `query`: routes never see it as a filter). */
+  account: string | undefined;
+  /** The world `key()` names (a 400 when none), or its connected account `account` names (404 when it has none of that id). */
   world(): World;
   /** Throws 403 unless the caller may act on the world of `key` (undefined: every world); `what` says what was asked. */
   authorize(key: string | undefined, what: string): void;
@@ -64,7 +66,7 @@ export interface ControlRoute {
   run(call: ControlCall): unknown | Promise<unknown>;
 }
 
-/** The context control calls run engine operations in: no request, the world's default version. */
+/** The context control calls run engine operations in: no request, no key, the account clock, the world's default version. */
 export const controlCtx = (world: World): Ctx => ({ world, requestId: null, idempotencyKey: null, apiVersion: world.config.defaultApiVersion });
 
 const TEST_KEY = /^(sk|rk)_test_[A-Za-z0-9_]+$/;
@@ -112,7 +114,7 @@ export class ControlSurface {
       if (!match || match === 'wrong-method') throw new ControlError(`No control route ${method} ${path}`, 404);
       const route = match.value;
       const authorize = (key: string | undefined, what: string) => {
-        if (caller.token || key === caller.key) return;
+        if (caller.token || key === caller.key || sameAccount(twin, key, caller.key)) return;
         throw new ControlError(
           `An API key acts on its own world only; ${what} needs the control token (the ${CONTROL_TOKEN_HEADER} header)`,
           403,
@@ -121,6 +123,8 @@ export class ControlSurface {
       if (route.scope === 'twin') authorize(undefined, route.what ?? `${method} ${route.path}`);
       const body = method === 'POST' ? parseBody(await req.readBody(), req.headers['content-type']) : {};
       const search = new URLSearchParams(query);
+      const account = search.get('account') ?? undefined;
+      search.delete('account');
       const key = () => {
         const given = body.key ?? search.get('key') ?? keyFromHeader(req);
         if (given === undefined || given === null) return undefined;
@@ -135,11 +139,13 @@ export class ControlSurface {
         params: match.params,
         caller,
         key,
+        account,
         authorize,
         world: () => {
           const named = key();
           if (named === undefined) throw new ControlError('Name the world: an Authorization: Bearer sk_test_… header, or a "key" field');
-          return twin.world(named);
+          const world = twin.world(named);
+          return account === undefined ? world : connectedAccount(world, account);
         },
       };
       return json(200, await route.run(call));
@@ -152,6 +158,20 @@ export class ControlSurface {
 }
 
 // --- who may call ---
+
+/** Two keys of one account (neither opens an account by being asked). */
+function sameAccount(twin: Twin, a: string | undefined, b: string): boolean {
+  const account = a === undefined ? undefined : twin.knownKey(a)?.account;
+  return account !== undefined && account === twin.knownKey(b)?.account;
+}
+
+/** The connected account `id` of `platform` (its own id names the platform itself). */
+function connectedAccount(platform: World, id: string): World {
+  if (id === platform.accountId) return platform;
+  const connected = platform.connected.get(id);
+  if (!connected) throw new ControlError(`${platform.accountId} has no connected account ${JSON.stringify(id)}`, 404, 'account');
+  return connected;
+}
 
 /**
  * 403 before anything runs for what must never drive the control surface: a

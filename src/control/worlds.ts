@@ -1,14 +1,15 @@
 import { World } from '../engine/world';
-import { ControlRoute } from './surface';
+import { ControlError, ControlRoute } from './surface';
 
-// Which worlds exist, and forgetting them (the world named, or all when none is).
-// Listing and forgetting every world span worlds: the control token's, not a key's.
+// Which worlds (accounts opened by keys) exist, and forgetting them (the account
+// named, with its keys and connected accounts, or all when none is). Listing and
+// forgetting every world span worlds: the control token's, not a key's.
 
 function describe(world: World) {
   const counts = Object.fromEntries(
     ['customer', 'payment_method', 'payment_intent', 'charge', 'refund', 'setup_intent', 'dispute', 'event'].map((t) => [t, world.count(t)]),
   );
-  return { key: world.key, account: world.accountId, now: world.now(), objects: counts };
+  return { key: world.key, account: world.accountId, now: world.now(), objects: counts, connected_accounts: [...world.connected.keys()] };
 }
 
 export const worldRoutes: ControlRoute[] = [
@@ -25,6 +26,9 @@ export const worldRoutes: ControlRoute[] = [
     run: (call) => {
       const key = call.key();
       call.authorize(key, 'resetting every world');
+      if (call.account !== undefined) {
+        throw new ControlError('A connected account is forgotten with its platform: reset the platform\'s key', 400, 'account');
+      }
       call.twin.reset(key);
       return { reset: key ?? 'all' };
     },

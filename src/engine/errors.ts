@@ -18,6 +18,8 @@ export interface ErrorFields {
   payment_intent?: object;
   payment_method?: object;
   setup_intent?: object;
+  /** Set by the catalogue only where Stripe prints it in its own place (E41); otherwise rendered from `code`. */
+  doc_url?: string;
   /** Twin-only marker on 501 answers for routes it does not model. */
   fidelity?: 'unsupported';
 }
@@ -37,6 +39,8 @@ export class StripeError extends Error {
     readonly fields: ErrorFields,
     readonly stage: ErrorStage = 'execution',
     readonly extraHeaders: Record<string, string> = {},
+    /** `as-built`: the body keeps the fields' order instead of sorting them (E41). */
+    readonly keyOrder: 'sorted' | 'as-built' = 'sorted',
   ) {
     super(fields.message);
   }
@@ -102,6 +106,26 @@ export const errors = {
           'This API call cannot be made with a publishable API key. Please use a secret API key. You can find a list of your API keys at https://dashboard.stripe.com/account/apikeys.',
       },
       'auth',
+    ),
+
+  // --- account access (stripe-behaviour.md §1.4, connect-and-legacy.md §A2) ---
+  /**
+   * E41 [wire for `GET /v1/accounts/<id>`; the same answer to a Stripe-Account
+   * header is likely (uncertain)]: key order `message, type, code, doc_url`, no
+   * request_log_url, and (auth stage) no Request-Id or Stripe-Version header.
+   */
+  accountInvalid: (key: string, account: string) =>
+    new StripeError(
+      403,
+      {
+        message: `The provided key '${maskKey(key)}' does not have access to account '${account}' (or that account does not exist). Application access may have been revoked.`,
+        type: 'invalid_request_error',
+        code: 'account_invalid',
+        doc_url: docUrl('account_invalid'),
+      },
+      'auth',
+      {},
+      'as-built',
     ),
 
   // --- routing and versions (E5) ---

@@ -1,3 +1,4 @@
+import { nowIn } from './clock';
 import { Matcher, wildcard } from './list';
 import { runReactions } from './reactions';
 import { queueDeliveries, targetsOf } from './webhooks';
@@ -44,7 +45,7 @@ export function emit(ctx: Ctx, type: string, object: StripeObject, previous?: Re
     id: world.ids.next('evt', object.id),
     object: 'event',
     api_version: ctx.apiVersion,
-    created: world.now(),
+    created: nowIn(ctx), // an event about an object on a test clock is dated by that clock
     data: previous ? { object, previous_attributes: previous } : { object },
     livemode: false,
     pending_webhooks: webhooks.length,

@@ -9,13 +9,14 @@ export function renderBody(value: unknown): string {
   return JSON.stringify(value, null, 2);
 }
 
-/** `{"error": {...}}` with keys in alphabetical order, doc_url and request_log_url filled in. */
-export function renderError(fields: ErrorFields, requestLogUrl: string | null): string {
+/** `{"error": {...}}` with keys in alphabetical order (or as built: E41), doc_url and request_log_url filled in. */
+export function renderError(fields: ErrorFields, requestLogUrl: string | null, keyOrder: 'sorted' | 'as-built' = 'sorted'): string {
   const error: Record<string, unknown> = { ...fields };
   if (fields.code && !('doc_url' in error)) error.doc_url = docUrl(fields.code);
   if (requestLogUrl) error.request_log_url = requestLogUrl;
   const sorted: Record<string, unknown> = {};
-  for (const key of Object.keys(error).sort()) if (error[key] !== undefined) sorted[key] = error[key];
+  const keys = Object.keys(error);
+  for (const key of keyOrder === 'sorted' ? keys.sort() : keys) if (error[key] !== undefined) sorted[key] = error[key];
   return `${JSON.stringify({ error: sorted }, null, 2)}\n`;
 }
 

@@ -1,3 +1,4 @@
+import { nowIn } from './clock';
 import { errors } from './errors';
 import { emit, previousAttributes } from './events';
 import { ListResult, paginate } from './list';
@@ -191,7 +192,7 @@ export class Resource<O extends ObjectName, T extends StripeObject = Shaped<O> &
       if (field in given) out[field] = given[field];
       else if (field === 'id') out.id = this.newId(ctx);
       else if (field === 'object') out.object = this.object;
-      else if (field === 'created') out.created = ctx.world.now();
+      else if (field === 'created') out.created = nowIn(ctx); // the context's clock: a test clock's objects live on its time
       else if (field === 'livemode') out.livemode = false;
       else out[field] = this.defaults[field] ?? null;
     }

@@ -1,9 +1,12 @@
+import { AccountRegistry, ApiKey, KeyKind } from './accounts';
+import { errors } from './errors';
 import { LATEST_VERSION } from './versions';
 import { Ctx, World, WorldConfig } from './world';
 
-// The twin: one world per API key (each key is its own test-mode account, so
-// parallel test files never see each other's objects), a seed and a clock.
-// Faces (HTTP server, in-process transport, control surface) sit on top.
+// The twin: accounts (worlds) and the keys that open them (./accounts.ts: an
+// unknown sk_test_ key opens its own test-mode account, so parallel test files
+// never see each other's objects), a seed and a clock. Faces (HTTP server,
+// in-process transport, control surface) sit on top.
 
 export interface TwinOptions {
   /** Seed of every id stream; same seed + same requests ⇒ same bytes. */
@@ -19,9 +22,9 @@ export interface TwinOptions {
   /** Keys answered with 401 "Invalid API Key provided" (so that error is testable). */
   revokedKeys?: string[];
   /**
-   * Worlds kept at once (default 1,000): a new key past it forgets the world used
-   * least recently, so a twin left running while test suites mint a key per test
-   * stays bounded.
+   * Accounts kept at once, connected accounts included (default 1,000): a new key
+   * past it forgets the account used least recently (with its keys and connected
+   * accounts), so a twin left running while test suites mint a key per test stays bounded.
    */
   maxWorlds?: number;
 }
@@ -53,6 +56,24 @@ export interface WebhookDispatcher {
   advance(world: World, seconds: number, ctx: Ctx): Promise<void>;
 }
 
+/** Who a request acts as: its key (and permissions), and the account it acts on. */
+export interface RequestAccount {
+  apiKey: ApiKey;
+  /** The key's account, or the connected account Stripe-Account named. */
+  account: World;
+  /** The account id to echo in a Stripe-Account response header; null when the request named none. */
+  echo: string | null;
+  /**
+   * The request named another account, but the key's account has no connected
+   * accounts. Stripe answers a non-platform with a 403 "Only Stripe Connect
+   * platforms can work with other accounts…" (connect-and-legacy.md §A2, [gh]
+   * only), but here the account is most likely a platform whose connected
+   * account was made with POST /v1/accounts, which the twin does not model yet:
+   * the pipeline keeps its 501 unsupported.
+   */
+  notAPlatform: boolean;
+}
+
 export class Twin {
   readonly seed: string;
   readonly startTime: number;
@@ -60,11 +81,7 @@ export class Twin {
   readonly revokedKeys: Set<string>;
   dispatcher: WebhookDispatcher | null = null;
   readonly maxWorlds: number;
-  /** Worlds forgotten to stay within maxWorlds. */
-  evicted = 0;
-  /** Worlds by key, least recently used first. */
-  private readonly worlds = new Map<string, World>();
-  private newest: World | null = null;
+  private readonly registry: AccountRegistry;
   private readonly timeSource: () => number;
 
   constructor(options: TwinOptions = {}) {
@@ -82,52 +99,101 @@ export class Twin {
       this.startTime = options.startTime ?? DEFAULT_START_TIME;
       this.timeSource = () => this.startTime;
     }
+    this.registry = new AccountRegistry(this.seed, this.maxWorlds, (name, platform) =>
+      // A connected account's time is its platform's (its own advances aside): one simulated time per platform (twin choice).
+      new World(name, this.seed, platform ? () => platform.now() : this.timeSource, { ...(platform?.config ?? this.config) }, platform),
+    );
   }
 
-  /** The world of an API key, created on first use; the least recently used one is forgotten past maxWorlds. */
+  /** Accounts forgotten to stay within maxWorlds. */
+  get evicted(): number {
+    return this.registry.evicted;
+  }
+
+  /** The account of an API key, opened on first use; the least recently used one is forgotten past maxWorlds. */
   world(key: string): World {
-    let world = this.worlds.get(key);
-    if (world) {
-      if (world !== this.newest) {
-        this.worlds.delete(key);
-        this.worlds.set(key, world);
-      }
-    } else {
-      if (this.worlds.size >= this.maxWorlds) {
-        this.worlds.delete(this.worlds.keys().next().value!);
-        this.evicted++;
-      }
-      world = new World(key, this.seed, this.timeSource, { ...this.config });
-      this.worlds.set(key, world);
-    }
-    this.newest = world;
-    return world;
+    return this.registry.apiKey(key).account;
+  }
+
+  /** The key, with its permissions and account (opened on first use). */
+  apiKey(key: string): ApiKey {
+    return this.registry.apiKey(key);
+  }
+
+  /** A key the twin knows, without opening an account for it. */
+  knownKey(key: string): ApiKey | undefined {
+    return this.registry.known(key);
   }
 
   hasWorld(key: string): boolean {
-    return this.worlds.has(key);
+    return this.registry.known(key) !== undefined;
   }
 
+  /** The keys that opened the accounts kept, least recently used first. */
   keys(): string[] {
-    return [...this.worlds.keys()];
+    return this.registry.openingKeys();
   }
 
-  /** Every world, least recently used first, without counting this as a use. */
+  /** Every account opened by a key, least recently used first, without counting this as a use. */
   allWorlds(): World[] {
-    return [...this.worlds.values()];
+    return this.registry.accounts();
+  }
+
+  /**
+   * Who a request is: its key (Bearer, or Basic with the key as user name, §1.1)
+   * and the account it acts on — the key's own, or, with `Stripe-Account: acct_…`
+   * (or stripe-node 23's `Stripe-Context`, connect-and-legacy.md §A2), one of its
+   * connected accounts. Failures are auth-stage errors (401, 403 E41).
+   */
+  authenticate(authorization: string | undefined, stripeAccount?: string): RequestAccount {
+    if (!authorization) throw errors.missingKey();
+    const [scheme, credentials = ''] = authorization.trim().split(/\s+/, 2);
+    let key = credentials;
+    if (/^basic$/i.test(scheme)) key = Buffer.from(credentials, 'base64').toString('utf8').split(':')[0];
+    else if (!/^bearer$/i.test(scheme)) key = authorization.trim();
+    if (!key) throw errors.missingKey();
+    if (/^(sk|rk)_live_/.test(key)) throw errors.liveKeyRefused(key);
+    if (/^pk_(test|live)_/.test(key)) throw errors.publishableKey();
+    if (!/^(sk|rk)_test_[A-Za-z0-9_]+$/.test(key) || this.revokedKeys.has(key)) throw errors.invalidKey(key);
+    const apiKey = this.registry.apiKey(key);
+    const own = apiKey.account;
+    // An empty header is as none, as before (twin choice).
+    if (!stripeAccount) return { apiKey, account: own, echo: null, notAPlatform: false };
+    // The platform's own id: not observed (§A2, uncertain); twin choice: as if no header were sent, echoed.
+    if (stripeAccount === own.accountId) return { apiKey, account: own, echo: stripeAccount, notAPlatform: false };
+    if (own.connected.size === 0) return { apiKey, account: own, echo: null, notAPlatform: true };
+    const connected = own.connected.get(stripeAccount);
+    if (!connected) throw errors.accountInvalid(key, stripeAccount);
+    return { apiKey, account: connected, echo: stripeAccount, notAPlatform: false };
+  }
+
+  /** A further key for `account` (one a key opened): secret (every permission) or restricted to `permissions`. */
+  createKey(account: World, kind: KeyKind, permissions: readonly string[] | null): ApiKey {
+    return this.registry.mint(account, kind, permissions);
+  }
+
+  /** An account's keys: the one that opened it first. */
+  keysOf(account: World): readonly ApiKey[] {
+    return this.registry.keysOf(account);
+  }
+
+  /** A new connected account of `platform`, reached with the platform's keys and `Stripe-Account: <its id>`. */
+  connectAccount(platform: World): World {
+    return this.registry.connect(platform);
   }
 
   /** After a request: hands new deliveries of `world` (or of every world, after a control call) to the dispatcher. */
   kickWebhooks(world?: World): void {
     if (!this.dispatcher) return;
     if (world) this.dispatcher.kick(world);
-    else for (const w of this.worlds.values()) this.dispatcher.kick(w);
+    else for (const w of this.registry.everyAccount()) this.dispatcher.kick(w);
   }
 
-  /** Forgets one world, or all of them. A forgotten world starts afresh with the same seed. */
+  /**
+   * Forgets the account of `key` (with its keys and connected accounts), or every
+   * account. A forgotten account starts afresh with the same seed when its opening key is used again.
+   */
   reset(key?: string): void {
-    if (key === undefined) this.worlds.clear();
-    else this.worlds.delete(key);
-    this.newest = null;
+    this.registry.forget(key);
   }
 }

@@ -1,9 +1,13 @@
+import type { ApiKey } from './accounts';
+import { AccountClock, Clock, Schedule, Task, TestClock } from './clock';
 import { StripeError } from './errors';
 import { Ids } from './ids';
 import { joined, Random } from './random';
 
-// A world is one Stripe account in test mode: its objects, clock, id streams,
-// events, scheduled work and idempotency keys. Nothing here knows about HTTP.
+// A world is one Stripe account in test mode: its objects, clocks (its own and
+// its test clocks, ./clock.ts), id streams, events, scheduled work, idempotency
+// keys and connected accounts. Keys belong to accounts (./accounts.ts). Nothing
+// here knows about HTTP.
 //
 // Stored objects are immutable snapshots: an update stores a new object. An
 // event's data.object, an idempotent replay and a cached rendering can all hold
@@ -15,13 +19,18 @@ export interface StripeObject {
   [key: string]: any;
 }
 
-/** What one request (or one scheduled task) is doing in a world. */
+/** What one request (or one scheduled task) is doing in an account. */
 export interface Ctx {
+  /** The account acted on: the key's own, or a connected account of it (Stripe-Account). */
   world: World;
   requestId: string | null;
   idempotencyKey: string | null;
   /** The version the request runs under; events record it. */
   apiVersion: string;
+  /** The key the request authenticated with, and its permissions; absent for control calls and scheduled work. */
+  apiKey?: ApiKey;
+  /** The clock the work runs on (./clock.ts); absent, the account's clock. */
+  clock?: Clock;
 }
 
 export interface WorldConfig {
@@ -50,14 +59,6 @@ export interface IdempotencyEntry {
   wallAt: number;
   requestId: string;
   response?: { status: number; body: unknown; version: string; headers: Record<string, string> };
-}
-
-interface Task {
-  at: number;
-  seq: number;
-  run: (ctx: Ctx) => void;
-  /** Set when the transaction that scheduled it rolled back (the heap drops it lazily). */
-  cancelled?: boolean;
 }
 
 /** How one index reads an object: the raw value (compared by identity first) and the keys it is listed under. */
@@ -142,7 +143,11 @@ export type Span = { from: number; to: number };
 /** What a transaction changed, to undo it: kept small, since every request opens one. */
 class Journal {
   readonly inserted: string[] = [];
-  readonly tasks: Task[] = [];
+  /** Tasks scheduled, and tasks run (taken off their schedule), in this transaction. */
+  readonly tasks: [Schedule, Task][] = [];
+  ran: [Schedule, Task][] | null = null;
+  /** Test clocks added, and the times of those moved, in this transaction. */
+  clocks: Map<TestClock, number | null> | null = null;
   /** Previous snapshots of objects replaced (not inserted) in this transaction. */
   replaced: Map<string, StripeObject> | null = null;
   facts: Map<string, { had: boolean; value: unknown }> | null = null;
@@ -204,40 +209,83 @@ export class World {
   private readonly objects = new Map<string, { obj: StripeObject; position: number }>();
   /** What the world keeps per object type: one lookup per insert finds all of it. */
   private readonly types = new Map<string, TypeStore>();
-  /** Scheduled work: a binary heap on (at, seq). */
-  private readonly tasks: Task[] = [];
-  private liveTasks = 0;
-  private taskSeq = 0;
   private offset = 0;
+  /** The account's clock (world.now() reads it); test clocks by id. */
+  readonly clock: AccountClock;
+  private readonly testClocks = new Map<string, TestClock>();
+  /** Connected accounts by id (Stripe-Account); the twin's registry makes them (./accounts.ts). */
+  readonly connected = new Map<string, World>();
   private journal: Journal | null = null;
   /** Per-world values the engine keeps outside objects (e.g. PMs set up for off-session use). */
   readonly facts = new Facts(() => this.journal);
 
   constructor(
+    /** The name its streams are seeded from: the key that opened it (a connected account's is made by its platform). */
     readonly key: string,
     seed: string,
     private readonly timeSource: () => number,
     readonly config: WorldConfig,
+    /** The platform a connected account belongs to; null for an account a key opened. */
+    readonly platform: World | null = null,
   ) {
     const accountRng = new Random(`${seed}:${key}:account`);
     this.accountId = `acct_1${accountRng.chars(15)}`;
     this.ids = new Ids(new Random(`${seed}:${key}:ids`), this.accountId);
     this.requestRng = new Random(`${seed}:${key}:requests`);
+    this.clock = new AccountClock(() => this.timeSource() + this.offset);
   }
 
-  // --- clock ---
+  // --- clocks ---
 
+  /** The account clock's time (test clocks keep their own: ./clock.ts). */
   now(): number {
     return this.timeSource() + this.offset;
   }
 
-  /** Moves world time forward; due work runs in order (see runDue). */
+  /**
+   * Moves the account clock forward; due work runs in order (see runDue), the
+   * connected accounts' too (their clocks follow their platform's). Test clocks stay frozen.
+   */
   advance(seconds: number, ctx: Ctx): void {
-    if (seconds < 0) throw new Error('the world clock only moves forward');
-    // Whole seconds, and never past 9999-12-31T23:59:59Z: every timestamp stays a valid date.
-    if (!Number.isSafeInteger(seconds) || this.now() + seconds > 253402300799) throw new Error(`the world clock cannot advance by ${seconds} seconds`);
+    checkAdvance(this.now(), seconds);
     this.offset += seconds;
     this.runDue(ctx);
+    for (const account of this.connected.values()) account.runDue({ ...ctx, world: account, apiVersion: account.config.defaultApiVersion, apiKey: undefined });
+  }
+
+  testClock(id: string): TestClock | undefined {
+    return this.testClocks.get(id);
+  }
+
+  /** A new test clock frozen at `time` (its `clock_…` id made by the caller); a rollback removes it. */
+  addTestClock(id: string, time: number): TestClock {
+    if (this.testClocks.has(id)) throw new Error(`duplicate test clock ${id}`);
+    checkAdvance(time, 0);
+    const clock = new TestClock(id, time);
+    this.testClocks.set(id, clock);
+    if (this.journal) (this.journal.clocks ??= new Map()).set(clock, null);
+    return clock;
+  }
+
+  /**
+   * Moves a test clock to `to`, running its due work in time order, each task at
+   * its own time (stripe-behaviour.md §15: an advance emits events with the
+   * simulated timestamps), then settles at `to`. Nothing else moves: not the
+   * account clock, not other test clocks.
+   */
+  advanceTestClock(clock: TestClock, to: number, ctx: Ctx): void {
+    if (this.testClocks.get(clock.id) !== clock) throw new Error(`test clock ${clock.id} is not one of this account's`);
+    checkAdvance(clock.time, to - clock.time);
+    const journal = this.journal;
+    if (journal) {
+      journal.clocks ??= new Map();
+      if (!journal.clocks.has(clock)) journal.clocks.set(clock, clock.time);
+    }
+    for (let task = clock.schedule.takeDue(to); task; task = clock.schedule.takeDue(to)) {
+      clock.time = Math.max(clock.time, task.at);
+      this.runTask(clock.schedule, task, { ...ctx, clock, requestId: null, idempotencyKey: null, apiKey: undefined });
+    }
+    clock.time = to;
   }
 
   /**
@@ -372,26 +420,35 @@ export class World {
 
   // --- scheduled work ---
 
-  /** Runs `run` once world time reaches `at` (at the start of a later request or on advance). */
-  schedule(at: number, run: (ctx: Ctx) => void): void {
-    const task: Task = { at, seq: this.taskSeq++, run };
-    heapPush(this.tasks, task);
-    this.liveTasks++;
-    this.journal?.tasks.push(task);
+  /**
+   * Runs `run` once `clock` (default the account's; scheduleIn in ./clock.ts
+   * takes a context's) reaches `at`: the account's work at the start of a later
+   * request or on advance, a test clock's only when that clock advances.
+   */
+  schedule(at: number, run: (ctx: Ctx) => void, clock: Clock = this.clock): void {
+    if (clock instanceof TestClock && this.testClocks.get(clock.id) !== clock) throw new Error(`test clock ${clock.id} is not one of this account's`);
+    const schedule = clock instanceof TestClock ? clock.schedule : this.clock.schedule;
+    const task = schedule.add(at, run);
+    this.journal?.tasks.push([schedule, task]);
   }
 
-  /** Runs every task that is due, in time order (ties in scheduling order); each in its own transaction. */
+  /** Runs every task of the account clock that is due, in time order (ties in scheduling order); each in its own transaction. */
   runDue(ctx: Ctx): void {
-    while (this.tasks.length && this.tasks[0].at <= this.now()) {
-      const task = heapPop(this.tasks)!;
-      if (task.cancelled) continue;
-      this.liveTasks--;
-      this.transaction(() => task.run({ ...ctx, requestId: null, idempotencyKey: null }));
+    const schedule = this.clock.schedule;
+    for (let task = schedule.takeDue(this.now()); task; task = schedule.takeDue(this.now())) {
+      this.runTask(schedule, task, { ...ctx, requestId: null, idempotencyKey: null, apiKey: undefined, clock: undefined });
     }
   }
 
+  /** Tasks waiting on the account clock (a test clock's: `testClock(id).schedule.live`). */
   pendingTasks(): number {
-    return this.liveTasks;
+    return this.clock.schedule.live;
+  }
+
+  private runTask(schedule: Schedule, task: Task, ctx: Ctx): void {
+    // Inside a transaction (a test clock advanced by a request), a rollback puts the task back.
+    if (this.journal) (this.journal.ran ??= []).push([schedule, task]);
+    this.transaction(() => task.run(ctx));
   }
 
   // --- transactions ---
@@ -423,11 +480,19 @@ export class World {
     }
     for (const [id, previous] of journal.replaced ?? []) this.objects.get(id)!.obj = previous;
     for (const [key, { had, value }] of journal.facts ?? []) this.facts.restore(key, had, value);
-    for (const task of journal.tasks) {
-      task.cancelled = true;
-      this.liveTasks--;
+    for (const [schedule, task] of journal.ran ?? []) schedule.push(task);
+    for (const [schedule, task] of journal.tasks) schedule.cancel(task);
+    for (const [clock, time] of journal.clocks ?? []) {
+      if (time === null) this.testClocks.delete(clock.id);
+      else clock.time = time;
     }
   }
+}
+
+/** Whole seconds forward, never past 9999-12-31T23:59:59Z: every timestamp stays a valid date. */
+function checkAdvance(from: number, seconds: number): void {
+  if (seconds < 0) throw new Error('the world clock only moves forward');
+  if (!Number.isSafeInteger(seconds) || !Number.isSafeInteger(from) || from + seconds > 253402300799) throw new Error(`the world clock cannot advance by ${seconds} seconds`);
 }
 
 /** The first index whose value is ≥ `value` in an ascending array. */
@@ -440,35 +505,4 @@ export function lowerBound(sorted: readonly number[], value: number): number {
     else hi = mid;
   }
   return lo;
-}
-
-const before = (a: Task, b: Task) => a.at < b.at || (a.at === b.at && a.seq < b.seq);
-
-function heapPush(heap: Task[], task: Task): void {
-  let i = heap.push(task) - 1;
-  while (i > 0) {
-    const parent = (i - 1) >> 1;
-    if (!before(heap[i], heap[parent])) break;
-    [heap[i], heap[parent]] = [heap[parent], heap[i]];
-    i = parent;
-  }
-}
-
-function heapPop(heap: Task[]): Task | undefined {
-  const top = heap[0];
-  const last = heap.pop();
-  if (heap.length && last) {
-    heap[0] = last;
-    for (let i = 0; ; ) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let min = i;
-      if (l < heap.length && before(heap[l], heap[min])) min = l;
-      if (r < heap.length && before(heap[r], heap[min])) min = r;
-      if (min === i) break;
-      [heap[i], heap[min]] = [heap[min], heap[i]];
-      i = min;
-    }
-  }
-  return top;
 }

@@ -4,7 +4,7 @@ import { bodyText, decodeForm, FormTree, FormValue } from '../engine/form';
 import { coerceParams } from '../engine/params';
 import { renderBody, renderError, requestLogUrl } from '../engine/render';
 import { knownRoutes } from '../engine/spec';
-import { Twin } from '../engine/twin';
+import { RequestAccount, Twin } from '../engine/twin';
 import { changesFor, isKnownVersion, renderAt } from '../engine/versions';
 import { Ctx, IdempotencyEntry, World } from '../engine/world';
 import { routes } from '../resources';
@@ -55,28 +55,15 @@ export async function handleRequest(twin: Twin, req: TwinRequest): Promise<TwinR
     return stages.control(twin, req, path, query).finally(() => twin.kickWebhooks());
   }
 
-  let key: string;
+  let who: RequestAccount;
   try {
-    key = authenticate(twin, req.headers.authorization);
+    // stripe-node 23 sends Stripe-Context for `stripeContext`, never both (connect-and-legacy.md §A2).
+    who = twin.authenticate(req.headers.authorization, req.headers['stripe-account'] ?? req.headers['stripe-context']);
   } catch (e) {
     return authErrorResponse(e as StripeError);
   }
-  const world = twin.world(key);
-  return new ApiRequest(world, req, path, query).run().finally(() => twin.kickWebhooks(world)); // deliveries go out after the answer
-}
-
-/** The API key of a request: Bearer, or Basic with the key as user name (§1.1). */
-function authenticate(twin: Twin, authorization: string | undefined): string {
-  if (!authorization) throw errors.missingKey();
-  const [scheme, credentials = ''] = authorization.trim().split(/\s+/, 2);
-  let key = credentials;
-  if (/^basic$/i.test(scheme)) key = Buffer.from(credentials, 'base64').toString('utf8').split(':')[0];
-  else if (!/^bearer$/i.test(scheme)) key = authorization.trim();
-  if (!key) throw errors.missingKey();
-  if (/^(sk|rk)_live_/.test(key)) throw errors.liveKeyRefused(key);
-  if (/^pk_(test|live)_/.test(key)) throw errors.publishableKey();
-  if (!/^(sk|rk)_test_[A-Za-z0-9_]+$/.test(key) || twin.revokedKeys.has(key)) throw errors.invalidKey(key);
-  return key;
+  const world = who.account;
+  return new ApiRequest(world, req, path, query, who).run().finally(() => twin.kickWebhooks(world)); // deliveries go out after the answer
 }
 
 class ApiRequest {
@@ -95,6 +82,7 @@ class ApiRequest {
     private readonly req: TwinRequest,
     private readonly path: string,
     private readonly query: string,
+    private readonly who: RequestAccount,
   ) {
     this.requestId = world.requestId();
     this.version = world.config.defaultApiVersion;
@@ -125,11 +113,12 @@ class ApiRequest {
     const { world, req } = this;
     const method = req.method.toUpperCase();
     try {
+      if (this.who.echo !== null) this.headers['Stripe-Account'] = this.who.echo; // §1.6: echoed when sent
       const requested = req.headers['stripe-version'];
       if (requested !== undefined && !isKnownVersion(requested)) throw errors.invalidVersion(requested);
       if (requested) this.version = requested;
       if (method === 'POST' || method === 'DELETE') this.prepareIdempotency(method);
-      if (req.headers['stripe-account']) throw errors.unsupportedParam('Stripe-Account (Connect) requests', 'Stripe-Account');
+      if (this.who.notAPlatform) throw errors.unsupportedParam('Stripe-Account (Connect) requests', 'Stripe-Account');
       const match = routes.match(method, this.path);
       if (!match || match === 'wrong-method') {
         const known = knownRoutes.match(method, this.path);
@@ -139,7 +128,7 @@ class ApiRequest {
       const action = this.fault?.action;
       if (action?.type === 'timeout') return hold(action.delay_ms, req.onGone);
       if (action && action.type !== 'lost_response') throw action.error; // answered before anything runs: nothing stored
-      const ctx: Ctx = { world, requestId: this.requestId, idempotencyKey: this.idempotencyKey, apiVersion: this.version };
+      const ctx: Ctx = { world, requestId: this.requestId, idempotencyKey: this.idempotencyKey, apiVersion: this.version, apiKey: this.who.apiKey };
       world.runDue(ctx);
       if (method === 'POST') this.lockIdempotencyKey();
       const tree = await this.readParams(method);
@@ -301,7 +290,7 @@ class ApiRequest {
 
 /** Auth failures: only message and type, no Request-Id or Stripe-Version (§1.6, E1/E2). */
 function authErrorResponse(error: StripeError): TwinResponse {
-  return { status: error.status, headers: withHeaders(error.extraHeaders), body: renderError(error.fields, null) };
+  return { status: error.status, headers: withHeaders(error.extraHeaders), body: renderError(error.fields, null, error.keyOrder) };
 }
 
 const DROPPED: TwinResponse = { status: 0, headers: [], body: '', drop: true };

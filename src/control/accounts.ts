@@ -1,0 +1,39 @@
+import { World } from '../engine/world';
+import { keyedAccount, requireFullAccess } from './keys';
+import { ControlError, ControlRoute } from './surface';
+
+// Connected accounts (connect-and-legacy.md §A2): an account opened by a key
+// becomes a platform with its first one. The platform's keys reach a connected
+// account with `Stripe-Account: acct_…` (or `Stripe-Context`); control routes
+// reach it with `?account=`. Each has its own objects, balance, ids (its own
+// 10-character block), events, idempotency keys, webhook endpoints and request
+// log; its clock follows its platform's. Modelling Connect
+// itself (the Account object, transfers, application fees) is left for later.
+
+const describeConnected = (platform: World) => ({
+  account: platform.accountId,
+  connected_accounts: [...platform.connected.values()].map((account) => ({ id: account.accountId, now: account.now() })),
+});
+
+export const accountRoutes: ControlRoute[] = [
+  {
+    method: 'POST',
+    path: '/__admin__/accounts',
+    run: (call) => {
+      requireFullAccess(call, 'Creating a connected account');
+      const platform = keyedAccount(call, 'Creating a connected account');
+      let account: World;
+      try {
+        account = call.twin.connectAccount(platform);
+      } catch (e) {
+        throw new ControlError((e as Error).message, 409);
+      }
+      return { id: account.accountId, platform: platform.accountId };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/__admin__/accounts',
+    run: (call) => describeConnected(keyedAccount(call, 'Listing connected accounts')),
+  },
+];

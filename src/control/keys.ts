@@ -1,0 +1,91 @@
+import { ApiKey, KeyKind, MAX_PERMISSIONS, PERMISSION_NAME } from '../engine/accounts';
+import { maskKey } from '../engine/errors';
+import { World } from '../engine/world';
+import { ControlCall, ControlError, ControlRoute } from './surface';
+
+// Further keys for an account: `sk_test_…` (every permission) or `rk_test_…`
+// restricted to a set of `rak_…` permissions (agent-protocols.md §4). Any key of
+// an account reaches it, on the API and here. Keys are answered whole, as
+// webhook signing secrets are (./webhooks.ts): a caller who may manage keys
+// could mint one anyway. Managing keys and connected accounts needs the control
+// token or a key with every permission, so a restricted key cannot mint itself
+// a secret one.
+
+/** Longest permission name accepted (the longest in agent-protocols.md §4.3 has 30 characters). */
+const MAX_PERMISSION_LENGTH = 100;
+
+/** Refuses a caller holding only a restricted key the twin minted. */
+export function requireFullAccess(call: ControlCall, what: string): void {
+  if (call.caller.token) return;
+  const apiKey = call.twin.knownKey(call.caller.key);
+  if (apiKey && apiKey.permissions !== null) {
+    throw new ControlError(`${what} needs the control token or a key with every permission; ${maskKey(apiKey.key)} is restricted`, 403);
+  }
+}
+
+/** The world a key opened (a connected account has no keys of its own here). */
+export function keyedAccount(call: ControlCall, what: string): World {
+  const world = call.world();
+  if (world.platform) throw new ControlError(`${what}: ${world.accountId} is a connected account, reached with its platform's keys and Stripe-Account`, 400, 'account');
+  return world;
+}
+
+function permissionsOf(value: unknown): string[] | null {
+  if (value === undefined || value === null) return null;
+  if (!Array.isArray(value) || value.length === 0) {
+    throw new ControlError('"permissions" must be a non-empty list of rak_<resource>_read / rak_<resource>_write names', 400, 'permissions');
+  }
+  if (value.length > MAX_PERMISSIONS) throw new ControlError(`"permissions" holds at most ${MAX_PERMISSIONS} names (got ${value.length})`, 400, 'permissions');
+  const names = new Set<string>();
+  value.forEach((name, i) => {
+    if (typeof name !== 'string' || name.length > MAX_PERMISSION_LENGTH || !PERMISSION_NAME.test(name)) {
+      const shown = typeof name === 'string' ? JSON.stringify(name.slice(0, MAX_PERMISSION_LENGTH)) : typeof name;
+      throw new ControlError(`permissions[${i}] (${shown}) is not a permission name: rak_<resource>_read or rak_<resource>_write, e.g. rak_customer_read`, 400, `permissions[${i}]`);
+    }
+    names.add(name);
+  });
+  return [...names];
+}
+
+function kindOf(body: Record<string, any>, permissions: string[] | null): KeyKind {
+  const kind = body.kind ?? (permissions ? 'restricted' : 'secret');
+  if (kind !== 'secret' && kind !== 'restricted') throw new ControlError(`"kind" must be "secret" or "restricted" (got ${JSON.stringify(kind)})`, 400, 'kind');
+  if (kind === 'secret' && permissions) throw new ControlError('A secret key has every permission; a key with "permissions" is "restricted"', 400, 'permissions');
+  if (kind === 'restricted' && !permissions) throw new ControlError('A restricted key needs "permissions": a non-empty list of rak_… names', 400, 'permissions');
+  return kind;
+}
+
+export const describeKey = (apiKey: ApiKey) => ({
+  key: apiKey.key,
+  account: apiKey.account.accountId,
+  kind: apiKey.kind,
+  permissions: apiKey.permissions,
+  minted: apiKey.minted,
+});
+
+export const keyRoutes: ControlRoute[] = [
+  {
+    method: 'POST',
+    path: '/__admin__/keys',
+    run: (call) => {
+      requireFullAccess(call, 'Creating a key');
+      const permissions = permissionsOf(call.body.permissions);
+      const kind = kindOf(call.body, permissions);
+      const account = keyedAccount(call, 'Creating a key');
+      try {
+        return describeKey(call.twin.createKey(account, kind, permissions));
+      } catch (e) {
+        throw new ControlError((e as Error).message, 409);
+      }
+    },
+  },
+  {
+    method: 'GET',
+    path: '/__admin__/keys',
+    run: (call) => {
+      requireFullAccess(call, 'Listing keys');
+      const account = keyedAccount(call, 'Listing keys');
+      return { account: account.accountId, keys: call.twin.keysOf(account).map(describeKey) };
+    },
+  },
+];

@@ -1,0 +1,188 @@
+import { Random } from './random';
+import type { World } from './world';
+
+// Accounts and the keys that open them. An account (a World) holds objects,
+// balance, id streams, events and webhook endpoints; a key belongs to one
+// account and carries permissions. Any `sk_test_…` key the twin has not seen
+// opens an account of its own on first use, seeded from the key, so parallel
+// test files never see each other's objects. The control surface mints further
+// keys for an existing account (secret, or restricted to a set of `rak_…`
+// permissions), and connected accounts under a platform (Stripe-Account).
+//
+// The registry is bounded: at most `max` accounts (connected ones count), the
+// least recently used account opened by a key forgotten first, with its keys and
+// its connected accounts.
+
+export type KeyKind = 'secret' | 'restricted';
+
+/** A key and what it may do. */
+export interface ApiKey {
+  readonly key: string;
+  readonly kind: KeyKind;
+  /**
+   * null: everything (secret keys, and restricted keys the twin did not mint,
+   * whose permission set it cannot know); otherwise the `rak_…` names
+   * (agent-protocols.md §4.3). Carried in the request context; not enforced yet.
+   */
+  readonly permissions: readonly string[] | null;
+  /** The account it opens (a platform's key with Stripe-Account acts on a connected account of it). */
+  readonly account: World;
+  /** Made by the control surface, rather than the key that opened the account. */
+  readonly minted: boolean;
+}
+
+export class AccountRegistry {
+  /** Accounts opened by keys, least recently used first, by the key that opened them (World.key). */
+  private readonly opened = new Map<string, World>();
+  /** Every key of every account kept. */
+  private readonly byKey = new Map<string, ApiKey>();
+  private readonly keysByAccount = new Map<World, ApiKey[]>();
+  private readonly keyStreams = new Map<World, Random>();
+  private newest: World | null = null;
+  /** Accounts kept, connected ones included. */
+  private size = 0;
+  /** Accounts forgotten to stay within `max`. */
+  evicted = 0;
+
+  constructor(
+    private readonly seed: string,
+    readonly max: number,
+    /** Makes an account seeded from `name`; a connected account's clock follows its platform's. */
+    private readonly make: (name: string, platform: World | null) => World,
+  ) {}
+
+  /** The key, opening an account for it on first use; counts as a use of its account. */
+  apiKey(key: string): ApiKey {
+    let found = this.byKey.get(key);
+    if (found) this.touch(found.account);
+    else {
+      this.makeRoom(null);
+      const account = this.make(key, null);
+      this.opened.set(key, account);
+      this.size++;
+      // An rk_test_ key the twin did not mint keeps today's behaviour: its own account, every permission.
+      found = { key, kind: key.startsWith('rk_') ? 'restricted' : 'secret', permissions: null, account, minted: false };
+      this.byKey.set(key, found);
+      this.keysByAccount.set(account, [found]);
+      this.newest = account;
+    }
+    return found;
+  }
+
+  /** A key already known, without opening an account or counting a use. */
+  known(key: string): ApiKey | undefined {
+    return this.byKey.get(key);
+  }
+
+  /**
+   * A further key for `account`: `sk_test_…` or `rk_test_…`, drawn from the
+   * account's own seeded stream (the same keys, in the same order, for the same
+   * seed and opening key). The shape — prefix, `51`, the account id's body,
+   * random characters, 107 in all, like today's dashboard keys — is a twin choice.
+   */
+  mint(account: World, kind: KeyKind, permissions: readonly string[] | null): ApiKey {
+    const keys = this.keysByAccount.get(account);
+    if (!keys) throw new Error(`${account.accountId} is not an account this twin keeps keys for`);
+    if (keys.length >= MAX_KEYS_PER_ACCOUNT) throw new Error(`An account keeps at most ${MAX_KEYS_PER_ACCOUNT} keys`);
+    let stream = this.keyStreams.get(account);
+    if (!stream) this.keyStreams.set(account, (stream = new Random(`${this.seed}:${account.key}:keys`)));
+    let key: string;
+    do key = `${kind === 'secret' ? 'sk' : 'rk'}_test_51${account.accountId.slice(6)}${stream.chars(82)}`;
+    while (this.byKey.has(key));
+    const minted: ApiKey = { key, kind, permissions: permissions && Object.freeze([...permissions]), account, minted: true };
+    this.byKey.set(key, minted);
+    keys.push(minted);
+    this.touch(account);
+    return minted;
+  }
+
+  /** An account's keys: the one that opened it, then those minted, in order. */
+  keysOf(account: World): readonly ApiKey[] {
+    return this.keysByAccount.get(account) ?? [];
+  }
+
+  /** A new connected account under `platform` (an account opened by a key), seeded from the platform's name and its rank. */
+  connect(platform: World): World {
+    if (platform.platform || !this.keysByAccount.has(platform)) throw new Error(`${platform.accountId} cannot have connected accounts`);
+    this.makeRoom(platform);
+    const account = this.make(`${platform.key}:connected:${platform.connected.size}`, platform);
+    platform.connected.set(account.accountId, account);
+    this.size++;
+    this.touch(platform);
+    return account;
+  }
+
+  /** Accounts opened by keys, least recently used first. */
+  accounts(): World[] {
+    return [...this.opened.values()];
+  }
+
+  /** Every account kept, connected ones after their platform. */
+  *everyAccount(): Iterable<World> {
+    for (const account of this.opened.values()) {
+      yield account;
+      yield* account.connected.values();
+    }
+  }
+
+  /** The opening keys of the accounts kept, least recently used first. */
+  openingKeys(): string[] {
+    return [...this.opened.keys()];
+  }
+
+  /** Forgets the account of `key` (with its keys and connected accounts), or every account. */
+  forget(key?: string): void {
+    if (key === undefined) {
+      this.opened.clear();
+      this.byKey.clear();
+      this.keysByAccount.clear();
+      this.keyStreams.clear();
+      this.size = 0;
+    } else {
+      const account = this.byKey.get(key)?.account;
+      if (account) this.drop(account);
+    }
+    this.newest = null;
+  }
+
+  private touch(account: World): void {
+    if (account === this.newest) return;
+    this.opened.delete(account.key);
+    this.opened.set(account.key, account);
+    this.newest = account;
+  }
+
+  /** Forgets least recently used accounts (never `keep`) until one more fits. */
+  private makeRoom(keep: World | null): void {
+    while (this.size >= this.max) {
+      let victim: World | undefined;
+      for (const account of this.opened.values()) {
+        if (account !== keep) {
+          victim = account;
+          break;
+        }
+      }
+      if (!victim) throw new Error(`This twin keeps at most ${this.max} accounts (maxWorlds), connected accounts included`);
+      this.evicted += 1 + victim.connected.size;
+      this.drop(victim);
+    }
+  }
+
+  private drop(account: World): void {
+    this.opened.delete(account.key);
+    for (const apiKey of this.keysByAccount.get(account) ?? []) this.byKey.delete(apiKey.key);
+    this.keysByAccount.delete(account);
+    this.keyStreams.delete(account);
+    this.size -= 1 + account.connected.size;
+    if (this.newest === account) this.newest = null;
+  }
+}
+
+/** `rak_<resource>_(read|write)` (agent-protocols.md §4.3), lower-case words joined by `_`. */
+export const PERMISSION_NAME = /^rak_[a-z][a-z0-9]*(?:_[a-z0-9]+)*_(?:read|write)$/;
+
+/** Keys one account keeps, the opening one included (twin choice, so minting stays bounded). */
+export const MAX_KEYS_PER_ACCOUNT = 1000;
+
+/** Most permissions one restricted key carries (twin choice; Stripe's resources number in the low hundreds). */
+export const MAX_PERMISSIONS = 256;
