@@ -1,7 +1,7 @@
 import type Stripe from 'stripe';
 import type { Twin } from '../engine/twin';
 import type { TwinHandle } from '../index';
-import type { RequestLogEntry } from './inspect';
+import type { RequestLogEntry } from '../server/stages';
 import { CONTROL_TOKEN_ENV, CONTROL_TOKEN_HEADER, controlTokenOf, findControlToken, tokenFromFileFor } from './token';
 
 // `stripe-twin/control`: a typed client for the control surface (/__admin__/*),

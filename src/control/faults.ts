@@ -3,6 +3,7 @@ import { CARD_DECLINES } from '../engine/testValues';
 import { World } from '../engine/world';
 import { cardError } from '../resources/payments/payment_methods';
 import { ControlError, ControlRoute } from './surface';
+import type { AppliedFault, FaultAction } from '../server/stages';
 
 // Faults: per world, make the next N calls of a resource/operation fail the way
 // Stripe's infrastructure can — 429, 500, a 402 decline, a timeout — or lose
@@ -12,10 +13,6 @@ import { ControlError, ControlRoute } from './surface';
 // a lost response runs the request and then drops or replaces its answer.
 
 /** What an armed fault does to a matching request. */
-export type FaultAction =
-  | { type: 'rate_limit_error' | 'api_error' | 'card_error'; status: number; error: StripeError }
-  | { type: 'timeout'; delay_ms: number }
-  | { type: 'lost_response'; mode: 'drop' | '500' };
 
 interface ArmedFault {
   id: string;
@@ -29,11 +26,6 @@ interface ArmedFault {
 }
 
 /** The fault a request met: what the request log records. */
-export interface AppliedFault {
-  id: string;
-  type: FaultAction['type'];
-  mode?: 'drop' | '500';
-}
 
 /**
  * Longest hold of a timeout fault when none is given: longer than stripe-node's

@@ -1,29 +1,13 @@
 import { eventTypes, StripeEvent } from '../engine/events';
 import { candidates, positions } from '../engine/list';
 import { World } from '../engine/world';
-import { AppliedFault } from './faults';
+import type { RequestLogEntry } from '../server/stages';
 import { boolOf, ControlError, ControlRoute, limitOf } from './surface';
 
 // Inspect: what a Stripe Dashboard workbench shows — the request log (written
 // by the pipeline, one entry per API request that reached a world) and the
 // event log (the world's events). Both newest first.
 
-export interface RequestLogEntry {
-  /** The request's Request-Id. */
-  id: string;
-  method: string;
-  path: string;
-  /** The status the client received; null when the connection was dropped. */
-  status: number | null;
-  idempotency_key: string | null;
-  /** Answered from a stored idempotent result (`Idempotent-Replayed: true`). */
-  replayed: boolean;
-  fault: AppliedFault | null;
-  /** Wall-clock time the twin spent on the request, measured by the pipeline. */
-  latency_ms: number;
-  /** World time when the request finished. */
-  created: number;
-}
 
 /** Entries kept per world: memory stays flat under load. */
 export const REQUEST_LOG_SIZE = 10_000;

@@ -9,14 +9,28 @@ import { changesFor, isKnownVersion, renderAt } from '../engine/versions';
 import { Ctx, IdempotencyEntry, World } from '../engine/world';
 import { routes } from '../resources';
 import { Route } from '../engine/resource';
-import type { AppliedFault, FaultAction } from '../control/faults';
-import { jsonResponse, MAX_BODY_BYTES, stages, TwinRequest, TwinResponse } from './stages';
+import { AppliedFault, FaultAction, jsonResponse, MAX_BODY_BYTES, stages, TwinRequest, TwinResponse } from './stages';
 
 export { jsonResponse, MAX_BODY_BYTES, TwinRequest, TwinResponse };
 
 // One request through the twin, for every face (node:http server, in-process
-// SDK transport): authenticate → pick the world → version → route → idempotency
-// → decode and validate parameters → run the endpoint → expand → render.
+// SDK transport), as a sequence of stages, each of which may answer early:
+//
+//   auth         the key (Authorization) and the account it opens, the
+//                connected account Stripe-Account names (twin.authenticate);
+//                the key's permissions ride in the context (enforced by a
+//                later stage once restricted keys are)
+//   version      Stripe-Version, else the account's default
+//   idempotency  the key a POST runs under (sent or generated), its headers
+//   route        the modeled route, or Stripe's 404 / the twin's 501
+//   faults       an armed fault (installed by the control surface)
+//   due work     scheduled work of the account that is due runs first
+//   decode       query and body, form-decoded (the key locks while it arrives)
+//   params       coerced and checked against the spec's operation; expand[]
+//   replay       a finished idempotency key answers its stored response
+//   handler      the endpoint, in a transaction; expand
+//   render       the response at the request's version, headers
+//   request log  (installed by the control surface)
 
 const IDEMPOTENCY_TTL = 24 * 60 * 60;
 /**
@@ -110,29 +124,19 @@ class ApiRequest {
   }
 
   private async answer(): Promise<TwinResponse> {
-    const { world, req } = this;
-    const method = req.method.toUpperCase();
+    const method = this.req.method.toUpperCase();
     try {
-      if (this.who.echo !== null) this.headers['Stripe-Account'] = this.who.echo; // §1.6: echoed when sent
-      const requested = req.headers['stripe-version'];
-      if (requested !== undefined && !isKnownVersion(requested)) throw errors.invalidVersion(requested);
-      if (requested) this.version = requested;
+      this.account();
+      this.chooseVersion();
       if (method === 'POST' || method === 'DELETE') this.prepareIdempotency(method);
       if (this.who.notAPlatform) throw errors.unsupportedParam('Stripe-Account (Connect) requests', 'Stripe-Account');
-      const match = routes.match(method, this.path);
-      if (!match || match === 'wrong-method') {
-        const known = knownRoutes.match(method, this.path);
-        throw known && known !== 'wrong-method' ? errors.unsupported(method, this.path) : errors.unrecognizedUrl(method, this.path);
-      }
-      this.fault = stages.fault(world, method, match.value.path, match.value.list);
-      const action = this.fault?.action;
-      if (action?.type === 'timeout') return hold(action.delay_ms, req.onGone);
-      if (action && action.type !== 'lost_response') throw action.error; // answered before anything runs: nothing stored
-      const ctx: Ctx = { world, requestId: this.requestId, idempotencyKey: this.idempotencyKey, apiVersion: this.version, apiKey: this.who.apiKey };
-      world.runDue(ctx);
+      const match = this.route(method);
+      const held = this.meetFault(method, match.value);
+      if (held) return held;
+      const ctx: Ctx = { world: this.world, requestId: this.requestId, idempotencyKey: this.idempotencyKey, apiVersion: this.version, apiKey: this.who.apiKey };
+      this.world.runDue(ctx);
       if (method === 'POST') this.lockIdempotencyKey();
-      const tree = await this.readParams(method);
-      const params = coerceParams(match.value.params, tree);
+      const params = coerceParams(match.value.params, await this.decode(method));
       // An empty value unsets: `expand[]=` asks for nothing (twin choice for arrays, unrecorded; it was a 500).
       const expand: string[] = (params.expand ?? []).filter((path: string | null) => path);
       checkExpand(expand, match.value.response, match.value.list);
@@ -146,6 +150,36 @@ class ApiRequest {
       this.releaseIdempotencyKey();
       return this.respondWithError(error);
     }
+  }
+
+  // --- account, version, route, faults ---
+
+  /** A request sent with Stripe-Account has it echoed (§1.6). */
+  private account(): void {
+    if (this.who.echo !== null) this.headers['Stripe-Account'] = this.who.echo;
+  }
+
+  private chooseVersion(): void {
+    const requested = this.req.headers['stripe-version'];
+    if (requested !== undefined && !isKnownVersion(requested)) throw errors.invalidVersion(requested);
+    if (requested) this.version = requested;
+  }
+
+  /** The modeled route; else 501 for a route Stripe has, Stripe's 404 for one it does not. */
+  private route(method: string): { value: Route; params: Record<string, string> } {
+    const match = routes.match(method, this.path);
+    if (match && match !== 'wrong-method') return match;
+    const known = knownRoutes.match(method, this.path);
+    throw known && known !== 'wrong-method' ? errors.unsupported(method, this.path) : errors.unrecognizedUrl(method, this.path);
+  }
+
+  /** Meets an armed fault: a timeout holds the request; an error fault answers before anything runs (nothing stored). */
+  private meetFault(method: string, route: Route): Promise<TwinResponse> | null {
+    this.fault = stages.fault(this.world, method, route.path, route.list);
+    const action = this.fault?.action;
+    if (action?.type === 'timeout') return hold(action.delay_ms, this.req.onGone);
+    if (action && action.type !== 'lost_response') throw action.error;
+    return null;
   }
 
   private execute(ctx: Ctx, route: Route, params: Record<string, any>, pathParams: Record<string, string>, expand: string[]): TwinResponse {
@@ -241,7 +275,7 @@ class ApiRequest {
 
   // --- parameters ---
 
-  private async readParams(method: string): Promise<FormTree> {
+  private async decode(method: string): Promise<FormTree> {
     const fromQuery = decodeForm(this.query);
     if (method !== 'POST') return fromQuery;
     let body: Uint8Array;

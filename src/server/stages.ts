@@ -1,5 +1,4 @@
-import type { AppliedFault, FaultAction } from '../control/faults';
-import type { RequestLogEntry } from '../control/inspect';
+import type { StripeError } from '../engine/errors';
 import type { Twin } from '../engine/twin';
 import type { World } from '../engine/world';
 
@@ -38,6 +37,37 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 /** A plain JSON answer (health check, control surface). */
 export function jsonResponse(status: number, body: string): TwinResponse {
   return { status, headers: ['Content-Type', 'application/json'], body };
+}
+
+/** What an armed fault does to the request that meets it (src/control/faults.ts arms them). */
+export type FaultAction =
+  | { type: 'rate_limit_error' | 'api_error' | 'card_error'; status: number; error: StripeError }
+  | { type: 'timeout'; delay_ms: number }
+  | { type: 'lost_response'; mode: 'drop' | '500' };
+
+/** The fault a request met, as its log entry shows it. */
+export interface AppliedFault {
+  id: string;
+  type: FaultAction['type'];
+  mode?: 'drop' | '500';
+}
+
+/** One API request as the request log keeps it. */
+export interface RequestLogEntry {
+  /** The request's Request-Id. */
+  id: string;
+  method: string;
+  path: string;
+  /** The status the client received; null when the connection was dropped. */
+  status: number | null;
+  idempotency_key: string | null;
+  /** Answered from a stored idempotent result (`Idempotent-Replayed: true`). */
+  replayed: boolean;
+  fault: AppliedFault | null;
+  /** Wall-clock time the twin spent on the request, measured by the pipeline. */
+  latency_ms: number;
+  /** World time when the request finished. */
+  created: number;
 }
 
 export interface Stages {
