@@ -137,3 +137,24 @@ describe('clock scopes', () => {
     expect(clock.now()).toBe(START);
   });
 });
+
+describe('resources on a test clock', () => {
+  it('an authorization made on a test clock expires when that clock passes seven days, not when the account clock does', async () => {
+    const { createPaymentIntent } = await import('../../src/resources/payments/payment_intents');
+    const ctx = ctxOf(new Twin(), 'sk_test_clock_resources');
+    const { world } = ctx;
+    const clock = world.addTestClock('clock_pi', START);
+    const scoped = inClock(ctx, clock);
+    const pi = world.transaction(() =>
+      createPaymentIntent(scoped, { amount: 1000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, capture_method: 'manual', payment_method_types: ['card'] }),
+    );
+    expect(pi.status).toBe('requires_capture');
+    world.advance(8 * 86400, ctx);
+    expect(world.get(pi.id)!.status).toBe('requires_capture');
+    world.advanceTestClock(clock, START + 8 * 86400, ctx);
+    const expired = world.get(pi.id)!;
+    expect(expired).toMatchObject({ status: 'canceled', cancellation_reason: 'automatic', canceled_at: START + 7 * 86400 });
+    const canceled = world.idsOf('event').map((id) => world.get(id)!).find((e) => e.type === 'payment_intent.canceled')!;
+    expect(canceled.created).toBe(START + 7 * 86400);
+  });
+});

@@ -26,6 +26,8 @@ interface NewTransaction {
 
 export function createBalanceTransaction(ctx: Ctx, t: NewTransaction): BalanceTransaction {
   const { world } = ctx;
+  // The balance is the account's: its transactions and their availability follow the
+  // account clock, whatever clock the payment ran on (twin choice; not recorded).
   const now = world.now();
   const immediate = t.availableImmediately || t.amount < 0;
   const fee = t.fee ?? 0;
@@ -33,6 +35,7 @@ export function createBalanceTransaction(ctx: Ctx, t: NewTransaction): BalanceTr
     id: balanceTransactions.newId(ctx, t.family),
     amount: t.amount,
     available_on: immediate ? now : midnightAfter(now, world.config.payoutDelayDays),
+    created: now,
     currency: t.currency,
     description: t.description,
     fee,

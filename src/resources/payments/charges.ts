@@ -1,4 +1,5 @@
 import { pinnedUnder } from '../../engine/exogenous';
+import { nowIn } from '../../engine/clock';
 import { registerIncludable } from '../../engine/expand';
 import { Decline, sellerMessage } from '../../engine/testValues';
 import { Ctx, indexKey, StripeObject } from '../../engine/world';
@@ -80,7 +81,7 @@ export function createCharge(ctx: Ctx, attempt: ChargeAttempt): Charge {
   const { world } = ctx;
   const { intent, pm } = attempt;
   const failed = Boolean(attempt.decline || attempt.blocked);
-  const now = world.now();
+  const now = nowIn(ctx);
   const card = pm.card;
   const suffix = intent.statement_descriptor_suffix;
   // Each of the id, risk score, authorization code, network transaction id and receipt draws from the id generator, in this order.

@@ -1,4 +1,5 @@
 import { errors } from '../../engine/errors';
+import { nowIn, scheduleIn } from '../../engine/clock';
 import { emit, StripeEvent } from '../../engine/events';
 import { Params } from '../../engine/params';
 import { react } from '../../engine/reactions';
@@ -39,8 +40,8 @@ const isClosed = (d: Dispute) => ['won', 'lost', 'warning_closed'].includes(d.st
  * (automatic_async's balance transaction, scheduled after the intent's event).
  */
 export function openDispute(ctx: Ctx, chargeId: string, spec: NonNullable<TestCard['dispute']>): void {
-  const at = ctx.world.now();
-  ctx.world.schedule(at, (later) => later.world.schedule(at, (due) => createDispute(due, chargeId, spec)));
+  const at = nowIn(ctx);
+  scheduleIn(ctx, at, (later) => scheduleIn(later, at, (due) => createDispute(due, chargeId, spec)));
 }
 
 /** The dispute test cards (§4.5) open a dispute once their payment succeeds or is authorized. */
@@ -57,7 +58,7 @@ react('payment_intent.amount_capturable_updated', 'dispute opens on a disputing 
 export function createDispute(ctx: Ctx, chargeId: string, spec: NonNullable<TestCard['dispute']>): Dispute {
   const { world } = ctx;
   const charge = world.get<Charge>(chargeId)!;
-  const now = world.now();
+  const now = nowIn(ctx);
   const card = charge.payment_method_details.card;
   // Stored before the charge is marked disputed, announced after it.
   const dispute = world.insert(disputes.build(ctx, {}, {
@@ -142,7 +143,7 @@ function updateDispute(ctx: Ctx, dispute: Dispute, params: Params): Dispute {
   const saved = disputes.save(ctx, dispute, next);
   const verdict = next.evidence.uncategorized_text;
   if (submit && (verdict === 'winning_evidence' || verdict === 'losing_evidence')) {
-    ctx.world.schedule(ctx.world.now(), (later) => closeDispute(later, later.world.get<Dispute>(dispute.id)!, verdict === 'winning_evidence'));
+    scheduleIn(ctx, nowIn(ctx), (later) => closeDispute(later, later.world.get<Dispute>(dispute.id)!, verdict === 'winning_evidence'));
   }
   return saved;
 }

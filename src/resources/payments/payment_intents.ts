@@ -1,4 +1,5 @@
 import { errors } from '../../engine/errors';
+import { nowIn, scheduleIn } from '../../engine/clock';
 import { emit } from '../../engine/events';
 import { checkChargeAmount, checkCurrency, processingFee } from '../../engine/money';
 import { Params } from '../../engine/params';
@@ -267,13 +268,13 @@ function chargeIntent(ctx: Ctx, pi: PaymentIntent, pm: PaymentMethod, step: Conf
   );
   if (pi.capture_method === 'automatic_async') {
     // The balance transaction arrives shortly after, announced by charge.updated (§3 T2).
-    world.schedule(world.now(), (later) => {
+    scheduleIn(ctx, nowIn(ctx), (later) => {
       const current = later.world.get<Charge>(charge.id)!;
       if (current.balance_transaction) return;
       saveCharge(later, current, { ...current, balance_transaction: chargeTransaction(later, current, current.amount_captured).id });
     });
   }
-  if (manual) world.schedule(world.now() + AUTHORIZATION_SECONDS, (later) => expireAuthorization(later, pi.id));
+  if (manual) scheduleIn(ctx, nowIn(ctx) + AUTHORIZATION_SECONDS, (later) => expireAuthorization(later, pi.id));
   return done;
 }
 
@@ -366,7 +367,7 @@ function cancelPaymentIntent(ctx: Ctx, pi: PaymentIntent, reason: string | null,
   world.facts.delete(pendingAuthentication(pi.id));
   spendForced(world, pi.id, ['decline', 'declineAfterAuthentication', 'authentication']);
   return paymentIntentMachine.transition(ctx, pi, 'cancel', S.canceled, {
-    canceled_at: world.now(),
+    canceled_at: nowIn(ctx),
     cancellation_reason: reason,
     amount_capturable: 0,
     next_action: null,

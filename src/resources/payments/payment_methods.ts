@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { nowIn } from '../../engine/clock';
 import { docUrl, errors, StripeError } from '../../engine/errors';
 import { emit } from '../../engine/events';
 import { Params } from '../../engine/params';
@@ -125,7 +126,7 @@ interface CardInput {
  */
 export function createCardPaymentMethod(ctx: Ctx, card: TestCard, input: CardInput = {}): PaymentMethod {
   const { world } = ctx;
-  const now = new Date(world.now() * 1000);
+  const now = new Date(nowIn(ctx) * 1000);
   const pin = pinnedUnder(world, 'payment_method.card.') as Partial<Record<'brand' | 'country' | 'exp_month' | 'exp_year' | 'fingerprint' | 'funding' | 'last4', any>>;
   const brand = pin.brand ?? card.brand;
   const id = paymentMethods.newId(ctx);
@@ -179,7 +180,7 @@ function rawCard(ctx: Ctx, input: Params, param: string): { card: TestCard; exp_
   let year = input.exp_year as number;
   if (year < 100) year += 2000;
   if (month < 1 || month > 12) throw invalid('invalid_expiry_month', "Your card's expiration month is invalid.", 'exp_month');
-  const now = new Date(ctx.world.now() * 1000);
+  const now = new Date(nowIn(ctx) * 1000);
   const nowYear = now.getUTCFullYear();
   if (year < nowYear || (year === nowYear && month < now.getUTCMonth() + 1)) {
     throw invalid('invalid_expiry_year', "Your card's expiration year is invalid.", 'exp_year');

@@ -1,4 +1,5 @@
 import { errors } from '../../engine/errors';
+import { nowIn, scheduleIn } from '../../engine/clock';
 import { emit } from '../../engine/events';
 import { formatAmount } from '../../engine/money';
 import { Params } from '../../engine/params';
@@ -82,7 +83,7 @@ export function refundCharge(ctx: Ctx, charge: Charge, input: RefundInput): Refu
   const refunded = charge.amount_refunded + amount;
   charges.save(ctx, charge, { ...charge, amount_refunded: refunded, refunded: refunded >= base }, 'charge.refunded');
   emit(ctx, 'refund.created', refund);
-  if (behaviour) world.schedule(world.now() + REFUND_SETTLE_SECONDS, (later) => settle(later, refund.id, behaviour));
+  if (behaviour) scheduleIn(ctx, nowIn(ctx) + REFUND_SETTLE_SECONDS, (later) => settle(later, refund.id, behaviour));
   return refund;
 }
 
