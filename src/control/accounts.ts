@@ -19,6 +19,7 @@ export const accountRoutes: ControlRoute[] = [
   {
     method: 'POST',
     path: '/__admin__/accounts',
+    description: 'Creates a connected account under the platform account; `Stripe-Account: <id>` (or `?account=` here) then acts on it.',
     run: (call) => {
       requireFullAccess(call, 'Creating a connected account');
       const platform = keyedAccount(call, 'Creating a connected account');
@@ -34,6 +35,7 @@ export const accountRoutes: ControlRoute[] = [
   {
     method: 'GET',
     path: '/__admin__/accounts',
+    description: 'Lists the platform account\'s connected accounts.',
     run: (call) => describeConnected(keyedAccount(call, 'Listing connected accounts')),
   },
 ];

@@ -153,6 +153,20 @@ export interface EventLog {
   total: number;
 }
 
+export interface CatalogueParam {
+  in: 'body' | 'query';
+  type: 'string' | 'integer' | 'boolean' | 'object' | 'array';
+  description: string;
+  required?: boolean;
+  enum?: string[];
+}
+
+export interface Catalogue {
+  api: { method: string; path: string; description: string }[];
+  control: { method: string; path: string; description: string; scope: 'world' | 'twin'; params: Record<string, CatalogueParam> }[];
+  triggers: TriggerCatalogue['triggers'];
+}
+
 export type TriggerName = 'payment.declined' | 'payment.requires_action' | 'authentication.succeeded' | 'authentication.failed' | 'dispute.created' | 'refund.failed';
 /** The object a trigger acts on (one of them) and its parameters (`decline_code`, `reason`, `inquiry`, `failure_reason`). */
 export interface TriggerParams {
@@ -299,6 +313,11 @@ export class TwinControl {
 
   worlds(): Promise<{ worlds: WorldSummary[] }> {
     return this.call('GET', '/__admin__/worlds');
+  }
+
+  /** What the twin answers: its modeled API routes, control routes and triggers, with descriptions and parameters. */
+  catalogue(): Promise<Catalogue> {
+    return this.call('GET', '/__admin__');
   }
 
   readonly clock = {

@@ -47,10 +47,16 @@ function advanceSeconds(world: World, body: Record<string, any>): number {
 }
 
 export const clockRoutes: ControlRoute[] = [
-  { method: 'GET', path: '/__admin__/clock', run: (call) => clock(call.world()) },
+  { method: 'GET', path: '/__admin__/clock', description: 'Reads the world clock: Unix seconds, ISO time and pending scheduled work.', run: (call) => clock(call.world()) },
   {
     method: 'POST',
     path: '/__admin__/clock/advance',
+    description: 'Moves the world clock forward; everything that falls due runs, in order, before the call returns.',
+    params: {
+      seconds: { in: 'body', type: 'integer', description: 'whole seconds to advance' },
+      duration: { in: 'body', type: 'string', description: 'a whole number and a unit: "90s", "2h", "32d" (s, m, h, d, w)' },
+      to: { in: 'body', type: 'integer', description: 'Unix seconds to advance to' },
+    },
     run: async (call) => {
       const world = call.world();
       const seconds = advanceSeconds(world, call.body);

@@ -166,16 +166,26 @@ export const exogenousRoutes: ControlRoute[] = [
   {
     method: 'POST',
     path: '/__admin__/exogenous',
+    description: 'Pins values that come from outside Stripe (risk scores, decline codes, card details, opening balances) for the world or one object; all or none are set.',
+    params: {
+      scope: { in: 'body', type: 'string', description: '"world" (default) or an object id' },
+      pins: { in: 'body', type: 'object', description: '{path: value}', required: true },
+    },
     run: (call) => {
       const world = call.world();
       applyPins(world, [{ entry: call.body }]);
       return listed(world);
     },
   },
-  { method: 'GET', path: '/__admin__/exogenous', run: (call) => listed(call.world()) },
+  { method: 'GET', path: '/__admin__/exogenous', description: 'Lists the pinned values and the paths that can be pinned.', run: (call) => listed(call.world()) },
   {
     method: 'DELETE',
     path: '/__admin__/exogenous',
+    description: 'Clears pins: a path and everything under it, in a scope, or all.',
+    params: {
+      path: { in: 'query', type: 'string', description: 'a pinnable path or a part of one' },
+      scope: { in: 'query', type: 'string', description: '"world" or an object id' },
+    },
     run: (call) => {
       const world = call.world();
       const scope = call.query.get('scope') ?? undefined;

@@ -202,13 +202,14 @@ function clear(world: World): { cleared: number } {
 }
 
 export const faultRoutes: ControlRoute[] = [
-  { method: 'POST', path: '/__admin__/faults', run: (call) => describe(arm(call.world(), call.body)) },
-  { method: 'GET', path: '/__admin__/faults', run: (call) => ({ faults: faultsOf(call.world()).armed.map(describe) }) },
-  { method: 'DELETE', path: '/__admin__/faults', run: (call) => clear(call.world()) },
-  { method: 'POST', path: '/__admin__/faults/clear', run: (call) => clear(call.world()) },
+  { method: 'POST', path: '/__admin__/faults', description: 'Arms a fault on the next calls of a resource and operation: a 429, 500 or 402, a timeout, or a lost response after the call ran.', params: { resource: { in: 'body', type: 'string', description: 'e.g. "payment_intents", or "*" (default)' }, operation: { in: 'body', type: 'string', description: 'create, retrieve, update, delete, list, search or an action such as confirm; "*" (default)' }, times: { in: 'body', type: 'integer', description: 'calls it applies to (default 1)' }, fault: { in: 'body', type: 'object', description: '{"status": 429|500|402, …}, {"type": …}, "timeout" or "lost_response"', required: true }, mode: { in: 'body', type: 'string', description: 'for lost_response: drop the connection or answer 500', enum: ['drop', '500'] } }, run: (call) => describe(arm(call.world(), call.body)) },
+  { method: 'GET', path: '/__admin__/faults', description: 'Lists the armed faults and what is left of each.', run: (call) => ({ faults: faultsOf(call.world()).armed.map(describe) }) },
+  { method: 'DELETE', path: '/__admin__/faults', description: 'Clears every armed fault.', run: (call) => clear(call.world()) },
+  { method: 'POST', path: '/__admin__/faults/clear', description: 'Clears every armed fault (for clients that cannot send DELETE).', run: (call) => clear(call.world()) },
   {
     method: 'DELETE',
     path: '/__admin__/faults/{id}',
+    description: 'Clears one armed fault.',
     run: (call) => {
       const faults = faultsOf(call.world());
       const at = faults.armed.findIndex((f) => f.id === call.params.id);

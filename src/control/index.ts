@@ -1,5 +1,6 @@
 import { stages } from '../server/stages';
 import { accountRoutes } from './accounts';
+import { catalogue } from './catalogue';
 import { clockRoutes } from './clock';
 import { exogenousRoutes } from './exogenous';
 import { faultRoutes, takeFault } from './faults';
@@ -7,14 +8,32 @@ import { inspectRoutes, recordRequest } from './inspect';
 import { intentRoutes } from './intents';
 import { keyRoutes } from './keys';
 import { seedRoutes } from './seed';
-import { ControlSurface } from './surface';
+import { ControlRoute, ControlSurface } from './surface';
 import { triggerRoutes } from './triggers';
 import { webhookRoutes } from './webhooks';
 import { worldRoutes } from './worlds';
 
 // Every control route (/__admin__/*), by concern.
 
-export const controlRoutes = [...worldRoutes, ...keyRoutes, ...accountRoutes, ...seedRoutes, ...clockRoutes, ...intentRoutes, ...triggerRoutes, ...exogenousRoutes, ...webhookRoutes, ...faultRoutes, ...inspectRoutes];
+export const controlRoutes: ControlRoute[] = [
+  {
+    method: 'GET',
+    path: '/__admin__',
+    description: 'What this twin answers: the modeled API routes, the control routes and the triggers, each with its description and parameters.',
+    run: () => catalogue(controlRoutes),
+  },
+  ...worldRoutes,
+  ...keyRoutes,
+  ...accountRoutes,
+  ...seedRoutes,
+  ...clockRoutes,
+  ...intentRoutes,
+  ...triggerRoutes,
+  ...exogenousRoutes,
+  ...webhookRoutes,
+  ...faultRoutes,
+  ...inspectRoutes,
+];
 
 export const controlSurface = new ControlSurface(controlRoutes);
 

@@ -10,6 +10,10 @@ export const intentRoutes: ControlRoute[] = [
   {
     method: 'POST',
     path: '/__admin__/intents/{id}/authenticate',
+    description: 'Finishes an intent\'s pending 3D Secure challenge (older spelling of the authentication.* triggers).',
+    params: {
+      outcome: { in: 'body', type: 'string', description: 'what the cardholder does', required: true, enum: ['succeed', 'fail'] },
+    },
     run: (call) => {
       const world = call.world();
       const { outcome } = call.body;

@@ -67,6 +67,11 @@ export const keyRoutes: ControlRoute[] = [
   {
     method: 'POST',
     path: '/__admin__/keys',
+    description: 'Mints a further key for the account: a secret key, or a restricted key (`rk_test_…`) carrying `permissions`.',
+    params: {
+      kind: { in: 'body', type: 'string', description: 'secret or restricted (default: restricted when permissions are given)', enum: ['secret', 'restricted'] },
+      permissions: { in: 'body', type: 'array', description: 'rak_<resource>_read / rak_<resource>_write names (at most 256)' },
+    },
     run: (call) => {
       requireFullAccess(call, 'Creating a key');
       const permissions = permissionsOf(call.body.permissions);
@@ -82,6 +87,7 @@ export const keyRoutes: ControlRoute[] = [
   {
     method: 'GET',
     path: '/__admin__/keys',
+    description: 'Lists the account\'s keys with their kind and permissions.',
     run: (call) => {
       requireFullAccess(call, 'Listing keys');
       const account = keyedAccount(call, 'Listing keys');

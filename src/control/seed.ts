@@ -15,7 +15,7 @@ import { checkKey, ControlError, controlCtx, ControlRoute } from './surface';
 // exactly what the API would have made (and emit the same events).
 
 export const seedRoutes: ControlRoute[] = [
-  { method: 'POST', path: '/__admin__/seed', run: (call) => seed(call.twin, call.body, call.key, call.authorize) },
+  { method: 'POST', path: '/__admin__/seed', description: 'Seeds worlds from JSON or YAML: webhook endpoints, customers, payment methods, payment intents, charges, refunds, opening balances and pins per key, all or nothing.', params: { worlds: { in: 'body', type: 'object', description: '{sk_test_…: {webhook_endpoints, customers, payment_methods, payment_intents, charges, refunds, balance, pins}}', required: true } }, run: (call) => seed(call.twin, call.body, call.key, call.authorize) },
 ];
 
 /** Sections in the order they are applied, the id prefix each takes, and the API operation each replays. */

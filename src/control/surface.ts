@@ -55,10 +55,23 @@ export interface ControlCall {
   authorize(key: string | undefined, what: string): void;
 }
 
+/** One parameter of a control route, JSON-Schema-like (for the client, the README table, MCP tools). */
+export interface ControlParam {
+  in: 'body' | 'query';
+  type: 'string' | 'integer' | 'boolean' | 'object' | 'array';
+  description: string;
+  required?: boolean;
+  enum?: readonly string[];
+}
+
 export interface ControlRoute {
   method: 'GET' | 'POST' | 'DELETE';
   /** `/__admin__/clock/advance`, `/__admin__/intents/{id}/authenticate`. */
   path: string;
+  /** What the route does, in one line (README table, `GET /__admin__`). */
+  description: string;
+  /** Its parameters besides the world's `key` (and `account`), which every single-world route takes. */
+  params?: Record<string, ControlParam>;
   /** `twin`: acts across worlds, so only the control token may call it. */
   scope?: 'twin';
   /** What the route does, for a refusal (`listing every world`). */

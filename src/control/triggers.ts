@@ -8,7 +8,7 @@ import { armedIntents, forceBehaviour } from '../resources/payments/payment_meth
 import { canFail, failRefund, Refund } from '../resources/payments/refunds';
 import { completeSetupAuthentication, SetupIntent } from '../resources/payments/setup_intents';
 import { pendingAuthentication } from '../resources/payments/three_d_secure';
-import { ControlError, controlCtx, ControlRoute, limitOf } from './surface';
+import { ControlError, controlCtx, ControlParam, ControlRoute, limitOf } from './surface';
 
 // Force a branch (issue 4): world triggers make an outcome happen on demand.
 // Each desugars to the engine step its Stripe test value takes (DESIGN §2.1):
@@ -253,6 +253,30 @@ function newest(world: World, trigger: Trigger, type: ObjectType, limit: number)
   return { found, more: false };
 }
 
+/** Every trigger: what it does, the test values it matches, what it acts on, when, and its parameters. */
+export function triggerCatalogue() {
+  return TRIGGERS.map((t) => ({ trigger: t.name, description: t.description, like: t.like, on: t.on, when: t.when, params: paramCatalogue(t) }));
+}
+
+/** The trigger route's parameters: the trigger's name, the object it acts on, and every trigger's own parameters. */
+function triggerParams(): Record<string, ControlParam> {
+  const params: Record<string, ControlParam> = {
+    trigger: { in: 'body', type: 'string', description: "the trigger's name", required: true, enum: TRIGGERS.map((t) => t.name) },
+  };
+  for (const t of TRIGGERS) {
+    for (const object of t.on) params[object] ??= { in: 'body', type: 'string', description: `the ${object} acted on (${TRIGGERS.filter((x) => x.on.includes(object)).map((x) => x.name).join(', ')})` };
+    for (const [name, p] of Object.entries(t.params)) {
+      params[name] ??= {
+        in: 'body',
+        type: p.values === 'boolean' ? 'boolean' : 'string',
+        description: `${t.name}: ${p.description}`,
+        ...(Array.isArray(p.values) ? { enum: p.values } : {}),
+      };
+    }
+  }
+  return params;
+}
+
 function paramCatalogue(trigger: Trigger) {
   return Object.fromEntries(
     Object.entries(trigger.params).map(([name, p]) => [
@@ -305,6 +329,8 @@ export const triggerRoutes: ControlRoute[] = [
   {
     method: 'POST',
     path: '/__admin__/world/trigger',
+    description: 'Forces a branch on an object (GET /__admin__/world/triggers lists them): the state and events of the test value it stands for.',
+    params: triggerParams(),
     run: (call) => {
       const trigger = triggerByName(call.body.trigger);
       return runTrigger(call.world(), trigger, call.body);
@@ -313,13 +339,16 @@ export const triggerRoutes: ControlRoute[] = [
   {
     method: 'GET',
     path: '/__admin__/world/next',
+    description: 'What can be triggered now: per trigger the newest objects it applies to, the parameters it still needs, and branches armed but not yet taken.',
+    params: {
+      limit: { in: 'query', type: 'integer', description: 'objects per trigger, 1–100 (default 10)' },
+    },
     run: (call) => worldNext(call.world(), limitOf(call.query, DEFAULT_LIMIT, MAX_LIMIT)),
   },
   {
     method: 'GET',
     path: '/__admin__/world/triggers',
-    run: () => ({
-      triggers: TRIGGERS.map((t) => ({ trigger: t.name, description: t.description, like: t.like, on: t.on, when: t.when, params: paramCatalogue(t) })),
-    }),
+    description: 'The trigger catalogue: each trigger\'s parameters, allowed values, preconditions and the test values it matches.',
+    run: () => ({ triggers: triggerCatalogue() }),
   },
 ];

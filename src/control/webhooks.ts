@@ -49,6 +49,7 @@ export const webhookRoutes: ControlRoute[] = [
   {
     method: 'GET',
     path: '/__admin__/webhooks/endpoints',
+    description: 'The world\'s webhook endpoints and listen sessions, with their signing secrets.',
     run: (call) => {
       const world = call.world();
       return {
@@ -67,6 +68,7 @@ export const webhookRoutes: ControlRoute[] = [
   {
     method: 'GET',
     path: '/__admin__/webhooks/endpoints/{id}/secret',
+    description: 'The signing secret (`whsec_…`) of an endpoint.',
     run: (call) => {
       const world = call.world();
       const e = endpointOf(world, call.params.id);
@@ -76,6 +78,12 @@ export const webhookRoutes: ControlRoute[] = [
   {
     method: 'GET',
     path: '/__admin__/webhooks/deliveries',
+    description: 'The delivery log, newest first: state, next attempt, and each attempt\'s status, latency and response.',
+    params: {
+      event: { in: 'query', type: 'string', description: 'an event id' },
+      endpoint: { in: 'query', type: 'string', description: 'an endpoint or listener id' },
+      state: { in: 'query', type: 'string', description: 'delivery state', enum: ['pending', 'succeeded', 'failed'] },
+    },
     run: (call) => {
       const world = call.world();
       const filter = { event: call.query.get('event'), endpoint: call.query.get('endpoint'), state: call.query.get('state') };
@@ -88,6 +96,7 @@ export const webhookRoutes: ControlRoute[] = [
   {
     method: 'POST',
     path: '/__admin__/webhooks/drain',
+    description: 'Delivers everything due now and waits; answers counts by state.',
     run: async (call) => {
       const world = call.world();
       await call.twin.dispatcher?.drain(world);
@@ -98,6 +107,10 @@ export const webhookRoutes: ControlRoute[] = [
   {
     method: 'POST',
     path: '/__admin__/events/{id}/resend',
+    description: 'Redelivers an event to its endpoints, or to one, with a fresh retry schedule, and waits.',
+    params: {
+      endpoint: { in: 'body', type: 'string', description: 'deliver to this endpoint only' },
+    },
     run: async (call) => {
       const world = call.world();
       const event = world.get(call.params.id);
@@ -116,6 +129,11 @@ export const webhookRoutes: ControlRoute[] = [
   {
     method: 'POST',
     path: '/__admin__/webhooks/listeners',
+    description: 'Registers a listen session (what `stripe-twin listen` does): events are delivered, signed, to its URL.',
+    params: {
+      url: { in: 'body', type: 'string', description: 'http(s) URL to deliver to', required: true },
+      events: { in: 'body', type: 'array', description: 'event types to receive (default ["*"])' },
+    },
     run: (call) => {
       const world = call.world();
       const { url } = call.body;
@@ -128,6 +146,7 @@ export const webhookRoutes: ControlRoute[] = [
   {
     method: 'DELETE',
     path: '/__admin__/webhooks/listeners/{id}',
+    description: 'Ends a listen session.',
     run: (call) => {
       const world = call.world();
       if (!world.transaction(() => removeListener(world, call.params.id))) throw new ControlError(`No listener ${call.params.id} in this world`, 404);

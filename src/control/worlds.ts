@@ -16,6 +16,7 @@ export const worldRoutes: ControlRoute[] = [
   {
     method: 'GET',
     path: '/__admin__/worlds',
+    description: 'Lists every world (account) with its account id, object counts and connected accounts.',
     scope: 'twin',
     what: 'listing every world',
     run: ({ twin }) => ({ worlds: twin.allWorlds().map(describe) }),
@@ -23,6 +24,7 @@ export const worldRoutes: ControlRoute[] = [
   {
     method: 'POST',
     path: '/__admin__/reset',
+    description: 'Forgets the world of the key given; with the control token and no key, every world. A forgotten world starts afresh with the same seed.',
     run: (call) => {
       const key = call.key();
       call.authorize(key, 'resetting every world');
