@@ -38,7 +38,7 @@
 //   BENCH_SECONDS      measured seconds per scenario          (default 3)
 //   BENCH_WARMUP       warm-up seconds before each scenario   (default 0.5)
 //   BENCH_CONNECTIONS  requests in flight (keep-alive connections) (default 16)
-//   STRIPE_MOCK        a stripe-mock binary to run beside the twin (scripts/build-stripe-mock.sh builds one);
+//   STRIPE_MOCK        a stripe-mock binary to run beside the twin (scripts/build_stripe_mock.sh builds one);
 //                      spawned on two free loopback ports (-http-addr and -https-addr, both 127.0.0.1)
 //   STRIPE_MOCK_SPEC   OpenAPI spec3.json passed as -spec (needed when the binary embeds none)
 //   STRIPE_MOCK_FIXTURES  fixtures3.json passed as -fixtures
@@ -845,7 +845,7 @@ async function httpScenarios(name, target, run, log) {
 }
 
 // ---------------------------------------------------------------------------
-// stripe-mock (github.com/stripe/stripe-mock; scripts/build-stripe-mock.sh builds
+// stripe-mock (github.com/stripe/stripe-mock; scripts/build_stripe_mock.sh builds
 // it): stateless, answers every call from fixtures after validating parameters
 // against the OpenAPI spec. Compared on throughput and latency only.
 //   STRIPE_MOCK=<binary>           spawned as a child on two free loopback ports
@@ -855,7 +855,7 @@ async function httpScenarios(name, target, run, log) {
 
 const STRIPE_MOCK_HOWTO =
   'set STRIPE_MOCK=<binary> (with STRIPE_MOCK_SPEC=<spec3.json> STRIPE_MOCK_FIXTURES=<fixtures3.json>) or STRIPE_MOCK_URL=<http://host:port>; ' +
-  'scripts/build-stripe-mock.sh builds the binary';
+  'scripts/build_stripe_mock.sh builds the binary';
 
 async function stripeMockRun(track, run, log) {
   const { STRIPE_MOCK: bin, STRIPE_MOCK_SPEC: spec, STRIPE_MOCK_FIXTURES: fixtures, STRIPE_MOCK_URL: url } = process.env;

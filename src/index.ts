@@ -5,13 +5,13 @@ import { allowControlHost, checkControlToken, newControlToken, setControlToken }
 import { Twin, TwinOptions } from './engine/twin';
 import { createHttpServer, listen } from './server/http';
 import { DispatcherOptions, HttpWebhookDispatcher } from './server/webhooks';
-import { TwinHttpClient } from './transport/inProcess';
+import { TwinHttpClient } from './transport/in_process';
 
 // Public entry: createTwin() gives the engine, a stripe-node httpClient that
 // reaches it in-process, and a way to serve it over HTTP.
 
 export { Twin, TwinOptions } from './engine/twin';
-export { TwinHttpClient } from './transport/inProcess';
+export { TwinHttpClient } from './transport/in_process';
 export { createHttpServer } from './server/http';
 export { handleRequest, TwinRequest, TwinResponse } from './server/pipeline';
 export { LATEST_VERSION } from './engine/versions';

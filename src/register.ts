@@ -14,7 +14,7 @@ import type { ReplayHttpClient } from './transport/replay';
 //
 // CommonJS `require('stripe')` is caught by wrapping Module._load; ESM
 // `import Stripe from 'stripe'` (stripe's own ESM build, a separate copy of its
-// classes) by module.register hooks (./register-hooks) that wrap the stripe
+// classes) by module.register hooks (./register_hooks) that wrap the stripe
 // entry in a module calling `patchStripe` on it. Both patch the core Stripe
 // class (see ./jest/repoint.ts), so default imports, the callable form and
 // fetch clients are covered. One twin per process: `node --test` runs each test
@@ -60,6 +60,6 @@ if (repointer.active && !g[INSTALLED]) {
   };
 
   const register = (Module as unknown as { register?: (specifier: string, parentURL: string) => void }).register;
-  if (typeof register === 'function') register('./register-hooks.js', pathToFileURL(__filename).href);
+  if (typeof register === 'function') register('./register_hooks.js', pathToFileURL(__filename).href);
   else process.emitWarning('stripe-twin/register: this node has no module.register (needs 20.6+): ESM imports of stripe are not repointed');
 }

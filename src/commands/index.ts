@@ -79,7 +79,7 @@ export const COMMANDS = {
     Stripe's OpenAPI spec (spec3.json of stripe/openapi; not shipped with the twin), tightened by the captures: keys every captured instance carried
     become required, keys and enum values the spec lacks are listed (x-seen-keys,
     x-seen-enum). Every file is compiled with ajv before the command ends.
-  schemas types --spec <spec3.json> [--out src/contract/openapi-types.d.ts]
+  schemas types --spec <spec3.json> [--out src/contract/openapi_types.d.ts]
     Write TypeScript types for the spec with openapi-typescript (npm run types:openapi).`,
     load: () => import('./schemas'),
   },

@@ -10,7 +10,7 @@ export async function run(args: Record<string, string>, positional: string[] = [
   const log = (line: string) => process.stdout.write(`${line}\n`);
 
   if (positional[0] === 'types') {
-    const out = path.resolve(args.out ?? 'src/contract/openapi-types.d.ts');
+    const out = path.resolve(args.out ?? 'src/contract/openapi_types.d.ts');
     const { bytes, ms: took } = await writeOpenApiTypes(specFile, out);
     log(`${path.relative(process.cwd(), out)}: ${bytes} bytes from ${path.relative(process.cwd(), specFile)} in ${took} ms`);
     return;

@@ -1,4 +1,4 @@
-import { testCards } from '../engine/testValues';
+import { testCards } from '../engine/test_values';
 import { Capture, CAPTURE_FORMAT, headerValue, HEADERS_THAT_MATTER, Interaction, Provenance } from './capture';
 
 // Normalization: what varies by nature becomes a token, so captures diff and

@@ -4,7 +4,7 @@ import path from 'node:path';
 import Ajv from 'ajv';
 import { Capture, headerValue, listCaptures, readCapture } from './capture';
 import { isTimeToken } from './normalize';
-import type { components } from './openapi-types';
+import type { components } from './openapi_types';
 import { ShapeFinding, ShapeValidator } from './shapes';
 
 // JSON Schema per Stripe object type (schemas/<object>.json), generated from

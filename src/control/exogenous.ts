@@ -1,6 +1,6 @@
 import { clearPins, listPins, setPins, WORLD_SCOPE } from '../engine/exogenous';
 import { CURRENCIES } from '../engine/money';
-import { CARD_DECLINES } from '../engine/testValues';
+import { CARD_DECLINES } from '../engine/test_values';
 import { World } from '../engine/world';
 import { ControlError, ControlRoute } from './surface';
 

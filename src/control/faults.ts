@@ -1,5 +1,5 @@
 import { errors, StripeError } from '../engine/errors';
-import { CARD_DECLINES } from '../engine/testValues';
+import { CARD_DECLINES } from '../engine/test_values';
 import { World } from '../engine/world';
 import { cardError } from '../resources/payments/payment_methods';
 import { ControlError, ControlRoute } from './surface';

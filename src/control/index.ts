@@ -20,7 +20,10 @@ export const controlRoutes: ControlRoute[] = [
     method: 'GET',
     path: '/__admin__',
     description: 'What this twin answers: the modeled API routes, the control routes and the triggers, each with its description and parameters.',
-    run: () => catalogue(controlRoutes),
+    run: (call) => {
+      call.key(); // like every route, it refuses a caller naming a world not theirs
+      return catalogue(controlRoutes);
+    },
   },
   ...worldRoutes,
   ...keyRoutes,

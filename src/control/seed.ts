@@ -1,7 +1,7 @@
 import { StripeError } from '../engine/errors';
 import { emptyTree, FormTree, FormValue } from '../engine/form';
 import { coerceParams, Params } from '../engine/params';
-import { testCards } from '../engine/testValues';
+import { testCards } from '../engine/test_values';
 import { Twin } from '../engine/twin';
 import { Ctx, StripeObject, World } from '../engine/world';
 import { routes } from '../resources';

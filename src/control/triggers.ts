@@ -1,5 +1,5 @@
 import { Ctx, StripeObject, World } from '../engine/world';
-import { CARD_DECLINES } from '../engine/testValues';
+import { CARD_DECLINES } from '../engine/test_values';
 import { Charge } from '../resources/payments/charges';
 import { createDispute } from '../resources/payments/disputes';
 import { intentMachine, paymentIntentMachine, setupIntentMachine } from '../resources/payments/intent_machines';

@@ -350,7 +350,7 @@ export class ReplayHttpClient extends Stripe.HttpClient {
     if (!given) return null;
     if (!this.fallbackClient) {
       // Loaded on first use: replay alone never loads the engine.
-      const { TwinHttpClient } = require('./inProcess') as typeof import('./inProcess');
+      const { TwinHttpClient } = require('./in_process') as typeof import('./in_process');
       this.fallbackClient = new TwinHttpClient('engine' in given ? given.engine : given);
     }
     return this.fallbackClient;

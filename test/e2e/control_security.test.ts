@@ -412,8 +412,8 @@ describe('stripe-twin/jest/globalSetup exports the control token to the workers'
     const saved = Object.fromEntries(names.map((n) => [n, process.env[n]]));
     for (const n of names) delete process.env[n];
     try {
-      const globalSetup = require('../../src/jest/globalSetup') as () => Promise<void>;
-      const globalTeardown = require('../../src/jest/globalTeardown') as () => Promise<void>;
+      const globalSetup = require('../../src/jest/global_setup') as () => Promise<void>;
+      const globalTeardown = require('../../src/jest/global_teardown') as () => Promise<void>;
       await globalSetup();
       const url = process.env.STRIPE_TWIN_URL!;
       expect(process.env[CONTROL_TOKEN_ENV]).toMatch(/^twinctl_/);

@@ -26,9 +26,9 @@ beforeAll(() => {
   const built: Array<[string, string]> = [
     ['src/jest/setup.ts', 'dist/jest/setup.js'],
     ['src/jest/repoint.ts', 'dist/jest/repoint.js'],
-    ['src/jest/globalSetup.ts', 'dist/jest/globalSetup.js'],
+    ['src/jest/global_setup.ts', 'dist/jest/global_setup.js'],
     ['src/register.ts', 'dist/register.js'],
-    ['src/register-hooks.ts', 'dist/register-hooks.js'],
+    ['src/register_hooks.ts', 'dist/register_hooks.js'],
     ['src/transport/replay.ts', 'dist/transport/replay.js'],
   ];
   for (const [src, out] of built) {
@@ -91,7 +91,7 @@ async function childJest(config: Record<string, unknown>, env: Record<string, st
     configFile,
     JSON.stringify({
       rootDir: FIXTURES,
-      testMatch: ['<rootDir>/jest-app/**/*.spec.ts'],
+      testMatch: ['<rootDir>/jest_app/**/*.spec.ts'],
       testEnvironment: 'node',
       transform: { '^.+\\.ts$': [require.resolve('@swc/jest'), { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } }] },
       cacheDirectory: path.join(tmp, 'jest-cache'),
@@ -165,14 +165,14 @@ describe('stripe-twin/jest in a child jest run', () => {
 
 describe('stripe-twin/register for other runners (node:test)', () => {
   test('node --import stripe-twin/register --test: ESM default import, fetch client and CommonJS callable form', async () => {
-    const ran = await run(['--import', 'stripe-twin/register', '--test', 'test/fixtures/node-app/checkout.test.mjs'], {}, ROOT);
+    const ran = await run(['--import', 'stripe-twin/register', '--test', 'test/fixtures/node_app/checkout.test.mjs'], {}, ROOT);
     if (ran.code !== 0) throw new Error(`node --test failed (exit ${ran.code}):\n${ran.stdout}\n${ran.stderr}`);
     expect(ran.stdout).toMatch(/^# pass 4$/m);
     expect(ran.stdout).toMatch(/^# fail 0$/m);
   }, 60_000);
 
   test('node --require stripe-twin/register: a CommonJS suite', async () => {
-    const ran = await run(['--require', 'stripe-twin/register', 'test/fixtures/node-app/checkout-cjs.test.cjs'], {}, ROOT);
+    const ran = await run(['--require', 'stripe-twin/register', 'test/fixtures/node_app/checkout_cjs.test.cjs'], {}, ROOT);
     if (ran.code !== 0) throw new Error(`node failed (exit ${ran.code}):\n${ran.stdout}\n${ran.stderr}`);
     expect(ran.stdout).toMatch(/^# pass 1$/m);
   }, 60_000);
@@ -180,7 +180,7 @@ describe('stripe-twin/register for other runners (node:test)', () => {
   test('node --import with STRIPE_TWIN_REPLAY: a request the capture lacks fails with the closest recorded one', async () => {
     const file = await recordFixtureFlow('node-other-emails', (email) => email.replace('@', '+recorded@'));
     const ran = await run(
-      ['--import', 'stripe-twin/register', 'test/fixtures/node-app/checkout-cjs.test.cjs'],
+      ['--import', 'stripe-twin/register', 'test/fixtures/node_app/checkout_cjs.test.cjs'],
       { STRIPE_TWIN_REPLAY: file },
       ROOT,
     );

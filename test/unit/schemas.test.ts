@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createTwin } from '../../src';
 import { Capture, CAPTURE_FORMAT, Interaction, writeCapture } from '../../src/contract/capture';
-import type { components } from '../../src/contract/openapi-types';
+import type { components } from '../../src/contract/openapi_types';
 import { compileAll, createAjv, generateSchemas, loadSpec, preprocess, SpecInfo, writeSchemas } from '../../src/contract/schemas';
 import { formatFinding, SHAPE_SCHEMAS_DIR, ShapeFinding, ShapeValidator, schemaDirLoader, validateShape } from '../../src/contract/shapes';
 import * as command from '../../src/commands/schemas';

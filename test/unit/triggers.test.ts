@@ -1,5 +1,5 @@
 import { Twin } from '../../src/engine/twin';
-import { CARD_DECLINES, DECLINES, testCards } from '../../src/engine/testValues';
+import { CARD_DECLINES, DECLINES, testCards } from '../../src/engine/test_values';
 import { Ctx } from '../../src/engine/world';
 import { armedIntents, behaviourOf, createCardPaymentMethod, forceBehaviour, forcedBehaviour, spendForced } from '../../src/resources/payments/payment_methods';
 

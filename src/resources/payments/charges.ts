@@ -1,7 +1,7 @@
 import { pinnedUnder } from '../../engine/exogenous';
 import { nowIn } from '../../engine/clock';
 import { registerIncludable } from '../../engine/expand';
-import { Decline, sellerMessage } from '../../engine/testValues';
+import { Decline, sellerMessage } from '../../engine/test_values';
 import { Ctx, indexKey, StripeObject } from '../../engine/world';
 import { shipping } from '../common';
 import { defineResource, EMPTY, mergeMetadata, shared, Shaped } from '../../engine/resource';

@@ -2,7 +2,7 @@ import { StripeError } from '../../engine/errors';
 import { Announcement, Machine } from '../../engine/machine';
 import { Params } from '../../engine/params';
 import { find } from '../../engine/resource';
-import { Decline } from '../../engine/testValues';
+import { Decline } from '../../engine/test_values';
 import { Ctx, StripeObject } from '../../engine/world';
 import { PaymentIntentStatus, SetupIntentStatus, unexpectedState } from './intent_machines';
 import { cardError, checkUsable, declineFields, intentPaymentMethod, lastError, PaymentMethod, spendForced } from './payment_methods';

@@ -3,7 +3,7 @@ import { nowIn, scheduleIn } from '../../engine/clock';
 import { emit, StripeEvent } from '../../engine/events';
 import { Params } from '../../engine/params';
 import { react } from '../../engine/reactions';
-import { TestCard } from '../../engine/testValues';
+import { TestCard } from '../../engine/test_values';
 import { Ctx, StripeObject } from '../../engine/world';
 import { createBalanceTransaction } from '../core/balance';
 import { Charge, charges } from './charges';

@@ -4,7 +4,7 @@ import { emit } from '../../engine/events';
 import { checkChargeAmount, checkCurrency, processingFee } from '../../engine/money';
 import { Params } from '../../engine/params';
 import { pinned } from '../../engine/exogenous';
-import { CARD_DECLINES, DECLINES, Decline } from '../../engine/testValues';
+import { CARD_DECLINES, DECLINES, Decline } from '../../engine/test_values';
 import { Ctx, StripeObject } from '../../engine/world';
 import { createBalanceTransaction } from '../core/balance';
 import { Charge, createCharge, saveCharge } from './charges';

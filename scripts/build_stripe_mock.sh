@@ -2,7 +2,7 @@
 # Builds stripe-mock (github.com/stripe/stripe-mock, Go, MIT) so that `npm run bench`
 # can run it beside the twin. Nothing of stripe-mock is kept in this repository.
 #
-#   scripts/build-stripe-mock.sh <stripe-mock source> [out-dir]
+#   scripts/build_stripe_mock.sh <stripe-mock source> [out-dir]
 #
 # <stripe-mock source> is a git checkout, a bare clone or mirror, or a plain copy of the
 # source tree. out-dir (default $TMPDIR/stripe-mock-build, or /tmp/stripe-mock-build) is

@@ -174,7 +174,7 @@ const out = {
       overlay: 'parameters added after 2024-04-10, from stripe-node 23.1.0 request types: allowed_payment_method_types and excluded_payment_method_types on PaymentIntent and SetupIntent create, update and confirm; the enabled_events and api_version enums of webhook endpoint create and update',
     },
     sdk: { source: `npm stripe@${sdkPkg.version} (MIT)`, pinned_api_version: pinned, kept: 'v1 routes, known API versions' },
-    generated_by: 'scripts/compact-spec.mjs',
+    generated_by: 'scripts/compact_spec.mjs',
   },
   apiVersions,
   sdkRoutes: [...sdkRoutes].sort(),
