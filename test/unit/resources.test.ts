@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { modeledRoutes } from '../../src/resources';
-import { customers } from '../../src/resources/core/customers';
+import { Customer, customers } from '../../src/resources/core/customers';
 import { webhookEndpoints } from '../../src/resources/core/webhook_endpoints';
 import { paymentMethods } from '../../src/resources/payments/payment_methods';
 import { declaredReactions } from '../../src/engine/reactions';
@@ -46,4 +46,11 @@ test('reactions: a dispute test card opens its dispute when the payment succeeds
   expect(reactions['payment_intent.succeeded']).toContain('dispute opens on a disputing card');
   expect(reactions['payment_intent.amount_capturable_updated']).toContain('dispute opens on a disputing card');
   expect(reactions['payment_method.detached']).toHaveLength(1);
+});
+
+test('a stored object is typed by its shape: a misspelled field does not compile (npm run typecheck)', () => {
+  const customer = { id: 'cus_x', object: 'customer', email: 'a@b.co' } as unknown as Customer;
+  // @ts-expect-error `emial` is not a field of a customer
+  expect(customer.emial).toBeUndefined();
+  expect(customer.email).toBe('a@b.co');
 });

@@ -7,7 +7,7 @@ import { defineResource, route, Shaped } from '../../engine/resource';
 // Balance and balance transactions (stripe-behaviour.md §7): fees, pending →
 // available on the world clock, `balance.available` when funds arrive.
 
-export type BalanceTransaction = Shaped<'balance_transaction'> & StripeObject;
+export type BalanceTransaction = Shaped<'balance_transaction'>;
 
 interface NewTransaction {
   amount: number;

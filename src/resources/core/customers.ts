@@ -11,7 +11,7 @@ import { attachPaymentMethod, resolvePaymentMethod } from '../payments/payment_m
 // Customers (stripe-behaviour.md §9): create, retrieve, update, delete, list,
 // invoice_settings.default_payment_method, and the customer's PaymentMethods.
 
-export type Customer = Shaped<'customer'> & StripeObject;
+export type Customer = Shaped<'customer'>;
 
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
 

@@ -13,7 +13,7 @@ import { cardOf, PaymentMethod } from './payment_methods';
 /** Fields Stripe sends on charges that the package's types no longer declare. */
 type ChargeExtra = 'destination' | 'dispute' | 'order';
 
-export type Charge = Shaped<'charge', ChargeExtra> & StripeObject;
+export type Charge = Shaped<'charge', ChargeExtra>;
 
 export interface ChargeAttempt {
   /** The PaymentIntent making the attempt (charges share its id family). */

@@ -14,7 +14,7 @@ import { cardOf } from './payment_methods';
 // one shortly after the charge succeeds; evidence `winning_evidence` /
 // `losing_evidence` decides the outcome; closing concedes.
 
-export type Dispute = Shaped<'dispute'> & StripeObject;
+export type Dispute = Shaped<'dispute'>;
 
 /** Dispute fee on the withdrawal: 1500 in 2021 recordings, 2000 in 2024 (§7.2). */
 const DISPUTE_FEE = 2000;

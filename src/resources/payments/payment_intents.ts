@@ -33,7 +33,7 @@ import { authenticatedDetails, markAuthenticated, pendingAuthentication, setUpOf
 // charge, PaymentMethod and PaymentIntent (confirmation.ts, shared with
 // SetupIntents); capture, cancel, update and authorization expiry.
 
-export type PaymentIntent = Shaped<'payment_intent', 'shared_payment_granted_token'> & StripeObject;
+export type PaymentIntent = Shaped<'payment_intent', 'shared_payment_granted_token'>;
 
 const S = paymentIntentMachine.state;
 

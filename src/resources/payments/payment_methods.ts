@@ -14,7 +14,7 @@ import { defineResource, EMPTY, find, mergeMetadata, route, Shaped, shared } fro
 // and raw test numbers; attach, detach, update, list; the rules that stop a
 // consumed or detached PaymentMethod from being used again.
 
-export type PaymentMethod = Shaped<'payment_method', 'shared_payment_granted_token'> & StripeObject;
+export type PaymentMethod = Shaped<'payment_method', 'shared_payment_granted_token'>;
 
 const CARD_FACT = (id: string) => `card:${id}`;
 const UNUSABLE_FACT = (id: string) => `unusable:${id}`;

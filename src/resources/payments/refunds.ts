@@ -14,7 +14,7 @@ import { cardOf } from './payment_methods';
 // PaymentIntent; refunded amounts on the charge; a refund balance transaction;
 // the pending/failing refund test cards (§4.6).
 
-export type Refund = Shaped<'refund'> & StripeObject;
+export type Refund = Shaped<'refund'>;
 
 /** Test-mode delay before a pending refund settles or a failing refund fails (twin choice; advance the clock). */
 export const REFUND_SETTLE_SECONDS = 60;

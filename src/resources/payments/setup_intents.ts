@@ -13,7 +13,7 @@ import { pendingAuthentication, setUpOffSession } from './three_d_secure';
 // cancel, update, list. No charge is made; success attaches the PaymentMethod to
 // the customer.
 
-export type SetupIntent = Shaped<'setup_intent'> & StripeObject;
+export type SetupIntent = Shaped<'setup_intent'>;
 
 const S = setupIntentMachine.state;
 
