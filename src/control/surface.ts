@@ -80,7 +80,7 @@ export interface ControlRoute {
 }
 
 /** The context control calls run engine operations in: no request, no key, the account clock, the world's default version. */
-export const controlCtx = (world: World): Ctx => ({ world, requestId: null, idempotencyKey: null, apiVersion: world.config.defaultApiVersion });
+export const controlCtx = (world: World): Ctx => ({ world, requestId: null, idempotencyKey: null, apiVersion: world.config.defaultApiVersion, apiKey: undefined, clock: undefined });
 
 const TEST_KEY = /^(sk|rk)_test_[A-Za-z0-9_]+$/;
 

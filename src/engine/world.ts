@@ -31,6 +31,7 @@ export interface Ctx {
   apiKey?: ApiKey;
   /** The clock the work runs on (./clock.ts); absent, the account's clock. */
   clock?: Clock;
+  // Contexts are made with every field above, in this order, so they share one shape (faster reads).
 }
 
 export interface WorldConfig {

@@ -133,7 +133,7 @@ class ApiRequest {
       const match = this.route(method);
       const held = this.meetFault(method, match.value);
       if (held) return held;
-      const ctx: Ctx = { world: this.world, requestId: this.requestId, idempotencyKey: this.idempotencyKey, apiVersion: this.version, apiKey: this.who.apiKey };
+      const ctx: Ctx = { world: this.world, requestId: this.requestId, idempotencyKey: this.idempotencyKey, apiVersion: this.version, apiKey: this.who.apiKey, clock: undefined };
       this.world.runDue(ctx);
       if (method === 'POST') this.lockIdempotencyKey();
       const params = coerceParams(match.value.params, await this.decode(method));
