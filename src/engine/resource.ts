@@ -149,7 +149,7 @@ export interface ResourceDeclaration<O extends ObjectName, Extra extends string 
 }
 
 /** A declared resource: its skeleton, the operations made from it, and its routes. */
-export class Resource<O extends ObjectName, T extends StripeObject = Shaped<O> & StripeObject, Extra extends string = never> {
+export class Resource<O extends ObjectName, T extends StripeObject = Shaped<O>, Extra extends string = never> {
   readonly object: O;
   readonly path: string;
   /** The spec's item path, `/v1/customers/{customer}`. */
@@ -340,7 +340,7 @@ export class Resource<O extends ObjectName, T extends StripeObject = Shaped<O> &
 }
 
 /** Declares a resource (see ResourceDeclaration). */
-export function defineResource<O extends ObjectName, T extends StripeObject = Shaped<O> & StripeObject, Extra extends string = never>(
+export function defineResource<O extends ObjectName, T extends StripeObject = Shaped<O>, Extra extends string = never>(
   declaration: ResourceDeclaration<O, Extra>,
 ): Resource<O, T, Extra> {
   return new Resource<O, T, Extra>(declaration);
