@@ -115,6 +115,12 @@ function newTypeStore(object: string): TypeStore {
   return { ids: [], lastCreated: NaN, declared, byKey: declared.map(() => new Map()) };
 }
 
+/** Lists `position` under `key` (a rolled-back insert can leave its position at the tail; it is reused then). */
+function listAt(byKey: Map<string, number[]>, key: string, position: number): void {
+  const positions = positionsFor(byKey, key);
+  if (positions[positions.length - 1] !== position) positions.push(position);
+}
+
 function positionsFor(byKey: Map<string, number[]>, key: string): number[] {
   let positions = byKey.get(key);
   if (!positions) byKey.set(key, (positions = []));
@@ -329,11 +335,11 @@ export class World {
     this.journal?.inserted.push(obj.id);
     for (let i = 0; i < store.declared.length; i++) {
       const index = store.declared[i];
-      for (const key of index.keys(index.read(obj))) {
-        const positions = positionsFor(store.byKey[i], key);
-        // A rolled-back insert can leave its position at the tail; it is reused now.
-        if (positions[positions.length - 1] !== position) positions.push(position);
-      }
+      const value = index.read(obj);
+      // A scalar field is listed under one key: no array made on every insert.
+      if (index.keys === scalarKeys) {
+        if (value !== null && value !== undefined) listAt(store.byKey[i], indexKey(value), position);
+      } else for (const key of index.keys(value)) listAt(store.byKey[i], key, position);
     }
     return obj;
   }
