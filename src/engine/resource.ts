@@ -138,7 +138,13 @@ export interface ResourceDeclaration<O extends ObjectName, Extra extends string 
    * Deletion: a stub `{id, object, deleted: true}` replaces the object; `retrievable`
    * stubs are still returned by GET (customers), others answer resource_missing.
    */
-  delete?: { retrievable: boolean; response: string; after?: (ctx: Ctx, deleted: StripeObject) => void };
+  delete?: {
+    retrievable: boolean;
+    response: string;
+    /** Throws Stripe's error when this object may not be deleted (a product with prices). */
+    refuse?: (ctx: Ctx, obj: StripeObject) => void;
+    after?: (ctx: Ctx, deleted: StripeObject) => void;
+  };
   /**
    * Create (`POST path`): `true` builds the object from the writable parameters
    * and defaults; a function is the handler where creating has behaviour.
@@ -314,10 +320,11 @@ export class Resource<O extends ObjectName, T extends StripeObject = Shaped<O>, 
       );
     }
     if (d.delete) {
-      const { response, after } = d.delete;
+      const { response, refuse, after } = d.delete;
       out.push(
         route('DELETE', this.itemPath, response, (ctx, _p, path) => {
           const current = this.find(ctx, idOf(path));
+          refuse?.(ctx, current);
           const stub = { id: current.id, object: this.object, deleted: true as const };
           ctx.world.replace(stub);
           if (d.events?.deleted) emit(ctx, d.events.deleted, current);

@@ -1,4 +1,7 @@
 import { RouteTable } from '../engine/spec';
+import { plans } from './billing/plans';
+import { prices } from './billing/prices';
+import { products } from './billing/products';
 import { taxRates } from './billing/tax_rates';
 import { balanceRoute, balanceTransactions } from './core/balance';
 import { charges } from './payments/charges';
@@ -27,6 +30,9 @@ export const modeledRoutes: Route[] = [
   ...disputes.routes,
   ...events.routes,
   ...webhookEndpoints.routes,
+  ...products.routes,
+  ...prices.routes,
+  ...plans.routes,
   ...taxRates.routes,
 ];
 
