@@ -3,7 +3,7 @@ import { registerIncludable } from '../../engine/expand';
 import { paginate } from '../../engine/list';
 import { Params } from '../../engine/params';
 import { react } from '../../engine/reactions';
-import { Ctx, StripeObject } from '../../engine/world';
+import { Ctx } from '../../engine/world';
 import { address, given, shipping } from '../common';
 import { defineResource, EMPTY, find, mergeMetadata, route, Shaped } from '../../engine/resource';
 import { attachPaymentMethod, resolvePaymentMethod } from '../payments/payment_methods';

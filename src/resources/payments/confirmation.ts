@@ -1,7 +1,7 @@
-import { StripeError } from '../../engine/errors';
+import { errors, StripeError } from '../../engine/errors';
 import { Announcement, Machine } from '../../engine/machine';
 import { Params } from '../../engine/params';
-import { find } from '../../engine/resource';
+import { EMPTY, find, mergeMetadata, shared } from '../../engine/resource';
 import { Decline } from '../../engine/test_values';
 import { Ctx, StripeObject } from '../../engine/world';
 import { PaymentIntentStatus, SetupIntentStatus, unexpectedState } from './intent_machines';
@@ -33,6 +33,68 @@ export interface IntentKind {
   /** What that field records when the customer fails the 3D Secure challenge. */
   authenticationFailure: { code: string; message: string };
 }
+
+/**
+ * The payment method types an intent offers: explicit `allowed_payment_method_types`
+ * (2026-09-30.endive on) or `payment_method_types` (earlier versions; still accepted),
+ * else automatic payment methods decide from the account's configuration (§0, 2023-08-16).
+ */
+export function offeredTypes(ctx: Ctx, params: Params) {
+  // Twin choice: no recorded answer to both type lists at once, so the text is
+  // Stripe's wording for exclusive parameters; the names' pairing and the param (unverified).
+  if (params.payment_method_types && params.allowed_payment_method_types) {
+    throw errors.onlyOneOf(['allowed_payment_method_types', 'payment_method_types'], 'payment_method_types');
+  }
+  const explicit: string[] | undefined = params.allowed_payment_method_types ?? params.payment_method_types ?? undefined;
+  if (explicit && params.automatic_payment_methods) {
+    // The names' order and the param (unverified): reported texts list names alphabetically.
+    const types = params.allowed_payment_method_types ? 'allowed_payment_method_types' : 'payment_method_types';
+    throw errors.onlyOneOf(['automatic_payment_methods', types], 'automatic_payment_methods');
+  }
+  if (explicit) return { types: explicit, allowed: (params.allowed_payment_method_types as string[] | undefined) ?? null, automatic: null };
+  if (params.automatic_payment_methods?.enabled === false) return { types: ['card'], allowed: null, automatic: null };
+  return {
+    types: ctx.world.config.paymentMethodTypes,
+    allowed: null,
+    automatic: AUTOMATIC[(params.automatic_payment_methods?.allow_redirects ?? 'always') as 'always' | 'never'],
+  };
+}
+
+/** The account's payment method configuration, used when automatic payment methods decide. */
+export function pmcId(ctx: Ctx): string {
+  const key = 'payment_method_configuration';
+  let id = ctx.world.facts.get(key) as string | undefined;
+  if (!id) ctx.world.facts.set(key, (id = ctx.world.ids.next('pmc')));
+  return id;
+}
+
+/**
+ * What a new PaymentIntent and a new SetupIntent share: the payment method types
+ * offered, customer, payment method, id and client secret, metadata, the account's
+ * configuration, and the first status. In this order: ids and the configuration
+ * are drawn from the world's seeded stream.
+ */
+export function newIntentFields(ctx: Ctx, kind: IntentKind, params: Params, newId: () => string) {
+  const offered = offeredTypes(ctx, params);
+  const customer = params.customer ? find(ctx, 'customer', params.customer, 'customer') : null;
+  const pm = intentPaymentMethod(ctx, params);
+  const id = newId();
+  return {
+    id,
+    allowed_payment_method_types: offered.allowed,
+    automatic_payment_methods: offered.automatic,
+    client_secret: ctx.world.ids.clientSecret(id),
+    customer: customer?.id ?? null,
+    excluded_payment_method_types: params.excluded_payment_method_types ?? null,
+    metadata: mergeMetadata(EMPTY, params.metadata),
+    payment_method: pm?.id ?? null,
+    payment_method_configuration_details: offered.automatic ? { id: pmcId(ctx), parent: null } : null,
+    payment_method_types: offered.types,
+    status: pm ? kind.machine.state.requires_confirmation : kind.machine.state.requires_payment_method,
+  };
+}
+
+const AUTOMATIC = { always: shared({ allow_redirects: 'always', enabled: true }), never: shared({ allow_redirects: 'never', enabled: true }) };
 
 /** The step that moves an intent: its confirmation, or finishing its challenge. */
 export type ConfirmationStep = 'confirm' | 'authenticate';

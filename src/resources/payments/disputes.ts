@@ -4,7 +4,7 @@ import { emit, StripeEvent } from '../../engine/events';
 import { Params } from '../../engine/params';
 import { react } from '../../engine/reactions';
 import { TestCard } from '../../engine/test_values';
-import { Ctx, StripeObject } from '../../engine/world';
+import { Ctx } from '../../engine/world';
 import { createBalanceTransaction } from '../core/balance';
 import { Charge, charges } from './charges';
 import { defineResource, EMPTY, mergeMetadata, route, Shaped } from '../../engine/resource';

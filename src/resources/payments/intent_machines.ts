@@ -12,6 +12,15 @@ import { StripeObject } from '../../engine/world';
 export const unexpectedState = (intent: StripeObject, message: string) =>
   errors.state(message, `${intent.object}_unexpected_state`, { [intent.object]: intent });
 
+const NAMES: Record<string, string> = { payment_intent: 'PaymentIntent', setup_intent: 'SetupIntent' };
+
+/** Stripe's "You cannot <verb> this <Intent> because it has a status of …" refusal, listing the statuses allowed. */
+const cannot = (verb: string, done: string) => (intent: StripeObject, allowed: readonly string[]) =>
+  unexpectedState(
+    intent,
+    `You cannot ${verb} this ${NAMES[intent.object]} because it has a status of ${intent.status}. Only a ${NAMES[intent.object]} with one of the following statuses may be ${done}: ${allowed.join(', ')}.`,
+  );
+
 /** Twin's own error (control surface): no challenge to finish. */
 const noPendingAuthentication = (intent: StripeObject) => new Error(`${intent.id} has no pending authentication (status ${intent.status})`);
 
@@ -29,12 +38,9 @@ export const paymentIntentMachine = defineMachine({
         requires_payment_method: ['payment_intent.payment_failed'],
       },
       error: (pi, allowed) =>
-        unexpectedState(
-          pi,
-          pi.status === 'succeeded'
-            ? 'You cannot confirm this PaymentIntent because it has already succeeded after being previously confirmed.'
-            : `You cannot confirm this PaymentIntent because it has a status of ${pi.status}. Only a PaymentIntent with one of the following statuses may be confirmed: ${allowed.join(', ')}.`,
-        ),
+        pi.status === 'succeeded'
+          ? unexpectedState(pi, 'You cannot confirm this PaymentIntent because it has already succeeded after being previously confirmed.')
+          : cannot('confirm', 'confirmed')(pi, allowed),
     },
     /** The customer finishing a 3D Secure challenge (control surface); a manual confirmation_method waits for confirm. */
     authenticate: {
@@ -61,11 +67,7 @@ export const paymentIntentMachine = defineMachine({
     cancel: {
       from: ['requires_payment_method', 'requires_capture', 'requires_confirmation', 'requires_action', 'processing'],
       to: { canceled: ['payment_intent.canceled'] },
-      error: (pi, allowed) =>
-        unexpectedState(
-          pi,
-          `You cannot cancel this PaymentIntent because it has a status of ${pi.status}. Only a PaymentIntent with one of the following statuses may be canceled: ${allowed.join(', ')}.`,
-        ),
+      error: cannot('cancel', 'canceled'),
     },
     /** Updating what is paid and how (fields locked after confirmation, T10); a new payment method needs a new confirmation, with no event. */
     update: {
@@ -92,11 +94,7 @@ export const setupIntentMachine = defineMachine({
         succeeded: ['setup_intent.succeeded'],
         requires_payment_method: ['setup_intent.setup_failed'],
       },
-      error: (si, allowed) =>
-        unexpectedState(
-          si,
-          `You cannot confirm this SetupIntent because it has a status of ${si.status}. Only a SetupIntent with one of the following statuses may be confirmed: ${allowed.join(', ')}.`,
-        ),
+      error: cannot('confirm', 'confirmed'),
     },
     /** The customer finishing a 3D Secure challenge (control surface). */
     authenticate: {
@@ -107,11 +105,7 @@ export const setupIntentMachine = defineMachine({
     cancel: {
       from: ['requires_payment_method', 'requires_confirmation', 'requires_action'],
       to: { canceled: ['setup_intent.canceled'] },
-      error: (si, allowed) =>
-        unexpectedState(
-          si,
-          `You cannot cancel this SetupIntent because it has a status of ${si.status}. Only a SetupIntent with one of the following statuses may be canceled: ${allowed.join(', ')}.`,
-        ),
+      error: cannot('cancel', 'canceled'),
     },
     /** Changing the payment method, customer or types; a new payment method needs a new confirmation, with no event. */
     update: {

@@ -5,12 +5,12 @@ import { checkChargeAmount, checkCurrency, processingFee } from '../../engine/mo
 import { Params } from '../../engine/params';
 import { pinned } from '../../engine/exogenous';
 import { CARD_DECLINES, DECLINES, Decline } from '../../engine/test_values';
-import { Ctx, StripeObject } from '../../engine/world';
+import { Ctx } from '../../engine/world';
 import { createBalanceTransaction } from '../core/balance';
 import { Charge, createCharge, saveCharge } from './charges';
 import { given, shipping, sortKeys } from '../common';
 import { defineResource, EMPTY, find, mergeMetadata, route, Shaped, shared, unsupportedParams } from '../../engine/resource';
-import { beginConfirmation, ConfirmationStep, demandsAuthentication, failAttempt, finishAuthentication, IntentKind, rememberReturnUrl, requireAuthentication } from './confirmation';
+import { beginConfirmation, ConfirmationStep, demandsAuthentication, failAttempt, finishAuthentication, IntentKind, newIntentFields, rememberReturnUrl, requireAuthentication } from './confirmation';
 import { paymentIntentMachine } from './intent_machines';
 import {
   attachPaymentMethod,
@@ -74,7 +74,6 @@ const OPTION_DEFAULTS: Record<string, Record<string, unknown>> = {
 
 const AMOUNT_DETAILS = shared({ tip: {} });
 const MANAGED_PAYMENTS = shared({ enabled: false });
-const AUTOMATIC = { always: shared({ allow_redirects: 'always', enabled: true }), never: shared({ allow_redirects: 'never', enabled: true }) };
 
 const defaultOptions = new Map<string, Record<string, unknown>>();
 
@@ -96,64 +95,16 @@ function paymentMethodOptions(types: string[], given: Params | null | undefined,
 
 // --- create ---------------------------------------------------------------
 
-/**
- * The payment method types an intent offers: explicit `allowed_payment_method_types`
- * (2026-09-30.endive on) or `payment_method_types` (earlier versions; still accepted),
- * else automatic payment methods decide from the account's configuration (§0, 2023-08-16).
- */
-export function offeredTypes(ctx: Ctx, params: Params) {
-  // Twin choice: no recorded answer to both type lists at once, so the text is
-  // Stripe's wording for exclusive parameters; the names' pairing and the param (unverified).
-  if (params.payment_method_types && params.allowed_payment_method_types) {
-    throw errors.onlyOneOf(['allowed_payment_method_types', 'payment_method_types'], 'payment_method_types');
-  }
-  const explicit: string[] | undefined = params.allowed_payment_method_types ?? params.payment_method_types ?? undefined;
-  if (explicit && params.automatic_payment_methods) {
-    // The names' order and the param (unverified): reported texts list names alphabetically.
-    const types = params.allowed_payment_method_types ? 'allowed_payment_method_types' : 'payment_method_types';
-    throw errors.onlyOneOf(['automatic_payment_methods', types], 'automatic_payment_methods');
-  }
-  if (explicit) return { types: explicit, allowed: (params.allowed_payment_method_types as string[] | undefined) ?? null, automatic: null };
-  if (params.automatic_payment_methods?.enabled === false) return { types: ['card'], allowed: null, automatic: null };
-  return {
-    types: ctx.world.config.paymentMethodTypes,
-    allowed: null,
-    automatic: AUTOMATIC[(params.automatic_payment_methods?.allow_redirects ?? 'always') as 'always' | 'never'],
-  };
-}
-
-/** The account's payment method configuration, used when automatic payment methods decide. */
-export function pmcId(ctx: Ctx): string {
-  const key = 'payment_method_configuration';
-  let id = ctx.world.facts.get(key) as string | undefined;
-  if (!id) ctx.world.facts.set(key, (id = ctx.world.ids.next('pmc')));
-  return id;
-}
-
 export function createPaymentIntent(ctx: Ctx, params: Params): PaymentIntent {
   paymentIntents.unsupported('create', params);
   const currency = checkCurrency(params.currency);
   checkChargeAmount(params.amount, currency);
-  const offered = offeredTypes(ctx, params);
-  const customer = params.customer ? find(ctx, 'customer', params.customer, 'customer') : null;
-  const pm = intentPaymentMethod(ctx, params);
-  const id = paymentIntents.newId(ctx);
-  // In this order: ids and the configuration are drawn from the world's seeded stream.
+  const intent = newIntentFields(ctx, PAYMENT, params, () => paymentIntents.newId(ctx));
   const pi = paymentIntents.insert(ctx, params, {
-    id,
-    allowed_payment_method_types: offered.allowed,
-    automatic_payment_methods: offered.automatic,
-    client_secret: ctx.world.ids.clientSecret(id),
+    ...intent,
     confirmation_method: params.confirmation_method ?? 'automatic',
     currency,
-    customer: customer?.id ?? null,
-    excluded_payment_method_types: params.excluded_payment_method_types ?? null,
-    metadata: mergeMetadata(EMPTY, params.metadata),
-    payment_method: pm?.id ?? null,
-    payment_method_configuration_details: offered.automatic ? { id: pmcId(ctx), parent: null } : null,
-    payment_method_options: paymentMethodOptions(offered.types, params.payment_method_options),
-    payment_method_types: offered.types,
-    status: pm ? S.requires_confirmation : S.requires_payment_method,
+    payment_method_options: paymentMethodOptions(intent.payment_method_types, params.payment_method_options),
   });
   rememberReturnUrl(ctx, pi, params.return_url);
   if (params.confirm) return confirmPaymentIntent(ctx, pi, { ...params, payment_method: undefined, payment_method_data: undefined });

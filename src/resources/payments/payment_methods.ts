@@ -6,7 +6,7 @@ import { Params } from '../../engine/params';
 import { BASE62 } from '../../engine/random';
 import { pinnedUnder } from '../../engine/exogenous';
 import { brandOf, CardBehaviour, Decline, ForcedBehaviour, LIVE_CARD_IN_TEST_MODE, looksLikeMagicPaymentMethod, luhnValid, TestCard, testCards } from '../../engine/test_values';
-import { Ctx, StripeObject, World } from '../../engine/world';
+import { Ctx, World } from '../../engine/world';
 import { billingDetails, sortKeys } from '../common';
 import { defineResource, EMPTY, find, mergeMetadata, route, Shaped, shared } from '../../engine/resource';
 

@@ -4,7 +4,7 @@ import { emit } from '../../engine/events';
 import { formatAmount } from '../../engine/money';
 import { Params } from '../../engine/params';
 import { withKey } from '../../engine/render';
-import { Ctx, StripeObject } from '../../engine/world';
+import { Ctx } from '../../engine/world';
 import { createBalanceTransaction } from '../core/balance';
 import { Charge, charges } from './charges';
 import { defineResource, EMPTY, find, mergeMetadata, route, Shaped } from '../../engine/resource';

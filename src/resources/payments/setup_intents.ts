@@ -1,10 +1,9 @@
 import { Params } from '../../engine/params';
-import { Ctx, StripeObject } from '../../engine/world';
+import { Ctx } from '../../engine/world';
 import { given } from '../common';
 import { defineResource, EMPTY, find, mergeMetadata, route, Shaped, unsupportedParams } from '../../engine/resource';
-import { beginConfirmation, ConfirmationStep, demandsAuthentication, failAttempt, finishAuthentication, IntentKind, rememberReturnUrl, requireAuthentication } from './confirmation';
+import { beginConfirmation, ConfirmationStep, demandsAuthentication, failAttempt, finishAuthentication, IntentKind, newIntentFields, rememberReturnUrl, requireAuthentication } from './confirmation';
 import { setupIntentMachine } from './intent_machines';
-import { offeredTypes, pmcId } from './payment_intents';
 import { attachPaymentMethod, cardOf, markChecked, PaymentMethod, intentPaymentMethod, spendForced } from './payment_methods';
 import { pendingAuthentication, setUpOffSession } from './three_d_secure';
 
@@ -39,24 +38,10 @@ function options(types: string[], given: Params | null | undefined): Record<stri
 
 export function createSetupIntent(ctx: Ctx, params: Params): SetupIntent {
   setupIntents.unsupported('create', params);
-  const offered = offeredTypes(ctx, params);
-  const customer = params.customer ? find(ctx, 'customer', params.customer, 'customer') : null;
-  const pm = intentPaymentMethod(ctx, params);
-  const id = setupIntents.newId(ctx);
-  // In this order: ids and the configuration are drawn from the world's seeded stream.
+  const intent = newIntentFields(ctx, SETUP, params, () => setupIntents.newId(ctx));
   const si = setupIntents.insert(ctx, params, {
-    id,
-    allowed_payment_method_types: offered.allowed,
-    automatic_payment_methods: offered.automatic,
-    client_secret: ctx.world.ids.clientSecret(id),
-    customer: customer?.id ?? null,
-    excluded_payment_method_types: params.excluded_payment_method_types ?? null,
-    metadata: mergeMetadata(EMPTY, params.metadata),
-    payment_method: pm?.id ?? null,
-    payment_method_configuration_details: offered.automatic ? { id: pmcId(ctx), parent: null } : null,
-    payment_method_options: options(offered.types, params.payment_method_options),
-    payment_method_types: offered.types,
-    status: pm ? S.requires_confirmation : S.requires_payment_method,
+    ...intent,
+    payment_method_options: options(intent.payment_method_types, params.payment_method_options),
     usage: params.usage ?? 'off_session',
   });
   rememberReturnUrl(ctx, si, params.return_url);
