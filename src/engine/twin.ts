@@ -41,6 +41,11 @@ export const DEFAULT_CONFIG: WorldConfig = {
   rawCardData: true,
   // Test mode retries "three times over a few hours" (§19.2); the spacing is a twin choice.
   webhookRetryDelays: [3600, 7200, 14400],
+  accountName: null,
+  // Stripe's recommended default is 8 tries within 2 weeks, timed by Smart Retries;
+  // the twin spaces them evenly (the first attempt, then 7 retries two days apart),
+  // then cancels the subscription and leaves the invoice open (a twin choice, configurable).
+  billing: { retryDays: [2, 2, 2, 2, 2, 2, 2], afterRetries: 'cancel', invoiceAfterRetries: 'open' },
 };
 
 /**

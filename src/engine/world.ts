@@ -47,6 +47,19 @@ export interface WorldConfig {
   rawCardData: boolean;
   /** Seconds of world time before each retry of a failed webhook delivery (§19.2; the schedule is a twin choice). */
   webhookRetryDelays: number[];
+  /** The account's business name (invoices' `account_name`; null until set). */
+  accountName: string | null;
+  /** Dunning (billing notes §3.7): when failed automatic invoice payments are retried, and what then. */
+  billing: BillingSettings;
+}
+
+export interface BillingSettings {
+  /** Days after each failed automatic attempt until the next (its length is the number of retries). */
+  retryDays: number[];
+  /** The subscription once the last retry fails. */
+  afterRetries: 'cancel' | 'unpaid' | 'past_due';
+  /** Its invoice once the last retry fails. */
+  invoiceAfterRetries: 'open' | 'uncollectible';
 }
 
 export interface IdempotencyEntry {

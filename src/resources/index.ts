@@ -1,4 +1,6 @@
 import { RouteTable } from '../engine/spec';
+import { invoiceItems } from './billing/invoice_items';
+import { invoicePayments, invoices } from './billing/invoices';
 import { plans } from './billing/plans';
 import { prices } from './billing/prices';
 import { products } from './billing/products';
@@ -34,6 +36,9 @@ export const modeledRoutes: Route[] = [
   ...prices.routes,
   ...plans.routes,
   ...taxRates.routes,
+  ...invoiceItems.routes,
+  ...invoices.routes,
+  ...invoicePayments.routes,
 ];
 
 export const routes = new RouteTable<Route>();

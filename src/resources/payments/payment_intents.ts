@@ -306,7 +306,7 @@ function capturePaymentIntent(ctx: Ctx, pi: PaymentIntent, params: Params): Paym
   });
 }
 
-function cancelPaymentIntent(ctx: Ctx, pi: PaymentIntent, reason: string | null, automatic = false): PaymentIntent {
+export function cancelPaymentIntent(ctx: Ctx, pi: PaymentIntent, reason: string | null, automatic = false): PaymentIntent {
   const { world } = ctx;
   paymentIntentMachine.check(pi, 'cancel');
   if (pi.status === S.requires_capture) {
