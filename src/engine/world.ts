@@ -268,8 +268,15 @@ export class World {
    */
   advance(seconds: number, ctx: Ctx): void {
     checkAdvance(this.now(), seconds);
-    this.offset += seconds;
-    this.runDue(ctx);
+    const target = this.now() + seconds;
+    // Work due on the way runs at its own time, as on a test clock: what it
+    // creates and schedules is dated by when it was due, not by the target.
+    const schedule = this.clock.schedule;
+    for (let task = schedule.takeDue(target); task; task = schedule.takeDue(target)) {
+      this.offset += Math.max(0, task.at - this.now());
+      this.runTask(schedule, task, { ...ctx, requestId: null, idempotencyKey: null, apiKey: undefined, clock: undefined });
+    }
+    this.offset += Math.max(0, target - this.now());
     for (const account of this.connected.values()) account.runDue({ ...ctx, world: account, apiVersion: account.config.defaultApiVersion, apiKey: undefined });
   }
 

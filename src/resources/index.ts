@@ -3,6 +3,7 @@ import { invoiceItems } from './billing/invoice_items';
 import { invoicePayments, invoices } from './billing/invoices';
 import { plans } from './billing/plans';
 import { prices } from './billing/prices';
+import { subscriptionItems, subscriptions } from './billing/subscriptions';
 import { products } from './billing/products';
 import { taxRates } from './billing/tax_rates';
 import { balanceRoute, balanceTransactions } from './core/balance';
@@ -39,6 +40,8 @@ export const modeledRoutes: Route[] = [
   ...invoiceItems.routes,
   ...invoices.routes,
   ...invoicePayments.routes,
+  ...subscriptions.routes,
+  ...subscriptionItems.routes,
 ];
 
 export const routes = new RouteTable<Route>();

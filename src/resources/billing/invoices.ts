@@ -60,9 +60,9 @@ export function onClockOf(ctx: Ctx, obj: { test_clock?: string | null }): Ctx {
 
 // --- lines -------------------------------------------------------------------
 
-function newLine(ctx: Ctx, invoiceId: string, input: LineInput): InvoiceLine {
+function newLine(ctx: Ctx, invoiceId: string, input: LineInput, preview = false): InvoiceLine {
   return {
-    id: ctx.world.ids.next('il'),
+    id: preview ? `il_tmp_${ctx.world.ids.chars(24)}` : ctx.world.ids.next('il'),
     object: 'line_item',
     amount: input.amount,
     currency: input.currency,
@@ -180,14 +180,13 @@ export interface InvoiceSpec {
   items: InvoiceItem[];
 }
 
-/** Makes a draft (invoice.created) with its lines; an auto-advancing one is scheduled to finalize. */
-export function createDraft(ctx: Ctx, spec: InvoiceSpec): Invoice {
+/** An invoice as a draft of `spec` would be, not stored; `preview` gives it the ids of a preview (upcoming_in_…, il_tmp_…). */
+function buildDraft(ctx: Ctx, spec: InvoiceSpec, preview = false): Invoice {
   const now = nowIn(ctx);
   const c = spec.customer;
   const currency = spec.currency ?? spec.lines[0]?.currency ?? spec.items[0]?.currency ?? c.currency ?? 'usd';
-  const id = invoices.newId(ctx);
-  for (const item of spec.items) ctx.world.replace({ ...item, invoice: id });
-  const lines = [...spec.items.map(itemLine), ...spec.lines].map((l) => newLine(ctx, id, l));
+  const id = preview ? `upcoming_${ctx.world.ids.next('in')}` : invoices.newId(ctx);
+  const lines = [...spec.items.map(itemLine), ...spec.lines].map((l) => newLine(ctx, id, l, preview));
   const base = invoices.build(ctx, {}, {
     id,
     account_country: 'US',
@@ -234,8 +233,14 @@ export function createDraft(ctx: Ctx, spec: InvoiceSpec): Invoice {
     test_clock: c.test_clock ?? null,
     webhooks_delivered_at: now,
   });
-  const invoice = ctx.world.insert(priced(ctx, base, lines));
-  if (spec.days_until_due != null) ctx.world.facts.set(daysFact(id), spec.days_until_due);
+  return priced(ctx, base, lines);
+}
+
+/** Makes a draft (invoice.created) with its lines; an auto-advancing one is scheduled to finalize. */
+export function createDraft(ctx: Ctx, spec: InvoiceSpec): Invoice {
+  const invoice = ctx.world.insert(buildDraft(ctx, spec));
+  for (const item of spec.items) ctx.world.replace({ ...item, invoice: invoice.id });
+  if (spec.days_until_due != null) ctx.world.facts.set(daysFact(invoice.id), spec.days_until_due);
   emit(ctx, 'invoice.created', invoice);
   if (spec.auto_advance) scheduleIn(ctx, invoice.automatically_finalizes_at, (later) => advance(later, invoice.id));
   return invoice;
@@ -271,6 +276,11 @@ function createInvoice(ctx: Ctx, params: Params): Invoice {
     lines: [],
     items: include || subscription ? pendingItems(ctx, customer.id, subscription?.id) : [],
   });
+}
+
+/** What a draft of `spec` would be, stored nowhere and announcing nothing (create_preview, invoice.upcoming). */
+export function previewInvoice(ctx: Ctx, spec: InvoiceSpec): Invoice {
+  return { ...buildDraft(ctx, spec, true), automatically_finalizes_at: null, billing_reason: spec.billing_reason };
 }
 
 // --- finalize ----------------------------------------------------------------

@@ -14,7 +14,7 @@ import { Price, prices } from './prices';
 export type Plan = Shaped<'plan'>;
 
 /** The plan a recurring price stands for. */
-function planOf(ctx: Ctx, price: Price): Plan {
+export function planOf(ctx: Ctx, price: Price): Plan {
   const r = price.recurring;
   return plans.build(ctx, {}, {
     id: price.id,
