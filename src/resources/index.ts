@@ -1,7 +1,10 @@
 import { RouteTable } from '../engine/spec';
+import { coupons } from './billing/coupons';
+import { discounts } from './billing/discounts';
 import { plans } from './billing/plans';
 import { prices } from './billing/prices';
 import { products } from './billing/products';
+import { promotionCodes } from './billing/promotion_codes';
 import { taxRates } from './billing/tax_rates';
 import { balanceRoute, balanceTransactions } from './core/balance';
 import { charges } from './payments/charges';
@@ -34,6 +37,9 @@ export const modeledRoutes: Route[] = [
   ...prices.routes,
   ...plans.routes,
   ...taxRates.routes,
+  ...coupons.routes,
+  ...promotionCodes.routes,
+  ...discounts.routes,
 ];
 
 export const routes = new RouteTable<Route>();

@@ -108,8 +108,8 @@ export const customers = defineResource<'customer', Customer>({
     tax_exempt: orDefault('none'),
   },
   unsupported: {
-    create: ['cash_balance', 'coupon', 'promotion_code', 'source', 'tax', 'tax_id_data', 'test_clock'],
-    update: ['cash_balance', 'coupon', 'promotion_code', 'source', 'default_source', 'tax'],
+    create: ['cash_balance', 'source', 'tax', 'tax_id_data', 'test_clock'],
+    update: ['cash_balance', 'source', 'default_source', 'tax'],
   },
   events: { created: 'customer.created', updated: 'customer.updated', deleted: 'customer.deleted' },
   filters: ['email'],
