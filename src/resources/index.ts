@@ -9,6 +9,7 @@ import { taxRates } from './billing/tax_rates';
 import { balanceRoute, balanceTransactions } from './core/balance';
 import { charges } from './payments/charges';
 import { Route } from '../engine/resource';
+import { customerBalanceTransactions } from './core/customer_balance';
 import { customers } from './core/customers';
 import { disputes } from './payments/disputes';
 import { events } from './core/events';
@@ -23,6 +24,7 @@ import { webhookEndpoints } from './core/webhook_endpoints';
 
 export const modeledRoutes: Route[] = [
   ...customers.routes,
+  ...customerBalanceTransactions.routes,
   ...paymentMethods.routes,
   ...paymentIntents.routes,
   ...charges.routes,

@@ -81,7 +81,12 @@ registerIncludable('customer', 'tax', {
   link: 'obj:customer_tax',
   compute: () => ({ automatic_tax: 'unrecognized_location', ip_address: null, location: null, provider: 'stripe' }),
 });
-registerIncludable('customer', 'invoice_credit_balance', { link: 'obj:invoice_credit_balance', compute: () => ({}) });
+// Credit per currency, positive for a credit (the opposite sign of `balance`); the
+// twin keeps one balance currency per customer, and shows none while it is 0 (twin choice).
+registerIncludable('customer', 'invoice_credit_balance', {
+  link: 'obj:invoice_credit_balance',
+  compute: (_ctx, customer) => (customer.currency && customer.balance ? { [customer.currency]: -customer.balance } : {}),
+});
 
 const orDefault = (fallback: unknown) => (value: unknown) => value ?? fallback;
 
