@@ -6,8 +6,8 @@ import { Params } from '../../engine/params';
 import { defineResource, EMPTY, find, mergeMetadata, Shaped } from '../../engine/resource';
 import { Ctx } from '../../engine/world';
 
-// Coupons (Stripe's types for the shape; billing notes §2.1): a percentage or an
-// amount off, for one invoice (`once`), some months (`repeating`) or `forever`;
+// Coupons (shape and rules from Stripe's types, values from recorded captures):
+// a percentage or an amount off, for one invoice (`once`), some months (`repeating`) or `forever`;
 // caller-chosen ids; `max_redemptions` and `redeem_by` folded into `valid`;
 // `applies_to[products]` shown only when expanded. Only name and metadata change
 // after create. Deleting stops new redemptions; discounts already made keep the

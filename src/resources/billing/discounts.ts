@@ -8,8 +8,8 @@ import { saveCustomer } from '../core/customers';
 import { appliesToProducts, Coupon, couponTerms, redeemable, redeemCoupon, refuse } from './coupons';
 import { codeRedeemable, deactivateCodesOf, PromotionCode, redeemCode } from './promotion_codes';
 
-// Discounts (Stripe's types for the shape; billing notes §2.3): a coupon applied
-// somewhere — a customer, subscription, subscription item, invoice, invoice item
+// Discounts (shape and rules from Stripe's types, values from recorded captures):
+// a coupon applied somewhere — a customer, subscription, subscription item, invoice, invoice item
 // or Checkout Session — from `start` to `end`. `di_…` objects are stored but have
 // no routes of their own; they are reached through what holds them (`discounts`
 // ids, expandable, and the customer's `discount`). Since 2025-09-30.clover a

@@ -7,8 +7,7 @@ import { defineResource, EMPTY, find, mergeMetadata, route, Shaped } from '../..
 import { Ctx, declareIndex, indexKey } from '../../engine/world';
 import { Coupon, redeemable, refuse } from './coupons';
 
-// Promotion codes (Stripe's types for the shape; billing notes §2.2): a
-// customer-facing code for a coupon, named at endive as
+// Promotion codes (shape and rules from Stripe's types): a customer-facing code for a coupon, named at endive as
 // `promotion[type]=coupon&promotion[coupon]=…` (the top-level `coupon` of older
 // versions is an unknown parameter now). Codes are unique, whatever their case,
 // among active codes; a code is active only while its coupon is valid, before
