@@ -60,6 +60,7 @@ describe.each(MODES)('coupons, promotion codes and discounts (%s)', (mode) => {
     expect(await stripeError(t.stripe.coupons.create({ percent_off: 150 }))).toMatchObject({ statusCode: 400, param: 'percent_off' });
     expect(await stripeError(t.stripe.coupons.create({ percent_off: 10, duration: 'repeating' }))).toMatchObject({ code: 'parameter_missing', param: 'duration_in_months' });
     expect(await stripeError(t.stripe.coupons.create({ percent_off: 10, duration: 'sometimes' as never }))).toMatchObject({ statusCode: 400, param: 'duration' });
+    expect(await stripeError(t.stripe.coupons.create({ percent_off: 10, duration: 'repeating', duration_in_months: 1e12 }))).toMatchObject({ statusCode: 400, param: 'duration_in_months' });
     expect(await stripeError(t.stripe.coupons.create({ id: 'TAKEN', percent_off: 5 }))).toMatchObject({ statusCode: 400, code: 'resource_already_exists', param: 'id' });
     expect(await stripeError(t.stripe.coupons.create({ amount_off: 100, currency: 'usd', currency_options: { eur: { amount_off: 90 } } }))).toMatchObject({
       statusCode: 501, param: 'currency_options',

@@ -4,7 +4,8 @@ import { Route } from '../../src/engine/resource';
 import { Twin } from '../../src/engine/twin';
 import { Ctx, StripeObject } from '../../src/engine/world';
 import { coupons } from '../../src/resources/billing/coupons';
-import { addMonths, applyDiscounts, checkMinimumAmount, discountAmount, discountApplies, Discount } from '../../src/resources/billing/discounts';
+import { applyDiscounts, checkMinimumAmount, discountAmount, discountApplies, Discount } from '../../src/resources/billing/discounts';
+import { addMonths } from '../../src/resources/common';
 import { promotionCodes } from '../../src/resources/billing/promotion_codes';
 import { customers } from '../../src/resources/core/customers';
 import '../../src/resources'; // every resource's indexes, as in a running twin

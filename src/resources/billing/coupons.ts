@@ -5,6 +5,7 @@ import { checkCurrency } from '../../engine/money';
 import { Params } from '../../engine/params';
 import { defineResource, EMPTY, find, mergeMetadata, Shaped } from '../../engine/resource';
 import { Ctx } from '../../engine/world';
+import { addMonths } from '../common';
 
 // Coupons (shape and rules from Stripe's types, values from recorded captures):
 // a percentage or an amount off, for one invoice (`once`), some months (`repeating`) or `forever`;
@@ -27,6 +28,7 @@ const deletedFact = (id: string) => `deleted_coupon:${id}`;
 /** Generated ids: 8 upper-case letters and digits, the form of Stripe's generated coupon ids in its published fixtures (uncertain). */
 const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 const FIVE_YEARS = 5 * 365 * 86400;
+const MAX_TIME = 253402300799;
 
 /** A live coupon's terms, or a deleted coupon's as they were when it was deleted. */
 export function couponTerms(ctx: Ctx, id: string): Coupon | undefined {
@@ -79,6 +81,10 @@ function createCoupon(ctx: Ctx, params: Params): Coupon {
   if (duration === 'repeating' && params.duration_in_months == null) throw errors.parameterMissing('duration_in_months');
   if (duration !== 'repeating' && params.duration_in_months != null) throw refuse('`duration_in_months` may only be given when `duration` is `repeating`.', 'duration_in_months');
   if (params.duration_in_months != null && params.duration_in_months < 1) throw refuse('Invalid duration_in_months: must be a positive integer.', 'duration_in_months', 'parameter_invalid_integer');
+  // A discount's `end` must stay a date (the twin's bound, as for its clock: 9999-12-31).
+  if (params.duration_in_months != null && !(addMonths(nowIn(ctx), params.duration_in_months) <= MAX_TIME)) {
+    throw refuse('Invalid duration_in_months: too many months.', 'duration_in_months', 'parameter_invalid_integer');
+  }
   if (params.max_redemptions != null && params.max_redemptions < 1) throw refuse('Invalid max_redemptions: must be a positive integer.', 'max_redemptions', 'parameter_invalid_integer');
   const now = nowIn(ctx);
   const redeemBy: number | null = params.redeem_by ?? null;

@@ -5,6 +5,7 @@ import { defineResource, find, route, Shaped } from '../../engine/resource';
 import { Ctx, indexKey, StripeObject } from '../../engine/world';
 import type { Customer } from '../core/customers';
 import { saveCustomer } from '../core/customers';
+import { addMonths } from '../common';
 import { appliesToProducts, Coupon, couponTerms, redeemable, redeemCoupon, refuse } from './coupons';
 import { codeRedeemable, deactivateCodesOf, PromotionCode, redeemCode } from './promotion_codes';
 
@@ -35,15 +36,6 @@ export const discounts = defineResource<'discount', Discount>({
   prefix: 'di',
   path: null,
 });
-
-/** `time` plus `months` calendar months (UTC); a day past the target month's end is its last day (twin choice). */
-export function addMonths(time: number, months: number): number {
-  const d = new Date(time * 1000);
-  const target = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + months, 1, d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()));
-  const lastDay = new Date(Date.UTC(target.getUTCFullYear(), target.getUTCMonth() + 1, 0)).getUTCDate();
-  target.setUTCDate(Math.min(d.getUTCDate(), lastDay));
-  return Math.floor(target.getTime() / 1000);
-}
 
 /** Coupons Stripe refuses to redeem carry the coupon_expired code (Stripe's error-code list); the text is the twin's (unverified). */
 const couponNotValid = (coupon: Coupon, param: string) => refuse(`Coupon ${coupon.id} is no longer valid.`, param, 'coupon_expired');
