@@ -56,6 +56,34 @@ const OVERLAY = Object.fromEntries(
     ['POST /v1/setup_intents/{intent}/confirm', [ALLOWED]],
   ].map(([key, names]) => [key, Object.fromEntries(names.map((name) => [name, TYPES]))]),
 );
+// Promotion codes name their coupon as `promotion[type]=coupon&promotion[coupon]=…`
+// since 2025-09-30.clover, where the top-level `coupon` went away; balance
+// transactions are listed by `created` and `invoice`; customer_account is newer.
+const ID = { type: 'string', maxLength: 5000 };
+const CREATED = { anyOf: [{ type: 'object', properties: { gt: { type: 'integer' }, gte: { type: 'integer' }, lt: { type: 'integer' }, lte: { type: 'integer' } } }, { type: 'integer' }] };
+Object.assign(OVERLAY, {
+  'POST /v1/promotion_codes': {
+    promotion: { type: 'object', properties: { coupon: ID, type: { type: 'string', enum: ['coupon'] } }, required: ['type'] },
+    customer_account: ID,
+  },
+  'GET /v1/promotion_codes': { customer_account: ID },
+  'GET /v1/customers/{customer}/balance_transactions': { created: CREATED, invoice: ID },
+});
+// Invoice items name their price under `pricing` since 2025-03-31.basil, and take decimal quantities since dahlia.
+const PRICING = { type: 'object', properties: { price: ID } };
+const QUANTITY_DECIMAL = { type: 'string', format: 'decimal' };
+Object.assign(OVERLAY, {
+  'POST /v1/invoiceitems': { pricing: PRICING, quantity_decimal: QUANTITY_DECIMAL },
+  'POST /v1/invoiceitems/{invoiceitem}': { pricing: PRICING, quantity_decimal: QUANTITY_DECIMAL },
+});
+const REQUIRED = { 'POST /v1/promotion_codes': ['promotion'] };
+// Parameters stripe-node 23.1's request types no longer have: the singular coupon
+// and promotion_code of customers went at 2025-03-31.basil (discounts[] replaced them).
+const REMOVED = {
+  'POST /v1/promotion_codes': ['coupon'],
+  'POST /v1/customers': ['coupon', 'promotion_code'],
+  'POST /v1/customers/{customer}': ['coupon', 'promotion_code'],
+};
 
 const operations = {};
 for (const [p, item] of Object.entries(spec.paths)) {
@@ -76,6 +104,11 @@ for (const [p, item] of Object.entries(spec.paths)) {
     }
     const key = `${method.toUpperCase()} ${p}`;
     if (OVERLAY[key]) params.properties = { ...params.properties, ...OVERLAY[key] };
+    for (const name of REMOVED[key] ?? []) {
+      delete params.properties[name];
+      if (params.required) params.required = params.required.filter((r) => r !== name);
+    }
+    if (REQUIRED[key]) params.required = [...(params.required ?? []), ...REQUIRED[key]];
     operations[key] = { summary: summaryOf(op), params, response: responseSchemaName(op) };
   }
 }
@@ -102,6 +135,8 @@ function link(ps) {
   }
   if (ps.anyOf?.length === 1) return link(ps.anyOf[0]);
   if (ps.type === 'array' && ps.items?.$ref) return `arr:${schemaName(ps.items.$ref)}`;
+  // An array of expandable ids (`discounts`): each id expands, so it links as one does.
+  if (ps.type === 'array' && ps.items?.['x-expansionResources']) return link(ps.items);
   if (ps.properties?.object?.enum?.[0] === 'list') return listLink(ps);
   return null;
 }
@@ -122,6 +157,52 @@ for (const [name, schema] of Object.entries(spec.components.schemas)) {
   const objectName = schema.properties.object?.enum?.[0];
   if (objectName && !name.startsWith('deleted_') && !(objectName in objectSchemas)) objectSchemas[objectName] = name;
 }
+
+// Object links newer than the spec copy: since 2025-09-30.clover a discount names
+// its coupon under `source` and a promotion code under `promotion` (the coupon an
+// id there, expandable), instead of a whole coupon at the top level.
+for (const name of ['discount', 'deleted_discount']) {
+  delete objects[name].coupon;
+  objects[name].source = 'obj:discount_source';
+}
+objects.discount_source = { coupon: 'id:coupon' };
+delete objects.promotion_code.coupon;
+objects.promotion_code.promotion = 'obj:promotion_code_promotion';
+objects.promotion_code_promotion = { coupon: 'id:coupon' };
+
+// Operations newer than the spec copy that the twin models: InvoicePayments (basil)
+// and subscription pause (endive), with their parameters from stripe-node 23.1's request types.
+const EXPAND = { type: 'array', items: ID };
+const ADDED = {
+  'GET /v1/invoice_payments': {
+    summary: 'When retrieving an invoice, there is an includable payments property containing the first handful of those items.',
+    params: {
+      type: 'object',
+      properties: {
+        created: CREATED, ending_before: ID, expand: EXPAND, invoice: ID, limit: { type: 'integer' }, starting_after: ID,
+        payment: { type: 'object', properties: { payment_intent: ID, payment_record: ID, type: { type: 'string', enum: ['payment_intent', 'payment_record'] } }, required: ['type'] },
+        status: { type: 'string', enum: ['canceled', 'open', 'paid'] },
+      },
+      required: [],
+    },
+    response: null,
+  },
+  'GET /v1/invoice_payments/{invoice_payment}': {
+    summary: 'Retrieves the invoice payment with the given ID.',
+    params: { type: 'object', properties: { expand: EXPAND }, required: [] },
+    response: 'invoice_payment',
+  },
+  'POST /v1/subscriptions/{subscription}/pause': {
+    summary: 'Pauses a subscription by transitioning it to the paused status.',
+    params: {
+      type: 'object',
+      properties: { bill_for: { type: 'object', properties: {} }, expand: EXPAND, invoicing_behavior: { type: 'string', enum: ['invoice', 'pending_invoice_item'] }, type: { type: 'string', enum: ['subscription'] } },
+      required: [],
+    },
+    response: 'subscription',
+  },
+};
+Object.assign(operations, ADDED);
 
 // stripe-node's own route table: endpoints newer than the spec copy still answer
 // 501 "unsupported" rather than 404 "unrecognized".
@@ -171,7 +252,7 @@ const out = {
       info_version: spec.info.version,
       sha256: createHash('sha256').update(raw).digest('hex'),
       kept: 'request parameter schemas and a one-line summary (first sentence of the description) of every operation; how each object schema links to other objects (for expand[])',
-      overlay: 'parameters added after 2024-04-10, from stripe-node 23.1.0 request types: allowed_payment_method_types and excluded_payment_method_types on PaymentIntent and SetupIntent create, update and confirm; the enabled_events and api_version enums of webhook endpoint create and update',
+      overlay: 'parameters added after 2024-04-10, from stripe-node 23.1.0 request types: allowed_payment_method_types and excluded_payment_method_types on PaymentIntent and SetupIntent create, update and confirm; the enabled_events and api_version enums of webhook endpoint create and update; promotion code create with promotion[coupon] (no top-level coupon), customer_account on promotion codes, created and invoice on customer balance transaction lists; customer create and update without coupon and promotion_code; discount.source and promotion_code.promotion links',
     },
     sdk: { source: `npm stripe@${sdkPkg.version} (MIT)`, pinned_api_version: pinned, kept: 'v1 routes, known API versions' },
     generated_by: 'scripts/compact_spec.mjs',

@@ -168,13 +168,21 @@ export interface Catalogue {
 }
 
 export type TriggerName = 'payment.declined' | 'payment.requires_action' | 'authentication.succeeded' | 'authentication.failed' | 'dispute.created' | 'refund.failed';
-/** The object a trigger acts on (one of them) and its parameters (`decline_code`, `reason`, `inquiry`, `failure_reason`). */
+/** The object a trigger acts on (one of them, by type or as `<type>_id`) and its parameters (`decline_code`, `at`, `reason`, `inquiry`, `failure_reason`). */
 export interface TriggerParams {
   payment_intent?: string;
   setup_intent?: string;
   charge?: string;
   refund?: string;
+  subscription?: string;
+  payment_intent_id?: string;
+  setup_intent_id?: string;
+  charge_id?: string;
+  refund_id?: string;
+  subscription_id?: string;
   decline_code?: string;
+  /** payment.declined on a subscription: which charge (`next_renewal`). */
+  at?: 'next_renewal';
   reason?: string;
   inquiry?: boolean;
   failure_reason?: string;
@@ -301,9 +309,12 @@ export class TwinControl {
     list: (): Promise<{ account: string; connected_accounts: { id: string; now: number }[] }> => this.call('GET', '/__admin__/accounts'),
   };
 
-  /** Seeds worlds: sections for this client's world, `{worlds: {key: sections}}`, or a YAML string. */
-  seed(data: Record<string, unknown> | string): Promise<SeedResult> {
-    return this.call('POST', '/__admin__/seed', data);
+  /**
+   * Seeds worlds: sections for this client's world, `{worlds: {key: sections}}`,
+   * a YAML string, or one section as `seed('prices', [...])`.
+   */
+  seed(data: Record<string, unknown> | string, entries?: unknown[]): Promise<SeedResult> {
+    return this.call('POST', '/__admin__/seed', entries === undefined ? data : { [data as string]: entries });
   }
 
   /** Forgets this client's world (its objects, clock, faults and logs), or every world with `{all: true}`. */

@@ -9,25 +9,42 @@ import { attachPaymentMethod, createCardPaymentMethod, PaymentMethod } from '../
 import { applyPins, seedPins } from './exogenous';
 import { checkKey, ControlError, controlCtx, ControlRoute } from './surface';
 
-// Seeding worlds from JSON or YAML: customers, payment methods, payment
-// intents, charges and refunds, with ids chosen by the caller (`cus_jane`).
+// Seeding worlds from JSON or YAML: customers, payment methods, billing's
+// products, prices, tax rates, coupons, promotion codes and subscriptions,
+// payment intents, charges and refunds, with ids chosen by the caller (`cus_jane`).
 // Each entry replays the API operation that makes it, so seeded objects are
 // exactly what the API would have made (and emit the same events).
 
 export const seedRoutes: ControlRoute[] = [
-  { method: 'POST', path: '/__admin__/seed', description: 'Seeds worlds from JSON or YAML: webhook endpoints, customers, payment methods, payment intents, charges, refunds, opening balances and pins per key, all or nothing.', params: { worlds: { in: 'body', type: 'object', description: '{sk_test_…: {webhook_endpoints, customers, payment_methods, payment_intents, charges, refunds, balance, pins}}', required: true } }, run: (call) => seed(call.twin, call.body, call.key, call.authorize) },
+  { method: 'POST', path: '/__admin__/seed', description: 'Seeds worlds from JSON or YAML: webhook endpoints, customers, payment methods, products, prices, tax rates, coupons, promotion codes, subscriptions, payment intents, charges, refunds, opening balances and pins per key, all or nothing.', params: { worlds: { in: 'body', type: 'object', description: '{sk_test_…: {webhook_endpoints, customers, payment_methods, products, prices, tax_rates, coupons, promotion_codes, subscriptions, payment_intents, charges, refunds, balance, pins}}', required: true } }, run: (call) => seed(call.twin, call.body, call.key, call.authorize) },
 ];
 
 /** Sections in the order they are applied, the id prefix each takes, and the API operation each replays. */
-const SECTIONS = [
+interface Section {
+  name: string;
+  prefix: string;
+  op: string;
+  /** Ids need not start with the prefix. */
+  anyId?: boolean;
+}
+
+const SECTIONS: Section[] = [
   // First, so the events of the objects seeded after them are delivered.
   { name: 'webhook_endpoints', prefix: 'we', op: 'POST /v1/webhook_endpoints' },
   { name: 'customers', prefix: 'cus', op: 'POST /v1/customers' },
   { name: 'payment_methods', prefix: 'pm', op: 'POST /v1/payment_methods' },
+  // Billing's definitions, then subscriptions on them. Products and coupons take any id
+  // (their create has an `id` parameter); a price may too, as legacy plans had (`small-monthly`).
+  { name: 'products', prefix: 'prod', op: 'POST /v1/products', anyId: true },
+  { name: 'prices', prefix: 'price', op: 'POST /v1/prices', anyId: true },
+  { name: 'tax_rates', prefix: 'txr', op: 'POST /v1/tax_rates' },
+  { name: 'coupons', prefix: 'coupon', op: 'POST /v1/coupons', anyId: true },
+  { name: 'promotion_codes', prefix: 'promo', op: 'POST /v1/promotion_codes' },
+  { name: 'subscriptions', prefix: 'sub', op: 'POST /v1/subscriptions' },
   { name: 'payment_intents', prefix: 'pi', op: 'POST /v1/payment_intents' },
   { name: 'charges', prefix: 'ch', op: 'POST /v1/payment_intents' },
   { name: 'refunds', prefix: 're', op: 'POST /v1/refunds' },
-] as const;
+];
 
 /** Sections that make no API object: opening balances and pinned exogenous values (./exogenous.ts). */
 const PIN_SECTIONS = ['balance', 'pins'];
@@ -87,13 +104,19 @@ function seedWorld(world: World, sections: Record<string, any[]>, key: string): 
   return created;
 }
 
-function seedEntry(ctx: Ctx, section: (typeof SECTIONS)[number], entry: Record<string, any>): string {
+function seedEntry(ctx: Ctx, section: Section, entry: Record<string, any>): string {
   const { world } = ctx;
   const { id, customer, test_value: testValue, capture, ...rest } = entry;
   if (id !== undefined) {
-    if (typeof id !== 'string' || !id.startsWith(`${section.prefix}_`)) throw new Error(`"id" must start with ${section.prefix}_`);
+    if (typeof id !== 'string' || (!section.anyId && !id.startsWith(`${section.prefix}_`))) throw new Error(`"id" must start with ${section.prefix}_`);
     if (world.get(id)) throw new Error(`${id} already exists in this world`);
-    world.ids.choose(id);
+    if (section.name === 'products' || section.name === 'coupons') rest.id = id;
+    else world.ids.choose(id, section.prefix);
+  }
+  if (section.name === 'customers') return seedCustomer(ctx, section, rest);
+  // A price may name a product the seed has not made: it is made with that id (and the id as its name).
+  if (section.name === 'prices' && typeof rest.product === 'string' && !world.get(rest.product)) {
+    apiCall(ctx, 'POST /v1/products', { id: rest.product, name: rest.product });
   }
   if (section.name === 'payment_methods') {
     // A test value (pm_card_visa, tok_visa) or the parameters of POST /v1/payment_methods.
@@ -117,6 +140,23 @@ function seedEntry(ctx: Ctx, section: (typeof SECTIONS)[number], entry: Record<s
   return apiCall(ctx, section.op, params).id as string;
 }
 
+/**
+ * A customer; its `invoice_settings.default_payment_method` may name a payment
+ * method the seed makes with it: `pm_<anything>_<test card>` (`pm_jane_visa` is
+ * a `pm_card_visa` card with that id), attached to the customer.
+ */
+function seedCustomer(ctx: Ctx, section: Section, params: Record<string, any>): string {
+  const wanted = params.invoice_settings?.default_payment_method;
+  const made = typeof wanted === 'string' && !ctx.world.get(wanted) ? testCards.byPaymentMethod(`pm_card_${wanted.slice(wanted.lastIndexOf('_') + 1)}`) : undefined;
+  if (!made) return apiCall(ctx, section.op, params).id as string;
+  const { default_payment_method: _named, ...settings } = params.invoice_settings;
+  const customer = apiCall(ctx, section.op, { ...params, invoice_settings: settings });
+  ctx.world.ids.choose(wanted, 'pm');
+  const pm = attachPaymentMethod(ctx, createCardPaymentMethod(ctx, made), customer.id);
+  apiCall(ctx, `POST /v1/customers/${customer.id}`, { invoice_settings: { default_payment_method: pm.id } });
+  return customer.id as string;
+}
+
 /** Creates a PaymentIntent; a decline keeps its state (as on Stripe) rather than failing the seed. */
 function confirmedIntent(ctx: Ctx, op: string, params: Record<string, unknown>) {
   try {
@@ -135,7 +175,7 @@ function apiCall(ctx: Ctx, op: string, value: Record<string, unknown>) {
   const match = routes.match(method, path);
   if (!match || match === 'wrong-method') throw new Error(`${op} is not modeled`);
   const params: Params = coerceParams(match.value.params, toForm(value) as FormTree);
-  return match.value.handler(ctx, params, {}) as Record<string, any>;
+  return match.value.handler(ctx, params, match.params) as Record<string, any>;
 }
 
 /** Typed JSON/YAML values as the strings a form-encoded request would carry. */

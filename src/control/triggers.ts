@@ -6,6 +6,7 @@ import { intentMachine, paymentIntentMachine, setupIntentMachine } from '../reso
 import { completeAuthentication, PaymentIntent } from '../resources/payments/payment_intents';
 import { armedIntents, forceBehaviour } from '../resources/payments/payment_methods';
 import { canFail, failRefund, Refund } from '../resources/payments/refunds';
+import { armRenewalDecline } from '../resources/billing/invoices';
 import { completeSetupAuthentication, SetupIntent } from '../resources/payments/setup_intents';
 import { pendingAuthentication } from '../resources/payments/three_d_secure';
 import { ControlError, controlCtx, ControlParam, ControlRoute, limitOf } from './surface';
@@ -18,9 +19,9 @@ import { ControlError, controlCtx, ControlParam, ControlRoute, limitOf } from '.
 // (completing a challenge, createDispute, failRefund). `GET /__admin__/world/next`
 // lists what can be triggered now.
 
-type ObjectType = 'payment_intent' | 'setup_intent' | 'charge' | 'refund';
+type ObjectType = 'payment_intent' | 'setup_intent' | 'charge' | 'refund' | 'subscription';
 
-const NAMES: Record<ObjectType, string> = { payment_intent: 'PaymentIntent', setup_intent: 'SetupIntent', charge: 'Charge', refund: 'Refund' };
+const NAMES: Record<ObjectType, string> = { payment_intent: 'PaymentIntent', setup_intent: 'SetupIntent', charge: 'Charge', refund: 'Refund', subscription: 'Subscription' };
 
 interface Param {
   description: string;
@@ -49,6 +50,9 @@ interface Trigger {
 function intentStates(action: 'confirm' | 'authenticate'): string[] {
   return [...new Set([...paymentIntentMachine.allowedFrom(action), ...setupIntentMachine.allowedFrom(action)])];
 }
+
+/** Subscriptions that have a next renewal to decline. */
+const RENEWING = ['active', 'trialing', 'past_due'];
 
 const confirmable = (intent: StripeObject) => intentMachine(intent)?.allows(intent, 'confirm') ?? false;
 /** Confirmable with no challenge under way: the next confirmation decides whether 3D Secure is needed. */
@@ -81,16 +85,20 @@ const TRIGGERS: Trigger[] = [
   {
     name: 'payment.declined',
     description:
-      "Declines the PaymentIntent's next charge attempt with `decline_code`, as the test card with that decline would: a 402 card_error on confirm, a failed charge, the intent back in requires_payment_method with last_payment_error, charge.failed and payment_intent.payment_failed. On an intent awaiting 3D Secure, the charge after a successful challenge declines (like …1629).",
-    like: ['pm_card_visa_chargeDeclined', 'pm_card_visa_chargeDeclinedInsufficientFunds', 'pm_card_visa_chargeDeclinedLostCard', '…(§4.3)'],
-    on: ['payment_intent'],
-    when: `a PaymentIntent in ${paymentIntentMachine.allowedFrom('confirm').join(', ')}`,
-    params: { decline_code: { description: 'the issuer decline, as the §4.3 test cards give it', required: true, values: [...CARD_DECLINES.keys()] } },
-    applies: (_w, pi) => confirmable(pi),
-    run: (ctx, pi, args) => {
+      "Declines the PaymentIntent's next charge attempt with `decline_code`, as the test card with that decline would: a 402 card_error on confirm, a failed charge, the intent back in requires_payment_method with last_payment_error, charge.failed and payment_intent.payment_failed. On an intent awaiting 3D Secure, the charge after a successful challenge declines (like …1629). On a subscription with `at: next_renewal`, the first attempt to charge its next renewal invoice declines so (then its retries, as Stripe's dunning does).",
+    like: ['pm_card_visa_chargeDeclined', 'pm_card_visa_chargeDeclinedInsufficientFunds', 'pm_card_visa_chargeDeclinedLostCard', 'pm_card_chargeCustomerFail', '…(§4.3)'],
+    on: ['payment_intent', 'subscription'],
+    when: `a PaymentIntent in ${paymentIntentMachine.allowedFrom('confirm').join(', ')}, or a subscription that renews (active, trialing, past_due) with at: next_renewal`,
+    params: {
+      decline_code: { description: 'the issuer decline, as the §4.3 test cards give it', values: [...CARD_DECLINES.keys()], default: 'generic_decline' },
+      at: { description: 'on a subscription: the charge it declines', values: ['next_renewal'], default: 'next_renewal' },
+    },
+    applies: (_w, obj) => (obj.object === 'subscription' ? RENEWING.includes(obj.status) : confirmable(obj)),
+    run: (ctx, obj, args) => {
       const decline = CARD_DECLINES.get(args.decline_code)!;
-      forceBehaviour(ctx.world, pi.id, { decline, declineAfterAuthentication: decline });
-      return { object: pi, armed: { decline_code: args.decline_code } };
+      if (obj.object === 'subscription') armRenewalDecline(ctx.world, obj.id, decline);
+      else forceBehaviour(ctx.world, obj.id, { decline, declineAfterAuthentication: decline });
+      return { object: obj, armed: obj.object === 'subscription' ? { decline_code: args.decline_code, at: args.at } : { decline_code: args.decline_code } };
     },
   },
   {
@@ -161,7 +169,15 @@ const TRIGGERS: Trigger[] = [
 const BY_NAME = new Map(TRIGGERS.map((t) => [t.name, t]));
 
 /** Checks a trigger call's arguments without looking at the world; fills in defaults. */
-function parseArgs(trigger: Trigger, body: Record<string, any>): { param: ObjectType; id: string; args: Record<string, any> } {
+function parseArgs(trigger: Trigger, sent: Record<string, any>): { param: ObjectType; id: string; args: Record<string, any> } {
+  // The object may also be named `<type>_id` (`subscription_id: "sub_…"`).
+  const body = { ...sent };
+  for (const type of trigger.on) {
+    if (body[`${type}_id`] !== undefined && body[type] === undefined) {
+      body[type] = body[`${type}_id`];
+      delete body[`${type}_id`];
+    }
+  }
   const given = trigger.on.filter((p) => body[p] !== undefined);
   const takes = trigger.on.map((p) => `"${p}"`).join(' or ');
   if (!given.length) throw new ControlError(`${trigger.name} needs ${takes}: the id of the object it acts on`);

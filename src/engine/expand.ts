@@ -106,6 +106,8 @@ function expandAt(ctx: Ctx, node: any, segments: string[]): any {
     const found = ctx.world.get(value);
     if (!found) return node; // an id the twin does not store (e.g. pmc_, setatt_): left as is
     value = found;
+  } else if (Array.isArray(value) && value.some((v) => typeof v === 'string')) {
+    value = value.map((v) => (typeof v === 'string' ? (ctx.world.get(v) ?? v) : v)); // an array of ids (`discounts`)
   }
   if (rest.length) {
     if (value && typeof value === 'object' && value.object === 'list' && rest[0] === 'data') value = expandList(ctx, value, rest.slice(1));

@@ -44,9 +44,9 @@ export class Ids {
     return joined(prefix, '_', version, this.timeBlock(), this.accountBlock, this.rng.chars(8));
   }
 
-  /** Makes the next id with `id`'s prefix be `id` (seeding objects under chosen ids, e.g. `cus_jane`). */
-  choose(id: string): void {
-    this.chosen.set(id.slice(0, id.indexOf('_')), id);
+  /** Makes the next id with `prefix` (default: `id`'s own) be `id` (seeding objects under chosen ids, e.g. `cus_jane`, or a legacy plan's `small-monthly`). */
+  choose(id: string, prefix = id.slice(0, id.indexOf('_'))): void {
+    this.chosen.set(prefix, id);
   }
 
   /** Forgets chosen ids nothing used. */

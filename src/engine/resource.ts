@@ -106,8 +106,11 @@ export interface ResourceDeclaration<O extends ObjectName, Extra extends string 
   object: O;
   /** Id prefix (`cus` → `cus_…`). */
   prefix: string;
-  /** Collection path, `/v1/customers`: the item path is the spec's `${path}/{…}`. */
-  path: string;
+  /**
+   * Collection path, `/v1/customers`: the item path is the spec's `${path}/{…}`.
+   * Null for objects stored without routes of their own (discounts).
+   */
+  path: string | null;
   /** The object's name in resource_missing messages ("No such PaymentMethod"), when not `object`. */
   name?: string;
   /** Fields of the shape a response leaves out (includable, expandable-only, or sent only when set). */
@@ -173,8 +176,8 @@ export class Resource<O extends ObjectName, T extends StripeObject = Shaped<O>, 
   constructor(readonly declaration: ResourceDeclaration<O, Extra>) {
     const d = declaration;
     this.object = d.object;
-    this.path = d.path;
-    this.itemPath = itemPathOf(d.path);
+    this.path = d.path ?? '';
+    this.itemPath = d.path === null ? '' : itemPathOf(d.path);
     const omit = new Set<string>([...(d.omit ?? []), 'deleted']);
     if (d.optional) for (const f of shapes[d.object].optional as readonly string[]) if (!(d.optional as readonly string[]).includes(f)) omit.add(f);
     const body = [...shapes[d.object].fields.slice(2), ...(d.extra ?? [])].filter((f) => !omit.has(f)).sort();
@@ -187,7 +190,7 @@ export class Resource<O extends ObjectName, T extends StripeObject = Shaped<O>, 
     });
     this.compiledBuild = this.compileBuild();
     for (const field of d.indexes ?? []) declareIndex(d.object, field, field === 'metadata' ? metadataKeys : undefined);
-    this.routes.push(...this.generatedRoutes());
+    if (d.path !== null) this.routes.push(...this.generatedRoutes());
   }
 
   /** A new id of this resource, `<prefix>_…` (in the id family of `family`, a PaymentIntent, when given). */
@@ -274,7 +277,7 @@ export class Resource<O extends ObjectName, T extends StripeObject = Shaped<O>, 
     const sent = filters.filter((f) => params[f] != null);
     const keep = (obj: T) => !obj.deleted && sent.every((f) => obj[f] === params[f]) && (!where || where(obj));
     const index: Record<string, string | null | undefined> = { ...lookup };
-    for (const f of sent) index[f] = params[f];
+    for (const f of sent) index[f] = String(params[f]); // booleans (`active`) are indexed by their text
     return paginate<T>(ctx.world, this.object, url, params, keep, index);
   }
 

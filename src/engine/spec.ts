@@ -22,30 +22,10 @@ interface CompactSpec {
   objects: Record<string, Record<string, string>>;
 }
 
-/**
- * spec/overlay.json: what Stripe added after the spec copy (2024-04-10) to
- * operations the twin models, written by hand from the request types of the
- * stripe package the twin pins (API 2026-10-28.endive): whole operations
- * (`operations`) and parameters of existing ones (`params`, merged over theirs).
- */
-interface Overlay {
-  operations: Record<string, Operation>;
-  params: Record<string, Record<string, unknown>>;
-}
-
 function load(): CompactSpec {
   for (const dir of [path.join(__dirname, '..', '..', 'spec'), path.join(process.cwd(), 'spec')]) {
     const file = path.join(dir, 'stripe-api.json');
-    if (!fs.existsSync(file)) continue;
-    const compact = JSON.parse(fs.readFileSync(file, 'utf8')) as CompactSpec;
-    const overlay = JSON.parse(fs.readFileSync(path.join(dir, 'overlay.json'), 'utf8')) as Overlay;
-    Object.assign(compact.operations, overlay.operations);
-    for (const [key, params] of Object.entries(overlay.params)) {
-      const op = compact.operations[key];
-      if (!op) throw new Error(`spec/overlay.json: no operation ${key}`);
-      op.params = { ...op.params, properties: { ...op.params.properties, ...params } as Schema['properties'] };
-    }
-    return compact;
+    if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8')) as CompactSpec;
   }
   throw new Error('spec/stripe-api.json not found: run `npm run spec:compact`');
 }

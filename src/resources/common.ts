@@ -2,7 +2,7 @@ import { Params } from '../engine/params';
 import { shared } from '../engine/resource';
 
 // Helpers several resources share: Stripe's address, shipping and billing
-// details hashes, key sorting, and payout dates.
+// details hashes, key sorting, payout dates and calendar months.
 
 /** A copy of `o` with its keys in alphabetical order (how Stripe prints some hashes). */
 export function sortKeys<T>(o: Record<string, T>): Record<string, T> {
@@ -55,4 +55,13 @@ export function billingDetails(input: Params | null | undefined): Record<string,
 /** Midnight UTC `days` calendar days after `time` (balance availability, §7.3). */
 export function midnightAfter(time: number, days: number): number {
   return (Math.floor(time / 86400) + days) * 86400;
+}
+
+/** `time` plus `months` calendar months (UTC, time of day kept); a day past the target month's end becomes its last day (twin choice). */
+export function addMonths(time: number, months: number): number {
+  const d = new Date(time * 1000);
+  const target = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + months, 1, d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()));
+  const lastDay = new Date(Date.UTC(target.getUTCFullYear(), target.getUTCMonth() + 1, 0)).getUTCDate();
+  target.setUTCDate(Math.min(d.getUTCDate(), lastDay));
+  return Math.floor(target.getTime() / 1000);
 }

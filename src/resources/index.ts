@@ -1,14 +1,18 @@
 import { RouteTable } from '../engine/spec';
 import { invoiceItems } from './billing/invoice_items';
 import { invoicePayments, invoices } from './billing/invoices';
+import { coupons } from './billing/coupons';
+import { discounts } from './billing/discounts';
 import { plans } from './billing/plans';
 import { prices } from './billing/prices';
 import { subscriptionItems, subscriptions } from './billing/subscriptions';
 import { products } from './billing/products';
+import { promotionCodes } from './billing/promotion_codes';
 import { taxRates } from './billing/tax_rates';
 import { balanceRoute, balanceTransactions } from './core/balance';
 import { charges } from './payments/charges';
 import { Route } from '../engine/resource';
+import { customerBalanceTransactions } from './core/customer_balance';
 import { customers } from './core/customers';
 import { disputes } from './payments/disputes';
 import { events } from './core/events';
@@ -23,6 +27,7 @@ import { webhookEndpoints } from './core/webhook_endpoints';
 
 export const modeledRoutes: Route[] = [
   ...customers.routes,
+  ...customerBalanceTransactions.routes,
   ...paymentMethods.routes,
   ...paymentIntents.routes,
   ...charges.routes,
@@ -42,6 +47,9 @@ export const modeledRoutes: Route[] = [
   ...invoicePayments.routes,
   ...subscriptions.routes,
   ...subscriptionItems.routes,
+  ...coupons.routes,
+  ...promotionCodes.routes,
+  ...discounts.routes,
 ];
 
 export const routes = new RouteTable<Route>();

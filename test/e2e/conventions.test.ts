@@ -120,9 +120,9 @@ describe('routing', () => {
   });
 
   it('answers parameters it does not model with 501 rather than ignoring them', async () => {
-    const res = await raw(t.h.url, 'POST', '/v1/customers', { key: freshKey(), body: 'coupon=SAVE10' });
+    const res = await raw(t.h.url, 'POST', '/v1/customers', { key: freshKey(), body: 'source=tok_visa' });
     expect(res.status).toBe(501);
-    expect(res.json.error).toMatchObject({ fidelity: 'unsupported', param: 'coupon' });
+    expect(res.json.error).toMatchObject({ fidelity: 'unsupported', param: 'source' });
   });
 
   it('serves /healthz', async () => {

@@ -86,10 +86,13 @@ test('the top-level folders of src/ import each other in one direction only', ()
  * (src/engine/reactions.ts). Types may be imported freely.
  */
 const CROSS_DOMAIN_OPERATIONS: Record<string, string[]> = {
-  'payments/payment_methods': ['attachPaymentMethod', 'resolvePaymentMethod'],
+  // forceBehaviour: a decline armed for a renewal lands on the renewal invoice's PaymentIntent.
+  'payments/payment_methods': ['attachPaymentMethod', 'resolvePaymentMethod', 'forceBehaviour'],
   'core/balance': ['createBalanceTransaction'],
   // An invoice is collected through its own PaymentIntent (billing).
   'payments/payment_intents': ['createPaymentIntent', 'confirmPaymentIntent', 'cancelPaymentIntent'],
+  'core/customer_balance': ['adjustCustomerBalance'],
+  'core/customers': ['saveCustomer'],
 };
 
 test('resources of one domain call another domain only through its small exported operations', () => {

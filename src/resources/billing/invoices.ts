@@ -7,9 +7,10 @@ import { checkCurrency, minimumCharge } from '../../engine/money';
 import { Params } from '../../engine/params';
 import { react } from '../../engine/reactions';
 import { defineResource, EMPTY, find, mergeMetadata, route, Shaped, shared } from '../../engine/resource';
-import { Ctx, declareIndex, indexKey } from '../../engine/world';
+import { Ctx, declareIndex, indexKey, World } from '../../engine/world';
 import { cancelPaymentIntent, confirmPaymentIntent, createPaymentIntent, PaymentIntent } from '../payments/payment_intents';
-import { resolvePaymentMethod } from '../payments/payment_methods';
+import { forceBehaviour, resolvePaymentMethod } from '../payments/payment_methods';
+import { Decline } from '../../engine/test_values';
 import { InvoiceItem, invoiceItems, onInvoiceItemChanges, pendingItems } from './invoice_items';
 import { computeTotals, DiscountOff, LineAmounts } from './totals';
 
@@ -358,6 +359,12 @@ function createInvoicePayment(ctx: Ctx, invoice: Invoice): void {
     setup_future_usage: invoice.parent ? 'off_session' : undefined,
   });
   ctx.world.facts.set(invoiceOfIntent(pi.id), invoice.id);
+  const sub = invoice.parent?.subscription_details?.subscription;
+  const decline = sub && invoice.billing_reason === 'subscription_cycle' ? (ctx.world.facts.get(renewalDecline(sub)) as Decline | undefined) : undefined;
+  if (decline) {
+    ctx.world.facts.delete(renewalDecline(sub));
+    forceBehaviour(ctx.world, pi.id, { decline, declineAfterAuthentication: decline });
+  }
   invoicePayments.insert(ctx, {}, {
     amount_requested: invoice.amount_due,
     currency: invoice.currency,
@@ -370,6 +377,12 @@ function createInvoicePayment(ctx: Ctx, invoice: Invoice): void {
 }
 
 const invoiceOfIntent = (pi: string) => `invoice_of_intent:${pi}`;
+
+/** A decline armed for a subscription's next renewal charge (the control surface's payment.declined, at: next_renewal). */
+const renewalDecline = (sub: string) => `renewal_decline:${sub}`;
+export function armRenewalDecline(world: World, subscription: string, decline: Decline): void {
+  world.facts.set(renewalDecline(subscription), decline);
+}
 
 /** The open default InvoicePayment of an invoice, and its PaymentIntent. */
 function defaultPayment(ctx: Ctx, invoiceId: string): { payment: InvoicePayment; intent: PaymentIntent } | undefined {

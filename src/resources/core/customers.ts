@@ -81,7 +81,12 @@ registerIncludable('customer', 'tax', {
   link: 'obj:customer_tax',
   compute: () => ({ automatic_tax: 'unrecognized_location', ip_address: null, location: null, provider: 'stripe' }),
 });
-registerIncludable('customer', 'invoice_credit_balance', { link: 'obj:invoice_credit_balance', compute: () => ({}) });
+// Credit per currency, positive for a credit (the opposite sign of `balance`); the
+// twin keeps one balance currency per customer, and shows none while it is 0 (twin choice).
+registerIncludable('customer', 'invoice_credit_balance', {
+  link: 'obj:invoice_credit_balance',
+  compute: (_ctx, customer) => (customer.currency && customer.balance ? { [customer.currency]: -customer.balance } : {}),
+});
 
 const orDefault = (fallback: unknown) => (value: unknown) => value ?? fallback;
 
@@ -108,8 +113,8 @@ export const customers = defineResource<'customer', Customer>({
     tax_exempt: orDefault('none'),
   },
   unsupported: {
-    create: ['cash_balance', 'coupon', 'promotion_code', 'source', 'tax', 'tax_id_data', 'test_clock'],
-    update: ['cash_balance', 'coupon', 'promotion_code', 'source', 'default_source', 'tax'],
+    create: ['cash_balance', 'source', 'tax', 'tax_id_data', 'test_clock'],
+    update: ['cash_balance', 'source', 'default_source', 'tax'],
   },
   events: { created: 'customer.created', updated: 'customer.updated', deleted: 'customer.deleted' },
   filters: ['email'],
