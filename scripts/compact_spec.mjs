@@ -91,8 +91,9 @@ for (const [p, item] of Object.entries(spec.paths)) {
     const op = item[method];
     if (!op) continue;
     let params;
-    if (method === 'post') {
-      const body = op.requestBody?.content?.['application/x-www-form-urlencoded']?.schema;
+    const body = op.requestBody?.content?.['application/x-www-form-urlencoded']?.schema;
+    // A DELETE takes its parameters as a POST does, in a form body (expand[], a subscription's invoice_now).
+    if (method === 'post' || (method === 'delete' && body)) {
       params = body ? compact(body) : { type: 'object', properties: {} };
     } else {
       const query = (op.parameters ?? []).filter((x) => x.in === 'query');
@@ -203,6 +204,8 @@ const ADDED = {
   },
 };
 Object.assign(operations, ADDED);
+// Subscription items still name a legacy plan instead of a price (recorded at 2025-10-29.clover, accepted).
+for (const key of ['POST /v1/subscriptions', 'POST /v1/subscriptions/{subscription_exposed_id}']) operations[key].params.properties.items.items.properties.plan = ID;
 
 // stripe-node's own route table: endpoints newer than the spec copy still answer
 // 501 "unsupported" rather than 404 "unrecognized".

@@ -1,4 +1,5 @@
 import { encodeForm } from '../engine/form';
+import { seedSections } from '../control/seed';
 import { Twin } from '../engine/twin';
 import { canShape } from '../engine/versions';
 import { handleRequest } from '../server/pipeline';
@@ -103,6 +104,8 @@ interface Options {
   seed?: string;
   /** Schema check of the twin's bodies (default: validateShape over schemas/). */
   shapes?: (body: unknown) => ShapeFinding[];
+  /** Objects the recording account had before the capture began, seeded first (a contract's `state`). */
+  state?: Record<string, any[]>;
 }
 
 /** Replays one capture against a fresh twin and compares. */
@@ -115,6 +118,7 @@ export async function diffCapture(capture: Capture, options: Options = {}): Prom
 
   const twin = new Twin({ seed: options.seed ?? capture.name, startTime: recordedBase(capture) });
   const key = `sk_test_verify_${capture.name.replace(/[^A-Za-z0-9]+/g, '_')}`;
+  if (options.state) seedSections(twin, key, options.state);
   const ids = new Map<string, string>();
   const twinIds = new Map<string, string>();
   const tally = result.fields;

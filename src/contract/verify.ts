@@ -31,6 +31,12 @@ export interface Contract {
   shared?: boolean;
   captures: string[];
   divergences?: Divergence[];
+  /**
+   * Objects the recording account had before a capture began (a plan, a coupon
+   * made by hand years earlier), read off the capture's own responses: seeded
+   * through the control surface's seed before the captures the glob names run.
+   */
+  state?: { capture: string; reason: string; seed: Record<string, any[]> }[];
   file: string;
 }
 
@@ -102,6 +108,9 @@ export function loadContracts(dir: string): LoadedContract[] {
       for (const d of c.divergences ?? []) {
         if (!d.reason || !d.owner) throw new Error(`${file}: every divergence needs a reason and an owner issue`);
       }
+      for (const st of c.state ?? []) {
+        if (!st.capture || !st.reason || !st.seed) throw new Error(`${file}: every state entry needs a capture glob, a reason and a seed`);
+      }
       return { ...c, captures: c.captures ?? [], file, rules: (c.divergences ?? []).map(rule) };
     });
 }
@@ -164,7 +173,9 @@ export async function verify(options: { captures: string; contracts: string; onl
     const rules = [...contract.rules, ...sharedRules];
     const g: GroupSummary = { group: contract.group, sequences: names.length, ran: 0, cannotShape: 0, noRequests: 0, interactions: 0, exact: 0, shapeEqual: 0, drifted: 0, unsupported: 0, needsState: 0, undeclared: 0 };
     for (const name of names) {
-      const seq = await diffCapture(readCapture(all.get(name)!));
+      const state = [...shared, contract].flatMap((c) => c.state ?? []).filter((st) => wildcard(st.capture).test(name));
+      const seed = state.length ? Object.assign({}, ...state.map((st) => st.seed)) : undefined;
+      const seq = await diffCapture(readCapture(all.get(name)!), { state: seed });
       const undeclared: Finding[] = [];
       let declared = 0;
       for (const f of seq.findings) {

@@ -72,11 +72,16 @@ function seed(twin: Twin, body: Record<string, any>, key: () => string | undefin
     for (const name of Object.keys(sections ?? {})) {
       if (!sectionNames.has(name)) throw new ControlError(`Unknown seed section "${name}"; use ${[...sectionNames].join(', ')}`, 400, key);
     }
-    const world = twin.world(key);
-    const created = world.transaction(() => seedWorld(world, sections ?? {}, key), true);
-    result[key] = { account: world.accountId, created };
+    const created = seedSections(twin, key, sections ?? {});
+    result[key] = { account: twin.world(key).accountId, created };
   }
   return { worlds: result };
+}
+
+/** Seeds one world with sections, all or nothing (the fidelity gate's state declared by contracts uses it too). */
+export function seedSections(twin: Twin, key: string, sections: Record<string, any[]>): Record<string, string[]> {
+  const world = twin.world(key);
+  return world.transaction(() => seedWorld(world, sections, key), true);
 }
 
 function seedWorld(world: World, sections: Record<string, any[]>, key: string): Record<string, string[]> {

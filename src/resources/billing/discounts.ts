@@ -168,6 +168,12 @@ export function discountApplies(ctx: Ctx, discountId: string, at: number): boole
   return Boolean(discount) && (discount!.end === null || at < discount!.end);
 }
 
+/** Whether the discount's coupon lasts one invoice only (`duration: once`). */
+export function appliesOnce(ctx: Ctx, discountId: string): boolean {
+  const discount = ctx.world.get<Discount>(discountId);
+  return Boolean(discount) && couponTerms(ctx, discount!.source.coupon)?.duration === 'once';
+}
+
 /**
  * Makes `discountId` the customer's discount (its `discount` field shows the whole
  * object), announced by customer.discount.created, or .updated when it replaces

@@ -4,6 +4,7 @@ import { checkCurrency } from '../../engine/money';
 import { Params } from '../../engine/params';
 import { defineResource, EMPTY, find, mergeMetadata, route, Shaped } from '../../engine/resource';
 import { Ctx } from '../../engine/world';
+import { applyDiscounts } from './discounts';
 import { instant } from './periods';
 import { Price, prices } from './prices';
 import { products } from './products';
@@ -44,7 +45,7 @@ function editableInvoice(ctx: Ctx, invoiceId: string, param: string) {
 }
 
 /** The item's price, unit amount and amount from what the request gave. */
-function pricing(ctx: Ctx, params: Params, quantity: number, description: string | null) {
+function pricing(ctx: Ctx, params: Params, quantity: number, description: string | null, customerCurrency: string | null = null) {
   const priceId = params.pricing?.price ?? params.price;
   if (priceId) {
     const price = prices.find(ctx, priceId, 'pricing[price]');
@@ -63,8 +64,8 @@ function pricing(ctx: Ctx, params: Params, quantity: number, description: string
     return { price, currency, unit, amount: Math.round(Number(unit) * quantity) };
   }
   if (params.amount === undefined && params.unit_amount_decimal === undefined) throw errors.parameterMissing('amount');
-  if (!params.currency) throw errors.parameterMissing('currency');
-  const currency = checkCurrency(params.currency);
+  // Without `currency`, the customer's, else the account's default (USD): a recorded item sent only an amount.
+  const currency = checkCurrency(params.currency ?? customerCurrency ?? 'usd');
   const unit = params.unit_amount_decimal ?? String(params.amount / quantity);
   const amount = params.amount ?? Math.round(Number(unit) * quantity);
   return { price: inlinePrice(ctx, currency, unit, null, description ?? ''), currency, unit, amount };
@@ -77,15 +78,17 @@ function createInvoiceItem(ctx: Ctx, params: Params): InvoiceItem {
   const invoice = params.invoice ? editableInvoice(ctx, params.invoice, 'invoice') : null;
   const quantity = params.quantity ?? 1;
   const description = params.description ?? null;
-  const { price, currency, unit, amount } = pricing(ctx, params, quantity, description);
+  const { price, currency, unit, amount } = pricing(ctx, params, quantity, description, customer.currency ?? null);
   const now = nowIn(ctx);
+  const id = invoiceItems.newId(ctx);
   const item = invoiceItems.insert(ctx, params, {
+    id,
     amount,
     currency,
     customer: customer.id,
     date: now,
     description,
-    discounts: [],
+    discounts: params.discounts ? applyDiscounts(ctx, params.discounts, { customer: customer.id, invoice_item: id }, 'discounts', now) : [],
     invoice: invoice?.id ?? null,
     metadata: mergeMetadata(EMPTY, params.metadata),
     parent: params.subscription ? { subscription_details: { subscription: params.subscription, subscription_item: null }, type: 'subscription_details' } : null,
@@ -149,7 +152,7 @@ export const invoiceItems = defineResource<'invoiceitem', InvoiceItem>({
     period: (value) => ({ end: value.end, start: value.start }),
     tax_rates: (value) => value ?? [],
   },
-  unsupported: { create: ['customer_account', 'tax_behavior', 'tax_code', 'discounts'], update: ['tax_behavior', 'tax_code', 'discounts'] },
+  unsupported: { create: ['customer_account', 'tax_behavior', 'tax_code'], update: ['tax_behavior', 'tax_code', 'discounts'] },
   events: { created: 'invoiceitem.created', deleted: 'invoiceitem.deleted' },
   filters: ['customer', 'invoice'],
   indexes: ['customer', 'invoice'],
@@ -165,6 +168,19 @@ export const invoiceItems = defineResource<'invoiceitem', InvoiceItem>({
 }).with(
   route('POST', '/v1/invoiceitems/{invoiceitem}', 'invoiceitem', (ctx, params, path) => updateInvoiceItem(ctx, invoiceItems.find(ctx, path.invoiceitem), params)),
 );
+
+/** What a proration credit gives back: the invoice and lines that billed the time (kept beside the item; its field is not in the endive shape). */
+export interface CreditedItems {
+  invoice: string;
+  invoice_line_items: string[];
+}
+const creditedFact = (item: string) => `credited_items:${item}`;
+export function setCreditedItems(ctx: Ctx, item: string, credited: CreditedItems): void {
+  ctx.world.facts.set(creditedFact(item), credited);
+}
+export function creditedItemsOf(ctx: Ctx, item: string): CreditedItems | null {
+  return (ctx.world.facts.get(creditedFact(item)) as CreditedItems | undefined) ?? null;
+}
 
 /** Pending items of a customer (on no invoice yet), newest first; `subscription` narrows to one subscription's. */
 export function pendingItems(ctx: Ctx, customer: string, subscription?: string): InvoiceItem[] {

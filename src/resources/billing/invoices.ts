@@ -11,7 +11,9 @@ import { Ctx, declareIndex, indexKey, World } from '../../engine/world';
 import { cancelPaymentIntent, confirmPaymentIntent, createPaymentIntent, PaymentIntent } from '../payments/payment_intents';
 import { forceBehaviour, resolvePaymentMethod } from '../payments/payment_methods';
 import { Decline } from '../../engine/test_values';
-import { InvoiceItem, invoiceItems, onInvoiceItemChanges, pendingItems } from './invoice_items';
+import { adjustCustomerBalance } from '../core/customer_balance';
+import { applyDiscounts, discountAmount } from './discounts';
+import { creditedItemsOf, InvoiceItem, invoiceItems, onInvoiceItemChanges, pendingItems } from './invoice_items';
 import { computeTotals, DiscountOff, LineAmounts } from './totals';
 
 // Invoices (billing notes §4, stripe-behaviour §14): draft → open → paid |
@@ -85,9 +87,15 @@ function newLine(ctx: Ctx, invoiceId: string, input: LineInput, preview = false)
   } as InvoiceLine;
 }
 
-/** The line an invoice item becomes. */
-export function itemLine(item: InvoiceItem): LineInput {
+/**
+ * The line an invoice item becomes. An item made for a subscription item (a
+ * proration) is shown as that subscription item's line, naming the item and,
+ * for a credit, the line it gives back (recorded).
+ */
+export function itemLine(ctx: Ctx, item: InvoiceItem): LineInput {
   const subscription = item.parent?.subscription_details?.subscription ?? null;
+  const subscriptionItem = item.parent?.subscription_details?.subscription_item ?? null;
+  const details = { invoice_item: item.id, proration: item.proration, proration_details: { credited_items: creditedItemsOf(ctx, item.id) }, subscription };
   return {
     amount: item.amount,
     currency: item.currency,
@@ -99,16 +107,9 @@ export function itemLine(item: InvoiceItem): LineInput {
     price: { id: item.pricing.price_details.price, product: item.pricing.price_details.product },
     unitAmountDecimal: item.pricing.unit_amount_decimal,
     quantity: item.quantity,
-    parent: {
-      invoice_item_details: {
-        invoice_item: item.id,
-        proration: item.proration,
-        proration_details: { credited_items: item.proration_details?.credited_items ?? null },
-        subscription,
-      },
-      subscription_item_details: null,
-      type: 'invoice_item_details',
-    },
+    parent: subscriptionItem
+      ? { invoice_item_details: null, subscription_item_details: { ...details, subscription_item: subscriptionItem }, type: 'subscription_item_details' }
+      : { invoice_item_details: details, subscription_item_details: null, type: 'invoice_item_details' },
   };
 }
 
@@ -120,12 +121,6 @@ function lineTaxRates(ctx: Ctx, line: InvoiceLine): string[] | null {
   return rates?.length ? rates.map((r) => (typeof r === 'string' ? r : r.id)) : null;
 }
 
-/** How a discount is valued; set by the discounts module when it is loaded (none: discounts take nothing). */
-let discountOff: (ctx: Ctx) => DiscountOff = () => () => 0;
-export function valueDiscountsWith(f: typeof discountOff): void {
-  discountOff = f;
-}
-
 /** The invoice with its lines' discounts and taxes and every total computed from them and the customer's balance. */
 function priced(ctx: Ctx, invoice: Invoice, lines: InvoiceLine[]): Invoice {
   const amounts: LineAmounts[] = lines.map((l) => ({
@@ -135,7 +130,8 @@ function priced(ctx: Ctx, invoice: Invoice, lines: InvoiceLine[]): Invoice {
     taxRates: lineTaxRates(ctx, l),
     product: l.pricing?.price_details?.product ?? null,
   }));
-  const t = computeTotals(ctx, amounts, invoice.discounts ?? [], invoice.default_tax_rates ?? [], discountOff(ctx));
+  const off: DiscountOff = (discount, base, product) => discountAmount(ctx, discount, base, invoice.currency, product);
+  const t = computeTotals(ctx, amounts, invoice.discounts ?? [], invoice.default_tax_rates ?? [], off);
   const data = lines.map((l, i) => ({ ...l, ...t.lines[i] }));
   const balance = invoice.status === 'draft' ? (ctx.world.get<Customer>(invoice.customer)?.balance ?? 0) : invoice.starting_balance;
   const amountDue = Math.max(0, t.total + balance - invoice.pre_payment_credit_notes_amount);
@@ -187,7 +183,7 @@ function buildDraft(ctx: Ctx, spec: InvoiceSpec, preview = false): Invoice {
   const c = spec.customer;
   const currency = spec.currency ?? spec.lines[0]?.currency ?? spec.items[0]?.currency ?? c.currency ?? 'usd';
   const id = preview ? `upcoming_${ctx.world.ids.next('in')}` : invoices.newId(ctx);
-  const lines = [...spec.items.map(itemLine), ...spec.lines].map((l) => newLine(ctx, id, l, preview));
+  const lines = [...spec.items.map((item) => itemLine(ctx, item)), ...spec.lines].map((l) => newLine(ctx, id, l, preview));
   const base = invoices.build(ctx, {}, {
     id,
     account_country: 'US',
@@ -227,7 +223,8 @@ function buildDraft(ctx: Ctx, spec: InvoiceSpec, preview = false): Invoice {
     period_start: spec.period?.start ?? now,
     post_payment_credit_notes_amount: 0,
     pre_payment_credit_notes_amount: 0,
-    rendering: spec.subscription ? null : DRAFT_RENDERING,
+    // Invoices a subscription makes have none; one made through the API has the defaults (recorded).
+    rendering: spec.billing_reason === 'manual' ? DRAFT_RENDERING : null,
     statement_descriptor: spec.statement_descriptor ?? null,
     status: 'draft',
     status_transitions: NO_TRANSITIONS,
@@ -259,7 +256,12 @@ function createInvoice(ctx: Ctx, params: Params): Invoice {
     throw errors.paramState('Invoices with `collection_method=send_invoice` must have a `due_date` or `days_until_due`.', 'days_until_due');
   }
   const include = params.pending_invoice_items_behavior === 'include';
+  // The customer's discount applies unless `discounts` says otherwise (an empty value: none).
+  const discountIds = params.discounts !== undefined
+    ? applyDiscounts(onClock, params.discounts, { customer: customer.id }, 'discounts', nowIn(onClock))
+    : customer.discount ? [customer.discount.id] : [];
   return createDraft(onClock, {
+    discounts: discountIds,
     customer,
     billing_reason: 'manual',
     auto_advance: params.auto_advance ?? false,
@@ -316,7 +318,8 @@ export function finalizeInvoice(ctx: Ctx, invoice: Invoice): Invoice {
     status: 'open',
     status_transitions: { ...invoice.status_transitions, finalized_at: now },
   };
-  if (balanceUsed !== 0) moveBalance(ctx, customer, -balanceUsed, invoice);
+  // The balance an invoice uses is recorded against it (a credit applied, or a debit added).
+  if (balanceUsed !== 0) adjustCustomerBalance(ctx, customer.id, { amount: -balanceUsed, currency: next.currency, type: 'applied_to_invoice', invoice: invoice.id });
   if (next.amount_due === 0) {
     // Nothing to collect: paid at finalization, no PaymentIntent (a $0 trial invoice as recorded).
     const paid = world.replace({ ...next, attempted: true, auto_advance: false, status: 'paid', status_transitions: { ...next.status_transitions, paid_at: now }, rendering: rendered(next) });
@@ -334,14 +337,6 @@ export function finalizeInvoice(ctx: Ctx, invoice: Invoice): Invoice {
 /** `days_until_due` is kept beside the invoice: the endive invoice has no such field. */
 const daysFact = (id: string) => `invoice_days_until_due:${id}`;
 const daysUntilDue = (ctx: Ctx, invoice: Invoice) => ctx.world.facts.get(daysFact(invoice.id)) as number | undefined;
-
-/** Moves the customer's balance by what an invoice used (set by the customer-balance module when loaded). */
-let moveBalance: (ctx: Ctx, customer: Customer, amount: number, invoice: Invoice) => void = (ctx, customer, amount) => {
-  ctx.world.replace({ ...ctx.world.get<Customer>(customer.id)!, balance: (customer.balance ?? 0) + amount });
-};
-export function moveBalancesWith(f: typeof moveBalance): void {
-  moveBalance = f;
-}
 
 const rendered = (invoice: Invoice) => (invoice.rendering ? PAID_RENDERING : null);
 
@@ -610,7 +605,7 @@ function updateInvoice(ctx: Ctx, invoice: Invoice, params: Params): Invoice {
 onInvoiceItemChanges(
   (ctx, invoiceId, item) => {
     const invoice = ctx.world.get<Invoice>(invoiceId)!;
-    const lines = [newLine(ctx, invoiceId, itemLine(item)), ...invoice.lines.data];
+    const lines = [newLine(ctx, invoiceId, itemLine(ctx, item)), ...invoice.lines.data];
     ctx.world.replace(priced(ctx, invoice, lines));
   },
   (ctx, item, removed) => {
@@ -618,7 +613,7 @@ onInvoiceItemChanges(
     const invoice = ctx.world.get<Invoice>(item.invoice)!;
     const lines = invoice.lines.data.flatMap((l: InvoiceLine) => {
       if (l.parent?.invoice_item_details?.invoice_item !== item.id) return [l];
-      return removed ? [] : [{ ...newLine(ctx, invoice.id, itemLine(item)), id: l.id }];
+      return removed ? [] : [{ ...newLine(ctx, invoice.id, itemLine(ctx, item)), id: l.id }];
     });
     ctx.world.replace(priced(ctx, invoice, lines));
   },
@@ -647,7 +642,7 @@ export const invoices = defineResource<'invoice', Invoice>({
     statement_descriptor: true,
   },
   unsupported: {
-    create: ['account_tax_ids', 'application_fee_amount', 'automatic_tax', 'custom_fields', 'discounts', 'from_invoice', 'issuer', 'on_behalf_of', 'payment_settings', 'rendering', 'shipping_cost', 'shipping_details', 'transfer_data', 'customer_account', 'effective_at', 'number', 'automatically_finalizes_at'],
+    create: ['account_tax_ids', 'application_fee_amount', 'automatic_tax', 'custom_fields', 'from_invoice', 'issuer', 'on_behalf_of', 'payment_settings', 'rendering', 'shipping_cost', 'shipping_details', 'transfer_data', 'customer_account', 'effective_at', 'number', 'automatically_finalizes_at'],
     update: ['account_tax_ids', 'application_fee_amount', 'automatic_tax', 'custom_fields', 'discounts', 'issuer', 'on_behalf_of', 'payment_settings', 'rendering', 'shipping_cost', 'shipping_details', 'transfer_data', 'effective_at', 'number', 'automatically_finalizes_at'],
   },
   events: { updated: 'invoice.updated', deleted: 'invoice.deleted' },

@@ -6,7 +6,8 @@ import { Params } from '../../engine/params';
 import { react } from '../../engine/reactions';
 import { defineResource, EMPTY, find, mergeMetadata, route, Shaped, shared } from '../../engine/resource';
 import { Ctx, indexKey } from '../../engine/world';
-import { InvoiceItem, invoiceItems, pendingItems } from './invoice_items';
+import { appliesOnce, applyDiscounts, discountApplies } from './discounts';
+import { InvoiceItem, invoiceItems, pendingItems, setCreditedItems } from './invoice_items';
 import { collect, createDraft, finalizeInvoice, Invoice, invoicePaymentMethod, LineInput, markUncollectible, onClockOf, payInvoice, previewInvoice, voidInvoice } from './invoices';
 import { Interval, nextBoundary } from './periods';
 import { planOf } from './plans';
@@ -261,6 +262,7 @@ function createSubscription(ctx: Ctx, params: Params): Subscription {
     customer: customer.id,
     days_until_due: params.days_until_due ?? null,
     default_tax_rates: params.default_tax_rates || [],
+    discounts: params.discounts ? applyDiscounts(ctx, params.discounts, { customer: customer.id, subscription: id }, 'discounts', now) : [],
     invoice_settings: INVOICE_SETTINGS,
     metadata: mergeMetadata(EMPTY, params.metadata),
     payment_settings: PAYMENT_SETTINGS,
@@ -282,6 +284,7 @@ function createSubscription(ctx: Ctx, params: Params): Subscription {
     collection_method: collection,
     days_until_due: params.days_until_due ?? null,
     default_tax_rates: sub.default_tax_rates,
+    discounts: invoiceDiscounts(ctx, sub, now),
     period: { start: now, end: now },
     subscription: { id, metadata: sub.metadata },
     lines: subItems.map((item) => itemLine(ctx, sub, item, period, !!trialEnd)),
@@ -377,7 +380,9 @@ function upcoming(ctx: Ctx, id: string, end: number): void {
   emit(ctx, 'invoice.upcoming', previewInvoice(ctx, renewalSpec(ctx, sub, customer, { start: itemsOf(sub)[0].current_period_start, end }, next, 'upcoming')));
 }
 
+/** A renewal's invoice; a preview (`upcoming`) spends no `once` discount. */
 function renewalSpec(ctx: Ctx, sub: Subscription, customer: Customer, previous: { start: number; end: number }, next: { start: number; end: number }, reason: string) {
+  const preview = reason === 'upcoming';
   return {
     customer,
     billing_reason: reason,
@@ -385,13 +390,27 @@ function renewalSpec(ctx: Ctx, sub: Subscription, customer: Customer, previous: 
     collection_method: sub.collection_method,
     days_until_due: sub.days_until_due,
     default_tax_rates: sub.default_tax_rates,
-    discounts: sub.discounts,
+    discounts: invoiceDiscounts(ctx, sub, next.start, !preview),
     period: previous,
     subscription: { id: sub.id, metadata: sub.metadata },
     lines: itemsOf(sub).map((item) => itemLine(ctx, sub, item, next, false)),
     items: pendingItems(ctx, customer.id, sub.id),
   };
 }
+
+/**
+ * The discounts a subscription's invoice for a period starting at `at` gets:
+ * the subscription's still running, else the customer's (Stripe: a subscription
+ * inherits the customer's discount); a `once` discount is spent by the first.
+ */
+function invoiceDiscounts(ctx: Ctx, sub: Subscription, at: number, spend = true): string[] {
+  const customer = ctx.world.get<Customer>(sub.customer)!;
+  const own: string[] = sub.discounts.length ? sub.discounts : customer.discount ? [customer.discount.id] : [];
+  const running = own.filter((d) => discountApplies(ctx, d, at) && !ctx.world.facts.get(spentFact(d)));
+  if (spend) for (const d of running) if (appliesOnce(ctx, d)) ctx.world.facts.set(spentFact(d), true);
+  return running;
+}
+const spentFact = (discount: string) => `discount_spent:${discount}`;
 
 /** The period boundary: cancel if asked to, else roll the period, then invoice it. */
 function renew(ctx: Ctx, id: string, end: number): void {
@@ -497,6 +516,8 @@ function cancelSubscription(ctx: Ctx, sub: Subscription, params: Params): Subscr
   return cancelNow(ctx, sub, { reason: 'cancellation_requested', comment: params.cancellation_details?.comment, feedback: params.cancellation_details?.feedback });
 }
 
+const intervalOf = (price: Price) => `${price.recurring.interval_count} ${price.recurring.interval}`;
+
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 /**
@@ -517,7 +538,7 @@ function prorationItem(ctx: Ctx, sub: Subscription, item: SubscriptionItem, at: 
   const d = new Date(at * 1000);
   const day = `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()}`;
   const name = item.quantity > 1 ? quantityOf(ctx, price, item.quantity) : product(ctx, price).name;
-  return invoiceItems.insert(ctx, {}, {
+  const made = invoiceItems.insert(ctx, {}, {
     amount,
     currency: price.currency,
     customer: sub.customer,
@@ -534,6 +555,11 @@ function prorationItem(ctx: Ctx, sub: Subscription, item: SubscriptionItem, at: 
     quantity_decimal: String(item.quantity),
     test_clock: sub.test_clock,
   });
+  // A credit names the line of the latest invoice that billed this item's period.
+  const billed = kind === 'Unused' && sub.latest_invoice ? ctx.world.get<Invoice>(sub.latest_invoice) : undefined;
+  const lines = (billed?.lines.data ?? []).filter((l: any) => l.parent?.subscription_item_details?.subscription_item === item.id && !l.parent.subscription_item_details.proration);
+  if (billed && lines.length) setCreditedItems(ctx, made.id, { invoice: billed.id, invoice_line_items: lines.map((l: any) => l.id) });
+  return made;
 }
 
 const UPDATE_LOCKED_WHEN_CANCELED = new Set(['metadata', 'cancellation_details', 'expand']);
@@ -549,36 +575,49 @@ function updateSubscription(ctx: Ctx, sub: Subscription, params: Params): Subscr
   const at: number = params.proration_date ?? now;
   const behavior = params.proration_behavior ?? 'create_prorations';
   let next = subscriptions.apply(ctx, sub, params);
+  if (params.discounts !== undefined) next = { ...next, discounts: applyDiscounts(ctx, params.discounts, { customer: sub.customer, subscription: sub.id }, 'discounts', now) };
   let items = itemsOf(sub);
-  const prorations: InvoiceItem[] = [];
+  const period = { start: items[0].current_period_start as number, end: items[0].current_period_end as number };
+  /** Items as they were and as they are now, for the proration lines (a removed item has no `after`). */
+  const changes: { before?: SubscriptionItem; after?: SubscriptionItem }[] = [];
   (params.items ?? []).forEach((input: Params, n: number) => {
     const existing = input.id ? items.find((i) => i.id === input.id) : undefined;
     if (input.id && !existing) throw errors.resourceMissing('subscription_item', input.id, `items[${n}][id]`);
-    const period = { start: items[0].current_period_start as number, end: items[0].current_period_end as number };
-    const prorated = (item: SubscriptionItem, kind: 'Unused' | 'Remaining') => {
-      const made = behavior === 'none' ? null : prorationItem(ctx, next, item, at, kind);
-      if (made) prorations.push(made);
-    };
     if (existing && input.deleted) {
-      prorated(existing, 'Unused');
+      changes.push({ before: existing });
       items = items.filter((i) => i !== existing);
       ctx.world.replace({ id: existing.id, object: 'subscription_item', deleted: true });
       return;
     }
+    const repriced = input.price || input.plan || input.price_data ? itemPrice(ctx, input, n) : undefined;
     const changed = existing
       ? {
           ...existing,
           metadata: input.metadata !== undefined ? mergeMetadata(existing.metadata, input.metadata) : existing.metadata,
-          ...(input.price || input.price_data ? (() => { const price = itemPrice(ctx, input, n); return { price, plan: planOf(ctx, price) }; })() : {}),
+          ...(repriced ? { price: repriced, plan: planOf(ctx, repriced) } : {}),
           quantity: input.quantity ?? existing.quantity,
         }
       : ctx.world.insert(newItem(ctx, sub.id, input, period, n));
-    if (!existing || existing.price !== changed.price || existing.quantity !== changed.quantity) {
-      if (existing) prorated(existing, 'Unused');
-      prorated(changed, 'Remaining');
-    }
+    if (!existing || existing.price.id !== changed.price.id || existing.quantity !== changed.quantity) changes.push({ before: existing, after: changed });
     items = existing ? items.map((i) => (i === existing ? changed : i)) : [...items, changed];
   });
+  // A change of interval starts a new period now, billed at once (the anchor moves; Stripe's update doc).
+  const oldInterval = intervalOf(itemsOf(sub)[0].price);
+  const reset = items.length > 0 && intervalOf(items[0].price) !== oldInterval;
+  if (reset) {
+    next = { ...next, billing_cycle_anchor: at };
+    const end = periodEnd(next, at, items[0].price);
+    items = items.map((i) => ({ ...i, current_period_start: at, current_period_end: end }));
+    for (const c of changes) if (c.after) c.after = items.find((i) => i.id === c.after!.id);
+  }
+  const prorations: InvoiceItem[] = [];
+  if (behavior !== 'none' || reset) {
+    for (const { before, after } of changes) {
+      const credit = before && prorationItem(ctx, next, before, at, 'Unused');
+      const charge = after && prorationItem(ctx, next, after, at, 'Remaining');
+      for (const made of [credit, charge]) if (made) prorations.push(made);
+    }
+  }
   next = withItems(ctx, next, items);
   if (params.cancel_at_period_end !== undefined) {
     next = params.cancel_at_period_end
@@ -601,7 +640,7 @@ function updateSubscription(ctx: Ctx, sub: Subscription, params: Params): Subscr
     renewEarly(ctx, saved, now);
     return ctx.world.get<Subscription>(sub.id)!;
   }
-  if (behavior === 'always_invoice' && prorations.length) {
+  if ((behavior === 'always_invoice' || reset) && prorations.length) {
     const customer = ctx.world.get<Customer>(sub.customer)!;
     const invoice = createDraft(ctx, { customer, billing_reason: 'subscription_update', auto_advance: true, collection_method: saved.collection_method, default_tax_rates: saved.default_tax_rates, subscription: { id: saved.id, metadata: saved.metadata }, lines: [], items: prorations.map((p) => ctx.world.get<InvoiceItem>(p.id)!) });
     ctx.world.replace({ ...ctx.world.get<Subscription>(sub.id)!, latest_invoice: invoice.id });
@@ -680,8 +719,8 @@ export const subscriptions = defineResource<'subscription', Subscription, 'plan'
     metadata: (value, current) => mergeMetadata(current, value),
   },
   unsupported: {
-    create: ['billing_cycle_anchor', 'application_fee_percent', 'automatic_tax', 'billing_mode', 'billing_thresholds', 'discounts', 'invoice_settings', 'on_behalf_of', 'pending_invoice_item_interval', 'transfer_data', 'backdate_start_date', 'billing_cycle_anchor_config', 'cancel_at', 'cancel_at_period_end', 'coupon', 'promotion_code', 'payment_settings', 'default_source'],
-    update: ['application_fee_percent', 'automatic_tax', 'billing_thresholds', 'discounts', 'invoice_settings', 'on_behalf_of', 'pending_invoice_item_interval', 'transfer_data', 'billing_cycle_anchor', 'coupon', 'promotion_code', 'payment_settings', 'default_source', 'trial_from_plan'],
+    create: ['billing_cycle_anchor', 'application_fee_percent', 'automatic_tax', 'billing_mode', 'billing_thresholds', 'invoice_settings', 'on_behalf_of', 'pending_invoice_item_interval', 'transfer_data', 'backdate_start_date', 'billing_cycle_anchor_config', 'cancel_at', 'cancel_at_period_end', 'coupon', 'promotion_code', 'payment_settings', 'default_source'],
+    update: ['application_fee_percent', 'automatic_tax', 'billing_thresholds', 'invoice_settings', 'on_behalf_of', 'pending_invoice_item_interval', 'transfer_data', 'billing_cycle_anchor', 'coupon', 'promotion_code', 'payment_settings', 'default_source', 'trial_from_plan'],
   },
   filters: ['customer', 'collection_method'],
   indexes: ['customer', 'status', 'metadata'],
