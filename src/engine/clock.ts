@@ -93,6 +93,11 @@ export function nowIn(ctx: Ctx): number {
   return (ctx.clock ?? ctx.world.clock).now();
 }
 
+/** The test clock a context's objects are made on (World.insert keeps them by it); null for the account's. */
+export function scopeOf(ctx: Ctx): string | null {
+  return ctx.clock?.id ?? null;
+}
+
 /** Runs `run` once the context's clock reaches `at`. */
 export function scheduleIn(ctx: Ctx, at: number, run: (ctx: Ctx) => void): void {
   ctx.world.schedule(at, run, clockOf(ctx));

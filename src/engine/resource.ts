@@ -1,4 +1,4 @@
-import { nowIn } from './clock';
+import { nowIn, scopeOf } from './clock';
 import { errors } from './errors';
 import { emit, previousAttributes } from './events';
 import { ListResult, paginate } from './list';
@@ -227,7 +227,7 @@ export class Resource<O extends ObjectName, T extends StripeObject = Shaped<O>, 
 
   /** Builds and stores a new object, announcing it with the `created` event. */
   insert(ctx: Ctx, params: Params, values?: Partial<Record<FieldOf<O> | Extra, unknown>>): T {
-    const obj = ctx.world.insert(this.build(ctx, params, values));
+    const obj = ctx.world.insert(this.build(ctx, params, values), scopeOf(ctx));
     if (this.declaration.events?.created) emit(ctx, this.declaration.events.created, obj);
     return obj;
   }
