@@ -108,6 +108,13 @@ export function inClock(ctx: Ctx, clock: TestClock): Ctx {
   return { ...ctx, clock };
 }
 
+/** The same work on test clock `id` (an object attached to it carries its id), or `ctx` when there is no such clock. */
+export function onTestClock(ctx: Ctx, id: string | null | undefined): Ctx {
+  if (!id || ctx.clock?.id === id) return ctx;
+  const clock = ctx.world.testClock(id);
+  return clock ? inClock(ctx, clock) : ctx;
+}
+
 const before = (a: Task, b: Task) => a.at < b.at || (a.at === b.at && a.seq < b.seq);
 
 function heapPush(heap: Task[], task: Task): void {

@@ -182,6 +182,8 @@ class Journal {
   ran: [Schedule, Task][] | null = null;
   /** Test clocks added, and the times of those moved, in this transaction. */
   clocks: Map<TestClock, number | null> | null = null;
+  /** Test clocks removed in this transaction. */
+  removedClocks: TestClock[] | null = null;
   /** Previous snapshots of objects replaced (not inserted) in this transaction. */
   replaced: Map<string, StripeObject> | null = null;
   facts: Map<string, { had: boolean; value: unknown }> | null = null;
@@ -299,6 +301,16 @@ export class World {
     this.testClocks.set(id, clock);
     if (this.journal) (this.journal.clocks ??= new Map()).set(clock, null);
     return clock;
+  }
+
+  /**
+   * Removes a test clock (its deletion): its scheduled work is dropped with it and
+   * can never run, and nothing can be scheduled on it any more. A rollback puts it back.
+   */
+  removeTestClock(clock: TestClock): void {
+    if (this.testClocks.get(clock.id) !== clock) throw new Error(`test clock ${clock.id} is not one of this account's`);
+    this.testClocks.delete(clock.id);
+    if (this.journal) (this.journal.removedClocks ??= []).push(clock);
   }
 
   /**
@@ -526,6 +538,7 @@ export class World {
       if (time === null) this.testClocks.delete(clock.id);
       else clock.time = time;
     }
+    for (const clock of journal.removedClocks ?? []) this.testClocks.set(clock.id, clock);
   }
 }
 
