@@ -7,6 +7,7 @@ import { balanceRoute, balanceTransactions } from './core/balance';
 import { charges } from './payments/charges';
 import { Route } from '../engine/resource';
 import { customers } from './core/customers';
+import { testClocks } from './core/test_clocks';
 import { disputes } from './payments/disputes';
 import { events } from './core/events';
 import { paymentIntents } from './payments/payment_intents';
@@ -20,6 +21,7 @@ import { webhookEndpoints } from './core/webhook_endpoints';
 
 export const modeledRoutes: Route[] = [
   ...customers.routes,
+  ...testClocks.routes,
   ...paymentMethods.routes,
   ...paymentIntents.routes,
   ...charges.routes,
