@@ -93,6 +93,11 @@ export function nowIn(ctx: Ctx): number {
   return (ctx.clock ?? ctx.world.clock).now();
 }
 
+/** The test clock a context's objects are made on (World.insert keeps them by it); null for the account's. */
+export function scopeOf(ctx: Ctx): string | null {
+  return ctx.clock?.id ?? null;
+}
+
 /** Runs `run` once the context's clock reaches `at`. */
 export function scheduleIn(ctx: Ctx, at: number, run: (ctx: Ctx) => void): void {
   ctx.world.schedule(at, run, clockOf(ctx));
@@ -101,6 +106,13 @@ export function scheduleIn(ctx: Ctx, at: number, run: (ctx: Ctx) => void): void 
 /** The same work on a test clock's time (an object attached to it). */
 export function inClock(ctx: Ctx, clock: TestClock): Ctx {
   return { ...ctx, clock };
+}
+
+/** The same work on test clock `id` (an object attached to it carries its id), or `ctx` when there is no such clock. */
+export function onTestClock(ctx: Ctx, id: string | null | undefined): Ctx {
+  if (!id || ctx.clock?.id === id) return ctx;
+  const clock = ctx.world.testClock(id);
+  return clock ? inClock(ctx, clock) : ctx;
 }
 
 const before = (a: Task, b: Task) => a.at < b.at || (a.at === b.at && a.seq < b.seq);

@@ -232,6 +232,13 @@ export const errors = {
   // --- objects (E12, E13) ---
   resourceMissing: (objectName: string, id: string, param = 'id') =>
     invalid(`No such ${objectName}: '${id}'`, { code: 'resource_missing', param }, param === 'id' ? 404 : 400),
+  /**
+   * A test clock that does not exist (or was deleted): Stripe names it by its
+   * internal object name, as several integrations quote Stripe's answer
+   * (`No such billingclock: 'clock_…'`), for a path id and for a `test_clock` filter alike.
+   */
+  testClockMissing: (id: string, param = 'id') =>
+    invalid(`No such billingclock: '${id}'`, { code: 'resource_missing', param }, param === 'id' ? 404 : 400),
   /** E12's PaymentMethod-in-the-path variant (recorded 2025 at 2025-10-29.clover). */
   paymentMethodMissingInPath: (id: string) =>
     invalid(

@@ -1,4 +1,4 @@
-import { nowIn } from './clock';
+import { nowIn, scopeOf } from './clock';
 import { Matcher, wildcard } from './list';
 import { runReactions } from './reactions';
 import { queueDeliveries, targetsOf } from './webhooks';
@@ -52,7 +52,7 @@ export function emit(ctx: Ctx, type: string, object: StripeObject, previous?: Re
     request: eventRequest(ctx),
     type,
   };
-  world.insert(event);
+  world.insert(event, scopeOf(ctx));
   if (webhooks.length) queueDeliveries(ctx, event, webhooks);
   runReactions(ctx, event);
   return event;

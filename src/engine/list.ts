@@ -1,6 +1,6 @@
 import { errors } from './errors';
 import { Params } from './params';
-import { indexKey, isIndexed, lowerBound, StripeObject, World } from './world';
+import { indexKey, isIndexed, lowerBound, Run, StripeObject, World } from './world';
 
 // Lists and cursor pagination (stripe-behaviour.md §1.10): newest first,
 // `limit` 1–100 (default 10), `starting_after` (older) and `ending_before`
@@ -77,62 +77,80 @@ export function checkLimit(limit: number | null | undefined, max = 100): number 
  */
 export type Lookup = Record<string, string | readonly string[] | null | undefined>;
 
-/** Where a list's candidates come from: every position of the type, or the union of index lists. */
+/**
+ * Where a list's candidates come from: runs of positions to merge (World.runs:
+ * the clock scopes asked for, narrowed to a `created` range; or the lists of the
+ * smallest indexed lookup within them). Readers recheck every object.
+ */
 export interface Candidates {
-  lists: (readonly number[])[] | null;
-  /** Inclusive position bounds (from a `created` range). */
-  from: number;
+  runs: Run[];
+  /** The newest position a run holds (-1 when none): where a newest-first walk starts. */
   to: number;
 }
 
-/** The narrowest source for a list or search: the smallest indexed lookup, within the `created` span. */
-export function candidates(world: World, object: string, lookup: Lookup, created?: Range): Candidates {
-  let from = 0;
-  let to = world.count(object) - 1;
+/**
+ * The narrowest source for a list or search: the objects made on `clock`
+ * (undefined: on any clock; null: the account's) within the `created` range, or
+ * the smallest indexed lookup within their bounds when that is smaller.
+ */
+export function candidates(world: World, object: string, lookup: Lookup, created?: Range, clock?: string | null): Candidates {
+  let gte = -Infinity;
+  let lte = Infinity;
   if (created !== undefined && created !== null) {
-    const gte = typeof created === 'number' ? created : Math.max(created.gte ?? -Infinity, (created.gt ?? -Infinity) + 1);
-    const lte = typeof created === 'number' ? created : Math.min(created.lte ?? Infinity, (created.lt ?? Infinity) - 1);
-    const span = world.createdSpan(object, gte, lte);
-    if (span) ({ from, to } = span);
+    gte = typeof created === 'number' ? created : Math.max(created.gte ?? -Infinity, (created.gt ?? -Infinity) + 1);
+    lte = typeof created === 'number' ? created : Math.min(created.lte ?? Infinity, (created.lt ?? Infinity) - 1);
   }
-  let lists: (readonly number[])[] | null = null;
-  let size = Infinity;
+  let runs = world.runs(object, clock, gte, lte).filter((r) => r.to > r.from);
+  let size = 0;
+  let lowest = Infinity;
+  let highest = -1;
+  for (const r of runs) {
+    size += r.to - r.from;
+    lowest = Math.min(lowest, r.positions ? r.positions[r.from] : r.from);
+    highest = Math.max(highest, r.positions ? r.positions[r.to - 1] : r.to - 1);
+  }
   for (const field in lookup) {
     const value = lookup[field];
     if (value === null || value === undefined || !isIndexed(object, field)) continue;
     const keys = typeof value === 'string' ? [value] : value;
     const found = keys.map((k) => world.indexed(object, field, indexKey(k)));
-    const n = found.reduce((sum, l) => sum + l.length, 0);
-    if (n < size) [lists, size] = [found, n];
+    const bounded = found.map((l) => ({ positions: l, from: lowerBound(l, lowest), to: lowerBound(l, highest + 1) }));
+    const n = bounded.reduce((sum, r) => sum + r.to - r.from, 0);
+    if (n < size) [runs, size] = [bounded, n];
   }
-  return { lists, from, to };
+  return { runs, to: highest };
 }
 
 /**
- * Candidate positions in one direction, starting at `start` (inclusive) and
- * staying within the bounds; index lists are merged, each position once.
+ * Candidate positions in one direction, starting at `start` (inclusive); the
+ * runs are merged, each position once.
  */
 export function* positions(c: Candidates, start: number, descending: boolean): Generator<number> {
-  const step = descending ? -1 : 1;
-  const first = descending ? Math.min(start, c.to) : Math.max(start, c.from);
-  const inside = (p: number) => p >= c.from && p <= c.to;
-  if (!c.lists) {
-    for (let p = first; inside(p); p += step) yield p;
+  const { runs } = c;
+  if (runs.length === 1 && runs[0].positions === null) {
+    const { from, to } = runs[0];
+    if (descending) for (let p = Math.min(start, to - 1); p >= from; p--) yield p;
+    else for (let p = Math.max(start, from); p < to; p++) yield p;
     return;
   }
-  const lists = c.lists;
-  // Each list's next index: the last ≤ first (descending) or the first ≥ first (ascending).
-  const at = lists.map((l) => (descending ? lowerBound(l, first + 1) - 1 : lowerBound(l, first)));
+  const step = descending ? -1 : 1;
+  const position = (r: Run, i: number) => (r.positions ? r.positions[i] : i);
+  // Each run's next index: its last position ≤ start (descending) or its first ≥ start (ascending).
+  const at = runs.map((r) => {
+    if (descending) return Math.min(r.positions ? lowerBound(r.positions, start + 1) - 1 : start, r.to - 1);
+    return Math.max(r.positions ? lowerBound(r.positions, start) : start, r.from);
+  });
+  const live = (k: number) => at[k] >= runs[k].from && at[k] < runs[k].to;
   for (;;) {
     let next = -1;
-    for (let k = 0; k < lists.length; k++) {
-      const p = lists[k][at[k]];
-      if (p === undefined || !inside(p)) continue;
+    for (let k = 0; k < runs.length; k++) {
+      if (!live(k)) continue;
+      const p = position(runs[k], at[k]);
       if (next === -1 || (descending ? p > next : p < next)) next = p;
     }
     if (next === -1) return;
     yield next;
-    for (let k = 0; k < lists.length; k++) if (lists[k][at[k]] === next) at[k] += step;
+    for (let k = 0; k < runs.length; k++) if (live(k) && position(runs[k], at[k]) === next) at[k] += step;
   }
 }
 
@@ -143,6 +161,8 @@ export function paginate<T extends StripeObject>(
   params: Params,
   filter: (obj: T) => boolean = () => true,
   lookup: Lookup = {},
+  /** Only objects made on this clock (null: the account's; the filter must recheck); undefined: any. */
+  clock?: string | null,
 ): ListResult<T> {
   const limit = checkLimit(params.limit);
   const { starting_after: after, ending_before: before } = params;
@@ -156,7 +176,7 @@ export function paginate<T extends StripeObject>(
     if (pos === undefined) throw errors.resourceMissing(object, id, param);
     return pos;
   };
-  const source = candidates(world, object, lookup, created);
+  const source = candidates(world, object, lookup, created, clock);
   // `ending_before`: the `limit` objects just newer than the cursor, still newest first.
   const descending = !before;
   const start = before ? cursor('ending_before', before) + 1 : after ? cursor('starting_after', after) - 1 : source.to;

@@ -1,4 +1,4 @@
-import { nowIn } from './clock';
+import { nowIn, onTestClock, scopeOf } from './clock';
 import { errors } from './errors';
 import { emit, previousAttributes } from './events';
 import { ListResult, paginate } from './list';
@@ -155,6 +155,15 @@ export interface ResourceDeclaration<O extends ObjectName, Extra extends string 
   create?: true | ((ctx: Ctx, params: Params) => StripeObject);
   /** Which generated routes exist (default: retrieve and list; update when `writable`, search when `search`). */
   routes?: { retrieve?: boolean; list?: boolean; update?: boolean };
+  /**
+   * Objects that live on a test clock (customers made with `test_clock`, and what
+   * is made for them): `test_clock` is the clock of the context that creates the
+   * object (null on the account's clock); `save` and deletion run on that clock
+   * (events dated by it); lists leave clock objects out unless `test_clock=` names
+   * a clock (then only its objects) or one of `shownBy` is sent (subscriptions:
+   * `customer`). Lists read the objects of one clock only, so hiding costs nothing.
+   */
+  clockScoped?: true | { shownBy: readonly (FieldOf<O> | Extra)[] };
 }
 
 /** A declared resource: its skeleton, the operations made from it, and its routes. */
@@ -188,6 +197,7 @@ export class Resource<O extends ObjectName, T extends StripeObject = Shaped<O>, 
       if (at === -1) throw new Error(`${d.object}: writable field ${field} is not in the skeleton`);
       return [field, rule as Writable, at];
     });
+    if (d.clockScoped && !this.fields.includes('test_clock')) throw new Error(`${d.object}: clockScoped without a test_clock field`);
     this.compiledBuild = this.compileBuild();
     for (const field of d.indexes ?? []) declareIndex(d.object, field, field === 'metadata' ? metadataKeys : undefined);
     if (d.path !== null) this.routes.push(...this.generatedRoutes());
@@ -219,6 +229,7 @@ export class Resource<O extends ObjectName, T extends StripeObject = Shaped<O>, 
   private compileBuild(): (ctx: Ctx, params: Params, given: Record<string, unknown>) => StripeObject {
     for (const field of this.fields) if (!/^[a-z_][a-z0-9_]*$/.test(field)) throw new Error(`${this.object}: field name ${JSON.stringify(field)}`);
     const made: Record<string, string> = { id: 'self.newId(ctx)', object: JSON.stringify(this.object), created: 'nowIn(ctx)', livemode: 'false' };
+    if (this.declaration.clockScoped) made.test_clock = 'ctx.clock ? ctx.clock.id : null';
     const lines = this.fields.map((f, i) => `let v${i} = '${f}' in g ? g.${f} : ${made[f] ?? `defaults.${f} ?? null`};`);
     this.writable.forEach(([f, rule, i], k) => {
       lines.push(`if (!('${f}' in g) && p.${f} !== undefined) v${i} = ${rule === true ? `p.${f}` : `rules[${k}](p.${f}, v${i}, ctx)`};`);
@@ -230,7 +241,7 @@ export class Resource<O extends ObjectName, T extends StripeObject = Shaped<O>, 
 
   /** Builds and stores a new object, announcing it with the `created` event. */
   insert(ctx: Ctx, params: Params, values?: Partial<Record<FieldOf<O> | Extra, unknown>>): T {
-    const obj = ctx.world.insert(this.build(ctx, params, values));
+    const obj = ctx.world.insert(this.build(ctx, params, values), scopeOf(ctx));
     if (this.declaration.events?.created) emit(ctx, this.declaration.events.created, obj);
     return obj;
   }
@@ -253,8 +264,28 @@ export class Resource<O extends ObjectName, T extends StripeObject = Shaped<O>, 
     const previous = previousAttributes(before, after);
     if (!previous) return before;
     const saved = ctx.world.replace(after);
-    for (const type of typeof event === 'string' ? [event] : (event ?? [])) emit(ctx, type, saved, previous);
+    const on = this.onClockOf(ctx, before);
+    for (const type of typeof event === 'string' ? [event] : (event ?? [])) emit(on, type, saved, previous);
     return saved;
+  }
+
+  /**
+   * Deletes `current`: a stub `{id, object, deleted: true}` replaces it, the
+   * `deleted` event announces it (with the object as it was), then the
+   * declaration's `after` runs. The DELETE route and cascades both come here.
+   */
+  remove(ctx: Ctx, current: T): { id: string; object: O; deleted: true } {
+    const on = this.onClockOf(ctx, current);
+    const stub = { id: current.id, object: this.object, deleted: true as const };
+    ctx.world.replace(stub);
+    if (this.declaration.events?.deleted) emit(on, this.declaration.events.deleted, current);
+    this.declaration.delete?.after?.(on, current);
+    return stub;
+  }
+
+  /** The context on the test clock `obj` lives on (clockScoped), else `ctx`. */
+  onClockOf(ctx: Ctx, obj: StripeObject): Ctx {
+    return this.declaration.clockScoped ? onTestClock(ctx, obj.test_clock) : ctx;
   }
 
   /**
@@ -275,10 +306,26 @@ export class Resource<O extends ObjectName, T extends StripeObject = Shaped<O>, 
   list(ctx: Ctx, params: Params, url = this.path, where?: (obj: T) => boolean, lookup: Record<string, string | null | undefined> = {}): ListResult<T> {
     const filters = (this.declaration.filters ?? []) as string[];
     const sent = filters.filter((f) => params[f] != null);
-    const keep = (obj: T) => !obj.deleted && sent.every((f) => obj[f] === params[f]) && (!where || where(obj));
+    const clock = this.listedClock(ctx, params);
+    const keep = (obj: T) =>
+      !obj.deleted && (clock === undefined || obj.test_clock === clock) && sent.every((f) => obj[f] === params[f]) && (!where || where(obj));
     const index: Record<string, string | null | undefined> = { ...lookup };
     for (const f of sent) index[f] = String(params[f]); // booleans (`active`) are indexed by their text
-    return paginate<T>(ctx.world, this.object, url, params, keep, index);
+    return paginate<T>(ctx.world, this.object, url, params, keep, index, clock);
+  }
+
+  /**
+   * The clock whose objects a list shows (clockScoped): the `test_clock` sent,
+   * which must exist; any, when a `shownBy` filter is sent; else the account's.
+   */
+  private listedClock(ctx: Ctx, params: Params): string | null | undefined {
+    const scoped = this.declaration.clockScoped;
+    if (!scoped) return undefined;
+    if (params.test_clock != null) {
+      if (!ctx.world.testClock(params.test_clock)) throw errors.testClockMissing(params.test_clock, 'test_clock');
+      return params.test_clock;
+    }
+    return scoped !== true && scoped.shownBy.some((f) => params[f as string] != null) ? undefined : null;
   }
 
   /** Adds behaviour routes to the resource's generated ones. */
@@ -323,16 +370,12 @@ export class Resource<O extends ObjectName, T extends StripeObject = Shaped<O>, 
       );
     }
     if (d.delete) {
-      const { response, refuse, after } = d.delete;
+      const { response, refuse } = d.delete;
       out.push(
         route('DELETE', this.itemPath, response, (ctx, _p, path) => {
           const current = this.find(ctx, idOf(path));
           refuse?.(ctx, current);
-          const stub = { id: current.id, object: this.object, deleted: true as const };
-          ctx.world.replace(stub);
-          if (d.events?.deleted) emit(ctx, d.events.deleted, current);
-          after?.(ctx, current);
-          return stub;
+          return this.remove(ctx, current);
         }),
       );
     }

@@ -111,21 +111,51 @@ const NO_POSITIONS: readonly number[] = [];
 const NO_IDS: readonly string[] = [];
 
 /**
- * One object type's part of a world: ids in creation order, the latest `created`
- * while it rises with that order (NaN once it did not: a range then scans), and
- * each declared index's key → positions (ascending), in declaration order.
- * Indexes are declared at module load, before any world stores the type.
+ * The objects of one type made on one clock (./clock.ts): their positions
+ * (ascending) and the latest `created` while it rose with them (NaN once it did
+ * not: a range then scans). Each clock's time only moves forward, so the objects
+ * made on it keep their order even when the type as a whole does not (a customer
+ * made on a test clock frozen last year comes after today's).
+ */
+interface ClockScope {
+  positions: number[];
+  lastCreated: number;
+}
+
+/** The key of the account clock's scope (test clock ids are never empty). */
+const ACCOUNT_SCOPE = '';
+
+/**
+ * One object type's part of a world: ids and `created` (as inserted: deletion
+ * stubs have none) in creation order, the latest `created` while it rises with
+ * that order (NaN once it did not), each declared index's key → positions
+ * (ascending), in declaration order, and, once an object of the type is made on
+ * a test clock, the positions made on each clock. Indexes are declared at module
+ * load, before any world stores the type.
  */
 interface TypeStore {
   ids: string[];
+  created: number[];
   lastCreated: number;
   declared: readonly IndexDeclaration[];
   byKey: Map<string, number[]>[];
+  scopes: Map<string, ClockScope> | null;
 }
 
 function newTypeStore(object: string): TypeStore {
   const declared = INDEXES.get(object) ?? [];
-  return { ids: [], lastCreated: NaN, declared, byKey: declared.map(() => new Map()) };
+  return { ids: [], created: [], lastCreated: NaN, declared, byKey: declared.map(() => new Map()), scopes: null };
+}
+
+/** `last` followed by `created`: the latest time while times keep rising, NaN once one went back. */
+const stillRising = (empty: boolean, last: number, created: unknown): number =>
+  (empty ? typeof created === 'number' : (created as number) >= last) ? (created as number) : NaN;
+
+/** A run of a type's positions: `positions[from..to)`, or with `positions` null the positions from..to-1 themselves. */
+export interface Run {
+  positions: readonly number[] | null;
+  from: number;
+  to: number;
 }
 
 /** Lists `position` under `key` (a rolled-back insert can leave its position at the tail; it is reused then). */
@@ -157,9 +187,6 @@ function reindex(store: TypeStore, before: StripeObject, after: StripeObject, po
   }
 }
 
-/** Position bounds (inclusive) of a `created` range, or null when it cannot be narrowed. */
-export type Span = { from: number; to: number };
-
 /** What a transaction changed, to undo it: kept small, since every request opens one. */
 class Journal {
   readonly inserted: string[] = [];
@@ -168,6 +195,8 @@ class Journal {
   ran: [Schedule, Task][] | null = null;
   /** Test clocks added, and the times of those moved, in this transaction. */
   clocks: Map<TestClock, number | null> | null = null;
+  /** Test clocks removed in this transaction. */
+  removedClocks: TestClock[] | null = null;
   /** Previous snapshots of objects replaced (not inserted) in this transaction. */
   replaced: Map<string, StripeObject> | null = null;
   facts: Map<string, { had: boolean; value: unknown }> | null = null;
@@ -295,6 +324,16 @@ export class World {
   }
 
   /**
+   * Removes a test clock (its deletion): its scheduled work is dropped with it and
+   * can never run, and nothing can be scheduled on it any more. A rollback puts it back.
+   */
+  removeTestClock(clock: TestClock): void {
+    if (this.testClocks.get(clock.id) !== clock) throw new Error(`test clock ${clock.id} is not one of this account's`);
+    this.testClocks.delete(clock.id);
+    if (this.journal) (this.journal.removedClocks ??= []).push(clock);
+  }
+
+  /**
    * Moves a test clock to `to`, running its due work in time order, each task at
    * its own time (stripe-behaviour.md §15: an advance emits events with the
    * simulated timestamps), then settles at `to`. Nothing else moves: not the
@@ -343,15 +382,21 @@ export class World {
     return this.objects.get(id)?.obj as T | undefined;
   }
 
-  insert<T extends StripeObject>(obj: T): T {
+  /**
+   * Stores a new object. `clock` is the test clock it was made on (the context's:
+   * `scopeOf` in ./clock.ts), null for the account's clock.
+   */
+  insert<T extends StripeObject>(obj: T, clock: string | null = null): T {
     if (this.objects.has(obj.id)) throw new Error(`duplicate id ${obj.id}`);
     let store = this.types.get(obj.object);
     if (!store) this.types.set(obj.object, (store = newTypeStore(obj.object)));
     const position = store.ids.length;
-    const last = store.lastCreated;
-    store.lastCreated = (position === 0 ? typeof obj.created === 'number' : obj.created >= last) ? obj.created : NaN;
+    // The scopes first: the first object on a test clock starts the account's scope with the type's order so far.
+    if (clock !== null || store.scopes) addToScope(store, clock ?? ACCOUNT_SCOPE, position, obj.created);
+    store.lastCreated = stillRising(position === 0, store.lastCreated, obj.created);
     this.objects.set(obj.id, { obj, position });
     store.ids.push(obj.id);
+    store.created.push(typeof obj.created === 'number' ? obj.created : NaN);
     this.journal?.inserted.push(obj.id);
     for (let i = 0; i < store.declared.length; i++) {
       const index = store.declared[i];
@@ -400,29 +445,26 @@ export class World {
   }
 
   /**
-   * Positions whose `created` lies in [gte, lte], found by binary search while a
-   * type's objects were created in time order (always, unless a wall clock stepped
-   * back); null when the type must be scanned.
+   * Where the type's objects lie, by the clock they were made on: `clock`
+   * undefined gives every scope, null the account clock's, an id that test
+   * clock's. Each run is narrowed to `created` in [gte, lte] by binary search
+   * when its objects were made in time order (else it is whole, and readers
+   * recheck). Before any object of the type is made on a test clock there is one
+   * scope: every position.
    */
-  createdSpan(object: string, gte: number, lte: number): Span | null {
-    if (Number.isNaN(this.types.get(object)?.lastCreated)) return null;
-    const n = this.count(object);
-    const created = (i: number) => this.at(object, i).created as number;
-    let lo = 0;
-    let hi = n;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (created(mid) < gte) lo = mid + 1;
-      else hi = mid;
-    }
-    const from = lo;
-    hi = n;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (created(mid) <= lte) lo = mid + 1;
-      else hi = mid;
-    }
-    return { from, to: lo - 1 };
+  runs(object: string, clock?: string | null, gte = -Infinity, lte = Infinity): Run[] {
+    const store = this.types.get(object);
+    if (!store) return [];
+    const narrowed = (positions: readonly number[] | null, lastCreated: number): Run => {
+      const n = positions ? positions.length : store.ids.length;
+      if ((gte === -Infinity && lte === Infinity) || Number.isNaN(lastCreated)) return { positions, from: 0, to: n };
+      return { positions, ...createdRange(store.created, positions, n, gte, lte) };
+    };
+    if (!store.scopes) return typeof clock === 'string' ? [] : [narrowed(null, store.lastCreated)];
+    // Every clock's, and either no range or the type as a whole still in time order: one run.
+    if (clock === undefined && ((gte === -Infinity && lte === Infinity) || !Number.isNaN(store.lastCreated))) return [narrowed(null, store.lastCreated)];
+    const scopes = clock === undefined ? [...store.scopes.values()] : [store.scopes.get(clock ?? ACCOUNT_SCOPE)].filter((s): s is ClockScope => s !== undefined);
+    return scopes.map((scope) => narrowed(scope.positions, scope.lastCreated));
   }
 
   /** A new snapshot of `obj` with `changes` applied; keys keep their places. */
@@ -501,9 +543,12 @@ export class World {
 
   private rollback(journal: Journal): void {
     for (const id of journal.inserted.reverse()) {
-      const { obj } = this.objects.get(id)!;
+      const { obj, position } = this.objects.get(id)!;
       this.objects.delete(id);
-      this.types.get(obj.object)!.ids.pop();
+      const store = this.types.get(obj.object)!;
+      store.ids.pop();
+      store.created.pop();
+      if (store.scopes) for (const scope of store.scopes.values()) if (scope.positions[scope.positions.length - 1] === position) scope.positions.pop();
     }
     for (const [id, previous] of journal.replaced ?? []) this.objects.get(id)!.obj = previous;
     for (const [key, { had, value }] of journal.facts ?? []) this.facts.restore(key, had, value);
@@ -513,7 +558,41 @@ export class World {
       if (time === null) this.testClocks.delete(clock.id);
       else clock.time = time;
     }
+    for (const clock of journal.removedClocks ?? []) this.testClocks.set(clock.id, clock);
   }
+}
+
+/** Lists `position` in its clock's scope; the first object made on a test clock starts the account's scope with every earlier position. */
+function addToScope(store: TypeStore, key: string, position: number, created: unknown): void {
+  if (!store.scopes) {
+    store.scopes = new Map();
+    store.scopes.set(ACCOUNT_SCOPE, { positions: Array.from({ length: position }, (_, i) => i), lastCreated: store.lastCreated });
+  }
+  let scope = store.scopes.get(key);
+  if (!scope) store.scopes.set(key, (scope = { positions: [], lastCreated: NaN }));
+  scope.lastCreated = stillRising(scope.positions.length === 0, scope.lastCreated, created);
+  scope.positions.push(position);
+}
+
+/**
+ * Indexes [from, to) of the first `n` of `positions` (null: the positions
+ * themselves) whose `created` lies in [gte, lte], by binary search: the objects
+ * there must have been created in time order.
+ */
+function createdRange(created: readonly number[], positions: readonly number[] | null, n: number, gte: number, lte: number): { from: number; to: number } {
+  const at = positions ? (i: number) => created[positions[i]] : (i: number) => created[i];
+  const first = (below: (t: number) => boolean, start: number) => {
+    let a = start;
+    let b = n;
+    while (a < b) {
+      const mid = (a + b) >>> 1;
+      if (below(at(mid))) a = mid + 1;
+      else b = mid;
+    }
+    return a;
+  };
+  const from = first((t) => t < gte, 0);
+  return { from, to: first((t) => t <= lte, from) };
 }
 
 /** Whole seconds forward, never past 9999-12-31T23:59:59Z: every timestamp stays a valid date. */

@@ -14,6 +14,7 @@ import { charges } from './payments/charges';
 import { Route } from '../engine/resource';
 import { customerBalanceTransactions } from './core/customer_balance';
 import { customers } from './core/customers';
+import { testClocks } from './core/test_clocks';
 import { disputes } from './payments/disputes';
 import { events } from './core/events';
 import { paymentIntents } from './payments/payment_intents';
@@ -28,6 +29,7 @@ import { webhookEndpoints } from './core/webhook_endpoints';
 export const modeledRoutes: Route[] = [
   ...customers.routes,
   ...customerBalanceTransactions.routes,
+  ...testClocks.routes,
   ...paymentMethods.routes,
   ...paymentIntents.routes,
   ...charges.routes,

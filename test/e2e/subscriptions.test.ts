@@ -167,3 +167,33 @@ describe.each(MODES)('subscriptions (%s)', (mode) => {
     expect((await t.stripe.subscriptions.list({ customer: customer.id, status: 'canceled' })).data).toHaveLength(1);
   });
 });
+
+describe.each(MODES)('subscriptions on a test clock (%s)', (mode) => {
+  const t = useHarness(mode);
+
+  it('a year on a test clock: twelve renewals, each invoiced, paid and dated by the clock, before advance returns', async () => {
+    const clock = await t.stripe.testHelpers.testClocks.create({ frozen_time: 1767225600, name: 'year' });
+    const product = await t.stripe.products.create({ name: 'Plan' });
+    const price = await t.stripe.prices.create({ product: product.id, unit_amount: 1000, currency: 'usd', recurring: { interval: 'month' } });
+    const customer = await t.stripe.customers.create({ test_clock: clock.id });
+    const pm = await t.stripe.paymentMethods.attach('pm_card_visa', { customer: customer.id });
+    await t.stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: pm.id } });
+    const sub = await t.stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }] });
+    expect(sub).toMatchObject({ test_clock: clock.id, start_date: 1767225600, status: 'active' });
+    expect((await t.stripe.subscriptions.list()).data.map((s) => s.id)).not.toContain(sub.id);
+    expect((await t.stripe.subscriptions.list({ test_clock: clock.id } as never)).data.map((s) => s.id)).toEqual([sub.id]);
+
+    const advanced = await t.stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: 1767225600 + 365 * DAY + 7200 });
+    expect(advanced.status).toBe('advancing');
+    expect((await t.stripe.testHelpers.testClocks.retrieve(clock.id)).status).toBe('ready');
+    const invoices = await t.stripe.invoices.list({ customer: customer.id, limit: 100 });
+    expect(invoices.data).toHaveLength(13);
+    expect(invoices.data.every((i) => i.status === 'paid' && i.test_clock === clock.id)).toBe(true);
+    expect(invoices.data.map((i) => i.billing_reason).filter((r) => r === 'subscription_cycle')).toHaveLength(12);
+    // Calendar months from the anchor: 2027-01-01 is the twelfth boundary.
+    expect((await t.stripe.subscriptions.retrieve(sub.id)).items.data[0].current_period_start).toBe(Date.UTC(2027, 0, 1) / 1000);
+    const upcoming = (await t.stripe.events.list({ type: 'invoice.upcoming', limit: 100 })).data;
+    expect(upcoming).toHaveLength(12);
+    expect(upcoming.every((e) => e.request?.id === null)).toBe(true);
+  });
+});

@@ -1,8 +1,9 @@
+import { createTwin } from '../../src';
 import { clockOf, inClock, nowIn, scheduleIn } from '../../src/engine/clock';
 import { emit } from '../../src/engine/events';
 import { Twin } from '../../src/engine/twin';
 import { Ctx } from '../../src/engine/world';
-import { customers } from '../../src/resources/core/customers';
+import { Customer, customers, onCustomerClock, saveCustomer } from '../../src/resources/core/customers';
 
 // Clock scopes (src/engine/clock.ts): the account's clock and its test clocks.
 
@@ -157,5 +158,80 @@ describe('resources on a test clock', () => {
     expect(expired).toMatchObject({ status: 'canceled', cancellation_reason: 'automatic', canceled_at: START + 7 * 86400 });
     const canceled = world.idsOf('event').map((id) => world.get(id)!).find((e) => e.type === 'payment_intent.canceled')!;
     expect(canceled.created).toBe(START + 7 * 86400);
+  });
+});
+
+describe('work for a customer on a test clock (clocks and customers through the API, the work through the engine)', () => {
+  const DAY = 86400;
+  const setUp = async (key: string) => {
+    const twin = createTwin();
+    const stripe = twin.stripe(key);
+    const world = twin.engine.world(key);
+    const ctx = ctxOf(twin.engine, key);
+    const clock = await stripe.testHelpers.testClocks.create({ frozen_time: START });
+    const customer = await stripe.customers.create({ test_clock: clock.id });
+    // A small observable effect: the customer's metadata records when each step ran.
+    const step = (label: string, at: number) =>
+      world.transaction(() =>
+        scheduleIn(onCustomerClock(ctx, customer.id), at, (later) => {
+          const current = world.get<Customer>(customer.id)!;
+          saveCustomer(later, current, { ...current, metadata: { ...current.metadata, [label]: String(nowIn(later)) } });
+        }),
+      );
+    return { stripe, world, ctx, clock, customer, step };
+  };
+
+  it('runs only when the clock advances, in time order, each step dated by the clock', async () => {
+    const { stripe, world, ctx, clock, customer, step } = await setUp('sk_test_clock_work');
+    step('second', START + 2 * DAY);
+    step('first', START + DAY);
+    step('third', START + 3 * DAY);
+    expect(world.testClock(clock.id)!.schedule.live).toBe(3);
+    expect(onCustomerClock(ctx, customer.id).clock).toBe(world.testClock(clock.id));
+    expect(onCustomerClock(ctx, { test_clock: null })).toBe(ctx);
+
+    world.advance(10 * DAY, ctx); // the account's clock: nothing of the test clock's runs
+    expect((await stripe.customers.retrieve(customer.id) as Customer).metadata).toEqual({});
+
+    await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: START + 2 * DAY + 1 });
+    expect((await stripe.customers.retrieve(customer.id) as Customer).metadata).toEqual({ first: String(START + DAY), second: String(START + 2 * DAY) });
+    const log = (await stripe.events.list({ limit: 100 })).data.reverse().slice(-4);
+    expect(log.map((e) => [e.type, e.created, e.request?.id ?? null])).toEqual([
+      ['test_helpers.test_clock.advancing', START + 10 * DAY, expect.stringMatching(/^req_/)],
+      ['customer.updated', START + DAY, null],
+      ['customer.updated', START + 2 * DAY, null],
+      ['test_helpers.test_clock.ready', START + 10 * DAY, null],
+    ]);
+
+    await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: START + 4 * DAY });
+    expect((await stripe.customers.retrieve(customer.id) as Customer).metadata).toMatchObject({ third: String(START + 3 * DAY) });
+    expect(world.testClock(clock.id)!.schedule.live).toBe(0);
+  });
+
+  it("drops a deleted clock's work: it never runs, and nothing more can be scheduled on the clock", async () => {
+    const { stripe, world, ctx, clock, customer, step } = await setUp('sk_test_clock_dropped');
+    step('never', START + DAY);
+    const engineClock = world.testClock(clock.id)!;
+    await stripe.testHelpers.testClocks.del(clock.id);
+    expect(world.testClock(clock.id)).toBeUndefined();
+    expect(() => world.advanceTestClock(engineClock, START + 2 * DAY, ctx)).toThrow('not one of this account');
+    // With its clock gone, work for the (deleted) customer falls back to the account's clock.
+    expect(onCustomerClock(ctx, { test_clock: clock.id })).toBe(ctx);
+    expect(() => world.schedule(START + DAY, () => undefined, engineClock)).toThrow('not one of this account');
+    expect(await stripe.customers.retrieve(customer.id)).toEqual({ id: customer.id, object: 'customer', deleted: true });
+  });
+
+  it('puts back a test clock removed in a transaction that rolls back', () => {
+    const ctx = ctxOf();
+    const { world } = ctx;
+    const clock = world.addTestClock('clock_kept', START);
+    expect(() =>
+      world.transaction(() => {
+        world.removeTestClock(clock);
+        expect(world.testClock('clock_kept')).toBeUndefined();
+        throw new Error('bug');
+      }),
+    ).toThrow('bug');
+    expect(world.testClock('clock_kept')).toBe(clock);
   });
 });

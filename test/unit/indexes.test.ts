@@ -1,4 +1,4 @@
-import { wildcard } from '../../src/engine/list';
+import { candidates, positions, wildcard } from '../../src/engine/list';
 import { Twin } from '../../src/engine/twin';
 import { Ctx, declareIndex, World } from '../../src/engine/world';
 
@@ -84,11 +84,47 @@ describe('indexes', () => {
   it('finds a created range by binary search, and gives up (scan) once created stops rising', () => {
     const { world } = ctxOf(new Twin());
     for (let i = 0; i < 10; i++) widget(world, `w_${i}`, 'red', 100 + 10 * i);
-    expect(world.createdSpan('widget', 120, 150)).toEqual({ from: 2, to: 5 });
-    expect(world.createdSpan('widget', 121, 149)).toEqual({ from: 3, to: 4 });
-    expect(world.createdSpan('widget', 500, 600)).toEqual({ from: 10, to: 9 });
+    expect(world.runs('widget', undefined, 120, 150)).toEqual([{ positions: null, from: 2, to: 6 }]);
+    expect(world.runs('widget', undefined, 121, 149)).toEqual([{ positions: null, from: 3, to: 5 }]);
+    expect(world.runs('widget', undefined, 500, 600)).toEqual([{ positions: null, from: 10, to: 10 }]);
     widget(world, 'w_late', 'red', 50);
-    expect(world.createdSpan('widget', 120, 150)).toBeNull();
+    expect(world.runs('widget', undefined, 120, 150)).toEqual([{ positions: null, from: 0, to: 11 }]);
+  });
+
+  it('keeps a deleted object in its place in time (its stub has no created)', () => {
+    const { world } = ctxOf(new Twin());
+    for (let i = 0; i < 3; i++) widget(world, `w_${i}`, 'red', 100 + 10 * i);
+    world.replace({ id: 'w_1', object: 'widget', deleted: true });
+    // Read from the stub, the middle of the search hid w_2 from `created[lte]`.
+    expect(world.runs('widget', undefined, -Infinity, 125)).toEqual([{ positions: null, from: 0, to: 3 }]);
+  });
+
+  it("keeps each clock's objects in their own time order: a range is a binary search in each, and a list reads one clock's alone", () => {
+    const { world } = ctxOf(new Twin());
+    const made: [string, string | null, number][] = [
+      ['a0', null, 100], ['a1', null, 110], ['c0', 'clock_x', 10], ['a2', null, 120], ['c1', 'clock_x', 20], ['d0', 'clock_y', 500], ['a3', null, 130],
+    ];
+    for (const [id, clock, created] of made) world.insert({ id, object: 'gadget', created }, clock);
+    expect(world.runs('gadget', undefined, 0, 1000)).toHaveLength(3); // the type as a whole is out of order: a run per clock
+    const listed = (clock: string | null | undefined, gte = -Infinity, lte = Infinity) =>
+      [...positions(candidates(world, 'gadget', {}, { gte, lte }, clock), Infinity, true)].map((p) => world.at('gadget', p).id);
+    expect(listed(null)).toEqual(['a3', 'a2', 'a1', 'a0']);
+    expect(listed('clock_x')).toEqual(['c1', 'c0']);
+    expect(listed('clock_nope')).toEqual([]);
+    expect(listed(undefined)).toEqual(['a3', 'd0', 'c1', 'a2', 'c0', 'a1', 'a0']);
+    expect(listed(undefined, 15, 115)).toEqual(['c1', 'a1', 'a0']);
+    expect(listed(null, 105, 125)).toEqual(['a2', 'a1']);
+    expect(world.runs('gadget', null, 105, 125)).toEqual([{ positions: [0, 1, 3, 6], from: 1, to: 3 }]);
+    // A rolled-back insert leaves no position in its clock's list.
+    expect(() =>
+      world.transaction(() => {
+        world.insert({ id: 'c2', object: 'gadget', created: 30 }, 'clock_x');
+        throw new Error('bug');
+      }),
+    ).toThrow('bug');
+    world.insert({ id: 'a4', object: 'gadget', created: 140 });
+    expect(listed('clock_x')).toEqual(['c1', 'c0']);
+    expect(listed(null, 135)).toEqual(['a4']);
   });
 });
 

@@ -92,7 +92,7 @@ const CROSS_DOMAIN_OPERATIONS: Record<string, string[]> = {
   // An invoice is collected through its own PaymentIntent (billing).
   'payments/payment_intents': ['createPaymentIntent', 'confirmPaymentIntent', 'cancelPaymentIntent'],
   'core/customer_balance': ['adjustCustomerBalance'],
-  'core/customers': ['saveCustomer'],
+  'core/customers': ['saveCustomer', 'onCustomerClock'],
 };
 
 test('resources of one domain call another domain only through its small exported operations', () => {

@@ -1,4 +1,4 @@
-import { inClock, nowIn, scheduleIn } from '../../engine/clock';
+import { nowIn, onTestClock, scheduleIn } from '../../engine/clock';
 import { errors, StripeError } from '../../engine/errors';
 import { emit, previousAttributes } from '../../engine/events';
 import { registerIncludable } from '../../engine/expand';
@@ -54,12 +54,6 @@ const PAYMENT_SETTINGS = shared({ default_mandate: null, payment_method_options:
 const ISSUER = shared({ type: 'self' });
 /** Drafts that advance by themselves are finalized this long after creation (§14.3). */
 export const FINALIZE_AFTER = 3600;
-
-/** The context an invoice's work runs in: its customer's test clock, if any. */
-export function onClockOf(ctx: Ctx, obj: { test_clock?: string | null }): Ctx {
-  const clock = obj.test_clock ? ctx.world.testClock(obj.test_clock) : undefined;
-  return clock && ctx.clock !== clock ? inClock(ctx, clock) : ctx;
-}
 
 // --- lines -------------------------------------------------------------------
 
@@ -249,7 +243,7 @@ function createInvoice(ctx: Ctx, params: Params): Invoice {
   const subscription = params.subscription ? find(ctx, 'subscription', params.subscription, 'subscription') : null;
   if (!params.customer && !subscription) throw errors.parameterMissing('customer');
   const customer = find<Customer>(ctx, 'customer', params.customer ?? subscription!.customer, 'customer');
-  const onClock = onClockOf(ctx, customer);
+  const onClock = onTestClock(ctx, customer.test_clock);
   const collection = params.collection_method ?? 'charge_automatically';
   if (collection === 'send_invoice' && params.days_until_due == null && params.due_date == null) {
     // Stripe's text for a send_invoice invoice without a due date (unverified).
@@ -296,7 +290,7 @@ export function finalizeInvoice(ctx: Ctx, invoice: Invoice): Invoice {
     // As integrations quote it; the code is Stripe's for invoices that cannot change (unverified pairing).
     throw errors.state("This invoice is already finalized, you can't re-finalize a non-draft invoice.", 'invoice_not_editable');
   }
-  ctx = onClockOf(ctx, invoice);
+  ctx = onTestClock(ctx, invoice.test_clock);
   const { world } = ctx;
   const now = nowIn(ctx);
   const customer = world.get<Customer>(invoice.customer)!;
@@ -415,7 +409,7 @@ const noPaymentMethod = () =>
  * attempt is automatic.
  */
 export function payInvoice(ctx: Ctx, invoice: Invoice, params: Params, automatic = false): Invoice {
-  ctx = onClockOf(ctx, invoice);
+  ctx = onTestClock(ctx, invoice.test_clock);
   if (invoice.status === 'paid') throw errors.state('Invoice is already paid'); // E34
   if (invoice.status === 'void') throw errors.state('This invoice has been voided and can no longer be paid.'); // twin's text (unverified)
   if (invoice.status === 'draft') invoice = finalizeInvoice(ctx, invoice);
@@ -554,7 +548,7 @@ function refuse(invoice: Invoice, verb: string): never {
 }
 
 export function voidInvoice(ctx: Ctx, invoice: Invoice): Invoice {
-  ctx = onClockOf(ctx, invoice);
+  ctx = onTestClock(ctx, invoice.test_clock);
   if (invoice.status === 'paid') throw errors.state('Invoice is already paid');
   if (invoice.status !== 'open' && invoice.status !== 'uncollectible') refuse(invoice, 'void');
   const found = defaultPayment(ctx, invoice.id);
@@ -568,7 +562,7 @@ export function voidInvoice(ctx: Ctx, invoice: Invoice): Invoice {
 }
 
 export function markUncollectible(ctx: Ctx, invoice: Invoice): Invoice {
-  ctx = onClockOf(ctx, invoice);
+  ctx = onTestClock(ctx, invoice.test_clock);
   if (invoice.status === 'paid') throw errors.state('Invoice is already paid');
   if (invoice.status !== 'open') refuse(invoice, 'mark as uncollectible');
   const now = nowIn(ctx);
@@ -596,7 +590,7 @@ function updateInvoice(ctx: Ctx, invoice: Invoice, params: Params): Invoice {
   if (invoice.status === 'draft') {
     next = { ...next, automatically_finalizes_at: next.auto_advance ? invoice.automatically_finalizes_at ?? nowIn(ctx) + FINALIZE_AFTER : null };
     next = priced(ctx, next, next.lines.data);
-    if (next.auto_advance && !invoice.auto_advance) scheduleIn(onClockOf(ctx, invoice), next.automatically_finalizes_at, (later) => advance(later, invoice.id));
+    if (next.auto_advance && !invoice.auto_advance) scheduleIn(onTestClock(ctx, invoice.test_clock), next.automatically_finalizes_at, (later) => advance(later, invoice.id));
   }
   return invoices.save(ctx, invoice, next);
 }
@@ -684,7 +678,10 @@ export const invoices = defineResource<'invoice', Invoice>({
   }),
   route('POST', '/v1/invoices/{invoice}/void', 'invoice', (ctx, _p, path) => voidInvoice(ctx, invoices.find(ctx, path.invoice))),
   route('POST', '/v1/invoices/{invoice}/mark_uncollectible', 'invoice', (ctx, _p, path) => markUncollectible(ctx, invoices.find(ctx, path.invoice))),
-  route('POST', '/v1/invoices/{invoice}/send', 'invoice', (ctx, _p, path) => sendInvoice(onClockOf(ctx, invoices.find(ctx, path.invoice)), invoices.find(ctx, path.invoice))),
+  route('POST', '/v1/invoices/{invoice}/send', 'invoice', (ctx, _p, path) => {
+    const invoice = invoices.find(ctx, path.invoice);
+    return sendInvoice(onTestClock(ctx, invoice.test_clock), invoice);
+  }),
   route('GET', '/v1/invoices/{invoice}/lines', { list: 'line_item' }, (ctx, params, path) => {
     const invoice = invoices.find(ctx, path.invoice);
     return pageOf(invoice.lines.data, params, `/v1/invoices/${invoice.id}/lines`);

@@ -1,4 +1,4 @@
-import { nowIn, scheduleIn } from '../../engine/clock';
+import { nowIn, onTestClock, scheduleIn } from '../../engine/clock';
 import { errors, StripeError } from '../../engine/errors';
 import { emit, previousAttributes } from '../../engine/events';
 import { formatAmount } from '../../engine/money';
@@ -8,7 +8,7 @@ import { defineResource, EMPTY, find, mergeMetadata, route, Shaped, shared } fro
 import { Ctx, indexKey } from '../../engine/world';
 import { appliesOnce, applyDiscounts, discountApplies } from './discounts';
 import { InvoiceItem, invoiceItems, pendingItems, setCreditedItems } from './invoice_items';
-import { collect, createDraft, finalizeInvoice, Invoice, invoicePaymentMethod, LineInput, markUncollectible, onClockOf, payInvoice, previewInvoice, voidInvoice } from './invoices';
+import { collect, createDraft, finalizeInvoice, Invoice, invoicePaymentMethod, LineInput, markUncollectible, payInvoice, previewInvoice, voidInvoice } from './invoices';
 import { Interval, nextBoundary } from './periods';
 import { planOf } from './plans';
 import { Price, prices } from './prices';
@@ -211,7 +211,7 @@ function createSubscription(ctx: Ctx, params: Params): Subscription {
   subscriptions.unsupported('create', params);
   if (!params.customer) throw errors.parameterMissing('customer');
   const customer = find<Customer>(ctx, 'customer', params.customer, 'customer');
-  ctx = onClockOf(ctx, customer);
+  ctx = onTestClock(ctx, customer.test_clock);
   const items: Params[] = params.items ?? [];
   if (!items.length) throw errors.parameterMissing('items');
   const behavior = params.payment_behavior ?? 'allow_incomplete';
@@ -274,7 +274,7 @@ function createSubscription(ctx: Ctx, params: Params): Subscription {
     trial_start: trialEnd ? now : null,
   });
   for (const item of subItems) ctx.world.insert(item);
-  let sub = ctx.world.insert(withItems(ctx, base, subItems));
+  let sub = ctx.world.insert(withItems(ctx, base, subItems), base.test_clock);
   emit(ctx, 'customer.subscription.created', sub);
 
   const invoice = createDraft(ctx, {
@@ -493,7 +493,7 @@ react('customer.deleted', "a deleted customer's subscriptions are canceled", (ct
 // --- cancel, update, pause, resume ----------------------------------------------------
 
 function cancelNow(ctx: Ctx, sub: Subscription, details: { reason: string; comment?: string | null; feedback?: string | null }): Subscription {
-  ctx = onClockOf(ctx, sub);
+  ctx = onTestClock(ctx, sub.test_clock);
   const now = nowIn(ctx);
   const canceled = {
     ...sub,
@@ -566,7 +566,7 @@ const UPDATE_LOCKED_WHEN_CANCELED = new Set(['metadata', 'cancellation_details',
 
 function updateSubscription(ctx: Ctx, sub: Subscription, params: Params): Subscription {
   subscriptions.unsupported('update', params);
-  ctx = onClockOf(ctx, sub);
+  ctx = onTestClock(ctx, sub.test_clock);
   if (sub.status === 'canceled' || sub.status === 'incomplete_expired') {
     const blocked = Object.keys(params).find((k) => !UPDATE_LOCKED_WHEN_CANCELED.has(k));
     if (blocked) throw errors.paramState('A canceled subscription can only update its cancellation_details and metadata.', blocked, 'invalid_canceled_subscription_fields');
@@ -664,7 +664,7 @@ function cancelAt(ctx: Ctx, id: string, at: number): void {
 }
 
 function pauseSubscription(ctx: Ctx, sub: Subscription): Subscription {
-  ctx = onClockOf(ctx, sub);
+  ctx = onTestClock(ctx, sub.test_clock);
   if (sub.status !== 'active' && sub.status !== 'trialing' && sub.status !== 'past_due') {
     throw errors.state(`You cannot pause a subscription with status ${sub.status}.`); // twin's text (unverified)
   }
@@ -674,7 +674,7 @@ function pauseSubscription(ctx: Ctx, sub: Subscription): Subscription {
 }
 
 function resumeSubscription(ctx: Ctx, sub: Subscription): Subscription {
-  ctx = onClockOf(ctx, sub);
+  ctx = onTestClock(ctx, sub.test_clock);
   if (sub.status !== 'paused') throw errors.state('Only paused subscriptions can be resumed.'); // twin's text (unverified)
   const now = nowIn(ctx);
   // billing_cycle_anchor defaults to now: a new period starts, invoiced at once, without prorations (§3.6).
@@ -724,6 +724,8 @@ export const subscriptions = defineResource<'subscription', Subscription, 'plan'
   },
   filters: ['customer', 'collection_method'],
   indexes: ['customer', 'status', 'metadata'],
+  // Subscriptions on a test clock are listed with their clock or their customer only (Stripe's list docs).
+  clockScoped: { shownBy: ['customer'] },
   search: { created: 'number', metadata: 'metadata', status: 'text' },
   routes: { update: false, list: false },
 }).with(
@@ -762,6 +764,6 @@ export function previewSubscription(ctx: Ctx, sub: Subscription): Invoice {
   const customer = ctx.world.get<Customer>(sub.customer)!;
   const end = itemsOf(sub)[0].current_period_end as number;
   const next = { start: end, end: periodEnd(sub, end, itemsOf(sub)[0].price) };
-  return previewInvoice(onClockOf(ctx, sub), renewalSpec(ctx, sub, customer, { start: itemsOf(sub)[0].current_period_start, end }, next, 'upcoming'));
+  return previewInvoice(onTestClock(ctx, sub.test_clock), renewalSpec(ctx, sub, customer, { start: itemsOf(sub)[0].current_period_start, end }, next, 'upcoming'));
 }
 

@@ -1,3 +1,4 @@
+import { inClock, onTestClock } from '../../engine/clock';
 import { errors } from '../../engine/errors';
 import { registerIncludable } from '../../engine/expand';
 import { paginate } from '../../engine/list';
@@ -10,6 +11,8 @@ import { attachPaymentMethod, resolvePaymentMethod } from '../payments/payment_m
 
 // Customers (stripe-behaviour.md §9): create, retrieve, update, delete, list,
 // invoice_settings.default_payment_method, and the customer's PaymentMethods.
+// A customer made with `test_clock` lives on that test clock (./test_clocks.ts):
+// dated by it, left out of plain lists, deleted with it.
 
 export type Customer = Shaped<'customer'>;
 
@@ -41,8 +44,26 @@ function invoiceSettings(current: Params, update: Params | null | undefined): Pa
   };
 }
 
+/**
+ * The context whose clock is the customer's test clock, if it has one (else ctx
+ * unchanged). Work done for a customer's objects runs in it: what it creates is
+ * dated by the clock, and what it schedules waits for the clock to advance.
+ */
+export function onCustomerClock(ctx: Ctx, customer: { test_clock: string | null } | string): Ctx {
+  if (typeof customer !== 'string') return onTestClock(ctx, customer.test_clock);
+  const found = ctx.world.get(customer);
+  return found?.object === 'customer' ? onTestClock(ctx, found.test_clock) : ctx;
+}
+
 export function createCustomer(ctx: Ctx, params: Params): Customer {
   customers.unsupported('create', params);
+  if (params.test_clock != null) {
+    // Attached at creation only (the update operation has no test_clock). A missing
+    // clock is answered as for the list filter (inferred: no recording of this one).
+    const clock = ctx.world.testClock(params.test_clock);
+    if (!clock) throw errors.testClockMissing(params.test_clock, 'test_clock');
+    ctx = inClock(ctx, clock);
+  }
   checkEmail(params.email);
   // A magic payment_method may also be named as the default (Stripe CLI fixtures do this).
   const pm = params.payment_method ? resolvePaymentMethod(ctx, params.payment_method, 'payment_method') : null;
@@ -75,6 +96,20 @@ react('payment_method.detached', "a customer's default payment method is cleared
   const customer = ctx.world.get<Customer>(event.data.previous_attributes!.customer as string);
   if (!customer || customer.deleted || customer.invoice_settings.default_payment_method !== event.data.object.id) return;
   saveCustomer(ctx, customer, { ...customer, invoice_settings: { ...customer.invoice_settings, default_payment_method: null } });
+});
+
+// Deleting a test clock deletes its customers, each as DELETE /v1/customers/:id
+// would (customer.deleted, dated by the clock, after test_helpers.test_clock.deleted;
+// the order is the twin's choice). What hangs off a customer (subscriptions,
+// invoices…) reacts to customer.deleted, on either path.
+react('test_helpers.test_clock.deleted', "a deleted test clock's customers are deleted with it", (ctx, event) => {
+  const clock = event.data.object.id;
+  for (const run of ctx.world.runs('customer', clock)) {
+    for (let i = run.from; i < run.to; i++) {
+      const customer = ctx.world.at<Customer>('customer', run.positions ? run.positions[i] : i);
+      if (!customer.deleted && customer.test_clock === clock) customers.remove(ctx, customer);
+    }
+  }
 });
 
 registerIncludable('customer', 'tax', {
@@ -113,7 +148,7 @@ export const customers = defineResource<'customer', Customer>({
     tax_exempt: orDefault('none'),
   },
   unsupported: {
-    create: ['cash_balance', 'source', 'tax', 'tax_id_data', 'test_clock'],
+    create: ['cash_balance', 'source', 'tax', 'tax_id_data'],
     update: ['cash_balance', 'source', 'default_source', 'tax'],
   },
   events: { created: 'customer.created', updated: 'customer.updated', deleted: 'customer.deleted' },
@@ -122,6 +157,8 @@ export const customers = defineResource<'customer', Customer>({
   search: { created: 'number', email: 'text', metadata: 'metadata', name: 'text', phone: 'text' },
   // Deleted customers keep a stub that GET still returns (§9).
   delete: { retrievable: true, response: 'deleted_customer' },
+  // `test_clock` comes from the context; GET /v1/customers shows a clock's customers only with `test_clock=`.
+  clockScoped: true,
   routes: { update: false },
 }).with(
   route('POST', '/v1/customers/{customer}', 'customer', (ctx, params, path) => updateCustomer(ctx, customers.find(ctx, path.customer), params)),

@@ -1,5 +1,5 @@
 import { errors } from '../../engine/errors';
-import { nowIn, scheduleIn } from '../../engine/clock';
+import { nowIn, scheduleIn, scopeOf } from '../../engine/clock';
 import { emit, StripeEvent } from '../../engine/events';
 import { Params } from '../../engine/params';
 import { react } from '../../engine/reactions';
@@ -84,7 +84,7 @@ export function createDispute(ctx: Ctx, chargeId: string, spec: NonNullable<Test
     },
     reason: spec.reason,
     status: spec.status,
-  }));
+  }), scopeOf(ctx));
   charges.save(ctx, charge, { ...charge, disputed: true });
   emit(ctx, 'charge.dispute.created', dispute);
   if (isInquiry(dispute)) return dispute;

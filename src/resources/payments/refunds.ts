@@ -1,5 +1,5 @@
 import { errors } from '../../engine/errors';
-import { nowIn, scheduleIn } from '../../engine/clock';
+import { nowIn, scheduleIn, scopeOf } from '../../engine/clock';
 import { emit } from '../../engine/events';
 import { formatAmount } from '../../engine/money';
 import { Params } from '../../engine/params';
@@ -79,7 +79,7 @@ export function refundCharge(ctx: Ctx, charge: Charge, input: RefundInput): Refu
     payment_method: charge.payment_method,
     reason: input.stripeReason ?? input.reason ?? null,
     status: behaviour === 'pending' ? 'pending' : 'succeeded',
-  }));
+  }), scopeOf(ctx));
   const refunded = charge.amount_refunded + amount;
   charges.save(ctx, charge, { ...charge, amount_refunded: refunded, refunded: refunded >= base }, 'charge.refunded');
   emit(ctx, 'refund.created', refund);
