@@ -41,6 +41,8 @@ export const DEFAULT_CONFIG: WorldConfig = {
   rawCardData: true,
   // Test mode retries "three times over a few hours" (§19.2); the spacing is a twin choice.
   webhookRetryDelays: [3600, 7200, 14400],
+  // Where `serve` listens by default; a served twin sets its own address (setPublicUrl).
+  publicUrl: 'http://127.0.0.1:12111',
 };
 
 /**
@@ -165,6 +167,21 @@ export class Twin {
     const connected = own.connected.get(stripeAccount);
     if (!connected) throw errors.accountInvalid(key, stripeAccount);
     return { apiKey, account: connected, echo: stripeAccount, notAPlatform: false };
+  }
+
+  /**
+   * The account whose 10-character id block is `block` (the last characters of its
+   * id, which its object ids carry too), connected accounts included: how a page the
+   * twin serves finds its account from the id or token in its URL.
+   */
+  accountByBlock(block: string): World | undefined {
+    return this.registry.byBlock(block);
+  }
+
+  /** Points the pages the twin serves at `url` (its origin, no trailing slash), for every account. */
+  setPublicUrl(url: string): void {
+    this.config.publicUrl = url;
+    for (const world of this.registry.everyAccount()) world.config.publicUrl = url;
   }
 
   /** A further key for `account` (one a key opened): secret (every permission) or restricted to `permissions`. */
