@@ -49,6 +49,11 @@ export function checkCurrency(currency: string, param = 'currency'): string {
   return c;
 }
 
+/** The smallest amount a charge in `currency` may be, in minor units. */
+export function minimumCharge(currency: string): number {
+  return MINIMUM[currency] ?? 50;
+}
+
 /** Amount rules of PaymentIntent create/update (E14; amount 0 text recorded 2025–2026). */
 export function checkChargeAmount(amount: number, currency: string): void {
   if (amount < 1) {
@@ -58,7 +63,7 @@ export function checkChargeAmount(amount: number, currency: string): void {
       'parameter_invalid_integer',
     );
   }
-  const minimum = MINIMUM[currency] ?? 50;
+  const minimum = minimumCharge(currency);
   if (amount < minimum) {
     throw errors.paramState(`Amount must be at least ${formatAmount(minimum, currency)} ${currency}`, 'amount', 'amount_too_small');
   }

@@ -175,7 +175,7 @@ export class Resource<O extends ObjectName, T extends StripeObject = Shaped<O>, 
     this.object = d.object;
     this.path = d.path;
     // A resource without an item route in Stripe's API (portal sessions) has no item path.
-    this.itemPath = itemPathOf(d.path, d.routes?.retrieve === false && !d.writable && !d.delete);
+    this.itemPath = itemPathOf(d.path, d.routes?.retrieve === false && (!d.writable || d.routes.update === false) && !d.delete);
     const omit = new Set<string>([...(d.omit ?? []), 'deleted']);
     if (d.optional) for (const f of shapes[d.object].optional as readonly string[]) if (!(d.optional as readonly string[]).includes(f)) omit.add(f);
     const body = [...shapes[d.object].fields.slice(2), ...(d.extra ?? [])].filter((f) => !omit.has(f)).sort();

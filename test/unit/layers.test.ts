@@ -86,8 +86,19 @@ test('the top-level folders of src/ import each other in one direction only', ()
  * (src/engine/reactions.ts). Types may be imported freely.
  */
 const CROSS_DOMAIN_OPERATIONS: Record<string, string[]> = {
-  'payments/payment_methods': ['attachPaymentMethod', 'resolvePaymentMethod'],
+  // paymentMethodFromData: a card typed into a page the twin serves (checkout) becomes a PaymentMethod as API card data does.
+  'payments/payment_methods': ['attachPaymentMethod', 'resolvePaymentMethod', 'paymentMethodFromData'],
   'core/balance': ['createBalanceTransaction'],
+  // Checkout pays with a PaymentIntent it makes at the first submit, confirms again after a decline, and finishes its 3D Secure challenge.
+  'payments/payment_intents': ['createPaymentIntent', 'confirmPaymentIntent', 'completeAuthentication'],
+  // Setup-mode Checkout makes its SetupIntent with the session, confirms it at submit and finishes its challenge.
+  'payments/setup_intents': ['createSetupIntent', 'confirmSetupIntent', 'completeSetupAuthentication'],
+  // A Checkout Session shows the account's payment method configuration, as intents do.
+  'payments/confirmation': ['pmcId'],
+  // Checkout makes the customer a session needs; the portal saves a new default card.
+  'core/customers': ['createCustomer', 'saveCustomer'],
+  // Checkout line items with price_data make inline prices (and product_data products).
+  'billing/prices': ['createPrice'],
 };
 
 test('resources of one domain call another domain only through its small exported operations', () => {
