@@ -275,7 +275,7 @@ export class Resource<O extends ObjectName, T extends StripeObject = Shaped<O>, 
     const sent = filters.filter((f) => params[f] != null);
     const keep = (obj: T) => !obj.deleted && sent.every((f) => obj[f] === params[f]) && (!where || where(obj));
     const index: Record<string, string | null | undefined> = { ...lookup };
-    for (const f of sent) index[f] = params[f];
+    for (const f of sent) index[f] = String(params[f]); // index keys are text (`active=false` reads the key 'false')
     return paginate<T>(ctx.world, this.object, url, params, keep, index);
   }
 

@@ -1,16 +1,17 @@
+import { nowIn } from '../../engine/clock';
 import { errors } from '../../engine/errors';
 import { Ctx, indexKey, StripeObject, World } from '../../engine/world';
 import type { Customer } from '../core/customers';
 import { saveCustomer } from '../core/customers';
 import type { PaymentMethod } from '../payments/payment_methods';
-import { attachPaymentMethod, paymentMethodFromData } from '../payments/payment_methods';
+import { attachPaymentMethod, paymentMethodFromData, resolvePaymentMethod } from '../payments/payment_methods';
 import type { PortalConfiguration, PortalSession } from './portal';
 import { CheckoutSession } from './session_state';
 import { submitSession } from './sessions';
 
 // What the pages the twin serves (src/server/hosted.ts renders them) do to a
 // world: the customer typing a card into the Checkout page or the portal, and
-// what those pages show. The card the customer types is checked and made into a
+// what those pages show; and the control surface's stand-in for the customer. The card the customer types is checked and made into a
 // PaymentMethod as card data sent to the API is (test numbers only, Stripe's
 // texts for a wrong number, expiry or CVC), so declines, 3D Secure and the
 // other test cards behave on the page as they do through the API.
@@ -47,6 +48,20 @@ export function payWithCard(ctx: Ctx, session: CheckoutSession, form: CardForm):
     throw errors.paramState('Your email is incomplete.', 'email'); // the page's prompt (twin's text)
   }
   return submitSession(ctx, session, { paymentMethod: cardPaymentMethod(ctx, form), email: form.email?.trim() || null, name: form.name?.trim() || null });
+}
+
+/**
+ * The customer completing a session without a browser (the control surface): a
+ * PaymentMethod (`pm_…` or a test value such as `pm_card_visa`) or a test card
+ * number (default 4242 4242 4242 4242, expiring in five years), then the same
+ * submit as the page's.
+ */
+export function completeAsCustomer(ctx: Ctx, session: CheckoutSession, given: { card?: string; payment_method?: string; email?: string; name?: string }): CheckoutSession {
+  const year = new Date(nowIn(ctx) * 1000).getUTCFullYear() + 5;
+  const paymentMethod = given.payment_method
+    ? resolvePaymentMethod(ctx, given.payment_method, 'payment_method')
+    : cardPaymentMethod(ctx, { number: given.card ?? '4242424242424242', expiry: `12/${year}`, cvc: '123', name: given.name, email: given.email });
+  return submitSession(ctx, session, { paymentMethod, email: given.email ?? null, name: given.name ?? null });
 }
 
 /** What the portal page shows: the customer, its card payment methods (the default first) and, where the account has any, its subscriptions. */
