@@ -258,7 +258,7 @@ function portalHtml(world: World, session: PortalSession, token: string, error: 
     ? paymentMethods
         .map((pm) => {
           const card = pm.card;
-          const label = card ? `${card.display_brand ?? card.brand} •••• ${card.last4}` : pm.type;
+          const label = card ? `${brandName(card.display_brand ?? card.brand)} •••• ${card.last4}` : pm.type;
           const expiry = card ? `Expires ${String(card.exp_month).padStart(2, '0')}/${card.exp_year}` : '';
           return `<li><span>${esc(label)}${pm.id === defaultId ? ' <span class="badge">Default</span>' : ''}</span><span class="muted">${esc(expiry)}</span></li>`;
         })
@@ -296,6 +296,9 @@ function portalHtml(world: World, session: PortalSession, token: string, error: 
 </div>`;
   return page(`${merchant} – Billing`, body);
 }
+
+/** `visa` → `Visa`, `cartes_bancaires` → `Cartes Bancaires`, `amex` → `American Express`. */
+const brandName = (brand: string) => (brand === 'amex' ? 'American Express' : brand.replace(/_/g, ' ').replace(/\b\w/g, (c) => c.toUpperCase()));
 
 // --- HTML ------------------------------------------------------------------------
 
