@@ -111,14 +111,15 @@ function checkoutPage(world: World, id: string, method: string, form: URLSearchP
     session = world.get<CheckoutSession>(id)!;
     if (!error && pendingChallenge(world, session)) return redirect(`/c/pay/${id}/authenticate`);
   } else if (method !== 'GET' && method !== 'POST') return notFound();
-  if (session.status === 'complete') return finished(world, session);
+  // Right after paying the customer is sent on; coming back later finds a plain message.
+  if (session.status === 'complete') return finished(world, session, method === 'POST');
   if (session.status === 'expired') return message(session, 'This Checkout Session has expired', 'Start again from the page that sent you here.', 410);
   return html(error ? 402 : 200, checkoutHtml(world, session, form, error));
 }
 
-/** A completed session: its success URL (with the session id put in, as Stripe does), else a confirmation. */
-function finished(world: World, session: CheckoutSession): TwinResponse {
-  if (session.success_url) return redirect(session.success_url.split('{CHECKOUT_SESSION_ID}').join(session.id));
+/** A completed session: just paid, its success URL (with the session id put in, as Stripe does); else a confirmation. */
+function finished(world: World, session: CheckoutSession, justPaid: boolean): TwinResponse {
+  if (justPaid && session.success_url) return redirect(session.success_url.split('{CHECKOUT_SESSION_ID}').join(session.id));
   const link = session.payment_link ? world.get<PaymentLink>(session.payment_link) : undefined;
   const custom = link?.after_completion.hosted_confirmation?.custom_message;
   const thanks = session.mode === 'setup' ? 'Your payment method has been saved.' : 'Thanks for your payment.';
@@ -189,7 +190,7 @@ function challengePage(world: World, id: string, method: string, form: URLSearch
     if (outcome !== 'complete' && outcome !== 'fail') throw new PageError(400, 'Choose whether to complete or fail the authentication.');
     act(world, (ctx) => authenticateSession(ctx, ctx.world.get<CheckoutSession>(id)!, outcome === 'complete'));
     const after = world.get<CheckoutSession>(id)!;
-    if (after.status === 'complete') return finished(world, after);
+    if (after.status === 'complete') return finished(world, after, true);
     // Failed, or declined after passing: back to the payment page, which shows why.
     const intent = world.get(session.mode === 'setup' ? session.setup_intent! : session.payment_intent!)!;
     const why = (intent.last_payment_error ?? intent.last_setup_error)?.message ?? 'Authentication failed.';

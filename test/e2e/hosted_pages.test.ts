@@ -91,7 +91,9 @@ describe('hosted pages in a browser', () => {
     expect(await types(t.stripe)).toEqual([
       'product.created', 'price.created', 'payment_intent.created', 'charge.succeeded', 'payment_intent.succeeded', 'checkout.session.completed', 'charge.updated',
     ]);
-    // A completed session's page sends the customer on, as Stripe's does; an expired one says so.
+    // Coming back to a completed or an expired session finds a plain message.
+    await page.goto(s.url!);
+    expect(await text('h1')).toBe('Payment complete');
     const expired = await session();
     await t.stripe.checkout.sessions.expire(expired.id);
     await page.goto(expired.url!);

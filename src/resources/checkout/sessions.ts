@@ -31,6 +31,8 @@ import { completeSubscriptionSession } from './subscription_mode';
 // intent succeeds (a reaction below), so a 3D Secure challenge finished later, on
 // any face, completes it too: payment_intent.created → charge.succeeded →
 // payment_intent.succeeded → checkout.session.completed (billing notes §8.8).
+// checkout.session.async_payment_succeeded|failed are not reachable: they follow
+// delayed payment methods, and the twin pays by card only.
 
 const S = checkoutSessionMachine.state;
 
