@@ -7,7 +7,7 @@ import { addPortalCard, CardForm, payWithCard, portalView } from '../resources/c
 import { accountBlockOfLinkToken, PaymentLink, paymentLinkByToken, sessionFromLink } from '../resources/checkout/payment_links';
 import { accountBlockOfPortalToken, PortalSession, portalSessionByToken } from '../resources/checkout/portal';
 import { CheckoutSession } from '../resources/checkout/session_state';
-import { accountBlockOfSession, authenticateSession, pendingChallenge, recoverSession } from '../resources/checkout/sessions';
+import { accountBlockOfSession, authenticateSession, displayName, pendingChallenge, recoverSession } from '../resources/checkout/sessions';
 import { MAX_BODY_BYTES, TwinRequest, TwinResponse } from './stages';
 
 // The pages the twin serves itself, as Stripe serves checkout.stripe.com,
@@ -254,7 +254,7 @@ function portalPage(world: World, token: string, method: string, form: URLSearch
 
 function portalHtml(world: World, session: PortalSession, token: string, error: string | null): string {
   const { customer, config, paymentMethods, defaultId, subscriptions } = portalView(world, session);
-  const merchant = world.config.statementDescriptor.toLowerCase().replace(/\b\w/g, (c) => c.toUpperCase());
+  const merchant = displayName(world);
   const cards = paymentMethods.length
     ? paymentMethods
         .map((pm) => {

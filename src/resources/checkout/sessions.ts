@@ -70,8 +70,8 @@ function paymentMethodOptions(types: readonly string[], mode: string): Record<st
   return out;
 }
 
-/** The account's name as Checkout shows it (the twin has no business profile: its statement descriptor, capitalised). */
-function displayName(world: World): string {
+/** The account's name as Checkout and the portal show it (the twin has no business profile: its statement descriptor, capitalised). */
+export function displayName(world: World): string {
   return world.config.statementDescriptor.toLowerCase().replace(/\b\w/g, (c) => c.toUpperCase());
 }
 
