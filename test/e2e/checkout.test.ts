@@ -106,6 +106,11 @@ describe.each(MODES)('checkout (%s)', (mode) => {
       expect(e).toMatchObject({ statusCode: 501 });
       expect(e.raw.fidelity).toBe('unsupported');
     }
+    expect(await stripeError(t.stripe.checkout.sessions.create({ mode: 'setup', currency: 'zzz' }))).toMatchObject({ statusCode: 400, param: 'currency' });
+    expect((await stripeError(t.stripe.checkout.sessions.create({ mode: 'payment', currency: 'eur', line_items: [{ price: once.id, quantity: 1 }] }))).statusCode).toBe(501);
+    expect(await stripeError(t.stripe.paymentLinks.create({ line_items: [{ price: once.id, quantity: 1 }], after_completion: { type: 'redirect' } as never }))).toMatchObject({
+      statusCode: 400, code: 'parameter_missing', param: 'after_completion[redirect][url]',
+    });
     expect((await t.stripe.checkout.sessions.list()).data).toEqual([]);
   });
 

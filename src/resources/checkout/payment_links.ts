@@ -49,7 +49,8 @@ function checkModeled(operation: string, params: Params): void {
 function afterCompletion(value: Params | null | undefined, current: unknown): unknown {
   if (!value) return current ?? AFTER_COMPLETION;
   const out: Params = { type: value.type };
-  if (value.type === 'redirect') out.redirect = { url: value.redirect?.url ?? null };
+  if (value.type === 'redirect' && !value.redirect?.url) throw errors.parameterMissing('after_completion[redirect][url]');
+  if (value.type === 'redirect') out.redirect = { url: value.redirect.url };
   else out.hosted_confirmation = { custom_message: value.hosted_confirmation?.custom_message ?? null };
   return sortKeys(out);
 }

@@ -1,6 +1,6 @@
 import { nowIn, scheduleIn } from '../../engine/clock';
 import { errors, StripeError } from '../../engine/errors';
-import { formatAmount, minimumCharge } from '../../engine/money';
+import { checkCurrency, formatAmount, minimumCharge } from '../../engine/money';
 import { Params } from '../../engine/params';
 import { react } from '../../engine/reactions';
 import { defineResource, EMPTY, find, mergeMetadata, route, shared, unsupportedParams } from '../../engine/resource';
@@ -161,11 +161,14 @@ export function createSession(ctx: Ctx, params: Params, origin: SessionOrigin = 
   const items = origin.items ? copyLineItems(ctx, origin.items) : priced!.items;
   const recurring = origin.items ? items.some((i) => i.price.type === 'recurring') : priced!.recurring;
   const subtotal = items.reduce((sum, i) => sum + i.amount_subtotal, 0);
-  let currency: string | null = items[0]?.currency ?? params.currency?.toLowerCase() ?? null;
+  const given = params.currency ? checkCurrency(params.currency) : null;
+  let currency: string | null = items[0]?.currency ?? given;
   if (mode === 'setup') {
     if (items.length) throw refused('You cannot pass `line_items` in `setup` mode.', 'line_items'); // twin's text (unverified)
-    currency = params.currency?.toLowerCase() ?? null;
+    currency = given;
   } else {
+    // Prices in another currency than `currency` would need adaptive pricing's conversion (not modeled).
+    if (given && given !== currency) throw errors.unsupportedParam('POST /v1/checkout/sessions', 'currency');
     if (!items.length) throw errors.parameterMissing('line_items');
     // Both texts as public projects quote Stripe's; codes and params unrecorded (none sent).
     if (mode === 'payment' && recurring) throw refused('You specified `payment` mode but passed a recurring price. Either switch to `subscription` mode or use only one-time prices.');
