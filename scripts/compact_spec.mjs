@@ -85,6 +85,74 @@ const REMOVED = {
   'POST /v1/customers/{customer}': ['coupon', 'promotion_code'],
 };
 
+// Operations whose top-level parameters follow stripe-node 23.1.0's request types
+// rather than the spec copy: Checkout, Payment Links and the customer portal changed
+// much after 2024-04-10 (endive removed Checkout's payment_method_types; ui_mode
+// took new values; customer became optional on portal sessions). A parameter the
+// spec knows keeps its schema (nested checks included), with the types' enum when
+// they give one; a newer one is checked as far as its type is plain (string,
+// integer, boolean, string arrays, metadata) and otherwise only decoded; one the
+// types no longer have is unknown; `required` is what the types require. The
+// session update operation is newer than the spec copy: its summary is the types'.
+const TYPED = [
+  ['POST /v1/checkout/sessions', 'Checkout/Sessions.d.ts', 'SessionCreateParams'],
+  ['POST /v1/checkout/sessions/{session}', 'Checkout/Sessions.d.ts', 'SessionUpdateParams', 'Updates a Checkout Session object.'],
+  ['POST /v1/payment_links', 'PaymentLinks.d.ts', 'PaymentLinkCreateParams'],
+  ['POST /v1/payment_links/{payment_link}', 'PaymentLinks.d.ts', 'PaymentLinkUpdateParams'],
+  ['POST /v1/billing_portal/configurations', 'BillingPortal/Configurations.d.ts', 'ConfigurationCreateParams'],
+  ['POST /v1/billing_portal/configurations/{configuration}', 'BillingPortal/Configurations.d.ts', 'ConfigurationUpdateParams'],
+  ['POST /v1/billing_portal/sessions', 'BillingPortal/Sessions.d.ts', 'SessionCreateParams'],
+];
+const LOOSE_ITEM = { anyOf: [{ type: 'string' }, { type: 'object', additionalProperties: true }] };
+const LOOSE = { anyOf: [...LOOSE_ITEM.anyOf, { type: 'array', items: LOOSE_ITEM }] };
+const METADATA = { type: 'object', additionalProperties: { type: 'string' } };
+
+/** The top-level members of `interface name` in a stripe-node declaration file: name, required, schema hint, enum. */
+function typedParams(file, name) {
+  const ts = require('typescript');
+  const full = path.join('node_modules/stripe/cjs/resources', file);
+  const source = ts.createSourceFile(full, fs.readFileSync(full, 'utf8'), ts.ScriptTarget.Latest, true);
+  // Qualified names (`Checkout.SessionCreateParams.UiMode`); lookups match by suffix,
+  // since some files wrap everything in a namespace (Checkout, BillingPortal) and some do not.
+  let found = null;
+  const aliases = new Map();
+  (function visit(node, prefix) {
+    if (ts.isModuleDeclaration(node) && node.body) return ts.forEachChild(node.body, (child) => visit(child, `${prefix}${node.name.text}.`));
+    if (ts.isInterfaceDeclaration(node) && node.name.text === name && !found) found = node;
+    if (ts.isTypeAliasDeclaration(node)) aliases.set(`${prefix}${node.name.text}`, node.type);
+    if (!ts.isInterfaceDeclaration(node)) ts.forEachChild(node, (child) => visit(child, prefix));
+  })(source, '');
+  const alias = (qualified) => {
+    for (const [key, type] of aliases) if (key === qualified || key.endsWith(`.${qualified}`)) return type;
+    return undefined;
+  };
+  if (!found) throw new Error(`stripe-node types: no interface ${name} in ${file}`);
+  const literals = (type) => {
+    if (!type || !ts.isUnionTypeNode(type)) return null;
+    const values = type.types.filter((t) => ts.isLiteralTypeNode(t) && ts.isStringLiteral(t.literal)).map((t) => t.literal.text);
+    return values.length ? values : null;
+  };
+  return found.members.filter(ts.isPropertySignature).map((m) => {
+    const text = m.type.getText(source);
+    const inner = text.replace(/^Emptyable<(.*)>$/, '$1');
+    const array = inner.match(/^Array<(.*)>$/)?.[1];
+    const ref = (t) => (t.includes('.') ? t : `${name}.${t}`);
+    let schema;
+    if (inner === 'string') schema = { type: 'string', maxLength: 5000 };
+    else if (inner === 'number') schema = { type: 'integer' };
+    else if (inner === 'boolean') schema = { type: 'boolean' };
+    else if (inner === 'MetadataParam') schema = METADATA;
+    else if (array === 'string') schema = { type: 'array', items: { type: 'string', maxLength: 5000 } };
+    else schema = LOOSE;
+    const values = ts.isTypeReferenceNode(m.type) ? literals(alias(ref(m.type.typeName.getText(source)))) : null;
+    const items = array ? literals(alias(ref(array))) : null;
+    if (values) schema = { type: 'string', enum: values };
+    if (items) schema = { type: 'array', items: { type: 'string', enum: items } };
+    if (text.startsWith('Emptyable<')) schema = { anyOf: [schema, { type: 'string', enum: [''] }] };
+    return { name: m.name.getText(source), required: !m.questionToken, schema, enumerated: Boolean(values || items) };
+  });
+}
+
 const operations = {};
 for (const [p, item] of Object.entries(spec.paths)) {
   for (const method of ['get', 'post', 'delete']) {
@@ -112,6 +180,20 @@ for (const [p, item] of Object.entries(spec.paths)) {
     if (REQUIRED[key]) params.required = [...(params.required ?? []), ...REQUIRED[key]];
     operations[key] = { summary: summaryOf(op), params, response: responseSchemaName(op) };
   }
+}
+
+for (const [key, file, name, summary] of TYPED) {
+  const op = (operations[key] ??= { summary, params: { type: 'object', properties: {} }, response: null });
+  const known = op.params.properties;
+  const properties = {};
+  const typed = typedParams(file, name);
+  for (const p of typed) {
+    const kept = known[p.name];
+    // The spec's schema where it has one (nested checks); the types' enum replaces its enum.
+    properties[p.name] = kept && !(p.enumerated && (kept.enum || kept.items?.enum)) ? kept : p.schema;
+  }
+  const required = typed.filter((p) => p.required).map((p) => p.name);
+  op.params = { type: 'object', properties, ...(required.length ? { required } : {}) };
 }
 
 /** An operation's one-line description: the first sentence of the spec's, without markup. */
@@ -255,7 +337,7 @@ const out = {
       info_version: spec.info.version,
       sha256: createHash('sha256').update(raw).digest('hex'),
       kept: 'request parameter schemas and a one-line summary (first sentence of the description) of every operation; how each object schema links to other objects (for expand[])',
-      overlay: 'parameters added after 2024-04-10, from stripe-node 23.1.0 request types: allowed_payment_method_types and excluded_payment_method_types on PaymentIntent and SetupIntent create, update and confirm; the enabled_events and api_version enums of webhook endpoint create and update; promotion code create with promotion[coupon] (no top-level coupon), customer_account on promotion codes, created and invoice on customer balance transaction lists; customer create and update without coupon and promotion_code; discount.source and promotion_code.promotion links',
+      overlay: 'parameters added after 2024-04-10, from stripe-node 23.1.0 request types: allowed_payment_method_types and excluded_payment_method_types on PaymentIntent and SetupIntent create, update and confirm; the enabled_events and api_version enums of webhook endpoint create and update; promotion code create with promotion[coupon] (no top-level coupon), customer_account on promotion codes, created and invoice on customer balance transaction lists; customer create and update without coupon and promotion_code; discount.source and promotion_code.promotion links; the top-level parameters of Checkout Session create and update, Payment Link create and update, customer portal configuration create and update and portal session create; invoice item pricing; invoice payments and subscription pause (whole operations); arrays of expandable ids',
     },
     sdk: { source: `npm stripe@${sdkPkg.version} (MIT)`, pinned_api_version: pinned, kept: 'v1 routes, known API versions' },
     generated_by: 'scripts/compact_spec.mjs',

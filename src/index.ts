@@ -3,7 +3,7 @@ import Stripe from 'stripe';
 import './control'; // installs the control surface, faults and the request log into the pipeline
 import { allowControlHost, checkControlToken, newControlToken, setControlToken } from './control/token';
 import { Twin, TwinOptions } from './engine/twin';
-import { createHttpServer, listen } from './server/http';
+import { checkPublicUrl, createHttpServer, listen, PUBLIC_URL_ENV } from './server/http';
 import { DispatcherOptions, HttpWebhookDispatcher } from './server/webhooks';
 import { TwinHttpClient } from './transport/in_process';
 
@@ -38,7 +38,10 @@ export interface TwinHandle {
  * `controlToken`: the control surface's token (default: random, see `TwinHandle.controlToken`).
  */
 export function createTwin(options: TwinOptions & { webhooks?: DispatcherOptions | false; controlToken?: string } = {}): TwinHandle {
-  const engine = new Twin(options);
+  // The pages the twin serves link to `config.publicUrl`, else STRIPE_TWIN_PUBLIC_URL, else (once listening) the address it serves on.
+  const envUrl = process.env[PUBLIC_URL_ENV];
+  const fixedUrl = options.config?.publicUrl ?? (envUrl ? checkPublicUrl(envUrl, PUBLIC_URL_ENV) : undefined);
+  const engine = new Twin(fixedUrl ? { ...options, config: { ...options.config, publicUrl: fixedUrl } } : options);
   if (options.webhooks !== false) engine.dispatcher = new HttpWebhookDispatcher(options.webhooks);
   const controlToken = options.controlToken === undefined ? newControlToken() : checkControlToken(options.controlToken, 'createTwin({ controlToken })');
   setControlToken(engine, controlToken);
@@ -52,6 +55,7 @@ export function createTwin(options: TwinOptions & { webhooks?: DispatcherOptions
       const server: http.Server = createHttpServer(engine);
       allowControlHost(engine, host);
       const { url, port: actual } = await listen(server, port, host);
+      if (!fixedUrl) engine.setPublicUrl(url);
       return {
         url,
         port: actual,

@@ -21,14 +21,16 @@ export interface Command {
 export const COMMANDS = {
   serve: {
     usage: `serve [--port 12111] [--host 127.0.0.1] [--seed N] [--start <unix seconds or ISO date>] [--webhook-retries 3600,7200,14400]
-      [--control-token <token>] [--max-worlds 1000]
+      [--control-token <token>] [--max-worlds 1000] [--public-url http://localhost:12111]
     Serve the twin over HTTP. --seed N makes ids and timestamps reproducible: world
     time starts at --start (default 2026-01-01T00:00:00Z) and moves only when advanced
     through POST /__admin__/clock/advance. Without --seed, ids are random and world
     time follows the wall clock. --webhook-retries: seconds of world time before each
     retry of a failed webhook delivery. --control-token (or STRIPE_TWIN_CONTROL_TOKEN):
     the token /__admin__ needs to act on every world (random when not given; printed
-    at start-up). --max-worlds: worlds kept at once, the least recently used forgotten past it.`,
+    at start-up). --max-worlds: worlds kept at once, the least recently used forgotten past it.
+    --public-url (or STRIPE_TWIN_PUBLIC_URL): the origin the pages the twin serves
+    (Checkout, Payment Links, the customer portal) are linked at; default its own address.`,
     load: () => import('./serve'),
   },
   verify: {

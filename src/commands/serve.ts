@@ -2,7 +2,7 @@ import '../control'; // installs the control surface, faults and the request log
 import { allowControlHost, checkControlToken, CONTROL_TOKEN_ENV, CONTROL_TOKEN_HEADER, isLoopbackHost, newControlToken, removeTokenFile, setControlToken, writeTokenFile } from '../control/token';
 import { LATEST_VERSION } from '../engine/versions';
 import { Twin } from '../engine/twin';
-import { createHttpServer, listen } from '../server/http';
+import { checkPublicUrl, createHttpServer, listen, PUBLIC_URL_ENV } from '../server/http';
 import { HttpWebhookDispatcher } from '../server/webhooks';
 
 function parseRetries(value: string | undefined): number[] | undefined {
@@ -52,6 +52,9 @@ export async function run(args: Record<string, string>): Promise<void> {
   allowControlHost(twin, host);
   const server = createHttpServer(twin);
   const { url, port: actualPort } = await listen(server, port, host);
+  // Hosted pages (Checkout, Payment Links, the portal) point at this address unless told otherwise (a proxy, a container).
+  const publicUrl = args['public-url'] !== undefined ? checkPublicUrl(String(args['public-url']), '--public-url') : process.env[PUBLIC_URL_ENV] ? checkPublicUrl(process.env[PUBLIC_URL_ENV]!, PUBLIC_URL_ENV) : url;
+  twin.setPublicUrl(publicUrl);
   // Clients on this machine (TwinControl, stripe-twin listen) read the token from here; removed on exit.
   const tokenFile = writeTokenFile(actualPort, token);
   const forget = () => tokenFile && removeTokenFile(tokenFile, token);
@@ -62,6 +65,7 @@ export async function run(args: Record<string, string>): Promise<void> {
       `  key:      ${key}   (any sk_test_… key works; each key is its own account)\n` +
       `  node:     new Stripe('${key}', { host: '${host}', port: ${actualPort}, protocol: 'http' })\n` +
       `  health:   ${url}/healthz\n` +
+      `  pages:    ${publicUrl}   (Checkout, Payment Links and the customer portal; --public-url or ${PUBLIC_URL_ENV} to change)\n` +
       `  control:  ${url}/__admin__ with ${CONTROL_TOKEN_HEADER}: ${token}\n` +
       `            (${tokenFile ? `also in ${tokenFile}, which clients on this machine read` : 'no token file could be written'}; an API key alone acts on its own world)\n`,
   );

@@ -343,6 +343,15 @@ export class TwinControl {
       this.call('POST', `/__admin__/intents/${encodeURIComponent(id)}/authenticate`, { outcome }),
   };
 
+  readonly checkout = {
+    /**
+     * Completes an open Checkout Session as its customer would on the hosted page: `card` (a test card number,
+     * default 4242…) or `payment_method`; a decline throws (402) and leaves it open. Answers the session.
+     */
+    complete: (id: string, options: { card?: string; payment_method?: string; email?: string; name?: string } = {}): Promise<Stripe.Checkout.Session> =>
+      this.call('POST', `/__admin__/checkout/sessions/${encodeURIComponent(id)}/complete`, options),
+  };
+
   readonly faults = {
     /** `arm({resource, operation, times, fault})`, or `arm("payment_intents", "create", {status: 429}, {times: 2})`. */
     arm: (

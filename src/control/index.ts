@@ -1,6 +1,7 @@
 import { stages } from '../server/stages';
 import { accountRoutes } from './accounts';
 import { catalogue } from './catalogue';
+import { checkoutRoutes } from './checkout';
 import { clockRoutes } from './clock';
 import { exogenousRoutes } from './exogenous';
 import { faultRoutes, takeFault } from './faults';
@@ -31,6 +32,7 @@ export const controlRoutes: ControlRoute[] = [
   ...seedRoutes,
   ...clockRoutes,
   ...intentRoutes,
+  ...checkoutRoutes,
   ...triggerRoutes,
   ...exogenousRoutes,
   ...webhookRoutes,

@@ -38,6 +38,8 @@ export class AccountRegistry {
   private readonly byKey = new Map<string, ApiKey>();
   private readonly keysByAccount = new Map<World, ApiKey[]>();
   private readonly keyStreams = new Map<World, Random>();
+  /** Every account kept, connected ones included, by the last 10 characters of its id. */
+  private readonly blocks = new Map<string, World>();
   private newest: World | null = null;
   /** Accounts kept, connected ones included. */
   private size = 0;
@@ -59,6 +61,7 @@ export class AccountRegistry {
       this.makeRoom(null);
       const account = this.make(key, null);
       this.opened.set(key, account);
+      this.blocks.set(account.ids.accountBlock, account);
       this.size++;
       // An rk_test_ key the twin did not mint keeps today's behaviour: its own account, every permission.
       found = { key, kind: key.startsWith('rk_') ? 'restricted' : 'secret', permissions: null, account, minted: false };
@@ -107,9 +110,15 @@ export class AccountRegistry {
     this.makeRoom(platform);
     const account = this.make(`${platform.key}:connected:${platform.connected.size}`, platform);
     platform.connected.set(account.accountId, account);
+    this.blocks.set(account.ids.accountBlock, account);
     this.size++;
     this.touch(platform);
     return account;
+  }
+
+  /** The account (connected ones included) whose id ends with `block`. */
+  byBlock(block: string): World | undefined {
+    return this.blocks.get(block);
   }
 
   /** Accounts opened by keys, least recently used first. */
@@ -137,6 +146,7 @@ export class AccountRegistry {
       this.byKey.clear();
       this.keysByAccount.clear();
       this.keyStreams.clear();
+      this.blocks.clear();
       this.size = 0;
     } else {
       const account = this.byKey.get(key)?.account;
@@ -173,6 +183,9 @@ export class AccountRegistry {
     for (const apiKey of this.keysByAccount.get(account) ?? []) this.byKey.delete(apiKey.key);
     this.keysByAccount.delete(account);
     this.keyStreams.delete(account);
+    for (const forgotten of [account, ...account.connected.values()]) {
+      if (this.blocks.get(forgotten.ids.accountBlock) === forgotten) this.blocks.delete(forgotten.ids.accountBlock);
+    }
     this.size -= 1 + account.connected.size;
     if (this.newest === account) this.newest = null;
   }

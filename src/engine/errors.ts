@@ -158,6 +158,14 @@ export const errors = {
       'validation',
       { 'Stripe-Should-Retry': 'false' },
     ),
+  /** Twin-only: behaviour (not a route or parameter) the twin does not model yet; nothing the request did is kept. */
+  unsupportedBehaviour: (what: string) =>
+    new StripeError(
+      501,
+      { type: 'api_error', fidelity: 'unsupported', message: `stripe-twin does not model ${what} yet; it answers 501 rather than invent a result.` },
+      'validation',
+      { 'Stripe-Should-Retry': 'false' },
+    ),
   /** Wire text: `Invalid Stripe API version: 2019-2-19` (stripe/stripe-java#682). */
   invalidVersion: (version: string) => invalid(`Invalid Stripe API version: ${version}`),
 

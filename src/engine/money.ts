@@ -63,7 +63,7 @@ export function checkChargeAmount(amount: number, currency: string): void {
       'parameter_invalid_integer',
     );
   }
-  const minimum = MINIMUM[currency] ?? 50;
+  const minimum = minimumCharge(currency);
   if (amount < minimum) {
     throw errors.paramState(`Amount must be at least ${formatAmount(minimum, currency)} ${currency}`, 'amount', 'amount_too_small');
   }

@@ -186,7 +186,8 @@ export class Resource<O extends ObjectName, T extends StripeObject = Shaped<O>, 
     const d = declaration;
     this.object = d.object;
     this.path = d.path ?? '';
-    this.itemPath = d.path === null ? '' : itemPathOf(d.path);
+    // A resource without an item route in Stripe's API (portal sessions) has no item path; one stored without routes (discounts) neither.
+    this.itemPath = d.path === null ? '' : itemPathOf(d.path, d.routes?.retrieve === false && (!d.writable || d.routes.update === false) && !d.delete);
     const omit = new Set<string>([...(d.omit ?? []), 'deleted']);
     if (d.optional) for (const f of shapes[d.object].optional as readonly string[]) if (!(d.optional as readonly string[]).includes(f)) omit.add(f);
     const body = [...shapes[d.object].fields.slice(2), ...(d.extra ?? [])].filter((f) => !omit.has(f)).sort();
@@ -399,13 +400,16 @@ export function defineResource<O extends ObjectName, T extends StripeObject = Sh
   return new Resource<O, T, Extra>(declaration);
 }
 
-/** `/v1/customers` → `/v1/customers/{customer}`, as the spec names the item path. */
-function itemPathOf(path: string): string {
+/** `/v1/customers` → `/v1/customers/{customer}`, as the spec names the item path (`path` itself when `optional` and there is none). */
+function itemPathOf(path: string, optional = false): string {
   const depth = path.split('/').length + 1;
   const found = Object.keys(spec.operations).find((key) => {
     const [method, template] = key.split(' ');
     return method === 'GET' && template.startsWith(`${path}/{`) && template.split('/').length === depth;
   });
-  if (!found) throw new Error(`no item path under ${path} in spec/stripe-api.json`);
+  if (!found) {
+    if (optional) return path;
+    throw new Error(`no item path under ${path} in spec/stripe-api.json`);
+  }
   return found.split(' ')[1];
 }

@@ -46,6 +46,8 @@ export const DEFAULT_CONFIG: WorldConfig = {
   // the twin spaces them evenly (the first attempt, then 7 retries two days apart),
   // then cancels the subscription and leaves the invoice open (a twin choice, configurable).
   billing: { retryDays: [2, 2, 2, 2, 2, 2, 2], afterRetries: 'cancel', invoiceAfterRetries: 'open' },
+  // Where `serve` listens by default; a served twin sets its own address (setPublicUrl).
+  publicUrl: 'http://127.0.0.1:12111',
 };
 
 /**
@@ -170,6 +172,21 @@ export class Twin {
     const connected = own.connected.get(stripeAccount);
     if (!connected) throw errors.accountInvalid(key, stripeAccount);
     return { apiKey, account: connected, echo: stripeAccount, notAPlatform: false };
+  }
+
+  /**
+   * The account whose 10-character id block is `block` (the last characters of its
+   * id, which its object ids carry too), connected accounts included: how a page the
+   * twin serves finds its account from the id or token in its URL.
+   */
+  accountByBlock(block: string): World | undefined {
+    return this.registry.byBlock(block);
+  }
+
+  /** Points the pages the twin serves at `url` (its origin, no trailing slash), for every account. */
+  setPublicUrl(url: string): void {
+    this.config.publicUrl = url;
+    for (const world of this.registry.everyAccount()) world.config.publicUrl = url;
   }
 
   /** A further key for `account` (one a key opened): secret (every permission) or restricted to `permissions`. */

@@ -47,6 +47,11 @@ export interface WorldConfig {
   rawCardData: boolean;
   /** Seconds of world time before each retry of a failed webhook delivery (§19.2; the schedule is a twin choice). */
   webhookRetryDelays: number[];
+  /**
+   * Origin of the pages the twin serves itself (Checkout, Payment Links, the customer
+   * portal): what objects' `url` fields point at. `serve` sets it from its address.
+   */
+  publicUrl: string;
   /** The account's business name (invoices' `account_name`; null until set). */
   accountName: string | null;
   /** Dunning (billing notes §3.7): when failed automatic invoice payments are retried, and what then. */

@@ -38,6 +38,7 @@ async function globalSetup(): Promise<void> {
   allowControlHost(twin.engine, host);
   const server: http.Server = createHttpServer(twin.engine);
   const { url } = await listen(server, Number(env.STRIPE_TWIN_PORT ?? 0), host);
+  if (!env.STRIPE_TWIN_PUBLIC_URL) twin.engine.setPublicUrl(url); // hosted pages (Checkout, …) on this server
   const tokenWasSet = Boolean(env[CONTROL_TOKEN_ENV]);
   server.unref();
   server.on('connection', (socket) => socket.unref());

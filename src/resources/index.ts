@@ -22,6 +22,10 @@ import { paymentMethods } from './payments/payment_methods';
 import { refunds } from './payments/refunds';
 import { setupIntents } from './payments/setup_intents';
 import { webhookEndpoints } from './core/webhook_endpoints';
+import { paymentLinks } from './checkout/payment_links';
+import { paymentPageRoutes } from './checkout/payment_pages';
+import { portalConfigurations, portalSessions } from './checkout/portal';
+import { checkoutSessions } from './checkout/sessions';
 
 // Every route the twin models. A route Stripe has but this table lacks answers
 // 501 `fidelity: "unsupported"`.
@@ -52,6 +56,11 @@ export const modeledRoutes: Route[] = [
   ...coupons.routes,
   ...promotionCodes.routes,
   ...discounts.routes,
+  ...checkoutSessions.routes,
+  ...paymentLinks.routes,
+  ...portalConfigurations.routes,
+  ...portalSessions.routes,
+  ...paymentPageRoutes,
 ];
 
 export const routes = new RouteTable<Route>();

@@ -82,3 +82,21 @@ export function listen(server: http.Server, port: number, host: string): Promise
     });
   });
 }
+
+/** Where to find the public URL of a served twin when neither a flag nor an option gives one. */
+export const PUBLIC_URL_ENV = 'STRIPE_TWIN_PUBLIC_URL';
+
+/**
+ * A public URL for the pages the twin serves (Checkout, Payment Links, the portal):
+ * an http(s) URL, kept without its trailing slash. `source` names where it came from.
+ */
+export function checkPublicUrl(value: string, source: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new Error(`${source}: "${value}" is not a URL like http://localhost:12111`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`${source}: "${value}" is not an http(s) URL`);
+  return value.replace(/\/+$/, '');
+}

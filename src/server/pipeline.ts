@@ -9,6 +9,7 @@ import { changesFor, isKnownVersion, renderAt } from '../engine/versions';
 import { Ctx, IdempotencyEntry, World } from '../engine/world';
 import { routes } from '../resources';
 import { Route } from '../engine/resource';
+import { hostedPage, isHostedPath } from './hosted';
 import { AppliedFault, FaultAction, jsonResponse, MAX_BODY_BYTES, stages, TwinRequest, TwinResponse } from './stages';
 
 export { jsonResponse, MAX_BODY_BYTES, TwinRequest, TwinResponse };
@@ -64,6 +65,7 @@ export async function handleRequest(twin: Twin, req: TwinRequest): Promise<TwinR
   const path = queryAt === -1 ? req.url : req.url.slice(0, queryAt);
   const query = queryAt === -1 ? '' : req.url.slice(queryAt + 1);
   if (path === '/healthz') return jsonResponse(200, '{"status":"ok"}');
+  if (isHostedPath(path)) return hostedPage(twin, req, path);
   if (path.startsWith('/__admin__')) {
     if (!stages.control) return jsonResponse(404, '{"error":{"message":"This twin has no control surface"}}');
     return stages.control(twin, req, path, query).finally(() => twin.kickWebhooks());

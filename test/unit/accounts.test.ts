@@ -52,6 +52,22 @@ describe('accounts and keys', () => {
     expect(twin.keys()).toEqual(['sk_test_someone_else', 'sk_test_platform']);
   });
 
+  it('finds accounts (connected ones too) by their id block, as hosted pages do, until they are forgotten', () => {
+    const twin = new Twin({ maxWorlds: 3 });
+    const platform = twin.world('sk_test_blocks');
+    const connected = twin.connectAccount(platform);
+    expect(twin.accountByBlock(platform.accountId.slice(-10))).toBe(platform);
+    expect(twin.accountByBlock(connected.ids.accountBlock)).toBe(connected);
+    expect(twin.accountByBlock('nothing123')).toBeUndefined();
+    twin.world('sk_test_other');
+    twin.world('sk_test_third'); // past maxWorlds: the platform (and its connected account) is forgotten
+    expect(twin.accountByBlock(platform.ids.accountBlock)).toBeUndefined();
+    expect(twin.accountByBlock(connected.ids.accountBlock)).toBeUndefined();
+    twin.setPublicUrl('https://twin.example');
+    expect(twin.world('sk_test_other').config.publicUrl).toBe('https://twin.example');
+    expect(twin.world('sk_test_new').config.publicUrl).toBe('https://twin.example');
+  });
+
   it('forgets an account with its keys and connected accounts, by any of its keys', () => {
     const twin = new Twin();
     const account = twin.world('sk_test_forget');

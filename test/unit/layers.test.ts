@@ -87,12 +87,23 @@ test('the top-level folders of src/ import each other in one direction only', ()
  */
 const CROSS_DOMAIN_OPERATIONS: Record<string, string[]> = {
   // forceBehaviour: a decline armed for a renewal lands on the renewal invoice's PaymentIntent.
-  'payments/payment_methods': ['attachPaymentMethod', 'resolvePaymentMethod', 'forceBehaviour'],
+  // paymentMethodFromData: a card typed into a page the twin serves (checkout) becomes a PaymentMethod as API card data does.
+  'payments/payment_methods': ['attachPaymentMethod', 'resolvePaymentMethod', 'forceBehaviour', 'paymentMethodFromData'],
   'core/balance': ['createBalanceTransaction'],
-  // An invoice is collected through its own PaymentIntent (billing).
-  'payments/payment_intents': ['createPaymentIntent', 'confirmPaymentIntent', 'cancelPaymentIntent'],
+  // An invoice is collected through its own PaymentIntent (billing); Checkout pays with a PaymentIntent it makes at the
+  // first submit, confirms again after a decline, and finishes its 3D Secure challenge.
+  'payments/payment_intents': ['createPaymentIntent', 'confirmPaymentIntent', 'cancelPaymentIntent', 'completeAuthentication'],
+  // Setup-mode Checkout makes its SetupIntent with the session, confirms it at submit and finishes its challenge.
+  'payments/setup_intents': ['createSetupIntent', 'confirmSetupIntent', 'completeSetupAuthentication'],
+  // A Checkout Session shows the account's payment method configuration, as intents do.
+  'payments/confirmation': ['pmcId'],
   'core/customer_balance': ['adjustCustomerBalance'],
-  'core/customers': ['saveCustomer', 'onCustomerClock'],
+  // Checkout makes the customer a session needs; the portal saves a new default card; billing works on a customer's clock.
+  'core/customers': ['createCustomer', 'saveCustomer', 'onCustomerClock'],
+  // Checkout line items with price_data make inline prices (and product_data products).
+  'billing/prices': ['createPrice'],
+  // Subscription-mode Checkout makes its subscription as the API does.
+  'billing/subscriptions': ['createSubscription'],
 };
 
 test('resources of one domain call another domain only through its small exported operations', () => {

@@ -207,7 +207,7 @@ function trialEndOf(ctx: Ctx, params: Params, items: Params[], now: number): num
   return days ? now + days * DAY : null;
 }
 
-function createSubscription(ctx: Ctx, params: Params): Subscription {
+export function createSubscription(ctx: Ctx, params: Params): Subscription {
   subscriptions.unsupported('create', params);
   if (!params.customer) throw errors.parameterMissing('customer');
   const customer = find<Customer>(ctx, 'customer', params.customer, 'customer');
