@@ -210,7 +210,6 @@ describe.each(MODES)('world triggers (%s)', (mode) => {
           trigger: 'payment.declined',
           objects: [{ payment_intent: withPm.id, status: 'requires_confirmation' }, { payment_intent: open.id, status: 'requires_payment_method' }],
           has_more: false,
-          needs: ['decline_code'],
         },
         {
           trigger: 'payment.requires_action',
@@ -275,7 +274,7 @@ describe.each(MODES)('world triggers (%s)', (mode) => {
       expect(res.json.triggers.map((x: any) => x.trigger)).toEqual([
         'payment.declined', 'payment.requires_action', 'authentication.succeeded', 'authentication.failed', 'dispute.created', 'refund.failed',
       ]);
-      expect(res.json.triggers[0].params.decline_code).toMatchObject({ required: true, values: expect.arrayContaining(['insufficient_funds', 'fraudulent']) });
+      expect(res.json.triggers[0].params.decline_code).toMatchObject({ required: false, default: 'generic_decline', values: expect.arrayContaining(['insufficient_funds', 'fraudulent']) });
     });
   });
 
@@ -290,14 +289,13 @@ describe.each(MODES)('world triggers (%s)', (mode) => {
       const cases: [Record<string, unknown>, number, string | RegExp][] = [
         [{}, 400, /^Give "trigger": one of payment\.declined, /],
         [{ trigger: 'payment.exploded' }, 400, /^Unknown trigger "payment\.exploded"; use one of /],
-        [{ trigger: 'payment.declined', decline_code: 'lost_card' }, 400, 'payment.declined needs "payment_intent": the id of the object it acts on'],
-        [{ trigger: 'payment.declined', payment_intent: pi.id }, 400, /^payment\.declined needs "decline_code": one of generic_decline, insufficient_funds/],
+        [{ trigger: 'payment.declined', decline_code: 'lost_card' }, 400, 'payment.declined needs "payment_intent" or "subscription": the id of the object it acts on'],
         [{ trigger: 'payment.declined', payment_intent: pi.id, decline_code: 'do_not_honor' }, 400, /^Unknown decline_code "do_not_honor" for payment\.declined; use one of generic_decline, /],
-        [{ trigger: 'payment.declined', payment_intent: pi.id, decline_code: 'lost_card', when: 'now' }, 400, 'Unknown parameter "when" for payment.declined; it takes "payment_intent", "decline_code"'],
+        [{ trigger: 'payment.declined', payment_intent: pi.id, decline_code: 'lost_card', when: 'now' }, 400, 'Unknown parameter "when" for payment.declined; it takes "payment_intent", "subscription", "decline_code", "at"'],
         [{ trigger: 'payment.requires_action', payment_intent: pi.id, setup_intent: 'seti_x' }, 400, 'payment.requires_action takes only one of "payment_intent" or "setup_intent"'],
         [{ trigger: 'payment.declined', payment_intent: 'pi_missing', decline_code: 'lost_card' }, 404, 'No PaymentIntent pi_missing in this world'],
         [{ trigger: 'payment.declined', payment_intent: paid.latest_charge, decline_code: 'lost_card' }, 404, `No PaymentIntent ${paid.latest_charge} in this world`],
-        [{ trigger: 'payment.declined', payment_intent: paid.id, decline_code: 'lost_card' }, 409, `payment.declined applies to a PaymentIntent in requires_payment_method, requires_confirmation, requires_action; ${paid.id} is succeeded`],
+        [{ trigger: 'payment.declined', payment_intent: paid.id, decline_code: 'lost_card' }, 409, `payment.declined applies to a PaymentIntent in requires_payment_method, requires_confirmation, requires_action, or a subscription that renews (active, trialing, past_due) with at: next_renewal; ${paid.id} is succeeded`],
         [{ trigger: 'authentication.succeeded', payment_intent: pi.id }, 409, /requires_action with a pending challenge; pi_\w+ is requires_confirmation$/],
         [{ trigger: 'dispute.created', charge: failed.raw.charge }, 409, `dispute.created applies to a succeeded, captured charge with no dispute; ${failed.raw.charge} is failed`],
         [{ trigger: 'dispute.created', charge: paid.latest_charge, reason: 'boredom' }, 400, /^Unknown reason "boredom" for dispute\.created; use one of bank_cannot_process, /],
