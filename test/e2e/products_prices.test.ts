@@ -98,4 +98,15 @@ describe.each(MODES)('products, prices and plans (%s)', (mode) => {
     expect(await stripeError(t.stripe.products.retrieve(bare.id))).toMatchObject({ statusCode: 404, code: 'resource_missing' });
     expect(((await t.stripe.events.list({ type: 'product.deleted' })).data[0].data.object as { id: string }).id).toBe('prod_bare');
   });
+  it('POST /v1/plans makes the recurring price the plan is; plan update and delete go through the price, announcing both', async () => {
+    const plan = await t.stripe.plans.create({ id: 'gold-monthly', amount: 2000, currency: 'usd', interval: 'month', product: { name: 'Gold' }, nickname: 'Gold' });
+    expect(plan).toMatchObject({ id: 'gold-monthly', object: 'plan', amount: 2000, interval: 'month', interval_count: 1, nickname: 'Gold', active: true });
+    expect(await t.stripe.prices.retrieve('gold-monthly')).toMatchObject({ type: 'recurring', unit_amount: 2000, product: plan.product });
+    const updated = await t.stripe.plans.update('gold-monthly', { metadata: { tier: 'gold' }, trial_period_days: 14 });
+    expect(updated).toMatchObject({ metadata: { tier: 'gold' }, trial_period_days: 14 });
+    expect((await t.stripe.events.list({ type: 'plan.updated' })).data[0].data.previous_attributes).toEqual({ metadata: { tier: null }, trial_period_days: null });
+    expect(await t.stripe.plans.del('gold-monthly')).toEqual({ id: 'gold-monthly', object: 'plan', deleted: true });
+    expect((await t.stripe.events.list({ limit: 2 })).data.map((e) => e.type)).toEqual(['plan.deleted', 'price.deleted']);
+    expect(await stripeError(t.stripe.plans.retrieve('gold-monthly'))).toMatchObject({ statusCode: 404, code: 'resource_missing' });
+  });
 });

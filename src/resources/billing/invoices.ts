@@ -494,8 +494,13 @@ react('payment_intent.succeeded', 'an invoice is paid when its PaymentIntent suc
 });
 
 react('payment_intent.payment_failed', 'a failed invoice payment is an attempt of the invoice', (ctx, event) => {
-  const id = ctx.world.facts.get(invoiceOfIntent(event.data.object.id)) as string | undefined;
-  if (id) recordFailure(ctx, ctx.world.get<Invoice>(id)!);
+  const pi = event.data.object as PaymentIntent;
+  const id = ctx.world.facts.get(invoiceOfIntent(pi.id)) as string | undefined;
+  if (!id) return;
+  recordFailure(ctx, ctx.world.get<Invoice>(id)!);
+  // A card that demands authentication off session leaves the invoice waiting for
+  // its customer (Stripe's event for that; after the failure: order unverified).
+  if (pi.last_payment_error?.code === 'authentication_required') emit(ctx, 'invoice.payment_action_required', ctx.world.get<Invoice>(id)!);
 });
 
 react('payment_intent.requires_action', 'an invoice whose payment needs the customer', (ctx, event) => {

@@ -1,15 +1,18 @@
 import { errors } from '../../engine/errors';
-import { emit, StripeEvent } from '../../engine/events';
+import { emit, previousAttributes, StripeEvent } from '../../engine/events';
+import { Params } from '../../engine/params';
 import { react } from '../../engine/reactions';
 import { defineResource, route, Shaped } from '../../engine/resource';
 import { Ctx } from '../../engine/world';
-import { Price, prices } from './prices';
+import { createPrice, Price, prices, updatePrice } from './prices';
 
 // Legacy Plans (billing notes §1.1, §1.7): a recurring price is also a plan with
 // the same id, so a plan is not stored on its own; it is read from its price
 // (retrieve, list), and creating a recurring price announces plan.created after
-// price.created (order unverified). Making plans through POST /v1/plans, and
-// plan.updated / plan.deleted, are not modeled yet (501).
+// price.created (order unverified). POST /v1/plans makes that price (a chosen
+// `id` allowed, as plans always had; `product` an id or a new product's hash);
+// updating or deleting a plan updates or deletes its price, announcing the
+// price's event, then the plan's (order unverified).
 
 export type Plan = Shaped<'plan'>;
 
@@ -43,6 +46,40 @@ function recurringPrice(ctx: Ctx, id: string): Price {
   return price;
 }
 
+/** POST /v1/plans: the recurring price the plan is, under the plan's names. */
+function createPlan(ctx: Ctx, params: Params): Plan {
+  if (params.id !== undefined && ctx.world.get(params.id)) {
+    throw errors.paramState('Plan already exists.', 'id', 'resource_already_exists'); // twin's text (unverified)
+  }
+  const product = typeof params.product === 'string' ? { product: params.product } : { product_data: params.product };
+  const price = createPrice(ctx, {
+    ...product,
+    active: params.active,
+    billing_scheme: params.billing_scheme,
+    currency: params.currency,
+    metadata: params.metadata,
+    nickname: params.nickname,
+    recurring: { interval: params.interval, interval_count: params.interval_count, trial_period_days: params.trial_period_days, usage_type: params.usage_type, meter: params.meter },
+    tiers: params.tiers,
+    tiers_mode: params.tiers_mode,
+    transform_quantity: params.transform_usage,
+    unit_amount: params.amount,
+    unit_amount_decimal: params.amount_decimal,
+  }, params.id);
+  return planOf(ctx, price);
+}
+
+function updatePlan(ctx: Ctx, price: Price, params: Params): Plan {
+  const before = planOf(ctx, price);
+  const { trial_period_days: trial, ...rest } = params;
+  let updated = updatePrice(ctx, price, rest);
+  if (trial !== undefined) updated = ctx.world.replace({ ...updated, recurring: { ...updated.recurring, trial_period_days: trial } });
+  const after = planOf(ctx, updated);
+  const previous = previousAttributes(before, after);
+  if (previous) emit(ctx, 'plan.updated', after, previous);
+  return after;
+}
+
 export const plans = defineResource<'plan', Plan>({
   object: 'plan',
   prefix: 'price',
@@ -50,7 +87,17 @@ export const plans = defineResource<'plan', Plan>({
   omit: ['tiers'],
   routes: { retrieve: false, list: false },
 }).with(
+  route('POST', '/v1/plans', 'plan', createPlan),
   route('GET', '/v1/plans/{plan}', 'plan', (ctx, _p, path) => planOf(ctx, recurringPrice(ctx, path.plan))),
+  route('POST', '/v1/plans/{plan}', 'plan', (ctx, params, path) => updatePlan(ctx, recurringPrice(ctx, path.plan), params)),
+  route('DELETE', '/v1/plans/{plan}', 'deleted_plan', (ctx, _p, path) => {
+    const price = recurringPrice(ctx, path.plan);
+    const plan = planOf(ctx, price);
+    ctx.world.replace({ id: price.id, object: 'price', deleted: true });
+    emit(ctx, 'price.deleted', price);
+    emit(ctx, 'plan.deleted', plan);
+    return { id: price.id, object: 'plan', deleted: true };
+  }),
   route('GET', '/v1/plans', { list: 'plan' }, (ctx, params) => {
     const list = prices.list(ctx, { ...params, type: 'recurring' }, '/v1/plans');
     return { ...list, data: list.data.map((price) => planOf(ctx, price)) };

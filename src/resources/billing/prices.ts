@@ -104,7 +104,7 @@ export function createPrice(ctx: Ctx, params: Params, id?: string): Price {
   return price;
 }
 
-function updatePrice(ctx: Ctx, price: Price, params: Params): Price {
+export function updatePrice(ctx: Ctx, price: Price, params: Params): Price {
   prices.unsupported('update', params);
   if (params.tax_behavior != null && price.tax_behavior !== 'unspecified' && params.tax_behavior !== price.tax_behavior) {
     // Fixed once inclusive or exclusive (Stripe's types); the text is the twin's (unverified).
