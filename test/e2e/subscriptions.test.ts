@@ -146,6 +146,26 @@ describe.each(MODES)('subscriptions (%s)', (mode) => {
     expect(invoice.total).toBe(22500);
   });
 
+  it('create_preview: the next renewal, or a change with its proration lines; nothing stored, nothing announced', async () => {
+    const { product, price, customer } = await setup();
+    const sub = await t.stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }] });
+    const pricier = await t.stripe.prices.create({ product: product.id, unit_amount: 5000, currency: 'usd', recurring: { interval: 'month' } });
+    const before = await mark(t.stripe);
+    const next = await t.stripe.invoices.createPreview({ subscription: sub.id });
+    expect(next.id).toMatch(/^upcoming_in_/);
+    expect(next).toMatchObject({ object: 'invoice', status: 'draft', billing_reason: 'upcoming', amount_due: 2500, period_start: sub.items.data[0].current_period_start });
+    expect(next.lines.data[0]).toMatchObject({ amount: 2500, period: { start: sub.items.data[0].current_period_end } });
+    expect(next.lines.data[0].id).toMatch(/^il_tmp_/);
+    const change = await t.stripe.invoices.createPreview({ subscription: sub.id, subscription_details: { items: [{ id: sub.items.data[0].id, price: pricier.id }], proration_date: sub.start_date } });
+    expect(change.lines.data.map((l) => l.amount)).toEqual([-2500, 5000, 5000]);
+    expect(change.lines.data[0].description).toMatch(/^Unused time on Test Subscription after /);
+    expect(change.total).toBe(7500);
+    expect(await typesSince(t.stripe, before)).toEqual([]);
+    expect((await t.stripe.invoices.list({ customer: customer.id })).data).toHaveLength(1);
+    const bare = await t.stripe.customers.create({});
+    expect(await stripeError(t.stripe.invoices.createPreview({ customer: bare.id }))).toMatchObject({ statusCode: 400, code: 'invoice_upcoming_none' });
+  });
+
   it('cancel at period end, undo it, cancel now; pause and resume', async () => {
     const { price, customer } = await setup();
     const sub = await t.stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }] });
