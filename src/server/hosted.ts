@@ -1,9 +1,9 @@
 import { StripeError } from '../engine/errors';
 import { formatAmount } from '../engine/money';
 import { Twin } from '../engine/twin';
-import { Ctx, World } from '../engine/world';
+import { Ctx, StripeObject, World } from '../engine/world';
 import { lineItemsOf } from '../resources/checkout/line_items';
-import { addPortalCard, CardForm, payWithCard, portalView } from '../resources/checkout/pages';
+import { addPortalCard, cancelPortalSubscription, CardForm, payWithCard, portalView } from '../resources/checkout/pages';
 import { accountBlockOfLinkToken, PaymentLink, paymentLinkByToken, sessionFromLink } from '../resources/checkout/payment_links';
 import { accountBlockOfPortalToken, PortalSession, portalSessionByToken } from '../resources/checkout/portal';
 import { CheckoutSession } from '../resources/checkout/session_state';
@@ -246,7 +246,14 @@ function portalPage(world: World, token: string, method: string, form: URLSearch
   if (!session) return notFound();
   let error: string | null = null;
   if (method === 'POST') {
-    error = attempt(() => act(world, (ctx) => addPortalCard(ctx, ctx.world.get<PortalSession>(session.id)!, cardForm(form), form.get('makeDefault') === 'on')));
+    const cancel = form.get('cancel');
+    error = attempt(() =>
+      act(world, (ctx) => {
+        const current = ctx.world.get<PortalSession>(session.id)!;
+        if (cancel) cancelPortalSubscription(ctx, current, cancel);
+        else addPortalCard(ctx, current, cardForm(form), form.get('makeDefault') === 'on');
+      }),
+    );
     if (!error) return redirect(`/p/session/${token}`);
   } else if (method !== 'GET') return notFound();
   return html(error ? 402 : 200, portalHtml(world, session, token, error));
@@ -278,12 +285,21 @@ function portalHtml(world: World, session: PortalSession, token: string, error: 
         <button id="submit" type="submit">Add card</button>
       </form>`
     : '<p class="muted">Updating payment methods is turned off for this portal.</p>';
-  // Subscriptions appear once the account has any. TODO(lead): cancelling from the
-  // portal (features.subscription_cancel) is not modeled: the button is disabled.
+  // Subscriptions appear once the account has any; each live one has a cancel
+  // button when the configuration allows it (at period end unless it says immediately).
+  const canCancel = config.features.subscription_cancel.enabled;
+  const subscriptionRow = (s: StripeObject) => {
+    const live = s.status !== 'canceled' && s.status !== 'incomplete_expired';
+    const note = s.cancel_at_period_end ? 'cancels at period end' : String(s.status ?? '');
+    const button = live && canCancel && !s.cancel_at_period_end
+      ? `<form method="post" action="/p/session/${esc(token)}"><input type="hidden" name="cancel" value="${esc(s.id)}"><button type="submit" class="secondary small" id="cancel-${esc(s.id)}">Cancel</button></form>`
+      : '';
+    const item = s.items?.data?.[0];
+    const what = item ? `${item.price?.nickname ?? item.price?.id ?? ''} ×${item.quantity ?? 1}` : s.id;
+    return `<li><span>${esc(what)} <span class="muted">${esc(note)}</span></span>${button}</li>`;
+  };
   const subs = subscriptions.length
-    ? `<section class="card"><h2>Subscriptions</h2><ul class="items">${subscriptions
-        .map((s) => `<li><span>${esc(s.id)} <span class="muted">${esc(String(s.status ?? ''))}</span></span><button type="button" class="secondary small" disabled title="Not modeled yet">Cancel</button></li>`)
-        .join('')}</ul></section>`
+    ? `<section class="card"><h2>Subscriptions</h2><ul class="items">${subscriptions.map(subscriptionRow).join('')}</ul></section>`
     : '';
   const back = session.return_url ? `<a class="back" href="${esc(session.return_url)}">← Return to ${esc(merchant)}</a>` : '';
   const body = `
@@ -311,7 +327,7 @@ export function esc(text: string): string {
 const STYLE = `
 *{box-sizing:border-box}body{margin:0;font:15px/1.45 -apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;color:#1a1f36;background:#f6f9fc}
 main{max-width:960px;margin:0 auto;padding:48px 24px}.columns{display:flex;flex-wrap:wrap;gap:48px;align-items:flex-start}
-.summary{flex:1 1 320px}.card,.stack{flex:1 1 380px}.stack{display:flex;flex-direction:column;gap:24px}
+.summary{flex:1 1 320px}.card,.stack{flex:1 1 380px}.stack{display:flex;flex-direction:column;gap:24px}.stack>.card{flex:none}
 .card{background:#fff;border-radius:10px;box-shadow:0 2px 5px rgba(50,50,93,.1),0 1px 2px rgba(0,0,0,.07);padding:28px}
 .narrow{max-width:460px;margin:40px auto}h1{font-size:22px;margin:.2em 0 .6em}h2{font-size:17px;margin:0 0 12px}
 .merchant{font-weight:600;margin:0 0 8px}.big{font-size:34px;font-weight:600;margin:0 0 16px}.muted{color:#697386}

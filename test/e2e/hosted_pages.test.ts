@@ -216,4 +216,19 @@ describe('hosted pages in a browser', () => {
       'payment_method.attached', 'payment_method.attached', 'customer.updated',
     ]);
   });
+  it('cancels a subscription from the customer portal at the end of its period', async () => {
+    const customer = await t.stripe.customers.create({ email: 'lee@example.com', name: 'Lee' });
+    const pm = await t.stripe.paymentMethods.attach('pm_card_visa', { customer: customer.id });
+    await t.stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: pm.id } });
+    const price = await t.stripe.prices.create({ currency: 'usd', unit_amount: 900, recurring: { interval: 'month' }, nickname: 'Basic', product_data: { name: 'Basic' } });
+    const sub = await t.stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }] });
+    const portal = await t.stripe.billingPortal.sessions.create({ customer: customer.id, return_url: `${shopUrl}/account` });
+    await page.goto(portal.url);
+    expect(await page.locator('.items').nth(1).innerText()).toContain('Basic ×1');
+    await shot('portal_subscription');
+    await submit(`#cancel-${sub.id}`);
+    expect(await page.locator('.items').nth(1).innerText()).toContain('cancels at period end');
+    const after = await t.stripe.subscriptions.retrieve(sub.id);
+    expect(after).toMatchObject({ status: 'active', cancel_at_period_end: true, cancel_at: sub.items.data[0].current_period_end, cancellation_details: { reason: 'cancellation_requested' } });
+  });
 });

@@ -102,8 +102,8 @@ const CROSS_DOMAIN_OPERATIONS: Record<string, string[]> = {
   'core/customers': ['createCustomer', 'saveCustomer', 'onCustomerClock'],
   // Checkout line items with price_data make inline prices (and product_data products).
   'billing/prices': ['createPrice'],
-  // Subscription-mode Checkout makes its subscription as the API does.
-  'billing/subscriptions': ['createSubscription'],
+  // Subscription-mode Checkout makes its subscription as the API does; the portal's cancel button cancels one.
+  'billing/subscriptions': ['createSubscription', 'customerCancels'],
 };
 
 test('resources of one domain call another domain only through its small exported operations', () => {

@@ -507,6 +507,15 @@ function cancelNow(ctx: Ctx, sub: Subscription, details: { reason: string; comme
   return saveSub(ctx, sub, canceled, 'customer.subscription.deleted');
 }
 
+/**
+ * A customer cancels a subscription (the billing portal): at the period's end,
+ * as `cancel_at_period_end=true` does, or at once; the reason is theirs.
+ */
+export function customerCancels(ctx: Ctx, sub: Subscription, mode: 'at_period_end' | 'immediately'): Subscription {
+  if (mode === 'immediately') return cancelNow(ctx, sub, { reason: 'cancellation_requested' });
+  return updateSubscription(ctx, sub, { cancel_at_period_end: true });
+}
+
 function cancelSubscription(ctx: Ctx, sub: Subscription, params: Params): Subscription {
   if (sub.status === 'canceled' || sub.status === 'incomplete_expired') {
     // Stripe's text for canceling twice, as integrations quote it (unverified against a recording).

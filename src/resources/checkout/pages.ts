@@ -1,3 +1,4 @@
+import { customerCancels, Subscription } from '../billing/subscriptions';
 import { nowIn } from '../../engine/clock';
 import { errors } from '../../engine/errors';
 import { Ctx, indexKey, StripeObject, World } from '../../engine/world';
@@ -75,6 +76,16 @@ export function portalView(world: World, session: PortalSession) {
   // Subscriptions are read only when the account has any (through the index their resource keeps by customer).
   const subscriptions: StripeObject[] = world.count('subscription') ? owned('subscription') : [];
   return { customer, config, paymentMethods, defaultId, subscriptions };
+}
+
+/** The portal's cancel button: the configuration's `subscription_cancel` (mode at_period_end by default) on one of the customer's live subscriptions. */
+export function cancelPortalSubscription(ctx: Ctx, session: PortalSession, subscriptionId: string): void {
+  const config = ctx.world.get<PortalConfiguration>(session.configuration)!;
+  const cancel = config.features.subscription_cancel;
+  if (!cancel.enabled) throw errors.state('Cancelling subscriptions is not enabled for this portal.'); // twin's text
+  const sub = ctx.world.get<Subscription>(subscriptionId);
+  if (!sub || sub.object !== 'subscription' || sub.customer !== session.customer || sub.status === 'canceled') throw errors.state('No such subscription for this customer.'); // twin's text
+  customerCancels(ctx, sub, cancel.mode === 'immediately' ? 'immediately' : 'at_period_end');
 }
 
 /** The portal's form: a new card, attached to the customer, and made its default when asked. */
