@@ -24,7 +24,12 @@
 //      served by a replay of their recording, by the twin in-process, and by a
 //      stub httpClient answering a fixed body (the SDK's own cost), in a fresh process;
 //   7. `stripe-twin verify` over the committed corpus;
-//   8. webhook deliveries/s from a fresh `serve` to a bare node:http receiver, end to end.
+//   8. webhook deliveries/s from a fresh `serve` to a bare node:http receiver, end to end;
+//   9. billing, in a fresh process through the in-process pipeline: advancing a test
+//      clock one year with 1,000 monthly subscriptions on it (each renewal invoiced,
+//      finalized and charged; target under 2 s), and subscription create (its first
+//      invoice finalized and paid) per second as a ratio of PaymentIntent
+//      create+confirm per second, alternating in the same process.
 // Results go to .bench/results.json; the readable table is printed last.
 // Targets are reported, not asserted: the exit status is 0 whether or not they are met.
 //
@@ -54,8 +59,10 @@
 //   BENCH_SCALE_HEAP_MB  --max-old-space-size of the scale process (default from the big size)
 //   BENCH_REPLAY_CALLS customers.retrieve calls per transport and round (default 2000)
 //   BENCH_WEBHOOK_EVENTS events delivered to a local receiver (default 5000)
+//   BENCH_BILLING_SUBS subscriptions on the test clock advanced a year (default 1000)
+//   BENCH_BILLING_CALLS creates per round for the subscription/PaymentIntent ratio (default 1000)
 //   BENCH_ONLY         comma-separated sections to run: http (baseline, twin, stripe-mock),
-//                      memory, scale, replay, verify, webhooks (default: all)
+//                      memory, scale, replay, verify, webhooks, billing (default: all)
 //   BENCH_SKIP_BUILD=1 use dist/ as it is instead of running `npm run build` first
 //   BENCH_TWIN_BEFORE  another checkout of stripe-twin, built (its dist/cli.js): its `serve` runs the
 //                      same four scenarios in this run, alternating with this twin for BENCH_ROUNDS
@@ -799,6 +806,15 @@ async function main() {
     results.webhooks = await webhookRun(webhookEvents, track);
   }
 
+  if (sections.has('billing')) {
+    // 9. Billing: a year of renewals on a test clock, and subscription create throughput.
+    const subs = Math.round(num('BENCH_BILLING_SUBS', 1000));
+    const calls = Math.round(num('BENCH_BILLING_CALLS', 1000));
+    log(`billing: ${subs} monthly subscriptions on a test clock advanced one year; ${calls} subscription creates vs PaymentIntent create+confirm per round (fresh process)`);
+    const child = track(fork(SELF, ['--billing', String(subs), String(calls)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+    results.billing = await nextMessage(child, 'result');
+  }
+
   results.wall_seconds = (Date.now() - started) / 1000;
   mkdirSync(path.join(ROOT, '.bench'), { recursive: true });
   const out = path.join(ROOT, '.bench', 'results.json');
@@ -809,7 +825,7 @@ async function main() {
   process.exitCode = 0;
 }
 
-const SECTIONS = ['http', 'memory', 'scale', 'replay', 'verify', 'webhooks'];
+const SECTIONS = ['http', 'memory', 'scale', 'replay', 'verify', 'webhooks', 'billing'];
 
 /** BENCH_ONLY=http,scale runs those sections only (default: all). */
 function selectedSections() {
@@ -1032,6 +1048,83 @@ async function memoryRun(mode, n, track) {
   const result = await nextMessage(child, 'result');
   result.scaled_to_100k = n !== 100_000;
   return result;
+}
+
+// Billing, in a fresh process through the in-process request pipeline (no
+// sockets): the test-clock year and the subscription create ratio.
+
+async function billingBench(subs, calls) {
+  const require = createRequire(import.meta.url);
+  const { createTwin } = require(path.join(ROOT, 'dist'));
+  const { handleRequest } = require(path.join(ROOT, 'dist/server/pipeline'));
+  const engine = createTwin({ seed: 'bench-billing' }).engine;
+  let seq = 0;
+  const call = async (key, method, url, form = '') => {
+    const res = await handleRequest(engine, {
+      method,
+      url,
+      headers: { authorization: `Bearer ${key}`, 'idempotency-key': method === 'POST' ? `bench-billing-${seq++}` : undefined },
+      readBody: async () => Buffer.from(form),
+    });
+    if (res.status !== 200) throw new Error(`${method} ${url} answered ${res.status}: ${res.body.slice(0, 300)}`);
+    return JSON.parse(res.body);
+  };
+  const DAY = 86400;
+
+  // A year on a test clock: `subs` customers on one clock, each with a card and a monthly subscription.
+  const yearKey = 'sk_test_bench_year';
+  const start = 1767225600;
+  const clock = await call(yearKey, 'POST', '/v1/test_helpers/test_clocks', `frozen_time=${start}`);
+  const price = await call(yearKey, 'POST', '/v1/prices', 'unit_amount=1500&currency=usd&recurring[interval]=month&product_data[name]=Bench');
+  const setupStarted = process.hrtime.bigint();
+  for (let i = 0; i < subs; i++) {
+    const customer = await call(yearKey, 'POST', '/v1/customers', `test_clock=${clock.id}&payment_method=pm_card_visa&invoice_settings[default_payment_method]=pm_card_visa`);
+    await call(yearKey, 'POST', '/v1/subscriptions', `customer=${customer.id}&items[0][price]=${price.id}`);
+  }
+  const setupSeconds = Number(process.hrtime.bigint() - setupStarted) / 1e9;
+  const t0 = process.hrtime.bigint();
+  await call(yearKey, 'POST', `/v1/test_helpers/test_clocks/${clock.id}/advance`, `frozen_time=${start + 365 * DAY + 2 * 3600}`);
+  const advanceSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const world = engine.world(yearKey);
+  const invoices = world.count('invoice');
+  const paid = world.idsOf('invoice').filter((id) => world.get(id).status === 'paid').length;
+  const events = world.count('event');
+
+  // Subscription create (first invoice finalized and paid) vs PaymentIntent create+confirm, alternating rounds.
+  const ratioKey = 'sk_test_bench_ratio';
+  const ratioPrice = await call(ratioKey, 'POST', '/v1/prices', 'unit_amount=1500&currency=usd&recurring[interval]=month&product_data[name]=Bench');
+  const customers = [];
+  for (let i = 0; i < calls * 3; i++) customers.push((await call(ratioKey, 'POST', '/v1/customers', 'payment_method=pm_card_visa&invoice_settings[default_payment_method]=pm_card_visa')).id);
+  const perSecond = async (fn) => {
+    const s0 = process.hrtime.bigint();
+    for (let i = 0; i < calls; i++) await fn(i);
+    return calls / (Number(process.hrtime.bigint() - s0) / 1e9);
+  };
+  let used = 0;
+  const rounds = [];
+  for (let round = 0; round < 3; round++) {
+    const pi = await perSecond(() => call(ratioKey, 'POST', '/v1/payment_intents', CREATE_CONFIRM_BODY));
+    const sub = await perSecond(() => call(ratioKey, 'POST', '/v1/subscriptions', `customer=${customers[used++]}&items[0][price]=${ratioPrice.id}`));
+    rounds.push({ payment_intents_per_s: pi, subscriptions_per_s: sub, ratio: sub / pi });
+  }
+  const bestRound = rounds.reduce((a, b) => (b.ratio > a.ratio ? b : a));
+  process.send({
+    type: 'result',
+    result: {
+      test_clock_year: {
+        subscriptions: subs,
+        setup_seconds: setupSeconds,
+        advance_seconds: advanceSeconds,
+        target_seconds: 2,
+        target_met: advanceSeconds < 2,
+        invoices,
+        invoices_paid: paid,
+        events,
+      },
+      subscription_create: { calls_per_round: calls, rounds, best: bestRound },
+    },
+  });
+  process.disconnect();
 }
 
 // Webhook deliveries/s: a fresh `serve --seed 1`, one endpoint (`*`) pointing
@@ -1438,6 +1531,22 @@ function printTables(r) {
     );
   }
 
+  if (r.billing) {
+    const y = r.billing.test_clock_year;
+    const c = r.billing.subscription_create;
+    out.push(
+      '',
+      'Billing (in-process pipeline, fresh process)',
+      table(
+        ['test clock advanced one year', 'setup s', 'advance s', 'invoices (paid)', 'events', 'subscription creates/s', 'PaymentIntent create+confirm/s', 'ratio (best of 3)'],
+        [[`${int(y.subscriptions)} monthly subscriptions`, f(y.setup_seconds, 2), f(y.advance_seconds, 2), `${int(y.invoices)} (${int(y.invoices_paid)})`, int(y.events),
+          int(c.best.subscriptions_per_s), int(c.best.payment_intents_per_s), times(c.best.ratio)]],
+        ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+      ),
+    );
+    targets.push(`  a year on a test clock with ${int(y.subscriptions)} subscriptions < ${y.target_seconds} s: ${f(y.advance_seconds, 2)} s — ${y.target_met ? 'MET' : 'MISSED'}`);
+  }
+
   const skipped = SECTIONS.filter((x) => !r.settings.sections.includes(x));
   if (skipped.length) out.push('', `Not run (BENCH_ONLY): ${skipped.join(', ')}`);
   if (targets.length) out.push('', 'Targets:', ...targets);
@@ -1455,6 +1564,7 @@ if (role === '--loadgen') await loadgen(JSON.parse(Buffer.from(process.argv[3], 
 else if (role === '--baseline-server') await baselineServer();
 else if (role === '--memory') await memory(process.argv[3], Number(process.argv[4]));
 else if (role === '--replay') await replayBench(Number(process.argv[3]));
+else if (role === '--billing') await billingBench(Number(process.argv[3]), Number(process.argv[4]));
 else if (role === '--webhook-receiver') webhookReceiver();
 else if (role === '--scale') await scaleBench(JSON.parse(process.argv[3]));
 else await main();

@@ -195,6 +195,8 @@ function reindex(store: TypeStore, before: StripeObject, after: StripeObject, po
 /** What a transaction changed, to undo it: kept small, since every request opens one. */
 class Journal {
   readonly inserted: string[] = [];
+  /** The same ids, to ask in constant time (a test clock's year of renewals is one transaction). */
+  readonly insertedIds = new Set<string>();
   /** Tasks scheduled, and tasks run (taken off their schedule), in this transaction. */
   readonly tasks: [Schedule, Task][] = [];
   ran: [Schedule, Task][] | null = null;
@@ -402,7 +404,10 @@ export class World {
     this.objects.set(obj.id, { obj, position });
     store.ids.push(obj.id);
     store.created.push(typeof obj.created === 'number' ? obj.created : NaN);
-    this.journal?.inserted.push(obj.id);
+    if (this.journal) {
+      this.journal.inserted.push(obj.id);
+      this.journal.insertedIds.add(obj.id);
+    }
     for (let i = 0; i < store.declared.length; i++) {
       const index = store.declared[i];
       const value = index.read(obj);
@@ -421,7 +426,7 @@ export class World {
     const journal = this.journal;
     if (journal) {
       journal.replaced ??= new Map();
-      if (!journal.replaced.has(obj.id) && !journal.inserted.includes(obj.id)) journal.replaced.set(obj.id, entry.obj);
+      if (!journal.replaced.has(obj.id) && !journal.insertedIds.has(obj.id)) journal.replaced.set(obj.id, entry.obj);
     }
     const store = this.types.get(obj.object)!;
     if (store.declared.length) reindex(store, entry.obj, obj, entry.position);
