@@ -4,6 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import Stripe from 'stripe';
 import { createTwin, handleRequest, TwinHandle, TwinOptions } from '../src';
+import { StripeError } from '../src/engine/errors';
 import { TwinControl } from '../src/control/client';
 
 // Test harness: the same suites run against the twin over real HTTP and in-process.
@@ -183,6 +184,17 @@ export async function stripeError(promise: Promise<unknown>): Promise<any> {
     return e;
   }
   throw new Error('expected a Stripe error, got a success');
+}
+
+/** Expects `f` to throw a StripeError (an engine call, no request) and returns it. */
+export function refusal(f: () => unknown): StripeError {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof StripeError) return e;
+    throw e;
+  }
+  throw new Error('expected a StripeError');
 }
 
 // --- the built CLI, as a user runs it (`npm test` builds first) ---

@@ -1,21 +1,12 @@
 import { MAX_KEYS_PER_ACCOUNT } from '../../src/engine/accounts';
-import { StripeError } from '../../src/engine/errors';
 import { Twin } from '../../src/engine/twin';
+import { refusal } from '../helpers';
 import { World } from '../../src/engine/world';
 
 // Accounts apart from keys (src/engine/accounts.ts): the registry, minted keys,
 // connected accounts and how a request finds its account.
 
 const bearer = (key: string) => `Bearer ${key}`;
-const refusal = (f: () => unknown): StripeError => {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof StripeError) return e;
-    throw e;
-  }
-  throw new Error('expected a StripeError');
-};
 
 describe('accounts and keys', () => {
   it('opens an account for an unknown key exactly as before: seeded from the key', () => {

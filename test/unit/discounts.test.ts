@@ -1,7 +1,7 @@
-import { StripeError } from '../../src/engine/errors';
 import { Params } from '../../src/engine/params';
 import { Route } from '../../src/engine/resource';
 import { Twin } from '../../src/engine/twin';
+import { refusal } from '../helpers';
 import { Ctx, StripeObject } from '../../src/engine/world';
 import { coupons } from '../../src/resources/billing/coupons';
 import { applyDiscounts, checkMinimumAmount, discountAmount, discountApplies, Discount } from '../../src/resources/billing/discounts';
@@ -32,15 +32,6 @@ function setup() {
   return { ctx, world, coupon, code, customer, apply, get, call };
 }
 
-const refusal = (f: () => unknown): StripeError => {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof StripeError) return e;
-    throw e;
-  }
-  throw new Error('expected a StripeError');
-};
 
 describe('applyDiscounts', () => {
   it('makes one di_ per coupon or promotion code, counts redemptions, and reuses a discount of the same customer', () => {
