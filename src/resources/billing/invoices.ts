@@ -6,6 +6,7 @@ import { checkLimit } from '../../engine/list';
 import { checkCurrency, minimumCharge } from '../../engine/money';
 import { Params } from '../../engine/params';
 import { react } from '../../engine/reactions';
+import { withKey } from '../../engine/render';
 import { defineResource, EMPTY, find, mergeMetadata, route, Shaped, shared } from '../../engine/resource';
 import { Ctx, declareIndex, indexKey, World } from '../../engine/world';
 import { cancelPaymentIntent, confirmPaymentIntent, createPaymentIntent, PaymentIntent } from '../payments/payment_intents';
@@ -24,7 +25,7 @@ import { computeTotals, DiscountOff, LineAmounts } from './totals';
 // renewal, or a client confirming with the invoice's confirmation_secret).
 // Drafts that advance automatically are finalized an hour after creation on the
 // customer's clock, then charged or sent; failed automatic charges are retried
-// on a fixed schedule (./dunning settings in the world config).
+// on a fixed schedule (the world config's `billing` settings).
 
 export type Invoice = Shaped<'invoice'>;
 export type InvoiceLine = Shaped<'line_item'>;
@@ -347,6 +348,9 @@ function createInvoicePayment(ctx: Ctx, invoice: Invoice): void {
     capture_method: 'automatic',
     setup_future_usage: invoice.parent ? 'off_session' : undefined,
   });
+  // An invoice's PaymentIntent names it in payment_details (recorded: the whole id at
+  // 2026-03-25.dahlia; cut to 24 characters at basil and clover).
+  ctx.world.replace(withKey(pi, 'payment_details', { customer_reference: null, order_reference: invoice.id }));
   ctx.world.facts.set(invoiceOfIntent(pi.id), invoice.id);
   const sub = invoice.parent?.subscription_details?.subscription;
   const decline = sub && invoice.billing_reason === 'subscription_cycle' ? (ctx.world.facts.get(renewalDecline(sub)) as Decline | undefined) : undefined;
