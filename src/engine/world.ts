@@ -54,7 +54,7 @@ export interface WorldConfig {
   publicUrl: string;
   /** The account's business name (invoices' `account_name`; null until set). */
   accountName: string | null;
-  /** Dunning (billing notes §3.7): when failed automatic invoice payments are retried, and what then. */
+  /** Dunning (docs/billing.md §3.7): when failed automatic invoice payments are retried, and what then. */
   billing: BillingSettings;
 }
 

@@ -131,7 +131,7 @@ describe.each(MODES)('checkout (%s)', (mode) => {
     expect(await types()).toEqual(['customer.created', 'setup_intent.created', 'payment_method.attached', 'setup_intent.succeeded', 'checkout.session.completed']);
   });
 
-  it('subscription mode: the subscription made as the API makes it, then checkout.session.completed (billing notes §8.7); a trial needs no payment; a decline keeps only the customer', async () => {
+  it('subscription mode: the subscription made as the API makes it, then checkout.session.completed (docs/billing.md §8.7); a trial needs no payment; a decline keeps only the customer', async () => {
     const price = await monthly();
     const trial = await t.stripe.checkout.sessions.create({ mode: 'subscription', line_items: [{ price: price.id, quantity: 2 }], subscription_data: { trial_period_days: 7 }, success_url: 'https://example.com/ok' });
     expect(trial).toMatchObject({ amount_subtotal: 0, amount_total: 0, status: 'open' });

@@ -17,7 +17,7 @@ import { applyDiscounts, discountAmount } from './discounts';
 import { creditedItemsOf, InvoiceItem, invoiceItems, onInvoiceItemChanges, pendingItems } from './invoice_items';
 import { computeTotals, DiscountOff, LineAmounts } from './totals';
 
-// Invoices (billing notes §4, stripe-behaviour §14): draft → open → paid |
+// Invoices (docs/billing.md §4, stripe-behaviour §14): draft → open → paid |
 // uncollectible | void, with their lines, totals, numbering, the PaymentIntent
 // made at finalization and the InvoicePayments of basil. Paying is always the
 // invoice's PaymentIntent succeeding or failing: the reactions at the end turn
@@ -450,7 +450,7 @@ function paidOutOfBand(ctx: Ctx, invoice: Invoice): Invoice {
     status: 'paid',
     status_transitions: { ...invoice.status_transitions, paid_at: now },
   });
-  // Out-of-band payments announce invoice.paid only (billing notes §4.1).
+  // Out-of-band payments announce invoice.paid only (docs/billing.md §4.1).
   emit(ctx, 'invoice.paid', paid, previousAttributes(invoice, paid) ?? {});
   return paid;
 }

@@ -1,4 +1,4 @@
-// Billing periods on calendar time (billing notes §3.2): a monthly period runs
+// Billing periods on calendar time (docs/billing.md §3.2): a monthly period runs
 // to the same day and time of the next month (2026-03-30 → 2026-04-30), and a
 // day the month lacks clamps to its last day. Every boundary is counted from the
 // billing cycle anchor, never from the previous boundary, so an anchor on the

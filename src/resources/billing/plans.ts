@@ -6,7 +6,7 @@ import { defineResource, route, Shaped } from '../../engine/resource';
 import { Ctx } from '../../engine/world';
 import { createPrice, Price, prices, updatePrice } from './prices';
 
-// Legacy Plans (billing notes §1.1, §1.7): a recurring price is also a plan with
+// Legacy Plans (docs/billing.md §1.1, §1.7): a recurring price is also a plan with
 // the same id, so a plan is not stored on its own; it is read from its price
 // (retrieve, list), and creating a recurring price announces plan.created after
 // price.created (order unverified). POST /v1/plans makes that price (a chosen

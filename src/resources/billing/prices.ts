@@ -7,7 +7,7 @@ import { defineResource, EMPTY, mergeMetadata, route, Shaped } from '../../engin
 import { Ctx, indexKey } from '../../engine/world';
 import { defaultPriceFact, products } from './products';
 
-// Prices (Stripe's types for the shape; billing notes §1.2–§1.7): one-time and
+// Prices (Stripe's types for the shape; docs/billing.md §1.2–§1.7): one-time and
 // recurring, per-unit and tiered (graduated, volume), transform_quantity,
 // custom_unit_amount, lookup keys (unique over every price, transferable),
 // product_data. Amounts, currency, recurring and tiers are fixed once created:

@@ -5,7 +5,7 @@ import { Params } from '../../engine/params';
 import { defineResource, EMPTY, find, mergeMetadata, route, Shaped } from '../../engine/resource';
 import { Ctx, indexKey } from '../../engine/world';
 
-// Products (Stripe's types for the shape; billing notes §1.1, §1.5): create
+// Products (Stripe's types for the shape; docs/billing.md §1.1, §1.5): create
 // (a chosen `id`, `default_price_data` making the default price), update,
 // archive with `active=false`, delete only while no price names the product,
 // list and search. Events product.created, product.updated, product.deleted.

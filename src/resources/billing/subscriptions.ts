@@ -14,7 +14,7 @@ import { planOf } from './plans';
 import { Price, prices } from './prices';
 import { roundHalfUp } from './totals';
 
-// Subscriptions and their items (billing notes §3, stripe-behaviour §13): create
+// Subscriptions and their items (docs/billing.md §3, stripe-behaviour §13): create
 // with Stripe's payment behaviours and trials, the first invoice finalized in the
 // request, periods on calendar time from the billing cycle anchor, renewals on
 // the customer's clock (invoice.upcoming three days ahead, the period rolling,
@@ -71,7 +71,7 @@ function lineDescription(ctx: Ctx, price: Price, quantity: number): string {
   return `${quantityOf(ctx, price, quantity)} (at ${formatAmount(Number(price.unit_amount_decimal), price.currency)} ${every})`;
 }
 
-/** What a price charges for a quantity over a whole period (tiers and transforms as billing notes §1.3). */
+/** What a price charges for a quantity over a whole period (tiers and transforms as docs/billing.md §1.3). */
 export function periodAmount(ctx: Ctx, price: Price, quantity: number): number {
   if (price.billing_scheme === 'tiered') return tieredAmount(ctx, price, quantity);
   let units = quantity;
@@ -291,7 +291,7 @@ export function createSubscription(ctx: Ctx, params: Params): Subscription {
     items: (params.add_invoice_items ?? []).map((input: Params) => oneOffItem(ctx, customer, sub, input)),
   });
   sub = ctx.world.replace({ ...ctx.world.get<Subscription>(id)!, latest_invoice: invoice.id });
-  // The first invoice is finalized in the request, not an hour later (billing notes §3.2).
+  // The first invoice is finalized in the request, not an hour later (docs/billing.md §3.2).
   const finalized = finalizeInvoice(ctx, invoice);
   if (collection === 'send_invoice') {
     collect(ctx, finalized);
@@ -341,7 +341,7 @@ function expireIncomplete(ctx: Ctx, id: string): void {
   const invoice = sub.latest_invoice ? ctx.world.get<Invoice>(sub.latest_invoice) : undefined;
   if (invoice && invoice.status === 'open') voidInvoice(ctx, invoice);
   const now = nowIn(ctx);
-  // Reported as an update with the subscription ended (billing notes §3.3; whether .deleted also fires is unverified).
+  // Reported as an update with the subscription ended (docs/billing.md §3.3; whether .deleted also fires is unverified).
   saveSub(ctx, sub, { ...ctx.world.get<Subscription>(id)!, status: 'incomplete_expired', ended_at: now, canceled_at: now });
 }
 

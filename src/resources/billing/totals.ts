@@ -1,6 +1,6 @@
 import type { Ctx } from '../../engine/world';
 
-// Invoice arithmetic (billing notes §2.3–§2.5), checked against recorded
+// Invoice arithmetic (docs/billing.md §2.3–§2.5), checked against recorded
 // invoices: a line's own discounts come off before `subtotal`; invoice-level
 // discounts come after it, spread over the discountable lines; exclusive tax is
 // added on what is left of each line, inclusive tax is the part of it that was

@@ -6,7 +6,7 @@ import { defineResource, EMPTY, find, mergeMetadata, route, Shaped, shared, unsu
 import { Ctx, World } from '../../engine/world';
 import type { Customer } from '../core/customers';
 
-// The customer portal (billing notes §7.3; Stripe's types for the shapes, a
+// The customer portal (docs/billing.md §7.3; Stripe's types for the shapes, a
 // recorded dahlia session for the session's): configurations (`bpc_…`) and
 // sessions (`bps_…`) whose `url` is a page the twin serves. A session made
 // without `configuration` uses the account's default configuration, which the

@@ -18,7 +18,7 @@ import { copyLineItems, includeLineItems, LineItem, lineItemsOf, listLineItems, 
 import { CheckoutSession, checkoutSessionMachine, completeSession } from './session_state';
 import { completeSubscriptionSession } from './subscription_mode';
 
-// Checkout Sessions (billing notes §7.1, stripe-behaviour.md §16; shapes, defaults
+// Checkout Sessions (docs/billing.md §7.1, stripe-behaviour.md §16; shapes, defaults
 // and URL forms from recorded dahlia sessions): modes payment, setup and
 // subscription; status open → complete | expired with `url` only while open;
 // expiry at `expires_at` on the world clock, with recovery; no created event.
@@ -30,7 +30,7 @@ import { completeSubscriptionSession } from './subscription_mode';
 // the session) or hands over to subscription mode. The session completes when its
 // intent succeeds (a reaction below), so a 3D Secure challenge finished later, on
 // any face, completes it too: payment_intent.created → charge.succeeded →
-// payment_intent.succeeded → checkout.session.completed (billing notes §8.8).
+// payment_intent.succeeded → checkout.session.completed (docs/billing.md §8.8).
 // checkout.session.async_payment_succeeded|failed are not reachable: they follow
 // delayed payment methods, and the twin pays by card only.
 

@@ -5,7 +5,7 @@ import { attachPaymentMethod, PaymentMethod } from '../payments/payment_methods'
 import { lineItemsOf } from './line_items';
 import { CheckoutSession, completeSession } from './session_state';
 
-// Completing a subscription-mode Checkout Session (billing notes §7.1, §8.7): the
+// Completing a subscription-mode Checkout Session (docs/billing.md §7.1, §8.7): the
 // card is attached to the session's customer (made by submitSession when none was
 // given), then Checkout makes the subscription the way the API does: incomplete,
 // its first invoice finalized and charged with that card, active once paid (a
