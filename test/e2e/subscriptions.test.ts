@@ -166,6 +166,28 @@ describe.each(MODES)('subscriptions (%s)', (mode) => {
     expect(await stripeError(t.stripe.invoices.createPreview({ customer: bare.id }))).toMatchObject({ statusCode: 400, code: 'invoice_upcoming_none' });
   });
 
+  it('a future billing_cycle_anchor bills the first, shorter period in proportion; default_incomplete with a trial makes a pending SetupIntent; pause_collection resumes by itself', async () => {
+    const { price, customer, pm } = await setup();
+    const now = (await t.h.control(t.key).clock.get()).now;
+    const anchored = await t.stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }], billing_cycle_anchor: now + 10 * DAY, expand: ['latest_invoice'] });
+    expect(anchored).toMatchObject({ billing_cycle_anchor: now + 10 * DAY, status: 'active' });
+    expect(anchored.items.data[0].current_period_end).toBe(now + 10 * DAY);
+    const first = anchored.latest_invoice as Stripe.Invoice;
+    // 10 days of a month that ends at the anchor (the month before it has 31 days here).
+    expect(first.lines.data[0].amount).toBe(Math.round((2500 * 10) / 31));
+    expect(first.lines.data[0].parent?.subscription_item_details?.proration).toBe(true);
+
+    const trial = await t.stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }], trial_period_days: 7, payment_behavior: 'default_incomplete' });
+    expect(trial.pending_setup_intent).toMatch(/^seti_/);
+    await t.stripe.setupIntents.confirm(trial.pending_setup_intent as string, { payment_method: pm.id });
+    expect((await t.stripe.subscriptions.retrieve(trial.id)).pending_setup_intent).toBeNull();
+
+    const paused = await t.stripe.subscriptions.update(anchored.id, { pause_collection: { behavior: 'void', resumes_at: now + DAY } });
+    expect(paused.pause_collection).toEqual({ behavior: 'void', resumes_at: now + DAY });
+    await advance(DAY);
+    expect((await t.stripe.subscriptions.retrieve(anchored.id)).pause_collection).toBeNull();
+  });
+
   it('cancel at period end, undo it, cancel now; pause and resume', async () => {
     const { price, customer } = await setup();
     const sub = await t.stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }] });

@@ -15,7 +15,7 @@ export function addIntervals(anchor: number, interval: Interval, count: number, 
   const d = new Date(anchor * 1000);
   const months = (interval === 'year' ? 12 : 1) * count * n;
   const year = d.getUTCFullYear() + Math.floor((d.getUTCMonth() + months) / 12);
-  const month = (d.getUTCMonth() + months) % 12;
+  const month = (((d.getUTCMonth() + months) % 12) + 12) % 12; // n may be negative (the period before the anchor)
   const lastDay = new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
   const day = Math.min(d.getUTCDate(), lastDay);
   return Date.UTC(year, month, day, d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()) / 1000;

@@ -6,10 +6,11 @@ import { Params } from '../../engine/params';
 import { react } from '../../engine/reactions';
 import { defineResource, EMPTY, find, mergeMetadata, route, Shaped, shared } from '../../engine/resource';
 import { Ctx, indexKey } from '../../engine/world';
+import { createSetupIntent } from '../payments/setup_intents';
 import { appliesOnce, applyDiscounts, discountApplies } from './discounts';
 import { InvoiceItem, invoiceItems, pendingItems, setCreditedItems } from './invoice_items';
 import { collect, createDraft, finalizeInvoice, Invoice, invoicePaymentMethod, LineInput, markUncollectible, payInvoice, previewInvoice, voidInvoice } from './invoices';
-import { Interval, nextBoundary } from './periods';
+import { addIntervals, Interval, nextBoundary } from './periods';
 import { planOf } from './plans';
 import { Price, prices } from './prices';
 import { roundHalfUp } from './totals';
@@ -101,10 +102,11 @@ function tieredAmount(ctx: Ctx, price: Price, quantity: number): number {
 }
 
 /** A subscription item's line for a period (a trial's is the recorded `Free trial for …` at 0). */
-function itemLine(ctx: Ctx, sub: Subscription, item: SubscriptionItem, period: { start: number; end: number }, trial: boolean): LineInput {
+function itemLine(ctx: Ctx, sub: Subscription, item: SubscriptionItem, period: { start: number; end: number }, trial: boolean, share: number | null = null): LineInput {
   const price = item.price as Price;
+  const full = periodAmount(ctx, price, item.quantity);
   return {
-    amount: trial ? 0 : periodAmount(ctx, price, item.quantity),
+    amount: trial ? 0 : share === null ? full : roundHalfUp(full * share),
     currency: price.currency,
     description: trial ? `Free trial for ${quantityOf(ctx, price, item.quantity)}` : lineDescription(ctx, price, item.quantity),
     discountable: true,
@@ -116,7 +118,7 @@ function itemLine(ctx: Ctx, sub: Subscription, item: SubscriptionItem, period: {
     quantity: item.quantity,
     parent: {
       invoice_item_details: null,
-      subscription_item_details: { invoice_item: null, proration: false, proration_details: { credited_items: null }, subscription: sub.id, subscription_item: item.id },
+      subscription_item_details: { invoice_item: null, proration: share !== null, proration_details: { credited_items: null }, subscription: sub.id, subscription_item: item.id },
       type: 'subscription_item_details',
     },
   };
@@ -232,12 +234,16 @@ export function createSubscription(ctx: Ctx, params: Params): Subscription {
   }
   const now = nowIn(ctx);
   const trialEnd = trialEndOf(ctx, params, items, now);
-  const anchor: number = trialEnd ?? now;
+  const chosenAnchor = typeof params.billing_cycle_anchor === 'number' ? params.billing_cycle_anchor : null;
+  if (chosenAnchor !== null && chosenAnchor <= now) throw errors.paramState('billing_cycle_anchor cannot be in the past.', 'billing_cycle_anchor'); // twin's text (unverified)
+  const anchor: number = trialEnd ?? chosenAnchor ?? now;
   const id = subscriptions.newId(ctx);
   const firstPrice = itemPrice(ctx, items[0], 0);
   const skeleton = { billing_cycle_anchor: anchor } as Subscription;
-  const end = trialEnd ?? periodEnd(skeleton, now, firstPrice);
+  // A future anchor makes a first, shorter period up to it (billed in proportion, docs/billing.md §3.2).
+  const end = trialEnd ?? (chosenAnchor ?? periodEnd(skeleton, now, firstPrice));
   const period = { start: now, end };
+  const partial = chosenAnchor !== null && !trialEnd ? (end - now) / (end - addIntervals(end, recurringOf(firstPrice).interval, recurringOf(firstPrice).interval_count, -1)) : null;
   const subItems = items.map((input, n) => newItem(ctx, id, input, period, n));
   const currencies = new Set(subItems.map((i) => i.price.currency));
   if (currencies.size > 1) throw errors.paramState('Currency and interval fields must match across all plans on this subscription. Found mismatch in currency field.', 'items'); // twin's text (unverified)
@@ -287,7 +293,7 @@ export function createSubscription(ctx: Ctx, params: Params): Subscription {
     discounts: invoiceDiscounts(ctx, sub, now),
     period: { start: now, end: now },
     subscription: { id, metadata: sub.metadata },
-    lines: subItems.map((item) => itemLine(ctx, sub, item, period, !!trialEnd)),
+    lines: partial !== null && params.proration_behavior === 'none' ? [] : subItems.map((item) => itemLine(ctx, sub, item, period, !!trialEnd, partial)),
     items: (params.add_invoice_items ?? []).map((input: Params) => oneOffItem(ctx, customer, sub, input)),
   });
   sub = ctx.world.replace({ ...ctx.world.get<Subscription>(id)!, latest_invoice: invoice.id });
@@ -305,9 +311,23 @@ export function createSubscription(ctx: Ctx, params: Params): Subscription {
   }
   sub = ctx.world.get<Subscription>(id)!;
   if (sub.status === 'incomplete') scheduleIn(ctx, now + INCOMPLETE_EXPIRES, (later) => expireIncomplete(later, id));
+  if (behavior === 'default_incomplete' && collection === 'charge_automatically' && finalized.amount_due === 0) {
+    // Nothing to pay now (a trial): a SetupIntent collects the payment method to come (conditions: docs/billing.md §3.2, uncertain).
+    const si = createSetupIntent(ctx, { customer: customer.id, usage: 'off_session', payment_method_types: ctx.world.config.paymentMethodTypes });
+    ctx.world.facts.set(subscriptionOfSetup(si.id), id);
+    sub = ctx.world.replace({ ...sub, pending_setup_intent: si.id });
+  }
   planRenewal(ctx, sub);
   return sub;
 }
+
+const subscriptionOfSetup = (si: string) => `subscription_of_setup:${si}`;
+
+react('setup_intent.succeeded', "a subscription's pending SetupIntent done", (ctx, event) => {
+  const id = ctx.world.facts.get(subscriptionOfSetup(event.data.object.id)) as string | undefined;
+  const sub = id ? ctx.world.get<Subscription>(id) : undefined;
+  if (sub?.pending_setup_intent === event.data.object.id) saveSub(ctx, sub, { ...sub, pending_setup_intent: null });
+});
 
 /** error_if_incomplete: the decline as a 402 that keeps nothing (Stripe creates no subscription). */
 function asCreateFailure(e: unknown): unknown {
@@ -645,7 +665,10 @@ function updateSubscription(ctx: Ctx, sub: Subscription, params: Params): Subscr
     if (params.cancel_at) scheduleIn(ctx, params.cancel_at, (later) => cancelAt(later, sub.id, params.cancel_at));
   }
   if (params.pause_collection !== undefined) {
-    next = { ...next, pause_collection: params.pause_collection ? { behavior: params.pause_collection.behavior, resumes_at: params.pause_collection.resumes_at ?? null } : null };
+    const resumesAt: number | null = params.pause_collection?.resumes_at ?? null;
+    next = { ...next, pause_collection: params.pause_collection ? { behavior: params.pause_collection.behavior, resumes_at: resumesAt } : null };
+    // Collection resumes by itself at resumes_at (Stripe's types).
+    if (resumesAt !== null) scheduleIn(ctx, resumesAt, (later) => resumeCollection(later, sub.id, resumesAt));
   }
   if (params.trial_end === 'now' && sub.status === 'trialing') {
     emit(ctx, 'customer.subscription.trial_will_end', sub);
@@ -672,6 +695,11 @@ function renewEarly(ctx: Ctx, sub: Subscription, at: number): void {
   const moved = ctx.world.replace(withItems(ctx, { ...sub, billing_cycle_anchor: at }, items));
   for (const item of items) ctx.world.replace(item);
   renew(ctx, moved.id, at);
+}
+
+function resumeCollection(ctx: Ctx, id: string, at: number): void {
+  const sub = ctx.world.get<Subscription>(id);
+  if (sub?.pause_collection?.resumes_at === at) saveSub(ctx, sub, { ...sub, pause_collection: null });
 }
 
 function cancelAt(ctx: Ctx, id: string, at: number): void {
@@ -735,7 +763,7 @@ export const subscriptions = defineResource<'subscription', Subscription, 'plan'
     metadata: (value, current) => mergeMetadata(current, value),
   },
   unsupported: {
-    create: ['billing_cycle_anchor', 'application_fee_percent', 'automatic_tax', 'billing_mode', 'billing_thresholds', 'invoice_settings', 'on_behalf_of', 'pending_invoice_item_interval', 'transfer_data', 'backdate_start_date', 'billing_cycle_anchor_config', 'cancel_at', 'cancel_at_period_end', 'coupon', 'promotion_code', 'payment_settings', 'default_source'],
+    create: ['application_fee_percent', 'automatic_tax', 'billing_mode', 'billing_thresholds', 'invoice_settings', 'on_behalf_of', 'pending_invoice_item_interval', 'transfer_data', 'backdate_start_date', 'billing_cycle_anchor_config', 'cancel_at', 'cancel_at_period_end', 'coupon', 'promotion_code', 'payment_settings', 'default_source'],
     update: ['application_fee_percent', 'automatic_tax', 'billing_thresholds', 'invoice_settings', 'on_behalf_of', 'pending_invoice_item_interval', 'transfer_data', 'billing_cycle_anchor', 'coupon', 'promotion_code', 'payment_settings', 'default_source', 'trial_from_plan'],
   },
   filters: ['customer', 'collection_method'],
