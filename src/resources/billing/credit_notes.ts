@@ -41,7 +41,11 @@ interface Computed {
 
 // --- computing a note ------------------------------------------------------------
 
-/** Twin's refusal texts (unverified): Stripe's wording for these is not recorded. */
+/**
+ * Refusals whose conditions come from Stripe's docs and types; every text here
+ * is the twin's text, unverified (no recording or report quotes Stripe's), and
+ * so are the params they name.
+ */
 const refuse = {
   notFinalized: (invoice: Invoice) =>
     errors.paramState(`Credit notes can only be issued for finalized invoices that are open, uncollectible or paid. This invoice is ${invoice.status}.`, 'invoice'),
@@ -70,7 +74,7 @@ const refuse = {
     errors.state(`Credit note ${note.id} lowered what was due on invoice ${invoice.id}, which is now ${invoice.status}; it can only be voided while the invoice is open.`),
 };
 
-/** Stripe's check on amounts that cannot be negative (its validators' wording, as for `limit`). */
+/** Amounts that cannot be negative: worded as Stripe's validators word `limit` (twin's text, unverified, for 0). */
 function nonNegative(value: number | null | undefined, param: string): number {
   if (value === null || value === undefined) return 0;
   if (value < 0) throw errors.paramState('This value must be greater than or equal to 0.', param, 'parameter_invalid_integer');
@@ -134,6 +138,7 @@ function noteLine(ctx: Ctx, invoice: Invoice, input: Params, i: number, credited
 
   if (!input.invoice_line_item) throw errors.parameterMissing(at('invoice_line_item'));
   const line = (invoice.lines.data as InvoiceLine[]).find((l) => l.id === input.invoice_line_item);
+  // Stripe's resource_missing; the object's name in it is the twin's text, unverified.
   if (!line) throw errors.resourceMissing('invoice line item', input.invoice_line_item, at('invoice_line_item'));
   if (input.amount != null && input.quantity != null) throw errors.onlyOneOf(['amount', 'quantity'], at('amount'));
   const unitDecimal: string = line.pricing?.unit_amount_decimal ?? String(line.quantity ? line.amount / line.quantity : line.amount);
@@ -234,6 +239,7 @@ function totalsOf(invoice: Invoice, lines: CreditNoteLine[], bare: number | null
 
 /** A credit note as `params` describe it, checked against its invoice; nothing is stored or announced. */
 function compute(ctx: Ctx, params: Params): Computed {
+  // Shipping rates are not modeled (501). `email_type` changes nothing: test mode sends no email.
   unsupportedParams(NOTE_PARAMS, params, ['shipping_cost']);
   const invoice = find<Invoice>(ctx, 'invoice', params.invoice, 'invoice');
   if (!['open', 'uncollectible', 'paid'].includes(invoice.status)) throw refuse.notFinalized(invoice);
