@@ -84,6 +84,26 @@ const REMOVED = {
   'POST /v1/customers': ['coupon', 'promotion_code'],
   'POST /v1/customers/{customer}': ['coupon', 'promotion_code'],
 };
+// Credit notes link refunds as `refunds[]` since 2025-03-31.basil (the singular
+// `refund` went), take `email_type`, and are listed by customer_account too.
+const CREDIT_NOTE_REFUNDS = {
+  type: 'array',
+  items: {
+    type: 'object',
+    properties: {
+      amount_refunded: { type: 'integer' },
+      payment_record_refund: { type: 'object', properties: { payment_record: ID, refund_group: ID }, required: ['payment_record', 'refund_group'] },
+      refund: ID,
+      type: { type: 'string', enum: ['payment_record_refund', 'refund'] },
+    },
+  },
+};
+const CREDIT_NOTE_OPERATIONS = ['POST /v1/credit_notes', 'GET /v1/credit_notes/preview', 'GET /v1/credit_notes/preview/lines'];
+for (const key of CREDIT_NOTE_OPERATIONS) {
+  OVERLAY[key] = { refunds: CREDIT_NOTE_REFUNDS, email_type: { type: 'string', enum: ['credit_note', 'none'] } };
+  REMOVED[key] = ['refund'];
+}
+OVERLAY['GET /v1/credit_notes'] = { customer_account: ID };
 
 // Operations whose top-level parameters follow stripe-node 23.1.0's request types
 // rather than the spec copy: Checkout, Payment Links and the customer portal changed
@@ -252,6 +272,12 @@ objects.discount_source = { coupon: 'id:coupon' };
 delete objects.promotion_code.coupon;
 objects.promotion_code.promotion = 'obj:promotion_code_promotion';
 objects.promotion_code_promotion = { coupon: 'id:coupon' };
+// A credit note lists its refunds (basil) and its taxes as total_taxes, whose rates are ids.
+delete objects.credit_note.refund;
+delete objects.credit_note.tax_amounts;
+objects.credit_note.refunds = 'arr:credit_note_refund';
+objects.credit_note_refund = { refund: 'id:refund' };
+delete objects.credit_note_line_item.tax_amounts;
 
 // Operations newer than the spec copy that the twin models: InvoicePayments (basil)
 // and subscription pause (endive), with their parameters from stripe-node 23.1's request types.
@@ -288,6 +314,8 @@ const ADDED = {
 Object.assign(operations, ADDED);
 // Subscription items still name a legacy plan instead of a price (recorded at 2025-10-29.clover, accepted).
 for (const key of ['POST /v1/subscriptions', 'POST /v1/subscriptions/{subscription_exposed_id}']) operations[key].params.properties.items.items.properties.plan = ID;
+// Credit note lines take metadata (stripe-node 23.1's request types).
+for (const key of CREDIT_NOTE_OPERATIONS) operations[key].params.properties.lines.items.properties.metadata = METADATA;
 
 // stripe-node's own route table: endpoints newer than the spec copy still answer
 // 501 "unsupported" rather than 404 "unrecognized".
@@ -337,7 +365,7 @@ const out = {
       info_version: spec.info.version,
       sha256: createHash('sha256').update(raw).digest('hex'),
       kept: 'request parameter schemas and a one-line summary (first sentence of the description) of every operation; how each object schema links to other objects (for expand[])',
-      overlay: 'parameters added after 2024-04-10, from stripe-node 23.1.0 request types: allowed_payment_method_types and excluded_payment_method_types on PaymentIntent and SetupIntent create, update and confirm; the enabled_events and api_version enums of webhook endpoint create and update; promotion code create with promotion[coupon] (no top-level coupon), customer_account on promotion codes, created and invoice on customer balance transaction lists; customer create and update without coupon and promotion_code; discount.source and promotion_code.promotion links; the top-level parameters of Checkout Session create and update, Payment Link create and update, customer portal configuration create and update and portal session create; invoice item pricing; invoice payments and subscription pause (whole operations); arrays of expandable ids',
+      overlay: 'parameters added after 2024-04-10, from stripe-node 23.1.0 request types: allowed_payment_method_types and excluded_payment_method_types on PaymentIntent and SetupIntent create, update and confirm; the enabled_events and api_version enums of webhook endpoint create and update; promotion code create with promotion[coupon] (no top-level coupon), customer_account on promotion codes, created and invoice on customer balance transaction lists; customer create and update without coupon and promotion_code; discount.source and promotion_code.promotion links; the top-level parameters of Checkout Session create and update, Payment Link create and update, customer portal configuration create and update and portal session create; invoice item pricing; invoice payments and subscription pause (whole operations); arrays of expandable ids; credit notes with refunds[] (no refund), email_type, line metadata and the customer_account list filter',
     },
     sdk: { source: `npm stripe@${sdkPkg.version} (MIT)`, pinned_api_version: pinned, kept: 'v1 routes, known API versions' },
     generated_by: 'scripts/compact_spec.mjs',

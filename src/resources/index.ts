@@ -2,6 +2,7 @@ import { RouteTable } from '../engine/spec';
 import { invoiceItems } from './billing/invoice_items';
 import { invoicePayments, invoices } from './billing/invoices';
 import { coupons } from './billing/coupons';
+import { creditNotes } from './billing/credit_notes';
 import { discounts } from './billing/discounts';
 import { plans } from './billing/plans';
 import { prices } from './billing/prices';
@@ -51,6 +52,7 @@ export const modeledRoutes: Route[] = [
   ...invoiceItems.routes,
   ...invoices.routes,
   ...invoicePayments.routes,
+  ...creditNotes.routes,
   ...subscriptions.routes,
   ...subscriptionItems.routes,
   ...coupons.routes,

@@ -92,7 +92,10 @@ const CROSS_DOMAIN_OPERATIONS: Record<string, string[]> = {
   'core/balance': ['createBalanceTransaction'],
   // An invoice is collected through its own PaymentIntent (billing); Checkout pays with a PaymentIntent it makes at the
   // first submit, confirms again after a decline, and finishes its 3D Secure challenge.
-  'payments/payment_intents': ['createPaymentIntent', 'confirmPaymentIntent', 'cancelPaymentIntent', 'completeAuthentication'],
+  // A credit note on an open invoice lowers what its PaymentIntent will collect.
+  'payments/payment_intents': ['createPaymentIntent', 'confirmPaymentIntent', 'cancelPaymentIntent', 'completeAuthentication', 'setIntentAmount'],
+  // A credit note's refund_amount refunds the invoice's charge.
+  'payments/refunds': ['refundCharge'],
   // Setup-mode Checkout makes its SetupIntent with the session, confirms it at submit and finishes its challenge.
   'payments/setup_intents': ['createSetupIntent', 'confirmSetupIntent', 'completeSetupAuthentication'],
   // A Checkout Session shows the account's payment method configuration, as intents do.

@@ -9,7 +9,7 @@ import { react } from '../../engine/reactions';
 import { withKey } from '../../engine/render';
 import { defineResource, EMPTY, find, mergeMetadata, route, Shaped, shared } from '../../engine/resource';
 import { Ctx, declareIndex, indexKey, World } from '../../engine/world';
-import { cancelPaymentIntent, confirmPaymentIntent, createPaymentIntent, PaymentIntent } from '../payments/payment_intents';
+import { cancelPaymentIntent, confirmPaymentIntent, createPaymentIntent, PaymentIntent, setIntentAmount } from '../payments/payment_intents';
 import { forceBehaviour, resolvePaymentMethod } from '../payments/payment_methods';
 import { Decline } from '../../engine/test_values';
 import { adjustCustomerBalance } from '../core/customer_balance';
@@ -285,6 +285,9 @@ export function previewInvoice(ctx: Ctx, spec: InvoiceSpec): Invoice {
 
 const SECRET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 
+/** The token in a finalized document's URLs (an invoice's hosted page and PDF, a credit note's PDF). */
+export const documentToken = (ctx: Ctx) => ctx.world.ids.chars(54, SECRET);
+
 /** Finalizes a draft: number, URLs, the balance applied, then paid at once if nothing is due, else its PaymentIntent. */
 export function finalizeInvoice(ctx: Ctx, invoice: Invoice): Invoice {
   if (invoice.status !== 'draft') {
@@ -297,7 +300,7 @@ export function finalizeInvoice(ctx: Ctx, invoice: Invoice): Invoice {
   const customer = world.get<Customer>(invoice.customer)!;
   const sequence = customer.next_invoice_sequence ?? 1;
   world.replace({ ...customer, next_invoice_sequence: sequence + 1 });
-  const token = world.ids.chars(54, SECRET);
+  const token = documentToken(ctx);
   const account = world.accountId;
   let next = priced(ctx, { ...invoice, starting_balance: customer.balance ?? 0 }, invoice.lines.data);
   const balanceUsed = next.amount_due - (next.total - next.pre_payment_credit_notes_amount);
@@ -549,6 +552,55 @@ export function collect(ctx: Ctx, invoice: Invoice): Invoice {
   return payInvoice(ctx, invoice, {}, true);
 }
 
+// --- credit notes ----------------------------------------------------------------
+
+/** The charge that paid an invoice through its PaymentIntent; null when it was paid otherwise or is unpaid. */
+export function invoiceCharge(ctx: Ctx, invoice: Invoice): string | null {
+  const found = defaultPayment(ctx, invoice.id);
+  return found?.intent.status === 'succeeded' ? (found.intent.latest_charge ?? null) : null;
+}
+
+/**
+ * A credit note's effect on its invoice (./credit_notes.ts); negative amounts
+ * undo a voided note's. `pre` comes off what is still due, and the invoice's
+ * PaymentIntent and default InvoicePayment follow (no event). An invoice left
+ * with nothing due is paid, as Stripe's docs say of a credit note that brings an
+ * open invoice's balance to zero: its PaymentIntent is canceled and
+ * invoice.paid then invoice.updated announce it (no payment was made, so no
+ * invoice.payment_succeeded; twin choice). `post` is counted as credited after
+ * payment. Other changes are announced by invoice.updated.
+ */
+export function creditInvoice(ctx: Ctx, invoice: Invoice, pre: number, post: number): Invoice {
+  ctx = onTestClock(ctx, invoice.test_clock);
+  const remaining = invoice.amount_remaining - pre;
+  const next: Invoice = {
+    ...invoice,
+    amount_due: invoice.amount_due - pre,
+    amount_remaining: remaining,
+    post_payment_credit_notes_amount: invoice.post_payment_credit_notes_amount + post,
+    pre_payment_credit_notes_amount: invoice.pre_payment_credit_notes_amount + pre,
+  };
+  const found = pre !== 0 ? defaultPayment(ctx, invoice.id) : undefined;
+  if (remaining > 0 || invoice.status === 'paid') {
+    if (found && found.payment.status === 'open') {
+      setIntentAmount(ctx, found.intent, remaining);
+      ctx.world.replace({ ...found.payment, amount_requested: remaining });
+    }
+    return invoices.save(ctx, invoice, next);
+  }
+  if (found && found.intent.status !== 'canceled' && found.intent.status !== 'succeeded') cancelPaymentIntent(ctx, found.intent, null);
+  if (found) settlePayment(ctx, found.payment, 'canceled');
+  const paid: Invoice = {
+    ...next,
+    auto_advance: false,
+    next_payment_attempt: null,
+    rendering: rendered(invoice),
+    status: 'paid',
+    status_transitions: { ...invoice.status_transitions, paid_at: nowIn(ctx) },
+  };
+  return invoices.save(ctx, invoice, paid, ['invoice.paid', 'invoice.updated']);
+}
+
 // --- void, uncollectible, send, delete, update ----------------------------------
 
 /** Stripe's refusal of a move from the invoice's status (twin's text, unverified, but for E34). */
@@ -701,8 +753,8 @@ function unsupportedPay(params: Params): void {
   for (const name of ['source', 'mandate', 'forgive']) if (params[name] !== undefined) throw errors.unsupportedParam('POST /v1/invoices/{invoice}/pay', name);
 }
 
-/** A page of an invoice's lines (they live on the invoice, newest last as Stripe orders them). */
-function pageOf(data: InvoiceLine[], params: Params, url: string) {
+/** A page of lines kept on their document (an invoice's, newest last as Stripe orders them; a credit note's). */
+export function pageOf<T extends { id: string }>(data: T[], params: Params, url: string) {
   const limit = checkLimit(params.limit);
   let start = 0;
   if (params.starting_after) start = data.findIndex((l) => l.id === params.starting_after) + 1;

@@ -36,7 +36,7 @@ export interface Totals {
 }
 
 type PretaxCredit = { amount: number; discount: string; type: 'discount' };
-type LineTax = { amount: number; tax_behavior: 'inclusive' | 'exclusive'; tax_rate_details: { tax_rate: string }; taxability_reason: string; taxable_amount: number; type: 'tax_rate_details' };
+export type LineTax = { amount: number; tax_behavior: 'inclusive' | 'exclusive'; tax_rate_details: { tax_rate: string }; taxability_reason: string; taxable_amount: number; type: 'tax_rate_details' };
 
 /** The amount a discount takes off a base (the discounts module knows coupons). */
 export type DiscountOff = (discount: string, base: number, product: string | null) => number;
@@ -68,29 +68,10 @@ export function computeTotals(
     });
   }
 
-  const rates = new Map<string, TaxRateFacts>();
-  const rate = (id: string) => {
-    let r = rates.get(id);
-    if (!r) {
-      const stored = ctx.world.get(id)!;
-      rates.set(id, (r = { id, percentage: stored.percentage as number, inclusive: stored.inclusive as boolean }));
-    }
-    return r;
-  };
+  const rates = taxRateReader(ctx);
   const out = perLine.map(({ line, discountAmounts }) => {
     const net = line.amount - sum(discountAmounts);
-    const taxes: LineTax[] = (line.taxRates ?? defaultTaxRates).map((id) => {
-      const r = rate(id);
-      const amount = r.inclusive ? roundHalfUp((net * r.percentage) / (100 + r.percentage)) : roundHalfUp((net * r.percentage) / 100);
-      return {
-        amount,
-        tax_behavior: r.inclusive ? 'inclusive' : 'exclusive',
-        tax_rate_details: { tax_rate: id },
-        taxability_reason: 'not_available',
-        taxable_amount: r.inclusive ? net - amount : net,
-        type: 'tax_rate_details',
-      };
-    });
+    const taxes = (line.taxRates ?? defaultTaxRates).map((id) => taxOn(rates(id), net));
     return {
       discount_amounts: discountAmounts,
       pretax_credit_amounts: discountAmounts.filter((d) => d.amount > 0).map((d) => ({ amount: d.amount, discount: d.discount, type: 'discount' as const })),
@@ -101,14 +82,7 @@ export function computeTotals(
   const byDiscount = new Map<string, number>();
   for (const l of out) for (const d of l.discount_amounts) byDiscount.set(d.discount, (byDiscount.get(d.discount) ?? 0) + d.amount);
   const totalDiscounts = [...byDiscount].map(([discount, amount]) => ({ amount, discount }));
-  const byRate = new Map<string, LineTax>();
-  for (const l of out) {
-    for (const t of l.taxes) {
-      const seen = byRate.get(t.tax_rate_details.tax_rate);
-      byRate.set(t.tax_rate_details.tax_rate, seen ? { ...seen, amount: seen.amount + t.amount, taxable_amount: seen.taxable_amount + t.taxable_amount } : t);
-    }
-  }
-  const totalTaxes = [...byRate.values()];
+  const totalTaxes = sumTaxes(out.map((l) => l.taxes));
   const inclusive = sum(totalTaxes.filter((t) => t.tax_behavior === 'inclusive'));
   const exclusive = sum(totalTaxes.filter((t) => t.tax_behavior === 'exclusive'));
   const invoiceLevel = sum(invoiceDiscounts.map((d) => ({ amount: byDiscount.get(d) ?? 0 })));
@@ -126,6 +100,44 @@ export function computeTotals(
 }
 
 const sum = (xs: readonly { amount: number }[]) => xs.reduce((s, x) => s + x.amount, 0);
+
+/** Reads tax rates by id, each once per computation. */
+export function taxRateReader(ctx: Ctx): (id: string) => TaxRateFacts {
+  const rates = new Map<string, TaxRateFacts>();
+  return (id) => {
+    let r = rates.get(id);
+    if (!r) {
+      const stored = ctx.world.get(id)!;
+      rates.set(id, (r = { id, percentage: stored.percentage as number, inclusive: stored.inclusive as boolean }));
+    }
+    return r;
+  };
+}
+
+/** The tax of one rate on a net amount: exclusive on top of it, inclusive the part of it that is tax. */
+export function taxOn(r: TaxRateFacts, net: number): LineTax {
+  const amount = r.inclusive ? roundHalfUp((net * r.percentage) / (100 + r.percentage)) : roundHalfUp((net * r.percentage) / 100);
+  return {
+    amount,
+    tax_behavior: r.inclusive ? 'inclusive' : 'exclusive',
+    tax_rate_details: { tax_rate: r.id },
+    taxability_reason: 'not_available',
+    taxable_amount: r.inclusive ? net - amount : net,
+    type: 'tax_rate_details',
+  };
+}
+
+/** Lines' taxes summed per rate, in the order the rates first appear. */
+export function sumTaxes(lines: readonly (readonly LineTax[])[]): LineTax[] {
+  const byRate = new Map<string, LineTax>();
+  for (const taxes of lines) {
+    for (const t of taxes) {
+      const seen = byRate.get(t.tax_rate_details.tax_rate);
+      byRate.set(t.tax_rate_details.tax_rate, seen ? { ...seen, amount: seen.amount + t.amount, taxable_amount: seen.taxable_amount + t.taxable_amount } : t);
+    }
+  }
+  return [...byRate.values()];
+}
 
 /** Half up to the minor unit, robust to binary fractions (521.7391… → 522; 0.5 → 1). */
 export function roundHalfUp(value: number): number {

@@ -325,6 +325,16 @@ export function cancelPaymentIntent(ctx: Ctx, pi: PaymentIntent, reason: string 
   });
 }
 
+/**
+ * A new amount for an intent not yet paid (an invoice's PaymentIntent follows
+ * what is still due when a credit note lowers it); no event, as for updates.
+ * An intent past the statuses that allow updates keeps its amount.
+ */
+export function setIntentAmount(ctx: Ctx, pi: PaymentIntent, amount: number): PaymentIntent {
+  if (!paymentIntentMachine.allows(pi, 'update')) return pi;
+  return paymentIntents.save(ctx, pi, { ...pi, amount });
+}
+
 function expireAuthorization(ctx: Ctx, piId: string): void {
   const pi = ctx.world.get<PaymentIntent>(piId)!;
   if (pi.status === S.requires_capture) cancelPaymentIntent(ctx, pi, 'automatic', true);
