@@ -647,6 +647,8 @@ function updateSubscription(ctx: Ctx, sub: Subscription, params: Params): Subscr
     const open = finalizeInvoice(ctx, invoice);
     collect(ctx, open);
   }
+  // A new period (a change of interval) needs its own renewal: the one planned for the old period end is stale now.
+  if (reset) planRenewal(ctx, ctx.world.get<Subscription>(sub.id)!);
   return ctx.world.get<Subscription>(sub.id)!;
 }
 
