@@ -207,7 +207,15 @@ function trialEndOf(ctx: Ctx, params: Params, items: Params[], now: number): num
   return days ? now + days * DAY : null;
 }
 
-export function createSubscription(ctx: Ctx, params: Params): Subscription {
+/**
+ * Creates a subscription (POST /v1/subscriptions). One a subscription schedule
+ * starts (`schedule`: its id) is active at once (trialing in a trial) and its
+ * first invoice begins as a draft, finalized an hour later as a renewal's is
+ * (Stripe's types: schedules start subscriptions "where the first invoice always
+ * begins in a draft status"; a recorded schedule create shows invoice.created
+ * only), so nothing needs a payment method up front.
+ */
+export function createSubscription(ctx: Ctx, params: Params, schedule: string | null = null): Subscription {
   subscriptions.unsupported('create', params);
   if (!params.customer) throw errors.parameterMissing('customer');
   const customer = find<Customer>(ctx, 'customer', params.customer, 'customer');
@@ -243,7 +251,7 @@ export function createSubscription(ctx: Ctx, params: Params): Subscription {
   if (currencies.size > 1) throw errors.paramState('Currency and interval fields must match across all plans on this subscription. Found mismatch in currency field.', 'items'); // twin's text (unverified)
 
   const needsPayment = !trialEnd && subItems.some((i) => periodAmount(ctx, i.price, i.quantity) > 0);
-  if (needsPayment && collection === 'charge_automatically' && behavior !== 'default_incomplete') {
+  if (needsPayment && collection === 'charge_automatically' && behavior !== 'default_incomplete' && !schedule) {
     const stub = { default_payment_method: params.default_payment_method ?? null, customer: customer.id, parent: null } as unknown as Invoice;
     if (!invoicePaymentMethod(ctx, stub)) {
       // E38, recorded at 2025-10-29.clover; nothing is created.
@@ -266,8 +274,9 @@ export function createSubscription(ctx: Ctx, params: Params): Subscription {
     invoice_settings: INVOICE_SETTINGS,
     metadata: mergeMetadata(EMPTY, params.metadata),
     payment_settings: PAYMENT_SETTINGS,
+    schedule,
     start_date: now,
-    status: trialEnd ? 'trialing' : 'incomplete',
+    status: trialEnd ? 'trialing' : schedule ? 'active' : 'incomplete',
     test_clock: customer.test_clock ?? null,
     trial_end: trialEnd,
     trial_settings: { end_behavior: { missing_payment_method: params.trial_settings?.end_behavior?.missing_payment_method ?? 'create_invoice' } },
@@ -291,6 +300,10 @@ export function createSubscription(ctx: Ctx, params: Params): Subscription {
     items: (params.add_invoice_items ?? []).map((input: Params) => oneOffItem(ctx, customer, sub, input)),
   });
   sub = ctx.world.replace({ ...ctx.world.get<Subscription>(id)!, latest_invoice: invoice.id });
+  if (schedule) {
+    planRenewal(ctx, sub);
+    return sub;
+  }
   // The first invoice is finalized in the request, not an hour later (billing notes §3.2).
   const finalized = finalizeInvoice(ctx, invoice);
   if (collection === 'send_invoice') {
@@ -412,8 +425,17 @@ function invoiceDiscounts(ctx: Ctx, sub: Subscription, at: number, spend = true)
 }
 const spentFact = (discount: string) => `discount_spent:${discount}`;
 
+/**
+ * Work that must happen at a period boundary before the renewal does: a
+ * subscription schedule entering its next phase there (./subscription_schedules.ts),
+ * so that the renewal bills the new phase's items.
+ */
+export const beforeRenewal: ((ctx: Ctx, sub: Subscription, end: number) => void)[] = [];
+
 /** The period boundary: cancel if asked to, else roll the period, then invoice it. */
 function renew(ctx: Ctx, id: string, end: number): void {
+  const due = current(ctx, id, end);
+  if (due) for (const hook of beforeRenewal) hook(ctx, due, end);
   let sub = current(ctx, id, end);
   if (!sub) return;
   if (sub.cancel_at_period_end || (sub.cancel_at !== null && sub.cancel_at <= end)) {
@@ -470,7 +492,8 @@ react('invoice.paid', "a subscription's invoice paid makes it active", (ctx, eve
 react('invoice.payment_failed', "a subscription's renewal failing makes it past due, then the account's final action", (ctx, event) => {
   const invoice = event.data.object as Invoice;
   const sub = subscriptionOf(ctx, invoice);
-  if (!sub || invoice.billing_reason === 'subscription_create' || sub.status === 'canceled') return;
+  // An incomplete subscription's first invoice decides nothing here; a schedule's subscription is active from the start and goes through dunning.
+  if (!sub || (invoice.billing_reason === 'subscription_create' && sub.status === 'incomplete') || sub.status === 'canceled') return;
   const exhausted = invoice.auto_advance && invoice.next_payment_attempt === null;
   if (!exhausted) {
     if (sub.status === 'active') saveSub(ctx, sub, { ...sub, status: 'past_due' });
@@ -492,7 +515,7 @@ react('customer.deleted', "a deleted customer's subscriptions are canceled", (ct
 
 // --- cancel, update, pause, resume ----------------------------------------------------
 
-function cancelNow(ctx: Ctx, sub: Subscription, details: { reason: string; comment?: string | null; feedback?: string | null }): Subscription {
+export function cancelNow(ctx: Ctx, sub: Subscription, details: { reason: string; comment?: string | null; feedback?: string | null }): Subscription {
   ctx = onTestClock(ctx, sub.test_clock);
   const now = nowIn(ctx);
   const canceled = {
@@ -505,6 +528,27 @@ function cancelNow(ctx: Ctx, sub: Subscription, details: { reason: string; comme
     status: 'canceled',
   };
   return saveSub(ctx, sub, canceled, 'customer.subscription.deleted');
+}
+
+/**
+ * Cancels at once as a subscription schedule's cancel does, with Stripe's
+ * `prorate` and `invoice_now` (both true by default): the unused time of the
+ * period is credited, and what is pending for the subscription goes on a draft
+ * invoice that finalizes an hour later (recorded order: invoiceitem.created,
+ * invoice.created, customer.subscription.deleted). The final invoice's
+ * billing_reason is the twin's choice (unverified).
+ */
+export function cancelWithFinalInvoice(ctx: Ctx, sub: Subscription, prorate: boolean, invoiceNow: boolean): Subscription {
+  ctx = onTestClock(ctx, sub.test_clock);
+  const now = nowIn(ctx);
+  if (prorate) for (const item of itemsOf(sub)) prorationItem(ctx, sub, item, now, 'Unused');
+  const customer = ctx.world.get<Customer>(sub.customer)!;
+  const pending = invoiceNow ? pendingItems(ctx, customer.id, sub.id) : [];
+  if (pending.length) {
+    const invoice = createDraft(ctx, { customer, billing_reason: 'subscription_update', auto_advance: true, collection_method: sub.collection_method, days_until_due: sub.days_until_due, default_tax_rates: sub.default_tax_rates, subscription: { id: sub.id, metadata: sub.metadata }, lines: [], items: pending });
+    ctx.world.replace({ ...ctx.world.get<Subscription>(sub.id)!, latest_invoice: invoice.id });
+  }
+  return cancelNow(ctx, ctx.world.get<Subscription>(sub.id)!, { reason: 'cancellation_requested' });
 }
 
 function cancelSubscription(ctx: Ctx, sub: Subscription, params: Params): Subscription {
@@ -564,7 +608,13 @@ function prorationItem(ctx: Ctx, sub: Subscription, item: SubscriptionItem, at: 
 
 const UPDATE_LOCKED_WHEN_CANCELED = new Set(['metadata', 'cancellation_details', 'expand']);
 
-function updateSubscription(ctx: Ctx, sub: Subscription, params: Params): Subscription {
+/**
+ * Updates a subscription (POST /v1/subscriptions/:id and the item routes).
+ * `resetAnchor`: the billing cycle anchor moves to now and a new period starts
+ * (a schedule phase with billing_cycle_anchor=phase_start), as a change of
+ * interval does.
+ */
+export function updateSubscription(ctx: Ctx, sub: Subscription, params: Params, resetAnchor = false): Subscription {
   subscriptions.unsupported('update', params);
   ctx = onTestClock(ctx, sub.test_clock);
   if (sub.status === 'canceled' || sub.status === 'incomplete_expired') {
@@ -603,7 +653,7 @@ function updateSubscription(ctx: Ctx, sub: Subscription, params: Params): Subscr
   });
   // A change of interval starts a new period now, billed at once (the anchor moves; Stripe's update doc).
   const oldInterval = intervalOf(itemsOf(sub)[0].price);
-  const reset = items.length > 0 && intervalOf(items[0].price) !== oldInterval;
+  const reset = items.length > 0 && (resetAnchor || intervalOf(items[0].price) !== oldInterval);
   if (reset) {
     next = { ...next, billing_cycle_anchor: at };
     const end = periodEnd(next, at, items[0].price);
@@ -617,6 +667,17 @@ function updateSubscription(ctx: Ctx, sub: Subscription, params: Params): Subscr
       const charge = after && prorationItem(ctx, next, after, at, 'Remaining');
       for (const made of [credit, charge]) if (made) prorations.push(made);
     }
+  }
+  const trialUntil = typeof params.trial_end === 'number' ? (params.trial_end as number) : null;
+  if (trialUntil !== null) {
+    if (trialUntil <= now) throw errors.paramState('Invalid timestamp: must be an integer Unix timestamp in the future.', 'trial_end');
+    // A trial from now to trial_end (a schedule's trial phase): the paid time left is
+    // credited unless proration_behavior=none; the period runs to the trial's end,
+    // which becomes the anchor, and the renewal there bills the first paid period.
+    const trialing = next.status === 'trialing';
+    if (!trialing && behavior !== 'none') for (const item of items) { const made = prorationItem(ctx, next, item, at, 'Unused'); if (made) prorations.push(made); }
+    items = items.map((i) => ({ ...i, current_period_start: trialing ? i.current_period_start : now, current_period_end: trialUntil }));
+    next = { ...next, status: 'trialing', trial_start: trialing ? next.trial_start : now, trial_end: trialUntil, billing_cycle_anchor: trialUntil };
   }
   next = withItems(ctx, next, items);
   if (params.cancel_at_period_end !== undefined) {
@@ -647,8 +708,8 @@ function updateSubscription(ctx: Ctx, sub: Subscription, params: Params): Subscr
     const open = finalizeInvoice(ctx, invoice);
     collect(ctx, open);
   }
-  // A new period (a change of interval) needs its own renewal: the one planned for the old period end is stale now.
-  if (reset) planRenewal(ctx, ctx.world.get<Subscription>(sub.id)!);
+  // A new period (a change of interval, a trial) needs its own renewal: the one planned for the old period end is stale now.
+  if (reset || trialUntil !== null) planRenewal(ctx, ctx.world.get<Subscription>(sub.id)!);
   return ctx.world.get<Subscription>(sub.id)!;
 }
 
@@ -667,6 +728,8 @@ function cancelAt(ctx: Ctx, id: string, at: number): void {
 
 function pauseSubscription(ctx: Ctx, sub: Subscription): Subscription {
   ctx = onTestClock(ctx, sub.test_clock);
+  // Stripe's types: "Cannot pause subscriptions with attached schedules" (twin's text, unverified).
+  if (sub.schedule) throw errors.state(`You cannot pause a subscription that is managed by a subscription schedule (${sub.schedule}). Release the schedule first.`);
   if (sub.status !== 'active' && sub.status !== 'trialing' && sub.status !== 'past_due') {
     throw errors.state(`You cannot pause a subscription with status ${sub.status}.`); // twin's text (unverified)
   }
