@@ -6,6 +6,7 @@ import { discounts } from './billing/discounts';
 import { plans } from './billing/plans';
 import { prices } from './billing/prices';
 import { subscriptionItems, subscriptions } from './billing/subscriptions';
+import { subscriptionSchedules } from './billing/subscription_schedules';
 import { products } from './billing/products';
 import { promotionCodes } from './billing/promotion_codes';
 import { taxRates } from './billing/tax_rates';
@@ -53,6 +54,7 @@ export const modeledRoutes: Route[] = [
   ...invoicePayments.routes,
   ...subscriptions.routes,
   ...subscriptionItems.routes,
+  ...subscriptionSchedules.routes,
   ...coupons.routes,
   ...promotionCodes.routes,
   ...discounts.routes,
