@@ -654,30 +654,32 @@ export function updateSubscription(ctx: Ctx, sub: Subscription, params: Params, 
   // A change of interval starts a new period now, billed at once (the anchor moves; Stripe's update doc).
   const oldInterval = intervalOf(itemsOf(sub)[0].price);
   const reset = items.length > 0 && (resetAnchor || intervalOf(items[0].price) !== oldInterval);
+  // An anchor moved on purpose (a phase_start phase) bills every item's new period, changed or not.
+  if (resetAnchor) for (const i of items) if (!changes.some((c) => c.after?.id === i.id)) changes.push({ before: itemsOf(sub).find((o) => o.id === i.id), after: i });
   if (reset) {
     next = { ...next, billing_cycle_anchor: at };
     const end = periodEnd(next, at, items[0].price);
     items = items.map((i) => ({ ...i, current_period_start: at, current_period_end: end }));
     for (const c of changes) if (c.after) c.after = items.find((i) => i.id === c.after!.id);
   }
+  const trialUntil = typeof params.trial_end === 'number' ? (params.trial_end as number) : null;
+  if (trialUntil !== null && trialUntil <= now) throw errors.paramState('Invalid timestamp: must be an integer Unix timestamp in the future.', 'trial_end');
   const prorations: InvoiceItem[] = [];
-  if (behavior !== 'none' || reset) {
+  if (trialUntil !== null) {
+    // A trial from now to trial_end (a schedule's trial phase): the paid time left on
+    // the items as they were is credited unless proration_behavior=none, and nothing
+    // is charged for the new ones; the period runs to the trial's end, which becomes
+    // the anchor, and the renewal there bills the first paid period.
+    const trialing = next.status === 'trialing';
+    if (!trialing && behavior !== 'none') for (const item of itemsOf(sub)) { const made = prorationItem(ctx, next, item, at, 'Unused'); if (made) prorations.push(made); }
+    items = items.map((i) => ({ ...i, current_period_start: trialing ? i.current_period_start : now, current_period_end: trialUntil }));
+    next = { ...next, status: 'trialing', trial_start: trialing ? next.trial_start : now, trial_end: trialUntil, billing_cycle_anchor: trialUntil };
+  } else if (behavior !== 'none' || reset) {
     for (const { before, after } of changes) {
       const credit = before && prorationItem(ctx, next, before, at, 'Unused');
       const charge = after && prorationItem(ctx, next, after, at, 'Remaining');
       for (const made of [credit, charge]) if (made) prorations.push(made);
     }
-  }
-  const trialUntil = typeof params.trial_end === 'number' ? (params.trial_end as number) : null;
-  if (trialUntil !== null) {
-    if (trialUntil <= now) throw errors.paramState('Invalid timestamp: must be an integer Unix timestamp in the future.', 'trial_end');
-    // A trial from now to trial_end (a schedule's trial phase): the paid time left is
-    // credited unless proration_behavior=none; the period runs to the trial's end,
-    // which becomes the anchor, and the renewal there bills the first paid period.
-    const trialing = next.status === 'trialing';
-    if (!trialing && behavior !== 'none') for (const item of items) { const made = prorationItem(ctx, next, item, at, 'Unused'); if (made) prorations.push(made); }
-    items = items.map((i) => ({ ...i, current_period_start: trialing ? i.current_period_start : now, current_period_end: trialUntil }));
-    next = { ...next, status: 'trialing', trial_start: trialing ? next.trial_start : now, trial_end: trialUntil, billing_cycle_anchor: trialUntil };
   }
   next = withItems(ctx, next, items);
   if (params.cancel_at_period_end !== undefined) {
