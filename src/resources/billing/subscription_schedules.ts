@@ -317,9 +317,9 @@ function applyPhase(ctx: Ctx, schedule: SubscriptionSchedule, sub: Subscription,
   if (JSON.stringify(phase.discounts) !== JSON.stringify(previous?.discounts ?? [])) params.discounts = discountParams(phase);
   if (phase.trial_end !== null && phase.trial_end > now) params.trial_end = phase.trial_end;
   else if (sub.status === 'trialing' && sub.trial_end > now) params.trial_end = 'now';
-  // phase_start moves the anchor to the phase's start, unless a period already starts there.
-  const periodEnd = current[0]?.current_period_end;
-  const reset = phase.billing_cycle_anchor === 'phase_start' && periodEnd !== now && params.trial_end === undefined;
+  // phase_start (the phase's, else the schedule's default) moves the anchor to the phase's start, unless a period already starts there.
+  const anchor = phase.billing_cycle_anchor ?? schedule.default_settings.billing_cycle_anchor;
+  const reset = anchor === 'phase_start' && current[0]?.current_period_end !== now && params.trial_end === undefined;
   updateSubscription(ctx, sub, params, reset);
 }
 
