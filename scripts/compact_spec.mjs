@@ -312,10 +312,39 @@ const ADDED = {
   },
 };
 Object.assign(operations, ADDED);
+// At endive a subscription update's billing_cycle_anchor is an object ({type: now}); the string form stays for older versions.
+operations['POST /v1/subscriptions/{subscription_exposed_id}'].params.properties.billing_cycle_anchor = {
+  anyOf: [
+    { type: 'string', enum: ['now', 'unchanged'] },
+    { type: 'object', properties: { type: { type: 'string', enum: ['now', 'timestamp', 'unchanged'] }, timestamp: { type: 'integer' } }, required: ['type'] },
+  ],
+};
 // Subscription items still name a legacy plan instead of a price (recorded at 2025-10-29.clover, accepted).
 for (const key of ['POST /v1/subscriptions', 'POST /v1/subscriptions/{subscription_exposed_id}']) operations[key].params.properties.items.items.properties.plan = ID;
 // Credit note lines take metadata (stripe-node 23.1's request types).
 for (const key of CREDIT_NOTE_OPERATIONS) operations[key].params.properties.lines.items.properties.metadata = METADATA;
+
+// Subscription schedules as stripe-node 23.1's request types have them: a phase lasts
+// `duration` or until `end_date` (2025-09-30.clover removed `iterations`), the singular
+// `coupon` went at basil (discounts[] instead), phase items may name a legacy plan;
+// billing_mode, pause_schedules and customer_account are newer than the spec copy.
+const DURATION = { type: 'object', properties: { interval: { type: 'string', enum: ['day', 'month', 'week', 'year'] }, interval_count: { type: 'integer' } }, required: ['interval'] };
+const BILLING_MODE = {
+  type: 'object',
+  properties: { flexible: { type: 'object', properties: { proration_discounts: { type: 'string', enum: ['included', 'itemized'] } } }, type: { type: 'string', enum: ['classic', 'flexible'] } },
+  required: ['type'],
+};
+for (const key of ['POST /v1/subscription_schedules', 'POST /v1/subscription_schedules/{schedule}']) {
+  const props = operations[key].params.properties;
+  const phase = props.phases.items.properties;
+  delete phase.iterations;
+  delete phase.coupon;
+  phase.duration = DURATION;
+  phase.items.items.properties.plan = ID;
+  props.pause_schedules = key.endsWith('{schedule}') ? { anyOf: [LOOSE, { type: 'string', enum: [''] }] } : LOOSE;
+}
+Object.assign(operations['POST /v1/subscription_schedules'].params.properties, { billing_mode: BILLING_MODE, customer_account: ID });
+operations['GET /v1/subscription_schedules'].params.properties.customer_account = ID;
 
 // stripe-node's own route table: endpoints newer than the spec copy still answer
 // 501 "unsupported" rather than 404 "unrecognized".
@@ -365,7 +394,7 @@ const out = {
       info_version: spec.info.version,
       sha256: createHash('sha256').update(raw).digest('hex'),
       kept: 'request parameter schemas and a one-line summary (first sentence of the description) of every operation; how each object schema links to other objects (for expand[])',
-      overlay: 'parameters added after 2024-04-10, from stripe-node 23.1.0 request types: allowed_payment_method_types and excluded_payment_method_types on PaymentIntent and SetupIntent create, update and confirm; the enabled_events and api_version enums of webhook endpoint create and update; promotion code create with promotion[coupon] (no top-level coupon), customer_account on promotion codes, created and invoice on customer balance transaction lists; customer create and update without coupon and promotion_code; discount.source and promotion_code.promotion links; the top-level parameters of Checkout Session create and update, Payment Link create and update, customer portal configuration create and update and portal session create; invoice item pricing; invoice payments and subscription pause (whole operations); arrays of expandable ids; credit notes with refunds[] (no refund), email_type, line metadata and the customer_account list filter',
+      overlay: 'parameters added after 2024-04-10, from stripe-node 23.1.0 request types: allowed_payment_method_types and excluded_payment_method_types on PaymentIntent and SetupIntent create, update and confirm; the enabled_events and api_version enums of webhook endpoint create and update; promotion code create with promotion[coupon] (no top-level coupon), customer_account on promotion codes, created and invoice on customer balance transaction lists; customer create and update without coupon and promotion_code; discount.source and promotion_code.promotion links; the top-level parameters of Checkout Session create and update, Payment Link create and update, customer portal configuration create and update and portal session create; invoice item pricing; invoice payments and subscription pause (whole operations); arrays of expandable ids; credit notes with refunds[] (no refund), email_type, line metadata and the customer_account list filter; subscription schedule phases with duration and without iterations or coupon, schedule billing_mode, pause_schedules and customer_account',
     },
     sdk: { source: `npm stripe@${sdkPkg.version} (MIT)`, pinned_api_version: pinned, kept: 'v1 routes, known API versions' },
     generated_by: 'scripts/compact_spec.mjs',

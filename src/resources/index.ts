@@ -7,6 +7,7 @@ import { discounts } from './billing/discounts';
 import { plans } from './billing/plans';
 import { prices } from './billing/prices';
 import { subscriptionItems, subscriptions } from './billing/subscriptions';
+import { subscriptionSchedules } from './billing/subscription_schedules';
 import { products } from './billing/products';
 import { promotionCodes } from './billing/promotion_codes';
 import { taxRates } from './billing/tax_rates';
@@ -55,6 +56,7 @@ export const modeledRoutes: Route[] = [
   ...creditNotes.routes,
   ...subscriptions.routes,
   ...subscriptionItems.routes,
+  ...subscriptionSchedules.routes,
   ...coupons.routes,
   ...promotionCodes.routes,
   ...discounts.routes,

@@ -41,14 +41,18 @@ const triggers = data.triggers as CliTrigger[];
 /**
  * Scripts that cannot cause their event at 2026-10-28.endive however faithful the
  * twin, because they send parameters Stripe has since removed (Stripe's types for
- * endive and its changelog). The note is added to the recorded reason; the outcome
- * is still what the twin answered.
+ * endive and its changelog) or stop the clock before the event's documented time.
+ * The note is added to the recorded reason; the outcome is still what the twin answered.
  */
 const REMOVED = {
   customerCoupon: 'the script posts `coupon` on /v1/customers, removed at 2025-03-31.basil (customer discounts can no longer be set through the API)',
   promotionCoupon: 'the script posts `coupon` on /v1/promotion_codes; since 2025-09-30.clover a code names its coupon as `promotion[coupon]` with `promotion[type]=coupon`',
   phaseIterations: 'the script posts phase `iterations`, removed at 2025-09-30.clover (`duration` or `end_date` instead)',
   checkoutTypes: 'the script posts `payment_method_types` on /v1/checkout/sessions, removed at 2026-09-30.endive (`allowed_payment_method_types` instead)',
+};
+/** Scripts whose own dates cannot cause their event, by Stripe's documented timing. */
+const TIMING = {
+  scheduleExpiring: "the script advances its clock to 2020-01-20, nine days before its schedule ends (2020-01-29), and Stripe sends subscription_schedule.expiring 7 days before a schedule's end (Stripe's event docs)",
 };
 const CANNOT_AT_ENDIVE: Record<string, string> = {
   'customer.discount.created': REMOVED.customerCoupon,
@@ -61,6 +65,7 @@ const CANNOT_AT_ENDIVE: Record<string, string> = {
   'subscription_schedule.completed': REMOVED.phaseIterations,
   'subscription_schedule.released': REMOVED.phaseIterations,
   'subscription_schedule.updated': REMOVED.phaseIterations,
+  'subscription_schedule.expiring': TIMING.scheduleExpiring,
   'checkout.session.async_payment_failed': REMOVED.checkoutTypes,
   'checkout.session.async_payment_succeeded': REMOVED.checkoutTypes,
 };

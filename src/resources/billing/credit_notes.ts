@@ -10,7 +10,7 @@ import { Refund, refundCharge } from '../payments/refunds';
 import { creditInvoice, documentToken, Invoice, invoiceCharge, InvoiceLine, pageOf } from './invoices';
 import { LineTax, roundHalfUp, sumTaxes, taxOn, taxRateReader } from './totals';
 
-// Credit notes (billing notes §4.7; Stripe's types for credit notes and their
+// Credit notes (docs/billing.md §4.7; Stripe's types for credit notes and their
 // lines; a recorded credit note at clover): a finalized invoice credited by
 // lines (a part of an invoice line, or a custom line) or by a bare amount. The
 // amount first lowers what is still due on the invoice (pre_payment_amount);
@@ -202,7 +202,7 @@ function lineOf(f: {
   } as CreditNoteLine;
 }
 
-/** The note's totals from its lines (billing notes §2.5 read for credit notes); a bare amount is its own total. */
+/** The note's totals from its lines (docs/billing.md §2.5 read for credit notes); a bare amount is its own total. */
 function totalsOf(invoice: Invoice, lines: CreditNoteLine[], bare: number | null) {
   if (bare !== null) {
     return { discount_amount: 0, discount_amounts: [], pretax_credit_amounts: [], subtotal: bare, subtotal_excluding_tax: bare, total: bare, total_excluding_tax: bare, total_taxes: [] };

@@ -209,7 +209,15 @@ function trialEndOf(ctx: Ctx, params: Params, items: Params[], now: number): num
   return days ? now + days * DAY : null;
 }
 
-export function createSubscription(ctx: Ctx, params: Params): Subscription {
+/**
+ * Creates a subscription (POST /v1/subscriptions). One a subscription schedule
+ * starts (`schedule`: its id) is active at once (trialing in a trial) and its
+ * first invoice begins as a draft, finalized an hour later as a renewal's is
+ * (Stripe's types: schedules start subscriptions "where the first invoice always
+ * begins in a draft status"; a recorded schedule create shows invoice.created
+ * only), so nothing needs a payment method up front.
+ */
+export function createSubscription(ctx: Ctx, params: Params, schedule: string | null = null): Subscription {
   subscriptions.unsupported('create', params);
   if (!params.customer) throw errors.parameterMissing('customer');
   const customer = find<Customer>(ctx, 'customer', params.customer, 'customer');
@@ -249,7 +257,7 @@ export function createSubscription(ctx: Ctx, params: Params): Subscription {
   if (currencies.size > 1) throw errors.paramState('Currency and interval fields must match across all plans on this subscription. Found mismatch in currency field.', 'items'); // twin's text (unverified)
 
   const needsPayment = !trialEnd && subItems.some((i) => periodAmount(ctx, i.price, i.quantity) > 0);
-  if (needsPayment && collection === 'charge_automatically' && behavior !== 'default_incomplete') {
+  if (needsPayment && collection === 'charge_automatically' && behavior !== 'default_incomplete' && !schedule) {
     const stub = { default_payment_method: params.default_payment_method ?? null, customer: customer.id, parent: null } as unknown as Invoice;
     if (!invoicePaymentMethod(ctx, stub)) {
       // E38, recorded at 2025-10-29.clover; nothing is created.
@@ -272,8 +280,9 @@ export function createSubscription(ctx: Ctx, params: Params): Subscription {
     invoice_settings: INVOICE_SETTINGS,
     metadata: mergeMetadata(EMPTY, params.metadata),
     payment_settings: PAYMENT_SETTINGS,
+    schedule,
     start_date: now,
-    status: trialEnd ? 'trialing' : 'incomplete',
+    status: trialEnd ? 'trialing' : schedule ? 'active' : 'incomplete',
     test_clock: customer.test_clock ?? null,
     trial_end: trialEnd,
     trial_settings: { end_behavior: { missing_payment_method: params.trial_settings?.end_behavior?.missing_payment_method ?? 'create_invoice' } },
@@ -297,6 +306,10 @@ export function createSubscription(ctx: Ctx, params: Params): Subscription {
     items: (params.add_invoice_items ?? []).map((input: Params) => oneOffItem(ctx, customer, sub, input)),
   });
   sub = ctx.world.replace({ ...ctx.world.get<Subscription>(id)!, latest_invoice: invoice.id });
+  if (schedule) {
+    planRenewal(ctx, sub);
+    return sub;
+  }
   // The first invoice is finalized in the request, not an hour later (docs/billing.md §3.2).
   const finalized = finalizeInvoice(ctx, invoice);
   if (collection === 'send_invoice') {
@@ -432,8 +445,17 @@ function invoiceDiscounts(ctx: Ctx, sub: Subscription, at: number, spend = true)
 }
 const spentFact = (discount: string) => `discount_spent:${discount}`;
 
+/**
+ * Work that must happen at a period boundary before the renewal does: a
+ * subscription schedule entering its next phase there (./subscription_schedules.ts),
+ * so that the renewal bills the new phase's items.
+ */
+export const beforeRenewal: ((ctx: Ctx, sub: Subscription, end: number) => void)[] = [];
+
 /** The period boundary: cancel if asked to, else roll the period, then invoice it. */
 function renew(ctx: Ctx, id: string, end: number): void {
+  const due = current(ctx, id, end);
+  if (due) for (const hook of beforeRenewal) hook(ctx, due, end);
   let sub = current(ctx, id, end);
   if (!sub) return;
   if (sub.cancel_at_period_end || (sub.cancel_at !== null && sub.cancel_at <= end)) {
@@ -490,7 +512,8 @@ react('invoice.paid', "a subscription's invoice paid makes it active", (ctx, eve
 react('invoice.payment_failed', "a subscription's renewal failing makes it past due, then the account's final action", (ctx, event) => {
   const invoice = event.data.object as Invoice;
   const sub = subscriptionOf(ctx, invoice);
-  if (!sub || invoice.billing_reason === 'subscription_create' || sub.status === 'canceled') return;
+  // An incomplete subscription's first invoice decides nothing here; a schedule's subscription is active from the start and goes through dunning.
+  if (!sub || (invoice.billing_reason === 'subscription_create' && sub.status === 'incomplete') || sub.status === 'canceled') return;
   const exhausted = invoice.auto_advance && invoice.next_payment_attempt === null;
   if (!exhausted) {
     if (sub.status === 'active') saveSub(ctx, sub, { ...sub, status: 'past_due' });
@@ -512,7 +535,7 @@ react('customer.deleted', "a deleted customer's subscriptions are canceled", (ct
 
 // --- cancel, update, pause, resume ----------------------------------------------------
 
-function cancelNow(ctx: Ctx, sub: Subscription, details: { reason: string; comment?: string | null; feedback?: string | null }): Subscription {
+export function cancelNow(ctx: Ctx, sub: Subscription, details: { reason: string; comment?: string | null; feedback?: string | null }): Subscription {
   ctx = onTestClock(ctx, sub.test_clock);
   const now = nowIn(ctx);
   const canceled = {
@@ -536,12 +559,35 @@ export function customerCancels(ctx: Ctx, sub: Subscription, mode: 'at_period_en
   return updateSubscription(ctx, sub, { cancel_at_period_end: true });
 }
 
+/**
+ * Cancels at once as a subscription schedule's cancel does, with Stripe's
+ * `prorate` and `invoice_now` (both true by default): the unused time of the
+ * period is credited, and what is pending for the subscription goes on a draft
+ * invoice that finalizes an hour later (recorded order: invoiceitem.created,
+ * invoice.created, customer.subscription.deleted). The final invoice's
+ * billing_reason is the twin's choice (unverified).
+ */
+export function cancelWithFinalInvoice(ctx: Ctx, sub: Subscription, prorate: boolean, invoiceNow: boolean, cancel = true): Subscription {
+  ctx = onTestClock(ctx, sub.test_clock);
+  const now = nowIn(ctx);
+  if (prorate) for (const item of itemsOf(sub)) prorationItem(ctx, sub, item, now, 'Unused');
+  const customer = ctx.world.get<Customer>(sub.customer)!;
+  const pending = invoiceNow ? pendingItems(ctx, customer.id, sub.id) : [];
+  if (pending.length) {
+    const invoice = createDraft(ctx, { customer, billing_reason: 'subscription_update', auto_advance: true, collection_method: sub.collection_method, days_until_due: sub.days_until_due, default_tax_rates: sub.default_tax_rates, subscription: { id: sub.id, metadata: sub.metadata }, lines: [], items: pending });
+    ctx.world.replace({ ...ctx.world.get<Subscription>(sub.id)!, latest_invoice: invoice.id });
+  }
+  const current = ctx.world.get<Subscription>(sub.id)!;
+  return cancel ? cancelNow(ctx, current, { reason: 'cancellation_requested' }) : current;
+}
+
 function cancelSubscription(ctx: Ctx, sub: Subscription, params: Params): Subscription {
   if (sub.status === 'canceled' || sub.status === 'incomplete_expired') {
     // Stripe's text for canceling twice, as integrations quote it (unverified against a recording).
     throw errors.state(`A canceled subscription can only update its cancellation_details and metadata.`, 'invalid_canceled_subscription_fields');
   }
-  if (params.invoice_now || params.prorate) throw errors.unsupportedParam('DELETE /v1/subscriptions/{subscription_exposed_id}', params.invoice_now ? 'invoice_now' : 'prorate');
+  // `prorate` credits the unused time, `invoice_now` bills what is pending at once (both false by default here).
+  if (params.invoice_now || params.prorate) sub = cancelWithFinalInvoice(ctx, sub, Boolean(params.prorate), Boolean(params.invoice_now), false);
   return cancelNow(ctx, sub, { reason: 'cancellation_requested', comment: params.cancellation_details?.comment, feedback: params.cancellation_details?.feedback });
 }
 
@@ -600,7 +646,13 @@ function prorationFields(ctx: Ctx, sub: Subscription, item: SubscriptionItem, at
 
 const UPDATE_LOCKED_WHEN_CANCELED = new Set(['metadata', 'cancellation_details', 'expand']);
 
-function updateSubscription(ctx: Ctx, sub: Subscription, params: Params): Subscription {
+/**
+ * Updates a subscription (POST /v1/subscriptions/:id and the item routes).
+ * `resetAnchor`: the billing cycle anchor moves to now and a new period starts
+ * (a schedule phase with billing_cycle_anchor=phase_start), as a change of
+ * interval does.
+ */
+export function updateSubscription(ctx: Ctx, sub: Subscription, params: Params, resetAnchor = false): Subscription {
   subscriptions.unsupported('update', params);
   ctx = onTestClock(ctx, sub.test_clock);
   if (sub.status === 'canceled' || sub.status === 'incomplete_expired') {
@@ -639,18 +691,32 @@ function updateSubscription(ctx: Ctx, sub: Subscription, params: Params): Subscr
   });
   // A change of interval starts a new period now, billed at once (the anchor moves; Stripe's update doc).
   const oldInterval = intervalOf(itemsOf(sub)[0].price);
-  const reset = items.length > 0 && intervalOf(items[0].price) !== oldInterval;
+  const reset = items.length > 0 && (resetAnchor || intervalOf(items[0].price) !== oldInterval);
+  // An anchor moved on purpose (a phase_start phase) bills every item's new period, changed or not.
+  if (resetAnchor) for (const i of items) if (!changes.some((c) => c.after?.id === i.id)) changes.push({ before: itemsOf(sub).find((o) => o.id === i.id), after: i });
   if (reset) {
     next = { ...next, billing_cycle_anchor: at };
     const end = periodEnd(next, at, items[0].price);
     items = items.map((i) => ({ ...i, current_period_start: at, current_period_end: end }));
     for (const c of changes) if (c.after) c.after = items.find((i) => i.id === c.after!.id);
   }
+  const trialUntil = typeof params.trial_end === 'number' ? (params.trial_end as number) : null;
+  if (trialUntil !== null && trialUntil <= now) throw errors.paramState('Invalid timestamp: must be an integer Unix timestamp in the future.', 'trial_end');
   const prorations: InvoiceItem[] = [];
-  if (behavior !== 'none' || reset) {
+  if (trialUntil !== null) {
+    // A trial from now to trial_end (a schedule's trial phase): the paid time left on
+    // the items as they were is credited unless proration_behavior=none, and nothing
+    // is charged for the new ones; the period runs to the trial's end, which becomes
+    // the anchor, and the renewal there bills the first paid period.
+    const trialing = next.status === 'trialing';
+    if (!trialing && behavior !== 'none') for (const item of itemsOf(sub)) { const made = prorationItem(ctx, next, item, at, 'Unused'); if (made) prorations.push(made); }
+    items = items.map((i) => ({ ...i, current_period_start: trialing ? i.current_period_start : now, current_period_end: trialUntil }));
+    next = { ...next, status: 'trialing', trial_start: trialing ? next.trial_start : now, trial_end: trialUntil, billing_cycle_anchor: trialUntil };
+  } else if (behavior !== 'none' || reset) {
     for (const { before, after } of changes) {
       const credit = before && prorationItem(ctx, next, before, at, 'Unused');
-      const charge = after && prorationItem(ctx, next, after, at, 'Remaining');
+      // An anchor moved on purpose bills the new period as the subscription's own lines (below, as recorded), not as prorations.
+      const charge = after && !resetAnchor && prorationItem(ctx, next, after, at, 'Remaining');
       for (const made of [credit, charge]) if (made) prorations.push(made);
     }
   }
@@ -679,13 +745,17 @@ function updateSubscription(ctx: Ctx, sub: Subscription, params: Params): Subscr
     renewEarly(ctx, saved, now);
     return ctx.world.get<Subscription>(sub.id)!;
   }
-  if ((behavior === 'always_invoice' || reset) && prorations.length) {
+  if ((behavior === 'always_invoice' || reset) && (prorations.length || resetAnchor)) {
     const customer = ctx.world.get<Customer>(sub.customer)!;
-    const invoice = createDraft(ctx, { customer, billing_reason: 'subscription_update', auto_advance: true, collection_method: saved.collection_method, default_tax_rates: saved.default_tax_rates, subscription: { id: saved.id, metadata: saved.metadata }, lines: [], items: prorations.map((p) => ctx.world.get<InvoiceItem>(p.id)!) });
+    const period = { start: items[0].current_period_start as number, end: items[0].current_period_end as number };
+    const lines = resetAnchor ? items.map((item) => itemLine(ctx, saved, item, period, false)) : [];
+    const invoice = createDraft(ctx, { customer, billing_reason: 'subscription_update', auto_advance: true, collection_method: saved.collection_method, default_tax_rates: saved.default_tax_rates, subscription: { id: saved.id, metadata: saved.metadata }, lines, items: prorations.map((p) => ctx.world.get<InvoiceItem>(p.id)!) });
     ctx.world.replace({ ...ctx.world.get<Subscription>(sub.id)!, latest_invoice: invoice.id });
     const open = finalizeInvoice(ctx, invoice);
     collect(ctx, open);
   }
+  // A new period (a change of interval, a trial) needs its own renewal: the one planned for the old period end is stale now.
+  if (reset || trialUntil !== null) planRenewal(ctx, ctx.world.get<Subscription>(sub.id)!);
   return ctx.world.get<Subscription>(sub.id)!;
 }
 
@@ -709,6 +779,8 @@ function cancelAt(ctx: Ctx, id: string, at: number): void {
 
 function pauseSubscription(ctx: Ctx, sub: Subscription): Subscription {
   ctx = onTestClock(ctx, sub.test_clock);
+  // Stripe's types: "Cannot pause subscriptions with attached schedules" (twin's text, unverified).
+  if (sub.schedule) throw errors.state(`You cannot pause a subscription that is managed by a subscription schedule (${sub.schedule}). Release the schedule first.`);
   if (sub.status !== 'active' && sub.status !== 'trialing' && sub.status !== 'past_due') {
     throw errors.state(`You cannot pause a subscription with status ${sub.status}.`); // twin's text (unverified)
   }
@@ -764,7 +836,7 @@ export const subscriptions = defineResource<'subscription', Subscription, 'plan'
   },
   unsupported: {
     create: ['application_fee_percent', 'automatic_tax', 'billing_mode', 'billing_thresholds', 'invoice_settings', 'on_behalf_of', 'pending_invoice_item_interval', 'transfer_data', 'backdate_start_date', 'billing_cycle_anchor_config', 'cancel_at', 'cancel_at_period_end', 'coupon', 'promotion_code', 'payment_settings', 'default_source'],
-    update: ['application_fee_percent', 'automatic_tax', 'billing_thresholds', 'invoice_settings', 'on_behalf_of', 'pending_invoice_item_interval', 'transfer_data', 'billing_cycle_anchor', 'coupon', 'promotion_code', 'payment_settings', 'default_source', 'trial_from_plan'],
+    update: ['application_fee_percent', 'automatic_tax', 'billing_thresholds', 'invoice_settings', 'on_behalf_of', 'pending_invoice_item_interval', 'transfer_data', 'coupon', 'promotion_code', 'payment_settings', 'default_source', 'trial_from_plan'],
   },
   filters: ['customer', 'collection_method'],
   indexes: ['customer', 'status', 'metadata'],
@@ -779,7 +851,13 @@ export const subscriptions = defineResource<'subscription', Subscription, 'plan'
     const keep = (s: Subscription) => (status === 'all' ? true : status ? s.status === status : s.status !== 'canceled' && s.status !== 'incomplete_expired') && (!params.price || itemsOf(s).some((i) => i.price.id === params.price));
     return subscriptions.list(ctx, params, '/v1/subscriptions', keep);
   }),
-  route('POST', '/v1/subscriptions/{subscription_exposed_id}', 'subscription', (ctx, params, path) => updateSubscription(ctx, subscriptions.find(ctx, path.subscription_exposed_id), params)),
+  route('POST', '/v1/subscriptions/{subscription_exposed_id}', 'subscription', (ctx, params, path) => {
+    // `billing_cycle_anchor=now` (before endive) or `[type]=now` (endive) starts a new period now; `unchanged` keeps it.
+    const { billing_cycle_anchor: anchor, ...rest } = params;
+    const type = typeof anchor === 'string' ? anchor : anchor?.type;
+    if (type !== undefined && type !== 'now' && type !== 'unchanged') throw errors.unsupportedParam('POST /v1/subscriptions/{subscription_exposed_id}', 'billing_cycle_anchor');
+    return updateSubscription(ctx, subscriptions.find(ctx, path.subscription_exposed_id), rest, type === 'now');
+  }),
   route('DELETE', '/v1/subscriptions/{subscription_exposed_id}', 'subscription', (ctx, params, path) => cancelSubscription(ctx, subscriptions.find(ctx, path.subscription_exposed_id), params)),
   route('POST', '/v1/invoices/create_preview', 'invoice', (ctx, params) => createPreview(ctx, params)),
   route('POST', '/v1/subscriptions/{subscription}/pause', 'subscription', (ctx, _p, path) => pauseSubscription(ctx, subscriptions.find(ctx, path.subscription))),
