@@ -55,6 +55,9 @@ const PIN_SECTIONS = ['balance', 'pins'];
  */
 function seed(twin: Twin, body: Record<string, any>, key: () => string | undefined, authorize: (key: string, what: string) => void) {
   const sectionNames = new Set<string>([...SECTIONS.map((s) => s.name), ...PIN_SECTIONS]);
+  // A world named by the request (`?key=`, a "key" field) must be the caller's, even when nothing is sent to seed.
+  const named = key();
+  if (named) authorize(named, 'seeding another world');
   let worlds: Record<string, any>;
   if (body.worlds) worlds = body.worlds;
   else if (Object.keys(body).some((k) => sectionNames.has(k))) {
