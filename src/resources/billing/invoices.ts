@@ -129,13 +129,9 @@ function priced(ctx: Ctx, invoice: Invoice, lines: InvoiceLine[]): Invoice {
   const t = computeTotals(ctx, amounts, invoice.discounts ?? [], invoice.default_tax_rates ?? [], off);
   const data = lines.map((l, i) => ({ ...l, ...t.lines[i] }));
   const balance = invoice.status === 'draft' ? (ctx.world.get<Customer>(invoice.customer)?.balance ?? 0) : invoice.starting_balance;
-  const amountDue = Math.max(0, t.total + balance - invoice.pre_payment_credit_notes_amount);
-  return {
+  return withBalance({
     ...invoice,
-    amount_due: amountDue,
-    amount_remaining: Math.max(0, amountDue - invoice.amount_paid),
     lines: { object: 'list', data, has_more: false, total_count: data.length, url: `/v1/invoices/${invoice.id}/lines` },
-    starting_balance: balance,
     subtotal: t.subtotal,
     subtotal_excluding_tax: t.subtotal_excluding_tax,
     total: t.total,
@@ -143,7 +139,13 @@ function priced(ctx: Ctx, invoice: Invoice, lines: InvoiceLine[]): Invoice {
     total_excluding_tax: t.total_excluding_tax,
     total_pretax_credit_amounts: t.total_pretax_credit_amounts,
     total_taxes: t.total_taxes,
-  };
+  }, balance);
+}
+
+/** What is due once the customer's balance is applied (a credit lowers it, never below 0; a debt raises it). */
+function withBalance(invoice: Invoice, balance: number): Invoice {
+  const amountDue = Math.max(0, invoice.total + balance - invoice.pre_payment_credit_notes_amount);
+  return { ...invoice, amount_due: amountDue, amount_remaining: Math.max(0, amountDue - invoice.amount_paid), starting_balance: balance };
 }
 
 // --- create ------------------------------------------------------------------
@@ -302,7 +304,8 @@ export function finalizeInvoice(ctx: Ctx, invoice: Invoice): Invoice {
   world.replace({ ...customer, next_invoice_sequence: sequence + 1 });
   const token = documentToken(ctx);
   const account = world.accountId;
-  let next = priced(ctx, { ...invoice, starting_balance: customer.balance ?? 0 }, invoice.lines.data);
+  // The totals are the draft's; only the balance may have moved since.
+  let next = withBalance(invoice, customer.balance ?? 0);
   const balanceUsed = next.amount_due - (next.total - next.pre_payment_credit_notes_amount);
   next = {
     ...next,
