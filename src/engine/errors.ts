@@ -237,6 +237,21 @@ export const errors = {
       code: 'property_expansion_max_depth',
     }),
 
+  // --- billing (E38) ---
+  /** Nothing to charge the customer with (recorded 2025 at clover for subscription create); `stage` says whether what ran is kept. */
+  noPaymentMethod: (stage: ErrorStage) =>
+    new StripeError(
+      400,
+      {
+        type: 'invalid_request_error',
+        code: 'resource_missing',
+        message:
+          'This customer has no attached payment source or default payment method. Please consider adding a default payment method. For more information, visit https://stripe.com/docs/billing/subscriptions/payment-methods-setting#payment-method-priority.',
+      },
+      stage,
+      { 'Stripe-Should-Retry': 'false' },
+    ),
+
   // --- objects (E12, E13) ---
   resourceMissing: (objectName: string, id: string, param = 'id') =>
     invalid(`No such ${objectName}: '${id}'`, { code: 'resource_missing', param }, param === 'id' ? 404 : 400),

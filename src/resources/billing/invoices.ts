@@ -396,21 +396,18 @@ function defaultPayment(ctx: Ctx, invoiceId: string): { payment: InvoicePayment;
 
 /** The payment method an invoice is charged with (§3.2 resolution order); null when there is none. */
 export function invoicePaymentMethod(ctx: Ctx, invoice: Invoice): string | null {
-  if (invoice.default_payment_method) return invoice.default_payment_method;
-  const subId = invoice.parent?.subscription_details?.subscription;
-  const sub = subId ? ctx.world.get(subId) : undefined;
-  if (sub?.default_payment_method) return sub.default_payment_method as string;
-  if (sub?.default_source) return sub.default_source as string;
-  const customer = ctx.world.get<Customer>(invoice.customer);
-  return customer?.invoice_settings?.default_payment_method ?? customer?.default_source ?? null;
+  return chargeablePaymentMethod(ctx, invoice.customer, invoice.parent?.subscription_details?.subscription ?? null, invoice.default_payment_method);
 }
 
-/** E38, the recorded text for a customer with nothing to charge (used here for invoices too: unverified). */
-const noPaymentMethod = () =>
-  errors.state(
-    'This customer has no attached payment source or default payment method. Please consider adding a default payment method. For more information, visit https://stripe.com/docs/billing/subscriptions/payment-methods-setting#payment-method-priority.',
-    'resource_missing',
-  );
+/** The same order for what a customer (and a subscription of theirs) would be charged with: `first`, the subscription's, the customer's. */
+export function chargeablePaymentMethod(ctx: Ctx, customerId: string, subscriptionId: string | null, first: string | null = null): string | null {
+  if (first) return first;
+  const sub = subscriptionId ? ctx.world.get(subscriptionId) : undefined;
+  if (sub?.default_payment_method) return sub.default_payment_method as string;
+  if (sub?.default_source) return sub.default_source as string;
+  const customer = ctx.world.get<Customer>(customerId);
+  return customer?.invoice_settings?.default_payment_method ?? customer?.default_source ?? null;
+}
 
 /**
  * Collects an open invoice (a draft is finalized first): out of band, or by
@@ -428,7 +425,8 @@ export function payInvoice(ctx: Ctx, invoice: Invoice, params: Params, automatic
   const found = defaultPayment(ctx, invoice.id)!;
   const pmRef = params.payment_method ?? invoicePaymentMethod(ctx, invoice);
   if (!pmRef) {
-    if (!automatic) throw noPaymentMethod();
+    // E38, recorded for subscriptions; for paying an invoice (unverified).
+    if (!automatic) throw errors.noPaymentMethod('execution');
     recordFailure(ctx, invoice);
     return ctx.world.get<Invoice>(invoice.id)!;
   }

@@ -9,7 +9,7 @@ import { Ctx, indexKey } from '../../engine/world';
 import { createSetupIntent } from '../payments/setup_intents';
 import { appliesOnce, applyDiscounts, discountApplies } from './discounts';
 import { InvoiceItem, invoiceItems, pendingItems, setCreditedItems } from './invoice_items';
-import { collect, createDraft, finalizeInvoice, Invoice, invoicePaymentMethod, LineInput, markUncollectible, payInvoice, previewInvoice, voidInvoice } from './invoices';
+import { chargeablePaymentMethod, collect, createDraft, finalizeInvoice, Invoice, LineInput, markUncollectible, payInvoice, previewInvoice, voidInvoice } from './invoices';
 import { addIntervals, Interval, nextBoundary } from './periods';
 import { planOf } from './plans';
 import { Price, prices } from './prices';
@@ -258,11 +258,8 @@ export function createSubscription(ctx: Ctx, params: Params, schedule: string | 
 
   const needsPayment = !trialEnd && subItems.some((i) => periodAmount(ctx, i.price, i.quantity) > 0);
   if (needsPayment && collection === 'charge_automatically' && behavior !== 'default_incomplete' && !schedule) {
-    const stub = { default_payment_method: params.default_payment_method ?? null, customer: customer.id, parent: null } as unknown as Invoice;
-    if (!invoicePaymentMethod(ctx, stub)) {
-      // E38, recorded at 2025-10-29.clover; nothing is created.
-      throw new StripeError(400, { type: 'invalid_request_error', code: 'resource_missing', message: 'This customer has no attached payment source or default payment method. Please consider adding a default payment method. For more information, visit https://stripe.com/docs/billing/subscriptions/payment-methods-setting#payment-method-priority.' }, 'validation', { 'Stripe-Should-Retry': 'false' });
-    }
+    // E38, recorded at 2025-10-29.clover; nothing is created.
+    if (!chargeablePaymentMethod(ctx, customer.id, null, params.default_payment_method ?? null)) throw errors.noPaymentMethod('validation');
   }
 
   const base = subscriptions.build(ctx, params, {
@@ -465,7 +462,7 @@ function renew(ctx: Ctx, id: string, end: number): void {
   if (sub.status === 'paused') return;
   const customer = ctx.world.get<Customer>(sub.customer)!;
   const wasTrial = sub.status === 'trialing';
-  if (wasTrial && !invoicePaymentMethod(ctx, { default_payment_method: sub.default_payment_method, customer: sub.customer, parent: { subscription_details: { subscription: sub.id } } } as unknown as Invoice)) {
+  if (wasTrial && !chargeablePaymentMethod(ctx, sub.customer, sub.id)) {
     const behavior = sub.trial_settings?.end_behavior?.missing_payment_method;
     if (behavior === 'cancel') return void cancelNow(ctx, sub, { reason: 'cancellation_requested' });
     if (behavior === 'pause') {
