@@ -1,5 +1,5 @@
 import Stripe from 'stripe';
-import { MODES, useHarness } from '../helpers';
+import { expectSameRuns, MODES, useHarness } from '../helpers';
 
 // Billing through the control surface: seeding definitions and customers with
 // chosen ids, and the renewal nobody can test on real Stripe: a decline armed
@@ -46,5 +46,31 @@ describe.each(MODES)('billing control (%s)', (mode) => {
     expect(sub).toMatchObject({ status: 'active', items: { data: [{ price: { id: 'small-monthly' }, plan: { id: 'small-monthly', object: 'plan' }, quantity: 3 }] } });
     expect((sub.latest_invoice as Stripe.Invoice).lines.data[0].description).toBe('3 seat × Team (at $25.00 / month)');
     expect(await t.stripe.coupons.retrieve('10OFF')).toMatchObject({ percent_off: 10, duration: 'forever' });
+  });
+});
+
+describe('billing determinism', () => {
+  it('the same seed and requests give the same bytes: subscriptions, four months on a test clock with a trial, a discount and dunning, Checkout and credit notes', async () => {
+    await expectSameRuns({ seed: 'billing' }, async (h, record) => {
+      const stripe = h.stripe('sk_test_billing_determinism');
+      const clock = await stripe.testHelpers.testClocks.create({ frozen_time: 1767225600 });
+      const price = await stripe.prices.create({ unit_amount: 1200, currency: 'usd', recurring: { interval: 'month' }, product_data: { name: 'Plan' } });
+      const coupon = await stripe.coupons.create({ percent_off: 25, duration: 'repeating', duration_in_months: 3 });
+      const customer = await stripe.customers.create({ test_clock: clock.id, payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' } });
+      const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }], discounts: [{ coupon: coupon.id }], trial_period_days: 10 });
+      const failing = await stripe.paymentMethods.attach('pm_card_chargeCustomerFail', { customer: customer.id });
+      await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: 1767225600 + 70 * 86400 });
+      await stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: failing.id } });
+      await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: 1767225600 + 120 * 86400 });
+      record(await stripe.subscriptions.retrieve(sub.id));
+      const invoices = await stripe.invoices.list({ customer: customer.id, limit: 100 });
+      record(invoices);
+      const paid = invoices.data.find((i) => i.status === 'paid' && i.amount_paid > 0)!;
+      record(await stripe.creditNotes.create({ invoice: paid.id, lines: [{ type: 'custom_line_item', unit_amount: 100, quantity: 1, description: 'goodwill' }], credit_amount: 100 }));
+      const session = await stripe.checkout.sessions.create({ mode: 'subscription', line_items: [{ price: price.id, quantity: 1 }], success_url: 'https://example.com' });
+      record(await stripe.rawRequest('POST', `/v1/payment_pages/${session.id}/confirm`, { payment_method: 'pm_card_visa' }));
+      // Events without `request`: its idempotency key is the one stripe-node draws at random for each POST.
+      record((await stripe.events.list({ limit: 100 })).data.map(({ request: _r, ...event }) => event));
+    });
   });
 });
