@@ -128,6 +128,17 @@ export const errors = {
       'as-built',
     ),
 
+  /** A restricted key without the permission a request needs (stripe-node's StripePermissionError). */
+  permissionDenied: (key: string, account: string, permission: string) =>
+    new StripeError(
+      403,
+      {
+        type: 'invalid_request_error',
+        message: `The provided key '${maskKey(key)}' does not have the required permissions for this endpoint on account '${account}'. Having the '${permission}' permission would allow this request to continue.`,
+      },
+      'auth',
+    ),
+
   // --- routing and versions (E5) ---
   unrecognizedUrl: (method: string, path: string) =>
     invalid(

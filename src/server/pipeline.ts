@@ -2,6 +2,7 @@ import { applyExpand, checkExpand } from '../engine/expand';
 import { errors, StripeError } from '../engine/errors';
 import { bodyText, decodeForm, FormTree, FormValue } from '../engine/form';
 import { coerceParams } from '../engine/params';
+import { checkPermission } from '../engine/permissions';
 import { renderBody, renderError, requestLogUrl } from '../engine/render';
 import { knownRoutes } from '../engine/spec';
 import { RequestAccount, Twin } from '../engine/twin';
@@ -19,11 +20,11 @@ export { jsonResponse, MAX_BODY_BYTES, TwinRequest, TwinResponse };
 //
 //   auth         the key (Authorization) and the account it opens, the
 //                connected account Stripe-Account names (twin.authenticate);
-//                the key's permissions ride in the context (enforced by a
-//                later stage once restricted keys are)
+//                the key's permissions ride in the context
 //   version      Stripe-Version, else the account's default
 //   idempotency  the key a POST runs under (sent or generated), its headers
 //   route        the modeled route, or Stripe's 404 / the twin's 501
+//   permission   a restricted key needs the route's rak_ permission (engine/permissions.ts)
 //   faults       an armed fault (installed by the control surface)
 //   due work     scheduled work of the account that is due runs first
 //   decode       query and body, form-decoded (the key locks while it arrives)
@@ -133,6 +134,7 @@ class ApiRequest {
       if (method === 'POST' || method === 'DELETE') this.prepareIdempotency(method);
       if (this.who.notAPlatform) throw errors.unsupportedParam('Stripe-Account (Connect) requests', 'Stripe-Account');
       const match = this.route(method);
+      checkPermission(this.who.apiKey, this.world.accountId, method, match.value.path);
       const held = this.meetFault(method, match.value);
       if (held) return held;
       const ctx: Ctx = { world: this.world, requestId: this.requestId, idempotencyKey: this.idempotencyKey, apiVersion: this.version, apiKey: this.who.apiKey, clock: undefined };

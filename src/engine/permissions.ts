@@ -1,0 +1,68 @@
+import { ApiKey } from './accounts';
+import { errors } from './errors';
+
+// Restricted keys (`rk_test_…`): each carries `rak_<resource>_read` and
+// `rak_<resource>_write` permissions, and every API route needs one of them:
+// reading (GET) the resource's read permission, anything else its write
+// permission, which also allows reading (Stripe's Dashboard offers None, Read or
+// Write per resource; write including read is believed, unverified). The
+// resource is the route's first path segment (two for `checkout/…`,
+// `billing_portal/…`, `test_helpers/…`), named by the slugs Stripe's permission
+// errors and Dashboard key URLs use (Prices keep the legacy `plan`). A key lacking
+// it gets Stripe's 403 naming the permission that would allow the request, with
+// a bare body as recorded by integrations (message and type), before parameters
+// are read (order of checks: unverified).
+
+/** Route path segment(s) → permission slug. Slugs marked ? are the twin's reading (not seen in an error). */
+const SLUGS: Record<string, string> = {
+  account: 'connected_account',
+  balance: 'balance',
+  balance_transactions: 'balance', // ? one source names balance_transaction
+  charges: 'charge',
+  'checkout/sessions': 'checkout_session',
+  coupons: 'coupon',
+  credit_notes: 'credit_note',
+  customers: 'customer',
+  disputes: 'dispute',
+  events: 'event', // ?
+  invoiceitems: 'invoice_item',
+  invoice_payments: 'invoice', // ?
+  invoices: 'invoice',
+  payment_intents: 'payment_intent',
+  payment_links: 'payment_link',
+  payment_methods: 'payment_method',
+  payment_pages: 'checkout_session', // ? Stripe's private Checkout pages
+  plans: 'plan',
+  prices: 'plan',
+  products: 'product',
+  promotion_codes: 'promotion_code', // ?
+  refunds: 'refund',
+  setup_intents: 'setup_intent',
+  subscription_items: 'subscription',
+  subscription_schedules: 'subscription_schedule',
+  subscriptions: 'subscription',
+  tax_rates: 'tax_rate', // ?
+  'billing_portal/configurations': 'billing_portal_configuration', // ?
+  'billing_portal/sessions': 'billing_portal_session', // ?
+  'test_helpers/test_clocks': 'test_clock', // ?
+  webhook_endpoints: 'webhook',
+};
+
+const GROUPED = new Set(['checkout', 'billing_portal', 'test_helpers']);
+
+/** The permission a request on a route template needs (`rak_customer_write`), or null when the twin knows no slug for it. */
+export function permissionFor(method: string, template: string): string | null {
+  const parts = template.split('/'); // ['', 'v1', resource, …]
+  const resource = GROUPED.has(parts[2]) ? `${parts[2]}/${parts[3]}` : parts[2];
+  const slug = Object.hasOwn(SLUGS, resource) ? SLUGS[resource] : null;
+  return slug ? `rak_${slug}_${method === 'GET' ? 'read' : 'write'}` : null;
+}
+
+/** Refuses a restricted key without the permission a route needs (Stripe's 403); a secret key may do anything. */
+export function checkPermission(apiKey: ApiKey, account: string, method: string, template: string): void {
+  if (apiKey.permissions === null) return;
+  const needed = permissionFor(method, template) ?? `rak_${template.split('/')[2]}_${method === 'GET' ? 'read' : 'write'}`;
+  const held = apiKey.permissions;
+  if (held.includes(needed) || (needed.endsWith('_read') && held.includes(`${needed.slice(0, -'_read'.length)}_write`))) return;
+  throw errors.permissionDenied(apiKey.key, account, needed);
+}
