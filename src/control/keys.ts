@@ -1,4 +1,6 @@
 import { ApiKey, KeyKind, MAX_PERMISSIONS, PERMISSION_NAME } from '../engine/accounts';
+import { DASHBOARD_RESOURCES } from '../engine/permissions';
+import { Twin } from '../engine/twin';
 import { maskKey } from '../engine/errors';
 import { World } from '../engine/world';
 import { ControlCall, ControlError, ControlRoute } from './surface';
@@ -30,10 +32,16 @@ export function keyedAccount(call: ControlCall, what: string): World {
   return world;
 }
 
+/**
+ * A key's permissions: `rak_<resource>_read|write` names, or the Dashboard's
+ * table as a map (`{"Payment Intents": "Read", "Refunds": "Write"}`; `None`
+ * grants nothing), as restricted-key set-ups list them.
+ */
 function permissionsOf(value: unknown): string[] | null {
   if (value === undefined || value === null) return null;
+  if (typeof value === 'object' && !Array.isArray(value)) return fromTable(value as Record<string, unknown>);
   if (!Array.isArray(value) || value.length === 0) {
-    throw new ControlError('"permissions" must be a non-empty list of rak_<resource>_read / rak_<resource>_write names', 400, 'permissions');
+    throw new ControlError('"permissions" must be a non-empty list of rak_<resource>_read / rak_<resource>_write names, or a {Resource: Read|Write} table', 400, 'permissions');
   }
   if (value.length > MAX_PERMISSIONS) throw new ControlError(`"permissions" holds at most ${MAX_PERMISSIONS} names (got ${value.length})`, 400, 'permissions');
   const names = new Set<string>();
@@ -45,6 +53,31 @@ function permissionsOf(value: unknown): string[] | null {
     names.add(name);
   });
   return [...names];
+}
+
+function fromTable(table: Record<string, unknown>): string[] {
+  const names: string[] = [];
+  for (const [resource, level] of Object.entries(table)) {
+    const slug = Object.hasOwn(DASHBOARD_RESOURCES, resource) ? DASHBOARD_RESOURCES[resource] : undefined;
+    if (!slug) throw new ControlError(`permissions: unknown resource ${JSON.stringify(resource.slice(0, MAX_PERMISSION_LENGTH))}; use one of ${Object.keys(DASHBOARD_RESOURCES).join(', ')}`, 400, 'permissions');
+    const access = typeof level === 'string' ? level.toLowerCase() : '';
+    if (access !== 'read' && access !== 'write' && access !== 'none') throw new ControlError(`permissions[${resource}] must be Read, Write or None`, 400, `permissions[${resource}]`);
+    if (access !== 'none') names.push(`rak_${slug}_${access}`);
+  }
+  if (!names.length) throw new ControlError('"permissions" grants nothing: give at least one resource Read or Write', 400, 'permissions');
+  return names;
+}
+
+/** Mints the key a body describes (`kind`, `permissions`, a chosen `key`), for the keys route and seeds alike. */
+export function mintKey(twin: Twin, account: World, body: Record<string, any>): ApiKey {
+  const permissions = permissionsOf(body.permissions);
+  const kind = kindOf(body, permissions);
+  if (body.key !== undefined && typeof body.key !== 'string') throw new ControlError('"key" must be a string', 400, 'key');
+  try {
+    return twin.createKey(account, kind, permissions, body.key);
+  } catch (e) {
+    throw new ControlError((e as Error).message, 409, 'key');
+  }
 }
 
 function kindOf(body: Record<string, any>, permissions: string[] | null): KeyKind {
@@ -70,18 +103,12 @@ export const keyRoutes: ControlRoute[] = [
     description: 'Mints a further key for the account: a secret key, or a restricted key (`rk_test_…`) carrying `permissions`.',
     params: {
       kind: { in: 'body', type: 'string', description: 'secret or restricted (default: restricted when permissions are given)', enum: ['secret', 'restricted'] },
-      permissions: { in: 'body', type: 'array', description: 'rak_<resource>_read / rak_<resource>_write names (at most 256)' },
+      permissions: { in: 'body', type: 'array', description: 'rak_<resource>_read / rak_<resource>_write names (at most 256), or the Dashboard table as an object ({"Payment Intents": "Read", "Refunds": "Write"})' },
+      key: { in: 'body', type: 'string', description: 'the key itself, when the caller chooses it (rk_test_… or sk_test_…, new to the twin); else one is drawn' },
     },
     run: (call) => {
       requireFullAccess(call, 'Creating a key');
-      const permissions = permissionsOf(call.body.permissions);
-      const kind = kindOf(call.body, permissions);
-      const account = keyedAccount(call, 'Creating a key');
-      try {
-        return describeKey(call.twin.createKey(account, kind, permissions));
-      } catch (e) {
-        throw new ControlError((e as Error).message, 409);
-      }
+      return describeKey(mintKey(call.twin, keyedAccount(call, 'Creating a key'), call.body));
     },
   },
   {

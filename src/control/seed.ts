@@ -7,6 +7,7 @@ import { Ctx, StripeObject, World } from '../engine/world';
 import { routes } from '../resources';
 import { attachPaymentMethod, createCardPaymentMethod, PaymentMethod } from '../resources/payments/payment_methods';
 import { applyPins, seedPins } from './exogenous';
+import { mintKey, requireFullAccess } from './keys';
 import { checkKey, ControlError, controlCtx, ControlRoute } from './surface';
 
 // Seeding worlds from JSON or YAML: customers, payment methods, billing's
@@ -16,7 +17,7 @@ import { checkKey, ControlError, controlCtx, ControlRoute } from './surface';
 // exactly what the API would have made (and emit the same events).
 
 export const seedRoutes: ControlRoute[] = [
-  { method: 'POST', path: '/__admin__/seed', description: 'Seeds worlds from JSON or YAML: webhook endpoints, customers, payment methods, products, prices, tax rates, coupons, promotion codes, subscriptions, payment intents, charges, refunds, opening balances and pins per key, all or nothing.', params: { worlds: { in: 'body', type: 'object', description: '{sk_test_…: {webhook_endpoints, customers, payment_methods, products, prices, tax_rates, coupons, promotion_codes, subscriptions, payment_intents, charges, refunds, balance, pins}}', required: true } }, run: (call) => seed(call.twin, call.body, call.key, call.authorize) },
+  { method: 'POST', path: '/__admin__/seed', description: 'Seeds worlds from JSON or YAML: webhook endpoints, customers, payment methods, products, prices, tax rates, coupons, promotion codes, subscriptions, payment intents, charges, refunds, opening balances, pins and further keys (restricted keys with their permissions) per key, all or nothing.', params: { worlds: { in: 'body', type: 'object', description: '{sk_test_…: {webhook_endpoints, customers, payment_methods, products, prices, tax_rates, coupons, promotion_codes, subscriptions, payment_intents, charges, refunds, balance, pins, keys}}', required: true } }, run: (call) => seed(call.twin, call.body, call.key, call.authorize, () => requireFullAccess(call, 'Seeding keys')) },
 ];
 
 /** Sections in the order they are applied, the id prefix each takes, and the API operation each replays. */
@@ -46,14 +47,14 @@ const SECTIONS: Section[] = [
   { name: 'refunds', prefix: 're', op: 'POST /v1/refunds' },
 ];
 
-/** Sections that make no API object: opening balances and pinned exogenous values (./exogenous.ts). */
-const PIN_SECTIONS = ['balance', 'pins'];
+/** Sections that make no API object: opening balances and pinned exogenous values (./exogenous.ts), and further keys (./keys.ts). */
+const PIN_SECTIONS = ['balance', 'pins', 'keys'];
 
 /**
  * `key` names the world of sections given at the top level (a "key" field, `?key=` or the Authorization header);
  * `authorize` refuses worlds the caller may not act on (an API key seeds its own world only).
  */
-function seed(twin: Twin, body: Record<string, any>, key: () => string | undefined, authorize: (key: string, what: string) => void) {
+function seed(twin: Twin, body: Record<string, any>, key: () => string | undefined, authorize: (key: string, what: string) => void, mayMintKeys: () => void) {
   const sectionNames = new Set<string>([...SECTIONS.map((s) => s.name), ...PIN_SECTIONS]);
   // A world named by the request (`?key=`, a "key" field) must be the caller's, even when nothing is sent to seed.
   const named = key();
@@ -70,6 +71,7 @@ function seed(twin: Twin, body: Record<string, any>, key: () => string | undefin
   for (const key of Object.keys(worlds)) {
     checkKey(key);
     authorize(key, 'seeding another world');
+    if (worlds[key]?.keys !== undefined) mayMintKeys();
   }
   for (const [key, sections] of Object.entries(worlds)) {
     for (const name of Object.keys(sections ?? {})) {
@@ -84,7 +86,20 @@ function seed(twin: Twin, body: Record<string, any>, key: () => string | undefin
 /** Seeds one world with sections, all or nothing (the fidelity gate's state declared by contracts uses it too). */
 export function seedSections(twin: Twin, key: string, sections: Record<string, any[]>): Record<string, string[]> {
   const world = twin.world(key);
-  return world.transaction(() => seedWorld(world, sections, key), true);
+  const created = world.transaction(() => seedWorld(world, sections, key), true);
+  // Keys last, once every object is in: a key minted is not taken back by a rollback.
+  if (sections.keys !== undefined) created.keys = seedKeys(twin, world, sections.keys, key);
+  return created;
+}
+
+/** The `keys` section: further keys of the world's account, as POST /__admin__/keys makes them (a chosen `key`, `permissions` as names or as the Dashboard's table). */
+function seedKeys(twin: Twin, world: World, entries: unknown, key: string): string[] {
+  if (!Array.isArray(entries)) throw new ControlError('"keys" must be a list', 400, key);
+  if (world.platform) throw new ControlError(`${world.accountId} is a connected account, reached with its platform's keys`, 400, key);
+  return entries.map((entry, i) => {
+    if (!entry || typeof entry !== 'object') throw new ControlError(`${key}.keys[${i}] must be an object`, 400, key);
+    return mintKey(twin, world, entry).key;
+  });
 }
 
 function seedWorld(world: World, sections: Record<string, any[]>, key: string): Record<string, string[]> {

@@ -83,15 +83,22 @@ export class AccountRegistry {
    * seed and opening key). The shape — prefix, `51`, the account id's body,
    * random characters, 107 in all, like today's dashboard keys — is a twin choice.
    */
-  mint(account: World, kind: KeyKind, permissions: readonly string[] | null): ApiKey {
+  mint(account: World, kind: KeyKind, permissions: readonly string[] | null, chosen?: string): ApiKey {
     const keys = this.keysByAccount.get(account);
     if (!keys) throw new Error(`${account.accountId} is not an account this twin keeps keys for`);
     if (keys.length >= MAX_KEYS_PER_ACCOUNT) throw new Error(`An account keeps at most ${MAX_KEYS_PER_ACCOUNT} keys`);
-    let stream = this.keyStreams.get(account);
-    if (!stream) this.keyStreams.set(account, (stream = new Random(`${this.seed}:${account.key}:keys`)));
     let key: string;
-    do key = `${kind === 'secret' ? 'sk' : 'rk'}_test_51${account.accountId.slice(6)}${stream.chars(82)}`;
-    while (this.byKey.has(key));
+    if (chosen !== undefined) {
+      // A key named by its caller (a seed's `rk_test_agent`): its prefix must say its kind, and it must be new to the twin.
+      if (!CHOSEN_KEY.test(chosen) || chosen.startsWith('sk_') !== (kind === 'secret')) throw new Error(`"key" must be ${kind === 'secret' ? 'sk' : 'rk'}_test_ followed by letters, digits or _ (at most 200 characters)`);
+      if (this.byKey.has(chosen)) throw new Error(`The key ${chosen} is already in use`);
+      key = chosen;
+    } else {
+      let stream = this.keyStreams.get(account);
+      if (!stream) this.keyStreams.set(account, (stream = new Random(`${this.seed}:${account.key}:keys`)));
+      do key = `${kind === 'secret' ? 'sk' : 'rk'}_test_51${account.accountId.slice(6)}${stream.chars(82)}`;
+      while (this.byKey.has(key));
+    }
     const minted: ApiKey = { key, kind, permissions: permissions && Object.freeze([...permissions]), account, minted: true };
     this.byKey.set(key, minted);
     keys.push(minted);
@@ -192,6 +199,9 @@ export class AccountRegistry {
 }
 
 /** `rak_<resource>_(read|write)` (agent-protocols.md §4.3), lower-case words joined by `_`. */
+/** A key a caller chooses: test mode, its kind's prefix, a bounded body. */
+const CHOSEN_KEY = /^(?:sk|rk)_test_[A-Za-z0-9_]{1,192}$/;
+
 export const PERMISSION_NAME = /^rak_[a-z][a-z0-9]*(?:_[a-z0-9]+)*_(?:read|write)$/;
 
 /** Keys one account keeps, the opening one included (twin choice, so minting stays bounded). */

@@ -66,3 +66,34 @@ export function checkPermission(apiKey: ApiKey, account: string, method: string,
   if (held.includes(needed) || (needed.endsWith('_read') && held.includes(`${needed.slice(0, -'_read'.length)}_write`))) return;
   throw errors.permissionDenied(apiKey.key, account, needed);
 }
+
+/**
+ * The Dashboard's names for resources in its restricted-key form (`Payment
+ * Intents`, `Prices`…), as a table such as "Resource | Permission" lists them,
+ * to their slugs: a seed can give a key's permissions as that table reads.
+ */
+export const DASHBOARD_RESOURCES: Record<string, string> = {
+  Balance: 'balance',
+  Charges: 'charge',
+  'Checkout Sessions': 'checkout_session',
+  Coupons: 'coupon',
+  'Credit notes': 'credit_note',
+  Customers: 'customer',
+  Disputes: 'dispute',
+  Events: 'event',
+  'Invoice items': 'invoice_item',
+  Invoices: 'invoice',
+  'Payment Intents': 'payment_intent',
+  'Payment Links': 'payment_link',
+  'Payment Methods': 'payment_method',
+  Plans: 'plan',
+  Prices: 'plan',
+  Products: 'product',
+  'Promotion codes': 'promotion_code',
+  Refunds: 'refund',
+  'Setup Intents': 'setup_intent',
+  'Subscription schedules': 'subscription_schedule',
+  Subscriptions: 'subscription',
+  'Tax rates': 'tax_rate',
+  'Webhook endpoints': 'webhook',
+};

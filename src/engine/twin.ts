@@ -190,8 +190,8 @@ export class Twin {
   }
 
   /** A further key for `account` (one a key opened): secret (every permission) or restricted to `permissions`. */
-  createKey(account: World, kind: KeyKind, permissions: readonly string[] | null): ApiKey {
-    return this.registry.mint(account, kind, permissions);
+  createKey(account: World, kind: KeyKind, permissions: readonly string[] | null, chosen?: string): ApiKey {
+    return this.registry.mint(account, kind, permissions, chosen);
   }
 
   /** An account's keys: the one that opened it first. */
