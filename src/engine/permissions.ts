@@ -60,11 +60,20 @@ export function permissionFor(method: string, template: string): string | null {
 
 /** Refuses a restricted key without the permission a route needs (Stripe's 403); a secret key may do anything. */
 export function checkPermission(apiKey: ApiKey, account: string, method: string, template: string): void {
-  if (apiKey.permissions === null) return;
+  const needed = missingPermission(apiKey.permissions, method, template);
+  if (needed) throw errors.permissionDenied(apiKey.key, account, needed);
+}
+
+/**
+ * The permission `permissions` (a restricted key's; null for a secret key, which
+ * holds every one) lacks for a request on a route template, or null when it is held.
+ * How the MCP server decides which tools a key sees (src/mcp).
+ */
+export function missingPermission(permissions: readonly string[] | null, method: string, template: string): string | null {
+  if (permissions === null) return null;
   const needed = permissionFor(method, template) ?? `rak_${template.split('/')[2]}_${method === 'GET' ? 'read' : 'write'}`;
-  const held = apiKey.permissions;
-  if (held.includes(needed) || (needed.endsWith('_read') && held.includes(`${needed.slice(0, -'_read'.length)}_write`))) return;
-  throw errors.permissionDenied(apiKey.key, account, needed);
+  if (permissions.includes(needed) || (needed.endsWith('_read') && permissions.includes(`${needed.slice(0, -'_read'.length)}_write`))) return null;
+  return needed;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { StripeError } from '../engine/errors';
-import type { Twin } from '../engine/twin';
+import type { RequestAccount, Twin } from '../engine/twin';
 import type { World } from '../engine/world';
 
 // What faces hand the request pipeline and get back, and the pipeline's stages
@@ -77,7 +77,9 @@ export interface Stages {
   fault: (world: World, method: string, path: string, list: boolean) => { applied: AppliedFault; action: FaultAction } | null;
   /** Records an API request in its world's log. */
   log: (world: World, entry: RequestLogEntry) => void;
+  /** Answers /mcp and /mcp/<tool set> for the caller `who` (src/mcp installs it; none installed: the API's 404). */
+  mcp: ((twin: Twin, req: TwinRequest, path: string, who: RequestAccount) => Promise<TwinResponse>) | null;
 }
 
-/** The installed stages; until the control surface is loaded, no control routes, no faults and no log. */
-export const stages: Stages = { control: null, fault: () => null, log: () => undefined };
+/** The installed stages; until the control surface and the MCP server are loaded, no control routes, no faults, no log and no /mcp. */
+export const stages: Stages = { control: null, fault: () => null, log: () => undefined, mcp: null };
