@@ -1,0 +1,122 @@
+import Ajv, { ValidateFunction } from 'ajv';
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { CallToolRequestSchema, CallToolResult, ErrorCode, ListToolsRequestSchema, McpError, Tool } from '@modelcontextprotocol/sdk/types.js';
+import { missingPermission } from '../engine/permissions';
+import { skillTools } from './skill';
+import { inputSchemaOf, outputSchemaOf, requestFor, ToolDeclaration } from './tools';
+
+// One MCP server per caller (a key, and the account it opens): tools/list shows
+// the tools of a set whose route the key may call (every tool for a secret key),
+// tools/call makes the tool's REST call through `invoke` — the twin's request
+// pipeline with the caller's key, in process or over HTTP — and turns the answer
+// into a tool result.
+//
+// Built on the SDK's low-level `Server` rather than `McpServer`: McpServer takes
+// zod schemas only, while the declarations here are JSON Schema data (what
+// tools/list shows; the only form Stripe's published tool schemas come in), and
+// the list depends on the caller's key. The behaviour McpServer gives its tools
+// is kept (agent-protocols.md §3.5): unknown arguments are stripped, invalid input
+// and an unknown tool are tool errors with the SDK's texts, not JSON-RPC errors.
+
+/** The tool sets a server can offer (`--tools`, `/mcp/<set>`); one set per server, as names may collide between sets. */
+export const TOOL_SETS: Record<string, ToolDeclaration[]> = {
+  skill: skillTools,
+};
+export type ToolSetName = keyof typeof TOOL_SETS;
+export const DEFAULT_TOOL_SET = 'skill';
+
+export const SERVER_INFO = { name: 'stripe-twin', version: '0.1.0' };
+
+/** A REST call and its answer (status and body text, as Stripe prints it). */
+export type Invoke = (request: { method: string; url: string; body: string }) => Promise<{ status: number; body: string }>;
+
+export interface ToolServerOptions {
+  set: string;
+  /** The caller's key's permissions: null for a secret key (every permission). */
+  permissions: readonly string[] | null;
+  invoke: Invoke;
+}
+
+const ajv = new Ajv({ allErrors: true, strict: false, removeAdditional: true, useDefaults: true });
+const validators = new WeakMap<ToolDeclaration, ValidateFunction>();
+function validatorOf(tool: ToolDeclaration): ValidateFunction {
+  let v = validators.get(tool);
+  if (!v) {
+    const { $schema: _ignored, ...schema } = inputSchemaOf(tool);
+    validators.set(tool, (v = ajv.compile(schema)));
+  }
+  return v;
+}
+
+/** tools/list's entry for a declaration (the fields McpServer emits, in its order). */
+export function listEntry(tool: ToolDeclaration): Tool {
+  return {
+    name: tool.name,
+    title: tool.title,
+    description: tool.description,
+    inputSchema: inputSchemaOf(tool) as Tool['inputSchema'],
+    outputSchema: outputSchemaOf(tool) as Tool['outputSchema'],
+    annotations: { title: tool.title, ...tool.annotations },
+    execution: { taskSupport: 'forbidden' },
+  };
+}
+
+/** The tools of `set` a key with `permissions` may call. */
+export function toolsFor(set: string, permissions: readonly string[] | null): ToolDeclaration[] {
+  return toolSet(set).filter((tool) => missingPermission(permissions, tool.call.method, tool.call.path) === null);
+}
+
+export function toolSet(set: string): ToolDeclaration[] {
+  if (!Object.hasOwn(TOOL_SETS, set)) throw new Error(`unknown tool set "${set}": use one of ${Object.keys(TOOL_SETS).join(', ')}`);
+  return TOOL_SETS[set];
+}
+
+export function createToolServer(options: ToolServerOptions): Server {
+  const all = toolSet(options.set);
+  const server = new Server(SERVER_INFO, {
+    capabilities: { tools: { listChanged: false } },
+    instructions:
+      'A local Stripe twin in test mode: the tools call its Stripe API with your key. Amounts are in the smallest currency unit (cents). ' +
+      'Confirm with the user before creating refunds.',
+  });
+  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: toolsFor(options.set, options.permissions).map(listEntry) }));
+  server.setRequestHandler(CallToolRequestSchema, async (request) => {
+    // A tool the key may not use is not listed, but calling it anyway makes its REST call, which the
+    // pipeline refuses with Stripe's permission error (as the API does).
+    const tool = all.find((t) => t.name === request.params.name);
+    if (!tool) return toolError(new McpError(ErrorCode.InvalidParams, `Tool ${request.params.name} not found`).message);
+    const args: Record<string, unknown> = { ...(request.params.arguments ?? {}) };
+    const validate = validatorOf(tool);
+    if (!validate(args)) {
+      const details = (validate.errors ?? []).map((e) => `${e.instancePath || '(arguments)'} ${e.message}`).join('; ');
+      return toolError(new McpError(ErrorCode.InvalidParams, `Input validation error: Invalid arguments for tool ${tool.name}: ${details}`).message);
+    }
+    return resultOf(await options.invoke(requestFor(tool, args)));
+  });
+  return server;
+}
+
+/**
+ * A REST answer as a tool result: a success is the object as JSON text (the
+ * API's bytes) and as structuredContent; a Stripe error is a tool error
+ * (`isError: true`) whose text is the API's error body — `{"error": {"code",
+ * "message", "type", …}}` — so an agent reads the same message, type and code a
+ * REST caller gets. (Stripe's own MCP error form is unpublished; the 0.7.12
+ * toolkit answered "Failed to …" strings, agent-protocols.md §3.2.)
+ */
+export function resultOf(answer: { status: number; body: string }): CallToolResult {
+  let json: unknown;
+  try {
+    json = JSON.parse(answer.body);
+  } catch {
+    json = undefined;
+  }
+  if (answer.status >= 200 && answer.status < 300 && json && typeof json === 'object') {
+    return { content: [{ type: 'text', text: answer.body }], structuredContent: json as Record<string, unknown> };
+  }
+  return { content: [{ type: 'text', text: answer.body || `HTTP ${answer.status}` }], isError: true };
+}
+
+function toolError(text: string): CallToolResult {
+  return { content: [{ type: 'text', text }], isError: true };
+}
