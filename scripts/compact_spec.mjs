@@ -76,6 +76,27 @@ Object.assign(OVERLAY, {
   'POST /v1/invoiceitems': { pricing: PRICING, quantity_decimal: QUANTITY_DECIMAL },
   'POST /v1/invoiceitems/{invoiceitem}': { pricing: PRICING, quantity_decimal: QUANTITY_DECIMAL },
 });
+// Crypto (stablecoin) payments, private preview (agent-protocols.md §1.6): a crypto
+// PaymentMethod from payment_method_data[type]=crypto, payment_method_options[crypto]
+// with `mode` (deposit; transaction_verification is newer) and its options. The GA
+// types of stripe-node 23.1 have only setup_future_usage there; the rest is from
+// stripe-dotnet/-go preview classes.
+const CRYPTO_NETWORKS = ['base', 'ethereum', 'polygon', 'solana', 'tempo'];
+const CRYPTO_OPTIONS = {
+  anyOf: [
+    {
+      type: 'object',
+      properties: {
+        deposit_options: { type: 'object', properties: { networks: { type: 'array', items: { type: 'string', enum: CRYPTO_NETWORKS } } } },
+        mode: { type: 'string', enum: ['deposit', 'transaction_verification'] },
+        setup_future_usage: { type: 'string', enum: ['none'] },
+        transaction_verification_options: { type: 'object', properties: { network: { type: 'string', enum: CRYPTO_NETWORKS }, transaction_hash: ID }, required: ['network', 'transaction_hash'] },
+      },
+    },
+    { type: 'string', enum: [''] },
+  ],
+};
+const CRYPTO_OPERATIONS = ['POST /v1/payment_intents', 'POST /v1/payment_intents/{intent}', 'POST /v1/payment_intents/{intent}/confirm'];
 const REQUIRED = { 'POST /v1/promotion_codes': ['promotion'] };
 // Parameters stripe-node 23.1's request types no longer have: the singular coupon
 // and promotion_code of customers went at 2025-03-31.basil (discounts[] replaced them).
@@ -321,6 +342,29 @@ operations['POST /v1/subscriptions/{subscription_exposed_id}'].params.properties
 };
 // Subscription items still name a legacy plan instead of a price (recorded at 2025-10-29.clover, accepted).
 for (const key of ['POST /v1/subscriptions', 'POST /v1/subscriptions/{subscription_exposed_id}']) operations[key].params.properties.items.items.properties.plan = ID;
+for (const key of CRYPTO_OPERATIONS) {
+  const props = operations[key].params.properties;
+  props.payment_method_options.properties.crypto = CRYPTO_OPTIONS;
+  const data = props.payment_method_data.properties;
+  data.crypto = { type: 'object', properties: {} };
+  data.type = { ...data.type, enum: [...data.type.enum, 'crypto'].sort() };
+}
+// The test helper that settles a deposit-mode crypto PaymentIntent (no stripe-node 23.1 method; stripe-go/-dotnet preview params).
+operations['POST /v1/test_helpers/payment_intents/{intent}/simulate_crypto_deposit'] = {
+  summary: 'Simulate an incoming crypto deposit for a testmode PaymentIntent with payment_method_options[crypto][mode]=deposit.',
+  params: {
+    type: 'object',
+    properties: {
+      buyer_wallet: ID,
+      expand: EXPAND,
+      network: { type: 'string', enum: CRYPTO_NETWORKS },
+      token_currency: { type: 'string', enum: ['usdc', 'usdg', 'usdp'] },
+      transaction_hash: ID,
+    },
+    required: [],
+  },
+  response: 'payment_intent',
+};
 // Credit note lines take metadata (stripe-node 23.1's request types).
 for (const key of CREDIT_NOTE_OPERATIONS) operations[key].params.properties.lines.items.properties.metadata = METADATA;
 
@@ -394,7 +438,7 @@ const out = {
       info_version: spec.info.version,
       sha256: createHash('sha256').update(raw).digest('hex'),
       kept: 'request parameter schemas and a one-line summary (first sentence of the description) of every operation; how each object schema links to other objects (for expand[])',
-      overlay: 'parameters added after 2024-04-10, from stripe-node 23.1.0 request types: allowed_payment_method_types and excluded_payment_method_types on PaymentIntent and SetupIntent create, update and confirm; the enabled_events and api_version enums of webhook endpoint create and update; promotion code create with promotion[coupon] (no top-level coupon), customer_account on promotion codes, created and invoice on customer balance transaction lists; customer create and update without coupon and promotion_code; discount.source and promotion_code.promotion links; the top-level parameters of Checkout Session create and update, Payment Link create and update, customer portal configuration create and update and portal session create; invoice item pricing; invoice payments and subscription pause (whole operations); arrays of expandable ids; credit notes with refunds[] (no refund), email_type, line metadata and the customer_account list filter; subscription schedule phases with duration and without iterations or coupon, schedule billing_mode, pause_schedules and customer_account',
+      overlay: 'parameters added after 2024-04-10, from stripe-node 23.1.0 request types: allowed_payment_method_types and excluded_payment_method_types on PaymentIntent and SetupIntent create, update and confirm; the enabled_events and api_version enums of webhook endpoint create and update; promotion code create with promotion[coupon] (no top-level coupon), customer_account on promotion codes, created and invoice on customer balance transaction lists; customer create and update without coupon and promotion_code; discount.source and promotion_code.promotion links; the top-level parameters of Checkout Session create and update, Payment Link create and update, customer portal configuration create and update and portal session create; invoice item pricing; invoice payments and subscription pause (whole operations); arrays of expandable ids; credit notes with refunds[] (no refund), email_type, line metadata and the customer_account list filter; subscription schedule phases with duration and without iterations or coupon, schedule billing_mode, pause_schedules and customer_account; crypto payment_method_data and payment_method_options[crypto] (mode, deposit_options, transaction_verification_options) on PaymentIntent create, update and confirm, and the simulate_crypto_deposit test helper (from stripe-go/-dotnet preview params)',
     },
     sdk: { source: `npm stripe@${sdkPkg.version} (MIT)`, pinned_api_version: pinned, kept: 'v1 routes, known API versions' },
     generated_by: 'scripts/compact_spec.mjs',

@@ -54,8 +54,8 @@ export function minimumCharge(currency: string): number {
   return MINIMUM[currency] ?? 50;
 }
 
-/** Amount rules of PaymentIntent create/update (E14; amount 0 text recorded 2025–2026). */
-export function checkChargeAmount(amount: number, currency: string): void {
+/** Amount rules of PaymentIntent create/update (E14; amount 0 text recorded 2025–2026); `minimumAmount` replaces the currency's minimum. */
+export function checkChargeAmount(amount: number, currency: string, minimumAmount?: number): void {
   if (amount < 1) {
     throw errors.paramState(
       'The amount must be greater than or equal to the minimum charge amount allowed for your account and the currency set (https://docs.stripe.com/currencies#minimum-and-maximum-charge-amounts).  If you want to save a Payment Method for future use without an immediate payment, use a Setup Intent instead: https://docs.stripe.com/payments/setup-intents',
@@ -63,7 +63,7 @@ export function checkChargeAmount(amount: number, currency: string): void {
       'parameter_invalid_integer',
     );
   }
-  const minimum = minimumCharge(currency);
+  const minimum = minimumAmount ?? minimumCharge(currency);
   if (amount < minimum) {
     throw errors.paramState(`Amount must be at least ${formatAmount(minimum, currency)} ${currency}`, 'amount', 'amount_too_small');
   }

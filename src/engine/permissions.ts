@@ -45,6 +45,7 @@ const SLUGS: Record<string, string> = {
   'billing_portal/configurations': 'billing_portal_configuration', // ?
   'billing_portal/sessions': 'billing_portal_session', // ?
   'test_helpers/test_clocks': 'test_clock', // ?
+  'test_helpers/payment_intents': 'payment_intent', // ? the underlying resource's (simulate_crypto_deposit)
   webhook_endpoints: 'webhook',
 };
 

@@ -19,6 +19,7 @@ import { customers } from './core/customers';
 import { testClocks } from './core/test_clocks';
 import { disputes } from './payments/disputes';
 import { events } from './core/events';
+import { cryptoDepositRoutes } from './payments/crypto_deposits';
 import { paymentIntents } from './payments/payment_intents';
 import { paymentMethods } from './payments/payment_methods';
 import { refunds } from './payments/refunds';
@@ -38,6 +39,7 @@ export const modeledRoutes: Route[] = [
   ...testClocks.routes,
   ...paymentMethods.routes,
   ...paymentIntents.routes,
+  ...cryptoDepositRoutes,
   ...charges.routes,
   ...refunds.routes,
   balanceRoute,

@@ -153,6 +153,10 @@ describe.each(MODES)('charges, refunds, balance and disputes (%s)', (mode) => {
     expect((await t.stripe.charges.retrieve(pi.latest_charge as string)).disputed).toBe(true);
     const refused = await stripeError(t.stripe.refunds.create({ payment_intent: pi.id }));
     expect(refused).toMatchObject({ code: 'charge_disputed', message: `Charge ${pi.latest_charge} has been charged back; cannot issue a refund.` });
+    // Evidence files name File uploads, which the twin never has: Stripe's resource_missing, nothing submitted.
+    const file = await stripeError(t.stripe.disputes.update(dispute.id, { evidence: { receipt: 'file_missing' }, submit: true }));
+    expect(file).toMatchObject({ statusCode: 400, code: 'resource_missing', param: 'evidence[receipt]', message: "No such file upload: 'file_missing'" });
+    expect((await t.stripe.disputes.retrieve(dispute.id)).status).toBe('needs_response');
     const submitted = await t.stripe.disputes.update(dispute.id, { evidence: { uncategorized_text: 'winning_evidence' }, submit: true });
     expect(submitted.status).toBe('under_review');
     const won = await t.stripe.disputes.retrieve(dispute.id);

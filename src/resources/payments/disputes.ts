@@ -30,6 +30,24 @@ const EVIDENCE_KEYS = [
   'shipping_tracking_number', 'uncategorized_file', 'uncategorized_text',
 ];
 
+/** Evidence fields that name an uploaded File (`file_…`). */
+const FILE_EVIDENCE = [
+  'cancellation_policy', 'customer_communication', 'customer_signature', 'duplicate_charge_documentation', 'receipt',
+  'refund_policy', 'service_documentation', 'shipping_documentation', 'uncategorized_file',
+];
+
+/**
+ * The twin has no File uploads, so a file named in evidence cannot exist:
+ * Stripe's resource_missing for it (its name for File objects in this message,
+ * "file upload", unverified). An empty value clears the field as usual.
+ */
+function checkFileEvidence(evidence: Params | undefined): void {
+  for (const field of FILE_EVIDENCE) {
+    const id = evidence?.[field];
+    if (typeof id === 'string' && id !== '') throw errors.resourceMissing('file upload', id, `evidence[${field}]`);
+  }
+}
+
 const isInquiry = (d: Dispute) => d.status.startsWith('warning_');
 const isClosed = (d: Dispute) => ['won', 'lost', 'warning_closed'].includes(d.status);
 
@@ -128,6 +146,7 @@ function updateDispute(ctx: Ctx, dispute: Dispute, params: Params): Dispute {
   if (isClosed(dispute) && (params.evidence || params.submit)) {
     throw errors.state(`This dispute is already closed.`);
   }
+  checkFileEvidence(params.evidence ?? undefined);
   const submit = params.submit !== false && (params.submit === true || params.evidence !== undefined);
   const details = dispute.evidence_details as Record<string, unknown>;
   const next: Dispute = {

@@ -53,6 +53,25 @@ export const paymentIntentMachine = defineMachine({
       },
       error: noPendingAuthentication,
     },
+    /**
+     * Funds arriving at a deposit-mode crypto intent's address (crypto_deposits.ts):
+     * processing while the deposit settles, then succeeded, or back to
+     * requires_payment_method when it fails (agent-protocols.md §1.6; failure unverified).
+     */
+    settle: {
+      from: ['requires_action', 'processing'],
+      to: {
+        processing: ['payment_intent.processing'],
+        succeeded: ['payment_intent.succeeded'],
+        requires_payment_method: ['payment_intent.payment_failed'],
+      },
+      // Twin text (unverified): Stripe's wording for a deposit on an intent not awaiting one is not recorded.
+      error: (pi, allowed) =>
+        unexpectedState(
+          pi,
+          `You cannot simulate a crypto deposit for this PaymentIntent because it has a status of ${pi.status}. Only a PaymentIntent with one of the following statuses may receive a deposit: ${allowed.join(', ')}.`,
+        ),
+    },
     capture: {
       from: ['requires_capture'],
       to: { succeeded: ['payment_intent.succeeded'] },

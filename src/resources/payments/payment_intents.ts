@@ -11,6 +11,7 @@ import { Charge, createCharge, saveCharge } from './charges';
 import { given, shipping, sortKeys } from '../common';
 import { defineResource, EMPTY, find, mergeMetadata, route, Shaped, shared, unsupportedParams } from '../../engine/resource';
 import { beginConfirmation, ConfirmationStep, demandsAuthentication, failAttempt, finishAuthentication, IntentKind, newIntentFields, rememberReturnUrl, requireAuthentication } from './confirmation';
+import { checkCryptoConfirmation, requireCryptoDeposit } from './crypto_deposits';
 import { paymentIntentMachine } from './intent_machines';
 import {
   attachPaymentMethod,
@@ -98,7 +99,9 @@ function paymentMethodOptions(types: string[], given: Params | null | undefined,
 export function createPaymentIntent(ctx: Ctx, params: Params): PaymentIntent {
   paymentIntents.unsupported('create', params);
   const currency = checkCurrency(params.currency);
-  checkChargeAmount(params.amount, currency);
+  // Crypto-only intents take amounts from one cent (x402 prices, mppx's records; twin choice, unverified).
+  const types: string[] | undefined = params.allowed_payment_method_types ?? params.payment_method_types;
+  checkChargeAmount(params.amount, currency, types?.length && types.every((t) => t === 'crypto') ? 1 : undefined);
   const intent = newIntentFields(ctx, PAYMENT, params, () => paymentIntents.newId(ctx));
   const pi = paymentIntents.insert(ctx, params, {
     ...intent,
@@ -117,13 +120,15 @@ export function confirmPaymentIntent(ctx: Ctx, pi: PaymentIntent, params: Params
   const offSession = params.off_session === true || params.off_session === 'one_off' || params.off_session === 'recurring';
   const { pm, returnUrl } = beginConfirmation(ctx, PAYMENT, pi, params, offSession);
   const types = params.allowed_payment_method_types ?? params.payment_method_types ?? pi.payment_method_types;
+  const options = params.payment_method_options || types !== pi.payment_method_types
+    ? paymentMethodOptions(types, params.payment_method_options, pi.payment_method_options)
+    : pi.payment_method_options;
+  if (pm.type === 'crypto') checkCryptoConfirmation(pi, types, options);
   pi = paymentIntentMachine.transition(ctx, pi, 'confirm', S.requires_confirmation, {
     allowed_payment_method_types: given(params.allowed_payment_method_types, pi.allowed_payment_method_types),
     capture_method: params.capture_method ?? pi.capture_method,
     payment_method: pm.id,
-    payment_method_options: params.payment_method_options || types !== pi.payment_method_types
-      ? paymentMethodOptions(types, params.payment_method_options, pi.payment_method_options)
-      : pi.payment_method_options,
+    payment_method_options: options,
     payment_method_types: types,
     receipt_email: given(params.receipt_email, pi.receipt_email),
     setup_future_usage: given(params.setup_future_usage, pi.setup_future_usage),
@@ -131,6 +136,8 @@ export function confirmPaymentIntent(ctx: Ctx, pi: PaymentIntent, params: Params
     next_action: null,
   });
 
+  // Crypto in deposit mode: the customer sends funds to the addresses shown (crypto_deposits.ts).
+  if (pm.type === 'crypto') return requireCryptoDeposit(ctx, pi);
   if (demandsAuthentication(ctx, pi, pm, offSession)) {
     if (offSession) return failPayment(ctx, pi, pm, 'confirm', { decline: DECLINES.authentication_required });
     if (params.error_on_requires_action) {

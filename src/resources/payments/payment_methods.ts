@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { nowIn } from '../../engine/clock';
+import { nowIn, scopeOf } from '../../engine/clock';
 import { docUrl, errors, StripeError } from '../../engine/errors';
 import { emit } from '../../engine/events';
 import { Params } from '../../engine/params';
 import { BASE62 } from '../../engine/random';
+import { withKey } from '../../engine/render';
 import { pinnedUnder } from '../../engine/exogenous';
 import { brandOf, CardBehaviour, Decline, ForcedBehaviour, LIVE_CARD_IN_TEST_MODE, looksLikeMagicPaymentMethod, luhnValid, TestCard, testCards } from '../../engine/test_values';
 import { Ctx, World } from '../../engine/world';
@@ -202,8 +203,20 @@ function cardFromInput(ctx: Ctx, input: Params, param: string): { card: TestCard
   throw errors.parameterMissing(`${param}[number]`);
 }
 
+/**
+ * A crypto PaymentMethod (`payment_method_data[type]=crypto`): no details of its
+ * own (`crypto: {}` in the package's types); who paid, from which wallet, shows on
+ * the charge once a deposit arrives (crypto_deposits.ts).
+ */
+export function createCryptoPaymentMethod(ctx: Ctx, input: Params = {}): PaymentMethod {
+  const built: Record<string, unknown> = { ...paymentMethods.build(ctx, input, { type: 'crypto' }) };
+  delete built.card;
+  return ctx.world.insert(withKey(built, 'crypto', EMPTY), scopeOf(ctx)) as PaymentMethod;
+}
+
 /** `payment_method_data` on PaymentIntent/SetupIntent create and confirm. */
 export function paymentMethodFromData(ctx: Ctx, data: Params): PaymentMethod {
+  if (data.type === 'crypto') return createCryptoPaymentMethod(ctx, { billing_details: data.billing_details, metadata: data.metadata, allow_redisplay: data.allow_redisplay });
   if (data.type !== 'card') throw errors.unsupportedParam('payment_method_data', `payment_method_data[type]=${data.type}`);
   if (!data.card) throw errors.parameterMissing('payment_method_data[card]');
   const { card, exp_month, exp_year } = cardFromInput(ctx, data.card, 'payment_method_data[card]');
@@ -243,6 +256,7 @@ export function markConsumed(ctx: Ctx, pm: PaymentMethod): void {
 
 /** After a charge attempt or attachment Stripe has run its checks: cvc `pass` (or the card's failing checks). */
 export function markChecked(ctx: Ctx, pm: PaymentMethod): PaymentMethod {
+  if (!pm.card) return pm; // checks are a card's
   const card = cardOf(ctx.world, pm.id);
   const address = pm.billing_details.address ?? {};
   const check = (name: 'cvc_check' | 'address_line1_check' | 'address_postal_code_check', supplied: boolean) =>

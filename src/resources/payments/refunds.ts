@@ -9,6 +9,7 @@ import { createBalanceTransaction } from '../core/balance';
 import { Charge, charges } from './charges';
 import { defineResource, EMPTY, find, mergeMetadata, route, Shaped } from '../../engine/resource';
 import { cardOf } from './payment_methods';
+import { isCryptoCharge, refundTransactionHash } from './crypto_deposits';
 
 // Refunds (stripe-behaviour.md §6): full and partial, on a charge or a
 // PaymentIntent; refunded amounts on the charge; a refund balance transaction;
@@ -72,9 +73,11 @@ export function refundCharge(ctx: Ctx, charge: Charge, input: RefundInput): Refu
     charge: charge.id,
     currency: charge.currency,
     customer: charge.customer,
-    destination_details: input.reversal
-      ? { card: { type: 'reversal' }, type: 'card' }
-      : { card: { reference_status: 'pending', reference_type: 'acquirer_reference_number', type: 'refund' }, type: 'card' },
+    destination_details: isCryptoCharge(charge)
+      ? { crypto: { reference: refundTransactionHash(world) }, type: 'crypto' }
+      : input.reversal
+        ? { card: { type: 'reversal' }, type: 'card' }
+        : { card: { reference_status: 'pending', reference_type: 'acquirer_reference_number', type: 'refund' }, type: 'card' },
     payment_intent: charge.payment_intent,
     payment_method: charge.payment_method,
     reason: input.stripeReason ?? input.reason ?? null,
