@@ -95,14 +95,15 @@ export const COMMANDS = {
     load: () => import('./listen'),
   },
   mcp: {
-    usage: `mcp [--url http://127.0.0.1:12111] [--api-key sk_test_…|rk_test_…] [--tools skill] [--seed N]
+    usage: `mcp [--url http://127.0.0.1:12111] [--api-key sk_test_…|rk_test_…] [--tools stripe|skill|stripe,skill] [--seed N]
     The twin's MCP server over stdio, for agents that start MCP servers as commands
     (a running twin also answers MCP over Streamable HTTP at /mcp). Each tool makes
     one Stripe API call with the key (default STRIPE_SECRET_KEY, else sk_test_twin);
     a restricted key sees only the tools its permissions allow. With --url, the tools
     run in that twin (a bridge to its /mcp/<set>); without, in a twin in this process
-    (--seed N makes its ids reproducible). --tools: the tool set (skill: brief 001's
-    eight stripe_* tools).`,
+    (--seed N makes its ids reproducible). --tools: the tool set, or several
+    comma-separated (stripe, the default: the 22 tools of Stripe's agent toolkit;
+    skill: brief 001's eight stripe_* tools).`,
     load: () => import('./mcp'),
   },
 } satisfies Record<string, Command>;

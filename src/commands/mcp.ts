@@ -7,7 +7,8 @@ import { pipelineInvoke } from '../mcp/http';
 import { createToolServer, DEFAULT_TOOL_SET, toolSet } from '../mcp/server';
 
 // `stripe-twin mcp`: the twin's MCP tools over stdio, for agents that start
-// their MCP servers as commands. With --url, a bridge to a running twin's
+// their MCP servers as commands; --tools names the set or sets (`stripe`, the
+// default, `skill`, `stripe,skill`). With --url, a bridge to a running twin's
 // /mcp/<set> (as @stripe/mcp bridges stdio to Stripe's hosted server): every
 // message goes through unchanged, with the key in Authorization, so the tools
 // run in that twin's pipeline and world. Without --url, a twin in this process

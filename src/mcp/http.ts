@@ -2,7 +2,7 @@ import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/
 import type { RequestAccount, Twin } from '../engine/twin';
 import { handleRequest } from '../server/pipeline';
 import { jsonResponse, TwinRequest, TwinResponse } from '../server/stages';
-import { createToolServer, DEFAULT_TOOL_SET, Invoke, TOOL_SETS } from './server';
+import { createToolServer, DEFAULT_TOOL_SET, Invoke, isToolSet, TOOL_SETS } from './server';
 
 // MCP over Streamable HTTP at /mcp (the default tool set) and /mcp/<set>, in
 // stateless mode: each POST gets a fresh server and transport (a stateless
@@ -34,8 +34,15 @@ export function pipelineInvoke(twin: Twin, authorization: string, stripeAccount?
 }
 
 export async function handleMcp(twin: Twin, req: TwinRequest, path: string, who: RequestAccount): Promise<TwinResponse> {
-  const set = path === '/mcp' || path === '/mcp/' ? DEFAULT_TOOL_SET : path.slice('/mcp/'.length);
-  if (!Object.hasOwn(TOOL_SETS, set)) return rpcError(404, `No MCP tool set "${set}" here: use /mcp or /mcp/${Object.keys(TOOL_SETS).join(', /mcp/')}`);
+  let set = path === '/mcp' || path === '/mcp/' ? DEFAULT_TOOL_SET : path.slice('/mcp/'.length);
+  try {
+    set = decodeURIComponent(set); // `/mcp/stripe%2Cskill` as `/mcp/stripe,skill`
+  } catch {
+    // a malformed escape names no set: refused below
+  }
+  if (!isToolSet(set)) {
+    return rpcError(404, `No MCP tool set "${set}" here: use /mcp or /mcp/${Object.keys(TOOL_SETS).join(', /mcp/')} (several sets comma-separated)`);
+  }
   const method = req.method.toUpperCase();
   if (method !== 'POST') return rpcError(405, 'Method not allowed.', ['Allow', 'POST']);
 

@@ -2,8 +2,10 @@ import Ajv, { ValidateFunction } from 'ajv';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, CallToolResult, ErrorCode, ListToolsRequestSchema, McpError, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { missingPermission } from '../engine/permissions';
+import { searchDocumentation } from './documentation';
 import { skillTools } from './skill';
-import { inputSchemaOf, outputSchemaOf, requestFor, ToolDeclaration } from './tools';
+import { stripeTools } from './stripe';
+import { inputSchemaOf, isRestCall, outputSchemaOf, project, requestFor, ToolDeclaration } from './tools';
 
 // One MCP server per caller (a key, and the account it opens): tools/list shows
 // the tools of a set whose route the key may call (every tool for a secret key),
@@ -18,12 +20,29 @@ import { inputSchemaOf, outputSchemaOf, requestFor, ToolDeclaration } from './to
 // is kept (agent-protocols.md §3.5): unknown arguments are stripped, invalid input
 // and an unknown tool are tool errors with the SDK's texts, not JSON-RPC errors.
 
-/** The tool sets a server can offer (`--tools`, `/mcp/<set>`); one set per server, as names may collide between sets. */
+/**
+ * The tool sets a server can offer (`--tools`, `/mcp/<set>`). Several may be
+ * served together (`stripe,skill`) when their names do not collide (tool names
+ * are unique per server; brief 000's stripe-node-aligned set would collide with
+ * the stripe set's create_refund, agent-protocols.md §3.4).
+ */
 export const TOOL_SETS: Record<string, ToolDeclaration[]> = {
+  stripe: stripeTools,
   skill: skillTools,
 };
 export type ToolSetName = keyof typeof TOOL_SETS;
-export const DEFAULT_TOOL_SET = 'skill';
+/**
+ * The set of `/mcp` and of `stripe-twin mcp` without --tools: Stripe's own tools,
+ * since what reaches the twin there is what reaches mcp.stripe.com (@stripe/mcp,
+ * toolkit 0.9.0 and brief 003 point there; agent-protocols.md §3.6). Brief 001's
+ * skill runs in the agent's own MCP server, so its set is asked for by name.
+ */
+export const DEFAULT_TOOL_SET = 'stripe';
+
+/** Answers of tools the twin gives itself (LocalCall): no Stripe API call, so no permission. */
+const LOCAL_ANSWERS: Record<string, (args: Record<string, unknown>) => unknown> = {
+  search_documentation: (args) => searchDocumentation(String(args.question)),
+};
 
 export const SERVER_INFO = { name: 'stripe-twin', version: '0.1.0' };
 
@@ -38,6 +57,8 @@ export interface ToolServerOptions {
 }
 
 const ajv = new Ajv({ allErrors: true, strict: false, removeAdditional: true, useDefaults: true });
+// zod's .email() as the toolkit's create_customer checks it: something@something.something, no spaces.
+ajv.addFormat('email', /^[^\s@]+@[^\s@]+\.[^\s@]+$/);
 const validators = new WeakMap<ToolDeclaration, ValidateFunction>();
 function validatorOf(tool: ToolDeclaration): ValidateFunction {
   let v = validators.get(tool);
@@ -50,25 +71,46 @@ function validatorOf(tool: ToolDeclaration): ValidateFunction {
 
 /** tools/list's entry for a declaration (the fields McpServer emits, in its order). */
 export function listEntry(tool: ToolDeclaration): Tool {
+  const outputSchema = outputSchemaOf(tool);
   return {
     name: tool.name,
-    title: tool.title,
+    // Toolkit-form tools are listed as the toolkit's deprecated tool() registration lists them: no top-level title, no outputSchema.
+    ...(tool.text ? {} : { title: tool.title }),
     description: tool.description,
     inputSchema: inputSchemaOf(tool) as Tool['inputSchema'],
-    outputSchema: outputSchemaOf(tool) as Tool['outputSchema'],
+    ...(outputSchema ? { outputSchema: outputSchema as Tool['outputSchema'] } : {}),
     annotations: { title: tool.title, ...tool.annotations },
     execution: { taskSupport: 'forbidden' },
   };
 }
 
-/** The tools of `set` a key with `permissions` may call. */
+/** The tools of `set` a key with `permissions` may call (a tool the twin answers itself needs no permission). */
 export function toolsFor(set: string, permissions: readonly string[] | null): ToolDeclaration[] {
-  return toolSet(set).filter((tool) => missingPermission(permissions, tool.call.method, tool.call.path) === null);
+  return toolSet(set).filter((tool) => !isRestCall(tool.call) || missingPermission(permissions, tool.call.method, tool.call.path) === null);
 }
 
+/** The tools of a set, or of several (`stripe,skill`), refusing unknown sets and colliding names. */
 export function toolSet(set: string): ToolDeclaration[] {
-  if (!Object.hasOwn(TOOL_SETS, set)) throw new Error(`unknown tool set "${set}": use one of ${Object.keys(TOOL_SETS).join(', ')}`);
-  return TOOL_SETS[set];
+  const names = set.split(',').map((s) => s.trim());
+  const tools: ToolDeclaration[] = [];
+  for (const name of names) {
+    if (!Object.hasOwn(TOOL_SETS, name)) throw new Error(`unknown tool set "${name}": use one of ${Object.keys(TOOL_SETS).join(', ')} (or several, comma-separated)`);
+    for (const tool of TOOL_SETS[name]) {
+      if (tools.some((t) => t.name === tool.name)) throw new Error(`tool sets ${set} cannot be served together: both have a tool named ${tool.name}`);
+      tools.push(tool);
+    }
+  }
+  return tools;
+}
+
+/** Whether `set` names a tool set, or several that can be served together. */
+export function isToolSet(set: string): boolean {
+  try {
+    toolSet(set);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function createToolServer(options: ToolServerOptions): Server {
@@ -91,7 +133,9 @@ export function createToolServer(options: ToolServerOptions): Server {
       const details = (validate.errors ?? []).map((e) => `${e.instancePath || '(arguments)'} ${e.message}`).join('; ');
       return toolError(new McpError(ErrorCode.InvalidParams, `Input validation error: Invalid arguments for tool ${tool.name}: ${details}`).message);
     }
-    return resultOf(await options.invoke(requestFor(tool, args)));
+    if (!isRestCall(tool.call)) return textResult(tool, { status: 200, body: JSON.stringify(LOCAL_ANSWERS[tool.call.local](args)) });
+    const answer = await options.invoke(requestFor(tool, args));
+    return tool.text ? textResult(tool, answer) : resultOf(answer);
   });
   return server;
 }
@@ -115,6 +159,29 @@ export function resultOf(answer: { status: number; body: string }): CallToolResu
     return { content: [{ type: 'text', text: answer.body }], structuredContent: json as Record<string, unknown> };
   }
   return { content: [{ type: 'text', text: answer.body || `HTTP ${answer.status}` }], isError: true };
+}
+
+/**
+ * A REST answer in the toolkit's form (ToolDeclaration.text): compact JSON text of
+ * the projected answer; any failure the JSON string "Failed to …" (with the API's
+ * error message for create_coupon), never isError (agent-protocols.md §3.2).
+ */
+export function textResult(tool: ToolDeclaration, answer: { status: number; body: string }): CallToolResult {
+  const form = tool.text!;
+  let json: unknown;
+  try {
+    json = JSON.parse(answer.body);
+  } catch {
+    json = undefined;
+  }
+  const ok = answer.status >= 200 && answer.status < 300 && json !== undefined;
+  let value: unknown;
+  if (ok) value = project(form, json);
+  else {
+    const message = (json as { error?: { message?: string } } | undefined)?.error?.message ?? `HTTP ${answer.status}`;
+    value = form.withMessage ? `${form.failure}: ${message}` : form.failure;
+  }
+  return { content: [{ type: 'text', text: JSON.stringify(value) }] };
 }
 
 function toolError(text: string): CallToolResult {

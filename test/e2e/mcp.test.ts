@@ -1,12 +1,10 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import Stripe from 'stripe';
-import { handleRequest } from '../../src';
-import { CLI, freshKey, Harness, Mode, MODES, startHarness, useHarness } from '../helpers';
+import { freshKey, Harness, Mode, MODES, startHarness, useHarness } from '../helpers';
+import { httpClient, stdioClient, text } from '../mcp_helpers';
 
-// The MCP server (src/mcp): brief 001's eight skill tools, each a face over one
+// The MCP server (src/mcp): brief 001's eight skill tools (/mcp/skill, --tools skill), each a face over one
 // REST route called through the API's pipeline with the caller's key. The SDK's
 // own Client talks to it over Streamable HTTP (/mcp on a served twin; in-process,
 // the same requests handed to the pipeline by a fetch) and over stdio
@@ -34,33 +32,6 @@ const BRIEF_001 = {
   Subscriptions: 'Read',
 };
 
-/** A fetch that hands each request to the twin's pipeline in-process (what the HTTP server would do). */
-function pipelineFetch(h: Harness): typeof fetch {
-  return async (input, init) => {
-    const url = new URL(String(input instanceof Request ? input.url : input));
-    const headers: Record<string, string> = {};
-    new Headers(init?.headers).forEach((value, name) => (headers[name] = value));
-    const body = Buffer.from(typeof init?.body === 'string' ? init.body : '');
-    const res = await handleRequest(h.twin.engine, { method: init?.method ?? 'GET', url: url.pathname + url.search, headers, readBody: async () => body });
-    const out = new Headers();
-    for (let i = 0; i < res.headers.length; i += 2) out.append(res.headers[i], res.headers[i + 1]);
-    return new Response(res.status === 202 || res.status === 204 ? null : res.body, { status: res.status, headers: out });
-  };
-}
-
-async function httpClient(h: Harness, key: string, path = '/mcp'): Promise<Client> {
-  const url = new URL(path, h.url || 'http://twin.invalid');
-  const transport = new StreamableHTTPClientTransport(url, {
-    requestInit: { headers: { Authorization: `Bearer ${key}` } },
-    ...(h.mode === 'in-process' ? { fetch: pipelineFetch(h) } : {}),
-  });
-  const client = new Client({ name: 'stripe-twin-test', version: '1.0.0' });
-  await client.connect(transport);
-  return client;
-}
-
-const text = (result: unknown) => ((result as CallToolResult).content[0] as { type: 'text'; text: string }).text;
-
 let agentKeys = 0;
 /** A world with a customer who paid, a price, an invoice and a subscription; and brief 001's restricted key for it. */
 async function seedWorld(h: Harness) {
@@ -83,7 +54,8 @@ async function seedWorld(h: Harness) {
 describe.each(MODES)('MCP over Streamable HTTP (%s)', (mode: Mode) => {
   const t = useHarness(mode);
   const clients: Client[] = [];
-  const connect = async (key: string, path?: string) => {
+  // The skill set is /mcp/skill (/mcp is Stripe's own set: test/e2e/mcp_stripe.test.ts).
+  const connect = async (key: string, path = '/mcp/skill') => {
     const client = await httpClient(t.h, key, path);
     clients.push(client);
     return client;
@@ -111,8 +83,10 @@ describe.each(MODES)('MCP over Streamable HTTP (%s)', (mode: Mode) => {
     expect(byName.stripe_create_refund.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: true, idempotentHint: false });
     expect(byName.stripe_create_payment_link.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: false });
     expect(byName.stripe_list_subscriptions.outputSchema).toMatchObject({ type: 'object', properties: { object: { const: 'list' } } });
-    // /mcp/skill is the same set by name.
-    expect((await (await connect(t.key, '/mcp/skill')).listTools()).tools.map((tool) => tool.name)).toEqual(SKILL);
+    // Served with the stripe set, after it: /mcp/stripe,skill.
+    const both = (await (await connect(t.key, '/mcp/stripe,skill')).listTools()).tools.map((tool) => tool.name);
+    expect(both).toHaveLength(30);
+    expect(both.slice(22)).toEqual(SKILL);
   });
 
   it("calls every skill tool with brief 001's restricted key against a seeded world; the calls are the API's (events, request log)", async () => {
@@ -224,7 +198,7 @@ describe.each(MODES)('MCP over Streamable HTTP (%s)', (mode: Mode) => {
     expect(get.status).toBe(405);
     const unknown = await fetch(`${t.h.url}/mcp/everything`, { method: 'POST', headers: { authorization: `Bearer ${t.key}` }, body: '{}' });
     expect(unknown.status).toBe(404);
-    const list = await fetch(`${t.h.url}/mcp`, {
+    const list = await fetch(`${t.h.url}/mcp/skill`, {
       method: 'POST',
       headers: { authorization: `Bearer ${t.key}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
@@ -241,16 +215,9 @@ describe('MCP over stdio (stripe-twin mcp)', () => {
   });
   afterAll(() => h.close());
 
-  async function stdioClient(args: string[]): Promise<Client> {
-    const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, 'mcp', ...args], stderr: 'pipe' });
-    const client = new Client({ name: 'stripe-twin-test', version: '1.0.0' });
-    await client.connect(transport);
-    return client;
-  }
-
   it('bridges to a running twin (--url): its world, its key\'s tools and errors', async () => {
     const w = await seedWorld(h);
-    const client = await stdioClient(['--url', h.url, '--api-key', w.agentKey]);
+    const client = await stdioClient(['--url', h.url, '--api-key', w.agentKey, '--tools', 'skill']);
     try {
       expect((await client.listTools()).tools.map((tool) => tool.name)).toEqual(SKILL);
       const found = (await client.callTool({ name: 'stripe_list_customers', arguments: { email: 'john@example.com' } })) as CallToolResult;
@@ -267,7 +234,7 @@ describe('MCP over stdio (stripe-twin mcp)', () => {
   });
 
   it('runs a twin of its own without --url', async () => {
-    const client = await stdioClient(['--api-key', 'sk_test_mcp_stdio', '--seed', '1']);
+    const client = await stdioClient(['--api-key', 'sk_test_mcp_stdio', '--seed', '1', '--tools', 'skill']);
     try {
       expect((await client.listTools()).tools.map((tool) => tool.name)).toEqual(SKILL);
       const balance = (await client.callTool({ name: 'stripe_get_balance', arguments: {} })) as CallToolResult;
