@@ -186,6 +186,17 @@ export async function stripeError(promise: Promise<unknown>): Promise<any> {
   throw new Error('expected a Stripe error, got a success');
 }
 
+/** Brief 001's restricted-key table (Resource → permission), as the Dashboard shows it: a seed's `keys[].permissions` as written. */
+export const BRIEF_001_PERMISSIONS = {
+  Balance: 'Read',
+  Customers: 'Read',
+  'Payment Intents': 'Read',
+  'Payment Links': 'Write',
+  Invoices: 'Read',
+  Refunds: 'Write',
+  Subscriptions: 'Read',
+};
+
 /** Expects `f` to throw a StripeError (an engine call, no request) and returns it. */
 export function refusal(f: () => unknown): StripeError {
   try {

@@ -1,7 +1,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import Stripe from 'stripe';
-import { freshKey, Harness, Mode, MODES, startHarness, useHarness } from '../helpers';
+import { BRIEF_001_PERMISSIONS, freshKey, Harness, Mode, MODES, startHarness, useHarness } from '../helpers';
 import { httpClient, stdioClient, text } from '../mcp_helpers';
 
 // The MCP server (src/mcp): brief 001's eight skill tools (/mcp/skill, --tools skill), each a face over one
@@ -21,16 +21,6 @@ const SKILL = [
   'stripe_list_subscriptions',
 ];
 
-/** Brief 001's table, as the Dashboard shows it. */
-const BRIEF_001 = {
-  Balance: 'Read',
-  Customers: 'Read',
-  'Payment Intents': 'Read',
-  'Payment Links': 'Write',
-  Invoices: 'Read',
-  Refunds: 'Write',
-  Subscriptions: 'Read',
-};
 
 let agentKeys = 0;
 /** A world with a customer who paid, a price, an invoice and a subscription; and brief 001's restricted key for it. */
@@ -38,7 +28,7 @@ async function seedWorld(h: Harness) {
   const owner = freshKey('mcp_owner');
   const stripe = h.stripe(owner);
   const agentKey = `rk_test_agent_${process.pid}_${h.mode.replace('-', '_')}_${agentKeys++}`;
-  await h.control(owner).seed({ keys: [{ key: agentKey, permissions: BRIEF_001 }] });
+  await h.control(owner).seed({ keys: [{ key: agentKey, permissions: BRIEF_001_PERMISSIONS }] });
   const john = await stripe.customers.create({ email: 'john@example.com', name: 'John' });
   const other = await stripe.customers.create({ email: 'sarah@example.com', name: 'Sarah' });
   const pi = await stripe.paymentIntents.create({

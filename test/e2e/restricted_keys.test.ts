@@ -1,6 +1,6 @@
 import Stripe from 'stripe';
 import { handleRequest } from '../../src';
-import { freshKey, MODES, stripeError, useHarness } from '../helpers';
+import { BRIEF_001_PERMISSIONS, freshKey, MODES, stripeError, useHarness } from '../helpers';
 
 // Restricted keys (rk_test_…, minted through the control surface): every route
 // needs its rak_<resource>_read (GET) or rak_<resource>_write permission, write
@@ -55,15 +55,7 @@ describe.each(MODES)('restricted keys seeded from a Dashboard table (%s)', (mode
       keys: [
         {
           key: 'rk_test_agent',
-          permissions: {
-            Balance: 'Read',
-            Customers: 'Read',
-            'Payment Intents': 'Read',
-            'Payment Links': 'Write',
-            Invoices: 'Read',
-            Refunds: 'Write',
-            Subscriptions: 'Read',
-          },
+          permissions: BRIEF_001_PERMISSIONS,
         },
       ],
     });
