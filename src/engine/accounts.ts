@@ -22,7 +22,7 @@ export interface ApiKey {
   /**
    * null: everything (secret keys, and restricted keys the twin did not mint,
    * whose permission set it cannot know); otherwise the `rak_…` names
-   * (agent-protocols.md §4.3). Carried in the request context; not enforced yet.
+   * (agent-protocols.md §4.3), enforced on every route by ./permissions.ts.
    */
   readonly permissions: readonly string[] | null;
   /** The account it opens (a platform's key with Stripe-Account acts on a connected account of it). */
