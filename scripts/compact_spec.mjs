@@ -76,7 +76,7 @@ Object.assign(OVERLAY, {
   'POST /v1/invoiceitems': { pricing: PRICING, quantity_decimal: QUANTITY_DECIMAL },
   'POST /v1/invoiceitems/{invoiceitem}': { pricing: PRICING, quantity_decimal: QUANTITY_DECIMAL },
 });
-// Crypto (stablecoin) payments, private preview (agent-protocols.md §1.6): a crypto
+// Crypto (stablecoin) payments, private preview (docs/agents.md §1.6): a crypto
 // PaymentMethod from payment_method_data[type]=crypto, payment_method_options[crypto]
 // with `mode` (deposit; transaction_verification is newer) and its options. The GA
 // types of stripe-node 23.1 have only setup_future_usage there; the rest is from

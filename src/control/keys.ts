@@ -6,14 +6,14 @@ import { World } from '../engine/world';
 import { ControlCall, ControlError, ControlRoute } from './surface';
 
 // Further keys for an account: `sk_test_…` (every permission) or `rk_test_…`
-// restricted to a set of `rak_…` permissions (agent-protocols.md §4). Any key of
+// restricted to a set of `rak_…` permissions (docs/agents.md §4). Any key of
 // an account reaches it, on the API and here. Keys are answered whole, as
 // webhook signing secrets are (./webhooks.ts): a caller who may manage keys
 // could mint one anyway. Managing keys and connected accounts needs the control
 // token or a key with every permission, so a restricted key cannot mint itself
 // a secret one.
 
-/** Longest permission name accepted (the longest in agent-protocols.md §4.3 has 30 characters). */
+/** Longest permission name accepted (the longest in docs/agents.md §4.3 has 30 characters). */
 const MAX_PERMISSION_LENGTH = 100;
 
 /** Refuses a caller holding only a restricted key the twin minted. */

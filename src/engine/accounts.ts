@@ -22,7 +22,7 @@ export interface ApiKey {
   /**
    * null: everything (secret keys, and restricted keys the twin did not mint,
    * whose permission set it cannot know); otherwise the `rak_…` names
-   * (agent-protocols.md §4.3), enforced on every route by ./permissions.ts.
+   * (docs/agents.md §4.3), enforced on every route by ./permissions.ts.
    */
   readonly permissions: readonly string[] | null;
   /** The account it opens (a platform's key with Stripe-Account acts on a connected account of it). */
@@ -198,7 +198,7 @@ export class AccountRegistry {
   }
 }
 
-/** `rak_<resource>_(read|write)` (agent-protocols.md §4.3), lower-case words joined by `_`. */
+/** `rak_<resource>_(read|write)` (docs/agents.md §4.3), lower-case words joined by `_`. */
 /** A key a caller chooses: test mode, its kind's prefix, a bounded body. */
 const CHOSEN_KEY = /^(?:sk|rk)_test_[A-Za-z0-9_]{1,192}$/;
 

@@ -6,7 +6,7 @@ import { createToolServer, DEFAULT_TOOL_SET, Invoke, isToolSet, TOOL_SETS } from
 
 // MCP over Streamable HTTP at /mcp (the default tool set) and /mcp/<set>, in
 // stateless mode: each POST gets a fresh server and transport (a stateless
-// transport cannot be reused, agent-protocols.md §3.5), answers in plain JSON
+// transport cannot be reused, docs/agents.md §3.5), answers in plain JSON
 // (no SSE stream, so the answer fits the pipeline's buffered response), and is
 // closed after. GET (the server→client stream) and DELETE (ending a session)
 // have nothing to do without sessions: 405, as the SDK's stateless example.

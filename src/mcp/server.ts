@@ -17,14 +17,14 @@ import { inputSchemaOf, isRestCall, outputSchemaOf, project, requestFor, ToolDec
 // zod schemas only, while the declarations here are JSON Schema data (what
 // tools/list shows; the only form Stripe's published tool schemas come in), and
 // the list depends on the caller's key. The behaviour McpServer gives its tools
-// is kept (agent-protocols.md §3.5): unknown arguments are stripped, invalid input
+// is kept (docs/agents.md §3.5): unknown arguments are stripped, invalid input
 // and an unknown tool are tool errors with the SDK's texts, not JSON-RPC errors.
 
 /**
  * The tool sets a server can offer (`--tools`, `/mcp/<set>`). Several may be
  * served together (`stripe,skill`) when their names do not collide (tool names
  * are unique per server; brief 000's stripe-node-aligned set would collide with
- * the stripe set's create_refund, agent-protocols.md §3.4).
+ * the stripe set's create_refund, docs/agents.md §3.4).
  */
 export const TOOL_SETS: Record<string, ToolDeclaration[]> = {
   stripe: stripeTools,
@@ -34,7 +34,7 @@ export type ToolSetName = keyof typeof TOOL_SETS;
 /**
  * The set of `/mcp` and of `stripe-twin mcp` without --tools: Stripe's own tools,
  * since what reaches the twin there is what reaches mcp.stripe.com (@stripe/mcp,
- * toolkit 0.9.0 and brief 003 point there; agent-protocols.md §3.6). Brief 001's
+ * toolkit 0.9.0 and brief 003 point there; docs/agents.md §3.6). Brief 001's
  * skill runs in the agent's own MCP server, so its set is asked for by name.
  */
 export const DEFAULT_TOOL_SET = 'stripe';
@@ -146,7 +146,7 @@ export function createToolServer(options: ToolServerOptions): Server {
  * (`isError: true`) whose text is the API's error body — `{"error": {"code",
  * "message", "type", …}}` — so an agent reads the same message, type and code a
  * REST caller gets. (Stripe's own MCP error form is unpublished; the 0.7.12
- * toolkit answered "Failed to …" strings, agent-protocols.md §3.2.)
+ * toolkit answered "Failed to …" strings, docs/agents.md §3.2.)
  */
 export function resultOf(answer: { status: number; body: string }): CallToolResult {
   let json: unknown;
@@ -164,7 +164,7 @@ export function resultOf(answer: { status: number; body: string }): CallToolResu
 /**
  * A REST answer in the toolkit's form (ToolDeclaration.text): compact JSON text of
  * the projected answer; any failure the JSON string "Failed to …" (with the API's
- * error message for create_coupon), never isError (agent-protocols.md §3.2).
+ * error message for create_coupon), never isError (docs/agents.md §3.2).
  */
 export function textResult(tool: ToolDeclaration, answer: { status: number; body: string }): CallToolResult {
   const form = tool.text!;

@@ -5,7 +5,7 @@ import { ToolAnnotations, ToolDeclaration } from './tools';
 // route (the brief's table: Balance Read, Customers Read, Payment Intents Read,
 // Payment Links Write, Invoices Read, Refunds Write, Subscriptions Read).
 //
-// Input names (uncertain, agent-protocols.md §3.3: the skill's own schemas are not
+// Input names (uncertain, docs/agents.md §3.3: the skill's own schemas are not
 // public): the brief's examples use `email`, `customer_id` and `price_id`; the
 // twin follows them, naming every id input `<thing>_id` (`payment_intent_id`,
 // `charge_id`), and adds `limit` (1–100, Stripe's page size) to every list.

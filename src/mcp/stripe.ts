@@ -2,7 +2,7 @@ import { JsonSchema, ToolAnnotations, ToolDeclaration } from './tools';
 
 // The "stripe" tool set: the 22 tools of Stripe's own agent toolkit / local MCP
 // server (@stripe/agent-toolkit 0.7.12, the only Stripe tool list with published
-// schemas; agent-protocols.md §3.2), in its tools/list order, with its names,
+// schemas; docs/agents.md §3.2), in its tools/list order, with its names,
 // input names, JSON Schema types, bounds, enums, defaults and required lists, its
 // annotations, and its results: compact JSON text of the answer or of the fields
 // it keeps, never structuredContent, never isError, and "Failed to …" on any

@@ -46,7 +46,7 @@ export interface LocalCall {
 }
 
 /**
- * Results in the form of Stripe's agent toolkit (0.7.12, agent-protocols.md §3.2),
+ * Results in the form of Stripe's agent toolkit (0.7.12, docs/agents.md §3.2),
  * for the "stripe" set: one text item holding compact JSON of the answer or of a
  * projection of it, never structuredContent (so no outputSchema either), and never
  * `isError` — any failed call is the JSON string `failure` (quotes included).
@@ -126,7 +126,7 @@ export function requestFor(tool: ToolDeclaration, args: Record<string, unknown>)
 
 /** The JSON Schema of a tool's arguments, as the MCP SDK emits a zod object's (draft-07, no extra properties). */
 export function inputSchemaOf(tool: ToolDeclaration): JsonSchema {
-  // No inputs: the SDK lists its empty-object schema, bare (the toolkit's retrieve_balance, agent-protocols.md §3.2).
+  // No inputs: the SDK lists its empty-object schema, bare (the toolkit's retrieve_balance, docs/agents.md §3.2).
   if (Object.keys(tool.inputs).length === 0) return { type: 'object', properties: {} };
   const schema: JsonSchema = { type: 'object', properties: tool.inputs };
   if (tool.required?.length) schema.required = tool.required;

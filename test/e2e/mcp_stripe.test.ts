@@ -5,7 +5,7 @@ import { freshKey, Harness, Mode, MODES, startHarness, useHarness } from '../hel
 import { httpClient, stdioClient, text } from '../mcp_helpers';
 
 // The "stripe" MCP tool set (src/mcp/stripe.ts): the 22 tools of Stripe's agent
-// toolkit 0.7.12 (agent-protocols.md §3.2), served at /mcp (the default) and
+// toolkit 0.7.12 (docs/agents.md §3.2), served at /mcp (the default) and
 // /mcp/stripe, and by `stripe-twin mcp` without --tools. Results are the
 // toolkit's: one text item of compact JSON (the object, a list's data, or the
 // fields the toolkit keeps), and "Failed to …" strings instead of tool errors.
@@ -35,7 +35,7 @@ const STRIPE = [
   'list_disputes',
 ];
 
-/** What the toolkit's actions need, as the Dashboard's restricted-key table reads (agent-protocols.md §4.4). */
+/** What the toolkit's actions need, as the Dashboard's restricted-key table reads (docs/agents.md §4.4). */
 const TOOLKIT_PERMISSIONS = {
   Customers: 'Write',
   Products: 'Write',

@@ -61,7 +61,7 @@ describe('skill tools', () => {
 describe('stripe tools (the agent toolkit 0.7.12 set)', () => {
   const tool = (name: string) => TOOL_SETS.stripe.find((t) => t.name === name)!;
 
-  it('are the toolkit\'s 22 tools in its order, each needing the permission of its toolkit action (agent-protocols.md §4.4)', () => {
+  it('are the toolkit\'s 22 tools in its order, each needing the permission of its toolkit action (docs/agents.md §4.4)', () => {
     const needs = Object.fromEntries(TOOL_SETS.stripe.map((t) => [t.name, isRestCall(t.call) ? permissionFor(t.call.method, t.call.path) : null]));
     expect(needs).toEqual({
       create_customer: 'rak_customer_write',

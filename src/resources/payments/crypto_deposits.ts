@@ -7,7 +7,7 @@ import { Charge, charges } from './charges';
 import { paymentIntentMachine } from './intent_machines';
 import { lastError, PaymentMethod } from './payment_methods';
 
-// Crypto-deposit PaymentIntents (agent-protocols.md §1.6, Stripe's private-preview
+// Crypto-deposit PaymentIntents (docs/agents.md §1.6, Stripe's private-preview
 // "deposit mode" stablecoin payments): a PaymentIntent offering `crypto`, confirmed
 // with a crypto PaymentMethod and payment_method_options[crypto][mode]=deposit,
 // waits in requires_action with one deposit address per requested network

@@ -56,7 +56,7 @@ export const paymentIntentMachine = defineMachine({
     /**
      * Funds arriving at a deposit-mode crypto intent's address (crypto_deposits.ts):
      * processing while the deposit settles, then succeeded, or back to
-     * requires_payment_method when it fails (agent-protocols.md §1.6; failure unverified).
+     * requires_payment_method when it fails (docs/agents.md §1.6; failure unverified).
      */
     settle: {
       from: ['requires_action', 'processing'],
