@@ -14,7 +14,7 @@ import { forceBehaviour, resolvePaymentMethod } from '../payments/payment_method
 import { Decline } from '../../engine/test_values';
 import { adjustCustomerBalance } from '../core/customer_balance';
 import { applyDiscounts, discountAmount } from './discounts';
-import { creditedItemsOf, InvoiceItem, invoiceItems, onInvoiceItemChanges, pendingItems } from './invoice_items';
+import { creditedItemsOf, InvoiceItem, onInvoiceItemChanges, pendingItems } from './invoice_items';
 import { computeTotals, DiscountOff, LineAmounts } from './totals';
 
 // Invoices (docs/billing.md §4, stripe-behaviour §14): draft → open → paid |

@@ -121,6 +121,7 @@ export function taxOn(r: TaxRateFacts, net: number): LineTax {
     amount,
     tax_behavior: r.inclusive ? 'inclusive' : 'exclusive',
     tax_rate_details: { tax_rate: r.id },
+    // No recording shows a manual rate's taxability_reason; not_available is the twin's choice (unverified).
     taxability_reason: 'not_available',
     taxable_amount: r.inclusive ? net - amount : net,
     type: 'tax_rate_details',
