@@ -95,7 +95,7 @@ export const COMMANDS = {
     load: () => import('./listen'),
   },
   mcp: {
-    usage: `mcp [--url http://127.0.0.1:12111] [--api-key sk_test_…|rk_test_…] [--tools stripe|skill|stripe,skill] [--seed N]
+    usage: `mcp [--url http://127.0.0.1:12111] [--api-key sk_test_…|rk_test_…] [--tools stripe|skill|pome|stripe,skill] [--seed N]
     The twin's MCP server over stdio, for agents that start MCP servers as commands
     (a running twin also answers MCP over Streamable HTTP at /mcp). Each tool makes
     one Stripe API call with the key (default STRIPE_SECRET_KEY, else sk_test_twin);
@@ -103,7 +103,8 @@ export const COMMANDS = {
     run in that twin (a bridge to its /mcp/<set>); without, in a twin in this process
     (--seed N makes its ids reproducible). --tools: the tool set, or several
     comma-separated (stripe, the default: the 22 tools of Stripe's agent toolkit;
-    skill: brief 001's eight stripe_* tools).`,
+    skill: brief 001's eight stripe_* tools; pome: brief 000's twelve tools named
+    after stripe-node methods, for crypto deposits).`,
     load: () => import('./mcp'),
   },
 } satisfies Record<string, Command>;

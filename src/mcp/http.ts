@@ -22,8 +22,9 @@ function rpcError(status: number, message: string, extra: string[] = []): TwinRe
 
 /** The REST calls of a caller's tools: the same pipeline as the API, with the caller's key (and Stripe-Account). */
 export function pipelineInvoke(twin: Twin, authorization: string, stripeAccount?: string): Invoke {
-  return async ({ method, url, body }) => {
-    const headers: Record<string, string> = { authorization };
+  return async ({ method, url, body, headers: extra }) => {
+    // A tool's own headers (an Idempotency-Key) go first, so they can never stand in for the caller's key.
+    const headers: Record<string, string> = { ...lowerCased(extra), authorization };
     if (stripeAccount) headers['stripe-account'] = stripeAccount;
     if (method === 'POST') headers['content-type'] = 'application/x-www-form-urlencoded';
     const response = await handleRequest(twin, { method, url, headers, readBody: async () => Buffer.from(body, 'utf8') });
@@ -32,6 +33,8 @@ export function pipelineInvoke(twin: Twin, authorization: string, stripeAccount?
     return { status: response.status, body: response.body };
   };
 }
+
+const lowerCased = (headers: Record<string, string> = {}) => Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
 
 export async function handleMcp(twin: Twin, req: TwinRequest, path: string, who: RequestAccount): Promise<TwinResponse> {
   let set = path === '/mcp' || path === '/mcp/' ? DEFAULT_TOOL_SET : path.slice('/mcp/'.length);

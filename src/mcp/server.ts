@@ -5,7 +5,8 @@ import { missingPermission } from '../engine/permissions';
 import { searchDocumentation } from './documentation';
 import { skillTools } from './skill';
 import { stripeTools } from './stripe';
-import { inputSchemaOf, isRestCall, outputSchemaOf, project, requestFor, ToolDeclaration } from './tools';
+import { pomeTools } from './pome';
+import { inputSchemaOf, isRestCall, outputSchemaOf, project, requestFor, ToolDeclaration, ToolRequest } from './tools';
 
 // One MCP server per caller (a key, and the account it opens): tools/list shows
 // the tools of a set whose route the key may call (every tool for a secret key),
@@ -21,14 +22,16 @@ import { inputSchemaOf, isRestCall, outputSchemaOf, project, requestFor, ToolDec
 // and an unknown tool are tool errors with the SDK's texts, not JSON-RPC errors.
 
 /**
- * The tool sets a server can offer (`--tools`, `/mcp/<set>`). Several may be
- * served together (`stripe,skill`) when their names do not collide (tool names
- * are unique per server; brief 000's stripe-node-aligned set would collide with
- * the stripe set's create_refund, docs/agents.md §3.4).
+ * The tool sets a server can offer (`--tools`, `/mcp/<set>`): Stripe's agent
+ * toolkit (stripe), brief 001's skill and brief 000's stripe-node-aligned tools
+ * (pome). Several may be served together (`stripe,skill`) when their names do
+ * not collide (tool names are unique per server; pome shares three names with
+ * stripe, docs/agents.md §3.4).
  */
 export const TOOL_SETS: Record<string, ToolDeclaration[]> = {
   stripe: stripeTools,
   skill: skillTools,
+  pome: pomeTools,
 };
 export type ToolSetName = keyof typeof TOOL_SETS;
 /**
@@ -47,7 +50,7 @@ const LOCAL_ANSWERS: Record<string, (args: Record<string, unknown>) => unknown> 
 export const SERVER_INFO = { name: 'stripe-twin', version: '0.1.0' };
 
 /** A REST call and its answer (status and body text, as Stripe prints it). */
-export type Invoke = (request: { method: string; url: string; body: string }) => Promise<{ status: number; body: string }>;
+export type Invoke = (request: ToolRequest) => Promise<{ status: number; body: string }>;
 
 export interface ToolServerOptions {
   set: string;

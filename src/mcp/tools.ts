@@ -34,6 +34,8 @@ export interface RestCall {
   fixed?: Record<string, string>;
   /** Parameters sent only when an input is given (input → parameters), after the fixed ones. */
   when?: Record<string, Record<string, string>>;
+  /** Inputs sent as request headers (input → header name), such as an Idempotency-Key. */
+  headers?: Record<string, string>;
 }
 
 /**
@@ -104,8 +106,16 @@ export function project(result: TextResult, answer: unknown): unknown {
   return Array.isArray(value) ? value.map(pick) : pick(value);
 }
 
-/** The request a call of `tool` with `args` (already validated) makes: method, path with query, form body. */
-export function requestFor(tool: ToolDeclaration, args: Record<string, unknown>): { method: string; url: string; body: string } {
+/** A REST request a tool makes: method, path with query, form body, and any headers its inputs fill. */
+export interface ToolRequest {
+  method: string;
+  url: string;
+  body: string;
+  headers?: Record<string, string>;
+}
+
+/** The request a call of `tool` with `args` (already validated) makes. */
+export function requestFor(tool: ToolDeclaration, args: Record<string, unknown>): ToolRequest {
   const call = tool.call;
   if (!isRestCall(call)) throw new Error(`tool ${tool.name} makes no REST call`);
   let path = call.path;
@@ -119,9 +129,12 @@ export function requestFor(tool: ToolDeclaration, args: Record<string, unknown>)
   Object.assign(params, call.fixed);
   for (const [input, extra] of Object.entries(call.when ?? {})) if (args[input] !== undefined && args[input] !== null) Object.assign(params, extra);
   const form = encodeForm(params);
+  const headers: Record<string, string> = {};
+  for (const [input, header] of Object.entries(call.headers ?? {})) if (typeof args[input] === 'string') headers[header] = args[input] as string;
+  const withHeaders = Object.keys(headers).length ? { headers } : {};
   // A placeholder left unfilled (its input was required, so only a broken declaration) reaches the route as text.
-  if (call.method === 'POST') return { method: 'POST', url: path, body: form };
-  return { method: call.method, url: form ? `${path}?${form}` : path, body: '' };
+  if (call.method === 'POST') return { method: 'POST', url: path, body: form, ...withHeaders };
+  return { method: call.method, url: form ? `${path}?${form}` : path, body: '', ...withHeaders };
 }
 
 /** The JSON Schema of a tool's arguments, as the MCP SDK emits a zod object's (draft-07, no extra properties). */

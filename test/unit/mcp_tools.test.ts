@@ -141,6 +141,9 @@ describe('stripe tools (the agent toolkit 0.7.12 set)', () => {
     expect(toolSet('stripe,skill')).toHaveLength(30);
     expect(() => toolSet('stripe,stripe')).toThrow('both have a tool named create_customer');
     expect(() => toolSet('stripe,nope')).toThrow('unknown tool set "nope"');
+    // brief 000's set shares three names with the stripe set (docs/agents.md §3.4): never served together.
+    expect(() => toolSet('stripe,pome')).toThrow('both have a tool named list_payment_intents');
+    expect(toolSet('skill,pome')).toHaveLength(20);
   });
 });
 
