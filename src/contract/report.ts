@@ -12,12 +12,16 @@ function rows(cells: (string | number)[][]): string {
   return cells.map((r) => `<tr>${r.map((c) => `<td>${esc(String(c))}</td>`).join('')}</tr>`).join('\n');
 }
 
+/** Interactions compared (run and diffed), of a group. */
+export const comparedOf = (g: Pick<GroupSummary, 'exact' | 'shapeEqual' | 'drifted'>) => g.exact + g.shapeEqual + g.drifted;
+
 /** The per-group table of the printed summary and the HTML report; the interaction verdicts add up to `interactions`. */
 export const GROUP_COLUMNS: [string, (g: GroupSummary) => string | number][] = [
   ['group', (g) => g.group],
   ['sequences', (g) => g.sequences],
   ['objects only', (g) => g.noRequests],
   ['interactions', (g) => g.interactions],
+  ['compared', (g) => (g.interactions ? `${comparedOf(g)} (${((comparedOf(g) / g.interactions) * 100).toFixed(0)}%)` : '-')],
   ['exact', (g) => g.exact],
   ['shape-equal', (g) => g.shapeEqual],
   ['drifted', (g) => g.drifted],
@@ -59,6 +63,9 @@ details{margin:.3em 0;border-left:4px solid #ccc;padding-left:.6em} details.exac
 .undeclared{color:#b00;font-weight:bold} li.declared{color:#777} li.value{color:#555} section{margin-top:1.5em}
 </style></head><body>
 <h1>stripe-twin verify</h1>
+<p>Coverage: compared <b>${result.coverage.compared}</b> of the ${result.coverage.held} recorded interactions (${pct(result.coverage.held ? result.coverage.compared / result.coverage.held : 0)});
+not compared: ${result.coverage.unsupported} unsupported, ${result.coverage.needsState} needing state, ${result.coverage.cannotShape} at versions the twin cannot shape.</p>
+${result.failures.length ? `<ul>${result.failures.map((f) => `<li class="undeclared">FAIL: ${esc(f)}</li>`).join('')}</ul>` : '<p>The gate passes.</p>'}
 <p>Overall fidelity: <b>${pct(result.overall.score)}</b> of ${result.overall.compared} compared fields; ${result.sequences.length} sequences in ${result.wallSeconds.toFixed(1)} s.</p>
 <table><tr>${GROUP_COLUMNS.map(([name]) => `<th>${name}</th>`).join('')}</tr>
 ${groups}</table>

@@ -4,11 +4,13 @@ import YAML from 'yaml';
 import { Matcher, wildcard } from '../engine/list';
 import { listCaptures, readCapture } from './capture';
 import { diffCapture, FieldTally, Finding, SequenceResult } from './diff';
-import { GROUP_COLUMNS, renderHtmlReport } from './report';
+import { comparedOf, GROUP_COLUMNS, renderHtmlReport } from './report';
 
 // `stripe-twin verify`: runs every contract's capture sequences against the
 // twin, sets the findings against each contract's declared divergences, and
-// fails when anything drifts that no divergence declares.
+// fails when anything drifts that no divergence declares. It says first how much
+// of what it holds it compared, and fails when that is nothing, or less than the
+// contracts ask, or when what it was told to compare does not exist.
 
 export interface Divergence {
   kind?: string | string[];
@@ -37,6 +39,11 @@ export interface Contract {
    * through the control surface's seed before the captures the glob names run.
    */
   state?: { capture: string; reason: string; seed: Record<string, any[]> }[];
+  /**
+   * The least share of the interactions held that must be compared (0–1): of the
+   * group's, or of all of them for a shared contract. Under it, the gate fails.
+   */
+  coverage?: number;
   file: string;
 }
 
@@ -71,6 +78,20 @@ export interface GroupSummary {
   undeclared: number;
 }
 
+export interface Coverage {
+  /** Interactions the captures hold (every sequence with requests). */
+  held: number;
+  compared: number;
+  /** Why the others were not compared. */
+  unsupported: number;
+  needsState: number;
+  cannotShape: number;
+  /** Sequences with no requests (recorded objects and events, which feed schemas/): nothing to replay. */
+  objectsOnly: number;
+  /** The least share the contracts ask for, overall. */
+  minimum?: number;
+}
+
 export interface VerifyResult {
   groups: GroupSummary[];
   sequences: (SequenceResult & { group: string; undeclared: Finding[]; declared: number })[];
@@ -80,6 +101,9 @@ export interface VerifyResult {
   missingCaptures: { contract: string; pattern: string }[];
   /** Captures two contracts claim equally specifically (see assignCaptures): run by neither. */
   conflicts: { capture: string; contracts: string[] }[];
+  coverage: Coverage;
+  /** Why the gate fails (empty: it passes). */
+  failures: string[];
   wallSeconds: number;
 }
 
@@ -105,6 +129,9 @@ export function loadContracts(dir: string): LoadedContract[] {
       const file = path.join(dir, f);
       const c = YAML.parse(fs.readFileSync(file, 'utf8')) as Contract;
       if (!c?.group || !(c.shared || Array.isArray(c.captures))) throw new Error(`${file}: a contract needs a group and a captures list`);
+      if (c.coverage !== undefined && !(typeof c.coverage === 'number' && c.coverage >= 0 && c.coverage <= 1)) {
+        throw new Error(`${file}: coverage is the least share of interactions compared, a number from 0 to 1`);
+      }
       for (const d of c.divergences ?? []) {
         if (!d.reason || !d.owner) throw new Error(`${file}: every divergence needs a reason and an owner issue`);
       }
@@ -159,12 +186,15 @@ function assignCaptures(names: string[], contracts: Contract[], result: VerifyRe
 
 export async function verify(options: { captures: string; contracts: string; only?: string }): Promise<VerifyResult> {
   const started = Date.now();
-  const all = listCaptures(options.captures);
-  const loaded = loadContracts(options.contracts);
+  const all = fs.existsSync(options.captures) ? listCaptures(options.captures) : new Map<string, string>();
+  const loaded = fs.existsSync(options.contracts) ? loadContracts(options.contracts) : [];
   const shared = loaded.filter((c) => c.shared);
   const contracts = loaded.filter((c) => !c.shared && (!options.only || c.group === options.only));
   const used = new Set<Divergence>();
-  const result: VerifyResult = { groups: [], sequences: [], scores: {}, overall: { compared: 0, agreed: 0, score: 1 }, unusedDivergences: [], missingCaptures: [], conflicts: [], wallSeconds: 0 };
+  const result: VerifyResult = {
+    groups: [], sequences: [], scores: {}, overall: { compared: 0, agreed: 0, score: 1 }, unusedDivergences: [], missingCaptures: [], conflicts: [],
+    coverage: { held: 0, compared: 0, unsupported: 0, needsState: 0, cannotShape: 0, objectsOnly: 0 }, failures: [], wallSeconds: 0,
+  };
 
   const owners = assignCaptures([...all.keys()], loaded.filter((c) => !c.shared), result);
   const sharedRules = shared.flatMap((c) => c.rules);
@@ -215,8 +245,48 @@ export async function verify(options: { captures: string; contracts: string; onl
     result.overall.agreed += s.agreed;
   }
   result.overall.score = result.overall.compared ? result.overall.agreed / result.overall.compared : 1;
+  judge(result, options, loaded, all.size);
   result.wallSeconds = (Date.now() - started) / 1000;
   return result;
+}
+
+/** Coverage, and every reason the gate fails. */
+function judge(result: VerifyResult, options: { captures: string; contracts: string; only?: string }, loaded: LoadedContract[], captures: number): void {
+  const c = result.coverage;
+  for (const g of result.groups) {
+    c.held += g.interactions;
+    c.compared += comparedOf(g);
+    c.unsupported += g.unsupported;
+    c.needsState += g.needsState;
+    c.cannotShape += g.cannotShape;
+    c.objectsOnly += g.noRequests;
+  }
+  const minimum = loaded.filter((x) => x.shared && x.coverage !== undefined).map((x) => x.coverage!);
+  if (minimum.length && !options.only) c.minimum = Math.max(...minimum);
+  const fail = (why: string) => result.failures.push(why);
+  const groups = loaded.filter((x) => !x.shared);
+  if (!fs.existsSync(options.captures)) fail(`no captures folder ${options.captures}`);
+  else if (!captures) fail(`no captures in ${options.captures}`);
+  if (!fs.existsSync(options.contracts)) fail(`no contracts folder ${options.contracts}`);
+  else if (!groups.length) fail(`no contracts in ${options.contracts}: nothing says what to compare`);
+  if (options.only && groups.length && !groups.some((x) => x.group === options.only)) {
+    fail(`no contract has group "${options.only}" (groups: ${groups.map((x) => x.group).join(', ')})`);
+  }
+  if (groups.length && c.compared === 0) fail('compared nothing: no interaction of the captures ran against the twin');
+  const share = (n: number, of: number) => (of ? n / of : 1);
+  if (c.minimum !== undefined && share(c.compared, c.held) < c.minimum) {
+    fail(`coverage ${pct(share(c.compared, c.held))} is under the ${pct(c.minimum)} the contracts ask for`);
+  }
+  for (const g of result.groups) {
+    const asked = groups.find((x) => x.group === g.group)?.coverage;
+    if (asked !== undefined && share(comparedOf(g), g.interactions) < asked) {
+      fail(`group ${g.group}: coverage ${pct(share(comparedOf(g), g.interactions))} is under its contract's ${pct(asked)}`);
+    }
+  }
+  const undeclared = result.groups.reduce((n, g) => n + g.undeclared, 0);
+  if (undeclared) fail(`${undeclared} undeclared finding${undeclared === 1 ? '' : 's'}`);
+  for (const m of result.missingCaptures) fail(`${m.contract}: no capture matches "${m.pattern}"`);
+  for (const x of result.conflicts) fail(`${x.capture} is claimed by ${x.contracts.join(' and ')}: name it in one`);
 }
 
 export function writeReports(result: VerifyResult, dir: string): void {
@@ -234,9 +304,17 @@ function table(head: string[], rows: (string | number)[][]): string {
   return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map((r) => line(r.map(String)))].join('\n');
 }
 
-/** The text printed by `stripe-twin verify`; the fidelity score comes last. */
+/** The text printed by `stripe-twin verify`: coverage first, the fidelity score last. */
 export function summary(result: VerifyResult): string {
   const out: string[] = [];
+  const c = result.coverage;
+  out.push(
+    `Coverage: compared ${c.compared} of the ${c.held} recorded interactions (${pct(c.held ? c.compared / c.held : 0)})` +
+      `${c.minimum !== undefined ? `, the contracts ask for ${pct(c.minimum)}` : ''}; not compared: ` +
+      `${c.unsupported} unsupported by the twin, ${c.needsState} needing state made before the capture, ${c.cannotShape} recorded at versions the twin cannot shape` +
+      `${c.objectsOnly ? `; ${c.objectsOnly} sequences hold recorded objects only (they feed schemas/, with no requests to replay)` : ''}.`,
+    '',
+  );
   out.push(
     table(
       GROUP_COLUMNS.map(([name]) => name),
@@ -254,10 +332,9 @@ export function summary(result: VerifyResult): string {
       if (s.undeclared.length > 8) out.push(`  ${s.name}: … ${s.undeclared.length - 8} more`);
     }
   }
-  for (const m of result.missingCaptures) out.push(`warning: ${m.contract}: no capture matches "${m.pattern}"`);
-  for (const c of result.conflicts) out.push(`warning: ${c.capture} is claimed by ${c.contracts.join(' and ')}: name it in one`);
   for (const d of result.unusedDivergences) out.push(`note: ${d.contract}: divergence matched nothing (${d.kind ?? ''} ${d.object ?? ''} ${d.field ?? ''} ${d.request ?? ''}): ${d.reason}`);
-  out.push('', 'Fidelity score (share of compared fields that agree in shape):');
+  for (const why of result.failures) out.push(`FAIL: ${why}`);
+  out.push('', 'Fidelity score (share of compared fields that agree in shape and state):');
   out.push(table(['object', 'fields compared', 'agree', 'score'], Object.entries(result.scores).sort(([a], [b]) => (a < b ? -1 : 1)).map(([t, s]) => [t, s.compared, s.agreed, pct(s.score)])));
   out.push('', `overall fidelity: ${pct(result.overall.score)} of ${result.overall.compared} fields (${result.sequences.length} sequences in ${result.wallSeconds.toFixed(1)} s)`);
   return out.join('\n');

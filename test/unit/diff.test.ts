@@ -42,6 +42,16 @@ describe('diff engine', () => {
     expect(result.interactions[0].valueDiffs.map((d) => d.field)).toContain('email');
   });
 
+  it('compares state by value: a twin answering another status than Stripe drifts, though the shape agrees', async () => {
+    const c = altered((c) => {
+      const pi = c.interactions.find((i) => (i.response.body as any)?.object === 'payment_intent' && (i.response.body as any).status === 'succeeded')!;
+      (pi.response.body as any).status = 'processing';
+    });
+    const result = await diffCapture(c);
+    expect(result.findings.map((f) => `${f.kind} ${f.object} ${f.field} ${f.expected} ${f.actual}`)).toEqual(['state payment_intent status processing succeeded']);
+    expect(result.interactions.filter((i) => i.verdict === 'drifted')).toHaveLength(1);
+  });
+
   it('reports status changes, error envelope differences and header differences', async () => {
     const c = altered((c) => {
       const declined = c.interactions[4].response;

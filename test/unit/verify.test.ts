@@ -106,6 +106,49 @@ divergences:
     expect(tie.sequences).toEqual([]);
   });
 
+  it('says first how much it compared, and fails under the coverage the contracts ask for', async () => {
+    // A third capture at a version the twin cannot shape: held, not compared.
+    const old = JSON.parse(JSON.stringify(clean)) as Capture;
+    for (const i of old.interactions) i.request.stripe_version = '2020-08-27';
+    writeCapture(path.join(dir, 'captures'), { ...old, name: 'rec/old' });
+    contract('recorded.yaml', `group: recorded\ncaptures: ["rec/*"]\n${DECLARED}`);
+    const ok = await run();
+    expect(ok.coverage).toEqual({ held: 21, compared: 14, unsupported: 0, needsState: 0, cannotShape: 7, objectsOnly: 0 });
+    expect(ok.sequences.flatMap((s) => s.undeclared.map((f) => `${s.name} ${f.kind} ${f.field} ${f.expected} ${f.actual}`))).toEqual([]);
+    expect(ok.failures).toEqual([]);
+    expect(summary(ok).split('\n')[0]).toBe(
+      'Coverage: compared 14 of the 21 recorded interactions (66.7%); not compared: 0 unsupported by the twin, 0 needing state made before the capture, 7 recorded at versions the twin cannot shape.',
+    );
+    contract('common.yaml', 'group: common\nshared: true\ncoverage: 0.7\n');
+    expect((await run()).failures).toEqual(['coverage 66.7% is under the 70.0% the contracts ask for']);
+    contract('common.yaml', 'group: common\nshared: true\ncoverage: 0.6\n');
+    contract('recorded.yaml', `group: recorded\ncaptures: ["rec/*"]\ncoverage: 0.9\n${DECLARED}`);
+    expect((await run()).failures).toEqual(['group recorded: coverage 66.7% is under its contract\'s 90.0%']);
+    contract('recorded.yaml', `group: recorded\ncaptures: ["rec/*"]\ncoverage: 2\n`);
+    await expect(run()).rejects.toThrow(/coverage is the least share/);
+  });
+
+  it('fails when it compares nothing, or what it was told to compare does not exist', async () => {
+    const failures = async (options: { captures?: string; contracts?: string; only?: string }) =>
+      (await verify({ captures: path.join(dir, 'captures'), contracts: path.join(dir, 'contracts'), ...options })).failures;
+    expect(await failures({})).toEqual([`no contracts folder ${path.join(dir, 'contracts')}`]);
+    contract('recorded.yaml', `group: recorded\ncaptures: ["rec/*"]\n${DECLARED}`);
+    expect(await failures({})).toEqual([]);
+    expect(await failures({ only: 'recroded' })).toEqual(['no contract has group "recroded" (groups: recorded)', 'compared nothing: no interaction of the captures ran against the twin']);
+    expect(await failures({ captures: path.join(dir, 'nowhere') })).toEqual([
+      `no captures folder ${path.join(dir, 'nowhere')}`,
+      'compared nothing: no interaction of the captures ran against the twin',
+      `${path.join(dir, 'contracts', 'recorded.yaml')}: no capture matches "rec/*"`,
+    ]);
+    // Every interaction unsupported (here: a capture whose requests the twin answers 501): nothing compared.
+    const unsupported = JSON.parse(JSON.stringify(clean)) as Capture;
+    unsupported.interactions = unsupported.interactions.slice(0, 1).map((i) => ({ ...i, request: { ...i.request, method: 'POST', path: '/v1/issuing/cards', params: {} } }));
+    fs.rmSync(path.join(dir, 'captures'), { recursive: true });
+    writeCapture(path.join(dir, 'captures'), { ...unsupported, name: 'rec/issuing' });
+    contract('recorded.yaml', 'group: recorded\ncaptures: ["rec/*"]\ndivergences:\n  - {kind: [unsupported, events], reason: issuing is not modeled, owner: "#1"}\n');
+    expect(await failures({})).toEqual(['compared nothing: no interaction of the captures ran against the twin']);
+  });
+
   it('refuses a divergence without a reason or an owner', async () => {
     contract('recorded.yaml', 'group: recorded\ncaptures: ["rec/*"]\ndivergences:\n  - {kind: status}\n');
     await expect(run()).rejects.toThrow(/needs a reason and an owner/);
