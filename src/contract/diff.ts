@@ -90,11 +90,14 @@ const VARYING_FIELDS = new Set([
 ]);
 
 /**
- * Fields that say where an object stands in its state machine: compared by
- * value, since a twin answering `processing` where Stripe answered `succeeded`
- * has the shape right and the behaviour wrong.
+ * Fields that carry behaviour (where an object stands in its state machine, and
+ * how much money moved): compared by value, since a twin answering `processing`
+ * where Stripe answered `succeeded` has the shape right and the behaviour wrong.
  */
-const STATE_FIELDS = new Set(['status', 'paid', 'captured', 'refunded', 'deleted', 'livemode']);
+const STATE_FIELDS = new Set([
+  'status', 'paid', 'captured', 'refunded', 'deleted', 'livemode', 'currency',
+  'amount', 'amount_captured', 'amount_refunded', 'amount_received', 'amount_capturable', 'amount_due', 'amount_paid', 'amount_remaining',
+]);
 
 const kindOf = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
 
