@@ -4,6 +4,7 @@ import { Twin } from '../engine/twin';
 import { canShape } from '../engine/versions';
 import { handleRequest } from '../server/pipeline';
 import { Capture, Interaction } from './capture';
+import { stateFromRecording } from './recorded_state';
 import { fillText, fillTokens, isObjectToken, parseToken, recordedBase, scrubbedValue, Token, tokensInText, TokenFill } from './normalize';
 import { ShapeFinding, validateShape } from './shapes';
 
@@ -130,13 +131,19 @@ export async function diffCapture(capture: Capture, options: Options = {}): Prom
 
   const twin = new Twin({ seed: options.seed ?? capture.name, startTime: recordedBase(capture) });
   const key = `sk_test_verify_${capture.name.replace(/[^A-Za-z0-9]+/g, '_')}`;
-  if (options.state) seedSections(twin, key, options.state);
   const ids = new Map<string, string>();
   const twinIds = new Map<string, string>();
   const tally = result.fields;
-  /** Tokens an earlier response introduced, and those that only an unsupported call did. */
+  /** Tokens an earlier response introduced (or the world was seeded with), and those that only an unsupported call did. */
   const seen = new Set<string>();
   const tainted = new Set<string>();
+  const recorded = stateFromRecording(capture);
+  seedSections(twin, key, withState(options.state ?? {}, recorded.seed));
+  for (const [token, id] of recorded.ids) {
+    ids.set(token, id);
+    twinIds.set(id, token);
+    seen.add(token);
+  }
 
   for (const [index, interaction] of capture.interactions.entries()) {
     const { request, response } = interaction;
@@ -220,6 +227,17 @@ export async function diffCapture(capture: Capture, options: Options = {}): Prom
     }
   }
   return result;
+}
+
+/** A contract's declared state, then what the recording shows of the objects it names but did not make (the declared wins). */
+function withState(declared: Record<string, any[]>, recorded: Record<string, any[]>): Record<string, any[]> {
+  const declaredIds = new Set(Object.values(declared).flat().map((entry) => entry?.id));
+  const out: Record<string, any[]> = { ...declared };
+  for (const [section, entries] of Object.entries(recorded)) {
+    const fresh = entries.filter((entry) => !declaredIds.has(entry.id));
+    if (fresh.length) out[section] = [...(out[section] ?? []), ...fresh];
+  }
+  return out;
 }
 
 /** Tokens of object ids in a value, in order of appearance (not times, secrets or scrubbed values). */

@@ -52,6 +52,21 @@ describe('diff engine', () => {
     expect(result.interactions.filter((i) => i.verdict === 'drifted')).toHaveLength(1);
   });
 
+  it('seeds the objects a capture names but did not make, as its responses show them, instead of skipping as needs state', async () => {
+    // The recording began after the customer existed: its first request updates it.
+    const customer = (clean.interactions[0].response.body as any).id as string;
+    const c = altered((c) => {
+      c.interactions[0].request.path = `/v1/customers/${customer}`;
+      c.interactions[0].request.params = { metadata: { plan: 'pro' } };
+    });
+    const result = await diffCapture(c);
+    expect(result.interactions.map((i) => i.verdict)).not.toContain('needs-state');
+    expect(result.findings).toEqual([]);
+    // Seeded under the recorded id, with the fields the recording showed (the update sent none of them).
+    expect(result.interactions[0].twin).toMatchObject({ id: c.ids[customer], email: 'jane@example.com', name: 'Jane Doe', metadata: { plan: 'pro' } });
+    expect(result.interactions[1].twin).toMatchObject({ object: 'payment_method', customer: c.ids[customer] });
+  });
+
   it('reports status changes, error envelope differences and header differences', async () => {
     const c = altered((c) => {
       const declined = c.interactions[4].response;
