@@ -336,7 +336,12 @@ export function summary(result: VerifyResult): string {
   for (const why of result.failures) out.push(`FAIL: ${why}`);
   out.push('', 'Fidelity score (share of compared fields that agree in shape and state):');
   out.push(table(['object', 'fields compared', 'agree', 'score'], Object.entries(result.scores).sort(([a], [b]) => (a < b ? -1 : 1)).map(([t, s]) => [t, s.compared, s.agreed, pct(s.score)])));
-  out.push('', `overall fidelity: ${pct(result.overall.score)} of ${result.overall.compared} fields (${result.sequences.length} sequences in ${result.wallSeconds.toFixed(1)} s)`);
+  const held = result.coverage;
+  const verdict = result.failures.length ? `the gate FAILS (${result.failures.length} reason${result.failures.length === 1 ? '' : 's'} above)` : 'the gate passes';
+  out.push(
+    '',
+    `overall fidelity: ${result.overall.compared ? pct(result.overall.score) : 'none'} of ${result.overall.compared} fields, over ${held.compared} of ${held.held} interactions (${result.sequences.length} sequences in ${result.wallSeconds.toFixed(1)} s); ${verdict}`,
+  );
   return out.join('\n');
 }
 

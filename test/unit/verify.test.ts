@@ -68,7 +68,7 @@ divergences:
     expect(result.overall.compared).toBeGreaterThan(100);
     expect(result.overall.score).toBeLessThan(1);
     const text = summary(result);
-    expect(text.split('\n').pop()).toMatch(/^overall fidelity: \d+\.\d% of \d+ fields \(2 sequences in/);
+    expect(text.split('\n').pop()).toMatch(/^overall fidelity: \d+\.\d% of \d+ fields, over 14 of 14 interactions \(2 sequences in [\d.]+ s\); the gate passes$/);
     writeReports(result, path.join(dir, 'report'));
     expect(JSON.parse(fs.readFileSync(path.join(dir, 'report', 'report.json'), 'utf8')).groups[0].drifted).toBe(1);
     const html = fs.readFileSync(path.join(dir, 'report', 'index.html'), 'utf8');
@@ -134,6 +134,8 @@ divergences:
     expect(await failures({})).toEqual([`no contracts folder ${path.join(dir, 'contracts')}`]);
     contract('recorded.yaml', `group: recorded\ncaptures: ["rec/*"]\n${DECLARED}`);
     expect(await failures({})).toEqual([]);
+    const nothing = await verify({ captures: path.join(dir, 'captures'), contracts: path.join(dir, 'contracts'), only: 'recroded' });
+    expect(summary(nothing).split('\n').pop()).toMatch(/^overall fidelity: none of 0 fields, over 0 of 0 interactions .*; the gate FAILS \(2 reasons above\)$/);
     expect(await failures({ only: 'recroded' })).toEqual(['no contract has group "recroded" (groups: recorded)', 'compared nothing: no interaction of the captures ran against the twin']);
     expect(await failures({ captures: path.join(dir, 'nowhere') })).toEqual([
       `no captures folder ${path.join(dir, 'nowhere')}`,
