@@ -55,7 +55,8 @@ export const COMMANDS = {
     Import recorded Stripe traffic (a file, or a folder read recursively) as
     normalized captures: Ruby VCR cassettes, Polly HAR files, nock recordings and
     loose JSON objects or events, detected per file. Each file becomes
-    captures/<name>/<file base name>.yaml; only api.stripe.com traffic is kept;
+    captures/<name>/<its path under <src>, without extension>.yaml; only
+    api.stripe.com traffic is kept;
     files that are none of these are skipped with a warning. --repository,
     --commit, --license and --path (the folder's path in that repository) are
     recorded as provenance; --api-version names the Stripe-Version of objects

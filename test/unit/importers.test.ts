@@ -438,7 +438,7 @@ describe('importPath', () => {
     fs.writeFileSync(path.join(dir, 'other_host.yml'), 'http_interactions:\n- request: {method: get, uri: "https://example.com/"}\n  response: {status: {code: 200}}\n');
   };
 
-  it('reads a folder recursively, detects each format, names captures <prefix>/<base name>, warns and goes on past the rest', () => {
+  it('reads a folder recursively, detects each format, names captures <prefix>/<path under the folder>, warns and goes on past the rest', () => {
     const src = path.join(tmpdir(), 'mixed');
     const out = tmpdir();
     fixtures(src);
@@ -453,7 +453,7 @@ describe('importPath', () => {
     // No name given: the source folder's.
     expect(folder).toBe(path.join(out, 'mixed'));
     expect(written.map((f) => path.relative(out, f)).sort()).toEqual(
-      ['mixed/create_customer.yaml', 'mixed/event_charge.yaml', 'mixed/nock.yaml', 'mixed/recording.yaml'].map((p) => p.split('/').join(path.sep)),
+      ['mixed/create_customer.yaml', 'mixed/event_charge.yaml', 'mixed/sub/nock.yaml', 'mixed/sub/recording.yaml'].map((p) => p.split('/').join(path.sep)),
     );
     expect(warnings.map((w) => w.split(':')[0]).sort()).toEqual(['README.md', 'broken.json', 'config.yml', 'other_host.yml', 'package.json']);
     expect(progress[progress.length - 1]).toBe(1);
@@ -471,8 +471,8 @@ describe('importPath', () => {
       api_versions: ['2020-08-27'],
       recorded: '2020-09-01',
     });
-    expect(readCapture(caps.get('mixed/recording')!).provenance).toMatchObject({ format: 'har', path: 'test/fixtures/sub/recording.har' });
-    expect(readCapture(caps.get('mixed/nock')!).provenance.format).toBe('nock');
+    expect(readCapture(caps.get('mixed/sub/recording')!).provenance).toMatchObject({ format: 'har', path: 'test/fixtures/sub/recording.har' });
+    expect(readCapture(caps.get('mixed/sub/nock')!).provenance.format).toBe('nock');
     expect(readCapture(caps.get('mixed/event_charge')!)).toMatchObject({ events: ['charge.succeeded'], provenance: { format: 'json' } });
   });
 
@@ -494,7 +494,7 @@ describe('importPath', () => {
     expect(() => importPath(path.join(src, 'nothing.yml'), { out, provenance: {} })).toThrow(`${path.join(src, 'nothing.yml')} does not exist`);
   });
 
-  it('gives files that share a base name their relative path', () => {
+  it('names every capture by its path under the folder, so files sharing a base name stay apart', () => {
     const src = tmpdir();
     for (const d of ['a', 'b']) {
       fs.mkdirSync(path.join(src, d));

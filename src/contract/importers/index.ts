@@ -9,7 +9,7 @@ import { importVcr, isVcr } from './vcr';
 
 // `stripe-twin import`: a file or a folder (recursively) of recordings in any
 // format the importers read, each file normalized into one capture named
-// `<prefix>/<file base name>` and written under `out`.
+// `<prefix>/<its path under the source folder>` and written under `out`.
 
 export type ImportFormat = 'vcr' | 'har' | 'nock' | 'json';
 
@@ -69,12 +69,9 @@ function listFiles(src: string): string[] {
 const posix = (p: string) => p.split(path.sep).join('/');
 const withoutExt = (p: string) => p.slice(0, p.length - path.extname(p).length);
 
-/** Capture names: `<prefix>/<base name>`, or `<prefix>/<relative path>` where two files share a base name. */
+/** Capture names: `<prefix>/<the file's path under the source folder, without its extension>` (one rule, never two files to a name). */
 function captureNames(files: string[], root: string, prefix: string): Map<string, string> {
-  const counts = new Map<string, number>();
-  const base = (f: string) => withoutExt(path.basename(f));
-  for (const f of files) counts.set(base(f), (counts.get(base(f)) ?? 0) + 1);
-  return new Map(files.map((f) => [f, `${prefix}/${counts.get(base(f))! > 1 ? posix(withoutExt(path.relative(root, f))) : base(f)}`]));
+  return new Map(files.map((f) => [f, `${prefix}/${posix(withoutExt(path.relative(root, f)))}`]));
 }
 
 const PROVENANCE_ORDER: Array<keyof Provenance> = ['source', 'repository', 'path', 'commit', 'license', 'format', 'api_versions', 'recorded', 'notes'];
