@@ -60,7 +60,7 @@ export function x402Paywall(routes: Record<string, X402Route>, options: X402Opti
     if (!v2Header && !v1Header) return { response: offer.required(await fresh(), 'X-PAYMENT header is required', 'Payment required') };
     const version = v2Header ? 2 : 1;
     const payload = decodeHeader<PaymentPayload>((v2Header ?? v1Header)!);
-    const refuse = async (reason: string, extra: Record<string, string> = {}) => ({ response: offer.required(await fresh(), reason, reason, version, extra) });
+    const refuse = async (reason: string, headers: Record<string, string> = {}, payer?: string) => ({ response: offer.required(await fresh(), reason, reason, version, headers, payer) });
     if (!payload || payload.x402Version !== version) return refuse('invalid_payload');
 
     // The payTo this payment was made to: the signed `to` (v1), the echoed requirement (v2).
@@ -71,7 +71,7 @@ export function x402Paywall(routes: Record<string, X402Route>, options: X402Opti
     if (!matches) return refuse(version === 1 ? 'Unable to find matching payment requirements' : 'No matching payment requirements');
 
     const verified = (await facilitator('verify', payload, requirements)) as VerifyResponse;
-    if (!verified.isValid) return refuse(verified.invalidReason ?? 'invalid_payment');
+    if (!verified.isValid) return refuse(verified.invalidReason ?? 'invalid_payment', {}, verified.payer || undefined);
 
     const finish: Finish = async (status) => {
       if (status >= 400) return { headers: {} };
@@ -148,7 +148,7 @@ class Offer {
    * The 402: v1's JSON body and v2's PAYMENT-REQUIRED header, each with its own
    * error text. After a failed v2 payment only v2 is spoken (and v1 likewise).
    */
-  required(payTo: string, v1Error: string, v2Error: string, only?: 1 | 2, extra: Record<string, string> = {}): PaywallResponse {
+  required(payTo: string, v1Error: string, v2Error: string, only?: 1 | 2, extra: Record<string, string> = {}, payer?: string): PaywallResponse {
     const headers: Record<string, string> = { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...extra };
     if (only !== 1) {
       headers['PAYMENT-REQUIRED'] = encodeHeader({
@@ -158,7 +158,8 @@ class Offer {
         accepts: [this.v2(payTo)],
       });
     }
-    const body = only === 2 ? {} : { x402Version: 1, error: v1Error, accepts: [this.v1(payTo)] };
+    // A refused v1 payment also names the payer, as x402-express does.
+    const body = only === 2 ? {} : { x402Version: 1, error: v1Error, accepts: [this.v1(payTo)], ...(payer ? { payer } : {}) };
     return { status: 402, headers, body: JSON.stringify(body) };
   }
 }
