@@ -3,7 +3,8 @@ import { getAddress, isAddress } from 'viem';
 import { Finish, Gate, honoMiddleware, HonoMiddleware, nodeMiddleware, NodeMiddleware, Paywall, PaywallRequest, PaywallResponse, routeMatcher } from '../paywall/core';
 import { decodeHeader, encodeHeader, EvmNetwork, networkNamed, PaymentPayload, PaymentRequirements, SettleResponse, VerifyResponse } from './wire';
 
-export { Paywall, PaywallRequest, PaywallResponse, nodeMiddleware, honoMiddleware } from '../paywall/core';
+export type { Paywall, PaywallRequest, PaywallResponse, NodeMiddleware, HonoMiddleware } from '../paywall/core';
+export { nodeMiddleware, honoMiddleware } from '../paywall/core';
 export { NETWORKS } from './wire';
 
 // stripe-twin/x402: an x402 paywall on the twin (docs/agents.md §0 items 1–5, §1).
@@ -53,7 +54,7 @@ export function x402Paywall(routes: Record<string, X402Route>, options: X402Opti
     const route = match(req.method, url.pathname);
     if (!route) return { finish: null };
     const offer = new Offer(route, req.url);
-    const fresh = async () => offer.payTo(await depositAddress(stripe, offer));
+    const fresh = async () => getAddress(await depositAddress(stripe, offer)); // EIP-55, as clients sign it
 
     const v2Header = req.header('payment-signature');
     const v1Header = v2Header ? undefined : req.header('x-payment');
@@ -110,10 +111,6 @@ class Offer {
     this.cents = cents(route.price);
     this.atomic = (BigInt(this.cents) * 10_000n).toString(); // USDC: 6 decimals (§1.6)
     this.maxTimeoutSeconds = route.maxTimeoutSeconds ?? 60;
-  }
-
-  payTo(address: string): string {
-    return getAddress(address);
   }
 
   private common(payTo: string) {
