@@ -1,6 +1,5 @@
-import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { freshKey, useHarness } from '../helpers';
+import { freshKey, runModuleScript, useHarness } from '../helpers';
 
 // mppx 0.11's real Stripe seller (`mppx/server` stripe.charge with a stripe-node
 // client pointed at the twin) and its real buyer (`mppx/client`, minting the SPT
@@ -12,24 +11,6 @@ import { freshKey, useHarness } from '../helpers';
 
 const SCRIPT = path.join(__dirname, 'mppx_stripe_charge.mjs');
 
-function runMppx(env: Record<string, string>): Promise<any> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SCRIPT], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      try {
-        resolve(JSON.parse(out.trim().split('\n').pop()!));
-      } catch {
-        reject(new Error(`mppx script exited ${code}: ${err || out}`));
-      }
-    });
-  });
-}
-
 describe('mppx seller and buyer against the twin', () => {
   const t = useHarness('http');
 
@@ -39,7 +20,7 @@ describe('mppx seller and buyer against the twin', () => {
     const { json } = await t.h.admin('GET', '/__admin__/profile', undefined, sellerKey);
     const profile: string = json.network_business_profile;
 
-    const seen = await runMppx({ TWIN_URL: t.h.url, SELLER_KEY: sellerKey, BUYER_KEY: t.key, PROFILE: profile });
+    const { result: seen } = await runModuleScript(SCRIPT, { TWIN_URL: t.h.url, SELLER_KEY: sellerKey, BUYER_KEY: t.key, PROFILE: profile });
     expect(seen.error).toBeUndefined();
     expect(seen.unpaid.status).toBe(402);
     expect(seen.unpaid.challenge).toMatch(/^Payment .*method="stripe"/);
