@@ -46,6 +46,13 @@ describe.each(MODES)('Shared Payment Tokens (%s)', (mode) => {
     const chosen = await t.h.admin('POST', '/__admin__/profile', { network_business_profile: 'profile_test_shop' }, a.key);
     expect(chosen).toMatchObject({ status: 200, json: { network_business_profile: 'profile_test_shop' } });
     expect((await t.h.admin('POST', '/__admin__/profile', { network_business_profile: 'shop' }, a.key)).status).toBe(400);
+    // A chosen profile receives tokens; a seed can choose it too.
+    const issued = await issue(t.stripe, 'profile_test_shop');
+    expect((await call(a.stripe, 'GET', `/v1/shared_payment/granted_tokens/${issued.id}`)).id).toBe(issued.id);
+    const b = await seller();
+    expect((await t.h.admin('POST', '/__admin__/seed', { worlds: { [b.key]: { network_business_profile: 'profile_test_seeded' } } })).status).toBe(200);
+    expect((await t.h.admin('GET', '/__admin__/profile', undefined, b.key)).json.network_business_profile).toBe('profile_test_seeded');
+    expect((await t.h.admin('POST', '/__admin__/seed', { worlds: { [b.key]: { network_business_profile: 7 } } })).status).toBe(400);
   });
 
   it('issues a token to a seller profile: the buyer sees an issued token, the seller the granted token with the same id', async () => {
