@@ -233,6 +233,22 @@ describe.each(MODES)('Shared Payment Tokens (%s)', (mode) => {
     expect((await s.stripe.paymentIntents.list()).data).toHaveLength(1);
   });
 
+  it("needs the shared PaymentMethod's permission from a restricted key (twin choice)", async () => {
+    const s = await seller();
+    const { key } = await t.h.control(t.key).keys.create({ kind: 'restricted', permissions: ['rak_payment_intent_write'] });
+    const denied = await stripeError(
+      call(t.h.stripe(key), 'POST', '/v1/shared_payment/issued_tokens', {
+        payment_method: 'pm_card_visa',
+        seller_details: { network_business_profile: s.profile },
+        usage_limits: { currency: 'usd', max_amount: 100 },
+      }),
+    );
+    expect(denied).toMatchObject({ statusCode: 403, message: expect.stringContaining("'rak_payment_method_write'") });
+    const { key: reader } = await t.h.control(s.key).keys.create({ kind: 'restricted', permissions: ['rak_payment_method_read'] });
+    const issued = await issue(t.stripe, s.profile);
+    expect((await call(t.h.stripe(reader), 'GET', `/v1/shared_payment/granted_tokens/${issued.id}`)).id).toBe(issued.id);
+  });
+
   it('accepts the preview API versions and refuses an unknown one', async () => {
     for (const version of ['2026-03-04.preview', '2026-05-27.preview', '2026-07-29.preview']) {
       const res = await t.stripe.customers.list({ limit: 1 }, { apiVersion: version } as Stripe.RequestOptions);
