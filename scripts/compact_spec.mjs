@@ -424,20 +424,25 @@ for (const key of CRYPTO_OPERATIONS) {
   data.properties.shared_payment_granted_token = ID;
   delete data.required;
 }
-// Crypto deposit addresses (docs/agents.md §1.6, newer variant; API 2026-05-27.preview): list, create, retrieve.
-const DEPOSIT_NETWORK = { type: 'string', enum: ['base', 'tempo'] };
+// Crypto deposit addresses (docs/agents.md §1.6, newer variant; API 2026-05-27.preview): list, create,
+// retrieve, with stripe-python's preview params (stripe/params/crypto/_deposit_address_*_params.py).
+const DEPOSIT_NETWORK = { type: 'string', enum: ['base', 'solana', 'tempo'] };
 Object.assign(operations, {
   'GET /v1/crypto/deposit_addresses': {
-    summary: 'Lists the crypto deposit addresses of the account.',
-    params: { type: 'object', properties: { ending_before: ID, expand: EXPAND, limit: { type: 'integer' }, network: DEPOSIT_NETWORK, starting_after: ID }, required: [] },
+    summary: 'Lists crypto deposit addresses for the authenticated merchant.',
+    params: {
+      type: 'object',
+      properties: { address: ID, customer: ID, customer_account: ID, ending_before: ID, expand: EXPAND, limit: { type: 'integer' }, network: DEPOSIT_NETWORK, starting_after: ID },
+      required: [],
+    },
     response: null,
   },
   'POST /v1/crypto/deposit_addresses': {
-    summary: 'Creates a crypto deposit address on a network.',
-    params: { type: 'object', properties: { expand: EXPAND, network: DEPOSIT_NETWORK }, required: ['network'] },
+    summary: 'Creates a new crypto deposit address for the authenticated merchant on the specified network.',
+    params: { type: 'object', properties: { customer: ID, expand: EXPAND, metadata: METADATA, network: DEPOSIT_NETWORK }, required: ['network'] },
     response: 'crypto.deposit_address',
   },
-  'GET /v1/crypto/deposit_addresses/{deposit_address}': { summary: 'Retrieves a crypto deposit address.', params: EXPAND_ONLY, response: 'crypto.deposit_address' },
+  'GET /v1/crypto/deposit_addresses/{deposit_address}': { summary: 'Retrieves the details of an existing crypto deposit address by ID.', params: EXPAND_ONLY, response: 'crypto.deposit_address' },
 });
 
 // Credit note lines take metadata (stripe-node 23.1's request types).

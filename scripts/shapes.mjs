@@ -53,10 +53,17 @@ for (const file of files) {
   }
 }
 
-// Private-preview objects the GA package does not declare (docs/agents.md §2.9):
-// Shared Payment Tokens, as stripe-python 15.2.0a2 declares them
-// (stripe/shared_payment/_issued_token.py, _granted_token.py).
+// Private-preview objects the GA package does not declare: crypto deposit
+// addresses and Shared Payment Tokens (docs/agents.md §1.6, §2.9), as the
+// stripe-python preview releases declare them (15.2.0a2 for the tokens).
 const PREVIEW = {
+  // Crypto deposit addresses (docs/agents.md §1.6, API 2026-05-27.preview), as stripe-python declares them (stripe/crypto/_deposit_address.py).
+  'crypto.deposit_address': {
+    fields: ['id', 'object', 'address', 'created', 'customer', 'livemode', 'metadata', 'network', 'supported_tokens'],
+    optional: [],
+    nullable: ['customer'],
+    source: 'stripe-python stripe/crypto/_deposit_address.py',
+  },
   'shared_payment.issued_token': {
     fields: ['id', 'object', 'created', 'deactivated_at', 'deactivated_reason', 'livemode', 'next_action', 'payment_method', 'return_url', 'risk_details', 'seller_details', 'setup_future_usage', 'shared_metadata', 'status', 'usage_details', 'usage_limits'],
     optional: [],

@@ -264,3 +264,26 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/**
+ * Runs an ESM script (one that drives an ESM-only package such as mppx, which
+ * jest's CommonJS cannot load) with `env`, without blocking the twin this
+ * process serves, and returns the JSON of its last stdout line and its stderr.
+ */
+export function runModuleScript(file: string, env: Record<string, string>): Promise<{ result: any; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [file], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      try {
+        resolve({ result: JSON.parse(out.trim().split('\n').pop()!), stderr });
+      } catch {
+        reject(new Error(`${path.basename(file)} exited ${code}: ${stderr || out}`));
+      }
+    });
+  });
+}

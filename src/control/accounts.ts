@@ -16,6 +16,14 @@ const describeConnected = (platform: World) => ({
   connected_accounts: [...platform.connected.values()].map((account) => ({ id: account.accountId, now: account.now() })),
 });
 
+/** Chooses an account's network business profile (the control route, a seed's `network_business_profile`): a profile id, or null for the derived one. */
+export function chooseProfile(world: World, profile: unknown, at?: string): void {
+  if (profile !== null && (typeof profile !== 'string' || !/^profile_(test_)?[A-Za-z0-9_]+$/.test(profile))) {
+    throw new ControlError('network_business_profile must be a profile id (profile_test_…) or null', 400, at);
+  }
+  chooseNetworkProfile(world, profile);
+}
+
 const describeProfile = (world: World) => ({ account: world.accountId, network_business_profile: networkProfileOf(world) });
 
 export const accountRoutes: ControlRoute[] = [
@@ -47,12 +55,8 @@ export const accountRoutes: ControlRoute[] = [
     description: "Chooses the account's network business profile id (`null` returns to the one derived from its id).",
     params: { network_business_profile: { in: 'body', type: 'string', description: 'profile_test_… (or null)', required: true } },
     run: (call) => {
-      const profile = (call.body as Record<string, unknown> | undefined)?.network_business_profile;
-      if (profile !== null && (typeof profile !== 'string' || !/^profile_(test_)?[A-Za-z0-9_]+$/.test(profile))) {
-        throw new ControlError('network_business_profile must be a profile id (profile_test_…) or null', 400);
-      }
       const world = call.world();
-      chooseNetworkProfile(world, profile);
+      chooseProfile(world, (call.body as Record<string, unknown> | undefined)?.network_business_profile);
       return describeProfile(world);
     },
   },

@@ -6,6 +6,7 @@ import { Twin } from '../engine/twin';
 import { Ctx, StripeObject, World } from '../engine/world';
 import { routes } from '../resources';
 import { attachPaymentMethod, createCardPaymentMethod, PaymentMethod } from '../resources/payments/payment_methods';
+import { chooseProfile } from './accounts';
 import { applyPins, seedPins } from './exogenous';
 import { mintKey, requireFullAccess } from './keys';
 import { checkKey, ControlError, controlCtx, ControlRoute } from './surface';
@@ -17,7 +18,7 @@ import { checkKey, ControlError, controlCtx, ControlRoute } from './surface';
 // exactly what the API would have made (and emit the same events).
 
 export const seedRoutes: ControlRoute[] = [
-  { method: 'POST', path: '/__admin__/seed', description: 'Seeds worlds from JSON or YAML: webhook endpoints, customers, payment methods, products, prices, tax rates, coupons, promotion codes, subscriptions, payment intents, charges, refunds, opening balances, pins and further keys (restricted keys with their permissions) per key, all or nothing.', params: { worlds: { in: 'body', type: 'object', description: '{sk_test_…: {webhook_endpoints, customers, payment_methods, products, prices, tax_rates, coupons, promotion_codes, subscriptions, payment_intents, charges, refunds, balance, pins, keys}}', required: true } }, run: (call) => seed(call.twin, call.body, call.key, call.authorize, () => requireFullAccess(call, 'Seeding keys')) },
+  { method: 'POST', path: '/__admin__/seed', description: 'Seeds worlds from JSON or YAML: webhook endpoints, customers, payment methods, products, prices, tax rates, coupons, promotion codes, subscriptions, payment intents, charges, refunds, opening balances, pins, the network business profile and further keys (restricted keys with their permissions) per key, all or nothing.', params: { worlds: { in: 'body', type: 'object', description: '{sk_test_…: {webhook_endpoints, customers, payment_methods, products, prices, tax_rates, coupons, promotion_codes, subscriptions, payment_intents, charges, refunds, balance, pins, network_business_profile, keys}}', required: true } }, run: (call) => seed(call.twin, call.body, call.key, call.authorize, () => requireFullAccess(call, 'Seeding keys')) },
 ];
 
 /** Sections in the order they are applied, the id prefix each takes, and the API operation each replays. */
@@ -47,8 +48,11 @@ const SECTIONS: Section[] = [
   { name: 'refunds', prefix: 're', op: 'POST /v1/refunds' },
 ];
 
-/** Sections that make no API object: opening balances and pinned exogenous values (./exogenous.ts), and further keys (./keys.ts). */
-const PIN_SECTIONS = ['balance', 'pins', 'keys'];
+/**
+ * Sections that make no API object: opening balances and pinned exogenous values (./exogenous.ts),
+ * the account's network business profile (a string: ./accounts.ts), and further keys (./keys.ts).
+ */
+const PIN_SECTIONS = ['balance', 'pins', 'network_business_profile', 'keys'];
 
 /**
  * `key` names the world of sections given at the top level (a "key" field, `?key=` or the Authorization header);
@@ -107,6 +111,7 @@ function seedWorld(world: World, sections: Record<string, any[]>, key: string): 
   const created: Record<string, string[]> = {};
   const pins = seedPins(key, sections.balance, sections.pins);
   applyPins(world, pins.early);
+  if (sections.network_business_profile !== undefined) chooseProfile(world, sections.network_business_profile, `${key}.network_business_profile`);
   for (const section of SECTIONS) {
     const entries = sections[section.name];
     if (entries === undefined) continue;

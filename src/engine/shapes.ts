@@ -152,6 +152,11 @@ export const shapes = {
     optional: ['invoice_line_item'],
     nullable: ['description', 'metadata', 'quantity', 'taxes', 'unit_amount', 'unit_amount_decimal'],
   },
+  'crypto.deposit_address': {
+    fields: ['id', 'object', 'address', 'created', 'customer', 'livemode', 'metadata', 'network', 'supported_tokens'],
+    optional: [],
+    nullable: ['customer'],
+  },
   'customer': {
     fields: ['id', 'object', 'address', 'balance', 'business_name', 'cash_balance', 'created', 'currency', 'customer_account', 'default_source', 'deleted', 'delinquent', 'description', 'discount', 'email', 'individual_name', 'invoice_credit_balance', 'invoice_prefix', 'invoice_settings', 'livemode', 'metadata', 'name', 'next_invoice_sequence', 'phone', 'preferred_locales', 'shipping', 'sources', 'subscriptions', 'tax', 'tax_exempt', 'tax_ids', 'test_clock'],
     optional: ['address', 'business_name', 'cash_balance', 'currency', 'customer_account', 'deleted', 'delinquent', 'discount', 'individual_name', 'invoice_credit_balance', 'invoice_prefix', 'name', 'next_invoice_sequence', 'phone', 'preferred_locales', 'sources', 'subscriptions', 'tax', 'tax_exempt', 'tax_ids', 'test_clock'],

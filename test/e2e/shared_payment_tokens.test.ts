@@ -46,6 +46,13 @@ describe.each(MODES)('Shared Payment Tokens (%s)', (mode) => {
     const chosen = await t.h.admin('POST', '/__admin__/profile', { network_business_profile: 'profile_test_shop' }, a.key);
     expect(chosen).toMatchObject({ status: 200, json: { network_business_profile: 'profile_test_shop' } });
     expect((await t.h.admin('POST', '/__admin__/profile', { network_business_profile: 'shop' }, a.key)).status).toBe(400);
+    // A chosen profile receives tokens; a seed can choose it too.
+    const issued = await issue(t.stripe, 'profile_test_shop');
+    expect((await call(a.stripe, 'GET', `/v1/shared_payment/granted_tokens/${issued.id}`)).id).toBe(issued.id);
+    const b = await seller();
+    expect((await t.h.admin('POST', '/__admin__/seed', { worlds: { [b.key]: { network_business_profile: 'profile_test_seeded' } } })).status).toBe(200);
+    expect((await t.h.admin('GET', '/__admin__/profile', undefined, b.key)).json.network_business_profile).toBe('profile_test_seeded');
+    expect((await t.h.admin('POST', '/__admin__/seed', { worlds: { [b.key]: { network_business_profile: 7 } } })).status).toBe(400);
   });
 
   it('issues a token to a seller profile: the buyer sees an issued token, the seller the granted token with the same id', async () => {
@@ -224,6 +231,22 @@ describe.each(MODES)('Shared Payment Tokens (%s)', (mode) => {
     expect(replay.id).toBe(first.id);
     expect(replay.lastResponse.headers['idempotent-replayed']).toBe('true');
     expect((await s.stripe.paymentIntents.list()).data).toHaveLength(1);
+  });
+
+  it("needs the shared PaymentMethod's permission from a restricted key (twin choice)", async () => {
+    const s = await seller();
+    const { key } = await t.h.control(t.key).keys.create({ kind: 'restricted', permissions: ['rak_payment_intent_write'] });
+    const denied = await stripeError(
+      call(t.h.stripe(key), 'POST', '/v1/shared_payment/issued_tokens', {
+        payment_method: 'pm_card_visa',
+        seller_details: { network_business_profile: s.profile },
+        usage_limits: { currency: 'usd', max_amount: 100 },
+      }),
+    );
+    expect(denied).toMatchObject({ statusCode: 403, message: expect.stringContaining("'rak_payment_method_write'") });
+    const { key: reader } = await t.h.control(s.key).keys.create({ kind: 'restricted', permissions: ['rak_payment_method_read'] });
+    const issued = await issue(t.stripe, s.profile);
+    expect((await call(t.h.stripe(reader), 'GET', `/v1/shared_payment/granted_tokens/${issued.id}`)).id).toBe(issued.id);
   });
 
   it('accepts the preview API versions and refuses an unknown one', async () => {

@@ -1,6 +1,6 @@
 import { errors } from '../../engine/errors';
 import { Params } from '../../engine/params';
-import { find, route, Shaped } from '../../engine/resource';
+import { defineResource, EMPTY, find, mergeMetadata, route, Shaped } from '../../engine/resource';
 import { Ctx, World } from '../../engine/world';
 import { createBalanceTransaction } from '../core/balance';
 import { Charge, charges } from './charges';
@@ -16,6 +16,11 @@ import { lastError, PaymentMethod } from './payment_methods';
 // settleCryptoDeposit — settle it: a charge with payment_method_details.crypto,
 // processing then succeeded (or back to requires_payment_method), a balance
 // transaction, and refunds as for any charge.
+//
+// The newer variant (§1.6, §2.8; what mppx's stripe.create() uses): static deposit
+// addresses (POST/GET /v1/crypto/deposit_addresses) receive payments settled
+// elsewhere (an x402 facilitator), and a PaymentIntent confirmed in
+// `transaction_verification` mode records one by its transaction hash.
 
 type PaymentIntent = Shaped<'payment_intent', 'shared_payment_granted_token'>;
 
@@ -138,8 +143,14 @@ export function checkCryptoConfirmation(pi: PaymentIntent, types: readonly strin
     throw errors.paramState(`The currency provided (${pi.currency}) is invalid for crypto payments, which support only usd.`, 'currency', 'payment_intent_invalid_currency');
   }
   const mode = options?.crypto?.mode;
-  if (mode === 'transaction_verification') throw errors.unsupportedBehaviour('crypto payments in transaction_verification mode');
-  if (mode !== 'deposit') throw errors.unsupportedBehaviour('crypto payments outside deposit mode (payment_method_options[crypto][mode]=deposit)');
+  if (mode !== 'deposit' && mode !== 'transaction_verification') {
+    throw errors.unsupportedBehaviour('crypto payments outside deposit and transaction_verification modes (payment_method_options[crypto][mode])');
+  }
+}
+
+/** A confirmed crypto intent: deposit mode waits for funds, transaction_verification records a payment already made. */
+export function confirmCryptoPayment(ctx: Ctx, pi: PaymentIntent): PaymentIntent {
+  return pi.payment_method_options?.crypto?.mode === 'transaction_verification' ? verifyCryptoTransaction(ctx, pi) : requireCryptoDeposit(ctx, pi);
 }
 
 /**
@@ -229,6 +240,18 @@ export function settleCryptoDeposit(ctx: Ctx, pi: PaymentIntent, deposit: Crypto
       'amount_too_small',
     );
   }
+  return settleFunds(ctx, pi, deposit, 'settle');
+}
+
+/**
+ * Funds received for `pi` (checked by the caller): a pending charge and
+ * processing (reached by `step`: a deposit's settlement, or the confirmation of
+ * a transaction_verification intent), then succeeded or, for the failure test
+ * hash, failed.
+ */
+function settleFunds(ctx: Ctx, pi: PaymentIntent, deposit: CryptoDeposit, step: 'settle' | 'confirm'): PaymentIntent {
+  const { world } = ctx;
+  const network = deposit.network as CryptoNetwork;
   const pm = world.get<PaymentMethod>(pi.payment_method!)!;
   const buyer = deposit.buyer ?? newAddress(world, network);
   const failed = deposit.txHash === TEST_TRANSACTION_HASHES.failure;
@@ -259,7 +282,7 @@ export function settleCryptoDeposit(ctx: Ctx, pi: PaymentIntent, deposit: Crypto
     status: 'pending',
     transfer_group: pi.transfer_group ?? null,
   });
-  pi = paymentIntentMachine.transition(ctx, pi, 'settle', S.processing, { latest_charge: charge.id, next_action: null }, [['charge.pending', charge]]);
+  pi = paymentIntentMachine.transition(ctx, pi, step, S.processing, { latest_charge: charge.id, next_action: null }, [['charge.pending', charge]]);
 
   if (failed) {
     charge = world.replace({ ...charge, failure_code: DEPOSIT_FAILED.code, failure_message: DEPOSIT_FAILED.message, outcome: { ...CRYPTO_OUTCOME, network_status: 'declined_by_network', seller_message: 'The payment failed.', type: 'issuer_declined' }, status: 'failed' });
@@ -303,6 +326,74 @@ export function refundTransactionHash(world: World): string {
 /** Whether a charge was paid with crypto (its refunds are sent back on the chain). */
 export const isCryptoCharge = (charge: Charge) => charge.payment_method_details?.type === 'crypto';
 
+// --- transaction verification -------------------------------------------------
+
+/** A transaction hash as each network writes it: EVM 0x + 64 hex; Solana a base58 signature. */
+const TRANSACTION_HASH: Record<'evm' | 'solana', RegExp> = { evm: /^0x[0-9a-fA-F]{64}$/, solana: /^[1-9A-HJ-NP-Za-km-z]{64,88}$/ };
+const transactionFact = (network: string, hash: string) => `crypto_transaction:${network}:${hash.toLowerCase()}`;
+
+/**
+ * A transaction_verification intent (§1.6 newer variant, §2.8): the payment was
+ * made on chain already (to a deposit address, through an x402 facilitator).
+ * Twin choice, as there is no chain to read: any well-formed hash is taken as
+ * paying the intent's amount in USDC on the network named, at once (processing,
+ * then succeeded); the failure test hash fails it (back to requires_payment_method
+ * with last_payment_error, answered 200 as a deposit's failure is, not a 402); a
+ * transaction already recorded by another intent is refused (texts the twin's, unverified).
+ */
+function verifyCryptoTransaction(ctx: Ctx, pi: PaymentIntent): PaymentIntent {
+  const options = pi.payment_method_options?.crypto?.transaction_verification_options;
+  const param = 'payment_method_options[crypto][transaction_verification_options]';
+  if (!options?.network) throw errors.parameterMissing(`${param}[network]`);
+  if (!options.transaction_hash) throw errors.parameterMissing(`${param}[transaction_hash]`);
+  const network = options.network as CryptoNetwork;
+  const hash: string = options.transaction_hash;
+  if (hash !== TEST_TRANSACTION_HASHES.failure && !TRANSACTION_HASH[CRYPTO_NETWORKS[network].kind].test(hash)) {
+    throw errors.paramState(`${hash} is not a valid ${network} transaction hash.`, `${param}[transaction_hash]`);
+  }
+  const recorded = ctx.world.facts.get(transactionFact(network, hash)) as string | undefined;
+  if (recorded) {
+    throw errors.paramState(`The transaction ${hash} on ${network} has already been recorded by the PaymentIntent ${recorded}.`, `${param}[transaction_hash]`);
+  }
+  if (hash !== TEST_TRANSACTION_HASHES.failure) ctx.world.facts.set(transactionFact(network, hash), pi.id);
+  return settleFunds(ctx, pi, { network, token: 'usdc', txHash: hash }, 'confirm');
+}
+
+// --- deposit addresses (static) ------------------------------------------------
+
+/** Networks a static deposit address can be made on (stripe-python's preview enum). */
+const ADDRESS_NETWORKS: readonly CryptoNetwork[] = ['base', 'solana', 'tempo'];
+
+type DepositAddress = Shaped<'crypto.deposit_address'>;
+
+/**
+ * Static deposit addresses: made once on a network, shown with the tokens the
+ * network takes there (the same test-net tokens as deposit mode); the id prefix
+ * `cda_` is the twin's choice (not recorded). Payments to them are recorded by
+ * transaction_verification intents.
+ */
+export const staticDepositAddresses = defineResource<'crypto.deposit_address', DepositAddress>({
+  object: 'crypto.deposit_address',
+  prefix: 'cda',
+  path: '/v1/crypto/deposit_addresses',
+  name: 'crypto.deposit_address',
+  defaults: { metadata: EMPTY },
+  filters: ['address', 'customer', 'network'],
+  create: (ctx, params): DepositAddress => {
+    const network = params.network as CryptoNetwork;
+    if (!ADDRESS_NETWORKS.includes(network)) throw errors.invalidEnum('network', ADDRESS_NETWORKS);
+    if (params.customer) find(ctx, 'customer', params.customer, 'customer');
+    const tokens = CRYPTO_NETWORKS[network].tokens;
+    return staticDepositAddresses.insert(ctx, params, {
+      address: newAddress(ctx.world, network),
+      customer: params.customer ?? null,
+      metadata: mergeMetadata(EMPTY, params.metadata),
+      network,
+      supported_tokens: Object.keys(tokens).map((token) => ({ token_contract_address: tokens[token], token_currency: token })),
+    });
+  },
+});
+
 // --- the test helper ----------------------------------------------------------
 
 /**
@@ -332,6 +423,7 @@ function simulateCryptoDeposit(ctx: Ctx, pi: PaymentIntent, params: Params): Pay
 }
 
 export const cryptoDepositRoutes = [
+  ...staticDepositAddresses.routes,
   route('POST', '/v1/test_helpers/payment_intents/{intent}/simulate_crypto_deposit', 'payment_intent', (ctx, params, path) =>
     simulateCryptoDeposit(ctx, find<PaymentIntent>(ctx, 'payment_intent', path.intent), params),
   ),

@@ -34,6 +34,8 @@ export const paymentIntentMachine = defineMachine({
         requires_confirmation: [],
         requires_action: ['payment_intent.requires_action'],
         requires_capture: ['payment_intent.amount_capturable_updated'],
+        // A crypto payment recorded by its transaction (transaction_verification) settles from here.
+        processing: ['payment_intent.processing'],
         succeeded: ['payment_intent.succeeded'],
         requires_payment_method: ['payment_intent.payment_failed'],
       },

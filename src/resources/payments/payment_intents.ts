@@ -11,7 +11,7 @@ import { Charge, createCharge, saveCharge } from './charges';
 import { given, shipping, sortKeys } from '../common';
 import { defineResource, EMPTY, find, mergeMetadata, route, Shaped, shared, unsupportedParams } from '../../engine/resource';
 import { beginConfirmation, ConfirmationStep, demandsAuthentication, failAttempt, finishAuthentication, IntentKind, newIntentFields, rememberReturnUrl, requireAuthentication } from './confirmation';
-import { checkCryptoConfirmation, requireCryptoDeposit } from './crypto_deposits';
+import { checkCryptoConfirmation, confirmCryptoPayment } from './crypto_deposits';
 import { checkGrantedToken, grantedTokenParam, paymentMethodFromToken, recordTokenUse } from './shared_payment_tokens';
 import { paymentIntentMachine } from './intent_machines';
 import {
@@ -157,8 +157,8 @@ export function confirmPaymentIntent(ctx: Ctx, pi: PaymentIntent, params: Params
     next_action: null,
   });
 
-  // Crypto in deposit mode: the customer sends funds to the addresses shown (crypto_deposits.ts).
-  if (pm.type === 'crypto') return requireCryptoDeposit(ctx, pi);
+  // Crypto: deposit mode waits for funds at the addresses shown; transaction_verification records a payment made (crypto_deposits.ts).
+  if (pm.type === 'crypto') return confirmCryptoPayment(ctx, pi);
   if (demandsAuthentication(ctx, pi, pm, offSession)) {
     if (offSession) return failPayment(ctx, pi, pm, 'confirm', { decline: DECLINES.authentication_required });
     if (params.error_on_requires_action) {
