@@ -36,6 +36,7 @@ const SLUGS: Record<string, string> = {
   prices: 'plan',
   products: 'product',
   promotion_codes: 'promotion_code', // ?
+  quotes: 'quote', // ?
   refunds: 'refund',
   setup_intents: 'setup_intent',
   subscription_items: 'subscription',
@@ -106,6 +107,7 @@ export const DASHBOARD_RESOURCES: Record<string, string> = {
   Prices: 'plan',
   Products: 'product',
   'Promotion codes': 'promotion_code',
+  Quotes: 'quote',
   Refunds: 'refund',
   'Setup Intents': 'setup_intent',
   'Subscription schedules': 'subscription_schedule',

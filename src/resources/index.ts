@@ -10,6 +10,7 @@ import { subscriptionItems, subscriptions } from './billing/subscriptions';
 import { subscriptionSchedules } from './billing/subscription_schedules';
 import { products } from './billing/products';
 import { promotionCodes } from './billing/promotion_codes';
+import { quotes } from './billing/quotes';
 import { taxRates } from './billing/tax_rates';
 import { balanceRoute, balanceTransactions } from './core/balance';
 import { charges } from './payments/charges';
@@ -58,6 +59,7 @@ export const modeledRoutes: Route[] = [
   ...invoices.routes,
   ...invoicePayments.routes,
   ...creditNotes.routes,
+  ...quotes.routes,
   ...subscriptions.routes,
   ...subscriptionItems.routes,
   ...subscriptionSchedules.routes,

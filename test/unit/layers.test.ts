@@ -103,6 +103,8 @@ const CROSS_DOMAIN_OPERATIONS: Record<string, string[]> = {
   'core/customer_balance': ['adjustCustomerBalance'],
   // Checkout makes the customer a session needs; the portal saves a new default card; billing works on a customer's clock.
   'core/customers': ['createCustomer', 'saveCustomer', 'onCustomerClock'],
+  // Quotes price their line items as Checkout does, and keep and list them the same way.
+  'checkout/line_items': ['priceLineItems', 'storeLineItems', 'lineItemsOf', 'listLineItems', 'includeLineItems'],
   // Checkout line items with price_data make inline prices (and product_data products).
   'billing/prices': ['createPrice'],
   // Subscription-mode Checkout makes its subscription as the API does; the portal's cancel button cancels one.

@@ -169,6 +169,8 @@ export interface InvoiceSpec {
   period?: { start: number; end: number };
   /** `parent.subscription_details`, for a subscription's invoice. */
   subscription?: { id: string; metadata: Record<string, string> } | null;
+  /** `parent.quote_details`, for the invoice an accepted quote makes. */
+  quote?: string | null;
   lines: LineInput[];
   /** Pending invoice items to pull onto it (they get `invoice` set). */
   items: InvoiceItem[];
@@ -214,7 +216,9 @@ function buildDraft(ctx: Ctx, spec: InvoiceSpec, preview = false): Invoice {
     metadata: spec.metadata ?? EMPTY,
     parent: spec.subscription
       ? { quote_details: null, subscription_details: { metadata: spec.subscription.metadata, subscription: spec.subscription.id }, type: 'subscription_details' }
-      : null,
+      : spec.quote
+        ? { quote_details: { quote: spec.quote }, subscription_details: null, type: 'quote_details' }
+        : null,
     payment_settings: PAYMENT_SETTINGS,
     period_end: spec.period?.end ?? now,
     period_start: spec.period?.start ?? now,
