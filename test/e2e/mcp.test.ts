@@ -41,6 +41,60 @@ async function seedWorld(h: Harness) {
   return { owner, stripe, agentKey, john, other, pi, price, oneTime, invoice, subscription };
 }
 
+/** Every skill tool once in the world `w`, each answer checked against the API, then the events and the request log. */
+async function everyTool(client: Client, w: Awaited<ReturnType<typeof seedWorld>>, h: Harness) {
+  expect((await client.listTools()).tools.map((tool) => tool.name)).toEqual(SKILL);
+  const call = async (name: string, args: Record<string, unknown> = {}) => {
+    const result = (await client.callTool({ name, arguments: args })) as CallToolResult;
+    expect(result.isError).toBeFalsy();
+    expect(JSON.parse(text(result))).toEqual(result.structuredContent);
+    return result.structuredContent as any;
+  };
+
+  const balance = await call('stripe_get_balance');
+  expect(balance).toEqual(JSON.parse(JSON.stringify(await w.stripe.balance.retrieve())));
+  expect(balance.object).toBe('balance');
+
+  const found = await call('stripe_list_customers', { email: 'john@example.com' });
+  expect(found.data.map((c: Stripe.Customer) => c.id)).toEqual([w.john.id]);
+  expect((await call('stripe_list_customers', { limit: 1 })).data.map((c: Stripe.Customer) => c.id)).toEqual([w.other.id]);
+
+  expect(await call('stripe_get_customer', { customer_id: w.john.id })).toEqual(JSON.parse(JSON.stringify(await w.stripe.customers.retrieve(w.john.id))));
+
+  const intents = await call('stripe_list_payment_intents', { customer_id: w.john.id });
+  expect(intents.data.map((p: Stripe.PaymentIntent) => [p.id, p.status])).toEqual([[w.pi.id, 'succeeded']]);
+  expect((await call('stripe_list_payment_intents', { customer_id: w.other.id })).data).toEqual([]);
+
+  const link = await call('stripe_create_payment_link', { price_id: w.oneTime.id, quantity: 2 });
+  expect(link).toMatchObject({ object: 'payment_link', active: true });
+  expect(link.url).toEqual(expect.any(String));
+  const items = await w.stripe.paymentLinks.listLineItems(link.id);
+  expect(items.data.map((i) => [i.price!.id, i.quantity])).toEqual([[w.oneTime.id, 2]]);
+
+  const invoices = await call('stripe_list_invoices', { customer_id: w.john.id, status: 'draft' });
+  expect(invoices.data.map((i: Stripe.Invoice) => i.id)).toEqual([w.invoice.id]);
+  // The trial's $0 invoice is paid at once.
+  const paid = await call('stripe_list_invoices', { customer_id: w.john.id, status: 'paid' });
+  expect(paid.data.map((i: Stripe.Invoice) => [i.billing_reason, i.amount_paid])).toEqual([['subscription_create', 0]]);
+  expect((await call('stripe_list_invoices', { customer_id: w.other.id })).data).toEqual([]);
+
+  const subscriptions = await call('stripe_list_subscriptions', { customer_id: w.john.id, status: 'trialing' });
+  expect(subscriptions.data.map((s: Stripe.Subscription) => s.id)).toEqual([w.subscription.id]);
+
+  const refund = await call('stripe_create_refund', { payment_intent_id: w.pi.id, amount: 500 });
+  expect(refund).toMatchObject({ object: 'refund', amount: 500, payment_intent: w.pi.id, status: 'succeeded' });
+  const byCharge = await call('stripe_create_refund', { charge_id: w.pi.latest_charge as string });
+  expect(byCharge).toMatchObject({ object: 'refund', amount: 2000, charge: w.pi.latest_charge });
+
+  // The same calls as the REST API's: their events, and the request log.
+  const events = await w.stripe.events.list({ type: 'refund.created' });
+  expect(events.data.map((e) => (e.data.object as Stripe.Refund).id)).toEqual([byCharge.id, refund.id]);
+  expect(events.data[1].request?.id).toEqual(expect.stringMatching(/^req_/));
+  const log = await h.control(w.owner).requests();
+  const paths = log.data.map((r) => `${r.method} ${r.path}`);
+  expect(paths).toEqual(expect.arrayContaining(['GET /v1/balance', `GET /v1/customers/${w.john.id}`, 'POST /v1/payment_links', 'POST /v1/refunds']));
+}
+
 describe.each(MODES)('MCP over Streamable HTTP (%s)', (mode: Mode) => {
   const t = useHarness(mode);
   const clients: Client[] = [];
@@ -82,56 +136,7 @@ describe.each(MODES)('MCP over Streamable HTTP (%s)', (mode: Mode) => {
   it("calls every skill tool with brief 001's restricted key against a seeded world; the calls are the API's (events, request log)", async () => {
     const w = await seedWorld(t.h);
     const client = await connect(w.agentKey);
-    expect((await client.listTools()).tools.map((tool) => tool.name)).toEqual(SKILL);
-    const call = async (name: string, args: Record<string, unknown> = {}) => {
-      const result = (await client.callTool({ name, arguments: args })) as CallToolResult;
-      expect(result.isError).toBeFalsy();
-      expect(JSON.parse(text(result))).toEqual(result.structuredContent);
-      return result.structuredContent as any;
-    };
-
-    const balance = await call('stripe_get_balance');
-    expect(balance).toEqual(JSON.parse(JSON.stringify(await w.stripe.balance.retrieve())));
-    expect(balance.object).toBe('balance');
-
-    const found = await call('stripe_list_customers', { email: 'john@example.com' });
-    expect(found.data.map((c: Stripe.Customer) => c.id)).toEqual([w.john.id]);
-    expect((await call('stripe_list_customers', { limit: 1 })).data.map((c: Stripe.Customer) => c.id)).toEqual([w.other.id]);
-
-    expect(await call('stripe_get_customer', { customer_id: w.john.id })).toEqual(JSON.parse(JSON.stringify(await w.stripe.customers.retrieve(w.john.id))));
-
-    const intents = await call('stripe_list_payment_intents', { customer_id: w.john.id });
-    expect(intents.data.map((p: Stripe.PaymentIntent) => [p.id, p.status])).toEqual([[w.pi.id, 'succeeded']]);
-    expect((await call('stripe_list_payment_intents', { customer_id: w.other.id })).data).toEqual([]);
-
-    const link = await call('stripe_create_payment_link', { price_id: w.oneTime.id, quantity: 2 });
-    expect(link).toMatchObject({ object: 'payment_link', active: true });
-    expect(link.url).toEqual(expect.any(String));
-    const items = await w.stripe.paymentLinks.listLineItems(link.id);
-    expect(items.data.map((i) => [i.price!.id, i.quantity])).toEqual([[w.oneTime.id, 2]]);
-
-    const invoices = await call('stripe_list_invoices', { customer_id: w.john.id, status: 'draft' });
-    expect(invoices.data.map((i: Stripe.Invoice) => i.id)).toEqual([w.invoice.id]);
-    // The trial's $0 invoice is paid at once.
-    const paid = await call('stripe_list_invoices', { customer_id: w.john.id, status: 'paid' });
-    expect(paid.data.map((i: Stripe.Invoice) => [i.billing_reason, i.amount_paid])).toEqual([['subscription_create', 0]]);
-    expect((await call('stripe_list_invoices', { customer_id: w.other.id })).data).toEqual([]);
-
-    const subscriptions = await call('stripe_list_subscriptions', { customer_id: w.john.id, status: 'trialing' });
-    expect(subscriptions.data.map((s: Stripe.Subscription) => s.id)).toEqual([w.subscription.id]);
-
-    const refund = await call('stripe_create_refund', { payment_intent_id: w.pi.id, amount: 500 });
-    expect(refund).toMatchObject({ object: 'refund', amount: 500, payment_intent: w.pi.id, status: 'succeeded' });
-    const byCharge = await call('stripe_create_refund', { charge_id: w.pi.latest_charge as string });
-    expect(byCharge).toMatchObject({ object: 'refund', amount: 2000, charge: w.pi.latest_charge });
-
-    // The same calls as the REST API's: their events, and the request log.
-    const events = await w.stripe.events.list({ type: 'refund.created' });
-    expect(events.data.map((e) => (e.data.object as Stripe.Refund).id)).toEqual([byCharge.id, refund.id]);
-    expect(events.data[1].request?.id).toEqual(expect.stringMatching(/^req_/));
-    const log = await t.h.control(w.owner).requests();
-    const paths = log.data.map((r) => `${r.method} ${r.path}`);
-    expect(paths).toEqual(expect.arrayContaining(['GET /v1/balance', `GET /v1/customers/${w.john.id}`, 'POST /v1/payment_links', 'POST /v1/refunds']));
+    await everyTool(client, w, t.h);
   });
 
   it('shows a restricted key only the tools its permissions allow; a tool called anyway fails with Stripe\'s permission error', async () => {
@@ -205,16 +210,11 @@ describe('MCP over stdio (stripe-twin mcp)', () => {
   });
   afterAll(() => h.close());
 
-  it('bridges to a running twin (--url): its world, its key\'s tools and errors', async () => {
+  it('bridges to a running twin (--url): every tool in its world, with its key, and its errors', async () => {
     const w = await seedWorld(h);
     const client = await stdioClient(['--url', h.url, '--api-key', w.agentKey, '--tools', 'skill']);
     try {
-      expect((await client.listTools()).tools.map((tool) => tool.name)).toEqual(SKILL);
-      const found = (await client.callTool({ name: 'stripe_list_customers', arguments: { email: 'john@example.com' } })) as CallToolResult;
-      expect((found.structuredContent as any).data.map((c: Stripe.Customer) => c.id)).toEqual([w.john.id]);
-      const refund = (await client.callTool({ name: 'stripe_create_refund', arguments: { payment_intent_id: w.pi.id } })) as CallToolResult;
-      expect(refund.structuredContent).toMatchObject({ object: 'refund', amount: 2500 });
-      expect((await w.stripe.refunds.list()).data.map((r) => r.id)).toEqual([(refund.structuredContent as any).id]);
+      await everyTool(client, w, h);
       const missing = (await client.callTool({ name: 'stripe_get_customer', arguments: { customer_id: 'cus_nope' } })) as CallToolResult;
       expect(missing.isError).toBe(true);
       expect(JSON.parse(text(missing)).error.code).toBe('resource_missing');

@@ -82,6 +82,87 @@ function caller(client: Client) {
   };
 }
 
+/** Every tool once, as the toolkit's actions would call them in the world `w`; checks each answer against the API. */
+async function everyTool(client: Client, w: Awaited<ReturnType<typeof seedWorld>>, h: Harness) {
+  expect((await client.listTools()).tools.map((tool) => tool.name)).toEqual(STRIPE);
+  const call = caller(client);
+
+  const ada = await call('create_customer', { name: 'Ada', email: 'ada@example.com' });
+  expect(ada).toEqual({ id: expect.stringMatching(/^cus_/) });
+  expect(await w.stripe.customers.retrieve(ada.id)).toMatchObject({ name: 'Ada', email: 'ada@example.com' });
+  expect(await call('list_customers', { email: 'ada@example.com' })).toEqual([{ id: ada.id }]);
+  expect(await call('list_customers', { limit: 2 })).toEqual([{ id: ada.id }, { id: w.john.id }]);
+
+  const product = await call('create_product', { name: 'Guide', description: 'A printed guide' });
+  expect(product).toEqual(JSON.parse(JSON.stringify(await w.stripe.products.retrieve(product.id))));
+  expect(product).toMatchObject({ object: 'product', name: 'Guide', description: 'A printed guide' });
+  expect((await call('list_products', { limit: 1 })).map((p: Stripe.Product) => p.id)).toEqual([product.id]);
+
+  const price = await call('create_price', { product: product.id, unit_amount: 900, currency: 'usd' });
+  expect(price).toMatchObject({ object: 'price', product: product.id, unit_amount: 900, currency: 'usd', type: 'one_time' });
+  expect(await call('list_prices', { product: product.id })).toEqual([price]);
+
+  const link = await call('create_payment_link', { price: price.id, quantity: 2, redirect_url: 'https://example.com/thanks' });
+  expect(link).toEqual({ id: expect.stringMatching(/^plink_/), url: expect.any(String) });
+  const made = await w.stripe.paymentLinks.retrieve(link.id);
+  expect(made.after_completion).toMatchObject({ type: 'redirect', redirect: { url: 'https://example.com/thanks' } });
+  expect((await w.stripe.paymentLinks.listLineItems(link.id)).data.map((i) => [i.price!.id, i.quantity])).toEqual([[price.id, 2]]);
+
+  const draft = await call('create_invoice', { customer: ada.id, days_until_due: 30 });
+  expect(draft).toEqual({ id: expect.stringMatching(/^in_/), url: null, customer: ada.id, status: 'draft' });
+  expect(await w.stripe.invoices.retrieve(draft.id)).toMatchObject({ collection_method: 'send_invoice' });
+  // The toolkit sends the price top-level (its API version, acacia, had it).
+  const item = await call('create_invoice_item', { customer: ada.id, price: price.id, invoice: draft.id });
+  expect(item).toEqual({ id: expect.stringMatching(/^ii_/), invoice: draft.id });
+  const open = await call('finalize_invoice', { invoice: draft.id });
+  expect(open).toEqual({ id: draft.id, url: expect.stringMatching(/^https?:\/\//), customer: ada.id, status: 'open' });
+  const invoices = await call('list_invoices', { customer: ada.id });
+  expect(invoices.map((i: Stripe.Invoice) => [i.id, i.status, i.amount_due])).toEqual([[draft.id, 'open', 900]]);
+
+  expect(await call('retrieve_balance')).toEqual(JSON.parse(JSON.stringify(await w.stripe.balance.retrieve())));
+
+  expect(await call('create_refund', { payment_intent: w.pi.id, amount: 500 })).toEqual({ id: expect.stringMatching(/^re_/), status: 'succeeded', amount: 500 });
+  const intents = await call('list_payment_intents', { customer: w.john.id });
+  expect(intents.map((p: Stripe.PaymentIntent) => p.id)).toEqual([w.disputed.id, w.pi.id]);
+
+  const trialing = await call('list_subscriptions', { customer: w.john.id, status: 'trialing' });
+  expect(trialing.map((s: Stripe.Subscription) => s.id)).toEqual([w.subscription.id]);
+  expect(await call('list_subscriptions', { price: w.yearly.id })).toEqual([]);
+  const itemId = w.subscription.items.data[0].id;
+  const updated = await call('update_subscription', {
+    subscription: w.subscription.id,
+    proration_behavior: 'none',
+    items: [{ id: itemId, deleted: true }, { price: w.yearly.id, quantity: 2 }],
+  });
+  expect(updated).toMatchObject({ object: 'subscription', id: w.subscription.id });
+  expect(updated.items.data.map((i: Stripe.SubscriptionItem) => [i.price.id, i.quantity])).toEqual([[w.yearly.id, 2]]);
+  const canceled = await call('cancel_subscription', { subscription: w.subscription.id });
+  expect(canceled).toMatchObject({ object: 'subscription', id: w.subscription.id, status: 'canceled' });
+
+  const sources = await call('search_stripe_documentation', { question: 'How do I create a refund?', language: 'node' });
+  expect(sources[0]).toMatchObject({ title: 'POST /v1/refunds', content: expect.stringContaining('refund') });
+  expect(await call('search_stripe_documentation', { question: 'zzzz' })).toMatch(/^stripe-twin cannot search Stripe's documentation/);
+
+  // The toolkit's defaults are sent: currency "USD", duration "once".
+  const coupon = await call('create_coupon', { name: 'Ten off', amount_off: 1000 });
+  expect(coupon).toEqual({ id: expect.any(String) });
+  expect(await w.stripe.coupons.retrieve(coupon.id)).toMatchObject({ amount_off: 1000, currency: 'usd', duration: 'once', name: 'Ten off' });
+  expect(await call('list_coupons')).toEqual([{ id: coupon.id, name: 'Ten off', percent_off: null, amount_off: 1000, duration: 'once' }]);
+
+  const disputes = await call('list_disputes', { payment_intent: w.disputed.id });
+  expect(disputes).toEqual([{ id: expect.stringMatching(/^dp_/) }]);
+  expect(await call('list_disputes', { charge: w.pi.latest_charge })).toEqual([]);
+  expect(await call('update_dispute', { dispute: disputes[0].id, evidence: { uncategorized_text: 'winning_evidence' }, submit: true })).toEqual({ id: disputes[0].id });
+  expect((await w.stripe.disputes.retrieve(disputes[0].id)).status).toBe('won');
+
+  // The same calls as the REST API's: the request log (list_disputes sent its default limit).
+  const log = await h.control(w.owner).requests();
+  const paths = log.data.map((r) => `${r.method} ${r.path}`);
+  expect(paths).toEqual(
+    expect.arrayContaining(['POST /v1/customers', 'POST /v1/invoiceitems', `POST /v1/invoices/${draft.id}/finalize`, `DELETE /v1/subscriptions/${w.subscription.id}`, 'POST /v1/coupons']),
+  );
+}
+
 describe.each(MODES)('the stripe MCP tool set over Streamable HTTP (%s)', (mode: Mode) => {
   const t = useHarness(mode);
   const clients: Client[] = [];
@@ -129,84 +210,7 @@ describe.each(MODES)('the stripe MCP tool set over Streamable HTTP (%s)', (mode:
 
   it('calls every tool with a restricted key for the toolkit\'s actions against a seeded world; the calls are the API\'s', async () => {
     const w = await seedWorld(t.h);
-    const client = await connect(w.agentKey);
-    expect((await client.listTools()).tools.map((tool) => tool.name)).toEqual(STRIPE);
-    const call = caller(client);
-
-    const ada = await call('create_customer', { name: 'Ada', email: 'ada@example.com' });
-    expect(ada).toEqual({ id: expect.stringMatching(/^cus_/) });
-    expect(await w.stripe.customers.retrieve(ada.id)).toMatchObject({ name: 'Ada', email: 'ada@example.com' });
-    expect(await call('list_customers', { email: 'ada@example.com' })).toEqual([{ id: ada.id }]);
-    expect(await call('list_customers', { limit: 2 })).toEqual([{ id: ada.id }, { id: w.john.id }]);
-
-    const product = await call('create_product', { name: 'Guide', description: 'A printed guide' });
-    expect(product).toEqual(JSON.parse(JSON.stringify(await w.stripe.products.retrieve(product.id))));
-    expect(product).toMatchObject({ object: 'product', name: 'Guide', description: 'A printed guide' });
-    expect((await call('list_products', { limit: 1 })).map((p: Stripe.Product) => p.id)).toEqual([product.id]);
-
-    const price = await call('create_price', { product: product.id, unit_amount: 900, currency: 'usd' });
-    expect(price).toMatchObject({ object: 'price', product: product.id, unit_amount: 900, currency: 'usd', type: 'one_time' });
-    expect(await call('list_prices', { product: product.id })).toEqual([price]);
-
-    const link = await call('create_payment_link', { price: price.id, quantity: 2, redirect_url: 'https://example.com/thanks' });
-    expect(link).toEqual({ id: expect.stringMatching(/^plink_/), url: expect.any(String) });
-    const made = await w.stripe.paymentLinks.retrieve(link.id);
-    expect(made.after_completion).toMatchObject({ type: 'redirect', redirect: { url: 'https://example.com/thanks' } });
-    expect((await w.stripe.paymentLinks.listLineItems(link.id)).data.map((i) => [i.price!.id, i.quantity])).toEqual([[price.id, 2]]);
-
-    const draft = await call('create_invoice', { customer: ada.id, days_until_due: 30 });
-    expect(draft).toEqual({ id: expect.stringMatching(/^in_/), url: null, customer: ada.id, status: 'draft' });
-    expect(await w.stripe.invoices.retrieve(draft.id)).toMatchObject({ collection_method: 'send_invoice' });
-    // The toolkit sends the price top-level (its API version, acacia, had it).
-    const item = await call('create_invoice_item', { customer: ada.id, price: price.id, invoice: draft.id });
-    expect(item).toEqual({ id: expect.stringMatching(/^ii_/), invoice: draft.id });
-    const open = await call('finalize_invoice', { invoice: draft.id });
-    expect(open).toEqual({ id: draft.id, url: expect.stringMatching(/^https?:\/\//), customer: ada.id, status: 'open' });
-    const invoices = await call('list_invoices', { customer: ada.id });
-    expect(invoices.map((i: Stripe.Invoice) => [i.id, i.status, i.amount_due])).toEqual([[draft.id, 'open', 900]]);
-
-    expect(await call('retrieve_balance')).toEqual(JSON.parse(JSON.stringify(await w.stripe.balance.retrieve())));
-
-    expect(await call('create_refund', { payment_intent: w.pi.id, amount: 500 })).toEqual({ id: expect.stringMatching(/^re_/), status: 'succeeded', amount: 500 });
-    const intents = await call('list_payment_intents', { customer: w.john.id });
-    expect(intents.map((p: Stripe.PaymentIntent) => p.id)).toEqual([w.disputed.id, w.pi.id]);
-
-    const trialing = await call('list_subscriptions', { customer: w.john.id, status: 'trialing' });
-    expect(trialing.map((s: Stripe.Subscription) => s.id)).toEqual([w.subscription.id]);
-    expect(await call('list_subscriptions', { price: w.yearly.id })).toEqual([]);
-    const itemId = w.subscription.items.data[0].id;
-    const updated = await call('update_subscription', {
-      subscription: w.subscription.id,
-      proration_behavior: 'none',
-      items: [{ id: itemId, deleted: true }, { price: w.yearly.id, quantity: 2 }],
-    });
-    expect(updated).toMatchObject({ object: 'subscription', id: w.subscription.id });
-    expect(updated.items.data.map((i: Stripe.SubscriptionItem) => [i.price.id, i.quantity])).toEqual([[w.yearly.id, 2]]);
-    const canceled = await call('cancel_subscription', { subscription: w.subscription.id });
-    expect(canceled).toMatchObject({ object: 'subscription', id: w.subscription.id, status: 'canceled' });
-
-    const sources = await call('search_stripe_documentation', { question: 'How do I create a refund?', language: 'node' });
-    expect(sources[0]).toMatchObject({ title: 'POST /v1/refunds', content: expect.stringContaining('refund') });
-    expect(await call('search_stripe_documentation', { question: 'zzzz' })).toMatch(/^stripe-twin cannot search Stripe's documentation/);
-
-    // The toolkit's defaults are sent: currency "USD", duration "once".
-    const coupon = await call('create_coupon', { name: 'Ten off', amount_off: 1000 });
-    expect(coupon).toEqual({ id: expect.any(String) });
-    expect(await w.stripe.coupons.retrieve(coupon.id)).toMatchObject({ amount_off: 1000, currency: 'usd', duration: 'once', name: 'Ten off' });
-    expect(await call('list_coupons')).toEqual([{ id: coupon.id, name: 'Ten off', percent_off: null, amount_off: 1000, duration: 'once' }]);
-
-    const disputes = await call('list_disputes', { payment_intent: w.disputed.id });
-    expect(disputes).toEqual([{ id: expect.stringMatching(/^dp_/) }]);
-    expect(await call('list_disputes', { charge: w.pi.latest_charge })).toEqual([]);
-    expect(await call('update_dispute', { dispute: disputes[0].id, evidence: { uncategorized_text: 'winning_evidence' }, submit: true })).toEqual({ id: disputes[0].id });
-    expect((await w.stripe.disputes.retrieve(disputes[0].id)).status).toBe('won');
-
-    // The same calls as the REST API's: the request log (list_disputes sent its default limit).
-    const log = await t.h.control(w.owner).requests();
-    const paths = log.data.map((r) => `${r.method} ${r.path}`);
-    expect(paths).toEqual(
-      expect.arrayContaining(['POST /v1/customers', 'POST /v1/invoiceitems', `POST /v1/invoices/${draft.id}/finalize`, `DELETE /v1/subscriptions/${w.subscription.id}`, 'POST /v1/coupons']),
-    );
+    await everyTool(await connect(w.agentKey), w, t.h);
   });
 
   it('answers failures as the toolkit does: "Failed to …" text, not a tool error (create_coupon adds the message)', async () => {
@@ -247,6 +251,16 @@ describe('the stripe MCP tool set over stdio (stripe-twin mcp)', () => {
     h = await startHarness('http');
   });
   afterAll(() => h.close());
+
+  it('calls every tool through the bridge (--url) against a seeded world', async () => {
+    const w = await seedWorld(h);
+    const client = await stdioClient(['--url', h.url, '--api-key', w.agentKey, '--tools', 'stripe']);
+    try {
+      await everyTool(client, w, h);
+    } finally {
+      await client.close();
+    }
+  });
 
   it('is the default set of the bridge (--url), with the key\'s tools and the twin\'s world', async () => {
     const owner = freshKey('mcp_stripe_stdio');
