@@ -365,6 +365,81 @@ operations['POST /v1/test_helpers/payment_intents/{intent}/simulate_crypto_depos
   },
   response: 'payment_intent',
 };
+// Shared Payment Tokens, private preview (docs/agents.md §2.9; stripe-python
+// 15.2.0a2's params under stripe/params/shared_payment/): the buyer's issued tokens,
+// the seller's granted tokens and their test helpers. The test helper also takes
+// what mppx 0.11's CLI sends (seller_details[network_id], metadata). A PaymentIntent
+// redeems one as a top-level shared_payment_granted_token (mppx, the MPP spec) or
+// as payment_method_data[shared_payment_granted_token] (then without a type).
+const USAGE_LIMITS = {
+  type: 'object',
+  properties: { currency: { type: 'string', format: 'currency' }, expires_at: { type: 'integer' }, max_amount: { type: 'integer' }, recurring_interval: { type: 'string', enum: ['month', 'week', 'year'] } },
+  required: ['currency', 'max_amount'],
+};
+const EXPAND_ONLY = { type: 'object', properties: { expand: EXPAND }, required: [] };
+Object.assign(operations, {
+  'POST /v1/shared_payment/issued_tokens': {
+    summary: 'Creates a new SharedPaymentIssuedToken object.',
+    params: {
+      type: 'object',
+      properties: {
+        expand: EXPAND,
+        payment_method: ID,
+        return_url: { type: 'string' },
+        seller_details: { type: 'object', properties: { external_id: ID, network_business_profile: ID } },
+        setup_future_usage: { type: 'string', enum: ['on_session'] },
+        shared_metadata: METADATA,
+        usage_limits: USAGE_LIMITS,
+      },
+      required: ['payment_method', 'seller_details', 'usage_limits'],
+    },
+    response: 'shared_payment.issued_token',
+  },
+  'GET /v1/shared_payment/issued_tokens/{shared_payment_issued_token}': { summary: 'Retrieves an existing SharedPaymentIssuedToken object.', params: EXPAND_ONLY, response: 'shared_payment.issued_token' },
+  'POST /v1/shared_payment/issued_tokens/{shared_payment_issued_token}/revoke': { summary: 'Revokes a SharedPaymentIssuedToken.', params: EXPAND_ONLY, response: 'shared_payment.issued_token' },
+  'GET /v1/shared_payment/granted_tokens/{shared_payment_granted_token}': { summary: 'Retrieves an existing SharedPaymentGrantedToken object.', params: EXPAND_ONLY, response: 'shared_payment.granted_token' },
+  'POST /v1/test_helpers/shared_payment/granted_tokens': {
+    summary: 'Creates a new test SharedPaymentGrantedToken object.',
+    params: {
+      type: 'object',
+      properties: {
+        customer: ID,
+        expand: EXPAND,
+        metadata: METADATA,
+        payment_method: ID,
+        seller_details: { type: 'object', properties: { external_id: ID, network_id: ID } },
+        shared_metadata: { anyOf: [METADATA, { type: 'string', enum: [''] }] },
+        usage_limits: USAGE_LIMITS,
+      },
+      required: ['payment_method', 'usage_limits'],
+    },
+    response: 'shared_payment.granted_token',
+  },
+  'POST /v1/test_helpers/shared_payment/granted_tokens/{shared_payment_granted_token}/revoke': { summary: 'Revokes a test SharedPaymentGrantedToken object.', params: EXPAND_ONLY, response: 'shared_payment.granted_token' },
+});
+for (const key of CRYPTO_OPERATIONS) {
+  const props = operations[key].params.properties;
+  if (key !== 'POST /v1/payment_intents/{intent}') props.shared_payment_granted_token = ID;
+  const data = props.payment_method_data;
+  data.properties.shared_payment_granted_token = ID;
+  delete data.required;
+}
+// Crypto deposit addresses (docs/agents.md §1.6, newer variant; API 2026-05-27.preview): list, create, retrieve.
+const DEPOSIT_NETWORK = { type: 'string', enum: ['base', 'tempo'] };
+Object.assign(operations, {
+  'GET /v1/crypto/deposit_addresses': {
+    summary: 'Lists the crypto deposit addresses of the account.',
+    params: { type: 'object', properties: { ending_before: ID, expand: EXPAND, limit: { type: 'integer' }, network: DEPOSIT_NETWORK, starting_after: ID }, required: [] },
+    response: null,
+  },
+  'POST /v1/crypto/deposit_addresses': {
+    summary: 'Creates a crypto deposit address on a network.',
+    params: { type: 'object', properties: { expand: EXPAND, network: DEPOSIT_NETWORK }, required: ['network'] },
+    response: 'crypto.deposit_address',
+  },
+  'GET /v1/crypto/deposit_addresses/{deposit_address}': { summary: 'Retrieves a crypto deposit address.', params: EXPAND_ONLY, response: 'crypto.deposit_address' },
+});
+
 // Credit note lines take metadata (stripe-node 23.1's request types).
 for (const key of CREDIT_NOTE_OPERATIONS) operations[key].params.properties.lines.items.properties.metadata = METADATA;
 
@@ -438,7 +513,7 @@ const out = {
       info_version: spec.info.version,
       sha256: createHash('sha256').update(raw).digest('hex'),
       kept: 'request parameter schemas and a one-line summary (first sentence of the description) of every operation; how each object schema links to other objects (for expand[])',
-      overlay: 'parameters added after 2024-04-10, from stripe-node 23.1.0 request types: allowed_payment_method_types and excluded_payment_method_types on PaymentIntent and SetupIntent create, update and confirm; the enabled_events and api_version enums of webhook endpoint create and update; promotion code create with promotion[coupon] (no top-level coupon), customer_account on promotion codes, created and invoice on customer balance transaction lists; customer create and update without coupon and promotion_code; discount.source and promotion_code.promotion links; the top-level parameters of Checkout Session create and update, Payment Link create and update, customer portal configuration create and update and portal session create; invoice item pricing; invoice payments and subscription pause (whole operations); arrays of expandable ids; credit notes with refunds[] (no refund), email_type, line metadata and the customer_account list filter; subscription schedule phases with duration and without iterations or coupon, schedule billing_mode, pause_schedules and customer_account; crypto payment_method_data and payment_method_options[crypto] (mode, deposit_options, transaction_verification_options) on PaymentIntent create, update and confirm, and the simulate_crypto_deposit test helper (from stripe-go/-dotnet preview params)',
+      overlay: 'parameters added after 2024-04-10, from stripe-node 23.1.0 request types: allowed_payment_method_types and excluded_payment_method_types on PaymentIntent and SetupIntent create, update and confirm; the enabled_events and api_version enums of webhook endpoint create and update; promotion code create with promotion[coupon] (no top-level coupon), customer_account on promotion codes, created and invoice on customer balance transaction lists; customer create and update without coupon and promotion_code; discount.source and promotion_code.promotion links; the top-level parameters of Checkout Session create and update, Payment Link create and update, customer portal configuration create and update and portal session create; invoice item pricing; invoice payments and subscription pause (whole operations); arrays of expandable ids; credit notes with refunds[] (no refund), email_type, line metadata and the customer_account list filter; subscription schedule phases with duration and without iterations or coupon, schedule billing_mode, pause_schedules and customer_account; crypto payment_method_data and payment_method_options[crypto] (mode, deposit_options, transaction_verification_options) on PaymentIntent create, update and confirm, and the simulate_crypto_deposit test helper (from stripe-go/-dotnet preview params); Shared Payment Token operations (issued tokens, granted tokens, their test helpers, from stripe-python 15.2.0a2 params plus what mppx 0.11 sends) and shared_payment_granted_token (top level and in payment_method_data, whose type is then optional) on PaymentIntent create and confirm; crypto deposit address list, create and retrieve (docs/agents.md §1.6, §2.8)',
     },
     sdk: { source: `npm stripe@${sdkPkg.version} (MIT)`, pinned_api_version: pinned, kept: 'v1 routes, known API versions' },
     generated_by: 'scripts/compact_spec.mjs',

@@ -2,6 +2,7 @@ import http from 'node:http';
 import Stripe from 'stripe';
 import './control'; // installs the control surface, faults and the request log into the pipeline
 import './mcp'; // installs the MCP server (/mcp) into the pipeline
+import './x402/install'; // installs the x402 facilitator (/x402/*) into the pipeline
 import { allowControlHost, checkControlToken, newControlToken, setControlToken } from './control/token';
 import { Twin, TwinOptions } from './engine/twin';
 import { checkPublicUrl, createHttpServer, listen, PUBLIC_URL_ENV } from './server/http';

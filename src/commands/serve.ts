@@ -1,5 +1,6 @@
 import '../control'; // installs the control surface, faults and the request log into the pipeline
 import '../mcp'; // installs the MCP server (/mcp) into the pipeline
+import '../x402/install'; // installs the x402 facilitator (/x402/*) into the pipeline
 import { allowControlHost, checkControlToken, CONTROL_TOKEN_ENV, CONTROL_TOKEN_HEADER, isLoopbackHost, newControlToken, removeTokenFile, setControlToken, writeTokenFile } from '../control/token';
 import { LATEST_VERSION } from '../engine/versions';
 import { Twin } from '../engine/twin';

@@ -1,4 +1,5 @@
 import { World } from '../engine/world';
+import { chooseNetworkProfile, networkProfileOf } from '../resources/payments/shared_payment_tokens';
 import { keyedAccount, requireFullAccess } from './keys';
 import { ControlError, ControlRoute } from './surface';
 
@@ -15,6 +16,8 @@ const describeConnected = (platform: World) => ({
   connected_accounts: [...platform.connected.values()].map((account) => ({ id: account.accountId, now: account.now() })),
 });
 
+const describeProfile = (world: World) => ({ account: world.accountId, network_business_profile: networkProfileOf(world) });
+
 export const accountRoutes: ControlRoute[] = [
   {
     method: 'POST',
@@ -30,6 +33,27 @@ export const accountRoutes: ControlRoute[] = [
         throw new ControlError((e as Error).message, 409);
       }
       return { id: account.accountId, platform: platform.accountId };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/__admin__/profile',
+    description: "The account's network business profile id (`profile_test_…`), the seller a Shared Payment Token is issued to.",
+    run: (call) => describeProfile(call.world()),
+  },
+  {
+    method: 'POST',
+    path: '/__admin__/profile',
+    description: "Chooses the account's network business profile id (`null` returns to the one derived from its id).",
+    params: { network_business_profile: { in: 'body', type: 'string', description: 'profile_test_… (or null)', required: true } },
+    run: (call) => {
+      const profile = (call.body as Record<string, unknown> | undefined)?.network_business_profile;
+      if (profile !== null && (typeof profile !== 'string' || !/^profile_(test_)?[A-Za-z0-9_]+$/.test(profile))) {
+        throw new ControlError('network_business_profile must be a profile id (profile_test_…) or null', 400);
+      }
+      const world = call.world();
+      chooseNetworkProfile(world, profile);
+      return describeProfile(world);
     },
   },
   {

@@ -57,6 +57,12 @@ export interface WorldSummary {
   /** Ids of its connected accounts. */
   connected_accounts: string[];
 }
+/** An account's network business profile, as the control surface answers it. */
+export interface NetworkProfile {
+  account: string;
+  network_business_profile: string;
+}
+
 /** A key as the control surface answers it (whole: see the README's Keys and accounts section). */
 export interface KeyInfo {
   key: string;
@@ -307,6 +313,12 @@ export class TwinControl {
   readonly accounts = {
     connect: (): Promise<{ id: string; platform: string }> => this.call('POST', '/__admin__/accounts'),
     list: (): Promise<{ account: string; connected_accounts: { id: string; now: number }[] }> => this.call('GET', '/__admin__/accounts'),
+  };
+
+  /** This world's network business profile (`profile_test_…`), the seller Shared Payment Tokens are issued to; `choose(null)` returns to the derived one. */
+  readonly profile = {
+    get: (): Promise<NetworkProfile> => this.call('GET', '/__admin__/profile'),
+    choose: (networkBusinessProfile: string | null): Promise<NetworkProfile> => this.call('POST', '/__admin__/profile', { network_business_profile: networkBusinessProfile }),
   };
 
   /**

@@ -6,7 +6,7 @@ import { errors } from './errors';
 // reading (GET) the resource's read permission, anything else its write
 // permission, which also allows reading (Stripe's Dashboard offers None, Read or
 // Write per resource; write including read is believed, unverified). The
-// resource is the route's first path segment (two for `checkout/…`,
+// resource is the route's first path segment (two for `checkout/…`, `shared_payment/…`, `crypto/…`,
 // `billing_portal/…`, `test_helpers/…`), named by the slugs Stripe's permission
 // errors and Dashboard key URLs use (Prices keep the legacy `plan`). A key lacking
 // it gets Stripe's 403 naming the permission that would allow the request, with
@@ -46,10 +46,16 @@ const SLUGS: Record<string, string> = {
   'billing_portal/sessions': 'billing_portal_session', // ?
   'test_helpers/test_clocks': 'test_clock', // ?
   'test_helpers/payment_intents': 'payment_intent', // ? the underlying resource's (simulate_crypto_deposit)
+  // Shared Payment Tokens and crypto deposit addresses: no slug is known (docs/agents.md §4.3); the twin's
+  // reading is the underlying resource's, the PaymentMethod shared or the PaymentIntent paid.
+  'shared_payment/issued_tokens': 'payment_method', // ?
+  'shared_payment/granted_tokens': 'payment_method', // ?
+  'test_helpers/shared_payment': 'payment_method', // ?
+  'crypto/deposit_addresses': 'payment_intent', // ?
   webhook_endpoints: 'webhook',
 };
 
-const GROUPED = new Set(['checkout', 'billing_portal', 'test_helpers']);
+const GROUPED = new Set(['checkout', 'billing_portal', 'test_helpers', 'shared_payment', 'crypto']);
 
 /** The permission a request on a route template needs (`rak_customer_write`), or null when the twin knows no slug for it. */
 export function permissionFor(method: string, template: string): string | null {

@@ -1,7 +1,7 @@
 import { AccountRegistry, ApiKey, KeyKind } from './accounts';
 import { errors } from './errors';
 import { LATEST_VERSION } from './versions';
-import { Ctx, World, WorldConfig } from './world';
+import { AccountDirectory, Ctx, World, WorldConfig } from './world';
 
 // The twin: accounts (worlds) and the keys that open them (./accounts.ts: an
 // unknown sk_test_ key opens its own test-mode account, so parallel test files
@@ -120,10 +120,13 @@ export class Twin {
       this.startTime = options.startTime ?? DEFAULT_START_TIME;
       this.timeSource = () => this.startTime;
     }
-    this.registry = new AccountRegistry(this.seed, this.maxWorlds, (name, platform) =>
+    const directory: AccountDirectory = { byBlock: (block) => this.registry.byBlock(block), all: () => this.registry.everyAccount() };
+    this.registry = new AccountRegistry(this.seed, this.maxWorlds, (name, platform) => {
       // A connected account's time is its platform's (its own advances aside): one simulated time per platform (twin choice).
-      new World(name, this.seed, platform ? () => platform.now() : this.timeSource, { ...(platform?.config ?? this.config) }, platform),
-    );
+      const world = new World(name, this.seed, platform ? () => platform.now() : this.timeSource, { ...(platform?.config ?? this.config) }, platform);
+      world.directory = directory;
+      return world;
+    });
   }
 
   /** Accounts forgotten to stay within maxWorlds. */

@@ -33,17 +33,31 @@ export function canShape(version: string): boolean {
 /** Newest first. Empty until the twin serves an older version's shapes. */
 export const VERSION_CHANGES: VersionChange[] = [];
 
-const KNOWN = new Set(spec.apiVersions);
+/**
+ * Private-preview versions Stripe has published for the agentic payments
+ * (docs/agents.md §1.6, §2.7): crypto deposits (2026-03-04), deposit addresses and
+ * transaction verification (2026-05-27), and what mppx 0.11 sends with Shared
+ * Payment Tokens (2026-07-29). stripe-node's GA list has none of them.
+ */
+export const PREVIEW_VERSIONS: readonly string[] = ['2026-03-04.preview', '2026-05-27.preview', '2026-07-29.preview'];
+
+const KNOWN = new Set([...spec.apiVersions, ...PREVIEW_VERSIONS]);
 const FORMAT = /^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$/;
 
-/** Versions Stripe has released (stripe-node 23.1's list); anything else is refused. */
+/** Versions Stripe has released (stripe-node 23.1's list, and the previews above); anything else is refused. */
 export function isKnownVersion(version: string): boolean {
   return FORMAT.test(version) && KNOWN.has(version);
 }
 
 const dateOf = (version: string) => version.slice(0, 10);
 
+/**
+ * The changes that shape a response at `version`. A preview version is served
+ * the canonical shape (twin choice): previews carry the newest GA shapes plus
+ * their preview fields, which the canonical objects already have.
+ */
 export function changesFor(version: string, changes = VERSION_CHANGES): VersionChange[] {
+  if (version.endsWith('.preview')) return [];
   return changes.filter((c) => dateOf(c.version) > dateOf(version));
 }
 

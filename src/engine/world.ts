@@ -256,6 +256,16 @@ class Facts extends Map<string, unknown> {
   }
 }
 
+/**
+ * The other accounts of the same twin, for what crosses accounts the way Stripe's
+ * network does (a Shared Payment Token a buyer issues to a seller's profile):
+ * by the 10-character block their ids carry, or all of them.
+ */
+export interface AccountDirectory {
+  byBlock(block: string): World | undefined;
+  all(): Iterable<World>;
+}
+
 export class World {
   readonly ids: Ids;
   readonly accountId: string;
@@ -274,6 +284,8 @@ export class World {
   private journal: Journal | null = null;
   /** Per-world values the engine keeps outside objects (e.g. PMs set up for off-session use). */
   readonly facts = new Facts(() => this.journal);
+  /** The twin's accounts (set by the twin; null for a world made on its own). */
+  directory: AccountDirectory | null = null;
 
   constructor(
     /** The name its streams are seeded from: the key that opened it (a connected account's is made by its platform). */

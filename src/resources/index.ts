@@ -20,6 +20,7 @@ import { testClocks } from './core/test_clocks';
 import { disputes } from './payments/disputes';
 import { events } from './core/events';
 import { cryptoDepositRoutes } from './payments/crypto_deposits';
+import { sharedPaymentTokenRoutes } from './payments/shared_payment_tokens';
 import { paymentIntents } from './payments/payment_intents';
 import { paymentMethods } from './payments/payment_methods';
 import { refunds } from './payments/refunds';
@@ -40,6 +41,7 @@ export const modeledRoutes: Route[] = [
   ...paymentMethods.routes,
   ...paymentIntents.routes,
   ...cryptoDepositRoutes,
+  ...sharedPaymentTokenRoutes,
   ...charges.routes,
   ...refunds.routes,
   balanceRoute,

@@ -76,6 +76,8 @@ export async function handleRequest(twin: Twin, given: TwinRequest): Promise<Twi
     return stages.control(twin, req, path, query).finally(() => twin.kickWebhooks());
   }
 
+  if (stages.x402 && path.startsWith('/x402/')) return stages.x402(twin, req, path);
+
   let who: RequestAccount;
   try {
     // stripe-node 23 sends Stripe-Context for `stripeContext`, never both (connect-and-legacy.md §A2).

@@ -79,7 +79,9 @@ export interface Stages {
   log: (world: World, entry: RequestLogEntry) => void;
   /** Answers /mcp and /mcp/<tool set> for the caller `who` (src/mcp installs it; none installed: the API's 404). */
   mcp: ((twin: Twin, req: TwinRequest, path: string, who: RequestAccount) => Promise<TwinResponse>) | null;
+  /** Answers the x402 facilitator's /x402/* (src/x402 installs it; it authenticates verify and settle itself, /supported needs no key). */
+  x402: ((twin: Twin, req: TwinRequest, path: string) => Promise<TwinResponse>) | null;
 }
 
 /** The installed stages; until the control surface and the MCP server are loaded, no control routes, no faults, no log and no /mcp. */
-export const stages: Stages = { control: null, fault: () => null, log: () => undefined, mcp: null };
+export const stages: Stages = { control: null, fault: () => null, log: () => undefined, mcp: null, x402: null };

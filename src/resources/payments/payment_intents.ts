@@ -12,6 +12,7 @@ import { given, shipping, sortKeys } from '../common';
 import { defineResource, EMPTY, find, mergeMetadata, route, Shaped, shared, unsupportedParams } from '../../engine/resource';
 import { beginConfirmation, ConfirmationStep, demandsAuthentication, failAttempt, finishAuthentication, IntentKind, newIntentFields, rememberReturnUrl, requireAuthentication } from './confirmation';
 import { checkCryptoConfirmation, requireCryptoDeposit } from './crypto_deposits';
+import { checkGrantedToken, grantedTokenParam, paymentMethodFromToken, recordTokenUse } from './shared_payment_tokens';
 import { paymentIntentMachine } from './intent_machines';
 import {
   attachPaymentMethod,
@@ -102,21 +103,40 @@ export function createPaymentIntent(ctx: Ctx, params: Params): PaymentIntent {
   // Crypto-only intents take amounts from one cent (x402 prices, mppx's records; twin choice, unverified).
   const types: string[] | undefined = params.allowed_payment_method_types ?? params.payment_method_types;
   checkChargeAmount(params.amount, currency, types?.length && types.every((t) => t === 'crypto') ? 1 : undefined);
+  const token = redeemToken(ctx, params, params.amount, currency);
+  if (token) params = token.params;
   const intent = newIntentFields(ctx, PAYMENT, params, () => paymentIntents.newId(ctx));
   const pi = paymentIntents.insert(ctx, params, {
     ...intent,
     confirmation_method: params.confirmation_method ?? 'automatic',
     currency,
     payment_method_options: paymentMethodOptions(intent.payment_method_types, params.payment_method_options),
+    shared_payment_granted_token: token?.id ?? null,
   });
   rememberReturnUrl(ctx, pi, params.return_url);
   if (params.confirm) return confirmPaymentIntent(ctx, pi, { ...params, payment_method: undefined, payment_method_data: undefined });
   return pi;
 }
 
+/**
+ * A Shared Payment Token sent with a PaymentIntent request (top level, as mppx
+ * does, or in payment_method_data; docs/agents.md §2.9), checked against the
+ * payment, becomes the clone of the shared PaymentMethod the intent pays with.
+ */
+function redeemToken(ctx: Ctx, params: Params, amount: number, currency: string): { id: string; params: Params } | null {
+  const ref = grantedTokenParam(params);
+  if (!ref) return null;
+  if (params.payment_method) throw errors.onlyOneOf(['payment_method', ref.param], ref.param);
+  const token = checkGrantedToken(ctx, ref, amount, currency);
+  const pm = paymentMethodFromToken(ctx, token);
+  return { id: token.id, params: { ...params, payment_method: pm.id, payment_method_data: undefined, shared_payment_granted_token: undefined } };
+}
+
 // --- confirm --------------------------------------------------------------
 
 export function confirmPaymentIntent(ctx: Ctx, pi: PaymentIntent, params: Params): PaymentIntent {
+  const token = redeemToken(ctx, params, pi.amount, pi.currency);
+  if (token) params = token.params;
   const offSession = params.off_session === true || params.off_session === 'one_off' || params.off_session === 'recurring';
   const { pm, returnUrl } = beginConfirmation(ctx, PAYMENT, pi, params, offSession);
   const types = params.allowed_payment_method_types ?? params.payment_method_types ?? pi.payment_method_types;
@@ -133,6 +153,7 @@ export function confirmPaymentIntent(ctx: Ctx, pi: PaymentIntent, params: Params
     receipt_email: given(params.receipt_email, pi.receipt_email),
     setup_future_usage: given(params.setup_future_usage, pi.setup_future_usage),
     shipping: params.shipping === undefined ? pi.shipping : shipping(params.shipping),
+    shared_payment_granted_token: token?.id ?? pi.shared_payment_granted_token,
     next_action: null,
   });
 
@@ -197,6 +218,9 @@ function issuerDecline(ctx: Ctx, pi: PaymentIntent, pm: PaymentMethod, authentic
 /** The charge attempt of a confirmation (or of a passed challenge): success per capture method, or a decline (§3 T2–T6). */
 function chargeIntent(ctx: Ctx, pi: PaymentIntent, pm: PaymentMethod, step: ConfirmationStep, opts: ChargeOptions): PaymentIntent {
   const { world } = ctx;
+  // A token may have been revoked or expired since the intent took it.
+  const token: string | null = pm.shared_payment_granted_token ?? null;
+  if (token) checkGrantedToken(ctx, { id: token, param: 'payment_method' }, pi.amount, pi.currency);
   const card = cardOf(world, pm.id);
   const decline = issuerDecline(ctx, pi, pm, Boolean(opts.authenticated));
   const blocked = !decline && Boolean(card?.risk?.blocked);
@@ -233,6 +257,8 @@ function chargeIntent(ctx: Ctx, pi: PaymentIntent, pm: PaymentMethod, step: Conf
     });
   }
   if (manual) scheduleIn(ctx, nowIn(ctx) + AUTHORIZATION_SECONDS, (later) => expireAuthorization(later, pi.id));
+  // Last: this also updates the buyer's account, which this request's rollback would not undo.
+  if (token) recordTokenUse(ctx, token, pi.amount, pi.currency);
   return done;
 }
 
@@ -357,6 +383,8 @@ function updatePaymentIntent(ctx: Ctx, pi: PaymentIntent, params: Params): Payme
   const currency = params.currency ? checkCurrency(params.currency) : pi.currency;
   if (params.amount !== undefined || params.currency !== undefined) checkChargeAmount(params.amount ?? pi.amount, currency);
   if (params.customer) find(ctx, 'customer', params.customer, 'customer');
+  const token = redeemToken(ctx, params, params.amount ?? pi.amount, currency);
+  if (token) params = token.params;
   const paymentMethod = intentPaymentMethod(ctx, params)?.id ?? pi.payment_method;
   const types = params.allowed_payment_method_types ?? params.payment_method_types ?? pi.payment_method_types;
   const next: PaymentIntent = {
@@ -368,6 +396,7 @@ function updatePaymentIntent(ctx: Ctx, pi: PaymentIntent, params: Params): Payme
       ? paymentMethodOptions(types, params.payment_method_options, pi.payment_method_options)
       : pi.payment_method_options,
     payment_method_types: types,
+    shared_payment_granted_token: token?.id ?? pi.shared_payment_granted_token,
   };
   // A new payment method needs a new confirmation; updates emit no event (§3 T10).
   if (paymentMethod !== pi.payment_method && paymentIntentMachine.allows(pi, 'update')) {

@@ -216,6 +216,7 @@ export function createCryptoPaymentMethod(ctx: Ctx, input: Params = {}): Payment
 
 /** `payment_method_data` on PaymentIntent/SetupIntent create and confirm. */
 export function paymentMethodFromData(ctx: Ctx, data: Params): PaymentMethod {
+  if (!data.type) throw errors.parameterMissing('payment_method_data[type]');
   if (data.type === 'crypto') return createCryptoPaymentMethod(ctx, { billing_details: data.billing_details, metadata: data.metadata, allow_redisplay: data.allow_redisplay });
   if (data.type !== 'card') throw errors.unsupportedParam('payment_method_data', `payment_method_data[type]=${data.type}`);
   if (!data.card) throw errors.parameterMissing('payment_method_data[card]');
