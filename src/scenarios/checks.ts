@@ -13,7 +13,8 @@ import { ScenarioError } from './errors';
 //                          idempotency_key); `count`, and `after: {filter}` to count
 //                          only what came after the first request matching it
 //   requests_in_order: [{filter}, ...]
-//   paywall: {filter}      the paid resource's log (status, paid); `count`
+//   paywall: {filter}      the paid resource's log (status, payment: whether the request
+//                          carried one); `count`
 //   output: <regex>        the agent's standard output matches
 //
 // Values in `where` and `fields` are matched by equality, or by one operator:
@@ -34,7 +35,7 @@ export interface RequestFilter {
 
 export interface PaywallFilter {
   status?: number | string;
-  paid?: boolean;
+  payment?: boolean;
 }
 
 export type Count = { min?: number; max?: number };
@@ -70,8 +71,8 @@ export interface PaywallRequest {
   method: string;
   path: string;
   status: number;
-  /** It carried a payment header (X-PAYMENT or PAYMENT-SIGNATURE). */
-  paid: boolean;
+  /** It carried a payment (an X-PAYMENT or PAYMENT-SIGNATURE header). */
+  payment: boolean;
 }
 
 /** What checks read: the final world of the agent's account and the run's logs. */
@@ -195,7 +196,7 @@ export function parseChecks(value: unknown): Check[] {
         return { name, kind, steps: raw.requests_in_order.map((s: unknown, j: number) => requestFilter(s, `${at}[${j}]`)) };
       case 'paywall': {
         const f = raw.paywall;
-        if (!isObject(f) || Object.keys(f).some((k) => k !== 'status' && k !== 'paid')) throw new ScenarioError(`${at}: paywall is a filter {status, paid}`);
+        if (!isObject(f) || Object.keys(f).some((k) => k !== 'status' && k !== 'payment')) throw new ScenarioError(`${at}: paywall is a filter {status, payment}`);
         return { name, kind, filter: f as PaywallFilter, count: count(raw.count, at, { min: 1 }) };
       }
       case 'output':
@@ -361,9 +362,9 @@ function evaluate(check: Check, final: Final): { pass: boolean; reason: string }
     }
     case 'paywall': {
       const f = check.filter;
-      const found = final.paywall.filter((r) => (f.status === undefined || statusMatches(r.status, f.status)) && (f.paid === undefined || r.paid === f.paid));
+      const found = final.paywall.filter((r) => (f.status === undefined || statusMatches(r.status, f.status)) && (f.payment === undefined || r.payment === f.payment));
       const what = `paywall request(s) ${Object.entries(f).map(([k, v]) => `${k}=${v}`).join(' ') || ''}`.trim();
-      const bad = countReason(found.length, check.count, what, found.map((r) => `${r.method} ${r.path} → ${r.status}${r.paid ? ' (paid)' : ''}`));
+      const bad = countReason(found.length, check.count, what, found.map((r) => `${r.method} ${r.path}${r.payment ? ' with a payment' : ''} → ${r.status}`));
       return bad ? { pass: false, reason: bad } : { pass: true, reason: `${found.length} ${what}` };
     }
     case 'output': {

@@ -20,6 +20,8 @@ export interface PaywallConfig {
   price: string;
   /** The payment protocol: `x402` (v1 and v2 both answered). */
   protocol: 'x402';
+  /** `base-sepolia` (default) or `base`. */
+  network?: 'base-sepolia' | 'base';
   /** What the resource answers once paid (JSON). */
   body?: unknown;
   description?: string;
@@ -139,7 +141,10 @@ function config(value: unknown): ScenarioConfig {
       throw new ScenarioError('## Config: paywall must be {path: "/premium", price: "$0.01", protocol: "x402"}');
     }
     if ((p.protocol ?? 'x402') !== 'x402') throw new ScenarioError('## Config: paywall.protocol must be "x402"');
-    paywall = { path: p.path, price: p.price, protocol: 'x402', body: p.body, description: p.description };
+    if (p.network !== undefined && p.network !== 'base-sepolia' && p.network !== 'base') throw new ScenarioError('## Config: paywall.network must be "base-sepolia" or "base"');
+    const unknown = Object.keys(p).find((k) => !['path', 'price', 'protocol', 'network', 'body', 'description'].includes(k));
+    if (unknown) throw new ScenarioError(`## Config: paywall.${unknown} is not a field (path, price, protocol, network, body, description)`);
+    paywall = { path: p.path, price: p.price, protocol: 'x402', network: p.network, body: p.body, description: p.description };
   }
   return {
     twins,

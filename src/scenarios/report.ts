@@ -27,7 +27,7 @@ export function markdown(report: Report): string {
     ...report.requests.map((r, i) => `| ${i + 1} | ${r.method} ${r.path} | ${r.status ?? 'dropped'}${r.replayed ? ' (replayed)' : ''}${r.fault ? ' (fault)' : ''} | ${r.idempotency_key ?? ''} |`),
   ];
   if (report.paywall.length) {
-    lines.push('', `## Paid resource (${report.paywall.length})`, '', ...report.paywall.map((r) => `- ${r.method} ${r.path} → ${r.status}${r.paid ? ' (with payment)' : ''}`));
+    lines.push('', `## Paid resource (${report.paywall.length})`, '', ...report.paywall.map((r) => `- ${r.method} ${r.path} → ${r.status}${r.payment ? ' (with a payment)' : ''}`));
   }
   lines.push('', '## Events', '', ...report.events.map((e) => `- ${e.type} (${e.id}${e.object ? `, ${e.object}` : ''})`));
   for (const [name, text] of [['stdout', a.stdout], ['stderr', a.stderr]]) {

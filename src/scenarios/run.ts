@@ -1,5 +1,6 @@
 import '../control'; // installs the control surface, faults and the request log into the pipeline
 import '../mcp'; // installs the MCP server (/mcp) into the pipeline
+import '../x402/install'; // installs the x402 facilitator (/x402/*) the paywall settles through
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import http from 'node:http';
@@ -11,7 +12,7 @@ import { HttpWebhookDispatcher } from '../server/webhooks';
 import { CheckResult, Final, LoggedRequest, PaywallRequest, score } from './checks';
 import { ScenarioError } from './errors';
 import { Scenario } from './parse';
-import { servePaywall } from './paywall';
+import { servePaywall, ServedPaywall } from './paywall';
 import { ControlCall, planSeed } from './seed';
 
 // One scored run (docs/scenarios.md): a fresh twin on a free port, seeded from
@@ -119,7 +120,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const server = createHttpServer(twin);
   const { url, port } = await listen(server, 0, '127.0.0.1');
   twin.setPublicUrl(url);
-  const paywall = scenario.config.paywall ? await servePaywall(scenario.config.paywall, url, agentKey) : null;
+  let paywall: ServedPaywall | null = null;
   try {
     const call = async (method: string, path: string, body: Record<string, unknown> | null, auth: { key?: string } = {}) => {
       const text = body === null ? '' : method === 'GET' ? '' : JSON.stringify(body);
@@ -151,6 +152,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     const primary = plan.accounts.get(agentEntry.account_id)!;
     for (const s of scenario.config.setup) await control({ ...s, body: { key: primary, ...s.body } }, '## Config: setup');
 
+    // The paid resource is the merchant's: the scenario account's, paid through its opening key.
+    if (scenario.config.paywall) paywall = await servePaywall(scenario.config.paywall, url, primary);
     const world = twin.world(agentKey);
     const accounts = Object.fromEntries([...plan.accounts].map(([brief, key]) => [brief, twin.world(key).accountId]));
     let agentSession = { id: agentEntry.sid ?? 'default', token: '' };
