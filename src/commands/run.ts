@@ -2,7 +2,6 @@ import path from 'node:path';
 import { readScenario, seconds } from '../scenarios/parse';
 import { ScenarioError } from '../scenarios/errors';
 import { summary, writeReport } from '../scenarios/report';
-import { runScenario } from '../scenarios/run';
 import type { Args } from './index';
 
 // stripe-twin run <scenario.md> --agent "<command>": one scored run (docs/scenarios.md).
@@ -18,6 +17,8 @@ export async function run(args: Args, positional: string[]): Promise<void> {
     if (unknown) throw new ScenarioError(`unknown flag --${unknown}`);
     const timeout = args.timeout === undefined ? undefined : seconds(args.timeout, '--timeout');
     const scenario = readScenario(positional[0]);
+    // The twin (control surface, MCP, x402) is loaded once the scenario is known to be runnable.
+    const { runScenario } = await import('../scenarios/run');
     const report = await runScenario(scenario, { agent: args.agent, timeout });
     const dir = typeof args.report === 'string' ? args.report : path.join('scenario-reports', scenario.name);
     const files = writeReport(report, dir);

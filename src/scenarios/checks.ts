@@ -159,7 +159,7 @@ export function parseChecks(value: unknown): Check[] {
     const subjects = SUBJECTS.filter((s) => raw[s] !== undefined);
     if (subjects.length !== 1) throw new ScenarioError(`${at} needs exactly one of ${SUBJECTS.join(', ')}`);
     const kind = subjects[0];
-    const name = typeof raw.name === 'string' && raw.name ? raw.name : `${kind} ${JSON.stringify(raw[kind])}`;
+    const name = typeof raw.name === 'string' && raw.name ? raw.name : `${kind} ${typeof raw[kind] === 'string' ? raw[kind] : JSON.stringify(raw[kind])}`;
     if (names.has(name)) throw new ScenarioError(`${at}: two checks are named "${name}"`);
     names.add(name);
     at = `check "${name}"`;

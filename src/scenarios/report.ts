@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Report } from './run';
+import type { Report } from './run';
 
 // A run's report: report.json (everything, for machines) and report.md (for people).
 

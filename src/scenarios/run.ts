@@ -12,7 +12,7 @@ import { HttpWebhookDispatcher } from '../server/webhooks';
 import { CheckResult, Final, LoggedRequest, PaywallRequest, score } from './checks';
 import { ScenarioError } from './errors';
 import { Scenario } from './parse';
-import { servePaywall, ServedPaywall } from './paywall';
+import type { ServedPaywall } from './paywall';
 import { ControlCall, planSeed } from './seed';
 
 // One scored run (docs/scenarios.md): a fresh twin on a free port, seeded from
@@ -153,7 +153,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     for (const s of scenario.config.setup) await control({ ...s, body: { key: primary, ...s.body } }, '## Config: setup');
 
     // The paid resource is the merchant's: the scenario account's, paid through its opening key.
-    if (scenario.config.paywall) paywall = await servePaywall(scenario.config.paywall, url, primary);
+    if (scenario.config.paywall) paywall = await (await import('./paywall')).servePaywall(scenario.config.paywall, url, primary);
     const world = twin.world(agentKey);
     const accounts = Object.fromEntries([...plan.accounts].map(([brief, key]) => [brief, twin.world(key).accountId]));
     let agentSession = { id: agentEntry.sid ?? 'default', token: '' };
