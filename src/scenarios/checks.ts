@@ -159,7 +159,9 @@ export function parseChecks(value: unknown): Check[] {
     const subjects = SUBJECTS.filter((s) => raw[s] !== undefined);
     if (subjects.length !== 1) throw new ScenarioError(`${at} needs exactly one of ${SUBJECTS.join(', ')}`);
     const kind = subjects[0];
-    const name = typeof raw.name === 'string' && raw.name ? raw.name : `${kind} ${typeof raw[kind] === 'string' ? raw[kind] : JSON.stringify(raw[kind])}`;
+    const named = typeof raw.name === 'string' && raw.name !== '';
+    let name = named ? raw.name : `${kind} ${typeof raw[kind] === 'string' ? raw[kind] : JSON.stringify(raw[kind])}`;
+    if (!named && names.has(name)) name = `${name} [${i + 1}]`; // an unnamed check is named after its subject and place
     if (names.has(name)) throw new ScenarioError(`${at}: two checks are named "${name}"`);
     names.add(name);
     at = `check "${name}"`;
