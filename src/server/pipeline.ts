@@ -19,6 +19,8 @@ export { jsonResponse, MAX_BODY_BYTES, TwinRequest, TwinResponse };
 // One request through the twin, for every face (node:http server, in-process
 // SDK transport), as a sequence of stages, each of which may answer early:
 //
+//   session      a session's URL prefix (/s/<id>) and bearer token stand for its
+//                key (./sessions.ts; looked for only once a session is open)
 //   auth         the key (Authorization) and the account it opens, the
 //                connected account Stripe-Account names (twin.authenticate);
 //                the key's permissions ride in the context
