@@ -40,8 +40,10 @@ export function markdown(report: Report): string {
 export function summary(report: Report, files: string[]): string {
   const lines = report.checks.map((c) => `  ${c.pass ? '✓' : '✗'} ${c.name}: ${c.reason}`);
   const passed = report.checks.filter((c) => c.pass).length;
+  const a = report.agent;
+  const ran = a.timed_out ? `stopped at the timeout after ${(a.duration_ms / 1000).toFixed(1)} s` : `exited ${a.exit_code ?? a.signal} after ${(a.duration_ms / 1000).toFixed(1)} s`;
   return [
-    `${report.scenario.title}`,
+    `${report.scenario.title} (the agent ${ran})`,
     ...lines,
     `${report.pass ? 'PASS' : 'FAIL'} (${passed}/${report.checks.length} checks)${files.length ? `; report: ${files.join(', ')}` : ''}`,
     '',

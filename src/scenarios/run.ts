@@ -100,9 +100,18 @@ function runAgent(command: string, env: NodeJS.ProcessEnv, prompt: string, timeo
       timedOut = true;
       killGroup();
     }, timeoutS * 1000);
+    // The agent's group is detached from the terminal's: interrupting the run stops it too.
+    const interrupted = (signal: NodeJS.Signals) => {
+      killGroup();
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    };
+    process.once('SIGINT', interrupted);
+    process.once('SIGTERM', interrupted);
     child.on('error', (e) => err.add(Buffer.from(`${e.message}\n`)));
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      process.off('SIGINT', interrupted);
+      process.off('SIGTERM', interrupted);
       killGroup(); // children left behind by the agent
       resolve({ command, exit_code: code, signal, timed_out: timedOut, duration_ms: Math.round(performance.now() - started), stdout: out.get(), stderr: err.get() });
     });
