@@ -2,7 +2,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import Stripe from 'stripe';
 import { Gate, honoMiddleware, HonoMiddleware, nodeMiddleware, NodeMiddleware, Paywall, PaywallRequest, PaywallResponse, routeMatcher } from '../paywall/core';
 
-export { Paywall, PaywallRequest, PaywallResponse, nodeMiddleware, honoMiddleware } from '../paywall/core';
+export type { Paywall, PaywallRequest, PaywallResponse, NodeMiddleware, HonoMiddleware } from '../paywall/core';
+export { nodeMiddleware, honoMiddleware } from '../paywall/core';
 
 // stripe-twin/mpp: an MPP paywall (the `Payment` HTTP auth scheme, docs/agents.md
 // §2) with method="stripe", intent="charge", redeeming Shared Payment Tokens
@@ -208,7 +209,7 @@ function minorUnits(amount: string | number, decimals: number): string {
 const base64url = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
 
 /** JCS (RFC 8785) for the values a request holds: strings, safe integers, arrays, objects (§2.3). */
-export function canonicalize(value: unknown): string {
+function canonicalize(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalize).join(',')}]`;
   if (value && typeof value === 'object') {
     const entries = Object.entries(value).filter(([, v]) => v !== undefined);

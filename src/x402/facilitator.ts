@@ -1,5 +1,6 @@
 import { getAddress, isAddress, keccak256, toHex, verifyTypedData } from 'viem';
 import { StripeError } from '../engine/errors';
+import { checkPermission } from '../engine/permissions';
 import { renderError } from '../engine/render';
 import { Shaped } from '../engine/resource';
 import { Twin } from '../engine/twin';
@@ -19,7 +20,8 @@ import { ExactEvmPayload, EvmNetwork, NETWORKS, networkNamed, PaymentPayload, Pa
 // Twin choices:
 // - The account is the one of the key in `Authorization` (Bearer or Basic, as for
 //   the API; x402 facilitator clients send it through `createAuthHeaders`).
-//   /supported needs no key.
+//   /supported needs no key. A restricted key needs what simulate_crypto_deposit
+//   needs (PaymentIntents write): the facilitator makes deposits as it does.
 // - The validity window is checked against wall time, as real facilitators do
 //   (Date.now()): clients sign with wall time, and a world's clock may be seeded
 //   or frozen. Nothing of the engine reads it.
@@ -213,6 +215,7 @@ export async function settle(world: World, payload: PaymentPayload, requirements
 // --- HTTP --------------------------------------------------------------------
 
 export const FACILITATOR_PATH = '/x402';
+const SIMULATE_DEPOSIT = '/v1/test_helpers/payment_intents/{intent}/simulate_crypto_deposit';
 
 const json = (status: number, value: unknown) => jsonResponse(status, JSON.stringify(value));
 
@@ -224,7 +227,9 @@ export async function handleFacilitator(twin: Twin, req: TwinRequest, path: stri
   if ((action !== 'verify' && action !== 'settle') || method !== 'POST') return json(404, { error: `No facilitator route ${method} ${path}` });
   let world: World;
   try {
-    world = twin.authenticate(req.headers.authorization).account;
+    const who = twin.authenticate(req.headers.authorization);
+    world = who.account;
+    checkPermission(who.apiKey, world.accountId, 'POST', SIMULATE_DEPOSIT);
   } catch (e) {
     if (!(e instanceof StripeError)) throw e;
     return { status: e.status, headers: ['Content-Type', 'application/json'], body: renderError(e.fields, null) };

@@ -3,7 +3,8 @@ import { getAddress, isAddress } from 'viem';
 import { Finish, Gate, honoMiddleware, HonoMiddleware, nodeMiddleware, NodeMiddleware, Paywall, PaywallRequest, PaywallResponse, routeMatcher } from '../paywall/core';
 import { decodeHeader, encodeHeader, EvmNetwork, networkNamed, PaymentPayload, PaymentRequirements, SettleResponse, VerifyResponse } from './wire';
 
-export { Paywall, PaywallRequest, PaywallResponse, nodeMiddleware, honoMiddleware } from '../paywall/core';
+export type { Paywall, PaywallRequest, PaywallResponse, NodeMiddleware, HonoMiddleware } from '../paywall/core';
+export { nodeMiddleware, honoMiddleware } from '../paywall/core';
 export { NETWORKS } from './wire';
 
 // stripe-twin/x402: an x402 paywall on the twin (docs/agents.md §0 items 1–5, §1).
@@ -53,14 +54,14 @@ export function x402Paywall(routes: Record<string, X402Route>, options: X402Opti
     const route = match(req.method, url.pathname);
     if (!route) return { finish: null };
     const offer = new Offer(route, req.url);
-    const fresh = async () => offer.payTo(await depositAddress(stripe, offer));
+    const fresh = async () => getAddress(await depositAddress(stripe, offer)); // EIP-55, as clients sign it
 
     const v2Header = req.header('payment-signature');
     const v1Header = v2Header ? undefined : req.header('x-payment');
     if (!v2Header && !v1Header) return { response: offer.required(await fresh(), 'X-PAYMENT header is required', 'Payment required') };
     const version = v2Header ? 2 : 1;
     const payload = decodeHeader<PaymentPayload>((v2Header ?? v1Header)!);
-    const refuse = async (reason: string, extra: Record<string, string> = {}) => ({ response: offer.required(await fresh(), reason, reason, version, extra) });
+    const refuse = async (reason: string, headers: Record<string, string> = {}, payer?: string) => ({ response: offer.required(await fresh(), reason, reason, version, headers, payer) });
     if (!payload || payload.x402Version !== version) return refuse('invalid_payload');
 
     // The payTo this payment was made to: the signed `to` (v1), the echoed requirement (v2).
@@ -71,7 +72,7 @@ export function x402Paywall(routes: Record<string, X402Route>, options: X402Opti
     if (!matches) return refuse(version === 1 ? 'Unable to find matching payment requirements' : 'No matching payment requirements');
 
     const verified = (await facilitator('verify', payload, requirements)) as VerifyResponse;
-    if (!verified.isValid) return refuse(verified.invalidReason ?? 'invalid_payment');
+    if (!verified.isValid) return refuse(verified.invalidReason ?? 'invalid_payment', {}, verified.payer || undefined);
 
     const finish: Finish = async (status) => {
       if (status >= 400) return { headers: {} };
@@ -112,10 +113,6 @@ class Offer {
     this.maxTimeoutSeconds = route.maxTimeoutSeconds ?? 60;
   }
 
-  payTo(address: string): string {
-    return getAddress(address);
-  }
-
   private common(payTo: string) {
     return {
       scheme: 'exact',
@@ -148,7 +145,7 @@ class Offer {
    * The 402: v1's JSON body and v2's PAYMENT-REQUIRED header, each with its own
    * error text. After a failed v2 payment only v2 is spoken (and v1 likewise).
    */
-  required(payTo: string, v1Error: string, v2Error: string, only?: 1 | 2, extra: Record<string, string> = {}): PaywallResponse {
+  required(payTo: string, v1Error: string, v2Error: string, only?: 1 | 2, extra: Record<string, string> = {}, payer?: string): PaywallResponse {
     const headers: Record<string, string> = { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...extra };
     if (only !== 1) {
       headers['PAYMENT-REQUIRED'] = encodeHeader({
@@ -158,7 +155,8 @@ class Offer {
         accepts: [this.v2(payTo)],
       });
     }
-    const body = only === 2 ? {} : { x402Version: 1, error: v1Error, accepts: [this.v1(payTo)] };
+    // A refused v1 payment also names the payer, as x402-express does.
+    const body = only === 2 ? {} : { x402Version: 1, error: v1Error, accepts: [this.v1(payTo)], ...(payer ? { payer } : {}) };
     return { status: 402, headers, body: JSON.stringify(body) };
   }
 }

@@ -109,6 +109,7 @@ const decode = (value: string | null) => (value ? JSON.parse(Buffer.from(value, 
 async function reasonOf(res: Response, version: Version): Promise<string> {
   expect(res.status).toBe(402);
   const body: any = await res.json();
+  if (version === 'v1') expect(body).toMatchObject({ x402Version: 1, accepts: [expect.objectContaining({ scheme: 'exact' })] });
   return version === 'v1' ? body.error : decode(res.headers.get('payment-required')).error;
 }
 
