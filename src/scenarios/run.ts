@@ -4,6 +4,7 @@ import '../x402/install'; // installs the x402 facilitator (/x402/*) the paywall
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import http from 'node:http';
+import { REQUEST_LOG_SIZE } from '../control/inspect';
 import { CONTROL_TOKEN_HEADER, controlTokenOf } from '../control/token';
 import { Twin } from '../engine/twin';
 import { createHttpServer, listen } from '../server/http';
@@ -131,48 +132,44 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   twin.setPublicUrl(url);
   let paywall: ServedPaywall | null = null;
   try {
-    const call = async (method: string, path: string, body: Record<string, unknown> | null, auth: { key?: string } = {}) => {
-      const text = body === null ? '' : method === 'GET' ? '' : JSON.stringify(body);
-      const headers: Record<string, string> = { host: `127.0.0.1:${port}` };
-      if (auth.key) {
-        headers.authorization = `Bearer ${auth.key}`;
-        if (method === 'POST') headers['content-type'] = 'application/x-www-form-urlencoded';
-      } else {
-        headers[CONTROL_TOKEN_HEADER.toLowerCase()] = controlTokenOf(twin);
-        headers['content-type'] = 'application/json';
-      }
-      const res = await handleRequest(twin, { method, url: path, headers, readBody: async () => Buffer.from(text) });
-      return { status: res.status, json: res.body ? JSON.parse(res.body) : null };
-    };
+    const host = `127.0.0.1:${port}`;
+    const send = (method: string, path: string, headers: Record<string, string>, body: string) =>
+      handleRequest(twin, { method, url: path, headers: { host, ...headers }, readBody: async () => Buffer.from(body) });
+    // Control calls carry the control token, and name the scenario account's world by its key unless they say otherwise.
+    const primary = plan.accounts.get(agentEntry.account_id)!;
     const control = async (c: ControlCall, what: string) => {
-      const res = await call(c.method, c.path, c.body);
-      if (res.status >= 300) throw new ScenarioError(`${scenario.file}: ${what}: ${c.method} ${c.path} answered ${res.status}: ${res.json?.error?.message ?? JSON.stringify(res.json)}`);
-      return res.json;
+      const headers = { [CONTROL_TOKEN_HEADER.toLowerCase()]: controlTokenOf(twin), authorization: `Bearer ${primary}`, 'content-type': 'application/json' };
+      const res = await send(c.method, c.path, headers, c.method === 'GET' ? '' : JSON.stringify(c.body));
+      const json = res.body ? JSON.parse(res.body) : null;
+      if (res.status >= 300) throw new ScenarioError(`${scenario.file}: ${what}: ${c.method} ${c.path} answered ${res.status}: ${json?.error?.message ?? res.body}`);
+      return json;
     };
     // The seed, the states it names, the faults, then the scenario's own setup calls.
     await control(plan.seed, '## Seed State');
     for (const a of plan.api) {
       const form = new URLSearchParams(a.params as Record<string, string>).toString();
-      const headers = { host: `127.0.0.1:${port}`, authorization: `Bearer ${a.key}`, 'content-type': 'application/x-www-form-urlencoded' };
-      const res = await handleRequest(twin, { method: a.method, url: a.path, headers, readBody: async () => Buffer.from(form) });
+      const res = await send(a.method, a.path, { authorization: `Bearer ${a.key}`, 'content-type': 'application/x-www-form-urlencoded' }, form);
       if (res.status >= 300) throw new ScenarioError(`${scenario.file}: ## Seed State: ${a.method} ${a.path} answered ${res.status}: ${res.body}`);
     }
     for (const f of plan.faults) await control(f, '## Seed State: failure_injection');
-    const primary = plan.accounts.get(agentEntry.account_id)!;
-    for (const s of scenario.config.setup) await control({ ...s, body: { key: primary, ...s.body } }, '## Config: setup');
+    for (const s of scenario.config.setup) await control(s, '## Config: setup');
 
     // The paid resource is the merchant's: the scenario account's, paid through its opening key.
     if (scenario.config.paywall) paywall = await (await import('./paywall')).servePaywall(scenario.config.paywall, url, primary);
     const world = twin.world(agentKey);
     const accounts = Object.fromEntries([...plan.accounts].map(([brief, key]) => [brief, twin.world(key).accountId]));
-    let agentSession = { id: agentEntry.sid ?? 'default', token: '' };
+    // Every key with a sid has a session; the agent's key has one in any case.
+    const agentSid = agentEntry.sid ?? (plan.keys.some((k) => k.sid === 'default') ? 'agent' : 'default');
+    let agentSession = { id: agentSid, token: '' };
     for (const k of plan.keys) {
       if (k.sid === undefined && k !== agentEntry) continue;
-      const session = { id: k.sid ?? 'default', key: k.key, token: sessionToken(k.sid ?? 'default', accounts[k.account_id]) };
+      const id = k.sid ?? agentSid;
+      const session = { id, key: k.key, token: sessionToken(id, accounts[k.account_id]) };
       twin.openSession(session);
       if (k === agentEntry) agentSession = session;
     }
-    const baseline = (await call('GET', `/__admin__/requests?key=${encodeURIComponent(primary)}&limit=1`, null)).json.total as number;
+    const requestLog = (limit: number) => control({ method: 'GET', path: `/__admin__/requests?limit=${limit}`, body: {} }, 'the request log');
+    const baseline = (await requestLog(1)).total as number;
 
     const restUrl = `${url}/s/${agentSession.id}`;
     const mcpUrl = `${restUrl}/mcp${scenario.config.tools ? `/${scenario.config.tools}` : ''}`;
@@ -195,7 +192,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     const timeout = options.timeout ?? scenario.config.timeout ?? DEFAULT_TIMEOUT_S;
     const agent = await runAgent(options.agent, env, scenario.prompt, timeout, options.cwd ?? process.cwd());
 
-    const log = (await call('GET', `/__admin__/requests?key=${encodeURIComponent(primary)}&limit=10000`, null)).json;
+    const log = await requestLog(REQUEST_LOG_SIZE);
     const requests: LoggedRequest[] = (log.data as LoggedRequest[])
       .slice(0, Math.max(0, log.total - baseline))
       .reverse()

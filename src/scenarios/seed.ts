@@ -111,6 +111,8 @@ export function planSeed(seed: Record<string, unknown>): SeedPlan {
   });
   if (!keys.length) throw new ScenarioError('## Seed State: api_keys is empty');
   if (new Set(keys.map((k) => k.key)).size !== keys.length) throw new ScenarioError('## Seed State: a key appears twice in api_keys');
+  const sids = keys.flatMap((k) => (k.sid === undefined ? [] : [k.sid]));
+  if (new Set(sids).size !== sids.length) throw new ScenarioError('## Seed State: a sid appears twice in api_keys (each is one session)');
 
   // Each account is opened by its first secret key without permissions (or one named after the account), and its other keys minted on it.
   const accounts = new Map<string, string>();
