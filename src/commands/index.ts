@@ -108,6 +108,25 @@ export const COMMANDS = {
     after stripe-node methods, for crypto deposits).`,
     load: () => import('./mcp'),
   },
+  run: {
+    usage: `run <scenario.md> --agent "<command>" [--timeout 120s] [--report DIR] [--json]
+    A scored scenario (docs/scenarios.md): boots a fresh twin on a free port, seeds
+    it from the scenario's Markdown, runs the agent (a shell command) with the
+    session's REST and MCP URLs, key, session token and the prompt (env
+    STRIPE_TWIN_PROMPT and stdin), stops it at the timeout (default the
+    scenario's, else 120 s), scores the final world with the scenario's checks and
+    writes DIR/report.json and DIR/report.md (default scenario-reports/<name>).
+    --json prints the JSON report. Exit status: 0 pass, 1 fail, 2 not runnable.`,
+    booleans: ['json'],
+    load: () => import('./run'),
+  },
+  scenarios: {
+    usage: `scenarios [--copy [DIR]]
+    Lists the bundled scenario catalog (file, what it exercises); --copy copies
+    the Markdown files into DIR (default ./scenarios), leaving existing files.`,
+    booleans: ['copy'],
+    load: () => import('./scenarios'),
+  },
 } satisfies Record<string, Command>;
 
 export type CommandName = keyof typeof COMMANDS;

@@ -81,6 +81,18 @@ export interface RequestAccount {
   notAPlatform: boolean;
 }
 
+/**
+ * A session (brief 000's scored runs): requests under the URL prefix `/s/<id>`
+ * without a key, and requests bearing its token anywhere, act as its key.
+ */
+export interface Session {
+  readonly id: string;
+  /** The API key the session acts as (its account is the session's world). */
+  readonly key: string;
+  /** The bearer token standing for the key (`Authorization: Bearer <token>`). */
+  readonly token: string;
+}
+
 export class Twin {
   readonly seed: string;
   readonly startTime: number;
@@ -90,6 +102,8 @@ export class Twin {
   readonly maxWorlds: number;
   private readonly registry: AccountRegistry;
   private readonly timeSource: () => number;
+  private readonly sessionsById = new Map<string, Session>();
+  private readonly sessionsByToken = new Map<string, Session>();
 
   constructor(options: TwinOptions = {}) {
     this.seed = String(options.seed ?? 0);
@@ -205,6 +219,28 @@ export class Twin {
   /** A new connected account of `platform`, reached with the platform's keys and `Stripe-Account: <its id>`. */
   connectAccount(platform: World): World {
     return this.registry.connect(platform);
+  }
+
+  /** Opens a session (src/server/sessions.ts resolves its prefix and token); ids and tokens are unique. */
+  openSession(session: Session): void {
+    if (!/^[A-Za-z0-9_.-]{1,100}$/.test(session.id)) throw new Error(`a session id is 1-100 letters, digits, "_", "." or "-" (got ${JSON.stringify(session.id)})`);
+    if (this.sessionsById.has(session.id)) throw new Error(`session ${session.id} is open already`);
+    if (!session.token || this.sessionsByToken.has(session.token)) throw new Error(`session ${session.id} needs a token of its own`);
+    this.sessionsById.set(session.id, session);
+    this.sessionsByToken.set(session.token, session);
+  }
+
+  /** Whether any session is open: the pipeline looks for session prefixes and tokens only then. */
+  get hasSessions(): boolean {
+    return this.sessionsById.size > 0;
+  }
+
+  session(id: string): Session | undefined {
+    return this.sessionsById.get(id);
+  }
+
+  sessionOfToken(token: string): Session | undefined {
+    return this.sessionsByToken.get(token);
   }
 
   /** After a request: hands new deliveries of `world` (or of every world, after a control call) to the dispatcher. */

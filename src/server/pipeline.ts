@@ -11,6 +11,7 @@ import { Ctx, IdempotencyEntry, World } from '../engine/world';
 import { routes } from '../resources';
 import { Route } from '../engine/resource';
 import { hostedPage, isHostedPath } from './hosted';
+import { enterSession } from './sessions';
 import { AppliedFault, FaultAction, jsonResponse, MAX_BODY_BYTES, stages, TwinRequest, TwinResponse } from './stages';
 
 export { jsonResponse, MAX_BODY_BYTES, TwinRequest, TwinResponse };
@@ -18,6 +19,8 @@ export { jsonResponse, MAX_BODY_BYTES, TwinRequest, TwinResponse };
 // One request through the twin, for every face (node:http server, in-process
 // SDK transport), as a sequence of stages, each of which may answer early:
 //
+//   session      a session's URL prefix (/s/<id>) and bearer token stand for its
+//                key (./sessions.ts; looked for only once a session is open)
 //   auth         the key (Authorization) and the account it opens, the
 //                connected account Stripe-Account names (twin.authenticate);
 //                the key's permissions ride in the context
@@ -61,7 +64,10 @@ function withHeaders(extra: Record<string, string>): string[] {
   return out;
 }
 
-export async function handleRequest(twin: Twin, req: TwinRequest): Promise<TwinResponse> {
+export async function handleRequest(twin: Twin, given: TwinRequest): Promise<TwinResponse> {
+  // A session's prefix and token stand for its key (./sessions.ts); looked for only once a session is open.
+  const req = twin.hasSessions ? enterSession(twin, given) : given;
+  if (!('readBody' in req)) return req;
   const queryAt = req.url.indexOf('?');
   const path = queryAt === -1 ? req.url : req.url.slice(0, queryAt);
   const query = queryAt === -1 ? '' : req.url.slice(queryAt + 1);
