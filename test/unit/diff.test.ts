@@ -159,7 +159,7 @@ describe('diff engine', () => {
     expect(r.outcome).toBe('cannot-shape');
     expect(r.interactions.every((i) => i.verdict === 'cannot-shape')).toBe(true);
     const unmodeled = altered((c) => {
-      c.interactions[0].request.path = '/v1/quotes';
+      c.interactions[0].request.path = '/v1/climate/orders';
     });
     const u = await diffCapture(unmodeled);
     // Everything that uses the customer the unsupported call made is unsupported too; the decline runs.
