@@ -22,9 +22,13 @@ export interface ShapeContext {
 
 /** A request at an older version, as the request side of a change sees it: before parameter checks. */
 export interface VersionedRequest {
+  /** The account the request acts on (read-only here: a request change never writes). */
+  world: World;
   method: string;
   /** The route template (`/v1/payment_intents/{intent}`). */
   route: string;
+  /** The path's own values for the template's `{…}` segments. */
+  pathParams: Record<string, string>;
   /** Whether the route answers a list. */
   list: boolean;
   /** The decoded form parameters (strings), which a change may rewrite into the newer form. */
@@ -50,7 +54,7 @@ export interface VersionChange {
  * and served in the 2020-08-27 shape (twin choice); the fidelity harness runs
  * captures recorded at any version from here on.
  */
-export const SHAPES_SINCE = '2025-03-31.basil';
+export const SHAPES_SINCE = '2020-08-27';
 
 export function canShape(version: string): boolean {
   return dateOf(version) >= dateOf(SHAPES_SINCE);

@@ -146,7 +146,7 @@ class ApiRequest {
       if (method === 'POST') this.lockIdempotencyKey();
       const decoded = await this.decode(method);
       // An older Stripe-Version's parameters and defaults, brought forward to the canonical form (src/versions).
-      const upgraded = upgradeRequest({ method, route: match.value.path, list: match.value.list, params: decoded }, this.version);
+      const upgraded = upgradeRequest({ world: this.world, method, route: match.value.path, pathParams: match.params, list: match.value.list, params: decoded }, this.version);
       const params = coerceParams(match.value.params, upgraded.params);
       if (upgraded.totalCount) params[TOTAL_COUNT as any] = true;
       // An empty value unsets: `expand[]=` asks for nothing (twin choice for arrays, unrecorded; it was a 500).
