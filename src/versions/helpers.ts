@@ -50,6 +50,14 @@ export const buildCtx = (world: World): Ctx => ({ world, requestId: null, idempo
 /** Whether a request is `METHOD route` for one of `routes` (`POST /v1/payment_intents`). */
 export const isRoute = (req: VersionedRequest, ...routes: string[]) => routes.includes(`${req.method} ${req.route}`);
 
+/** A list parameter's values, sent as `name[]=…` or `name[0]=…` (indexed keys stay a tree until parameters are checked). */
+export function listParam(params: FormTree, name: string): FormValue[] | undefined {
+  const value = param(params, name);
+  if (value === undefined) return undefined;
+  if (Array.isArray(value)) return value;
+  return isTree(value) ? Object.keys(value).sort((a, b) => Number(a) - Number(b)).map((k) => value[k]) : [value];
+}
+
 /** A form parameter (decoded), if sent. */
 export const param = (params: FormTree, name: string): FormValue | undefined => (Object.hasOwn(params, name) ? params[name] : undefined);
 
