@@ -241,6 +241,8 @@ export const errors = {
   tooManyParams: (limit: number) => invalid(`Too many parameters: the limit is ${limit}.`),
 
   // --- expand[] (E31) ---
+  /** Expanding a field the request's version no longer has (basil, recorded: GH craftcms/commerce-stripe#343). */
+  expandGone: (segment: string) => invalid(`This property cannot be expanded because it doesn't exist: ${segment}.`),
   cannotExpand: (segment: string, hint?: string) =>
     invalid(`This property cannot be expanded (${segment}).${hint ? ` You may want to try expanding '${hint}' instead.` : ''}`),
   /**

@@ -40,8 +40,12 @@ function cannotExpand(segment: string, hint?: string): never {
   throw errors.cannotExpand(segment, hint);
 }
 
+/** Whether a field of a schema is gone at the request's version (src/engine/versions.ts `goneAt`). */
+export type Gone = (schema: string, field: string) => boolean;
+const never: Gone = () => false;
+
 /** Validates every path against the response's schema; throws Stripe's 400s. */
-export function checkExpand(paths: string[], schema: string, isList: boolean): void {
+export function checkExpand(paths: string[], schema: string, isList: boolean, gone: Gone = never): void {
   for (const path of paths) {
     const segments = path.split('.');
     if (segments.length > MAX_EXPAND_DEPTH) {
@@ -57,13 +61,14 @@ export function checkExpand(paths: string[], schema: string, isList: boolean): v
       }
       rest = rest.slice(1);
     }
-    walkSchema(schema, rest);
+    walkSchema(schema, rest, gone);
   }
 }
 
-function walkSchema(schema: string, segments: string[]): void {
+function walkSchema(schema: string, segments: string[], gone: Gone): void {
   for (let i = 0; i < segments.length; i++) {
     const seg = segments[i];
+    if (gone(schema, seg)) throw errors.expandGone(seg);
     const link = includable(schema, seg)?.link ?? linkOf(schema, seg);
     const last = i === segments.length - 1;
     if (!link) cannotExpand(seg);

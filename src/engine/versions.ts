@@ -44,6 +44,8 @@ export interface VersionChange {
   /** Response side: the type of object (`object` field) `transform` turns into its older shape. */
   object?: string;
   transform?: (obj: Record<string, any>, ctx: ShapeContext) => Record<string, any>;
+  /** Fields of `object` the change removed (the ones `transform` gives back): from `version` on, expanding them is refused. */
+  removes?: string[];
   /** Request side: turns an older request into its newer form (params, defaults) before the endpoint runs. */
   request?: (req: VersionedRequest) => void;
 }
@@ -84,6 +86,13 @@ const dateOf = (version: string) => version.slice(0, 10);
 /** The changes a request at `version` is older than, newest first. */
 export function changesFor(version: string, changes = VERSION_CHANGES): VersionChange[] {
   return changes.filter((c) => dateOf(c.version) > dateOf(version));
+}
+
+/** Whether a field of an object type no longer exists at `version` (a change in effect removed it). */
+export function goneAt(version: string, changes = VERSION_CHANGES): (object: string, field: string) => boolean {
+  const removed = changes.filter((c) => c.removes && dateOf(c.version) <= dateOf(version));
+  if (!removed.length) return () => false;
+  return (object, field) => removed.some((c) => c.object === object && c.removes!.includes(field));
 }
 
 /** Brings a request at `version` forward to the canonical form: request-side changes, oldest first. */

@@ -6,7 +6,7 @@ import { checkPermission } from '../engine/permissions';
 import { renderBody, renderError, requestLogUrl } from '../engine/render';
 import { knownRoutes } from '../engine/spec';
 import { RequestAccount, Twin } from '../engine/twin';
-import { changesFor, isKnownVersion, renderAt, shapesAt, upgradeRequest } from '../engine/versions';
+import { changesFor, goneAt, isKnownVersion, renderAt, shapesAt, upgradeRequest } from '../engine/versions';
 import { TOTAL_COUNT } from '../engine/list';
 import '../versions'; // registers the version changes
 import { Ctx, IdempotencyEntry, World } from '../engine/world';
@@ -151,7 +151,7 @@ class ApiRequest {
       if (upgraded.totalCount) params[TOTAL_COUNT as any] = true;
       // An empty value unsets: `expand[]=` asks for nothing (twin choice for arrays, unrecorded; it was a 500).
       const expand: string[] = (params.expand ?? []).filter((path: string | null) => path);
-      checkExpand(expand, match.value.response, match.value.list);
+      checkExpand(expand, match.value.response, match.value.list, goneAt(this.version));
       if (this.entry) {
         const replay = this.replayOrClaim(this.bodyText);
         if (replay) return replay;

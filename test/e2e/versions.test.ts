@@ -107,6 +107,10 @@ describe.each(MODES)('API versions (%s)', (mode) => {
     const basil = (await at(BASIL).invoices.retrieve(invoiceId)) as any;
     for (const key of ['paid', 'payment_intent', 'charge', 'subscription', 'tax', 'discount']) expect([key, key in basil]).toEqual([key, false]);
     expect(['type', 'price', 'plan'].map((k) => k in basil.lines.data[0])).toEqual([false, false, false]);
+    // A field the version no longer has cannot be expanded; at acacia it can.
+    expect(((await at(ACACIA).invoices.retrieve(invoiceId, { expand: ['payment_intent'] })) as any).payment_intent).toMatchObject({ object: 'payment_intent', invoice: invoiceId });
+    const gone = await call('GET', `/v1/invoices/${invoiceId}?expand[]=payment_intent`, { version: BASIL });
+    expect([gone.status, gone.json.error.message]).toEqual([400, "This property cannot be expanded because it doesn't exist: payment_intent."]);
     // The subscription's period sits on it before basil, on its items from basil.
     const oldSub = (await at(ACACIA).subscriptions.retrieve(sub.id)) as any;
     expect(oldSub.current_period_start).toBe(sub.items.data[0].current_period_start);

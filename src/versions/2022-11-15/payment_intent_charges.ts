@@ -10,6 +10,7 @@ export const paymentIntentCharges: VersionChange = {
   version: '2022-11-15',
   description: 'PaymentIntent.charges list removed (use latest_charge)',
   object: 'payment_intent',
+  removes: ['charges'],
   transform: (pi, ctx) => {
     if (!pi.id || 'charges' in pi) return pi;
     const charges = findBy(ctx.world, 'charge', 'payment_intent', pi.id).reverse();

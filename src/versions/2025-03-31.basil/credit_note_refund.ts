@@ -8,5 +8,6 @@ export const creditNoteRefund: VersionChange = {
   version: '2025-03-31.basil',
   description: 'CreditNote.refund replaced by refunds',
   object: 'credit_note',
+  removes: ['refund'],
   transform: (note) => (Array.isArray(note.refunds) ? put(note, 'refund', note.refunds[0]?.refund ?? null) : note),
 };

@@ -20,6 +20,7 @@ export const paymentIntentInvoice: VersionChange = {
   version: '2025-03-31.basil',
   description: 'PaymentIntent.invoice removed',
   object: 'payment_intent',
+  removes: ['invoice'],
   transform: (pi, ctx) => put(pi, 'invoice', invoiceOf(ctx, pi.id)),
 };
 
@@ -27,6 +28,7 @@ export const chargeInvoice: VersionChange = {
   version: '2025-03-31.basil',
   description: 'Charge.invoice removed',
   object: 'charge',
+  removes: ['invoice'],
   transform: (charge, ctx) => {
     return put(charge, 'invoice', invoiceOf(ctx, idOf(charge.payment_intent)));
   },

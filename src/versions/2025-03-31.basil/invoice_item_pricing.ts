@@ -10,6 +10,7 @@ export const invoiceItemPricing: VersionChange = {
   version: '2025-03-31.basil',
   description: 'InvoiceItem price, plan, unit_amount(_decimal) replaced by pricing; subscription, subscription_item moved under parent',
   object: 'invoiceitem',
+  removes: ['plan', 'price', 'subscription', 'subscription_item', 'unit_amount', 'unit_amount_decimal'],
   transform: (item, ctx) => {
     if (!('pricing' in item)) return item;
     const decimal: string | null = item.pricing?.unit_amount_decimal ?? null;

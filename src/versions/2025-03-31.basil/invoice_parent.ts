@@ -9,6 +9,7 @@ export const invoiceParent: VersionChange = {
   version: '2025-03-31.basil',
   description: 'Invoice subscription, subscription_details and quote moved under parent',
   object: 'invoice',
+  removes: ['quote', 'subscription', 'subscription_details'],
   transform: (invoice) => {
     if (!('parent' in invoice)) return invoice;
     const sub = invoice.parent?.subscription_details ?? null;

@@ -19,6 +19,7 @@ export const invoicePayments: VersionChange = {
   version: '2025-03-31.basil',
   description: 'Invoice payment_intent, charge, paid, paid_out_of_band, application_fee_amount and transfer_data replaced by payments',
   object: 'invoice',
+  removes: ['application_fee_amount', 'charge', 'paid', 'paid_out_of_band', 'payment_intent', 'transfer_data'],
   transform: (invoice, ctx) => {
     if (!invoice.id || invoice.deleted) return invoice;
     const intent = defaultIntent(ctx, invoice.id);

@@ -12,6 +12,7 @@ export const lineItemParent: VersionChange = {
   version: '2025-03-31.basil',
   description: 'Invoice line type, subscription, subscription_item, invoice_item, proration and proration_details moved under parent',
   object: 'line_item',
+  removes: ['invoice_item', 'proration', 'proration_details', 'subscription', 'subscription_item', 'type'],
   transform: (line) => {
     const parent = line.parent;
     if (!parent || typeof parent !== 'object') return line;
