@@ -10,6 +10,7 @@ export const discountCoupon: VersionChange = {
   description: 'Discount.coupon (full Coupon) replaced by source.coupon (an id)',
   object: 'discount',
   transform: (discount, ctx) => {
+    if (!discount.source) return discount; // a deleted discount's stub
     const coupon = lookup(ctx.world, discount.source?.coupon, 'coupon');
     return put(discount, 'coupon', coupon ? ctx.render(coupon) : null);
   },
