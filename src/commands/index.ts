@@ -21,7 +21,7 @@ export interface Command {
 export const COMMANDS = {
   serve: {
     usage: `serve [--port 12111] [--host 127.0.0.1] [--seed N] [--start <unix seconds or ISO date>] [--webhook-retries 3600,7200,14400]
-      [--control-token <token>] [--max-worlds 1000] [--public-url http://localhost:12111]
+      [--control-token <token>] [--max-worlds 1000] [--public-url http://localhost:12111] [--api-version 2026-10-28.endive]
     Serve the twin over HTTP. --seed N makes ids and timestamps reproducible: world
     time starts at --start (default 2026-01-01T00:00:00Z) and moves only when advanced
     through POST /__admin__/clock/advance. Without --seed, ids are random and world
@@ -30,7 +30,9 @@ export const COMMANDS = {
     the token /__admin__ needs to act on every world (random when not given; printed
     at start-up). --max-worlds: worlds kept at once, the least recently used forgotten past it.
     --public-url (or STRIPE_TWIN_PUBLIC_URL): the origin the pages the twin serves
-    (Checkout, Payment Links, the customer portal) are linked at; default its own address.`,
+    (Checkout, Payment Links, the customer portal) are linked at; default its own address.
+    --api-version: every account's default API version (default the newest); a request's
+    Stripe-Version overrides it, and events and webhooks are rendered at it (docs/versions.md).`,
     load: () => import('./serve'),
   },
   verify: {

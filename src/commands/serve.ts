@@ -2,7 +2,7 @@ import '../control'; // installs the control surface, faults and the request log
 import '../mcp'; // installs the MCP server (/mcp) into the pipeline
 import '../x402/install'; // installs the x402 facilitator (/x402/*) into the pipeline
 import { allowControlHost, checkControlToken, CONTROL_TOKEN_ENV, CONTROL_TOKEN_HEADER, isLoopbackHost, newControlToken, removeTokenFile, setControlToken, writeTokenFile } from '../control/token';
-import { LATEST_VERSION } from '../engine/versions';
+import { isKnownVersion, LATEST_VERSION } from '../engine/versions';
 import { Twin } from '../engine/twin';
 import { checkPublicUrl, createHttpServer, listen, PUBLIC_URL_ENV } from '../server/http';
 import { HttpWebhookDispatcher } from '../server/webhooks';
@@ -19,6 +19,13 @@ function parseStart(value: string | undefined): number | undefined {
   const n = /^\d+$/.test(value) ? Number(value) : Math.floor(Date.parse(value) / 1000);
   if (!Number.isFinite(n)) throw new Error(`--start: cannot read "${value}" as Unix seconds or an ISO date`);
   return n;
+}
+
+/** --api-version: a version Stripe released (the accounts' default; a request's Stripe-Version overrides it). */
+function parseApiVersion(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!isKnownVersion(String(value))) throw new Error(`--api-version: "${value}" is not a Stripe API version (e.g. 2020-08-27, 2024-12-18.acacia, ${LATEST_VERSION})`);
+  return String(value);
 }
 
 function parseMaxWorlds(value: string | undefined): number | undefined {
@@ -41,11 +48,12 @@ export async function run(args: Record<string, string>): Promise<void> {
   const host = args.host ?? '127.0.0.1';
   const seeded = args.seed !== undefined;
   const retries = parseRetries(args['webhook-retries']);
+  const apiVersion = parseApiVersion(args['api-version']);
   const twin = new Twin({
     seed: seeded ? args.seed : `${Date.now()}-${process.pid}`,
     startTime: parseStart(args.start),
     wallClock: seeded ? undefined : Date.now,
-    config: retries ? { webhookRetryDelays: retries } : undefined,
+    config: retries || apiVersion ? { ...(retries ? { webhookRetryDelays: retries } : {}), ...(apiVersion ? { defaultApiVersion: apiVersion } : {}) } : undefined,
     maxWorlds: parseMaxWorlds(args['max-worlds']),
   });
   twin.dispatcher = new HttpWebhookDispatcher();
@@ -63,7 +71,7 @@ export async function run(args: Record<string, string>): Promise<void> {
   process.on('exit', forget);
   const key = 'sk_test_twin';
   process.stdout.write(
-    `stripe-twin listening on ${url} (API version ${LATEST_VERSION}${seeded ? `, seed ${args.seed}` : ''})\n` +
+    `stripe-twin listening on ${url} (API version ${apiVersion ?? LATEST_VERSION}${seeded ? `, seed ${args.seed}` : ''})\n` +
       `  key:      ${key}   (any sk_test_… key works; each key is its own account)\n` +
       `  node:     new Stripe('${key}', { host: '${host}', port: ${actualPort}, protocol: 'http' })\n` +
       `  health:   ${url}/healthz\n` +

@@ -13,7 +13,7 @@ import { isObjectToken, tokensInText } from './normalize';
 // else a Visa — a request naming a card the recording never shows says nothing
 // more; attached to the customer a response or request pairs it with). Other
 // objects (invoices, intents, accounts) carry state only their whole history
-// could rebuild: those requests stay "needs state".
+// could rebuild, and objects of connected accounts: those requests stay "needs state".
 
 /** Customer fields taken from the recording: create parameters whose recorded values can be sent back as they are. */
 const CUSTOMER_FIELDS = ['email', 'name', 'description', 'phone', 'metadata', 'preferred_locales', 'address', 'shipping'];
@@ -30,8 +30,15 @@ export function stateFromRecording(capture: Capture): RecordedState {
   const needed: string[] = [];
   const made = new Set<string>();
   const pairs = new Map<string, string>(); // payment method token → customer token
+  const seenFirst = new Set<string>();
   for (const { request, response } of capture.interactions) {
-    for (const token of objectTokens([request.path, request.params], capture.ids)) if (!made.has(token) && !needed.includes(token)) needed.push(token);
+    for (const token of objectTokens([request.path, request.params], capture.ids)) {
+      if (made.has(token) || seenFirst.has(token)) continue;
+      seenFirst.add(token);
+      // A request Stripe refused (a 404: the object is another account's) says it was not there: nothing to seed.
+      // One made for a connected account (Stripe-Account) names that account's object: not the platform's to seed.
+      if (response.status < 400 && !request.stripe_account) needed.push(token);
+    }
     pairCardsWithCustomers(request.path, request.params, pairs);
     for (const token of objectTokens(response.body, capture.ids)) made.add(token);
   }

@@ -52,6 +52,8 @@ export interface SeedResult {
 export interface WorldSummary {
   key: string;
   account: string;
+  /** The account's default API version. */
+  api_version: string;
   now: number;
   objects: Record<string, number>;
   /** Ids of its connected accounts. */
@@ -332,6 +334,11 @@ export class TwinControl {
   /** Forgets this client's world (its objects, clock, faults and logs), or every world with `{all: true}`. */
   reset(options: { all?: boolean } = {}): Promise<{ reset: string }> {
     return this.call('POST', '/__admin__/reset', {}, {}, options.all ? null : this.key);
+  }
+
+  /** Sets this world's default API version (requests without Stripe-Version, events, webhook endpoints without their own). */
+  setApiVersion(version: string): Promise<{ account: string; api_version: string }> {
+    return this.call('POST', '/__admin__/api_version', { api_version: version });
   }
 
   worlds(): Promise<{ worlds: WorldSummary[] }> {

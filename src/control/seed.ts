@@ -3,6 +3,7 @@ import { emptyTree, FormTree, FormValue } from '../engine/form';
 import { coerceParams, Params } from '../engine/params';
 import { testCards } from '../engine/test_values';
 import { Twin } from '../engine/twin';
+import { isKnownVersion } from '../engine/versions';
 import { Ctx, StripeObject, World } from '../engine/world';
 import { routes } from '../resources';
 import { attachPaymentMethod, createCardPaymentMethod, PaymentMethod } from '../resources/payments/payment_methods';
@@ -18,7 +19,7 @@ import { checkKey, ControlError, controlCtx, ControlRoute } from './surface';
 // exactly what the API would have made (and emit the same events).
 
 export const seedRoutes: ControlRoute[] = [
-  { method: 'POST', path: '/__admin__/seed', description: 'Seeds worlds from JSON or YAML: webhook endpoints, customers, payment methods, products, prices, tax rates, coupons, promotion codes, subscriptions, payment intents, charges, refunds, opening balances, pins, the network business profile and further keys (restricted keys with their permissions) per key, all or nothing.', params: { worlds: { in: 'body', type: 'object', description: '{sk_test_…: {webhook_endpoints, customers, payment_methods, products, prices, tax_rates, coupons, promotion_codes, subscriptions, payment_intents, charges, refunds, balance, pins, network_business_profile, keys}}', required: true } }, run: (call) => seed(call.twin, call.body, call.key, call.authorize, () => requireFullAccess(call, 'Seeding keys')) },
+  { method: 'POST', path: '/__admin__/seed', description: 'Seeds worlds from JSON or YAML: the account\'s default API version, webhook endpoints, customers, payment methods, products, prices, tax rates, coupons, promotion codes, subscriptions, payment intents, charges, refunds, opening balances, pins, the network business profile and further keys (restricted keys with their permissions) per key, all or nothing.', params: { worlds: { in: 'body', type: 'object', description: '{sk_test_…: {api_version, webhook_endpoints, customers, payment_methods, products, prices, tax_rates, coupons, promotion_codes, subscriptions, payment_intents, charges, refunds, balance, pins, network_business_profile, keys}}', required: true } }, run: (call) => seed(call.twin, call.body, call.key, call.authorize, () => requireFullAccess(call, 'Seeding keys')) },
 ];
 
 /** Sections in the order they are applied, the id prefix each takes, and the API operation each replays. */
@@ -49,10 +50,11 @@ const SECTIONS: Section[] = [
 ];
 
 /**
- * Sections that make no API object: opening balances and pinned exogenous values (./exogenous.ts),
+ * Sections that make no API object: the account's default API version (`api_version`, first, so the
+ * seeded objects' events carry it), opening balances and pinned exogenous values (./exogenous.ts),
  * the account's network business profile (a string: ./accounts.ts), and further keys (./keys.ts).
  */
-const PIN_SECTIONS = ['balance', 'pins', 'network_business_profile', 'keys'];
+const PIN_SECTIONS = ['api_version', 'balance', 'pins', 'network_business_profile', 'keys'];
 
 /**
  * `key` names the world of sections given at the top level (a "key" field, `?key=` or the Authorization header);
@@ -107,6 +109,8 @@ function seedKeys(twin: Twin, world: World, entries: unknown, key: string): stri
 }
 
 function seedWorld(world: World, sections: Record<string, any[]>, key: string): Record<string, string[]> {
+  const version = sections.api_version as unknown;
+  if (version !== undefined) world.config.defaultApiVersion = checkedVersion(version, `${key}.api_version`);
   const ctx = controlCtx(world);
   const created: Record<string, string[]> = {};
   const pins = seedPins(key, sections.balance, sections.pins);
@@ -130,6 +134,12 @@ function seedWorld(world: World, sections: Record<string, any[]>, key: string): 
   }
   applyPins(world, pins.late);
   return created;
+}
+
+/** A Stripe API version an account may default to; a ControlError naming `at` otherwise. */
+export function checkedVersion(version: unknown, at: string): string {
+  if (typeof version !== 'string' || !isKnownVersion(version)) throw new ControlError(`"${String(version)}" is not a Stripe API version (e.g. 2020-08-27, 2024-12-18.acacia)`, 400, at);
+  return version;
 }
 
 function seedEntry(ctx: Ctx, section: Section, entry: Record<string, any>): string {

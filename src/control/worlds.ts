@@ -1,4 +1,5 @@
 import { World } from '../engine/world';
+import { checkedVersion } from './seed';
 import { ControlError, ControlRoute } from './surface';
 
 // Which worlds (accounts opened by keys) exist, and forgetting them (the account
@@ -9,10 +10,21 @@ function describe(world: World) {
   const counts = Object.fromEntries(
     ['customer', 'payment_method', 'payment_intent', 'charge', 'refund', 'setup_intent', 'dispute', 'event'].map((t) => [t, world.count(t)]),
   );
-  return { key: world.key, account: world.accountId, now: world.now(), objects: counts, connected_accounts: [...world.connected.keys()] };
+  return { key: world.key, account: world.accountId, api_version: world.config.defaultApiVersion, now: world.now(), objects: counts, connected_accounts: [...world.connected.keys()] };
 }
 
 export const worldRoutes: ControlRoute[] = [
+  {
+    method: 'POST',
+    path: '/__admin__/api_version',
+    description: "Sets the account's default API version: requests without Stripe-Version are answered at it, and its events (and webhook endpoints without their own api_version) are rendered at it.",
+    params: { api_version: { in: 'body', type: 'string', description: 'A released version, e.g. 2020-08-27 or 2024-12-18.acacia', required: true } },
+    run: (call) => {
+      const world = call.world();
+      world.config.defaultApiVersion = checkedVersion(call.body.api_version, 'api_version');
+      return { account: world.accountId, api_version: world.config.defaultApiVersion };
+    },
+  },
   {
     method: 'GET',
     path: '/__admin__/worlds',

@@ -241,8 +241,16 @@ export const errors = {
   tooManyParams: (limit: number) => invalid(`Too many parameters: the limit is ${limit}.`),
 
   // --- expand[] (E31) ---
+  /** Expanding a field the request's version no longer has (basil, recorded: GH craftcms/commerce-stripe#343). */
+  expandGone: (segment: string) => invalid(`This property cannot be expanded because it doesn't exist: ${segment}.`),
   cannotExpand: (segment: string, hint?: string) =>
     invalid(`This property cannot be expanded (${segment}).${hint ? ` You may want to try expanding '${hint}' instead.` : ''}`),
+  /**
+   * expand[]=total_count from 2025-03-31.basil (CL basil/2025-03-31/deprecate-total-count-expansion:
+   * code property_forbidden; the message is the twin's, unrecorded).
+   */
+  propertyForbidden: (property: string) =>
+    invalid(`The property ${property} cannot be expanded at this API version: it was removed in 2025-03-31.basil.`, { code: 'property_forbidden', param: 'expand' }),
   expandTooDeep: (path: string, max: number) =>
     invalid(`You cannot expand more than ${max} levels of a property. Property: ${path}`, {
       code: 'property_expansion_max_depth',

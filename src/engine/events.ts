@@ -6,7 +6,7 @@ import { Ctx, declareIndex, StripeObject, World } from './world';
 
 // Events (stripe-behaviour.md §18): a snapshot of the object at the moment of
 // the change, previous_attributes on updates, the causing request and its
-// idempotency key, and the API version the request ran under.
+// idempotency key, and the account's API version, which renders its data.
 
 export interface StripeEvent extends StripeObject {
   object: 'event';
@@ -44,7 +44,7 @@ export function emit(ctx: Ctx, type: string, object: StripeObject, previous?: Re
   const event: StripeEvent = {
     id: world.ids.next('evt', object.id),
     object: 'event',
-    api_version: ctx.apiVersion,
+    api_version: world.config.defaultApiVersion, // the account's version, whatever the request's (stripe-behaviour.md §1.3)
     created: nowIn(ctx), // an event about an object on a test clock is dated by that clock
     data: previous ? { object, previous_attributes: previous } : { object },
     livemode: false,

@@ -44,8 +44,12 @@ export interface ListResult<T extends StripeObject = StripeObject> {
   object: 'list';
   data: T[];
   has_more: boolean;
+  total_count?: number;
   url: string;
 }
+
+/** Set on a list's params when the answer counts every match (expand[]=total_count, before 2025-03-31.basil). */
+export const TOTAL_COUNT = Symbol('total_count');
 
 export type Range = number | { gt?: number; gte?: number; lt?: number; lte?: number } | null | undefined;
 
@@ -192,5 +196,10 @@ export function paginate<T extends StripeObject>(
     data.push(obj);
   }
   if (before) data.reverse();
+  if (params[TOTAL_COUNT as any]) {
+    let total = 0;
+    for (const p of positions(source, source.to, true)) if (keep(world.at<T>(object, p))) total++;
+    return { object: 'list', data, has_more: hasMore, total_count: total, url };
+  }
   return { object: 'list', data, has_more: hasMore, url };
 }

@@ -160,8 +160,9 @@ export function deliveryRequest(world: World, delivery: Delivery): { url: string
   const event = world.get(delivery.event);
   const secret = secretOf(world, delivery.endpoint);
   if (!live(endpoint) || !event || !secret) return null;
-  const version = endpoint.api_version ?? world.config.defaultApiVersion;
-  return { url: endpoint.url, secret, body: renderBody({ ...renderAt(event, version), api_version: version }) };
+  const version = endpoint.api_version ?? (event.api_version as string);
+  // The endpoint's version (else the event's own, the account's when it was made) renders the event's data (an event renders at its own api_version).
+  return { url: endpoint.url, secret, body: renderBody(renderAt({ ...event, api_version: version }, version, world)) };
 }
 
 /**

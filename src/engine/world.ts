@@ -77,7 +77,8 @@ export interface IdempotencyEntry {
   /** Monotonic wall time (ms) the key was first used, given by the face: keys also expire under a frozen world clock. */
   wallAt: number;
   requestId: string;
-  response?: { status: number; body: unknown; version: string; headers: Record<string, string> };
+  /** The first answer: its status, the body as sent (a replay sends these bytes), its version and extra headers. */
+  response?: { status: number; body: string; version: string; headers: Record<string, string> };
 }
 
 /** How one index reads an object: the raw value (compared by identity first) and the keys it is listed under. */

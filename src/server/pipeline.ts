@@ -6,7 +6,9 @@ import { checkPermission } from '../engine/permissions';
 import { renderBody, renderError, requestLogUrl } from '../engine/render';
 import { knownRoutes } from '../engine/spec';
 import { RequestAccount, Twin } from '../engine/twin';
-import { changesFor, isKnownVersion, renderAt } from '../engine/versions';
+import { changesFor, goneAt, isKnownVersion, renderAt, shapesAt, upgradeRequest } from '../engine/versions';
+import { TOTAL_COUNT } from '../engine/list';
+import '../versions'; // registers the version changes
 import { Ctx, IdempotencyEntry, World } from '../engine/world';
 import { routes } from '../resources';
 import { Route } from '../engine/resource';
@@ -150,10 +152,14 @@ class ApiRequest {
       const ctx: Ctx = { world: this.world, requestId: this.requestId, idempotencyKey: this.idempotencyKey, apiVersion: this.version, apiKey: this.who.apiKey, clock: undefined };
       this.world.runDue(ctx);
       if (method === 'POST') this.lockIdempotencyKey();
-      const params = coerceParams(match.value.params, await this.decode(method));
+      const decoded = await this.decode(method);
+      // An older Stripe-Version's parameters and defaults, brought forward to the canonical form (src/versions).
+      const upgraded = upgradeRequest({ world: this.world, method, route: match.value.path, pathParams: match.params, list: match.value.list, params: decoded }, this.version);
+      const params = coerceParams(match.value.params, upgraded.params);
+      if (upgraded.totalCount) params[TOTAL_COUNT as any] = true;
       // An empty value unsets: `expand[]=` asks for nothing (twin choice for arrays, unrecorded; it was a 500).
       const expand: string[] = (params.expand ?? []).filter((path: string | null) => path);
-      checkExpand(expand, match.value.response, match.value.list);
+      checkExpand(expand, match.value.response, match.value.list, goneAt(this.version));
       if (this.entry) {
         const replay = this.replayOrClaim(this.bodyText);
         if (replay) return replay;
@@ -199,9 +205,17 @@ class ApiRequest {
   private execute(ctx: Ctx, route: Route, params: Record<string, any>, pathParams: Record<string, string>, expand: string[]): TwinResponse {
     let status = 200;
     let value: unknown;
+    let rendered = false;
     try {
       const result = this.world.transaction(() => route.handler(ctx, params, pathParams));
       value = expand.length ? applyExpand(ctx, result, expand, route.list) : result;
+      if (changesFor(this.version).length) {
+        // At an older version, expand[] paths name that version's fields: expand again on the older shape.
+        const at = (v: unknown) => renderAt(v, this.version, this.world);
+        value = at(value);
+        if (expand.length) value = applyExpand(ctx, value, expand, route.list, at);
+        rendered = true;
+      }
     } catch (e) {
       const error = e instanceof StripeError ? e : internalError(e);
       if (error.stage !== 'execution') {
@@ -211,14 +225,15 @@ class ApiRequest {
       status = error.status;
       value = error;
     }
+    if (this.idempotencyKey) this.headers['Stripe-Should-Retry'] = 'false';
+    const response = value instanceof StripeError ? this.respondWithError(value) : this.respond(status, value, this.req.method.toUpperCase() !== 'GET' || expand.length > 0, rendered);
     if (this.entry) {
+      // A replay answers these bytes (request_log_url included), whatever the retry's version.
       const extraHeaders = value instanceof StripeError ? value.extraHeaders : {};
       this.entry.state = 'done';
-      this.entry.response = { status, body: value instanceof StripeError ? value.fields : value, version: this.version, headers: extraHeaders };
+      this.entry.response = { status, body: response.body, version: this.version, headers: extraHeaders };
     }
-    if (this.idempotencyKey) this.headers['Stripe-Should-Retry'] = 'false';
-    if (value instanceof StripeError) return this.respondWithError(value);
-    return this.respond(status, value, this.req.method.toUpperCase() !== 'GET' || expand.length > 0);
+    return response;
   }
 
   // --- idempotency (§1.5) ---
@@ -273,11 +288,7 @@ class ApiRequest {
       'Original-Request': entry.requestId,
       'Stripe-Should-Retry': 'false',
     });
-    if (stored.status >= 400) {
-      const error = new StripeError(stored.status, stored.body as StripeError['fields'], 'execution');
-      return this.respondWithError(error);
-    }
-    return this.respond(stored.status, stored.body, true);
+    return { status: stored.status, headers: this.responseHeaders(), body: stored.body };
   }
 
   /** A request that ends without a stored result stores nothing: the key can be used again. */
@@ -314,14 +325,15 @@ class ApiRequest {
 
   // --- rendering ---
 
-  private respond(status: number, value: unknown, fresh = true): TwinResponse {
-    return { status, headers: this.responseHeaders(), body: render(value, this.version, fresh) };
+  private respond(status: number, value: unknown, fresh = true, rendered = false): TwinResponse {
+    const body = rendered ? renderBody(value) : render(value, this.version, this.world, fresh);
+    return { status, headers: this.responseHeaders(), body };
   }
 
   private respondWithError(error: StripeError): TwinResponse {
     if (error.stage === 'auth') return authErrorResponse(error);
     Object.assign(this.headers, error.extraHeaders);
-    const fields = renderAt(error.fields, this.version);
+    const fields = renderAt(error.fields, this.version, this.world);
     return {
       status: error.status,
       headers: this.responseHeaders(),
@@ -377,8 +389,8 @@ const renderCache = new WeakMap<object, string>();
 const itemCache = new WeakMap<object, string>();
 const DATA = '@@stripe-twin:data@@';
 
-function render(value: unknown, version: string, fresh: boolean): string {
-  if (changesFor(version).length) return renderBody(renderAt(value, version));
+function render(value: unknown, version: string, world: World, fresh: boolean): string {
+  if (shapesAt(value, version)) return renderBody(renderAt(value, version, world));
   if (fresh || typeof value !== 'object' || value === null) return renderBody(value);
   const list = value as { data?: unknown[] };
   if (Array.isArray(list.data)) {

@@ -154,7 +154,7 @@ describe('diff engine', () => {
   });
 
   it('does not run versions it cannot shape, and reports unsupported routes and what depends on them', async () => {
-    const old = altered((c) => c.interactions.forEach((i) => (i.request.stripe_version = '2020-08-27')));
+    const old = altered((c) => c.interactions.forEach((i) => (i.request.stripe_version = '2019-12-03'))); // older than the floor, 2020-08-27
     const r = await diffCapture(old);
     expect(r.outcome).toBe('cannot-shape');
     expect(r.interactions.every((i) => i.verdict === 'cannot-shape')).toBe(true);

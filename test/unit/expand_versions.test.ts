@@ -3,6 +3,7 @@ import { applyExpand, checkExpand } from '../../src/engine/expand';
 import { renderBody, renderError, withKey } from '../../src/engine/render';
 import { Twin } from '../../src/engine/twin';
 import { isKnownVersion, renderAt, VersionChange } from '../../src/engine/versions';
+import type { World } from '../../src/engine/world';
 import '../../src/resources';
 
 const fieldsOf = (fn: () => void) => {
@@ -66,7 +67,8 @@ describe('rendering and versions', () => {
       transform: (pi) => ({ ...pi, charges: { object: 'list', data: [] } }),
     };
     const pi = { id: 'pi_1', object: 'payment_intent', nested: { id: 'pi_2', object: 'payment_intent' } };
-    expect(renderAt(pi, '2020-08-27', [change])).toMatchObject({ charges: { object: 'list' }, nested: { charges: { object: 'list' } } });
-    expect(renderAt(pi, '2026-10-28.endive', [change])).toBe(pi);
+    const world = {} as World; // these transforms read nothing from the world
+    expect(renderAt(pi, '2020-08-27', world, [change])).toMatchObject({ charges: { object: 'list' }, nested: { charges: { object: 'list' } } });
+    expect(renderAt(pi, '2026-10-28.endive', world, [change])).toBe(pi);
   });
 });

@@ -85,8 +85,8 @@ describe('world', () => {
 });
 
 describe('events', () => {
-  it('records the request, idempotency key and version, with a data.object snapshot', () => {
-    const ctx = { ...ctxOf(new Twin()), idempotencyKey: 'key-1', apiVersion: '2024-12-18.acacia' };
+  it('records the request, idempotency key and the account\'s version (not the request\'s), with a data.object snapshot', () => {
+    const ctx = { ...ctxOf(new Twin({ config: { defaultApiVersion: '2024-12-18.acacia' } })), idempotencyKey: 'key-1', apiVersion: '2020-08-27' };
     const thing = ctx.world.insert(obj('th_1', { n: 1 }));
     const event = emit(ctx, 'thing.updated', thing, { n: 0 });
     expect(Object.keys(event)).toEqual(['id', 'object', 'api_version', 'created', 'data', 'livemode', 'pending_webhooks', 'request', 'type']);
