@@ -23,6 +23,8 @@ import { cryptoDepositRoutes } from './payments/crypto_deposits';
 import { paymentIntents } from './payments/payment_intents';
 import { paymentMethods } from './payments/payment_methods';
 import { refunds } from './payments/refunds';
+import { legacyChargeRoutes } from './payments/legacy_charges';
+import { sourceRoutesAll } from './payments/sources';
 import { setupIntents } from './payments/setup_intents';
 import { webhookEndpoints } from './core/webhook_endpoints';
 import { paymentLinks } from './checkout/payment_links';
@@ -41,6 +43,8 @@ export const modeledRoutes: Route[] = [
   ...paymentIntents.routes,
   ...cryptoDepositRoutes,
   ...charges.routes,
+  ...legacyChargeRoutes,
+  ...sourceRoutesAll,
   ...refunds.routes,
   balanceRoute,
   ...balanceTransactions.routes,

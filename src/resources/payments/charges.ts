@@ -15,10 +15,17 @@ type ChargeExtra = 'destination' | 'dispute' | 'order';
 
 export type Charge = Shaped<'charge', ChargeExtra>;
 
+/**
+ * What a charge is for: the PaymentIntent making the attempt (charges share its id
+ * family), or, for a Charges API charge, the request's terms with no id.
+ */
+export type ChargeTerms = Pick<StripeObject, 'amount' | 'currency' | 'customer' | 'description' | 'metadata' | 'receipt_email' | 'shipping' | 'statement_descriptor' | 'statement_descriptor_suffix' | 'transfer_group'> & { id: string | null };
+
 export interface ChargeAttempt {
-  /** The PaymentIntent making the attempt (charges share its id family). */
-  intent: StripeObject;
+  intent: ChargeTerms;
   pm: PaymentMethod;
+  /** The legacy source charged (a Card object), shown as the charge's `source`; null for PaymentIntent charges. */
+  source?: Record<string, unknown> | null;
   capture: boolean;
   /** Set when the attempt fails. */
   decline?: Decline;
@@ -133,6 +140,7 @@ export function createCharge(ctx: Ctx, attempt: ChargeAttempt): Charge {
     receipt_email: intent.receipt_email ?? null,
     receipt_url: failed ? null : `https://pay.stripe.com/receipts/payment/${world.ids.chars(96, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_')}`,
     shipping: intent.shipping ?? null,
+    source: attempt.source ?? null,
     statement_descriptor: intent.statement_descriptor ?? null,
     statement_descriptor_suffix: suffix ?? null,
     status: failed ? 'failed' : 'succeeded',

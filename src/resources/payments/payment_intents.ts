@@ -179,9 +179,10 @@ interface ChargeOptions {
 /**
  * The decline of a charge attempt, if it fails at the issuer: the card's (or the
  * one a trigger forced, which it spends); a pinned `last_payment_error.decline_code`
- * names the issuer's reason unless a trigger forced one.
+ * names the issuer's reason unless a trigger forced one. `pi` is the intent, or
+ * for a Charges API charge its card (legacy_charges.ts), so both take this path.
  */
-function issuerDecline(ctx: Ctx, pi: PaymentIntent, pm: PaymentMethod, authenticated: boolean): Decline | undefined {
+export function issuerDecline(ctx: Ctx, pi: { id: string; customer: string | null }, pm: PaymentMethod, authenticated: boolean): Decline | undefined {
   const { world } = ctx;
   const behaviour = behaviourOf(world, pm.id, pi.id);
   const decline = (authenticated && behaviour?.declineAfterAuthentication) || behaviour?.decline;
@@ -236,7 +237,8 @@ function chargeIntent(ctx: Ctx, pi: PaymentIntent, pm: PaymentMethod, step: Conf
   return done;
 }
 
-function chargeTransaction(ctx: Ctx, charge: Charge, amount: number) {
+/** The balance transaction of a captured amount (pending first, unless the card skips it, §7). */
+export function chargeTransaction(ctx: Ctx, charge: Charge, amount: number) {
   const card = cardOf(ctx.world, charge.payment_method);
   return createBalanceTransaction(ctx, {
     amount,
@@ -287,7 +289,7 @@ function failPayment(ctx: Ctx, pi: PaymentIntent, pm: PaymentMethod, step: Confi
 
 // --- capture, cancel, update ----------------------------------------------
 
-function capturePaymentIntent(ctx: Ctx, pi: PaymentIntent, params: Params): PaymentIntent {
+export function capturePaymentIntent(ctx: Ctx, pi: PaymentIntent, params: Params): PaymentIntent {
   const { world } = ctx;
   paymentIntentMachine.check(pi, 'capture');
   const amount: number = params.amount_to_capture ?? pi.amount_capturable;
@@ -429,12 +431,4 @@ export const paymentIntents = defineResource<'payment_intent', PaymentIntent, 's
   route('POST', '/v1/payment_intents/{intent}/cancel', 'payment_intent', (ctx, params, path) =>
     cancelPaymentIntent(ctx, paymentIntents.find(ctx, path.intent), params.cancellation_reason ?? null),
   ),
-  // Capturing a PaymentIntent's charge through the Charges API captures the intent (§5).
-  route('POST', '/v1/charges/{charge}/capture', 'charge', (ctx, params, path) => {
-    const charge = find<Charge>(ctx, 'charge', path.charge);
-    if (charge.captured) throw errors.state(`Charge ${charge.id} has already been captured.`, 'charge_already_captured');
-    const pi = paymentIntents.find(ctx, charge.payment_intent!);
-    capturePaymentIntent(ctx, pi, { amount_to_capture: params.amount, metadata: params.metadata });
-    return ctx.world.get(charge.id)!;
-  }),
 );
