@@ -253,3 +253,44 @@ describe.each(MODES)('customer sources and cards (%s)', (mode) => {
     expect(err).toMatchObject({ statusCode: 402, code: 'card_declined', decline_code: 'generic_decline' });
   });
 });
+
+describe.each(MODES)('legacy cards where PaymentMethods are used (%s)', (mode) => {
+  const t = useHarness(mode);
+  const advance = (duration: string) => t.h.admin('POST', '/__admin__/clock/advance', { duration }, keyOf(t.stripe));
+
+  it('refuses another customer’s card on a PaymentIntent', async () => {
+    const owner = await t.stripe.customers.create({ source: 'tok_visa' });
+    const other = await t.stripe.customers.create({});
+    const err = await stripeError(t.stripe.paymentIntents.create({
+      amount: 1000, currency: 'usd', customer: other.id, payment_method: owner.default_source as string, allowed_payment_method_types: ['card'],
+    }));
+    expect(err).toMatchObject({ statusCode: 404, param: 'payment_method', message: `Customer ${other.id} does not have a linked source with ID ${owner.default_source}.` });
+  });
+
+  it('confirms a PaymentIntent without a payment method with the customer’s default source', async () => {
+    const customer = await t.stripe.customers.create({ source: 'tok_mastercard' });
+    const pi = await t.stripe.paymentIntents.create({ amount: 1000, currency: 'usd', customer: customer.id, confirm: true, allowed_payment_method_types: ['card'] });
+    expect(pi).toMatchObject({ status: 'succeeded', source: customer.default_source, payment_method: customer.default_source });
+    const charge = await t.stripe.charges.retrieve(pi.latest_charge as string);
+    expect(charge.payment_method_details!.card).toMatchObject({ brand: 'mastercard', last4: '4444' });
+  });
+
+  it('bills a subscription to the customer’s default source', async () => {
+    const customer = await t.stripe.customers.create({ source: 'tok_visa' });
+    const price = await t.stripe.prices.create({ currency: 'usd', unit_amount: 1500, recurring: { interval: 'month' }, product_data: { name: 'Plan' } });
+    const sub = await t.stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }], expand: ['latest_invoice'] });
+    expect(sub.status).toBe('active');
+    expect((sub.latest_invoice as Stripe.Invoice).status).toBe('paid');
+    const charge = (await t.stripe.charges.list({ customer: customer.id })).data[0];
+    expect(charge).toMatchObject({ amount: 1500, payment_method: customer.default_source, status: 'succeeded' });
+  });
+
+  it('opens a dispute on a tok_createDispute charge after it is made', async () => {
+    const charge = await t.stripe.charges.create({ amount: 1000, currency: 'usd', source: 'tok_createDispute' });
+    expect(charge.disputed).toBe(false);
+    await advance('1s');
+    const later = await t.stripe.charges.retrieve(charge.id);
+    expect(later.disputed).toBe(true);
+    expect((await t.stripe.events.list({ type: 'charge.dispute.created' })).data).toHaveLength(1);
+  });
+});

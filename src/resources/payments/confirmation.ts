@@ -133,7 +133,7 @@ export function beginConfirmation(
       [kind.object]: intent,
     });
   }
-  const pm = intentPaymentMethod(ctx, params) ?? (intent.payment_method ? paymentMethodById(ctx, intent.payment_method) : null);
+  const pm = intentPaymentMethod(ctx, params, intent.customer) ?? (intent.payment_method ? paymentMethodById(ctx, intent.payment_method) : null) ?? defaultSource(ctx, kind, intent);
   if (!pm) {
     throw unexpectedState(
       intent,
@@ -143,6 +143,17 @@ export function beginConfirmation(
   checkUsable(ctx, pm);
   rememberReturnUrl(ctx, intent, returnUrl);
   return { pm, returnUrl };
+}
+
+/**
+ * A PaymentIntent confirmed without a payment method pays with its customer's
+ * `default_source`, "to improve migration for users of the Charges API" [sdk
+ * PaymentIntentCreateParams.payment_method]. A SetupIntent has no such rule.
+ */
+function defaultSource(ctx: Ctx, kind: IntentKind, intent: StripeObject): PaymentMethod | null {
+  if (kind.object !== 'payment_intent' || !intent.customer) return null;
+  const source = ctx.world.get(intent.customer)?.default_source as string | null | undefined;
+  return source && isLegacyCard(source) ? paymentMethodById(ctx, source) : null;
 }
 
 /** Whether this confirmation needs 3D Secure; a forced `payment.requires_action` is spent by the confirmation that meets it. */

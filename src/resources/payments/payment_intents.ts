@@ -22,6 +22,7 @@ import {
   markConsumed,
   PaymentMethod,
   intentPaymentMethod,
+  isLegacyCard,
   spendForced,
 } from './payment_methods';
 import { refundCharge } from './refunds';
@@ -131,6 +132,8 @@ export function confirmPaymentIntent(ctx: Ctx, pi: PaymentIntent, params: Params
     payment_method_options: options,
     payment_method_types: types,
     receipt_email: given(params.receipt_email, pi.receipt_email),
+    // The customer's default source, when it stood in for a missing payment method (confirmation.ts).
+    source: isLegacyCard(pm.id) && pm.id !== pi.payment_method && !params.payment_method ? pm.id : pi.source,
     setup_future_usage: given(params.setup_future_usage, pi.setup_future_usage),
     shipping: params.shipping === undefined ? pi.shipping : shipping(params.shipping),
     next_action: null,
@@ -359,7 +362,7 @@ function updatePaymentIntent(ctx: Ctx, pi: PaymentIntent, params: Params): Payme
   const currency = params.currency ? checkCurrency(params.currency) : pi.currency;
   if (params.amount !== undefined || params.currency !== undefined) checkChargeAmount(params.amount ?? pi.amount, currency);
   if (params.customer) find(ctx, 'customer', params.customer, 'customer');
-  const paymentMethod = intentPaymentMethod(ctx, params)?.id ?? pi.payment_method;
+  const paymentMethod = intentPaymentMethod(ctx, params, params.customer ?? pi.customer)?.id ?? pi.payment_method;
   const types = params.allowed_payment_method_types ?? params.payment_method_types ?? pi.payment_method_types;
   const next: PaymentIntent = {
     ...paymentIntents.apply(ctx, pi, params),

@@ -294,9 +294,28 @@ export function paymentMethodById(ctx: Ctx, id: string): PaymentMethod {
 }
 
 /** The PaymentMethod an intent is created with: `payment_method` (a test value makes a new one) or `payment_method_data`. */
-export function intentPaymentMethod(ctx: Ctx, params: Params): PaymentMethod | null {
-  if (params.payment_method) return resolvePaymentMethod(ctx, params.payment_method, 'payment_method');
+export function intentPaymentMethod(ctx: Ctx, params: Params, customer: string | null = params.customer ?? null): PaymentMethod | null {
+  if (params.payment_method) {
+    const pm = resolvePaymentMethod(ctx, params.payment_method, 'payment_method');
+    if (isLegacyCard(pm.id) && pm.customer !== customer) throw cardNotLinked(customer, pm.id);
+    return pm;
+  }
   return params.payment_method_data ? paymentMethodFromData(ctx, params.payment_method_data) : null;
+}
+
+/**
+ * A legacy Card named for a customer it does not belong to: the card must be the
+ * intent's customer's (B4). Charges answer this [parity SSM, text gh]; the intent's
+ * answer is taken to be the same, naming `payment_method` (twin choice).
+ */
+function cardNotLinked(customer: string | null, card: string): StripeError {
+  if (!customer) return errors.resourceMissing('PaymentMethod', card, 'payment_method');
+  return new StripeError(404, {
+    type: 'invalid_request_error',
+    code: 'missing',
+    message: `Customer ${customer} does not have a linked source with ID ${card}.`,
+    param: 'payment_method',
+  });
 }
 
 /** E21: a PaymentMethod consumed without a customer, or detached, cannot be used again. */
