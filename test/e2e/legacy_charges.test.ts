@@ -226,6 +226,23 @@ describe.each(MODES)('customer sources and cards (%s)', (mode) => {
     ]);
   });
 
+  it('saves card details sent as a hash, and gives a customer to a charge that had none', async () => {
+    const customer = await t.stripe.customers.create({});
+    const saved = (await t.stripe.customers.createSource(customer.id, {
+      card: { object: 'card', number: '5555555555554444', exp_month: 3, exp_year: 2041, cvc: '314', address_zip: '94107', metadata: { via: 'hash' } },
+    } as any)) as Stripe.Card;
+    expect(saved).toMatchObject({ brand: 'MasterCard', last4: '4444', exp_month: 3, exp_year: 2041, cvc_check: 'pass', address_zip: '94107', address_zip_check: 'pass', customer: customer.id, metadata: { via: 'hash' } });
+    const bad = await stripeError(t.stripe.customers.createSource(customer.id, { card: { number: '4242424242424242', exp_month: 13, exp_year: 2041 } } as any));
+    expect(bad).toMatchObject({ statusCode: 402, code: 'invalid_expiry_month', param: 'exp_month' });
+
+    const charge = await t.stripe.charges.create({ amount: 1000, currency: 'usd', source: 'tok_visa' });
+    const given = await t.stripe.charges.update(charge.id, { customer: customer.id });
+    expect(given.customer).toBe(customer.id);
+    expect(await stripeError(t.stripe.charges.update(charge.id, { customer: 'cus_other' }))).toMatchObject({ statusCode: 400, param: 'customer' });
+    const updated = (await t.stripe.events.list({ type: 'charge.updated' })).data[0];
+    expect(updated.data.previous_attributes).toEqual({ customer: null });
+  });
+
   it('replaces the default source when the customer is updated with a new source', async () => {
     const customer = await t.stripe.customers.create({ source: 'tok_visa' });
     const old = customer.default_source as string;

@@ -1,10 +1,11 @@
+import { errors } from '../../engine/errors';
 import { pinnedUnder } from '../../engine/exogenous';
 import { nowIn } from '../../engine/clock';
 import { registerIncludable } from '../../engine/expand';
 import { Decline, sellerMessage } from '../../engine/test_values';
 import { Ctx, indexKey, StripeObject } from '../../engine/world';
 import { shipping } from '../common';
-import { defineResource, EMPTY, mergeMetadata, shared, Shaped } from '../../engine/resource';
+import { defineResource, EMPTY, find, mergeMetadata, shared, Shaped } from '../../engine/resource';
 import { cardOf, PaymentMethod } from './payment_methods';
 
 // Charges (stripe-behaviour.md §5), created by PaymentIntents: succeeded or
@@ -175,6 +176,11 @@ export const charges = defineResource<'charge', Charge, ChargeExtra>({
   extra: ['destination', 'dispute', 'order'],
   defaults: { amount_refunded: 0, disputed: false, fraud_details: EMPTY, radar_options: EMPTY, refunded: false },
   writable: {
+    // Only a charge without a customer may be given one [sdk ChargeUpdateParams.customer]; the error text is the twin's.
+    customer: (value, current, ctx) => {
+      if (current && value !== current) throw errors.paramState(`This charge already belongs to customer ${current}.`, 'customer');
+      return find(ctx, 'customer', value, 'customer').id;
+    },
     description: true,
     fraud_details: (value, current) => value ?? current,
     metadata: (value, current) => mergeMetadata(current, value),

@@ -23,15 +23,16 @@ import { Card, sourceCard } from './sources';
 /** Seven days to capture an authorization (the `capture` parameter's doc [sdk]). */
 const AUTHORIZATION_SECONDS = 7 * 86400;
 
-/** Parameters of POST /v1/charges the twin does not model (Connect, raw card hashes). */
-const UNMODELED = ['application_fee', 'application_fee_amount', 'card', 'destination', 'on_behalf_of', 'radar_options', 'transfer_data'];
+/** Parameters of POST /v1/charges the twin does not model (Connect). */
+const UNMODELED = ['application_fee', 'application_fee_amount', 'destination', 'on_behalf_of', 'radar_options', 'transfer_data'];
 
 const notFound = (id: string) =>
   new StripeError(404, { type: 'invalid_request_error', code: 'resource_missing', message: `No such charge: '${id}'`, param: 'charge' });
 
 /** The card a charge request pays with (B1 `source` rules and errors). */
 function chargedCard(ctx: Ctx, params: Params, customer: StripeObject | null): Card {
-  const source = params.source;
+  // `card` is the older name of `source` (a token, or card details as a hash).
+  const source = params.source ?? params.card;
   if (typeof source === 'string' && source.startsWith('card_')) {
     const card = ctx.world.get<Card>(source);
     if (!customer || !card || card.object !== 'card' || card.deleted || card.customer !== customer.id) {
@@ -45,7 +46,7 @@ function chargedCard(ctx: Ctx, params: Params, customer: StripeObject | null): C
     }
     return card;
   }
-  if (source != null) return sourceCard(ctx, source, 'source', null);
+  if (source != null) return sourceCard(ctx, source, params.source != null ? 'source' : 'card', null);
   if (!customer) {
     // Code and text from stripe-stateful-mock's source (uncertain).
     throw errors.state('Must provide source or customer.', 'parameter_missing');

@@ -157,17 +157,24 @@ export const tokens = defineResource<'token', Token>({
 
 /**
  * The Card a `source` (or `card`) parameter names: a magic test token makes a new
- * card each time; a created token gives its card once (then `token_already_used`).
+ * card each time; a created token gives its card once (then `token_already_used`);
+ * a hash of card details is raw card data (E33 without raw-card access).
  * With `customer`, the card is being saved to that customer: a declining test card
  * fails as attaching it does (B3.1: `param` "" unless the decline names one);
  * …0341 (`chargeCustomerFail`) attaches and declines later. The card is stored
  * with its customer; customer.source.created is the caller's (announceSource).
  */
 export function sourceCard(ctx: Ctx, ref: unknown, param: string, customer: string | null): Card {
-  if (typeof ref !== 'string') {
-    if (ref && typeof ref === 'object') throw errors.unsupportedParam(`${param} as card details`, param);
-    throw errors.parameterMissing(param);
+  if (ref && typeof ref === 'object') {
+    // Card details sent as a hash (`card[number]`…): raw card data, as for a token.
+    const input = ref as Params;
+    const { card: test, exp_month, exp_year } = rawCard(ctx, input, param);
+    refuseDeclining(test, customer);
+    const card = createCard(ctx, test, { exp_month, exp_year, cvc: input.cvc, name: input.name, address: input });
+    const withMetadata = input.metadata ? { ...card, metadata: mergeMetadata(card.metadata, input.metadata) } : card;
+    return ctx.world.replace({ ...withMetadata, customer });
   }
+  if (typeof ref !== 'string') throw errors.parameterMissing(param);
   let card: Card;
   const magic = testCards.byToken(ref);
   if (magic) {
