@@ -24,7 +24,7 @@ import { paymentIntents } from './payments/payment_intents';
 import { paymentMethods } from './payments/payment_methods';
 import { refunds } from './payments/refunds';
 import { legacyChargeRoutes } from './payments/legacy_charges';
-import { sourceRoutesAll } from './payments/sources';
+import { legacySourceRoutes } from './payments/sources';
 import { setupIntents } from './payments/setup_intents';
 import { webhookEndpoints } from './core/webhook_endpoints';
 import { paymentLinks } from './checkout/payment_links';
@@ -44,7 +44,7 @@ export const modeledRoutes: Route[] = [
   ...cryptoDepositRoutes,
   ...charges.routes,
   ...legacyChargeRoutes,
-  ...sourceRoutesAll,
+  ...legacySourceRoutes,
   ...refunds.routes,
   balanceRoute,
   ...balanceTransactions.routes,

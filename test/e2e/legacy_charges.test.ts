@@ -302,6 +302,18 @@ describe.each(MODES)('legacy cards where PaymentMethods are used (%s)', (mode) =
     expect(charge).toMatchObject({ amount: 1500, payment_method: customer.default_source, status: 'succeeded' });
   });
 
+  it('bills a subscription to its own default_source, which must be the customer’s', async () => {
+    const customer = await t.stripe.customers.create({ source: 'tok_visa' });
+    const second = await t.stripe.customers.createSource(customer.id, { source: 'tok_mastercard' });
+    const price = await t.stripe.prices.create({ currency: 'usd', unit_amount: 900, recurring: { interval: 'month' }, product_data: { name: 'Plan' } });
+    const sub = await t.stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }], default_source: second.id });
+    expect(sub).toMatchObject({ status: 'active', default_source: second.id });
+    expect((await t.stripe.charges.list({ customer: customer.id })).data[0].payment_method).toBe(second.id);
+    const stranger = await t.stripe.customers.create({ source: 'tok_visa' });
+    const err = await stripeError(t.stripe.subscriptions.update(sub.id, { default_source: stranger.default_source as string }));
+    expect(err).toMatchObject({ statusCode: 400, code: 'resource_missing', param: 'default_source' });
+  });
+
   it('opens a dispute on a tok_createDispute charge after it is made', async () => {
     const charge = await t.stripe.charges.create({ amount: 1000, currency: 'usd', source: 'tok_createDispute' });
     expect(charge.disputed).toBe(false);

@@ -275,4 +275,4 @@ function sourceRoutes(collection: 'sources' | 'cards') {
   ];
 }
 
-export const sourceRoutesAll = [...tokens.routes, ...sourceRoutes('sources'), ...sourceRoutes('cards')];
+export const legacySourceRoutes = [...tokens.routes, ...sourceRoutes('sources'), ...sourceRoutes('cards')];
