@@ -197,6 +197,7 @@ describe.each(MODES)('customer sources and cards (%s)', (mode) => {
     expect((await t.stripe.customers.listSources(customer.id, { object: 'bank_account' })).data).toEqual([]);
     expect(await t.stripe.customers.retrieveSource(customer.id, second.id)).toMatchObject({ id: second.id });
     expect(await stripeError(t.stripe.customers.retrieveSource(customer.id, 'card_nope'))).toMatchObject({ statusCode: 404, code: 'resource_missing' });
+    expect(await stripeError(t.stripe.customers.listSources('cus_nope'))).toMatchObject({ statusCode: 404, code: 'resource_missing', message: "No such customer: 'cus_nope'" });
 
     const updated = (await t.stripe.customers.updateSource(customer.id, second.id, { name: 'Jenny Rosen', exp_year: 2040 } as any)) as Stripe.Card;
     expect(updated).toMatchObject({ name: 'Jenny Rosen', exp_year: 2040 });

@@ -234,17 +234,18 @@ export function cardsOf(ctx: Ctx, customerId: string): Card[] {
 }
 
 // --- /v1/customers/:id/sources (and the older /cards) -----------------------
+// A customer missing from the path answers 404, as its other nested routes do.
 
 function addSource(ctx: Ctx, params: Params, customerId: string): Card {
   unsupportedParams(`POST /v1/customers/{customer}/sources`, params, ['bank_account', 'alipay_account', 'validate']);
-  const customer = find(ctx, 'customer', customerId, 'customer');
+  const customer = find(ctx, 'customer', customerId);
   const card = sourceCard(ctx, params.source ?? params.card, params.source === undefined && params.card !== undefined ? 'card' : 'source', customer.id);
   const saved = params.metadata ? ctx.world.replace({ ...card, metadata: mergeMetadata(card.metadata, params.metadata) }) : card;
   return announceSource(ctx, saved);
 }
 
 function listSources(ctx: Ctx, params: Params, customerId: string, collection: 'sources' | 'cards') {
-  const customer = find(ctx, 'customer', customerId, 'customer');
+  const customer = find(ctx, 'customer', customerId);
   // Only cards are modeled: a filter for another kind of source lists nothing.
   const kind = collection === 'cards' ? 'card' : (params.object ?? 'card');
   return paginate<Card>(ctx.world, 'card', `/v1/customers/${customer.id}/${collection}`, params, (c) => kind === 'card' && !c.deleted && c.customer === customer.id, {
@@ -259,17 +260,17 @@ function sourceRoutes(collection: 'sources' | 'cards') {
     route('POST', base, collection === 'cards' ? 'card' : 'payment_source', (ctx, params, path) => addSource(ctx, params, path.customer)),
     route('GET', base, { list: collection === 'cards' ? 'card' : 'payment_source' }, (ctx, params, path) => listSources(ctx, params, path.customer, collection)),
     route('GET', item, collection === 'cards' ? 'card' : 'payment_source', (ctx, _p, path) => {
-      find(ctx, 'customer', path.customer, 'customer');
+      find(ctx, 'customer', path.customer);
       return customerCard(ctx, path.customer, path.id);
     }),
     route('POST', item, 'card', (ctx, params, path) => {
       unsupportedParams(`POST ${item}`, params, ['account_holder_name', 'account_holder_type', 'owner']);
-      find(ctx, 'customer', path.customer, 'customer');
+      find(ctx, 'customer', path.customer);
       const card = customerCard(ctx, path.customer, path.id);
       return cards.save(ctx, card, cards.apply(ctx, card, params));
     }),
     route('DELETE', item, collection === 'cards' ? 'deleted_card' : 'payment_source', (ctx, _p, path) => {
-      find(ctx, 'customer', path.customer, 'customer');
+      find(ctx, 'customer', path.customer);
       return removeSource(ctx, customerCard(ctx, path.customer, path.id));
     }),
   ];
