@@ -315,6 +315,24 @@ describe.each(MODES)('legacy cards where PaymentMethods are used (%s)', (mode) =
     expect(err).toMatchObject({ statusCode: 400, code: 'resource_missing', param: 'default_source' });
   });
 
+  it('pays an invoice with its default_source, or with the source given to pay', async () => {
+    const customer = await t.stripe.customers.create({ source: 'tok_visa' });
+    const amex = await t.stripe.customers.createSource(customer.id, { source: 'tok_amex' });
+    const mastercard = await t.stripe.customers.createSource(customer.id, { source: 'tok_mastercard' });
+    const invoiceFor = async (params: Partial<Stripe.InvoiceCreateParams> = {}) => {
+      const invoice = await t.stripe.invoices.create({ customer: customer.id, auto_advance: false, ...params });
+      await t.stripe.invoiceItems.create({ customer: customer.id, invoice: invoice.id, amount: 700, currency: 'usd' });
+      return invoice;
+    };
+    const first = await invoiceFor({ default_source: amex.id });
+    expect(first.default_source).toBe(amex.id);
+    expect((await t.stripe.invoices.pay(first.id)).status).toBe('paid');
+    const second = await invoiceFor();
+    expect((await t.stripe.invoices.pay(second.id, { source: mastercard.id })).status).toBe('paid');
+    const charges = (await t.stripe.charges.list({ customer: customer.id })).data;
+    expect(charges.map((c) => c.payment_method)).toEqual([mastercard.id, amex.id]);
+  });
+
   it('opens a dispute on a tok_createDispute charge after it is made', async () => {
     const charge = await t.stripe.charges.create({ amount: 1000, currency: 'usd', source: 'tok_createDispute' });
     expect(charge.disputed).toBe(false);
