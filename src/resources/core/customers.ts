@@ -9,6 +9,7 @@ import { address, given, shipping } from '../common';
 import { defineResource, EMPTY, find, mergeMetadata, route, Shaped } from '../../engine/resource';
 import { attachPaymentMethod, resolvePaymentMethod } from '../payments/payment_methods';
 import { announceSource, cardsOf, removeSource, sourceCard } from '../payments/sources';
+import type { Card } from '../payments/sources';
 
 // Customers (stripe-behaviour.md §9): create, retrieve, update, delete, list,
 // invoice_settings.default_payment_method, and the customer's PaymentMethods.
@@ -101,10 +102,10 @@ function updateCustomer(ctx: Ctx, customer: Customer, params: Params): Customer 
   // A new source replaces the default: the card is saved, made the default, and the
   // previous default source is deleted (Stripe's text for the `source` parameter).
   const card = sourceCard(ctx, params.source, 'source', customer.id);
-  const previous = customer.default_source ? ctx.world.get(customer.default_source) : undefined;
+  const previous = customer.default_source ? ctx.world.get<Card>(customer.default_source) : undefined;
   const saved = customers.save(ctx, customer, { ...next, default_source: card.id });
   announceSource(ctx, card);
-  if (previous && !previous.deleted && previous.object === 'card') removeSource(ctx, previous as Parameters<typeof removeSource>[1]);
+  if (previous && !previous.deleted && previous.object === 'card') removeSource(ctx, previous);
   return ctx.world.get<Customer>(saved.id)!;
 }
 
