@@ -14,7 +14,7 @@ import path from 'node:path';
 const FAMILIES = [
   'product', 'price', 'plan', 'coupon', 'promotion_code', 'customer.discount', 'customer.subscription',
   'subscription_schedule', 'invoice', 'invoiceitem', 'credit_note', 'checkout.session', 'payment_link',
-  'billing_portal', 'tax_rate', 'test_helpers.test_clock', 'quote',
+  'billing_portal', 'tax_rate', 'test_helpers.test_clock', 'quote', 'customer.source',
 ];
 /** Families named by a prefix of the event part rather than a whole segment. */
 const PREFIXES = ['subscription.payment_'];

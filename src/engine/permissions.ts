@@ -43,6 +43,7 @@ const SLUGS: Record<string, string> = {
   subscription_schedules: 'subscription_schedule',
   subscriptions: 'subscription',
   tax_rates: 'tax_rate', // ?
+  tokens: 'token', // ? Tokens (legacy card and bank-account tokens)
   'billing_portal/configurations': 'billing_portal_configuration', // ?
   'billing_portal/sessions': 'billing_portal_session', // ?
   'test_helpers/test_clocks': 'test_clock', // ?

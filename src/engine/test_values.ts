@@ -147,7 +147,7 @@ const ENTRIES: Entry[] = [
   ['4000000000000341', 'visa', 'credit', 'US', ['pm_card_chargeCustomerFail', 'pm_card_visa_chargeCustomerFail'], ['tok_chargeCustomerFail', 'tok_visa_chargeCustomerFail'], { decline: D.generic_decline, attachable: true }],
   // Token-only variants whose card numbers are not documented: placeholders (they fail Luhn).
   ['4000056655669995', 'visa', 'debit', 'US', [], ['tok_visa_debit_chargeDeclinedInsufficientFunds'], { decline: D.insufficient_funds }],
-  ['4000000000000000', 'visa', 'credit', 'US', [], ['tok_visa_chargeDeclinedFraudulent'], { decline: D.fraudulent }],
+  ['4000000000000000', 'visa', 'credit', 'US', [], ['tok_visa_chargeDeclinedFraudulent', 'tok_chargeDeclinedFraudulent'], { decline: D.fraudulent }],
   ['4000000000000331', 'visa', 'credit', 'US', [], ['tok_visa_chargeCustomerFailLostCard'], { decline: D.lost_card, attachable: true }],
   ['4000000000000349', 'visa', 'credit', 'US', [], ['tok_visa_chargeCustomerFailStolenCard'], { decline: D.stolen_card, attachable: true }],
   // §4.4 fraud / Radar

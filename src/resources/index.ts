@@ -25,6 +25,8 @@ import { sharedPaymentTokenRoutes } from './payments/shared_payment_tokens';
 import { paymentIntents } from './payments/payment_intents';
 import { paymentMethods } from './payments/payment_methods';
 import { refunds } from './payments/refunds';
+import { legacyChargeRoutes } from './payments/legacy_charges';
+import { legacySourceRoutes } from './payments/sources';
 import { setupIntents } from './payments/setup_intents';
 import { webhookEndpoints } from './core/webhook_endpoints';
 import { paymentLinks } from './checkout/payment_links';
@@ -44,6 +46,8 @@ export const modeledRoutes: Route[] = [
   ...cryptoDepositRoutes,
   ...sharedPaymentTokenRoutes,
   ...charges.routes,
+  ...legacyChargeRoutes,
+  ...legacySourceRoutes,
   ...refunds.routes,
   balanceRoute,
   ...balanceTransactions.routes,

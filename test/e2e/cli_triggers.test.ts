@@ -5,8 +5,8 @@
  * event. test/fixtures/cli_triggers.json holds those scripts for the families
  * product, price, plan, coupon, promotion_code, customer.discount,
  * customer.subscription, subscription_schedule, invoice, invoiceitem, credit_note,
- * checkout.session, payment_link, billing_portal, tax_rate, test_helpers.test_clock
- * and subscription.payment_* (regenerate: scripts/cli_triggers.mjs). Each trigger
+ * checkout.session, payment_link, billing_portal, tax_rate, test_helpers.test_clock,
+ * customer.source and subscription.payment_* (regenerate: scripts/cli_triggers.mjs). Each trigger
  * runs on its own fresh world (its own key) of one twin served over HTTP, sent as
  * the CLI sends it (./cli_replay.ts, docs/cli-triggers.md). A trigger passes when
  * the CLI would report success — every step answered 2xx, or the error type the
@@ -51,6 +51,11 @@ const REMOVED = {
   checkoutTypes: 'the script posts `payment_method_types` on /v1/checkout/sessions, removed at 2026-09-30.endive (`allowed_payment_method_types` instead)',
 };
 /** Scripts whose own dates cannot cause their event, by Stripe's documented timing. */
+/** Scripts whose steps cause another event than their name, by Stripe's event docs. */
+const OTHER_EVENT = {
+  scheduleAborted:
+    "the script cancels a schedule that has not started (POST /v1/subscription_schedules/:id/cancel), for which Stripe sends subscription_schedule.canceled; subscription_schedule.aborted is sent when the subscription under an active schedule is canceled for delinquency (Stripe's event docs)",
+};
 const TIMING = {
   scheduleExpiring: "the script advances its clock to 2020-01-20, nine days before its schedule ends (2020-01-29), and Stripe sends subscription_schedule.expiring 7 days before a schedule's end (Stripe's event docs)",
 };
@@ -66,6 +71,7 @@ const CANNOT_AT_ENDIVE: Record<string, string> = {
   'subscription_schedule.released': REMOVED.phaseIterations,
   'subscription_schedule.updated': REMOVED.phaseIterations,
   'subscription_schedule.expiring': TIMING.scheduleExpiring,
+  'subscription_schedule.aborted': OTHER_EVENT.scheduleAborted,
   'checkout.session.async_payment_failed': REMOVED.checkoutTypes,
   'checkout.session.async_payment_succeeded': REMOVED.checkoutTypes,
 };

@@ -120,9 +120,9 @@ describe('routing', () => {
   });
 
   it('answers parameters it does not model with 501 rather than ignoring them', async () => {
-    const res = await raw(t.h.url, 'POST', '/v1/customers', { key: freshKey(), body: 'source=tok_visa' });
+    const res = await raw(t.h.url, 'POST', '/v1/customers', { key: freshKey(), body: 'tax[ip_address]=127.0.0.1' });
     expect(res.status).toBe(501);
-    expect(res.json.error).toMatchObject({ fidelity: 'unsupported', param: 'source' });
+    expect(res.json.error).toMatchObject({ fidelity: 'unsupported', param: 'tax' });
   });
 
   it('serves /healthz', async () => {

@@ -90,6 +90,8 @@ const CROSS_DOMAIN_OPERATIONS: Record<string, string[]> = {
   // paymentMethodFromData: a card typed into a page the twin serves (checkout) becomes a PaymentMethod as API card data does.
   'payments/payment_methods': ['attachPaymentMethod', 'resolvePaymentMethod', 'forceBehaviour', 'paymentMethodFromData'],
   'core/balance': ['createBalanceTransaction'],
+  // A customer's `source` parameter saves a card (and replaces the default source) as POST /v1/customers/:id/sources does.
+  'payments/sources': ['sourceCard', 'announceSource', 'removeSource', 'cardsOf'],
   // An invoice is collected through its own PaymentIntent (billing); Checkout pays with a PaymentIntent it makes at the
   // first submit, confirms again after a decline, and finishes its 3D Secure challenge.
   // A credit note on an open invoice lowers what its PaymentIntent will collect.

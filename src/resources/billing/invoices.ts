@@ -159,6 +159,7 @@ export interface InvoiceSpec {
   days_until_due?: number | null;
   due_date?: number | null;
   default_payment_method?: string | null;
+  default_source?: string | null;
   default_tax_rates?: string[];
   discounts?: string[];
   description?: string | null;
@@ -207,6 +208,7 @@ function buildDraft(ctx: Ctx, spec: InvoiceSpec, preview = false): Invoice {
     customer_tax_exempt: c.tax_exempt ?? 'none',
     customer_tax_ids: [],
     default_payment_method: spec.default_payment_method ?? null,
+    default_source: spec.default_source ?? null,
     default_tax_rates: spec.default_tax_rates ?? [],
     description: spec.description ?? null,
     discounts: spec.discounts ?? [],
@@ -270,6 +272,7 @@ function createInvoice(ctx: Ctx, params: Params): Invoice {
     days_until_due: params.days_until_due ?? null,
     due_date: params.due_date ?? null,
     default_payment_method: params.default_payment_method ?? null,
+    default_source: params.default_source ?? null,
     default_tax_rates: params.default_tax_rates || [],
     description: params.description ?? null,
     metadata: mergeMetadata(EMPTY, params.metadata),
@@ -400,7 +403,7 @@ function defaultPayment(ctx: Ctx, invoiceId: string): { payment: InvoicePayment;
 
 /** The payment method an invoice is charged with (§3.2 resolution order); null when there is none. */
 export function invoicePaymentMethod(ctx: Ctx, invoice: Invoice): string | null {
-  return chargeablePaymentMethod(ctx, invoice.customer, invoice.parent?.subscription_details?.subscription ?? null, invoice.default_payment_method);
+  return chargeablePaymentMethod(ctx, invoice.customer, invoice.parent?.subscription_details?.subscription ?? null, invoice.default_payment_method ?? invoice.default_source);
 }
 
 /** The same order for what a customer (and a subscription of theirs) would be charged with: `first`, the subscription's, the customer's. */
@@ -427,7 +430,8 @@ export function payInvoice(ctx: Ctx, invoice: Invoice, params: Params, automatic
   if (invoice.status === 'paid') return invoice;
   if (params.paid_out_of_band) return paidOutOfBand(ctx, invoice);
   const found = defaultPayment(ctx, invoice.id)!;
-  const pmRef = params.payment_method ?? invoicePaymentMethod(ctx, invoice);
+  // `source` pays with one of the customer's legacy cards (docs/legacy.md).
+  const pmRef = params.payment_method ?? params.source ?? invoicePaymentMethod(ctx, invoice);
   if (!pmRef) {
     // E38, recorded for subscriptions; for paying an invoice (unverified).
     if (!automatic) throw errors.noPaymentMethod('execution');
@@ -694,6 +698,8 @@ export const invoices = defineResource<'invoice', Invoice>({
     auto_advance: true,
     collection_method: true,
     default_payment_method: true,
+    // A legacy card of the customer (docs/legacy.md); charged after default_payment_method.
+    default_source: true,
     default_tax_rates: (value) => value || [],
     description: true,
     due_date: true,
@@ -755,7 +761,7 @@ export const invoices = defineResource<'invoice', Invoice>({
 );
 
 function unsupportedPay(params: Params): void {
-  for (const name of ['source', 'mandate', 'forgive']) if (params[name] !== undefined) throw errors.unsupportedParam('POST /v1/invoices/{invoice}/pay', name);
+  for (const name of ['mandate', 'forgive']) if (params[name] !== undefined) throw errors.unsupportedParam('POST /v1/invoices/{invoice}/pay', name);
 }
 
 /** A page of lines kept on their document (an invoice's, newest last as Stripe orders them; a credit note's). */

@@ -234,6 +234,7 @@ export function createSubscription(ctx: Ctx, params: Params, schedule: string | 
   if (collection === 'send_invoice' && params.days_until_due == null) {
     throw errors.paramState('Missing required param: days_until_due.', 'days_until_due', 'parameter_missing'); // twin's pairing (unverified)
   }
+  checkDefaultSource(ctx, customer.id, params.default_source);
   if (params.default_payment_method) {
     const pm = find(ctx, 'payment_method', params.default_payment_method, 'default_payment_method');
     if (pm.customer !== customer.id) {
@@ -259,7 +260,7 @@ export function createSubscription(ctx: Ctx, params: Params, schedule: string | 
   const needsPayment = !trialEnd && subItems.some((i) => periodAmount(ctx, i.price, i.quantity) > 0);
   if (needsPayment && collection === 'charge_automatically' && behavior !== 'default_incomplete' && !schedule) {
     // E38, recorded at 2025-10-29.clover; nothing is created.
-    if (!chargeablePaymentMethod(ctx, customer.id, null, params.default_payment_method ?? null)) throw errors.noPaymentMethod('validation');
+    if (!chargeablePaymentMethod(ctx, customer.id, null, params.default_payment_method ?? params.default_source ?? null)) throw errors.noPaymentMethod('validation');
   }
 
   const base = subscriptions.build(ctx, params, {
@@ -649,8 +650,21 @@ const UPDATE_LOCKED_WHEN_CANCELED = new Set(['metadata', 'cancellation_details',
  * (a schedule phase with billing_cycle_anchor=phase_start), as a change of
  * interval does.
  */
+/**
+ * A subscription's `default_source` must be one of its customer's sources [sdk:
+ * "It must belong to the customer associated with the subscription"]; the error
+ * is the one a customer's `default_source` gives (connect-and-legacy B3.1), naming
+ * this parameter (twin choice).
+ */
+function checkDefaultSource(ctx: Ctx, customerId: string, id: string | null | undefined): void {
+  if (!id) return;
+  const source = ctx.world.get(id);
+  if (!source || source.object !== 'card' || source.deleted || source.customer !== customerId) throw errors.resourceMissing('source', id, 'default_source');
+}
+
 export function updateSubscription(ctx: Ctx, sub: Subscription, params: Params, resetAnchor = false): Subscription {
   subscriptions.unsupported('update', params);
+  checkDefaultSource(ctx, sub.customer, params.default_source);
   ctx = onTestClock(ctx, sub.test_clock);
   if (sub.status === 'canceled' || sub.status === 'incomplete_expired') {
     const blocked = Object.keys(params).find((k) => !UPDATE_LOCKED_WHEN_CANCELED.has(k));
@@ -827,13 +841,14 @@ export const subscriptions = defineResource<'subscription', Subscription, 'plan'
     collection_method: true,
     days_until_due: true,
     default_payment_method: true,
+    default_source: true,
     default_tax_rates: (value) => value || [],
     description: true,
     metadata: (value, current) => mergeMetadata(current, value),
   },
   unsupported: {
-    create: ['application_fee_percent', 'automatic_tax', 'billing_mode', 'billing_thresholds', 'invoice_settings', 'on_behalf_of', 'pending_invoice_item_interval', 'transfer_data', 'backdate_start_date', 'billing_cycle_anchor_config', 'cancel_at', 'cancel_at_period_end', 'coupon', 'promotion_code', 'payment_settings', 'default_source'],
-    update: ['application_fee_percent', 'automatic_tax', 'billing_thresholds', 'invoice_settings', 'on_behalf_of', 'pending_invoice_item_interval', 'transfer_data', 'coupon', 'promotion_code', 'payment_settings', 'default_source', 'trial_from_plan'],
+    create: ['application_fee_percent', 'automatic_tax', 'billing_mode', 'billing_thresholds', 'invoice_settings', 'on_behalf_of', 'pending_invoice_item_interval', 'transfer_data', 'backdate_start_date', 'billing_cycle_anchor_config', 'cancel_at', 'cancel_at_period_end', 'coupon', 'promotion_code', 'payment_settings'],
+    update: ['application_fee_percent', 'automatic_tax', 'billing_thresholds', 'invoice_settings', 'on_behalf_of', 'pending_invoice_item_interval', 'transfer_data', 'coupon', 'promotion_code', 'payment_settings', 'trial_from_plan'],
   },
   filters: ['customer', 'collection_method'],
   indexes: ['customer', 'status', 'metadata'],

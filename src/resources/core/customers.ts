@@ -8,6 +8,8 @@ import { Ctx } from '../../engine/world';
 import { address, given, shipping } from '../common';
 import { defineResource, EMPTY, find, mergeMetadata, route, Shaped } from '../../engine/resource';
 import { attachPaymentMethod, resolvePaymentMethod } from '../payments/payment_methods';
+import { announceSource, cardsOf, removeSource, sourceCard } from '../payments/sources';
+import type { Card } from '../payments/sources';
 
 // Customers (stripe-behaviour.md §9): create, retrieve, update, delete, list,
 // invoice_settings.default_payment_method, and the customer's PaymentMethods.
@@ -68,11 +70,15 @@ export function createCustomer(ctx: Ctx, params: Params): Customer {
   // A magic payment_method may also be named as the default (Stripe CLI fixtures do this).
   const pm = params.payment_method ? resolvePaymentMethod(ctx, params.payment_method, 'payment_method') : null;
   const id = customers.newId(ctx);
+  // `source` saves a card and makes it the default (connect-and-legacy B3.1); a declining card stops the creation.
+  const card = params.source != null ? sourceCard(ctx, params.source, 'source', id) : null;
   const customer = customers.insert(ctx, params, {
     id,
+    default_source: card?.id ?? null,
     invoice_prefix: params.invoice_prefix ?? ctx.world.ids.chars(8, '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ'),
     invoice_settings: invoiceSettings({}, null),
   });
+  if (card) announceSource(ctx, card);
   if (pm) attachPaymentMethod(ctx, pm, customer.id, 'payment_method');
   if (!params.invoice_settings) return customer;
   const settings = { ...params.invoice_settings };
@@ -85,7 +91,22 @@ function updateCustomer(ctx: Ctx, customer: Customer, params: Params): Customer 
   customers.unsupported('update', params);
   checkEmail(params.email);
   checkDefaultPaymentMethod(ctx, customer.id, params.invoice_settings?.default_payment_method);
-  return customers.save(ctx, customer, customers.apply(ctx, customer, params));
+  const next = customers.apply(ctx, customer, params);
+  if (params.default_source != null) {
+    // Must be one of the customer's sources [parity SSM: param "source"]; text (uncertain).
+    const source = ctx.world.get(params.default_source);
+    if (!source || source.deleted || source.customer !== customer.id) throw errors.resourceMissing('source', params.default_source, 'source');
+    next.default_source = source.id;
+  }
+  if (params.source == null) return customers.save(ctx, customer, next);
+  // A new source replaces the default: the card is saved, made the default, and the
+  // previous default source is deleted (Stripe's text for the `source` parameter).
+  const card = sourceCard(ctx, params.source, 'source', customer.id);
+  const previous = customer.default_source ? ctx.world.get<Card>(customer.default_source) : undefined;
+  const saved = customers.save(ctx, customer, { ...next, default_source: card.id });
+  announceSource(ctx, card);
+  if (previous && !previous.deleted && previous.object === 'card') removeSource(ctx, previous);
+  return ctx.world.get<Customer>(saved.id)!;
 }
 
 /** Stores a changed customer and emits customer.updated when anything changed. */
@@ -96,6 +117,29 @@ react('payment_method.detached', "a customer's default payment method is cleared
   const customer = ctx.world.get<Customer>(event.data.previous_attributes!.customer as string);
   if (!customer || customer.deleted || customer.invoice_settings.default_payment_method !== event.data.object.id) return;
   saveCustomer(ctx, customer, { ...customer, invoice_settings: { ...customer.invoice_settings, default_payment_method: null } });
+});
+
+// A customer's first source becomes its default; deleting the default makes the
+// newest remaining source the default, or none (B3.1 [parity SSM, set-or-unset only];
+// which one is the twin's choice). customer.updated announces the change.
+react('customer.source.created', "a customer's first source becomes its default source", (ctx, event) => {
+  const customer = ctx.world.get<Customer>(event.data.object.customer as string);
+  if (!customer || customer.deleted || customer.default_source) return;
+  saveCustomer(ctx, customer, { ...customer, default_source: event.data.object.id });
+});
+react('customer.source.deleted', "a deleted default source is replaced by the customer's newest remaining one", (ctx, event) => {
+  const customer = ctx.world.get<Customer>(event.data.object.customer as string);
+  if (!customer || customer.deleted || customer.default_source !== event.data.object.id) return;
+  saveCustomer(ctx, customer, { ...customer, default_source: cardsOf(ctx, customer.id)[0]?.id ?? null });
+});
+
+// `sources` only when expanded (B3.1 [parity SSM; sdk `sources?`]).
+registerIncludable('customer', 'sources', {
+  link: 'list:card',
+  compute: (ctx, customer) => {
+    const data = cardsOf(ctx, customer.id);
+    return { object: 'list', data, has_more: false, total_count: data.length, url: `/v1/customers/${customer.id}/sources` };
+  },
 });
 
 // Deleting a test clock deletes its customers, each as DELETE /v1/customers/:id
@@ -148,8 +192,8 @@ export const customers = defineResource<'customer', Customer>({
     tax_exempt: orDefault('none'),
   },
   unsupported: {
-    create: ['cash_balance', 'source', 'tax', 'tax_id_data'],
-    update: ['cash_balance', 'source', 'default_source', 'tax'],
+    create: ['cash_balance', 'tax', 'tax_id_data'],
+    update: ['cash_balance', 'tax'],
   },
   events: { created: 'customer.created', updated: 'customer.updated', deleted: 'customer.deleted' },
   filters: ['email'],

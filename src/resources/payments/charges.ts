@@ -1,10 +1,11 @@
+import { errors } from '../../engine/errors';
 import { pinnedUnder } from '../../engine/exogenous';
 import { nowIn } from '../../engine/clock';
 import { registerIncludable } from '../../engine/expand';
 import { Decline, sellerMessage } from '../../engine/test_values';
 import { Ctx, indexKey, StripeObject } from '../../engine/world';
 import { shipping } from '../common';
-import { defineResource, EMPTY, mergeMetadata, shared, Shaped } from '../../engine/resource';
+import { defineResource, EMPTY, find, mergeMetadata, shared, Shaped } from '../../engine/resource';
 import { cardOf, PaymentMethod } from './payment_methods';
 
 // Charges (stripe-behaviour.md §5), created by PaymentIntents: succeeded or
@@ -15,10 +16,17 @@ type ChargeExtra = 'destination' | 'dispute' | 'order';
 
 export type Charge = Shaped<'charge', ChargeExtra>;
 
+/**
+ * What a charge is for: the PaymentIntent making the attempt (charges share its id
+ * family), or, for a Charges API charge, the request's terms with no id.
+ */
+export type ChargeTerms = Pick<StripeObject, 'amount' | 'currency' | 'customer' | 'description' | 'metadata' | 'receipt_email' | 'shipping' | 'statement_descriptor' | 'statement_descriptor_suffix' | 'transfer_group'> & { id: string | null };
+
 export interface ChargeAttempt {
-  /** The PaymentIntent making the attempt (charges share its id family). */
-  intent: StripeObject;
+  intent: ChargeTerms;
   pm: PaymentMethod;
+  /** The legacy source charged (a Card object), shown as the charge's `source`; null for PaymentIntent charges. */
+  source?: Record<string, unknown> | null;
   capture: boolean;
   /** Set when the attempt fails. */
   decline?: Decline;
@@ -133,6 +141,7 @@ export function createCharge(ctx: Ctx, attempt: ChargeAttempt): Charge {
     receipt_email: intent.receipt_email ?? null,
     receipt_url: failed ? null : `https://pay.stripe.com/receipts/payment/${world.ids.chars(96, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_')}`,
     shipping: intent.shipping ?? null,
+    source: attempt.source ?? null,
     statement_descriptor: intent.statement_descriptor ?? null,
     statement_descriptor_suffix: suffix ?? null,
     status: failed ? 'failed' : 'succeeded',
@@ -167,6 +176,11 @@ export const charges = defineResource<'charge', Charge, ChargeExtra>({
   extra: ['destination', 'dispute', 'order'],
   defaults: { amount_refunded: 0, disputed: false, fraud_details: EMPTY, radar_options: EMPTY, refunded: false },
   writable: {
+    // Only a charge without a customer may be given one [sdk ChargeUpdateParams.customer]; the error text is the twin's.
+    customer: (value, current, ctx) => {
+      if (current && value !== current) throw errors.paramState(`This charge already belongs to customer ${current}.`, 'customer');
+      return find(ctx, 'customer', value, 'customer').id;
+    },
     description: true,
     fraud_details: (value, current) => value ?? current,
     metadata: (value, current) => mergeMetadata(current, value),

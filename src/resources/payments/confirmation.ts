@@ -5,7 +5,7 @@ import { EMPTY, find, mergeMetadata, shared } from '../../engine/resource';
 import { Decline } from '../../engine/test_values';
 import { Ctx, StripeObject } from '../../engine/world';
 import { PaymentIntentStatus, SetupIntentStatus, unexpectedState } from './intent_machines';
-import { cardError, checkUsable, declineFields, intentPaymentMethod, lastError, PaymentMethod, spendForced } from './payment_methods';
+import { cardError, checkUsable, declineFields, intentPaymentMethod, isLegacyCard, lastError, PaymentMethod, paymentMethodById, spendForced } from './payment_methods';
 import { needsAuthentication, nextAction, pendingAuthentication } from './three_d_secure';
 
 // Confirmation, shared by PaymentIntents (§3 T2–T7) and SetupIntents (§11): the
@@ -121,7 +121,7 @@ export function beginConfirmation(
 ): { pm: PaymentMethod; returnUrl: string | undefined } {
   const { world } = ctx;
   kind.machine.check(intent, 'confirm');
-  if (params.payment_method && !params.payment_method.startsWith('pm_card_')) {
+  if (params.payment_method && !params.payment_method.startsWith('pm_card_') && !isLegacyCard(params.payment_method)) {
     find(ctx, 'payment_method', params.payment_method, 'payment_method', 'PaymentMethod');
   }
   const returnUrl: string | undefined = params.return_url ?? (world.facts.get(returnUrlFact(intent.id)) as string | undefined);
@@ -133,7 +133,7 @@ export function beginConfirmation(
       [kind.object]: intent,
     });
   }
-  const pm = intentPaymentMethod(ctx, params) ?? (intent.payment_method ? world.get<PaymentMethod>(intent.payment_method)! : null);
+  const pm = intentPaymentMethod(ctx, params, intent.customer) ?? (intent.payment_method ? paymentMethodById(ctx, intent.payment_method) : null) ?? defaultSource(ctx, kind, intent);
   if (!pm) {
     throw unexpectedState(
       intent,
@@ -143,6 +143,17 @@ export function beginConfirmation(
   checkUsable(ctx, pm);
   rememberReturnUrl(ctx, intent, returnUrl);
   return { pm, returnUrl };
+}
+
+/**
+ * A PaymentIntent confirmed without a payment method pays with its customer's
+ * `default_source`, "to improve migration for users of the Charges API" [sdk
+ * PaymentIntentCreateParams.payment_method]. A SetupIntent has no such rule.
+ */
+function defaultSource(ctx: Ctx, kind: IntentKind, intent: StripeObject): PaymentMethod | null {
+  if (kind.object !== 'payment_intent' || !intent.customer) return null;
+  const source = ctx.world.get(intent.customer)?.default_source as string | null | undefined;
+  return source && isLegacyCard(source) ? paymentMethodById(ctx, source) : null;
 }
 
 /** Whether this confirmation needs 3D Secure; a forced `payment.requires_action` is spent by the confirmation that meets it. */
@@ -176,7 +187,7 @@ export function finishAuthentication<T extends StripeObject>(
   const pmId = world.facts.get(pendingAuthentication(intent.id)) as string | undefined;
   if (!pmId || !kind.machine.allows(intent, 'authenticate')) throw kind.machine.error(intent, 'authenticate');
   world.facts.delete(pendingAuthentication(intent.id));
-  const pm = world.get<PaymentMethod>(pmId)!;
+  const pm = paymentMethodById(ctx, pmId);
   if (!succeed) {
     return kind.machine.transition(ctx, intent, 'authenticate', kind.machine.state.requires_payment_method, {
       next_action: null,

@@ -72,6 +72,14 @@ function disputeOnDisputingCard(ctx: Ctx, event: StripeEvent): void {
 }
 react('payment_intent.succeeded', 'dispute opens on a disputing card', disputeOnDisputingCard);
 react('payment_intent.amount_capturable_updated', 'dispute opens on a disputing card', disputeOnDisputingCard);
+// A Charges API charge has no intent: its own charge.succeeded opens the dispute (B1: `dispute` is null in the
+// create response and set moments later [parity SSM]).
+react('charge.succeeded', 'dispute opens on a disputing card charged through the Charges API', (ctx, event) => {
+  const charge = event.data.object as Charge;
+  if (charge.payment_intent) return;
+  const spec = cardOf(ctx.world, charge.payment_method)?.dispute;
+  if (spec) openDispute(ctx, charge.id, spec);
+});
 
 export function createDispute(ctx: Ctx, chargeId: string, spec: NonNullable<TestCard['dispute']>): Dispute {
   const { world } = ctx;

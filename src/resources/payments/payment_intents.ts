@@ -23,6 +23,7 @@ import {
   markConsumed,
   PaymentMethod,
   intentPaymentMethod,
+  isLegacyCard,
   spendForced,
 } from './payment_methods';
 import { refundCharge } from './refunds';
@@ -151,6 +152,8 @@ export function confirmPaymentIntent(ctx: Ctx, pi: PaymentIntent, params: Params
     payment_method_options: options,
     payment_method_types: types,
     receipt_email: given(params.receipt_email, pi.receipt_email),
+    // The customer's default source, when it stood in for a missing payment method (confirmation.ts).
+    source: isLegacyCard(pm.id) && pm.id !== pi.payment_method && !params.payment_method ? pm.id : pi.source,
     setup_future_usage: given(params.setup_future_usage, pi.setup_future_usage),
     shipping: params.shipping === undefined ? pi.shipping : shipping(params.shipping),
     shared_payment_granted_token: token?.id ?? pi.shared_payment_granted_token,
@@ -200,9 +203,10 @@ interface ChargeOptions {
 /**
  * The decline of a charge attempt, if it fails at the issuer: the card's (or the
  * one a trigger forced, which it spends); a pinned `last_payment_error.decline_code`
- * names the issuer's reason unless a trigger forced one.
+ * names the issuer's reason unless a trigger forced one. `pi` is the intent, or
+ * for a Charges API charge its card (legacy_charges.ts), so both take this path.
  */
-function issuerDecline(ctx: Ctx, pi: PaymentIntent, pm: PaymentMethod, authenticated: boolean): Decline | undefined {
+export function issuerDecline(ctx: Ctx, pi: { id: string; customer: string | null }, pm: PaymentMethod, authenticated: boolean): Decline | undefined {
   const { world } = ctx;
   const behaviour = behaviourOf(world, pm.id, pi.id);
   const decline = (authenticated && behaviour?.declineAfterAuthentication) || behaviour?.decline;
@@ -262,7 +266,8 @@ function chargeIntent(ctx: Ctx, pi: PaymentIntent, pm: PaymentMethod, step: Conf
   return done;
 }
 
-function chargeTransaction(ctx: Ctx, charge: Charge, amount: number) {
+/** The balance transaction of a captured amount (pending first, unless the card skips it, §7). */
+export function chargeTransaction(ctx: Ctx, charge: Charge, amount: number) {
   const card = cardOf(ctx.world, charge.payment_method);
   return createBalanceTransaction(ctx, {
     amount,
@@ -313,7 +318,7 @@ function failPayment(ctx: Ctx, pi: PaymentIntent, pm: PaymentMethod, step: Confi
 
 // --- capture, cancel, update ----------------------------------------------
 
-function capturePaymentIntent(ctx: Ctx, pi: PaymentIntent, params: Params): PaymentIntent {
+export function capturePaymentIntent(ctx: Ctx, pi: PaymentIntent, params: Params): PaymentIntent {
   const { world } = ctx;
   paymentIntentMachine.check(pi, 'capture');
   const amount: number = params.amount_to_capture ?? pi.amount_capturable;
@@ -385,7 +390,7 @@ function updatePaymentIntent(ctx: Ctx, pi: PaymentIntent, params: Params): Payme
   if (params.customer) find(ctx, 'customer', params.customer, 'customer');
   const token = redeemToken(ctx, params, params.amount ?? pi.amount, currency);
   if (token) params = token.params;
-  const paymentMethod = intentPaymentMethod(ctx, params)?.id ?? pi.payment_method;
+  const paymentMethod = intentPaymentMethod(ctx, params, params.customer ?? pi.customer)?.id ?? pi.payment_method;
   const types = params.allowed_payment_method_types ?? params.payment_method_types ?? pi.payment_method_types;
   const next: PaymentIntent = {
     ...paymentIntents.apply(ctx, pi, params),
@@ -458,12 +463,4 @@ export const paymentIntents = defineResource<'payment_intent', PaymentIntent, 's
   route('POST', '/v1/payment_intents/{intent}/cancel', 'payment_intent', (ctx, params, path) =>
     cancelPaymentIntent(ctx, paymentIntents.find(ctx, path.intent), params.cancellation_reason ?? null),
   ),
-  // Capturing a PaymentIntent's charge through the Charges API captures the intent (§5).
-  route('POST', '/v1/charges/{charge}/capture', 'charge', (ctx, params, path) => {
-    const charge = find<Charge>(ctx, 'charge', path.charge);
-    if (charge.captured) throw errors.state(`Charge ${charge.id} has already been captured.`, 'charge_already_captured');
-    const pi = paymentIntents.find(ctx, charge.payment_intent!);
-    capturePaymentIntent(ctx, pi, { amount_to_capture: params.amount, metadata: params.metadata });
-    return ctx.world.get(charge.id)!;
-  }),
 );

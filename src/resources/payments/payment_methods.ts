@@ -7,7 +7,7 @@ import { BASE62 } from '../../engine/random';
 import { withKey } from '../../engine/render';
 import { pinnedUnder } from '../../engine/exogenous';
 import { brandOf, CardBehaviour, Decline, ForcedBehaviour, LIVE_CARD_IN_TEST_MODE, looksLikeMagicPaymentMethod, luhnValid, TestCard, testCards } from '../../engine/test_values';
-import { Ctx, World } from '../../engine/world';
+import { Ctx, StripeObject, World } from '../../engine/world';
 import { billingDetails, sortKeys } from '../common';
 import { defineResource, EMPTY, find, mergeMetadata, route, Shaped, shared } from '../../engine/resource';
 
@@ -68,8 +68,13 @@ export function behaviourOf(world: World, pmId: string, intentId: string): CardB
   return forced ? { ...card, ...forced } : card;
 }
 
+/** Records the test card (and its behaviour) behind a payment instrument: a PaymentMethod or a legacy Card. */
+export function rememberTestCard(world: World, id: string, card: TestCard): void {
+  world.facts.set(CARD_FACT(id), card);
+}
+
 /** Stable per card number within an account (§4.1): a hash of both, kept once computed. */
-function fingerprint(world: World, number: string): string {
+export function fingerprint(world: World, number: string): string {
   const fact = `fingerprint:${number}`;
   let out = world.facts.get(fact) as string | undefined;
   if (out === undefined) {
@@ -152,7 +157,7 @@ export function createCardPaymentMethod(ctx: Ctx, card: TestCard, input: CardInp
     },
     type: 'card',
   });
-  world.facts.set(CARD_FACT(pm.id), card);
+  rememberTestCard(world, pm.id, card);
   return pm;
 }
 
@@ -164,12 +169,13 @@ function tokenCard(token: string, param: string): TestCard {
 }
 
 /** Raw card data (`card[number]`, …): validated as Stripe does at creation (§4.3 invalid-data errors). */
-function rawCard(ctx: Ctx, input: Params, param: string): { card: TestCard; exp_month: number; exp_year: number } {
+export function rawCard(ctx: Ctx, input: Params, param: string): { card: TestCard; exp_month: number; exp_year: number } {
   if (!ctx.world.config.rawCardData) {
+    // E33 in its 2024 wording (connect-and-legacy B2 [gh]); 402 card_error as the Charges/Tokens path raised it.
     throw new StripeError(402, {
       type: 'card_error',
       message:
-        'Sending credit card numbers directly to the Stripe API is generally unsafe. We suggest you use test tokens that map to the test card you are using, see https://stripe.com/docs/testing. To enable testing raw card data APIs, see https://support.stripe.com/questions/enabling-access-to-raw-card-data-apis.',
+        'Sending credit card numbers directly to the Stripe API is generally unsafe. We suggest you use test tokens that map to the test card you are using, see https://stripe.com/docs/testing. To enable raw card data APIs in test mode, see https://support.stripe.com/questions/enabling-access-to-raw-card-data-apis.',
     });
   }
   for (const field of ['exp_month', 'exp_year']) if (input[field] == null) throw errors.parameterMissing(`${param}[${field}]`);
@@ -177,13 +183,14 @@ function rawCard(ctx: Ctx, input: Params, param: string): { card: TestCard; exp_
   const invalid = (code: string, message: string, p: string) =>
     new StripeError(402, { type: 'card_error', code, message, param: p });
   if (!luhnValid(number)) throw invalid('incorrect_number', 'Your card number is incorrect.', 'number');
-  const month = input.exp_month as number;
-  let year = input.exp_year as number;
+  // Numbers (a card hash inside an anyOf, as on /v1/tokens, reaches here as sent).
+  const month = Number(input.exp_month);
+  let year = Number(input.exp_year);
   if (year < 100) year += 2000;
-  if (month < 1 || month > 12) throw invalid('invalid_expiry_month', "Your card's expiration month is invalid.", 'exp_month');
+  if (!Number.isInteger(month) || month < 1 || month > 12) throw invalid('invalid_expiry_month', "Your card's expiration month is invalid.", 'exp_month');
   const now = new Date(nowIn(ctx) * 1000);
   const nowYear = now.getUTCFullYear();
-  if (year < nowYear || (year === nowYear && month < now.getUTCMonth() + 1)) {
+  if (!Number.isInteger(year) || year < nowYear || (year === nowYear && month < now.getUTCMonth() + 1)) {
     throw invalid('invalid_expiry_year', "Your card's expiration year is invalid.", 'exp_year');
   }
   const card = testCards.byNumber(number);
@@ -233,13 +240,83 @@ export function resolvePaymentMethod(ctx: Ctx, ref: string, param: string): Paym
   const magic = testCards.byPaymentMethod(ref);
   if (magic) return createCardPaymentMethod(ctx, magic);
   if (looksLikeMagicPaymentMethod(ref)) throw errors.resourceMissing('PaymentMethod', ref, param);
+  if (isLegacyCard(ref)) return cardAsPaymentMethod(ctx, find(ctx, 'card', ref, param, 'PaymentMethod'));
   return paymentMethods.find(ctx, ref, param);
 }
 
+/** A legacy Card id (`card_…`), which Stripe accepts wherever a PaymentMethod id is (connect-and-legacy B4). */
+export const isLegacyCard = (id: string | null | undefined): boolean => Boolean(id?.startsWith('card_'));
+
+const DISPLAY_TO_BRAND: Record<string, string> = {
+  Visa: 'visa', MasterCard: 'mastercard', 'American Express': 'amex', Discover: 'discover', 'Diners Club': 'diners', JCB: 'jcb', UnionPay: 'unionpay',
+};
+
+/**
+ * A legacy Card seen as a card PaymentMethod (same id), so that charges, declines
+ * and intents take one code path for both. Not stored: the Card stays the record.
+ */
+export function cardAsPaymentMethod(ctx: Ctx, card: StripeObject): PaymentMethod {
+  const brand = DISPLAY_TO_BRAND[card.brand] ?? 'unknown';
+  const test = cardOf(ctx.world, card.id);
+  return paymentMethods.build(ctx, {}, {
+    id: card.id,
+    allow_redisplay: 'unspecified',
+    billing_details: billingDetails({
+      address: { city: card.address_city, country: card.address_country, line1: card.address_line1, line2: card.address_line2, postal_code: card.address_zip, state: card.address_state },
+      name: card.name,
+    }),
+    card: {
+      brand,
+      checks: { address_line1_check: card.address_line1_check, address_postal_code_check: card.address_zip_check, cvc_check: card.cvc_check },
+      country: card.country,
+      display_brand: test?.coBrand ?? brand,
+      exp_month: card.exp_month,
+      exp_year: card.exp_year,
+      fingerprint: card.fingerprint,
+      funding: card.funding,
+      generated_from: null,
+      last4: card.last4,
+      networks: networks({ brand, coBrand: test?.coBrand }),
+      regulated_status: 'unregulated',
+      three_d_secure_usage: THREE_D_SECURE_USAGE[String(test?.threeDSecureSupported ?? true) as 'true' | 'false'],
+      wallet: null,
+    },
+    created: card.created ?? nowIn(ctx),
+    customer: card.customer ?? null,
+    metadata: card.metadata ?? EMPTY,
+    type: 'card',
+  });
+}
+
+/** The payment method an intent names: a stored PaymentMethod, or a legacy Card seen as one. */
+export function paymentMethodById(ctx: Ctx, id: string): PaymentMethod {
+  const found = ctx.world.get(id)!;
+  return found.object === 'card' ? cardAsPaymentMethod(ctx, found) : (found as PaymentMethod);
+}
+
 /** The PaymentMethod an intent is created with: `payment_method` (a test value makes a new one) or `payment_method_data`. */
-export function intentPaymentMethod(ctx: Ctx, params: Params): PaymentMethod | null {
-  if (params.payment_method) return resolvePaymentMethod(ctx, params.payment_method, 'payment_method');
+export function intentPaymentMethod(ctx: Ctx, params: Params, customer: string | null = params.customer ?? null): PaymentMethod | null {
+  if (params.payment_method) {
+    const pm = resolvePaymentMethod(ctx, params.payment_method, 'payment_method');
+    if (isLegacyCard(pm.id) && pm.customer !== customer) throw cardNotLinked(customer, pm.id);
+    return pm;
+  }
   return params.payment_method_data ? paymentMethodFromData(ctx, params.payment_method_data) : null;
+}
+
+/**
+ * A legacy Card named for a customer it does not belong to: the card must be the
+ * intent's customer's (B4). Charges answer this [parity SSM, text gh]; the intent's
+ * answer is taken to be the same, naming `payment_method` (twin choice).
+ */
+function cardNotLinked(customer: string | null, card: string): StripeError {
+  if (!customer) return errors.resourceMissing('PaymentMethod', card, 'payment_method');
+  return new StripeError(404, {
+    type: 'invalid_request_error',
+    code: 'missing',
+    message: `Customer ${customer} does not have a linked source with ID ${card}.`,
+    param: 'payment_method',
+  });
 }
 
 /** E21: a PaymentMethod consumed without a customer, or detached, cannot be used again. */
@@ -257,7 +334,7 @@ export function markConsumed(ctx: Ctx, pm: PaymentMethod): void {
 
 /** After a charge attempt or attachment Stripe has run its checks: cvc `pass` (or the card's failing checks). */
 export function markChecked(ctx: Ctx, pm: PaymentMethod): PaymentMethod {
-  if (!pm.card) return pm; // checks are a card's
+  if (!pm.card || isLegacyCard(pm.id)) return pm; // checks are a card's; a legacy Card keeps those made when it was created
   const card = cardOf(ctx.world, pm.id);
   const address = pm.billing_details.address ?? {};
   const check = (name: 'cvc_check' | 'address_line1_check' | 'address_postal_code_check', supplied: boolean) =>

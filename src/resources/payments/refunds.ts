@@ -35,6 +35,16 @@ interface RefundInput {
 /** Refunds part or all of a charge; throws Stripe's E22/E23/E29 when it cannot. */
 export function refundCharge(ctx: Ctx, charge: Charge, input: RefundInput): Refund {
   const { world } = ctx;
+  if (!input.reversal && !charge.payment_intent && charge.status === 'succeeded' && !charge.captured) {
+    // Refunding an uncaptured Charges API charge releases the authorization, whole or not at all (B1.2 [parity SSM]; text (uncertain)).
+    if (input.amount != null && input.amount < charge.amount - charge.amount_refunded) {
+      throw errors.paramState(
+        'You cannot partially refund an uncaptured charge. Instead, capture the charge for an amount less than the original amount',
+        'amount',
+      );
+    }
+    input = { ...input, reversal: true };
+  }
   if (charge.disputed) {
     throw errors.state(`Charge ${charge.id} has been charged back; cannot issue a refund.`, 'charge_disputed');
   }

@@ -87,7 +87,7 @@ function updateSetupIntent(ctx: Ctx, si: SetupIntent, params: Params): SetupInte
   setupIntents.unsupported('update', params);
   if (params.payment_method || params.customer || params.payment_method_types || params.allowed_payment_method_types) setupIntentMachine.check(si, 'update');
   if (params.customer) find(ctx, 'customer', params.customer, 'customer');
-  const paymentMethod = intentPaymentMethod(ctx, params)?.id ?? si.payment_method;
+  const paymentMethod = intentPaymentMethod(ctx, params, params.customer ?? si.customer)?.id ?? si.payment_method;
   const types: string[] = params.allowed_payment_method_types ?? params.payment_method_types ?? si.payment_method_types;
   const next: SetupIntent = {
     ...setupIntents.apply(ctx, si, params),
