@@ -193,7 +193,8 @@ function confirmedIntent(ctx: Ctx, op: string, params: Record<string, unknown>) 
 }
 
 /** Runs an API operation's handler with its spec-validated parameters, as a request would. */
-function apiCall(ctx: Ctx, op: string, value: Record<string, unknown>) {
+/** Runs a modeled route's handler with typed JSON values as its parameters (seeding, and control routes that make API objects). */
+export function apiCall(ctx: Ctx, op: string, value: Record<string, unknown>) {
   const [method, path] = op.split(' ');
   const match = routes.match(method, path);
   if (!match || match === 'wrong-method') throw new Error(`${op} is not modeled`);

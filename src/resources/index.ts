@@ -29,6 +29,7 @@ import { paymentLinks } from './checkout/payment_links';
 import { paymentPageRoutes } from './checkout/payment_pages';
 import { portalConfigurations, portalSessions } from './checkout/portal';
 import { checkoutSessions } from './checkout/sessions';
+import { accounts } from './connect/accounts';
 
 // Every route the twin models. A route Stripe has but this table lacks answers
 // 501 `fidelity: "unsupported"`.
@@ -67,6 +68,7 @@ export const modeledRoutes: Route[] = [
   ...portalConfigurations.routes,
   ...portalSessions.routes,
   ...paymentPageRoutes,
+  ...accounts.routes,
 ];
 
 export const routes = new RouteTable<Route>();

@@ -134,7 +134,7 @@ class ApiRequest {
       this.account();
       this.chooseVersion();
       if (method === 'POST' || method === 'DELETE') this.prepareIdempotency(method);
-      if (this.who.notAPlatform) throw errors.unsupportedParam('Stripe-Account (Connect) requests', 'Stripe-Account');
+      if (this.who.notAPlatform) throw errors.notAPlatform();
       const match = this.route(method);
       checkPermission(this.who.apiKey, this.world.accountId, method, match.value.path);
       const held = this.meetFault(method, match.value);
