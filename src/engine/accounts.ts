@@ -213,6 +213,15 @@ export class AccountRegistry {
   }
 }
 
+/**
+ * A platform's Connect application id, `ca_` and 32 characters (recorded on
+ * objects made with Stripe-Account and on application fees), derived from the
+ * platform's id so it draws nothing from the id streams.
+ */
+export function applicationId(platform: World): string {
+  return `ca_${new Random(`${platform.accountId}:application`).chars(32)}`;
+}
+
 /** `rak_<resource>_(read|write)` (docs/agents.md §4.3), lower-case words joined by `_`. */
 /** A key a caller chooses: test mode, its kind's prefix, a bounded body. */
 const CHOSEN_KEY = /^(?:sk|rk)_test_[A-Za-z0-9_]{1,192}$/;

@@ -30,6 +30,7 @@ import { paymentPageRoutes } from './checkout/payment_pages';
 import { portalConfigurations, portalSessions } from './checkout/portal';
 import { checkoutSessions } from './checkout/sessions';
 import { accounts } from './connect/accounts';
+import { connectMoneyRoutes } from './connect/money';
 
 // Every route the twin models. A route Stripe has but this table lacks answers
 // 501 `fidelity: "unsupported"`.
@@ -69,6 +70,7 @@ export const modeledRoutes: Route[] = [
   ...portalSessions.routes,
   ...paymentPageRoutes,
   ...accounts.routes,
+  ...connectMoneyRoutes,
 ];
 
 export const routes = new RouteTable<Route>();

@@ -210,6 +210,8 @@ class ApiRequest {
     }
     if (this.idempotencyKey) this.headers['Stripe-Should-Retry'] = 'false';
     if (value instanceof StripeError) return this.respondWithError(value);
+    // Stripe names the account in a Stripe-Account header on GET /v1/accounts/:id even when the request sent none (docs/connect.md §1.3).
+    if (route.method === 'GET' && route.path === '/v1/accounts/{account}' && !this.headers['Stripe-Account']) this.headers['Stripe-Account'] = pathParams.account;
     return this.respond(status, value, this.req.method.toUpperCase() !== 'GET' || expand.length > 0);
   }
 

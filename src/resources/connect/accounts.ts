@@ -3,6 +3,7 @@ import { errors } from '../../engine/errors';
 import { emit, previousAttributes } from '../../engine/events';
 import { paginate } from '../../engine/list';
 import { Params } from '../../engine/params';
+import { applicationId } from '../../engine/accounts';
 import { Ctx, StripeObject, World } from '../../engine/world';
 import { defineResource, EMPTY, mergeMetadata, route, Shaped } from '../../engine/resource';
 
@@ -112,12 +113,17 @@ function settings(type: string): Record<string, unknown> {
   };
 }
 
-const BUSINESS_PROFILE_KEYS = ['annual_revenue', 'estimated_worker_count', 'mcc', 'minority_owned_business_designation', 'name', 'product_description', 'support_address', 'support_email', 'support_phone', 'support_url', 'url'];
+/** `business_profile` as recorded at 2026-03-25.dahlia; other keys (product_description…) appear once set. */
+const BUSINESS_PROFILE_KEYS = ['annual_revenue', 'estimated_worker_count', 'mcc', 'minority_owned_business_designation', 'name', 'specified_commercial_transactions_act_url', 'support_address', 'support_email', 'support_phone', 'support_url', 'url'];
 
 function businessProfile(value: Params | null | undefined, current: Record<string, unknown> | null): Record<string, unknown> {
   const base = current ?? Object.fromEntries(BUSINESS_PROFILE_KEYS.map((k) => [k, null]));
-  return { ...base, ...(value ?? {}) };
+  const next: Record<string, unknown> = { ...base, ...(value ?? {}) };
+  return Object.fromEntries(Object.keys(next).sort().map((k) => [k, next[k]]));
 }
+
+/** The reduced person Stripe shows as `individual` of an account whose requirements Stripe collects (recorded). */
+const REDUCED_PERSON = ['id', 'object', 'account', 'created', 'first_name', 'last_name', 'relationship'];
 
 const TOS_EMPTY = { date: null, ip: null, user_agent: null };
 
@@ -148,10 +154,43 @@ function individual(ctx: Ctx, accountId: string, value: Params | null | undefine
   return next;
 }
 
+/** The account as its platform sees it: a Stripe-collected account shows a reduced `individual` (recorded Express view). */
+function shown(account: Account): Account {
+  if (account.controller?.requirement_collection !== 'stripe') return account;
+  const ind = account.individual as Record<string, unknown> | null;
+  return {
+    ...account,
+    individual: ind && Object.fromEntries(REDUCED_PERSON.map((k) => [k, ind[k]])),
+    // An Express account's platform sees only when its terms were accepted (recorded).
+    tos_acceptance: account.controller?.stripe_dashboard?.type === 'express' ? { date: account.tos_acceptance?.date ?? null } : account.tos_acceptance,
+  };
+}
+
+function hostOf(url: string): string | null {
+  try {
+    return new URL(url).hostname.replace(/^www\./, '') || null;
+  } catch {
+    return null;
+  }
+}
+
 /** The fields create and update set from parameters. */
 function applyParams(ctx: Ctx, account: Account, params: Params): Account {
   const next: Account = { ...account };
-  if (params.business_profile !== undefined) next.business_profile = businessProfile(params.business_profile, account.business_profile);
+  if (params.business_profile !== undefined) {
+    next.business_profile = businessProfile(params.business_profile, account.business_profile);
+    // Stripe names the account after its website until told otherwise (recorded twice: `EXAMPLEBUSINESS.COM` / `Examplebusiness`, `ACCESSIBLE.STRIPE.COM`).
+    const host = typeof params.business_profile?.url === 'string' ? hostOf(params.business_profile.url) : null;
+    if (host && next.settings) {
+      const settings = next.settings as Record<string, any>;
+      const first = host.split('.')[0];
+      next.settings = {
+        ...settings,
+        dashboard: { ...settings.dashboard, display_name: settings.dashboard.display_name ?? first.charAt(0).toUpperCase() + first.slice(1) },
+        payments: { ...settings.payments, statement_descriptor: settings.payments.statement_descriptor ?? host.toUpperCase().slice(0, 22) },
+      };
+    }
+  }
   if (params.business_type !== undefined) next.business_type = params.business_type;
   if (params.company !== undefined) next.company = { ...(account.company ?? {}), ...(params.company ?? {}) };
   if (params.country !== undefined && params.country !== null) next.country = params.country;
@@ -177,14 +216,15 @@ function applyParams(ctx: Ctx, account: Account, params: Params): Account {
 /** The account as it stands after `params`, with its onboarding state recomputed. */
 function withState(world: World, account: Account): Account {
   const state = onboardingState(world, account);
-  return { ...account, ...state, external_accounts: externalAccountList(world, account.id) };
+  return shown({ ...account, ...state, external_accounts: externalAccountList(world, account.id) });
 }
 
 function createAccount(ctx: Ctx, params: Params): Account {
   const platform = ctx.world;
   if (platform.platform || !platform.connections) throw errors.connectRequired();
   const { controller, type } = controllerOf(params);
-  const connected = platform.connections.connect(platform);
+  // A seeded account keeps the id it was chosen under (a recording's).
+  const connected = platform.connections.connect(platform, platform.ids.takeChosen('acct'));
   const now = nowIn(ctx);
   const skeleton = accounts.build(ctx, {}, {
     id: connected.accountId,
@@ -192,7 +232,8 @@ function createAccount(ctx: Ctx, params: Params): Account {
     business_type: null,
     capabilities: {},
     charges_enabled: false,
-    company: null,
+    // An Express account shows an empty company (recorded); the others none until given (twin choice).
+    company: type === 'express' ? { name: null } : null,
     controller,
     country: 'US',
     created: now,
@@ -391,7 +432,7 @@ export function defaultExternalAccount(world: World, currency: string): StripeOb
 
 function externalAccountList(world: World, accountId: string): Record<string, unknown> {
   const connected = world.connected.get(accountId);
-  const data = connected ? externalAccountsOf(connected) : [];
+  const data = connected ? externalAccountsOf(connected).map(shownExternal) : [];
   return { object: 'list', data, has_more: false, total_count: data.length, url: `/v1/accounts/${accountId}/external_accounts` };
 }
 
@@ -667,12 +708,6 @@ export const accounts = defineResource<'account', Account, 'login_links'>({
 /** The platform's Connect application as events show it (`ca_…`, a 32-character body, derived from the platform's id). */
 export function applicationOf(platform: World): StripeObject {
   return { id: applicationId(platform), object: 'application', name: platform.config.accountName };
-}
-
-export function applicationId(platform: World): string {
-  let cached = platform.facts.get('connect:application') as string | undefined;
-  if (!cached) platform.facts.set('connect:application', (cached = `ca_${platform.ids.chars(32)}`));
-  return cached;
 }
 
 /** Completes Stripe-hosted onboarding of a connected account (the control surface's onboard): details submitted, requirements met. */

@@ -89,15 +89,20 @@ export function createCharge(ctx: Ctx, attempt: ChargeAttempt): Charge {
     id: charges.newId(ctx, intent.id),
     amount: intent.amount,
     amount_captured: !failed && attempt.capture ? intent.amount : 0,
+    application: intent.application ?? null,
+    application_fee_amount: intent.application_fee_amount ?? null,
     billing_details: pm.billing_details,
     calculated_statement_descriptor: `${world.config.statementDescriptor}${suffix ? `* ${suffix}` : ''}`.toUpperCase(),
     captured: !failed && attempt.capture,
     currency: intent.currency,
     customer: intent.customer,
     description: intent.description,
+    // A destination charge names its destination in the legacy field too (recorded).
+    destination: intent.transfer_data?.destination ?? null,
     failure_code: failed ? (attempt.decline?.code ?? 'card_declined') : null,
     failure_message: failed ? (attempt.decline?.message ?? 'Your card was declined.') : null,
     metadata: intent.metadata ?? {},
+    on_behalf_of: intent.on_behalf_of ?? null,
     outcome: outcome(ctx, attempt),
     paid: !failed,
     payment_intent: intent.id,
@@ -136,6 +141,7 @@ export function createCharge(ctx: Ctx, attempt: ChargeAttempt): Charge {
     statement_descriptor: intent.statement_descriptor ?? null,
     statement_descriptor_suffix: suffix ?? null,
     status: failed ? 'failed' : 'succeeded',
+    transfer_data: intent.transfer_data ? { amount: intent.transfer_data.amount ?? null, destination: intent.transfer_data.destination } : null,
     transfer_group: intent.transfer_group ?? null,
   });
 }
