@@ -41,6 +41,8 @@ export interface Delivery extends StripeObject {
   event: string;
   /** The connected account whose event a platform's Connect endpoint receives (the event is kept there); null for the world's own. */
   account: string | null;
+  /** That event as emitted, so it is still delivered once its account is deleted (account.application.deauthorized). */
+  connect_event: StripeObject | null;
   type: string;
   endpoint: string;
   created: number;
@@ -111,6 +113,7 @@ function insertDelivery(world: World, event: StripeObject, endpointId: string, c
     object: DELIVERY,
     event: event.id,
     account,
+    connect_event: account ? event : null,
     type: event.type,
     endpoint: endpointId,
     created: world.now(),
@@ -181,7 +184,7 @@ function eventHome(world: World, delivery: Delivery): World | undefined {
 /** What to send for a delivery: the endpoint's URL and secret, and the event rendered at its version (§19.2). */
 export function deliveryRequest(world: World, delivery: Delivery): { url: string; secret: string; body: string } | null {
   const endpoint = world.get<WebhookEndpoint>(delivery.endpoint);
-  const event = eventHome(world, delivery)?.get(delivery.event);
+  const event = eventHome(world, delivery)?.get(delivery.event) ?? delivery.connect_event;
   const secret = secretOf(world, delivery.endpoint);
   if (!live(endpoint) || !event || !secret) return null;
   const version = endpoint.api_version ?? world.config.defaultApiVersion;
