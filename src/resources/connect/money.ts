@@ -345,8 +345,11 @@ applicationFees.with(
  * with `application_fee_amount` pays that fee to the platform. The charge names
  * its transfer and fee (no event: Stripe fills them in as the charge settles).
  */
-function settleConnectCharge(ctx: Ctx, chargeId: string): void {
+function settleConnectCharge(ctx: Ctx, announced: StripeObject): void {
   const { world } = ctx;
+  // Most charges move no Connect money: the event's snapshot says so without reading the world.
+  if (!announced.transfer_data?.destination && !(world.platform && announced.application_fee_amount)) return;
+  const chargeId = announced.id;
   const charge = world.get(chargeId);
   // Once its balance transaction exists: an automatic_async charge settles after its confirmation (recorded: no transfer yet in the confirm response).
   if (!charge || !charge.captured || charge.status !== 'succeeded' || !charge.balance_transaction || charge.transfer !== undefined || charge.application_fee) return;
@@ -373,10 +376,10 @@ function settleConnectCharge(ctx: Ctx, chargeId: string): void {
   }
 }
 
-react('charge.succeeded', 'a destination or direct charge moves its Connect money', (ctx, event) => settleConnectCharge(ctx, event.data.object.id));
-react('charge.captured', 'a captured destination or direct charge moves its Connect money', (ctx, event) => settleConnectCharge(ctx, event.data.object.id));
+react('charge.succeeded', 'a destination or direct charge moves its Connect money', (ctx, event) => settleConnectCharge(ctx, event.data.object));
+react('charge.captured', 'a captured destination or direct charge moves its Connect money', (ctx, event) => settleConnectCharge(ctx, event.data.object));
 react('charge.updated', 'a settled automatic_async destination or direct charge moves its Connect money', (ctx, event) => {
-  if (event.data.previous_attributes && 'balance_transaction' in event.data.previous_attributes) settleConnectCharge(ctx, event.data.object.id);
+  if (event.data.previous_attributes && 'balance_transaction' in event.data.previous_attributes) settleConnectCharge(ctx, event.data.object);
 });
 
 // --- payouts -------------------------------------------------------------------------
