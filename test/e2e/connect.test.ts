@@ -131,6 +131,8 @@ describe.each(MODES)('Connect (%s)', (mode) => {
     expect(refund).toMatchObject({ object: 'fee_refund', amount: 200, fee: fee.id });
     expect(await t.stripe.applicationFees.retrieve(fee.id)).toMatchObject({ amount_refunded: 200, refunded: false, refunds: { total_count: 1 } });
 
+    // Reversing the transfer with a refund is not modeled: 501, never a silent refund that leaves the transfer.
+    expect(await stripeError(t.stripe.refunds.create({ payment_intent: pi.id, reverse_transfer: true }))).toMatchObject({ statusCode: 501, raw: expect.objectContaining({ param: 'reverse_transfer' }) });
     const missing = await stripeError(t.stripe.paymentIntents.create({ amount: 1000, currency: 'usd', transfer_data: { destination: 'acct_1Nope000000000000' } }));
     expect(missing).toMatchObject({ statusCode: 400, param: 'transfer_data[destination]', message: "No such destination: 'acct_1Nope000000000000'" });
   });
