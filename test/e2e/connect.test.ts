@@ -65,8 +65,10 @@ describe.each(MODES)('Connect (%s)', (mode) => {
     expect((await t.stripe.events.list({ type: 'capability.updated' }, { stripeAccount: express.id })).data[0].data.object).toMatchObject({ id: 'transfers', status: 'active', account: express.id });
     expect(await t.stripe.accounts.createLoginLink(express.id)).toMatchObject({ object: 'login_link', url: expect.stringContaining(express.id) });
 
-    const person = await t.stripe.accounts.createPerson(acct.id, { first_name: 'Ann', relationship: { owner: true, percent_ownership: 50 } });
-    expect(person).toMatchObject({ object: 'person', account: acct.id, first_name: 'Ann', relationship: { owner: true, percent_ownership: 50 }, verification: { status: 'unverified' } });
+    const person = await t.stripe.accounts.createPerson(acct.id, { first_name: 'Ann', id_number: '000000000', relationship: { owner: true, percent_ownership: 50 } });
+    expect(person).toMatchObject({ object: 'person', account: acct.id, first_name: 'Ann', id_number_provided: true, ssn_last_4_provided: false, relationship: { owner: true, percent_ownership: 50 }, verification: { status: 'unverified' } });
+    expect(person).not.toHaveProperty('id_number');
+    expect(await stripeError(t.stripe.accounts.update(acct.id, { settings: { payouts: { schedule: { interval: 'manual' } } } }))).toMatchObject({ statusCode: 501 });
     expect((await t.stripe.accounts.listPersons(acct.id)).data.map((p) => p.id)).toEqual([person.id]);
 
     const rejected = await t.stripe.accounts.reject(acct.id, { reason: 'fraud' } as any);

@@ -5,7 +5,7 @@ import { paginate } from '../../engine/list';
 import { Params } from '../../engine/params';
 import { applicationId } from '../../engine/accounts';
 import { Ctx, StripeObject, World } from '../../engine/world';
-import { defineResource, EMPTY, mergeMetadata, route, Shaped } from '../../engine/resource';
+import { defineResource, EMPTY, mergeMetadata, route, Shaped, unsupportedParams } from '../../engine/resource';
 
 // Connected accounts (docs/connect.md §1): POST /v1/accounts makes a connected
 // account of the caller's platform (a world of its own, reached with
@@ -148,6 +148,7 @@ function individual(ctx: Ctx, accountId: string, value: Params | null | undefine
   const next: Record<string, any> = { ...base };
   for (const [k, v] of Object.entries(value)) {
     if (k === 'address' || k === 'dob') next[k] = { ...base[k], ...(v as object) };
+    else if (k === 'id_number' || k === 'ssn_last_4') next[`${k}_provided`] = true; // never shown back, as on Stripe
     else if (k in base) next[k] = v;
   }
   next.verification = { status: next.address.line1 === 'address_full_match' && next.dob.year && next.dob.year !== 1900 ? 'verified' : 'unverified' };
@@ -174,8 +175,12 @@ function hostOf(url: string): string | null {
   }
 }
 
+/** Account parameters Stripe accepts that the twin does not model (501, never ignored). */
+const UNMODELED_ACCOUNT_PARAMS = ['account_token', 'documents', 'groups', 'settings'];
+
 /** The fields create and update set from parameters. */
 function applyParams(ctx: Ctx, account: Account, params: Params): Account {
+  unsupportedParams('POST /v1/accounts', params, UNMODELED_ACCOUNT_PARAMS);
   const next: Account = { ...account };
   if (params.business_profile !== undefined) {
     next.business_profile = businessProfile(params.business_profile, account.business_profile);
@@ -543,6 +548,9 @@ export const persons = defineResource<'person'>({
     verification: { additional_document: { back: null, details: null, details_code: null, front: null }, details: null, details_code: null, document: { back: null, details: null, details_code: null, front: null }, status: 'unverified' },
   },
   writable: {
+    // Given numbers are never shown back: the object says they were provided.
+    id_number_provided: true,
+    ssn_last_4_provided: true,
     address: (value) => ({ city: null, country: null, line1: null, line2: null, postal_code: null, state: null, ...(value ?? {}) }),
     dob: (value) => ({ day: null, month: null, year: null, ...(value ?? {}) }),
     email: true,
@@ -555,6 +563,13 @@ export const persons = defineResource<'person'>({
   events: { created: 'person.created', updated: 'person.updated', deleted: 'person.deleted' },
 });
 
+/** A person's parameters as its fields: numbers given become `…_provided` (see `persons`). */
+const personParams = (params: Params): Params => ({
+  ...params,
+  ...(params.id_number ? { id_number_provided: true } : {}),
+  ...(params.ssn_last_4 ? { ssn_last_4_provided: true } : {}),
+});
+
 function personRoutes(base: string): ReturnType<typeof route>[] {
   const findPerson = (world: World, id: string) => {
     const found = world.get(id);
@@ -565,7 +580,7 @@ function personRoutes(base: string): ReturnType<typeof route>[] {
     route('POST', `/v1/accounts/{account}/${base}`, 'person', (ctx, params, path) => {
       const { connected } = accountInPath(ctx, path.account);
       const on = { ...ctx, world: connected };
-      const person = persons.build(on, params, { account: connected.accountId });
+      const person = persons.build(on, personParams(params), { account: connected.accountId });
       connected.insert(person);
       emit(on, 'person.created', person);
       return person;
@@ -578,7 +593,7 @@ function personRoutes(base: string): ReturnType<typeof route>[] {
     route('POST', `/v1/accounts/{account}/${base}/{person}`, 'person', (ctx, params, path) => {
       const { connected } = accountInPath(ctx, path.account);
       const current = findPerson(connected, path.person);
-      return persons.save({ ...ctx, world: connected }, current, persons.apply(ctx, current, params));
+      return persons.save({ ...ctx, world: connected }, current, persons.apply(ctx, current, personParams(params)));
     }),
     route('DELETE', `/v1/accounts/{account}/${base}/{person}`, 'deleted_person', (ctx, _params, path) => {
       const { connected } = accountInPath(ctx, path.account);
