@@ -15,6 +15,8 @@ const FAMILIES = [
   'product', 'price', 'plan', 'coupon', 'promotion_code', 'customer.discount', 'customer.subscription',
   'subscription_schedule', 'invoice', 'invoiceitem', 'credit_note', 'checkout.session', 'payment_link',
   'billing_portal', 'tax_rate', 'test_helpers.test_clock', 'quote', 'customer.source',
+  // Connect (issue 11): the CLI has no capability, person or application_fee scripts.
+  'account', 'balance', 'payout', 'topup', 'transfer',
 ];
 /** Families named by a prefix of the event part rather than a whole segment. */
 const PREFIXES = ['subscription.payment_'];

@@ -11,9 +11,12 @@ import { isObjectToken, tokensInText } from './normalize';
 // Seeded: customers (their plain fields, read off the first response that shows
 // them) and payment methods (the test card with the recorded brand and last4,
 // else a Visa — a request naming a card the recording never shows says nothing
-// more; attached to the customer a response or request pairs it with). Other
-// objects (invoices, intents, accounts) carry state only their whole history
-// could rebuild, and objects of connected accounts: those requests stay "needs state".
+// more; attached to the customer a response or request pairs it with), and
+// connected accounts (named by Stripe-Account or a /v1/accounts path: onboarded,
+// of the recorded type, else Express, with transfers and card payments), the
+// customers and cards a request on a connected account names seeded in it.
+// Other objects (invoices, intents) carry state only their whole history could
+// rebuild: those requests stay "needs state".
 
 /** Customer fields taken from the recording: create parameters whose recorded values can be sent back as they are. */
 const CUSTOMER_FIELDS = ['email', 'name', 'description', 'phone', 'metadata', 'preferred_locales', 'address', 'shipping'];
@@ -31,38 +34,59 @@ export function stateFromRecording(capture: Capture): RecordedState {
   const made = new Set<string>();
   const pairs = new Map<string, string>(); // payment method token → customer token
   const seenFirst = new Set<string>();
+  const onAccount = new Map<string, string>(); // token → the Stripe-Account token of the request that first names it
   for (const { request, response } of capture.interactions) {
-    for (const token of objectTokens([request.path, request.params], capture.ids)) {
+    const header = request.stripe_account ? objectTokens(request.stripe_account, capture.ids) : [];
+    for (const token of [...header, ...objectTokens([request.path, request.params], capture.ids)]) {
       if (made.has(token) || seenFirst.has(token)) continue;
       seenFirst.add(token);
       // A request Stripe refused (a 404: the object is another account's) says it was not there: nothing to seed.
-      // One made for a connected account (Stripe-Account) names that account's object: not the platform's to seed.
-      if (response.status < 400 && !request.stripe_account) needed.push(token);
+      if (response.status >= 400) continue;
+      needed.push(token);
+      if (header[0] && token !== header[0]) onAccount.set(token, header[0]);
     }
     pairCardsWithCustomers(request.path, request.params, pairs);
     for (const token of objectTokens(response.body, capture.ids)) made.add(token);
   }
   const customers: any[] = [];
   const cards: any[] = [];
+  const accounts: any[] = [];
   const ids = new Map<string, string>();
   for (const token of needed) {
     const id = capture.ids[token];
     if (!id) continue;
     const shown = recordedObject(capture, token);
-    if (id.startsWith('cus_')) {
+    const account = onAccount.has(token) ? { account: capture.ids[onAccount.get(token)!] } : {};
+    if (id.startsWith('acct_')) {
+      const type = ['standard', 'express', 'custom'].includes(shown?.type) ? shown!.type : 'express';
+      const profile = shown?.business_profile ? { business_profile: { name: shown.business_profile.name ?? undefined, url: shown.business_profile.url ?? undefined } } : {};
+      const person = shown?.individual ? { individual: { first_name: shown.individual.first_name ?? undefined, last_name: shown.individual.last_name ?? undefined } } : {};
+      const capabilities = Object.keys(shown?.capabilities ?? { card_payments: 1, transfers: 1 });
+      accounts.push({
+        id,
+        type,
+        ...(shown?.email ? { email: shown.email } : {}),
+        ...(shown?.business_type ? { business_type: shown.business_type } : {}),
+        ...profile,
+        ...person,
+        capabilities: Object.fromEntries(capabilities.map((c) => [c, { requested: true }])),
+      });
+      ids.set(token, id);
+    } else if (id.startsWith('cus_')) {
       const fields = Object.fromEntries(CUSTOMER_FIELDS.filter((f) => shown?.[f] !== undefined && shown[f] !== null).map((f) => [f, shown![f]]));
-      customers.push({ id, ...fields });
+      customers.push({ id, ...account, ...fields });
       ids.set(token, id);
     } else if (id.startsWith('pm_') && (!shown || shown.type === 'card')) {
       const owner = typeof shown?.customer === 'string' ? shown.customer : pairs.get(token);
       const customer = owner ? capture.ids[owner] : undefined;
-      cards.push({ id, test_value: testCardFor(shown?.card), ...(customer ? { customer } : {}) });
+      cards.push({ id, ...account, test_value: testCardFor(shown?.card), ...(customer ? { customer } : {}) });
       ids.set(token, id);
     }
   }
   // A card is attached to its customer only when that customer is in the world (seeded here, or made by the capture: then it is not).
   for (const card of cards) if (card.customer && !customers.some((c) => c.id === card.customer)) delete card.customer;
   const seed: Record<string, any[]> = {};
+  if (accounts.length) seed.accounts = accounts;
   if (customers.length) seed.customers = customers;
   if (cards.length) seed.payment_methods = cards;
   return { seed, ids };

@@ -1,28 +1,24 @@
+import { StripeError } from '../engine/errors';
 import { World } from '../engine/world';
-import { chooseNetworkProfile, networkProfileOf } from '../resources/payments/shared_payment_tokens';
+import { networkProfileOf } from '../resources/payments/shared_payment_tokens';
+import { completeOnboarding } from '../resources/connect/accounts';
 import { keyedAccount, requireFullAccess } from './keys';
-import { ControlError, ControlRoute } from './surface';
+import { apiCall, chooseProfile } from './seed';
+import { ControlError, controlCtx, ControlRoute } from './surface';
 
-// Connected accounts (connect-and-legacy.md §A2): an account opened by a key
-// becomes a platform with its first one. The platform's keys reach a connected
-// account with `Stripe-Account: acct_…` (or `Stripe-Context`); control routes
-// reach it with `?account=`. Each has its own objects, balance, ids (its own
-// 10-character block), events, idempotency keys, webhook endpoints and request
-// log; its clock follows its platform's. Modelling Connect
-// itself (the Account object, transfers, application fees) is left for later.
+// Connected accounts (docs/connect.md): an account opened by a key becomes a
+// platform with its first one. The platform's keys reach a connected account
+// with `Stripe-Account: acct_…` (or `Stripe-Context`); control routes reach it
+// with `?account=`. Each has its own objects, balance, ids (its own 10-character
+// block), events, idempotency keys, webhook endpoints and request log; its clock
+// follows its platform's. Making one here is POST /v1/accounts (a Standard
+// account unless `type` says otherwise), without an event; `onboard` completes
+// the Stripe-hosted onboarding the twin does not serve.
 
 const describeConnected = (platform: World) => ({
   account: platform.accountId,
   connected_accounts: [...platform.connected.values()].map((account) => ({ id: account.accountId, now: account.now() })),
 });
-
-/** Chooses an account's network business profile (the control route, a seed's `network_business_profile`): a profile id, or null for the derived one. */
-export function chooseProfile(world: World, profile: unknown, at?: string): void {
-  if (profile !== null && (typeof profile !== 'string' || !/^profile_(test_)?[A-Za-z0-9_]+$/.test(profile))) {
-    throw new ControlError('network_business_profile must be a profile id (profile_test_…) or null', 400, at);
-  }
-  chooseNetworkProfile(world, profile);
-}
 
 const describeProfile = (world: World) => ({ account: world.accountId, network_business_profile: networkProfileOf(world) });
 
@@ -30,17 +26,19 @@ export const accountRoutes: ControlRoute[] = [
   {
     method: 'POST',
     path: '/__admin__/accounts',
-    description: 'Creates a connected account under the platform account; `Stripe-Account: <id>` (or `?account=` here) then acts on it.',
+    description: 'Creates a connected account under the platform account (as POST /v1/accounts does; `type` standard by default); `Stripe-Account: <id>` (or `?account=` here) then acts on it.',
+    params: { type: { in: 'body', type: 'string', description: 'standard, express or custom', enum: ['standard', 'express', 'custom'] } },
     run: (call) => {
       requireFullAccess(call, 'Creating a connected account');
       const platform = keyedAccount(call, 'Creating a connected account');
-      let account: World;
+      const type = call.body?.type ?? 'standard';
+      if (!['standard', 'express', 'custom'].includes(type)) throw new ControlError('"type" must be standard, express or custom', 400, 'type');
       try {
-        account = call.twin.connectAccount(platform);
+        const account = platform.transaction(() => apiCall(controlCtx(platform), 'POST /v1/accounts', { type }), true);
+        return { id: account.id, platform: platform.accountId };
       } catch (e) {
-        throw new ControlError((e as Error).message, 409);
+        throw new ControlError(e instanceof StripeError ? e.fields.message : (e as Error).message, 409);
       }
-      return { id: account.accountId, platform: platform.accountId };
     },
   },
   {
@@ -65,5 +63,17 @@ export const accountRoutes: ControlRoute[] = [
     path: '/__admin__/accounts',
     description: 'Lists the platform account\'s connected accounts.',
     run: (call) => describeConnected(keyedAccount(call, 'Listing connected accounts')),
+  },
+  {
+    method: 'POST',
+    path: '/__admin__/accounts/{id}/onboard',
+    description: 'Completes a connected account\'s Stripe-hosted onboarding with test values: details submitted, a test bank account (000123456789) when it has none, requirements met, capabilities active (account.updated, capability.updated).',
+    run: (call) => {
+      requireFullAccess(call, 'Onboarding a connected account');
+      const platform = keyedAccount(call, 'Onboarding a connected account');
+      const connected = platform.connected.get(call.params.id);
+      if (!connected) throw new ControlError(`${call.params.id} is not a connected account of ${platform.accountId}`, 404, 'id');
+      return connected.transaction(() => completeOnboarding(controlCtx(connected), connected), true);
+    },
   },
 ];

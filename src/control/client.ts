@@ -313,7 +313,9 @@ export class TwinControl {
 
   /** Connected accounts of this world (a platform once it has one): reach one with `{ stripeAccount: id }` or `forAccount(id)`. */
   readonly accounts = {
-    connect: (): Promise<{ id: string; platform: string }> => this.call('POST', '/__admin__/accounts'),
+    connect: (type?: 'standard' | 'express' | 'custom'): Promise<{ id: string; platform: string }> => this.call('POST', '/__admin__/accounts', type ? { type } : undefined),
+    /** Completes the Stripe-hosted onboarding of a connected account with test values; answers the Account. */
+    onboard: (id: string): Promise<Record<string, any>> => this.call('POST', `/__admin__/accounts/${encodeURIComponent(id)}/onboard`),
     list: (): Promise<{ account: string; connected_accounts: { id: string; now: number }[] }> => this.call('GET', '/__admin__/accounts'),
   };
 

@@ -7,7 +7,8 @@ import { isKnownVersion } from '../engine/versions';
 import { Ctx, StripeObject, World } from '../engine/world';
 import { routes } from '../resources';
 import { attachPaymentMethod, createCardPaymentMethod, PaymentMethod } from '../resources/payments/payment_methods';
-import { chooseProfile } from './accounts';
+import { chooseNetworkProfile } from '../resources/payments/shared_payment_tokens';
+import { completeOnboarding } from '../resources/connect/accounts';
 import { applyPins, seedPins } from './exogenous';
 import { mintKey, requireFullAccess } from './keys';
 import { checkKey, ControlError, controlCtx, ControlRoute } from './surface';
@@ -19,7 +20,7 @@ import { checkKey, ControlError, controlCtx, ControlRoute } from './surface';
 // exactly what the API would have made (and emit the same events).
 
 export const seedRoutes: ControlRoute[] = [
-  { method: 'POST', path: '/__admin__/seed', description: 'Seeds worlds from JSON or YAML: the account\'s default API version, webhook endpoints, customers, payment methods, products, prices, tax rates, coupons, promotion codes, subscriptions, payment intents, charges, refunds, opening balances, pins, the network business profile and further keys (restricted keys with their permissions) per key, all or nothing.', params: { worlds: { in: 'body', type: 'object', description: '{sk_test_…: {api_version, webhook_endpoints, customers, payment_methods, products, prices, tax_rates, coupons, promotion_codes, subscriptions, payment_intents, charges, refunds, balance, pins, network_business_profile, keys}}', required: true } }, run: (call) => seed(call.twin, call.body, call.key, call.authorize, () => requireFullAccess(call, 'Seeding keys')) },
+  { method: 'POST', path: '/__admin__/seed', description: 'Seeds worlds from JSON or YAML: the account\'s default API version, webhook endpoints, connected accounts (objects of one named with `account`), customers, payment methods, products, prices, tax rates, coupons, promotion codes, subscriptions, payment intents, charges, refunds, opening balances, pins, the network business profile and further keys (restricted keys with their permissions) per key, all or nothing.', params: { worlds: { in: 'body', type: 'object', description: '{sk_test_…: {api_version, webhook_endpoints, accounts, customers, payment_methods, products, prices, tax_rates, coupons, promotion_codes, subscriptions, payment_intents, charges, refunds, balance, pins, network_business_profile, keys}}', required: true } }, run: (call) => seed(call.twin, call.body, call.key, call.authorize, () => requireFullAccess(call, 'Seeding keys')) },
 ];
 
 /** Sections in the order they are applied, the id prefix each takes, and the API operation each replays. */
@@ -34,6 +35,8 @@ interface Section {
 const SECTIONS: Section[] = [
   // First, so the events of the objects seeded after them are delivered.
   { name: 'webhook_endpoints', prefix: 'we', op: 'POST /v1/webhook_endpoints' },
+  // Connected accounts (onboarded with test values unless `onboarded: false`), before what is seeded in them (`account: acct_…`).
+  { name: 'accounts', prefix: 'acct', op: 'POST /v1/accounts' },
   { name: 'customers', prefix: 'cus', op: 'POST /v1/customers' },
   { name: 'payment_methods', prefix: 'pm', op: 'POST /v1/payment_methods' },
   // Billing's definitions, then subscriptions on them. Products and coupons take any id
@@ -142,9 +145,25 @@ export function checkedVersion(version: unknown, at: string): string {
   return version;
 }
 
-function seedEntry(ctx: Ctx, section: Section, entry: Record<string, any>): string {
+function seedEntry(platformCtx: Ctx, section: Section, entry: Record<string, any>): string {
+  const { id, customer, test_value: testValue, capture, account, onboarded, ...rest } = entry;
+  // An object of a connected account (seeded in its `accounts` section, or made before).
+  let ctx = platformCtx;
+  if (account !== undefined && section.name !== 'accounts') {
+    const connected = typeof account === 'string' ? platformCtx.world.connected.get(account) : undefined;
+    if (!connected) throw new Error(`"account" names no connected account of this world: ${account}`);
+    ctx = controlCtx(connected);
+  }
   const { world } = ctx;
-  const { id, customer, test_value: testValue, capture, ...rest } = entry;
+  try {
+    return seedOne(ctx, section, id, customer, testValue, capture, onboarded, rest);
+  } finally {
+    world.ids.clearChosen();
+  }
+}
+
+function seedOne(ctx: Ctx, section: Section, id: unknown, customer: unknown, testValue: unknown, capture: unknown, onboarded: unknown, rest: Record<string, any>): string {
+  const { world } = ctx;
   if (id !== undefined) {
     if (typeof id !== 'string' || (!section.anyId && !id.startsWith(`${section.prefix}_`))) throw new Error(`"id" must start with ${section.prefix}_`);
     if (world.get(id)) throw new Error(`${id} already exists in this world`);
@@ -152,6 +171,12 @@ function seedEntry(ctx: Ctx, section: Section, entry: Record<string, any>): stri
     else world.ids.choose(id, section.prefix);
   }
   if (section.name === 'customers') return seedCustomer(ctx, section, rest);
+  if (section.name === 'accounts') {
+    const made = apiCall(ctx, section.op, rest);
+    const connected = world.connected.get(made.id)!;
+    if (onboarded !== false) completeOnboarding(controlCtx(connected), connected);
+    return made.id as string;
+  }
   // A price may name a product the seed has not made: it is made with that id (and the id as its name).
   if (section.name === 'prices' && typeof rest.product === 'string' && !world.get(rest.product)) {
     apiCall(ctx, 'POST /v1/products', { id: rest.product, name: rest.product });
@@ -159,12 +184,12 @@ function seedEntry(ctx: Ctx, section: Section, entry: Record<string, any>): stri
   if (section.name === 'payment_methods') {
     // A test value (pm_card_visa, tok_visa) or the parameters of POST /v1/payment_methods.
     let pm: PaymentMethod;
-    if (testValue) {
+    if (typeof testValue === 'string') {
       const card = testCards.byPaymentMethod(testValue) ?? testCards.byToken(testValue);
       if (!card) throw new Error(`Unknown test value "${testValue}"`);
       pm = createCardPaymentMethod(ctx, card, { billing_details: rest.billing_details, metadata: rest.metadata });
     } else pm = apiCall(ctx, section.op, rest) as PaymentMethod;
-    if (customer) pm = attachPaymentMethod(ctx, pm, customer);
+    if (typeof customer === 'string') pm = attachPaymentMethod(ctx, pm, customer);
     return pm.id;
   }
   const params: Record<string, unknown> = customer === undefined ? rest : { ...rest, customer };
@@ -207,8 +232,17 @@ function confirmedIntent(ctx: Ctx, op: string, params: Record<string, unknown>) 
   }
 }
 
+/** Chooses an account's network business profile (the control route, a seed's `network_business_profile`): a profile id, or null for the derived one. */
+export function chooseProfile(world: World, profile: unknown, at?: string): void {
+  if (profile !== null && (typeof profile !== 'string' || !/^profile_(test_)?[A-Za-z0-9_]+$/.test(profile))) {
+    throw new ControlError('network_business_profile must be a profile id (profile_test_…) or null', 400, at);
+  }
+  chooseNetworkProfile(world, profile);
+}
+
+
 /** Runs an API operation's handler with its spec-validated parameters, as a request would. */
-function apiCall(ctx: Ctx, op: string, value: Record<string, unknown>) {
+export function apiCall(ctx: Ctx, op: string, value: Record<string, unknown>) {
   const [method, path] = op.split(' ');
   const match = routes.match(method, path);
   if (!match || match === 'wrong-method') throw new Error(`${op} is not modeled`);

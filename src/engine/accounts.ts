@@ -50,7 +50,7 @@ export class AccountRegistry {
     private readonly seed: string,
     readonly max: number,
     /** Makes an account seeded from `name`; a connected account's clock follows its platform's. */
-    private readonly make: (name: string, platform: World | null) => World,
+    private readonly make: (name: string, platform: World | null, accountId?: string) => World,
   ) {}
 
   /** The key, opening an account for it on first use; counts as a use of its account. */
@@ -111,16 +111,31 @@ export class AccountRegistry {
     return this.keysByAccount.get(account) ?? [];
   }
 
-  /** A new connected account under `platform` (an account opened by a key), seeded from the platform's name and its rank. */
-  connect(platform: World): World {
+  /**
+   * A new connected account under `platform` (an account opened by a key), seeded
+   * from the platform's name and its rank; `accountId` chooses its id (seeding an
+   * account a recording names).
+   */
+  connect(platform: World, accountId?: string): World {
     if (platform.platform || !this.keysByAccount.has(platform)) throw new Error(`${platform.accountId} cannot have connected accounts`);
+    if (accountId !== undefined && (!/^acct_[A-Za-z0-9]{10,}$/.test(accountId) || this.blocks.has(accountId.slice(-10)))) throw new Error(`${accountId} cannot be a new account's id`);
     this.makeRoom(platform);
-    const account = this.make(`${platform.key}:connected:${platform.connected.size}`, platform);
+    const account = this.make(`${platform.key}:connected:${platform.connectedEver}`, platform, accountId);
+    platform.connectedEver++;
     platform.connected.set(account.accountId, account);
     this.blocks.set(account.ids.accountBlock, account);
     this.size++;
     this.touch(platform);
     return account;
+  }
+
+  /** Forgets a connected account (deleted by its platform): its id then answers 403 account_invalid. */
+  disconnect(account: World): void {
+    const platform = account.platform;
+    if (!platform || platform.connected.get(account.accountId) !== account) return;
+    platform.connected.delete(account.accountId);
+    if (this.blocks.get(account.ids.accountBlock) === account) this.blocks.delete(account.ids.accountBlock);
+    this.size--;
   }
 
   /** The account (connected ones included) whose id ends with `block`. */
@@ -196,6 +211,15 @@ export class AccountRegistry {
     this.size -= 1 + account.connected.size;
     if (this.newest === account) this.newest = null;
   }
+}
+
+/**
+ * A platform's Connect application id, `ca_` and 32 characters (recorded on
+ * objects made with Stripe-Account and on application fees), derived from the
+ * platform's id so it draws nothing from the id streams.
+ */
+export function applicationId(platform: World): string {
+  return `ca_${new Random(`${platform.accountId}:application`).chars(32)}`;
 }
 
 /** `rak_<resource>_(read|write)` (docs/agents.md §4.3), lower-case words joined by `_`. */

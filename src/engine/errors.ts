@@ -128,6 +128,22 @@ export const errors = {
       'as-built',
     ),
 
+  /**
+   * Stripe-Account sent by a key whose account is no platform [gh stripe/stripe-apps#505]: reported as a 403.
+   */
+  notAPlatform: () =>
+    invalid(
+      "Only Stripe Connect platforms can work with other accounts. If you specified a client_id parameter, make sure it's correct. If you need to setup a Stripe Connect platform, you can do so at https://dashboard.stripe.com/account/applications/settings.",
+      {},
+      403,
+    ),
+  /** POST /v1/accounts sent as a connected account (Stripe-Account) [stripe-stateful-mock's text; (uncertain)]. */
+  connectRequired: () =>
+    invalid("You can only create new accounts if you've signed up for Connect, which you can learn how to do at https://stripe.com/docs/connect."),
+  /** `/v1/accounts/:account` naming another account than Stripe-Account [stripe-stateful-mock's text; (uncertain)]. */
+  accountPathMismatch: () =>
+    invalid('The account specified in the path of /v1/accounts/:account does not match the account specified in the Stripe-Account header.'),
+
   /** A restricted key without the permission a request needs (stripe-node's StripePermissionError). */
   permissionDenied: (key: string, account: string, permission: string) =>
     new StripeError(

@@ -41,19 +41,24 @@ function eventRequest(ctx: Ctx): { id: string | null; idempotency_key: string | 
 export function emit(ctx: Ctx, type: string, object: StripeObject, previous?: Record<string, unknown>): StripeEvent {
   const { world } = ctx;
   const webhooks = targetsOf(world, type);
+  // A connected account's events also go to its platform's Connect endpoints (docs/connect.md §5).
+  const connectHooks = world.platform ? targetsOf(world.platform, type, true) : [];
   const event: StripeEvent = {
     id: world.ids.next('evt', object.id),
     object: 'event',
+    // Events about a connected account's activity name it, between object and api_version [wire].
+    ...(world.platform ? { account: world.accountId } : {}),
     api_version: world.config.defaultApiVersion, // the account's version, whatever the request's (stripe-behaviour.md §1.3)
     created: nowIn(ctx), // an event about an object on a test clock is dated by that clock
     data: previous ? { object, previous_attributes: previous } : { object },
     livemode: false,
-    pending_webhooks: webhooks.length,
+    pending_webhooks: webhooks.length + connectHooks.length,
     request: eventRequest(ctx),
     type,
   };
   world.insert(event, scopeOf(ctx));
-  if (webhooks.length) queueDeliveries(ctx, event, webhooks);
+  if (webhooks.length) queueDeliveries(world, event, webhooks);
+  if (connectHooks.length) queueDeliveries(world.platform!, event, connectHooks, world.accountId);
   runReactions(ctx, event);
   return event;
 }

@@ -49,6 +49,13 @@ export class Ids {
     this.chosen.set(prefix, id);
   }
 
+  /** The id chosen for the next object with `prefix`, taken (undefined when none was chosen). */
+  takeChosen(prefix: string): string | undefined {
+    const chosen = this.chosen.get(prefix);
+    this.chosen.delete(prefix);
+    return chosen;
+  }
+
   /** Forgets chosen ids nothing used. */
   clearChosen(): void {
     this.chosen.clear();

@@ -16,6 +16,12 @@ import { errors } from './errors';
 /** Route path segment(s) → permission slug. Slugs marked ? are the twin's reading (not seen in an error). */
 const SLUGS: Record<string, string> = {
   account: 'connected_account',
+  accounts: 'connected_account', // ? as GET /v1/account's
+  account_links: 'connected_account', // ?
+  application_fees: 'application_fee', // ?
+  payouts: 'payout',
+  topups: 'topup', // ?
+  transfers: 'transfer', // ?
   balance: 'balance',
   balance_transactions: 'balance', // ? one source names balance_transaction
   charges: 'charge',

@@ -71,12 +71,10 @@ export interface RequestAccount {
   /** The account id to echo in a Stripe-Account response header; null when the request named none. */
   echo: string | null;
   /**
-   * The request named another account, but the key's account has no connected
-   * accounts. Stripe answers a non-platform with a 403 "Only Stripe Connect
-   * platforms can work with other accounts…" (connect-and-legacy.md §A2, [gh]
-   * only), but here the account is most likely a platform whose connected
-   * account was made with POST /v1/accounts, which the twin does not model yet:
-   * the pipeline keeps its 501 unsupported.
+   * The request named another account, but the key's account never had connected
+   * accounts: Stripe answers a non-platform with a 403 "Only Stripe Connect
+   * platforms can work with other accounts…" (docs/connect.md §2), which the
+   * pipeline raises once the request has its id.
    */
   notAPlatform: boolean;
 }
@@ -121,10 +119,12 @@ export class Twin {
       this.timeSource = () => this.startTime;
     }
     const directory: AccountDirectory = { byBlock: (block) => this.registry.byBlock(block), all: () => this.registry.everyAccount() };
-    this.registry = new AccountRegistry(this.seed, this.maxWorlds, (name, platform) => {
+    const connections = { connect: (platform: World, id?: string) => this.connectAccount(platform, id), disconnect: (account: World) => this.disconnectAccount(account) };
+    this.registry = new AccountRegistry(this.seed, this.maxWorlds, (name, platform, accountId) => {
       // A connected account's time is its platform's (its own advances aside): one simulated time per platform (twin choice).
-      const world = new World(name, this.seed, platform ? () => platform.now() : this.timeSource, { ...(platform?.config ?? this.config) }, platform);
+      const world = new World(name, this.seed, platform ? () => platform.now() : this.timeSource, { ...(platform?.config ?? this.config) }, platform, accountId);
       world.directory = directory;
+      world.connections = connections;
       return world;
     });
   }
@@ -185,7 +185,7 @@ export class Twin {
     if (!stripeAccount) return { apiKey, account: own, echo: null, notAPlatform: false };
     // The platform's own id: not observed (§A2, uncertain); twin choice: as if no header were sent, echoed.
     if (stripeAccount === own.accountId) return { apiKey, account: own, echo: stripeAccount, notAPlatform: false };
-    if (own.connected.size === 0) return { apiKey, account: own, echo: null, notAPlatform: true };
+    if (own.connectedEver === 0) return { apiKey, account: own, echo: null, notAPlatform: true };
     const connected = own.connected.get(stripeAccount);
     if (!connected) throw errors.accountInvalid(key, stripeAccount);
     return { apiKey, account: connected, echo: stripeAccount, notAPlatform: false };
@@ -217,8 +217,13 @@ export class Twin {
   }
 
   /** A new connected account of `platform`, reached with the platform's keys and `Stripe-Account: <its id>`. */
-  connectAccount(platform: World): World {
-    return this.registry.connect(platform);
+  connectAccount(platform: World, accountId?: string): World {
+    return this.registry.connect(platform, accountId);
+  }
+
+  /** Forgets a deleted connected account: its id answers 403 account_invalid from then on. */
+  disconnectAccount(account: World): void {
+    this.registry.disconnect(account);
   }
 
   /** Opens a session (src/server/sessions.ts resolves its prefix and token); ids and tokens are unique. */
@@ -246,7 +251,11 @@ export class Twin {
   /** After a request: hands new deliveries of `world` (or of every world, after a control call) to the dispatcher. */
   kickWebhooks(world?: World): void {
     if (!this.dispatcher) return;
-    if (world) this.dispatcher.kick(world);
+    if (world) {
+      this.dispatcher.kick(world);
+      // A connected account's events go to its platform's Connect endpoints, whose deliveries the platform keeps.
+      if (world.platform) this.dispatcher.kick(world.platform);
+    }
     else for (const w of this.registry.everyAccount()) this.dispatcher.kick(w);
   }
 

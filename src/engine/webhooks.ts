@@ -39,6 +39,10 @@ export interface Attempt {
 export interface Delivery extends StripeObject {
   object: typeof DELIVERY;
   event: string;
+  /** The connected account whose event a platform's Connect endpoint receives (the event is kept there); null for the world's own. */
+  account: string | null;
+  /** That event as emitted, so it is still delivered once its account is deleted (account.application.deauthorized). */
+  connect_event: StripeObject | null;
   type: string;
   endpoint: string;
   created: number;
@@ -69,29 +73,47 @@ export function newSecret(world: World, endpointId: string): string {
 
 const live = (e: WebhookEndpoint | undefined): e is WebhookEndpoint => !!e && !e.deleted;
 
-/** Endpoints (and listeners) of a world that receive events of `type`, in creation order. */
-export function targetsOf(world: World, type: string): WebhookEndpoint[] {
+const CONNECT = (id: string) => `webhook_connect:${id}`;
+
+/** Marks an endpoint made with `connect=true`: it receives the connected accounts' events instead of the account's own. */
+export function markConnect(world: World, endpointId: string): void {
+  world.facts.set(CONNECT(endpointId), true);
+}
+
+export function isConnect(world: World, endpointId: string): boolean {
+  return world.facts.has(CONNECT(endpointId));
+}
+
+/**
+ * Endpoints (and listeners) of a world that receive events of `type`, in
+ * creation order: its account endpoints for its own events, or (`connect`) its
+ * Connect endpoints for its connected accounts' events. Listeners receive both.
+ */
+export function targetsOf(world: World, type: string, connect = false): WebhookEndpoint[] {
   if (world.count(ENDPOINT) === 0 && world.count(LISTENER) === 0) return [];
   const out: WebhookEndpoint[] = [];
   for (const kind of [ENDPOINT, LISTENER]) {
     for (const id of world.idsOf(kind)) {
       const e = world.get<WebhookEndpoint>(id);
+      if (kind === ENDPOINT && isConnect(world, id) !== connect) continue;
       if (live(e) && e.status === 'enabled' && (e.enabled_events.includes('*') || e.enabled_events.includes(type))) out.push(e);
     }
   }
   return out;
 }
 
-/** Records one pending delivery of `event` to each of `targets`, due now. */
-export function queueDeliveries(ctx: Ctx, event: StripeObject, targets: WebhookEndpoint[]): void {
-  for (const endpoint of targets) insertDelivery(ctx.world, event, endpoint.id, true);
+/** Records in `world` one pending delivery of `event` (kept by the connected `account`, when given) to each of `targets`, due now. */
+export function queueDeliveries(world: World, event: StripeObject, targets: WebhookEndpoint[], account: string | null = null): void {
+  for (const endpoint of targets) insertDelivery(world, event, endpoint.id, true, account);
 }
 
-function insertDelivery(world: World, event: StripeObject, endpointId: string, counted: boolean): Delivery {
+function insertDelivery(world: World, event: StripeObject, endpointId: string, counted: boolean, account: string | null = null): Delivery {
   return world.insert<Delivery>({
     id: `${event.id}:${endpointId}`,
     object: DELIVERY,
     event: event.id,
+    account,
+    connect_event: account ? event : null,
     type: event.type,
     endpoint: endpointId,
     created: world.now(),
@@ -154,10 +176,15 @@ export function nextAttemptAt(world: World, after = -Infinity): number | null {
   return next;
 }
 
+/** The world that keeps a delivery's event: the world itself, or the connected account it came from. */
+function eventHome(world: World, delivery: Delivery): World | undefined {
+  return delivery.account ? world.connected.get(delivery.account) : world;
+}
+
 /** What to send for a delivery: the endpoint's URL and secret, and the event rendered at its version (§19.2). */
 export function deliveryRequest(world: World, delivery: Delivery): { url: string; secret: string; body: string } | null {
   const endpoint = world.get<WebhookEndpoint>(delivery.endpoint);
-  const event = world.get(delivery.event);
+  const event = eventHome(world, delivery)?.get(delivery.event) ?? delivery.connect_event;
   const secret = secretOf(world, delivery.endpoint);
   if (!live(endpoint) || !event || !secret) return null;
   const version = endpoint.api_version ?? (event.api_version as string);
@@ -177,10 +204,9 @@ export function recordAttempt(world: World, deliveryId: string, result: AttemptR
   const attempts = [...delivery.attempts, { attempt: delivery.attempts.length + 1, at, status, latency_ms, response, error }];
   const ok = result.status !== null && result.status >= 200 && result.status < 300;
   if (ok) {
-    if (delivery.unacknowledged) {
-      const event = world.get(delivery.event)!;
-      world.update(event, { pending_webhooks: Math.max(0, event.pending_webhooks - 1) });
-    }
+    const home = eventHome(world, delivery);
+    const event = home?.get(delivery.event);
+    if (delivery.unacknowledged && home && event) home.update(event, { pending_webhooks: Math.max(0, event.pending_webhooks - 1) });
     return world.replace<Delivery>({ ...delivery, state: 'succeeded', attempts, next_attempt_at: null, unacknowledged: false });
   }
   const failures = attempts.length - delivery.schedule_from;

@@ -34,6 +34,12 @@ export interface Ctx {
   // Contexts are made with every field above, in this order, so they share one shape (faster reads).
 }
 
+/** How an account makes and forgets its connected accounts (the twin's registry, ./accounts.ts). */
+export interface Connections {
+  connect(platform: World, accountId?: string): World;
+  disconnect(account: World): void;
+}
+
 export interface WorldConfig {
   /** Payment method types an account enables when automatic payment methods decide (default card only). */
   paymentMethodTypes: string[];
@@ -282,6 +288,10 @@ export class World {
   private readonly testClocks = new Map<string, TestClock>();
   /** Connected accounts by id (Stripe-Account); the twin's registry makes them (./accounts.ts). */
   readonly connected = new Map<string, World>();
+  /** Connected accounts ever made (deleted ones included): a platform stays one, and ranks seed new accounts. */
+  connectedEver = 0;
+  /** Set by the twin: POST /v1/accounts makes connected accounts through it. */
+  connections: Connections | null = null;
   private journal: Journal | null = null;
   /** Per-world values the engine keeps outside objects (e.g. PMs set up for off-session use). */
   readonly facts = new Facts(() => this.journal);
@@ -296,9 +306,11 @@ export class World {
     readonly config: WorldConfig,
     /** The platform a connected account belongs to; null for an account a key opened. */
     readonly platform: World | null = null,
+    /** A chosen id (a connected account seeded under the id a recording shows). */
+    accountId?: string,
   ) {
     const accountRng = new Random(`${seed}:${key}:account`);
-    this.accountId = `acct_1${accountRng.chars(15)}`;
+    this.accountId = accountId ?? `acct_1${accountRng.chars(15)}`;
     this.ids = new Ids(new Random(`${seed}:${key}:ids`), this.accountId);
     this.requestRng = new Random(`${seed}:${key}:requests`);
     this.clock = new AccountClock(() => this.timeSource() + this.offset);

@@ -33,6 +33,8 @@ import { paymentLinks } from './checkout/payment_links';
 import { paymentPageRoutes } from './checkout/payment_pages';
 import { portalConfigurations, portalSessions } from './checkout/portal';
 import { checkoutSessions } from './checkout/sessions';
+import { accounts } from './connect/accounts';
+import { connectMoneyRoutes } from './connect/money';
 
 // Every route the twin models. A route Stripe has but this table lacks answers
 // 501 `fidelity: "unsupported"`.
@@ -75,6 +77,8 @@ export const modeledRoutes: Route[] = [
   ...portalConfigurations.routes,
   ...portalSessions.routes,
   ...paymentPageRoutes,
+  ...accounts.routes,
+  ...connectMoneyRoutes,
 ];
 
 export const routes = new RouteTable<Route>();

@@ -144,7 +144,7 @@ class ApiRequest {
       this.account();
       this.chooseVersion();
       if (method === 'POST' || method === 'DELETE') this.prepareIdempotency(method);
-      if (this.who.notAPlatform) throw errors.unsupportedParam('Stripe-Account (Connect) requests', 'Stripe-Account');
+      if (this.who.notAPlatform) throw errors.notAPlatform();
       const match = this.route(method);
       checkPermission(this.who.apiKey, this.world.accountId, method, match.value.path);
       const held = this.meetFault(method, match.value);
@@ -226,6 +226,8 @@ class ApiRequest {
       value = error;
     }
     if (this.idempotencyKey) this.headers['Stripe-Should-Retry'] = 'false';
+    // Stripe names the account in a Stripe-Account header on GET /v1/accounts/:id even when the request sent none (docs/connect.md §1.3).
+    if (route.method === 'GET' && route.path === '/v1/accounts/{account}' && !this.headers['Stripe-Account']) this.headers['Stripe-Account'] = pathParams.account;
     const response = value instanceof StripeError ? this.respondWithError(value) : this.respond(status, value, this.req.method.toUpperCase() !== 'GET' || expand.length > 0, rendered);
     if (this.entry) {
       // A replay answers these bytes (request_log_url included), whatever the retry's version.

@@ -114,11 +114,12 @@ describe.each(MODES)('accounts and keys (%s)', (mode) => {
     expect((await t.stripe.customers.list()).data).toEqual([]);
   });
 
-  it('keeps its 501 for Stripe-Account when the account has no connected accounts', async () => {
+  it("answers Stripe's 403 for Stripe-Account when the account is no Connect platform", async () => {
     for (const options of [{ stripeAccount: 'acct_1Nope000000000000' }, { stripeContext: 'acct_1Nope000000000000' }]) {
       const e = await stripeError(t.stripe.customers.create({}, options as Stripe.RequestOptions));
-      expect(e.statusCode).toBe(501);
-      expect(e.raw).toMatchObject({ fidelity: 'unsupported', param: 'Stripe-Account' });
+      expect(e.statusCode).toBe(403);
+      expect(e).toMatchObject({ type: 'StripePermissionError', raw: expect.objectContaining({ type: 'invalid_request_error' }) });
+      expect(e.message).toMatch(/^Only Stripe Connect platforms can work with other accounts\./);
     }
     expect((await t.stripe.customers.list()).data).toEqual([]);
   });

@@ -50,6 +50,10 @@ const REMOVED = {
   phaseIterations: 'the script posts phase `iterations`, removed at 2025-09-30.clover (`duration` or `end_date` instead)',
   checkoutTypes: 'the script posts `payment_method_types` on /v1/checkout/sessions, removed at 2026-09-30.endive (`allowed_payment_method_types` instead)',
 };
+/** Scripts whose requests Stripe's defaults at endive refuse. */
+const DEFAULTS = {
+  automaticPaymentMethods: 'the script confirms a PaymentIntent with neither payment_method_types nor a return_url; since 2023-08-16 automatic payment methods are on by default, and Stripe refuses such a confirmation unless redirects are turned off',
+};
 /** Scripts whose own dates cannot cause their event, by Stripe's documented timing. */
 /** Scripts whose steps cause another event than their name, by Stripe's event docs. */
 const OTHER_EVENT = {
@@ -60,6 +64,9 @@ const TIMING = {
   scheduleExpiring: "the script advances its clock to 2020-01-20, nine days before its schedule ends (2020-01-29), and Stripe sends subscription_schedule.expiring 7 days before a schedule's end (Stripe's event docs)",
 };
 const CANNOT_AT_ENDIVE: Record<string, string> = {
+  'transfer.created': DEFAULTS.automaticPaymentMethods,
+  'transfer.reversed': DEFAULTS.automaticPaymentMethods,
+  'transfer.updated': DEFAULTS.automaticPaymentMethods,
   'customer.discount.created': REMOVED.customerCoupon,
   'customer.discount.updated': REMOVED.customerCoupon,
   'customer.discount.deleted': REMOVED.customerCoupon,
@@ -96,10 +103,21 @@ async function outcome(base: string, trigger: CliTrigger): Promise<Outcome> {
   const named = await list(`type=${encodeURIComponent(trigger.event)}&limit=1`);
   if (named.status !== 200) return { pass: false, reason: `listing events: ${describeError({ status: named.status, method: 'GET', template: '/v1/events', json: named.json })}${note}` };
   if (named.json.data.length > 0) return { pass: true };
+  // Connect events (account.updated…) are the connected account's, as `stripe listen` forwards them: list those too.
+  for (const account of await connectedAccounts(base, key)) {
+    const res = await fetch(`${base}/v1/events?type=${encodeURIComponent(trigger.event)}&limit=1`, { headers: { ...cliHeaders(key), 'Stripe-Account': account } });
+    if (res.status === 200 && ((await res.json()) as any).data.length > 0) return { pass: true };
+  }
   const all = await list('limit=100');
   const seen = [...new Set<string>(all.json.data.map((e: { type: string }) => e.type).reverse())];
   const tolerated = run.tolerated.length ? ` (errors accepted by the script in ${run.tolerated.join(', ')})` : '';
   return { pass: false, reason: `every step succeeded${tolerated}, but no ${trigger.event} event; the run's events: ${seen.join(', ') || 'none'}${note}` };
+}
+
+/** The platform's connected accounts (GET /v1/accounts). */
+async function connectedAccounts(base: string, key: string): Promise<string[]> {
+  const res = await fetch(`${base}/v1/accounts?limit=100`, { headers: cliHeaders(key) });
+  return res.status === 200 ? ((await res.json()) as any).data.map((a: { id: string }) => a.id) : [];
 }
 
 function readExpectations(): Record<string, Expectation> {

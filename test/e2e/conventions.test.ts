@@ -111,7 +111,7 @@ describe('routing', () => {
   });
 
   it('answers routes Stripe has but the twin does not model with 501 fidelity: unsupported', async () => {
-    for (const [method, path] of [['GET', '/v1/climate/orders'], ['POST', '/v1/transfers'], ['GET', '/v1/issuing/cards']]) {
+    for (const [method, path] of [['GET', '/v1/climate/orders'], ['POST', '/v1/apple_pay/domains'], ['GET', '/v1/issuing/cards']]) {
       const res = await raw(t.h.url, method, path, { key: freshKey(), body: method === 'POST' ? '' : undefined });
       expect([method, path, res.status]).toEqual([method, path, 501]);
       expect(res.json.error).toMatchObject({ type: 'api_error', fidelity: 'unsupported' });

@@ -89,7 +89,8 @@ const CROSS_DOMAIN_OPERATIONS: Record<string, string[]> = {
   // forceBehaviour: a decline armed for a renewal lands on the renewal invoice's PaymentIntent.
   // paymentMethodFromData: a card typed into a page the twin serves (checkout) becomes a PaymentMethod as API card data does.
   'payments/payment_methods': ['attachPaymentMethod', 'resolvePaymentMethod', 'forceBehaviour', 'paymentMethodFromData'],
-  'core/balance': ['createBalanceTransaction'],
+  // Transfers and payouts (connect) draw on the available balance.
+  'core/balance': ['createBalanceTransaction', 'balance'],
   // A customer's `source` parameter saves a card (and replaces the default source) as POST /v1/customers/:id/sources does.
   'payments/sources': ['sourceCard', 'announceSource', 'removeSource', 'cardsOf'],
   // An invoice is collected through its own PaymentIntent (billing); Checkout pays with a PaymentIntent it makes at the

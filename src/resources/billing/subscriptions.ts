@@ -1,3 +1,4 @@
+import { applicationId } from '../../engine/accounts';
 import { nowIn, onTestClock, scheduleIn } from '../../engine/clock';
 import { errors, StripeError } from '../../engine/errors';
 import { emit, previousAttributes } from '../../engine/events';
@@ -265,6 +266,8 @@ export function createSubscription(ctx: Ctx, params: Params, schedule: string | 
 
   const base = subscriptions.build(ctx, params, {
     id,
+    // Made with Stripe-Account: the platform's Connect application (recorded `ca_…`).
+    application: ctx.world.platform ? applicationId(ctx.world.platform) : null,
     automatic_tax: AUTOMATIC_TAX,
     billing_cycle_anchor: anchor,
     billing_mode: { flexible: { proration_discounts: 'included' }, type: 'flexible', updated_at: now },

@@ -50,6 +50,8 @@ export function createBalanceTransaction(ctx: Ctx, t: NewTransaction): BalanceTr
   });
   addFunds(world, bt.status, bt.currency, bt.net);
   if (!immediate) scheduleRelease(world, bt.available_on);
+  // Funds that skip pending (the 4000000000000077 card, the CLI's balance.available script) are announced too, once the request is done.
+  else if (t.availableImmediately && t.amount > 0) announceAvailable(world);
   return bt;
 }
 
@@ -97,6 +99,16 @@ function scheduleRelease(world: World, at: number): void {
       }
     }
     if (released) emit(ctx, 'balance.available', balance(world));
+  });
+}
+
+/** `balance.available` for funds that arrived available, once (after the request that brought them). */
+function announceAvailable(world: World): void {
+  if (world.facts.has('balance:announce')) return;
+  world.facts.set('balance:announce', true);
+  world.schedule(world.now(), (ctx) => {
+    world.facts.delete('balance:announce');
+    emit(ctx, 'balance.available', balance(world));
   });
 }
 

@@ -2,7 +2,7 @@ import { errors } from '../../engine/errors';
 import { Params } from '../../engine/params';
 import { withKey } from '../../engine/render';
 import { operation } from '../../engine/spec';
-import { ENDPOINT, newSecret, stopDeliveries, WebhookEndpoint } from '../../engine/webhooks';
+import { ENDPOINT, markConnect, newSecret, stopDeliveries, WebhookEndpoint } from '../../engine/webhooks';
 import { Ctx, StripeObject } from '../../engine/world';
 import { defineResource, EMPTY, mergeMetadata, route } from '../../engine/resource';
 
@@ -39,12 +39,12 @@ const MAX_ENDPOINTS = 16;
 
 function createEndpoint(ctx: Ctx, params: Params): StripeObject {
   const { world } = ctx;
-  // The twin has no connected accounts, so a Connect endpoint would never receive anything: say so (501).
-  webhookEndpoints.unsupported('create', params);
   checkUrl(params.url);
   const live = world.idsOf(ENDPOINT).filter((id) => !world.get(id)!.deleted).length;
   if (live >= MAX_ENDPOINTS) throw errors.paramState(`You have reached the maximum of ${MAX_ENDPOINTS} test webhook endpoints.`, 'url');
   const endpoint: WebhookEndpoint = webhookEndpoints.insert(ctx, params, { status: 'enabled' });
+  // `connect=true`: the connected accounts' events, not the account's own (docs/connect.md §5); the object shows no such field.
+  if (params.connect) markConnect(world, endpoint.id);
   // Only this response carries the secret (§19.1); the stored object never does.
   return withKey(endpoint, 'secret', newSecret(world, endpoint.id));
 }
@@ -69,7 +69,6 @@ export const webhookEndpoints = defineResource<'webhook_endpoint', WebhookEndpoi
   create: createEndpoint,
   defaults: { metadata: EMPTY },
   writable: { api_version: true, description: true, enabled_events: true, metadata: (value, current) => mergeMetadata(current, value), url: true },
-  unsupported: { create: ['connect'] },
   delete: { retrievable: false, response: 'deleted_webhook_endpoint', after: (ctx, endpoint) => stopDeliveries(ctx.world, endpoint.id) },
   routes: { update: false },
 }).with(

@@ -18,9 +18,11 @@ export type Charge = Shaped<'charge', ChargeExtra>;
 
 /**
  * What a charge is for: the PaymentIntent making the attempt (charges share its id
- * family), or, for a Charges API charge, the request's terms with no id.
+ * family; its Connect terms when it has them), or, for a Charges API charge, the
+ * request's terms with no id.
  */
-export type ChargeTerms = Pick<StripeObject, 'amount' | 'currency' | 'customer' | 'description' | 'metadata' | 'receipt_email' | 'shipping' | 'statement_descriptor' | 'statement_descriptor_suffix' | 'transfer_group'> & { id: string | null };
+export type ChargeTerms = Pick<StripeObject, 'amount' | 'currency' | 'customer' | 'description' | 'metadata' | 'receipt_email' | 'shipping' | 'statement_descriptor' | 'statement_descriptor_suffix' | 'transfer_group'> &
+  Partial<Pick<StripeObject, 'application' | 'application_fee_amount' | 'transfer_data' | 'on_behalf_of'>> & { id: string | null };
 
 export interface ChargeAttempt {
   intent: ChargeTerms;
@@ -97,15 +99,20 @@ export function createCharge(ctx: Ctx, attempt: ChargeAttempt): Charge {
     id: charges.newId(ctx, intent.id),
     amount: intent.amount,
     amount_captured: !failed && attempt.capture ? intent.amount : 0,
+    application: intent.application ?? null,
+    application_fee_amount: intent.application_fee_amount ?? null,
     billing_details: pm.billing_details,
     calculated_statement_descriptor: `${world.config.statementDescriptor}${suffix ? `* ${suffix}` : ''}`.toUpperCase(),
     captured: !failed && attempt.capture,
     currency: intent.currency,
     customer: intent.customer,
     description: intent.description,
+    // A destination charge names its destination in the legacy field too (recorded).
+    destination: intent.transfer_data?.destination ?? null,
     failure_code: failed ? (attempt.decline?.code ?? 'card_declined') : null,
     failure_message: failed ? (attempt.decline?.message ?? 'Your card was declined.') : null,
     metadata: intent.metadata ?? {},
+    on_behalf_of: intent.on_behalf_of ?? null,
     outcome: outcome(ctx, attempt),
     paid: !failed,
     payment_intent: intent.id,
@@ -145,6 +152,7 @@ export function createCharge(ctx: Ctx, attempt: ChargeAttempt): Charge {
     statement_descriptor: intent.statement_descriptor ?? null,
     statement_descriptor_suffix: suffix ?? null,
     status: failed ? 'failed' : 'succeeded',
+    transfer_data: intent.transfer_data ? { amount: intent.transfer_data.amount ?? null, destination: intent.transfer_data.destination } : null,
     transfer_group: intent.transfer_group ?? null,
   });
 }

@@ -88,7 +88,8 @@ export function newIntentFields(ctx: Ctx, kind: IntentKind, params: Params, newI
     excluded_payment_method_types: params.excluded_payment_method_types ?? null,
     metadata: mergeMetadata(EMPTY, params.metadata),
     payment_method: pm?.id ?? null,
-    payment_method_configuration_details: offered.automatic ? { id: pmcId(ctx), parent: null } : null,
+    // A connected account's configuration is a child of its platform's (recorded `parent: pmc_…`).
+    payment_method_configuration_details: offered.automatic ? { id: pmcId(ctx), parent: ctx.world.platform ? pmcId({ ...ctx, world: ctx.world.platform }) : null } : null,
     payment_method_types: offered.types,
     status: pm ? kind.machine.state.requires_confirmation : kind.machine.state.requires_payment_method,
   };

@@ -1,3 +1,4 @@
+import { applicationId } from '../../engine/accounts';
 import { errors } from '../../engine/errors';
 import { nowIn, scheduleIn } from '../../engine/clock';
 import { emit } from '../../engine/events';
@@ -106,9 +107,14 @@ export function createPaymentIntent(ctx: Ctx, params: Params): PaymentIntent {
   checkChargeAmount(params.amount, currency, types?.length && types.every((t) => t === 'crypto') ? 1 : undefined);
   const token = redeemToken(ctx, params, params.amount, currency);
   if (token) params = token.params;
+  checkConnectParams(ctx, params);
   const intent = newIntentFields(ctx, PAYMENT, params, () => paymentIntents.newId(ctx));
   const pi = paymentIntents.insert(ctx, params, {
     ...intent,
+    // A destination charge's intent is grouped with its transfer (recorded: `group_<intent id>`).
+    ...(params.transfer_data && params.transfer_group == null ? { transfer_group: `group_${intent.id}` } : {}),
+    // Made with Stripe-Account: the platform's Connect application (recorded `ca_…`).
+    application: ctx.world.platform ? applicationId(ctx.world.platform) : null,
     confirmation_method: params.confirmation_method ?? 'automatic',
     currency,
     payment_method_options: paymentMethodOptions(intent.payment_method_types, params.payment_method_options),
@@ -131,6 +137,27 @@ function redeemToken(ctx: Ctx, params: Params, amount: number, currency: string)
   const token = checkGrantedToken(ctx, ref, amount, currency);
   const pm = paymentMethodFromToken(ctx, token);
   return { id: token.id, params: { ...params, payment_method: pm.id, payment_method_data: undefined, shared_payment_granted_token: undefined } };
+}
+
+/**
+ * Connect parameters name accounts of the caller's platform (docs/connect.md §3):
+ * a destination or on_behalf_of account it does not have is Stripe's "No such
+ * destination"; an application fee needs a destination or a Stripe-Account request.
+ */
+function checkConnectParams(ctx: Ctx, params: Params): void {
+  const { world } = ctx;
+  const destination = params.transfer_data?.destination;
+  if (params.transfer_data && !world.connected.has(destination)) throw errors.paramState(`No such destination: '${destination}'`, 'transfer_data[destination]');
+  if (params.on_behalf_of != null && !world.connected.has(params.on_behalf_of)) throw errors.paramState(`No such account: '${params.on_behalf_of}'`, 'on_behalf_of'); // twin's wording (unverified)
+  if (params.transfer_data?.amount != null && params.transfer_data.amount > params.amount) {
+    throw errors.paramState('The transfer amount cannot be greater than the amount of the PaymentIntent.', 'transfer_data[amount]'); // twin's wording (unverified)
+  }
+  if (params.application_fee_amount != null && !params.transfer_data && !world.platform) {
+    throw errors.paramState(
+      'Can only apply an application_fee_amount when the PaymentIntent is attempting a direct payment (using an OAuth key or Stripe-Account header) or destination payment (using `transfer_data[destination]`).',
+      'application_fee_amount',
+    );
+  }
 }
 
 // --- confirm --------------------------------------------------------------
@@ -440,10 +467,13 @@ export const paymentIntents = defineResource<'payment_intent', PaymentIntent, 's
     statement_descriptor: true,
     statement_descriptor_suffix: true,
     transfer_group: true,
+    // Connect (docs/connect.md §3): the charge carries them; src/resources/connect moves the money when it succeeds.
+    application_fee_amount: true,
+    on_behalf_of: true,
+    transfer_data: (value) => (value ? { ...(value.amount != null ? { amount: value.amount } : {}), destination: value.destination } : null),
   },
   unsupported: {
-    create: ['application_fee_amount', 'on_behalf_of', 'transfer_data', 'mandate', 'mandate_data', 'confirmation_token', 'radar_options'],
-    update: ['application_fee_amount', 'transfer_data'],
+    create: ['mandate', 'mandate_data', 'confirmation_token', 'radar_options'],
   },
   events: { created: 'payment_intent.created' },
   filters: ['customer'],

@@ -24,6 +24,9 @@ export const REFUND_SETTLE_SECONDS = 60;
 const REFUND_UPDATED = ['refund.updated', 'charge.refund.updated'] as const;
 
 interface RefundInput {
+  /** Connect's reversal of a destination charge's transfer and fee: not modeled (501 when asked for). */
+  reverse_transfer?: boolean | null;
+  refund_application_fee?: boolean | null;
   amount?: number | null;
   reason?: string | null;
   metadata?: Record<string, string> | null;
@@ -35,6 +38,7 @@ interface RefundInput {
 /** Refunds part or all of a charge; throws Stripe's E22/E23/E29 when it cannot. */
 export function refundCharge(ctx: Ctx, charge: Charge, input: RefundInput): Refund {
   const { world } = ctx;
+  for (const param of ['reverse_transfer', 'refund_application_fee'] as const) if (input[param]) throw errors.unsupportedParam('POST /v1/refunds', param);
   if (!input.reversal && !charge.payment_intent && charge.status === 'succeeded' && !charge.captured) {
     // Refunding an uncaptured Charges API charge releases the authorization, whole or not at all (B1.2 [parity SSM]; text (uncertain)).
     if (input.amount != null && input.amount < charge.amount - charge.amount_refunded) {
