@@ -20,6 +20,7 @@ import { testClocks } from './core/test_clocks';
 import { disputes } from './payments/disputes';
 import { events } from './core/events';
 import { cryptoDepositRoutes } from './payments/crypto_deposits';
+import { bankDebitRoutes } from './payments/bank_debits';
 import { sharedPaymentTokenRoutes } from './payments/shared_payment_tokens';
 import { paymentIntents } from './payments/payment_intents';
 import { paymentMethods } from './payments/payment_methods';
@@ -41,6 +42,7 @@ export const modeledRoutes: Route[] = [
   ...paymentMethods.routes,
   ...paymentIntents.routes,
   ...cryptoDepositRoutes,
+  ...bankDebitRoutes,
   ...sharedPaymentTokenRoutes,
   ...charges.routes,
   ...refunds.routes,

@@ -12,6 +12,7 @@ import { given, shipping, sortKeys } from '../common';
 import { defineResource, EMPTY, find, mergeMetadata, route, Shaped, shared, unsupportedParams } from '../../engine/resource';
 import { beginConfirmation, ConfirmationStep, demandsAuthentication, failAttempt, finishAuthentication, IntentKind, newIntentFields, rememberReturnUrl, requireAuthentication } from './confirmation';
 import { checkCryptoConfirmation, confirmCryptoPayment } from './crypto_deposits';
+import { confirmBankDebit, isBankDebit } from './bank_debits';
 import { checkGrantedToken, grantedTokenParam, paymentMethodFromToken, recordTokenUse } from './shared_payment_tokens';
 import { paymentIntentMachine } from './intent_machines';
 import {
@@ -159,6 +160,8 @@ export function confirmPaymentIntent(ctx: Ctx, pi: PaymentIntent, params: Params
 
   // Crypto: deposit mode waits for funds at the addresses shown; transaction_verification records a payment made (crypto_deposits.ts).
   if (pm.type === 'crypto') return confirmCryptoPayment(ctx, pi);
+  // Bank debits: processing, then settled or failed on the clock (bank_debits.ts).
+  if (isBankDebit(pm)) return confirmBankDebit(ctx, pi, pm, params);
   if (demandsAuthentication(ctx, pi, pm, offSession)) {
     if (offSession) return failPayment(ctx, pi, pm, 'confirm', { decline: DECLINES.authentication_required });
     if (params.error_on_requires_action) {
@@ -437,7 +440,7 @@ export const paymentIntents = defineResource<'payment_intent', PaymentIntent, 's
     transfer_group: true,
   },
   unsupported: {
-    create: ['application_fee_amount', 'on_behalf_of', 'transfer_data', 'mandate', 'mandate_data', 'confirmation_token', 'radar_options'],
+    create: ['application_fee_amount', 'on_behalf_of', 'transfer_data', 'mandate', 'confirmation_token', 'radar_options'],
     update: ['application_fee_amount', 'transfer_data'],
   },
   events: { created: 'payment_intent.created' },
@@ -448,7 +451,7 @@ export const paymentIntents = defineResource<'payment_intent', PaymentIntent, 's
 }).with(
   route('POST', '/v1/payment_intents/{intent}', 'payment_intent', (ctx, params, path) => updatePaymentIntent(ctx, paymentIntents.find(ctx, path.intent), params)),
   route('POST', '/v1/payment_intents/{intent}/confirm', 'payment_intent', (ctx, params, path) => {
-    unsupportedParams('POST /v1/payment_intents/{intent}/confirm', params, ['mandate', 'mandate_data', 'confirmation_token', 'radar_options']);
+    unsupportedParams('POST /v1/payment_intents/{intent}/confirm', params, ['mandate', 'confirmation_token', 'radar_options']);
     return confirmPaymentIntent(ctx, paymentIntents.find(ctx, path.intent), params);
   }),
   route('POST', '/v1/payment_intents/{intent}/capture', 'payment_intent', (ctx, params, path) => {
