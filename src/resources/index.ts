@@ -21,6 +21,7 @@ import { disputes } from './payments/disputes';
 import { events } from './core/events';
 import { cryptoDepositRoutes } from './payments/crypto_deposits';
 import { bankDebitRoutes } from './payments/bank_debits';
+import { cashBalanceRoutes } from './payments/cash_balance';
 import { sharedPaymentTokenRoutes } from './payments/shared_payment_tokens';
 import { paymentIntents } from './payments/payment_intents';
 import { paymentMethods } from './payments/payment_methods';
@@ -43,6 +44,7 @@ export const modeledRoutes: Route[] = [
   ...paymentIntents.routes,
   ...cryptoDepositRoutes,
   ...bankDebitRoutes,
+  ...cashBalanceRoutes,
   ...sharedPaymentTokenRoutes,
   ...charges.routes,
   ...refunds.routes,

@@ -227,3 +227,90 @@ describe.each(MODES)('bank debits (%s)', (mode) => {
     });
   });
 });
+
+describe.each(MODES)('bank transfers and cash balances (%s)', (mode) => {
+  const t = useHarness(mode);
+
+  const fund = (customer: string, amount: number, currency: string, reference?: string) =>
+    t.stripe.testHelpers.customers.fundCashBalance(customer, { amount, currency, ...(reference ? { reference } : {}) });
+
+  const transfer = (customer: string, amount: number, currency = 'jpy') =>
+    t.stripe.paymentIntents.create({
+      amount,
+      currency,
+      customer,
+      allowed_payment_method_types: ['customer_balance'],
+      payment_method_data: { type: 'customer_balance' },
+      payment_method_options: { customer_balance: { funding_type: 'bank_transfer', bank_transfer: { type: currency === 'jpy' ? 'jp_bank_transfer' : 'us_bank_transfer' } } },
+      confirm: true,
+    });
+
+  const types = async () => (await t.stripe.events.list({ limit: 100 })).data.map((e) => e.type).reverse();
+
+  it('an intent waits with bank transfer instructions; a part funded leaves it partially funded, the rest pays it', async () => {
+    const customer = await t.stripe.customers.create({});
+    const pi = await transfer(customer.id, 20000);
+    expect(pi.status).toBe('requires_action');
+    const shown = pi.next_action!.display_bank_transfer_instructions!;
+    expect(shown).toMatchObject({ amount_remaining: 20000, currency: 'jpy', type: 'jp_bank_transfer', reference: expect.any(String) });
+    expect(shown.financial_addresses![0]).toMatchObject({ type: 'zengin', supported_networks: ['zengin'], zengin: { account_type: 'futsu' } });
+
+    const funded = await fund(customer.id, 10000, 'jpy');
+    expect(funded).toMatchObject({ object: 'customer_cash_balance_transaction', type: 'funded', net_amount: 10000, ending_balance: 10000, currency: 'jpy', customer: customer.id });
+    expect(funded.funded!.bank_transfer.type).toBe('jp_bank_transfer');
+    const partial = await t.stripe.paymentIntents.retrieve(pi.id);
+    expect(partial.status).toBe('requires_action');
+    expect(partial.next_action!.display_bank_transfer_instructions!.amount_remaining).toBe(10000);
+    expect(await t.stripe.customers.retrieveCashBalance(customer.id)).toMatchObject({ object: 'cash_balance', available: { jpy: 0 }, settings: { reconciliation_mode: 'automatic' } });
+
+    await fund(customer.id, 10000, 'jpy');
+    const paid = await t.stripe.paymentIntents.retrieve(pi.id);
+    expect(paid).toMatchObject({ status: 'succeeded', amount_received: 20000, next_action: null });
+    const charge = await t.stripe.charges.retrieve(paid.latest_charge as string);
+    expect(charge).toMatchObject({ status: 'succeeded', amount: 20000, payment_method_details: { type: 'customer_balance' } });
+
+    const ledger = await t.stripe.customers.listCashBalanceTransactions(customer.id);
+    expect(ledger.data.map((x) => [x.type, x.net_amount, x.ending_balance])).toEqual([
+      ['applied_to_payment', -10000, 0],
+      ['funded', 10000, 10000],
+      ['applied_to_payment', -10000, 0],
+      ['funded', 10000, 10000],
+    ]);
+    expect(await t.stripe.customers.retrieveCashBalanceTransaction(customer.id, ledger.data[0].id)).toEqual(ledger.data[0]);
+    expect((await types()).filter((x) => x !== 'customer.created')).toEqual([
+      'payment_intent.created', 'payment_intent.requires_action',
+      'customer_cash_balance_transaction.created', 'cash_balance.funds_available', 'customer_cash_balance_transaction.created', 'payment_intent.partially_funded',
+      'customer_cash_balance_transaction.created', 'cash_balance.funds_available', 'customer_cash_balance_transaction.created', 'charge.succeeded', 'payment_intent.succeeded',
+    ]);
+  });
+
+  it('funds no intent waits for stay in the cash balance and pay the next confirmation at once', async () => {
+    const customer = await t.stripe.customers.create({});
+    await fund(customer.id, 5000, 'usd');
+    const withCash = await t.stripe.customers.retrieve(customer.id, { expand: ['cash_balance'] });
+    expect((withCash as Stripe.Customer).cash_balance).toMatchObject({ available: { usd: 5000 } });
+    const pi = await transfer(customer.id, 3000, 'usd');
+    expect(pi.status).toBe('succeeded');
+    expect(await t.stripe.customers.retrieveCashBalance(customer.id)).toMatchObject({ available: { usd: 2000 } });
+  });
+
+  it('a transfer naming an intent\'s reference pays that intent first', async () => {
+    const customer = await t.stripe.customers.create({});
+    const first = await transfer(customer.id, 1000, 'usd');
+    const second = await transfer(customer.id, 1000, 'usd');
+    await fund(customer.id, 1000, 'usd', second.next_action!.display_bank_transfer_instructions!.reference!);
+    expect((await t.stripe.paymentIntents.retrieve(second.id)).status).toBe('succeeded');
+    expect((await t.stripe.paymentIntents.retrieve(first.id)).status).toBe('requires_action');
+  });
+
+  it('refuses a customer_balance intent without a customer, and funding an unknown customer', async () => {
+    const err = await stripeError(
+      t.stripe.paymentIntents.create({
+        amount: 1000, currency: 'usd', allowed_payment_method_types: ['customer_balance'], payment_method_data: { type: 'customer_balance' },
+        payment_method_options: { customer_balance: { funding_type: 'bank_transfer', bank_transfer: { type: 'us_bank_transfer' } } }, confirm: true,
+      }),
+    );
+    expect(err).toMatchObject({ statusCode: 400, type: 'StripeInvalidRequestError' });
+    expect(await stripeError(fund('cus_missing', 100, 'usd'))).toMatchObject({ statusCode: 404, code: 'resource_missing' });
+  });
+});

@@ -13,6 +13,7 @@ import { defineResource, EMPTY, find, mergeMetadata, route, Shaped, shared, unsu
 import { beginConfirmation, ConfirmationStep, demandsAuthentication, failAttempt, finishAuthentication, IntentKind, newIntentFields, rememberReturnUrl, requireAuthentication } from './confirmation';
 import { checkCryptoConfirmation, confirmCryptoPayment } from './crypto_deposits';
 import { confirmBankDebit, isBankDebit } from './bank_debits';
+import { confirmCustomerBalance } from './cash_balance';
 import { checkGrantedToken, grantedTokenParam, paymentMethodFromToken, recordTokenUse } from './shared_payment_tokens';
 import { paymentIntentMachine } from './intent_machines';
 import {
@@ -162,6 +163,8 @@ export function confirmPaymentIntent(ctx: Ctx, pi: PaymentIntent, params: Params
   if (pm.type === 'crypto') return confirmCryptoPayment(ctx, pi);
   // Bank debits: processing, then settled or failed on the clock (bank_debits.ts).
   if (isBankDebit(pm)) return confirmBankDebit(ctx, pi, pm, params);
+  // Bank transfers: wait for funds in the customer's cash balance (cash_balance.ts).
+  if (pm.type === 'customer_balance') return confirmCustomerBalance(ctx, pi, pm);
   if (demandsAuthentication(ctx, pi, pm, offSession)) {
     if (offSession) return failPayment(ctx, pi, pm, 'confirm', { decline: DECLINES.authentication_required });
     if (params.error_on_requires_action) {
