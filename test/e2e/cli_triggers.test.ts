@@ -1,12 +1,12 @@
 /**
- * The Stripe CLI's billing and checkout trigger scripts, replayed against the twin.
+ * The Stripe CLI's billing, checkout, PaymentIntent and cash balance trigger scripts, replayed against the twin.
  *
  * `stripe trigger <event>` runs a script of API calls that makes Stripe emit that
  * event. test/fixtures/cli_triggers.json holds those scripts for the families
  * product, price, plan, coupon, promotion_code, customer.discount,
  * customer.subscription, subscription_schedule, invoice, invoiceitem, credit_note,
- * checkout.session, payment_link, billing_portal, tax_rate, test_helpers.test_clock
- * and subscription.payment_* (regenerate: scripts/cli_triggers.mjs). Each trigger
+ * checkout.session, payment_link, billing_portal, tax_rate, test_helpers.test_clock,
+ * payment_intent, cash_balance and subscription.payment_* (regenerate: scripts/cli_triggers.mjs). Each trigger
  * runs on its own fresh world (its own key) of one twin served over HTTP, sent as
  * the CLI sends it (./cli_replay.ts, docs/cli-triggers.md). A trigger passes when
  * the CLI would report success — every step answered 2xx, or the error type the
@@ -50,6 +50,10 @@ const REMOVED = {
   phaseIterations: 'the script posts phase `iterations`, removed at 2025-09-30.clover (`duration` or `end_date` instead)',
   checkoutTypes: 'the script posts `payment_method_types` on /v1/checkout/sessions, removed at 2026-09-30.endive (`allowed_payment_method_types` instead)',
 };
+/** Scripts that send a value the parameter's enum in Stripe's OpenAPI spec and types does not have. */
+const INVALID = {
+  transferType: 'the script sends `payment_method_options[customer_balance][bank_transfer][type]=jp_bank_account`; Stripe\'s spec (2024-04-10) and types (endive) allow only eu_bank_transfer, gb_bank_transfer, jp_bank_transfer, mx_bank_transfer and us_bank_transfer (test/e2e/bank_payments.test.ts makes the event with jp_bank_transfer)',
+};
 /** Scripts whose own dates cannot cause their event, by Stripe's documented timing. */
 const TIMING = {
   scheduleExpiring: "the script advances its clock to 2020-01-20, nine days before its schedule ends (2020-01-29), and Stripe sends subscription_schedule.expiring 7 days before a schedule's end (Stripe's event docs)",
@@ -66,6 +70,7 @@ const CANNOT_AT_ENDIVE: Record<string, string> = {
   'subscription_schedule.released': REMOVED.phaseIterations,
   'subscription_schedule.updated': REMOVED.phaseIterations,
   'subscription_schedule.expiring': TIMING.scheduleExpiring,
+  'payment_intent.partially_funded': INVALID.transferType,
   'checkout.session.async_payment_failed': REMOVED.checkoutTypes,
   'checkout.session.async_payment_succeeded': REMOVED.checkoutTypes,
 };

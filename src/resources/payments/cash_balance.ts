@@ -96,9 +96,7 @@ function financialAddress(ctx: Ctx, customer: string, type: TransferType): Recor
 /** The bank transfer type an intent asked for (`payment_method_options[customer_balance][bank_transfer][type]`), else its currency's. */
 function transferType(pi: StripeObject): TransferType {
   const asked = pi.payment_method_options?.customer_balance?.bank_transfer?.type as string | undefined;
-  // The Stripe CLI's partially_funded script names the type `jp_bank_account`: read as its transfer (twin choice).
-  const named = asked?.replace(/_bank_account$/, '_bank_transfer');
-  return (TRANSFER_TYPES as readonly string[]).includes(named ?? '') ? (named as TransferType) : DEFAULT_TRANSFER[pi.currency] ?? 'us_bank_transfer';
+  return (TRANSFER_TYPES as readonly string[]).includes(asked ?? '') ? (asked as TransferType) : DEFAULT_TRANSFER[pi.currency] ?? 'us_bank_transfer';
 }
 
 function instructions(ctx: Ctx, pi: StripeObject, remaining: number): Record<string, unknown> {
