@@ -1,5 +1,5 @@
 import Stripe from 'stripe';
-import { keyOf, MODES, stripeError, useHarness } from '../helpers';
+import { freshKey, keyOf, MODES, stripeError, useHarness } from '../helpers';
 
 // Payment methods beyond cards (src/resources/payments/bank_debits.ts,
 // cash_balance.ts; docs/bank-payments.md): ACH and SEPA debits that process and
@@ -81,6 +81,30 @@ describe.each(MODES)('bank debits (%s)', (mode) => {
     expect(disputes.data).toHaveLength(1);
     expect(disputes.data[0]).toMatchObject({ reason: 'debit_not_authorized', status: 'needs_response', amount: 2000 });
     expect((await typesOf(pi.id)).slice(-4)).toEqual(['payment_intent.succeeded', 'charge.updated', 'charge.dispute.created', 'charge.dispute.funds_withdrawn']);
+  });
+
+  it('a settled ACH payment refunds like any charge', async () => {
+    const pi = await ach('pm_usBankAccount_success');
+    await advance(60);
+    const refund = await t.stripe.refunds.create({ payment_intent: pi.id, amount: 500 });
+    expect(refund).toMatchObject({ amount: 500, charge: pi.latest_charge });
+    expect(await t.stripe.charges.retrieve(pi.latest_charge as string)).toMatchObject({ amount_refunded: 500, refunded: false });
+  });
+
+  it('restricted keys: mandates need rak_mandate_read, the funding helper rak_customer_write', async () => {
+    const owner = freshKey('owner');
+    const secret = t.h.stripe(owner);
+    const pi = await secret.paymentIntents.create({ amount: 2000, currency: 'usd', allowed_payment_method_types: ['us_bank_account'], payment_method: 'pm_usBankAccount_success', confirm: true });
+    const charge = await secret.charges.retrieve(pi.latest_charge as string);
+    const customer = await secret.customers.create({});
+    const { key } = await t.h.control(owner).keys.create({ kind: 'restricted', permissions: ['rak_customer_read', 'rak_charge_read'] });
+    const rk = t.h.stripe(key);
+    const mandate = charge.payment_method_details!.us_bank_account!.mandate as string;
+    expect((await stripeError(rk.mandates.retrieve(mandate))).message).toContain("'rak_mandate_read'");
+    expect((await stripeError(rk.testHelpers.customers.fundCashBalance(customer.id, { amount: 100, currency: 'usd' }))).message).toContain("'rak_customer_write'");
+    expect((await rk.customers.retrieveCashBalance(customer.id)).object).toBe('cash_balance');
+    const { key: reader } = await t.h.control(owner).keys.create({ kind: 'restricted', permissions: ['rak_mandate_read'] });
+    expect((await t.h.stripe(reader).mandates.retrieve(mandate)).id).toBe(mandate);
   });
 
   describe('microdeposits', () => {

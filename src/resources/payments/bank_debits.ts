@@ -85,14 +85,15 @@ const MICRODEPOSIT_FAILED: DebitFailure = {
   message: "Microdeposits were failed to be deposited into the customer's bank account. Please check the account, institution and transit numbers as well as the currency type.",
 };
 
-/** What a debit's charge shows of its bank account and mandate. */
-function chargeDetails(pm: PaymentMethod, mandate: string): Record<string, unknown> {
+/** What a debit's charge shows of its bank account and mandate; the debit is expected on the day it settles (twin choice). */
+function chargeDetails(pm: PaymentMethod, mandate: string, settlesAt: number): Record<string, unknown> {
+  const expected_debit_date = new Date(settlesAt * 1000).toISOString().slice(0, 10);
   if (pm.type === 'sepa_debit') {
     const { bank_code, branch_code, country, fingerprint, last4 } = pm.sepa_debit;
-    return { sepa_debit: { bank_code, branch_code, country, fingerprint, last4, mandate }, type: 'sepa_debit' };
+    return { sepa_debit: { bank_code, branch_code, country, expected_debit_date, fingerprint, last4, mandate, transaction_id: null }, type: 'sepa_debit' };
   }
   const { account_holder_type, account_type, bank_name, fingerprint, last4, routing_number } = pm.us_bank_account;
-  return { type: 'us_bank_account', us_bank_account: { account_holder_type, account_type, bank_name, fingerprint, last4, mandate, payment_reference: null, routing_number } };
+  return { type: 'us_bank_account', us_bank_account: { account_holder_type, account_type, bank_name, expected_debit_date, fingerprint, last4, mandate, payment_reference: null, routing_number } };
 }
 
 const PENDING_OUTCOME = {
@@ -117,6 +118,7 @@ const mandateFact = (intentId: string) => `mandate:${intentId}`;
 function startDebit<T extends StripeObject>(ctx: Ctx, pi: T, pm: PaymentMethod, step: 'confirm' | 'verify'): T {
   const { world } = ctx;
   const account = accountOf(ctx, pm);
+  const settlesAt = nowIn(ctx) + (account.delayed ? DELAYED_SETTLE_SECONDS : SETTLE_SECONDS);
   if (pi.setup_future_usage && pi.customer && !pm.customer) pm = attachPaymentMethod(ctx, pm, pi.customer);
   markConsumed(ctx, pm);
   const charge = charges.insert(ctx, {}, {
@@ -134,7 +136,7 @@ function startDebit<T extends StripeObject>(ctx: Ctx, pi: T, pm: PaymentMethod, 
     paid: false,
     payment_intent: pi.id,
     payment_method: pm.id,
-    payment_method_details: chargeDetails(pm, world.facts.get(mandateFact(pi.id)) as string),
+    payment_method_details: chargeDetails(pm, world.facts.get(mandateFact(pi.id)) as string, settlesAt),
     receipt_email: pi.receipt_email ?? null,
     shipping: pi.shipping ?? null,
     statement_descriptor: pi.statement_descriptor ?? null,
@@ -143,10 +145,7 @@ function startDebit<T extends StripeObject>(ctx: Ctx, pi: T, pm: PaymentMethod, 
     transfer_group: pi.transfer_group ?? null,
   });
   const processing = paymentIntentMachine.transition(ctx, pi, step, paymentIntentMachine.state.processing, { latest_charge: charge.id, next_action: null, last_payment_error: null, payment_method: pm.id }, [['charge.pending', charge]]);
-  if (account.outcome !== 'processing') {
-    const at = nowIn(ctx) + (account.delayed ? DELAYED_SETTLE_SECONDS : SETTLE_SECONDS);
-    scheduleIn(ctx, at, (later) => settleDebit(later, pi.id, charge.id));
-  }
+  if (account.outcome !== 'processing') scheduleIn(ctx, settlesAt, (later) => settleDebit(later, pi.id, charge.id));
   return processing;
 }
 
