@@ -107,6 +107,18 @@ describe.each(MODES)('bank debits (%s)', (mode) => {
     expect((await t.h.stripe(reader).mandates.retrieve(mandate)).id).toBe(mandate);
   });
 
+  it('an invoice paid by ACH stays open while the debit processes and is paid when it settles', async () => {
+    const customer = await t.stripe.customers.create({});
+    const pm = await t.stripe.paymentMethods.attach('pm_usBankAccount_success', { customer: customer.id });
+    await t.stripe.invoiceItems.create({ customer: customer.id, amount: 3000, currency: 'usd' });
+    const invoice = await t.stripe.invoices.create({ customer: customer.id, pending_invoice_items_behavior: 'include' });
+    await t.stripe.invoices.finalizeInvoice(invoice.id!);
+    const paying = await t.stripe.invoices.pay(invoice.id!, { payment_method: pm.id });
+    expect(paying.status).toBe('open');
+    await advance(60);
+    expect((await t.stripe.invoices.retrieve(invoice.id!)).status).toBe('paid');
+  });
+
   describe('microdeposits', () => {
     const manual = (account: string) =>
       t.stripe.paymentIntents.create({
