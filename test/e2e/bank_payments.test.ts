@@ -326,7 +326,9 @@ describe.each(MODES)('bank transfers and cash balances (%s)', (mode) => {
     const withCash = await t.stripe.customers.retrieve(customer.id, { expand: ['cash_balance'] });
     expect((withCash as Stripe.Customer).cash_balance).toMatchObject({ available: { usd: 5000 } });
     const pi = await transfer(customer.id, 3000, 'usd');
-    expect(pi.status).toBe('succeeded');
+    expect(pi).toMatchObject({ status: 'succeeded', amount_received: 3000, next_action: null });
+    const events = (await t.stripe.events.list({ limit: 100 })).data.filter((e) => (e.data.object as any).id === pi.id).map((e) => e.type).reverse();
+    expect(events).toEqual(['payment_intent.created', 'payment_intent.succeeded']);
     expect(await t.stripe.customers.retrieveCashBalance(customer.id)).toMatchObject({ available: { usd: 2000 } });
   });
 

@@ -128,11 +128,16 @@ export function confirmCustomerBalance<T extends StripeObject>(ctx: Ctx, pi: T, 
     throw errors.paramState('The customer_balance payment method requires `payment_method_options[customer_balance][funding_type]` to be `bank_transfer`.', 'payment_method_options[customer_balance][funding_type]');
   }
   ctx.world.facts.set(referenceFact(pi.id), ctx.world.ids.chars(12, 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789'));
+  const available = balances(ctx, pi.customer)[pi.currency] ?? 0;
+  // Enough in the balance already: paid at once, no instructions shown (twin choice).
+  if (available >= pi.amount) {
+    record(ctx, pi.customer, pi.currency, -pi.amount, 'applied_to_payment', { applied_to_payment: { payment_intent: pi.id } });
+    return payInFull(ctx, { ...pi, payment_method: pm.id }, 'confirm') as T;
+  }
   const waiting = paymentIntentMachine.transition(ctx, pi, 'confirm', paymentIntentMachine.state.requires_action, {
     payment_method: pm.id,
     next_action: instructions(ctx, pi, pi.amount),
   });
-  const available = balances(ctx, pi.customer)[pi.currency] ?? 0;
   return available > 0 ? (applyFunds(ctx, waiting, available) as T) : waiting;
 }
 
@@ -146,11 +151,11 @@ function applyFunds(ctx: Ctx, pi: StripeObject, available: number): StripeObject
       next_action: { ...pi.next_action, display_bank_transfer_instructions: { ...pi.next_action.display_bank_transfer_instructions, amount_remaining: remaining - applied } },
     });
   }
-  return payInFull(ctx, pi);
+  return payInFull(ctx, pi, 'settle');
 }
 
-/** The intent paid: its charge (with a balance transaction) and success. */
-function payInFull(ctx: Ctx, pi: StripeObject): StripeObject {
+/** The intent paid (by its confirmation, or by funds arriving): its charge (with a balance transaction) and success. */
+function payInFull(ctx: Ctx, pi: StripeObject, step: 'confirm' | 'settle'): StripeObject {
   const { world } = ctx;
   const pm = world.get<PaymentMethod>(pi.payment_method)!;
   let charge = charges.insert(ctx, {}, {
@@ -183,7 +188,7 @@ function payInFull(ctx: Ctx, pi: StripeObject): StripeObject {
   // Twin choice: no fee on a payment from the cash balance (Stripe prices bank transfers per country).
   const bt = createBalanceTransaction(ctx, { amount: pi.amount, currency: pi.currency, fee: 0, type: 'payment', reportingCategory: 'charge', source: charge.id, description: charge.description, family: pi.id });
   charge = world.replace({ ...charge, balance_transaction: bt.id });
-  return paymentIntentMachine.transition(ctx, pi, 'settle', paymentIntentMachine.state.succeeded, { amount_received: pi.amount, next_action: null, latest_charge: charge.id, last_payment_error: null }, [['charge.succeeded', charge]]);
+  return paymentIntentMachine.transition(ctx, pi, step, paymentIntentMachine.state.succeeded, { amount_received: pi.amount, next_action: null, latest_charge: charge.id, last_payment_error: null }, [['charge.succeeded', charge]]);
 }
 
 // --- funding ----------------------------------------------------------------
