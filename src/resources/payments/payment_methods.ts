@@ -270,7 +270,7 @@ function createUsBankAccount(ctx: Ctx, input: Params, param: string, magic?: Tes
     networks: ACH_NETWORKS,
     routing_number: routing,
     status_details: null,
-  }, magic ? { billing_details: { name: 'Jenny Rosen' }, ...input } : input);
+  }, input);
   ctx.world.facts.set(BANK_FACT(pm.id), account);
   if (!magic) setMicrodepositState(ctx.world, pm.id, 'pending');
   return pm;
@@ -289,7 +289,7 @@ function createSepaDebit(ctx: Ctx, input: Params, param: string, magic?: TestBan
     fingerprint: fingerprint(ctx.world, iban),
     generated_from: { charge: null, setup_attempt: null },
     last4: iban.slice(-4),
-  }, magic ? { billing_details: { name: 'Jenny Rosen', email: 'jenny@example.com' }, ...input } : input);
+  }, input);
   ctx.world.facts.set(BANK_FACT(pm.id), account);
   return pm;
 }
