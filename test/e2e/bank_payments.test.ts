@@ -245,6 +245,11 @@ describe.each(MODES)('bank debits (%s)', (mode) => {
       expect((await t.stripe.paymentIntents.retrieve(viaToken.id)).status).toBe('requires_payment_method');
     });
 
+    it('refuses an intent in a currency SEPA does not debit', async () => {
+      const err = await stripeError(t.stripe.paymentIntents.create({ amount: 1000, currency: 'usd', allowed_payment_method_types: ['sepa_debit'] }));
+      expect(err).toMatchObject({ statusCode: 400, message: 'The currency provided (usd) is invalid. Payments with sepa_debit support the following currencies: eur.' });
+    });
+
     it('refuses an IBAN whose check digits are wrong', async () => {
       const err = await stripeError(t.stripe.paymentMethods.create({ type: 'sepa_debit', sepa_debit: { iban: 'AT611904300234573202' } }));
       expect(err).toMatchObject({ statusCode: 400, type: 'StripeInvalidRequestError', param: 'sepa_debit[iban]' });

@@ -36,6 +36,24 @@ export const DELAYED_SETTLE_SECONDS = 180;
 /** Twin choice: microdeposits "arrive" two days after the confirmation (Stripe: 1–2 business days). */
 const MICRODEPOSIT_ARRIVAL_SECONDS = 2 * 86400;
 
+/** The currencies each method debits (Stripe's guides: ACH usd, SEPA eur). */
+const CURRENCIES: Record<string, string[]> = { us_bank_account: ['usd'], sepa_debit: ['eur'] };
+
+/**
+ * An intent that names a bank debit among its payment method types must be in a
+ * currency the debit supports: Stripe's refusal, as stripe-ios's tests record it for
+ * bancontact ("The currency provided (usd) is invalid. Payments with … support the
+ * following currencies: eur.").
+ */
+export function checkDebitCurrency(types: readonly string[] | undefined, currency: string): void {
+  for (const type of types ?? []) {
+    const allowed = CURRENCIES[type];
+    if (allowed && !allowed.includes(currency)) {
+      throw errors.state(`The currency provided (${currency}) is invalid. Payments with ${type} support the following currencies: ${allowed.join(', ')}.`);
+    }
+  }
+}
+
 const accountOf = (ctx: Ctx, pm: PaymentMethod): TestBankAccount =>
   bankAccountOf(ctx.world, pm.id) ?? { type: pm.type as TestBankAccount['type'], number: '', outcome: 'succeeded' };
 

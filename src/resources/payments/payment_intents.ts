@@ -12,7 +12,7 @@ import { given, shipping, sortKeys } from '../common';
 import { defineResource, EMPTY, find, mergeMetadata, route, Shaped, shared, unsupportedParams } from '../../engine/resource';
 import { beginConfirmation, ConfirmationStep, demandsAuthentication, failAttempt, finishAuthentication, IntentKind, newIntentFields, rememberReturnUrl, requireAuthentication } from './confirmation';
 import { checkCryptoConfirmation, confirmCryptoPayment } from './crypto_deposits';
-import { confirmBankDebit, isBankDebit } from './bank_debits';
+import { checkDebitCurrency, confirmBankDebit, isBankDebit } from './bank_debits';
 import { confirmCustomerBalance } from './cash_balance';
 import { checkGrantedToken, grantedTokenParam, paymentMethodFromToken, recordTokenUse } from './shared_payment_tokens';
 import { paymentIntentMachine } from './intent_machines';
@@ -105,6 +105,7 @@ export function createPaymentIntent(ctx: Ctx, params: Params): PaymentIntent {
   // Crypto-only intents take amounts from one cent (x402 prices, mppx's records; twin choice, unverified).
   const types: string[] | undefined = params.allowed_payment_method_types ?? params.payment_method_types;
   checkChargeAmount(params.amount, currency, types?.length && types.every((t) => t === 'crypto') ? 1 : undefined);
+  checkDebitCurrency(types, currency);
   const token = redeemToken(ctx, params, params.amount, currency);
   if (token) params = token.params;
   const intent = newIntentFields(ctx, PAYMENT, params, () => paymentIntents.newId(ctx));
