@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Regenerates test/fixtures/cli_triggers.json: the request sequences the Stripe
-// CLI's `stripe trigger` sends for the billing and checkout families, in our own
+// CLI's `stripe trigger` sends for the billing, checkout, PaymentIntent and cash balance families, in our own
 // compact format, read from a copy of the stripe/stripe-cli repository (Apache-2.0;
 // only the facts — paths, methods, parameters — are carried over). See
 // docs/cli-triggers.md for what the CLI does with them.
@@ -14,7 +14,7 @@ import path from 'node:path';
 const FAMILIES = [
   'product', 'price', 'plan', 'coupon', 'promotion_code', 'customer.discount', 'customer.subscription',
   'subscription_schedule', 'invoice', 'invoiceitem', 'credit_note', 'checkout.session', 'payment_link',
-  'billing_portal', 'tax_rate', 'test_helpers.test_clock', 'quote', 'customer.source',
+  'billing_portal', 'tax_rate', 'test_helpers.test_clock', 'quote', 'customer.source', 'payment_intent', 'cash_balance',
   // Connect (issue 11): the CLI has no capability, person or application_fee scripts.
   'account', 'balance', 'payout', 'topup', 'transfer',
 ];

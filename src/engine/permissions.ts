@@ -34,6 +34,7 @@ const SLUGS: Record<string, string> = {
   invoiceitems: 'invoice_item',
   invoice_payments: 'invoice', // ?
   invoices: 'invoice',
+  mandates: 'mandate', // ?
   payment_intents: 'payment_intent',
   payment_links: 'payment_link',
   payment_methods: 'payment_method',
@@ -54,6 +55,7 @@ const SLUGS: Record<string, string> = {
   'billing_portal/sessions': 'billing_portal_session', // ?
   'test_helpers/test_clocks': 'test_clock', // ?
   'test_helpers/payment_intents': 'payment_intent', // ? the underlying resource's (simulate_crypto_deposit)
+  'test_helpers/customers': 'customer', // ? the underlying resource's (fund_cash_balance)
   // Shared Payment Tokens and crypto deposit addresses: no slug is known (docs/agents.md §4.3); the twin's
   // reading is the underlying resource's, the PaymentMethod shared or the PaymentIntent paid.
   'shared_payment/issued_tokens': 'payment_method', // ?
@@ -107,6 +109,7 @@ export const DASHBOARD_RESOURCES: Record<string, string> = {
   Events: 'event',
   'Invoice items': 'invoice_item',
   Invoices: 'invoice',
+  Mandates: 'mandate',
   'Payment Intents': 'payment_intent',
   'Payment Links': 'payment_link',
   'Payment Methods': 'payment_method',

@@ -278,7 +278,7 @@ export const testCards = {
 };
 
 /** Names that look like Stripe test values; unknown ones must fail loudly, never succeed. */
-export const looksLikeMagicPaymentMethod = (id: string) => id.startsWith('pm_card_') || id.startsWith('pm_usBankAccount');
+export const looksLikeMagicPaymentMethod = (id: string) => id.startsWith('pm_card_') || id.startsWith('pm_usBankAccount') || id.startsWith('pm_sepaDebit');
 
 /** Decline code Stripe gives a real (non-test) card number in test mode (unverified text). */
 export const LIVE_CARD_IN_TEST_MODE: Decline = {
@@ -299,3 +299,103 @@ export function brandOf(number: string): TestCard['brand'] | 'unknown' {
   if (/^62/.test(number)) return 'unionpay';
   return 'unknown';
 }
+
+// --- bank debits (stripe-behaviour.md §4.9; docs.stripe.com/testing, "ACH Direct Debit" and "SEPA Direct Debit";
+// docs/bank-payments.md) ---------------------------------------------------------------------------
+
+/** Why a bank debit fails, as the failed charge and last_payment_error report it (messages unverified). */
+export interface DebitFailure {
+  code: string;
+  message: string;
+}
+
+export interface TestBankAccount {
+  type: 'us_bank_account' | 'sepa_debit';
+  /** The account number (ACH, routing 110000000) or IBAN (SEPA). */
+  number: string;
+  /** Its `pm_usBankAccount_…` / `pm_sepaDebit_…` name, when it has one. */
+  token?: string;
+  /** How the debit ends after `processing`: settles, fails, settles and is disputed, or never ends. */
+  outcome: 'succeeded' | 'failed' | 'disputed' | 'processing';
+  failure?: DebitFailure;
+  /** "After at least three minutes" (SEPA delayed variants): settlement waits this long. */
+  delayed?: boolean;
+  /** Radar blocks the debit (ACH riskLevelHighest). */
+  blocked?: boolean;
+  /** Microdeposits cannot be sent (ACH failMicrodeposits). */
+  microdepositsFail?: boolean;
+}
+
+const DEBIT_FAILURES = {
+  account_closed: { code: 'account_closed', message: "The customer's bank account has been closed." },
+  no_account: { code: 'no_account', message: "The customer's bank account could not be located." },
+  insufficient_funds: { code: 'insufficient_funds', message: "The customer's account has insufficient funds to cover this payment." },
+  debit_not_authorized: { code: 'debit_not_authorized', message: 'The customer has notified their bank that this payment was unauthorized.' },
+  invalid_currency: { code: 'invalid_currency', message: 'The bank was unable to process this payment because of its currency.' },
+  charge_exceeds_weekly_limit: { code: 'charge_exceeds_weekly_limit', message: 'The payment exceeds the weekly payment volume limit of this account.' },
+  charge_exceeds_source_limit: { code: 'charge_exceeds_source_limit', message: 'The payment exceeds the maximum amount allowed for this account.' },
+  highest_risk_level: { code: 'payment_method_provider_decline', message: 'Stripe blocked this payment as too risky.' },
+} satisfies Record<string, DebitFailure>;
+
+/** The routing number every ACH test account uses. */
+export const TEST_ROUTING_NUMBER = '110000000';
+
+const ACH: [number: string, token: string | undefined, behaviour: Pick<TestBankAccount, 'outcome' | 'failure' | 'blocked' | 'microdepositsFail'>][] = [
+  ['000123456789', 'pm_usBankAccount_success', { outcome: 'succeeded' }],
+  ['000111111113', 'pm_usBankAccount_accountClosed', { outcome: 'failed', failure: DEBIT_FAILURES.account_closed }],
+  ['000000004954', 'pm_usBankAccount_riskLevelHighest', { outcome: 'failed', failure: DEBIT_FAILURES.highest_risk_level, blocked: true }],
+  ['000111111116', 'pm_usBankAccount_noAccount', { outcome: 'failed', failure: DEBIT_FAILURES.no_account }],
+  ['000222222227', 'pm_usBankAccount_insufficientFunds', { outcome: 'failed', failure: DEBIT_FAILURES.insufficient_funds }],
+  ['000333333335', 'pm_usBankAccount_debitNotAuthorized', { outcome: 'failed', failure: DEBIT_FAILURES.debit_not_authorized }],
+  ['000444444440', 'pm_usBankAccount_invalidCurrency', { outcome: 'failed', failure: DEBIT_FAILURES.invalid_currency }],
+  ['000666666661', 'pm_usBankAccount_failMicrodeposits', { outcome: 'succeeded', microdepositsFail: true }],
+  ['000555555559', 'pm_usBankAccount_dispute', { outcome: 'disputed' }],
+  ['000000000009', 'pm_usBankAccount_processing', { outcome: 'processing' }],
+  ['000777777771', 'pm_usBankAccount_weeklyLimitExceeded', { outcome: 'failed', failure: DEBIT_FAILURES.charge_exceeds_weekly_limit }],
+];
+
+/**
+ * SEPA scenarios, each with its IBAN per country (the published set's AT, BE, DE, FR and IE rows);
+ * tokens are `pm_sepaDebit_<scenario>_<country>`.
+ */
+const SEPA_SCENARIOS: [scenario: string, behaviour: Pick<TestBankAccount, 'outcome' | 'failure' | 'delayed'>, ibans: string[]][] = [
+  ['success', { outcome: 'succeeded' }, ['AT611904300234573201', 'BE62510007547061', 'DE89370400440532013000', 'FR1420041010050500013M02606', 'IE29AIBK93115212345678']],
+  ['successDelayed', { outcome: 'succeeded', delayed: true }, ['AT321904300235473204', 'BE78510007547064', 'DE08370400440532013003', 'FR3020041010050500013M02609', 'IE24AIBK93115212345671']],
+  // Twin choice: the plain failure scenario names no code; it fails as insufficient funds (unverified).
+  ['failed', { outcome: 'failed', failure: DEBIT_FAILURES.insufficient_funds }, ['AT861904300235473202', 'BE68539007547034', 'DE62370400440532013001', 'FR8420041010050500013M02607', 'IE02AIBK93115212345679']],
+  ['failedDelayed', { outcome: 'failed', failure: DEBIT_FAILURES.insufficient_funds, delayed: true }, ['AT051904300235473205', 'BE51510007547065', 'DE78370400440532013004', 'FR7920041010050500013M02600', 'IE94AIBK93115212345672']],
+  ['disputed', { outcome: 'disputed' }, ['AT591904300235473203', 'BE08510007547063', 'DE35370400440532013002', 'FR5720041010050500013M02608', 'IE51AIBK93115212345670']],
+  ['exceedsWeeklyVolumeLimit', { outcome: 'failed', failure: DEBIT_FAILURES.charge_exceeds_source_limit }, ['AT981904300000343434', 'BE90510000343434', 'DE65370400440000343434', 'FR9720041010050000000343434', 'IE10AIBK93115200343434']],
+  ['exceedsWeeklyTransactionLimit', { outcome: 'failed', failure: DEBIT_FAILURES.charge_exceeds_weekly_limit }, ['AT601904300000121212', 'BE52510000121212', 'DE27370400440000121212', 'FR5920041010050000000121212', 'IE69AIBK93115200121212']],
+  ['insufficientFunds', { outcome: 'failed', failure: DEBIT_FAILURES.insufficient_funds }, ['AT981904300002222227', 'BE90510002222227', 'DE65370400440002222227', 'FR9720041010050000002222227', 'IE10AIBK93115202222227']],
+];
+
+const bankByNumber = new Map<string, TestBankAccount>();
+const bankByToken = new Map<string, TestBankAccount>();
+for (const [number, token, behaviour] of ACH) {
+  const account: TestBankAccount = { type: 'us_bank_account', number, token, ...behaviour };
+  bankByNumber.set(`us_bank_account:${number}`, account);
+  if (token) bankByToken.set(token, account);
+}
+for (const [scenario, behaviour, ibans] of SEPA_SCENARIOS) {
+  for (const iban of ibans) {
+    const token = `pm_sepaDebit_${scenario}_${iban.slice(0, 2).toLowerCase()}`;
+    const account: TestBankAccount = { type: 'sepa_debit', number: iban, token, ...behaviour };
+    bankByNumber.set(`sepa_debit:${iban}`, account);
+    bankByToken.set(token, account);
+  }
+}
+
+/** A bank account that is not one of the test values debits successfully, as any valid account does in test mode (twin choice). */
+export const testBankAccounts = {
+  byNumber: (type: TestBankAccount['type'], number: string) => bankByNumber.get(`${type}:${number}`),
+  byPaymentMethod: (id: string) => bankByToken.get(id),
+  paymentMethodNames: () => [...bankByToken.keys()],
+};
+
+/** Microdeposit verification test values (ACH): the amounts or descriptor code that verify, exceed the attempts, or time out. */
+export const MICRODEPOSITS = {
+  verify: { amounts: [32, 45], descriptorCode: 'SM11AA' },
+  attemptsExceeded: { amounts: [10, 11], descriptorCode: 'SM33CC' },
+  timeout: { amounts: [40, 41], descriptorCode: 'SM44DD' },
+} as const;

@@ -21,6 +21,8 @@ import { testClocks } from './core/test_clocks';
 import { disputes } from './payments/disputes';
 import { events } from './core/events';
 import { cryptoDepositRoutes } from './payments/crypto_deposits';
+import { bankDebitRoutes } from './payments/bank_debits';
+import { cashBalanceRoutes } from './payments/cash_balance';
 import { sharedPaymentTokenRoutes } from './payments/shared_payment_tokens';
 import { paymentIntents } from './payments/payment_intents';
 import { paymentMethods } from './payments/payment_methods';
@@ -46,6 +48,8 @@ export const modeledRoutes: Route[] = [
   ...paymentMethods.routes,
   ...paymentIntents.routes,
   ...cryptoDepositRoutes,
+  ...bankDebitRoutes,
+  ...cashBalanceRoutes,
   ...sharedPaymentTokenRoutes,
   ...charges.routes,
   ...legacyChargeRoutes,

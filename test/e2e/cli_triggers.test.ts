@@ -1,12 +1,12 @@
 /**
- * The Stripe CLI's billing and checkout trigger scripts, replayed against the twin.
+ * The Stripe CLI's billing, checkout, PaymentIntent and cash balance trigger scripts, replayed against the twin.
  *
  * `stripe trigger <event>` runs a script of API calls that makes Stripe emit that
  * event. test/fixtures/cli_triggers.json holds those scripts for the families
  * product, price, plan, coupon, promotion_code, customer.discount,
  * customer.subscription, subscription_schedule, invoice, invoiceitem, credit_note,
  * checkout.session, payment_link, billing_portal, tax_rate, test_helpers.test_clock,
- * customer.source and subscription.payment_* (regenerate: scripts/cli_triggers.mjs). Each trigger
+ * customer.source, payment_intent, cash_balance and subscription.payment_* (regenerate: scripts/cli_triggers.mjs). Each trigger
  * runs on its own fresh world (its own key) of one twin served over HTTP, sent as
  * the CLI sends it (./cli_replay.ts, docs/cli-triggers.md). A trigger passes when
  * the CLI would report success — every step answered 2xx, or the error type the
@@ -54,6 +54,10 @@ const REMOVED = {
 const DEFAULTS = {
   automaticPaymentMethods: 'the script confirms a PaymentIntent with neither payment_method_types nor a return_url; since 2023-08-16 automatic payment methods are on by default, and Stripe refuses such a confirmation unless redirects are turned off',
 };
+/** Scripts that send a value the parameter's enum in Stripe's OpenAPI spec and types does not have. */
+const INVALID = {
+  transferType: 'the script sends `payment_method_options[customer_balance][bank_transfer][type]=jp_bank_account`; Stripe\'s spec (2024-04-10) and types (endive) allow only eu_bank_transfer, gb_bank_transfer, jp_bank_transfer, mx_bank_transfer and us_bank_transfer (test/e2e/bank_payments.test.ts makes the event with jp_bank_transfer)',
+};
 /** Scripts whose own dates cannot cause their event, by Stripe's documented timing. */
 /** Scripts whose steps cause another event than their name, by Stripe's event docs. */
 const OTHER_EVENT = {
@@ -79,6 +83,7 @@ const CANNOT_AT_ENDIVE: Record<string, string> = {
   'subscription_schedule.updated': REMOVED.phaseIterations,
   'subscription_schedule.expiring': TIMING.scheduleExpiring,
   'subscription_schedule.aborted': OTHER_EVENT.scheduleAborted,
+  'payment_intent.partially_funded': INVALID.transferType,
   'checkout.session.async_payment_failed': REMOVED.checkoutTypes,
   'checkout.session.async_payment_succeeded': REMOVED.checkoutTypes,
 };

@@ -104,10 +104,10 @@ export function createDispute(ctx: Ctx, chargeId: string, spec: NonNullable<Test
       submission_method: 'not_submitted',
     },
     payment_intent: charge.payment_intent,
-    payment_method_details: {
-      card: { brand: card.brand, case_type: spec.status === 'warning_needs_response' ? 'inquiry' : 'chargeback', network_reason_code: null },
-      type: 'card',
-    },
+    // Twin choice: a bank debit's dispute names only its payment method type (Stripe's types detail cards, Klarna, PayPal, Amazon Pay).
+    payment_method_details: card
+      ? { card: { brand: card.brand, case_type: spec.status === 'warning_needs_response' ? 'inquiry' : 'chargeback', network_reason_code: null }, type: 'card' }
+      : { type: charge.payment_method_details.type },
     reason: spec.reason,
     status: spec.status,
   }), scopeOf(ctx));

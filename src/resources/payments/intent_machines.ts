@@ -56,13 +56,17 @@ export const paymentIntentMachine = defineMachine({
       error: noPendingAuthentication,
     },
     /**
-     * Funds arriving at a deposit-mode crypto intent's address (crypto_deposits.ts):
-     * processing while the deposit settles, then succeeded, or back to
-     * requires_payment_method when it fails (docs/agents.md §1.6; failure unverified).
+     * Funds arriving asynchronously: at a deposit-mode crypto intent's address
+     * (crypto_deposits.ts; docs/agents.md §1.6), a bank debit settling or failing on
+     * the clock (bank_debits.ts, §3 T8), a bank transfer funding a customer_balance
+     * intent (cash_balance.ts): processing while it settles, then succeeded, back
+     * to requires_payment_method when it fails, or still requires_action when only
+     * part arrived (payment_intent.partially_funded).
      */
     settle: {
       from: ['requires_action', 'processing'],
       to: {
+        requires_action: ['payment_intent.partially_funded'],
         processing: ['payment_intent.processing'],
         succeeded: ['payment_intent.succeeded'],
         requires_payment_method: ['payment_intent.payment_failed'],
@@ -73,6 +77,12 @@ export const paymentIntentMachine = defineMachine({
           pi,
           `You cannot simulate a crypto deposit for this PaymentIntent because it has a status of ${pi.status}. Only a PaymentIntent with one of the following statuses may receive a deposit: ${allowed.join(', ')}.`,
         ),
+    },
+    /** Microdeposits verified (bank_debits.ts): the debit starts, or the intent fails when verification can no longer succeed. */
+    verify: {
+      from: ['requires_action'],
+      to: { processing: ['payment_intent.processing'], requires_payment_method: ['payment_intent.payment_failed'] },
+      error: (pi) => unexpectedState(pi, `This PaymentIntent is not awaiting microdeposit verification (its status is ${pi.status}).`),
     },
     capture: {
       from: ['requires_capture'],
@@ -122,6 +132,12 @@ export const setupIntentMachine = defineMachine({
       from: ['requires_action'],
       to: { succeeded: ['setup_intent.succeeded'], requires_payment_method: ['setup_intent.setup_failed'] },
       error: noPendingAuthentication,
+    },
+    /** Microdeposits verified (bank_debits.ts): the bank account is set up, or the setup fails. */
+    verify: {
+      from: ['requires_action'],
+      to: { succeeded: ['setup_intent.succeeded'], requires_payment_method: ['setup_intent.setup_failed'] },
+      error: (si) => unexpectedState(si, `This SetupIntent is not awaiting microdeposit verification (its status is ${si.status}).`),
     },
     cancel: {
       from: ['requires_payment_method', 'requires_confirmation', 'requires_action'],

@@ -13,6 +13,8 @@ import { given, shipping, sortKeys } from '../common';
 import { defineResource, EMPTY, find, mergeMetadata, route, Shaped, shared, unsupportedParams } from '../../engine/resource';
 import { beginConfirmation, ConfirmationStep, demandsAuthentication, failAttempt, finishAuthentication, IntentKind, newIntentFields, rememberReturnUrl, requireAuthentication } from './confirmation';
 import { checkCryptoConfirmation, confirmCryptoPayment } from './crypto_deposits';
+import { checkDebitCurrency, confirmBankDebit, isBankDebit } from './bank_debits';
+import { confirmCustomerBalance } from './cash_balance';
 import { checkGrantedToken, grantedTokenParam, paymentMethodFromToken, recordTokenUse } from './shared_payment_tokens';
 import { paymentIntentMachine } from './intent_machines';
 import {
@@ -105,6 +107,7 @@ export function createPaymentIntent(ctx: Ctx, params: Params): PaymentIntent {
   // Crypto-only intents take amounts from one cent (x402 prices, mppx's records; twin choice, unverified).
   const types: string[] | undefined = params.allowed_payment_method_types ?? params.payment_method_types;
   checkChargeAmount(params.amount, currency, types?.length && types.every((t) => t === 'crypto') ? 1 : undefined);
+  checkDebitCurrency(types, currency);
   const token = redeemToken(ctx, params, params.amount, currency);
   if (token) params = token.params;
   checkConnectParams(ctx, params);
@@ -189,6 +192,10 @@ export function confirmPaymentIntent(ctx: Ctx, pi: PaymentIntent, params: Params
 
   // Crypto: deposit mode waits for funds at the addresses shown; transaction_verification records a payment made (crypto_deposits.ts).
   if (pm.type === 'crypto') return confirmCryptoPayment(ctx, pi);
+  // Bank debits: processing, then settled or failed on the clock (bank_debits.ts).
+  if (isBankDebit(pm)) return confirmBankDebit(ctx, pi, pm, params);
+  // Bank transfers: wait for funds in the customer's cash balance (cash_balance.ts).
+  if (pm.type === 'customer_balance') return confirmCustomerBalance(ctx, pi, pm);
   if (demandsAuthentication(ctx, pi, pm, offSession)) {
     if (offSession) return failPayment(ctx, pi, pm, 'confirm', { decline: DECLINES.authentication_required });
     if (params.error_on_requires_action) {
@@ -473,7 +480,7 @@ export const paymentIntents = defineResource<'payment_intent', PaymentIntent, 's
     transfer_data: (value) => (value ? { ...(value.amount != null ? { amount: value.amount } : {}), destination: value.destination } : null),
   },
   unsupported: {
-    create: ['mandate', 'mandate_data', 'confirmation_token', 'radar_options'],
+    create: ['mandate', 'confirmation_token', 'radar_options'],
   },
   events: { created: 'payment_intent.created' },
   filters: ['customer'],
@@ -483,7 +490,7 @@ export const paymentIntents = defineResource<'payment_intent', PaymentIntent, 's
 }).with(
   route('POST', '/v1/payment_intents/{intent}', 'payment_intent', (ctx, params, path) => updatePaymentIntent(ctx, paymentIntents.find(ctx, path.intent), params)),
   route('POST', '/v1/payment_intents/{intent}/confirm', 'payment_intent', (ctx, params, path) => {
-    unsupportedParams('POST /v1/payment_intents/{intent}/confirm', params, ['mandate', 'mandate_data', 'confirmation_token', 'radar_options']);
+    unsupportedParams('POST /v1/payment_intents/{intent}/confirm', params, ['mandate', 'confirmation_token', 'radar_options']);
     return confirmPaymentIntent(ctx, paymentIntents.find(ctx, path.intent), params);
   }),
   route('POST', '/v1/payment_intents/{intent}/capture', 'payment_intent', (ctx, params, path) => {

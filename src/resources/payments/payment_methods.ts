@@ -6,7 +6,7 @@ import { Params } from '../../engine/params';
 import { BASE62 } from '../../engine/random';
 import { withKey } from '../../engine/render';
 import { pinnedUnder } from '../../engine/exogenous';
-import { brandOf, CardBehaviour, Decline, ForcedBehaviour, LIVE_CARD_IN_TEST_MODE, looksLikeMagicPaymentMethod, luhnValid, TestCard, testCards } from '../../engine/test_values';
+import { brandOf, CardBehaviour, Decline, ForcedBehaviour, LIVE_CARD_IN_TEST_MODE, looksLikeMagicPaymentMethod, luhnValid, TEST_ROUTING_NUMBER, TestBankAccount, testBankAccounts, TestCard, testCards } from '../../engine/test_values';
 import { Ctx, StripeObject, World } from '../../engine/world';
 import { billingDetails, sortKeys } from '../common';
 import { defineResource, EMPTY, find, mergeMetadata, route, Shaped, shared } from '../../engine/resource';
@@ -216,16 +216,124 @@ function cardFromInput(ctx: Ctx, input: Params, param: string): { card: TestCard
  * the charge once a deposit arrives (crypto_deposits.ts).
  */
 export function createCryptoPaymentMethod(ctx: Ctx, input: Params = {}): PaymentMethod {
-  const built: Record<string, unknown> = { ...paymentMethods.build(ctx, input, { type: 'crypto' }) };
+  return createTypedPaymentMethod(ctx, 'crypto', EMPTY, input);
+}
+
+/** A PaymentMethod of a type with details of its own (`details`, under the type's key) and no card. */
+function createTypedPaymentMethod(ctx: Ctx, type: string, details: Record<string, unknown>, input: Params = {}): PaymentMethod {
+  const built: Record<string, unknown> = { ...paymentMethods.build(ctx, input, { type }) };
   delete built.card;
-  return ctx.world.insert(withKey(built, 'crypto', EMPTY), scopeOf(ctx)) as PaymentMethod;
+  return ctx.world.insert(withKey(built, type, details), scopeOf(ctx)) as PaymentMethod;
+}
+
+const BANK_FACT = (id: string) => `bank:${id}`;
+
+/** The test bank account (and its behaviour) behind a us_bank_account or sepa_debit PaymentMethod. */
+export function bankAccountOf(world: World, pmId: string): TestBankAccount | undefined {
+  return world.facts.get(BANK_FACT(pmId)) as TestBankAccount | undefined;
+}
+
+/** Whether an ACH account entered by hand still waits for its microdeposits (`pending`), or has them `verified`. */
+const MICRODEPOSIT_FACT = (id: string) => `microdeposits:${id}`;
+export const microdepositState = (world: World, pmId: string) => world.facts.get(MICRODEPOSIT_FACT(pmId)) as 'pending' | 'verified' | undefined;
+export function setMicrodepositState(world: World, pmId: string, state: 'pending' | 'verified'): void {
+  world.facts.set(MICRODEPOSIT_FACT(pmId), state);
+}
+
+const ACH_NETWORKS = shared({ preferred: 'ach', supported: ['ach'] });
+const invalidBank = (message: string, param: string) => new StripeError(400, { type: 'invalid_request_error', message, param }, 'validation');
+
+/**
+ * A us_bank_account PaymentMethod from a routing and account number typed in
+ * (manual entry: verified by microdeposits before it is debited), or from a
+ * `pm_usBankAccount_…` test value (verified, as through Financial Connections).
+ */
+function createUsBankAccount(ctx: Ctx, input: Params, param: string, magic?: TestBankAccount): PaymentMethod {
+  const details: Params = input.us_bank_account ?? {};
+  let number: string;
+  let routing: string;
+  if (magic) {
+    number = magic.number;
+    routing = TEST_ROUTING_NUMBER;
+  } else {
+    if (details.financial_connections_account) throw errors.unsupportedParam(param, `${param}[financial_connections_account]`);
+    if (!details.account_number) throw errors.parameterMissing(`${param}[account_number]`);
+    if (!details.routing_number) throw errors.parameterMissing(`${param}[routing_number]`);
+    number = String(details.account_number);
+    routing = String(details.routing_number);
+    if (!/^\d{9}$/.test(routing)) throw invalidBank('Invalid routing number', `${param}[routing_number]`);
+    if (!/^\d{4,17}$/.test(number)) throw invalidBank('Invalid account number', `${param}[account_number]`);
+  }
+  const account = testBankAccounts.byNumber('us_bank_account', number) ?? { type: 'us_bank_account' as const, number, outcome: 'succeeded' as const };
+  // Twin choice: ACH needs the holder's name (Stripe requires billing_details[name] for us_bank_account).
+  if (!magic && !input.billing_details?.name) throw errors.parameterMissing('billing_details[name]');
+  const pm = createTypedPaymentMethod(ctx, 'us_bank_account', {
+    account_holder_type: details.account_holder_type ?? 'individual',
+    account_type: details.account_type ?? 'checking',
+    bank_name: 'STRIPE TEST BANK',
+    financial_connections_account: null,
+    fingerprint: fingerprint(ctx.world, `${routing}:${number}`),
+    last4: number.slice(-4),
+    networks: ACH_NETWORKS,
+    routing_number: routing,
+    status_details: null,
+  }, input);
+  ctx.world.facts.set(BANK_FACT(pm.id), account);
+  if (!magic) setMicrodepositState(ctx.world, pm.id, 'pending');
+  return pm;
+}
+
+/** A sepa_debit PaymentMethod from an IBAN (or a `pm_sepaDebit_…` test value). */
+function createSepaDebit(ctx: Ctx, input: Params, param: string, magic?: TestBankAccount): PaymentMethod {
+  const iban = magic ? magic.number : String(input.sepa_debit?.iban ?? '').replace(/\s/g, '').toUpperCase();
+  if (!iban) throw errors.parameterMissing(`${param}[iban]`);
+  if (!ibanValid(iban)) throw invalidBank(`The provided IBAN (${iban}) is invalid.`, `${param}[iban]`);
+  const account = testBankAccounts.byNumber('sepa_debit', iban) ?? { type: 'sepa_debit' as const, number: iban, outcome: 'succeeded' as const };
+  const pm = createTypedPaymentMethod(ctx, 'sepa_debit', {
+    bank_code: iban.slice(4, 9),
+    branch_code: '',
+    country: iban.slice(0, 2),
+    fingerprint: fingerprint(ctx.world, iban),
+    generated_from: { charge: null, setup_attempt: null },
+    last4: iban.slice(-4),
+  }, input);
+  ctx.world.facts.set(BANK_FACT(pm.id), account);
+  return pm;
+}
+
+/** ISO 13616 check digits (mod 97). */
+function ibanValid(iban: string): boolean {
+  if (!/^[A-Z]{2}\d{2}[A-Z0-9]{8,30}$/.test(iban)) return false;
+  const moved = iban.slice(4) + iban.slice(0, 4);
+  let rest = 0;
+  for (const ch of moved) {
+    const digits = /\d/.test(ch) ? ch : String(ch.charCodeAt(0) - 55);
+    for (const d of digits) rest = (rest * 10 + Number(d)) % 97;
+  }
+  return rest === 1;
+}
+
+/** A PaymentMethod of a non-card type, from PaymentMethod create or `payment_method_data`. */
+function createOtherPaymentMethod(ctx: Ctx, data: Params, param: string): PaymentMethod {
+  const input = { billing_details: data.billing_details, metadata: data.metadata, allow_redisplay: data.allow_redisplay };
+  switch (data.type) {
+    case 'crypto':
+      return createCryptoPaymentMethod(ctx, input);
+    case 'us_bank_account':
+      return createUsBankAccount(ctx, { ...input, us_bank_account: data.us_bank_account }, param === 'payment_method_data' ? 'payment_method_data[us_bank_account]' : 'us_bank_account');
+    case 'sepa_debit':
+      return createSepaDebit(ctx, { ...input, sepa_debit: data.sepa_debit }, param === 'payment_method_data' ? 'payment_method_data[sepa_debit]' : 'sepa_debit');
+    case 'customer_balance':
+      return createTypedPaymentMethod(ctx, 'customer_balance', EMPTY, input);
+    default:
+      throw errors.unsupportedParam(param === 'payment_method_data' ? 'payment_method_data' : 'POST /v1/payment_methods', `${param === 'payment_method_data' ? 'payment_method_data[type]' : 'type'}=${data.type}`);
+  }
 }
 
 /** `payment_method_data` on PaymentIntent/SetupIntent create and confirm. */
 export function paymentMethodFromData(ctx: Ctx, data: Params): PaymentMethod {
   if (!data.type) throw errors.parameterMissing('payment_method_data[type]');
-  if (data.type === 'crypto') return createCryptoPaymentMethod(ctx, { billing_details: data.billing_details, metadata: data.metadata, allow_redisplay: data.allow_redisplay });
-  if (data.type !== 'card') throw errors.unsupportedParam('payment_method_data', `payment_method_data[type]=${data.type}`);
+  if (data.type !== 'card') return createOtherPaymentMethod(ctx, data, 'payment_method_data');
   if (!data.card) throw errors.parameterMissing('payment_method_data[card]');
   const { card, exp_month, exp_year } = cardFromInput(ctx, data.card, 'payment_method_data[card]');
   return createCardPaymentMethod(ctx, card, { exp_month, exp_year, billing_details: data.billing_details, metadata: data.metadata, allow_redisplay: data.allow_redisplay });
@@ -239,6 +347,8 @@ export function paymentMethodFromData(ctx: Ctx, data: Params): PaymentMethod {
 export function resolvePaymentMethod(ctx: Ctx, ref: string, param: string): PaymentMethod {
   const magic = testCards.byPaymentMethod(ref);
   if (magic) return createCardPaymentMethod(ctx, magic);
+  const bank = testBankAccounts.byPaymentMethod(ref);
+  if (bank) return bank.type === 'us_bank_account' ? createUsBankAccount(ctx, {}, param, bank) : createSepaDebit(ctx, {}, param, bank);
   if (looksLikeMagicPaymentMethod(ref)) throw errors.resourceMissing('PaymentMethod', ref, param);
   if (isLegacyCard(ref)) return cardAsPaymentMethod(ctx, find(ctx, 'card', ref, param, 'PaymentMethod'));
   return paymentMethods.find(ctx, ref, param);
@@ -375,10 +485,8 @@ function detachPaymentMethod(ctx: Ctx, pm: PaymentMethod): PaymentMethod {
 
 function createPaymentMethod(ctx: Ctx, params: Params): PaymentMethod {
   paymentMethods.unsupported('create', params);
-  if (params.type !== 'card') {
-    if (!params.type) throw errors.parameterMissing('type');
-    throw errors.unsupportedParam('POST /v1/payment_methods', `type=${params.type}`);
-  }
+  if (!params.type) throw errors.parameterMissing('type');
+  if (params.type !== 'card') return createOtherPaymentMethod(ctx, params, 'type');
   if (!params.card) throw errors.parameterMissing('card');
   const { card, exp_month, exp_year } = cardFromInput(ctx, params.card, 'card');
   return createCardPaymentMethod(ctx, card, {
@@ -389,6 +497,8 @@ function createPaymentMethod(ctx: Ctx, params: Params): PaymentMethod {
     allow_redisplay: params.allow_redisplay,
   });
 }
+
+const isTestValue = (id: string) => Boolean(testCards.byPaymentMethod(id) || testBankAccounts.byPaymentMethod(id));
 
 /** PaymentMethod in the path of an action: E12's PaymentMethod variant (404, `param: "payment_method"`). */
 function pathPaymentMethod(ctx: Ctx, id: string): PaymentMethod {
@@ -423,7 +533,7 @@ export const paymentMethods = defineResource<'payment_method', PaymentMethod, 's
 }).with(
   // Retrieving a magic id returns a brand-new PaymentMethod each time [wire].
   route('GET', '/v1/payment_methods/{payment_method}', 'payment_method', (ctx, _p, path) =>
-    testCards.byPaymentMethod(path.payment_method)
+    isTestValue(path.payment_method)
       ? resolvePaymentMethod(ctx, path.payment_method, 'payment_method')
       : paymentMethods.find(ctx, path.payment_method),
   ),
@@ -432,7 +542,7 @@ export const paymentMethods = defineResource<'payment_method', PaymentMethod, 's
     return paymentMethods.save(ctx, pm, paymentMethods.apply(ctx, pm, params));
   }),
   route('POST', '/v1/payment_methods/{payment_method}/attach', 'payment_method', (ctx, params, path) => {
-    const pm = testCards.byPaymentMethod(path.payment_method) ? null : pathPaymentMethod(ctx, path.payment_method);
+    const pm = isTestValue(path.payment_method) ? null : pathPaymentMethod(ctx, path.payment_method);
     find(ctx, 'customer', params.customer, 'customer');
     return attachPaymentMethod(ctx, pm ?? resolvePaymentMethod(ctx, path.payment_method, 'payment_method'), params.customer);
   }),

@@ -4,6 +4,7 @@ import { given } from '../common';
 import { defineResource, EMPTY, find, mergeMetadata, route, Shaped, unsupportedParams } from '../../engine/resource';
 import { beginConfirmation, ConfirmationStep, demandsAuthentication, failAttempt, finishAuthentication, IntentKind, newIntentFields, rememberReturnUrl, requireAuthentication } from './confirmation';
 import { setupIntentMachine } from './intent_machines';
+import { confirmBankSetup, isBankDebit } from './bank_debits';
 import { attachPaymentMethod, cardOf, markChecked, PaymentMethod, intentPaymentMethod, spendForced } from './payment_methods';
 import { pendingAuthentication, setUpOffSession } from './three_d_secure';
 
@@ -56,6 +57,7 @@ export function confirmSetupIntent(ctx: Ctx, si: SetupIntent, params: Params): S
     next_action: null,
     latest_attempt: ctx.world.ids.next('setatt'),
   });
+  if (isBankDebit(pm)) return confirmBankSetup(ctx, si, pm, params);
   if (demandsAuthentication(ctx, si, pm)) return requireAuthentication(ctx, SETUP, si, pm, si.latest_attempt, returnUrl);
   return finishSetup(ctx, si, pm, 'confirm');
 }
@@ -118,7 +120,7 @@ export const setupIntents = defineResource<'setup_intent', SetupIntent>({
     metadata: (value, current) => mergeMetadata(current, value),
   },
   unsupported: {
-    create: ['on_behalf_of', 'mandate_data', 'single_use', 'confirmation_token', 'attach_to_self'],
+    create: ['on_behalf_of', 'single_use', 'confirmation_token', 'attach_to_self'],
     update: ['attach_to_self'],
   },
   events: { created: 'setup_intent.created' },
@@ -128,7 +130,7 @@ export const setupIntents = defineResource<'setup_intent', SetupIntent>({
 }).with(
   route('POST', '/v1/setup_intents/{intent}', 'setup_intent', (ctx, params, path) => updateSetupIntent(ctx, setupIntents.find(ctx, path.intent), params)),
   route('POST', '/v1/setup_intents/{intent}/confirm', 'setup_intent', (ctx, params, path) => {
-    unsupportedParams('POST /v1/setup_intents/{intent}/confirm', params, ['mandate_data', 'confirmation_token']);
+    unsupportedParams('POST /v1/setup_intents/{intent}/confirm', params, ['confirmation_token']);
     return confirmSetupIntent(ctx, setupIntents.find(ctx, path.intent), params);
   }),
   route('POST', '/v1/setup_intents/{intent}/cancel', 'setup_intent', (ctx, params, path) =>
