@@ -1,7 +1,7 @@
 import { Random } from './random';
 import { renderBody } from './render';
 import { renderAt } from './versions';
-import { Ctx, StripeObject, World } from './world';
+import { StripeObject, World } from './world';
 
 // Webhook deliveries as world state (stripe-behaviour.md §19.2). Emitting an
 // event records one pending delivery per matching enabled endpoint; a face

@@ -1,6 +1,6 @@
 import Stripe from 'stripe';
 import { getAddress, isAddress } from 'viem';
-import { Finish, Gate, honoMiddleware, HonoMiddleware, nodeMiddleware, NodeMiddleware, Paywall, PaywallRequest, PaywallResponse, routeMatcher } from '../paywall/core';
+import { Finish, Gate, honoMiddleware, HonoMiddleware, nodeMiddleware, NodeMiddleware, Paywall, PaywallResponse, routeMatcher } from '../paywall/core';
 import { decodeHeader, encodeHeader, EvmNetwork, networkNamed, PaymentPayload, PaymentRequirements, SettleResponse, VerifyResponse } from './wire';
 
 export type { Paywall, PaywallRequest, PaywallResponse, NodeMiddleware, HonoMiddleware } from '../paywall/core';

@@ -1,6 +1,5 @@
 import { nowIn, scheduleIn } from '../../engine/clock';
 import { errors } from '../../engine/errors';
-import { emit } from '../../engine/events';
 import { Params } from '../../engine/params';
 import { react } from '../../engine/reactions';
 import { withKey } from '../../engine/render';

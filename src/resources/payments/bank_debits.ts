@@ -5,7 +5,7 @@ import { DebitFailure, MICRODEPOSITS, TestBankAccount } from '../../engine/test_
 import { Ctx, StripeObject } from '../../engine/world';
 import { createBalanceTransaction } from '../core/balance';
 import { defineResource, route, Shaped } from '../../engine/resource';
-import { Charge, charges } from './charges';
+import { Charge, createPendingCharge } from './charges';
 import { createDispute } from './disputes';
 import { paymentIntentMachine, setupIntentMachine } from './intent_machines';
 import { attachPaymentMethod, bankAccountOf, lastError, markConsumed, microdepositState, PaymentMethod, setMicrodepositState } from './payment_methods';
@@ -139,28 +139,9 @@ function startDebit<T extends StripeObject>(ctx: Ctx, pi: T, pm: PaymentMethod, 
   const settlesAt = nowIn(ctx) + (account.delayed ? DELAYED_SETTLE_SECONDS : SETTLE_SECONDS);
   if (pi.setup_future_usage && pi.customer && !pm.customer) pm = attachPaymentMethod(ctx, pm, pi.customer);
   markConsumed(ctx, pm);
-  const charge = charges.insert(ctx, {}, {
-    id: charges.newId(ctx, pi.id),
-    amount: pi.amount,
-    amount_captured: 0,
-    billing_details: pm.billing_details,
-    calculated_statement_descriptor: world.config.statementDescriptor.toUpperCase(),
-    captured: false,
-    currency: pi.currency,
-    customer: pi.customer,
-    description: pi.description,
-    metadata: pi.metadata ?? {},
+  const charge = createPendingCharge(ctx, pi, pm, {
     outcome: { ...PENDING_OUTCOME, risk_level: account.blocked ? 'highest' : 'normal', risk_score: account.blocked ? 99 : 0 },
-    paid: false,
-    payment_intent: pi.id,
-    payment_method: pm.id,
     payment_method_details: chargeDetails(pm, world.facts.get(mandateFact(pi.id)) as string, settlesAt),
-    receipt_email: pi.receipt_email ?? null,
-    shipping: pi.shipping ?? null,
-    statement_descriptor: pi.statement_descriptor ?? null,
-    statement_descriptor_suffix: pi.statement_descriptor_suffix ?? null,
-    status: 'pending',
-    transfer_group: pi.transfer_group ?? null,
   });
   const processing = paymentIntentMachine.transition(ctx, pi, step, paymentIntentMachine.state.processing, { latest_charge: charge.id, next_action: null, last_payment_error: null, payment_method: pm.id }, [['charge.pending', charge]]);
   if (account.outcome !== 'processing') scheduleIn(ctx, settlesAt, (later) => settleDebit(later, pi.id, charge.id));

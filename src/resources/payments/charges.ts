@@ -157,6 +157,38 @@ export function createCharge(ctx: Ctx, attempt: ChargeAttempt): Charge {
   });
 }
 
+
+/**
+ * The pending charge of a payment that settles later (a bank debit, a crypto
+ * deposit): not paid, not captured, `status: pending`, with the method's details
+ * and outcome; announced as charge.pending by the intent's transition.
+ */
+export function createPendingCharge(ctx: Ctx, pi: StripeObject, pm: PaymentMethod, shown: { outcome: Record<string, unknown>; payment_method_details: Record<string, unknown> }): Charge {
+  return charges.insert(ctx, {}, {
+    id: charges.newId(ctx, pi.id),
+    amount: pi.amount,
+    amount_captured: 0,
+    billing_details: pm.billing_details,
+    calculated_statement_descriptor: ctx.world.config.statementDescriptor.toUpperCase(),
+    captured: false,
+    currency: pi.currency,
+    customer: pi.customer,
+    description: pi.description,
+    metadata: pi.metadata ?? {},
+    outcome: shown.outcome,
+    paid: false,
+    payment_intent: pi.id,
+    payment_method: pm.id,
+    payment_method_details: shown.payment_method_details,
+    receipt_email: pi.receipt_email ?? null,
+    shipping: pi.shipping ?? null,
+    statement_descriptor: pi.statement_descriptor ?? null,
+    statement_descriptor_suffix: pi.statement_descriptor_suffix ?? null,
+    status: 'pending',
+    transfer_group: pi.transfer_group ?? null,
+  });
+}
+
 /** Directory server of a card brand, for 3D Secure next actions. */
 export function directoryServer(brand: string): { name: string; id: string } {
   const ids: Record<string, string> = { visa: 'A000000003', mastercard: 'A000000004', amex: 'A000000025' };

@@ -3,7 +3,7 @@ import { Params } from '../../engine/params';
 import { defineResource, EMPTY, find, mergeMetadata, route, Shaped } from '../../engine/resource';
 import { Ctx, World } from '../../engine/world';
 import { createBalanceTransaction } from '../core/balance';
-import { Charge, charges } from './charges';
+import { Charge, createPendingCharge } from './charges';
 import { paymentIntentMachine } from './intent_machines';
 import { lastError, PaymentMethod } from './payment_methods';
 
@@ -256,31 +256,12 @@ function settleFunds(ctx: Ctx, pi: PaymentIntent, deposit: CryptoDeposit, step: 
   const buyer = deposit.buyer ?? newAddress(world, network);
   const failed = deposit.txHash === TEST_TRANSACTION_HASHES.failure;
 
-  let charge = charges.insert(ctx, {}, {
-    id: charges.newId(ctx, pi.id),
-    amount: pi.amount,
-    amount_captured: 0,
-    billing_details: pm.billing_details,
-    calculated_statement_descriptor: world.config.statementDescriptor.toUpperCase(),
-    captured: false,
-    currency: pi.currency,
-    customer: pi.customer,
-    description: pi.description,
-    metadata: pi.metadata ?? {},
+  let charge = createPendingCharge(ctx, pi, pm, {
     outcome: CRYPTO_OUTCOME,
-    paid: false,
-    payment_intent: pi.id,
-    payment_method: pm.id,
     payment_method_details: {
       crypto: { buyer_address: buyer, network, token_currency: deposit.token, transaction_hash: deposit.txHash },
       type: 'crypto',
     },
-    receipt_email: pi.receipt_email ?? null,
-    shipping: pi.shipping ?? null,
-    statement_descriptor: pi.statement_descriptor ?? null,
-    statement_descriptor_suffix: pi.statement_descriptor_suffix ?? null,
-    status: 'pending',
-    transfer_group: pi.transfer_group ?? null,
   });
   pi = paymentIntentMachine.transition(ctx, pi, step, S.processing, { latest_charge: charge.id, next_action: null }, [['charge.pending', charge]]);
 
