@@ -33,6 +33,28 @@ describe.each(MODES)('billing control (%s)', (mode) => {
     expect((await t.stripe.subscriptions.retrieve(sub.id)).status).toBe('past_due');
   });
 
+  it("brief 004's account, pinned at 2024-12-18.acacia: the renewal's events carry that version and its shapes", async () => {
+    const sandbox = t.h.control(t.key);
+    await sandbox.setApiVersion('2024-12-18.acacia');
+    await sandbox.seed('prices', [{ id: 'price_pro_monthly', unit_amount: 1500, currency: 'cad', recurring: { interval: 'month' }, product: 'prod_pro' }]);
+    await sandbox.seed('customers', [{ id: 'cus_jane', email: 'jane@example.com', invoice_settings: { default_payment_method: 'pm_jane_visa' } }]);
+    const sub = await t.stripe.subscriptions.create({ customer: 'cus_jane', items: [{ price: 'price_pro_monthly' }] });
+    await sandbox.world.trigger('payment.declined', { subscription_id: sub.id, at: 'next_renewal' });
+    await sandbox.clock.advance('32d');
+    const [failed] = (await t.stripe.events.list({ type: 'invoice.payment_failed', limit: 1 })).data;
+    // Events use the account's pin, whatever the SDK sends (brief 004: "events always use the account pin").
+    expect(failed.api_version).toBe('2024-12-18.acacia');
+    // Before basil an invoice names its subscription and PaymentIntent at the top level (the twin keeps basil's
+    // `parent` beside them, docs/versions.md).
+    const invoice = failed.data.object as any;
+    expect(invoice).toMatchObject({ subscription: sub.id, billing_reason: 'subscription_cycle', paid: false, status: 'open' });
+    expect(invoice.payment_intent).toMatch(/^pi_/);
+    // The same invoice read at the SDK's own version has the endive shape.
+    const now = await t.stripe.invoices.retrieve(invoice.id);
+    expect(now.parent?.subscription_details?.subscription).toBe(sub.id);
+    expect(now).not.toHaveProperty('subscription');
+  });
+
   it('seeds products, prices with a legacy id, coupons and subscriptions in one call', async () => {
     const result = await t.h.control(t.key).seed({
       products: [{ id: 'prod_team', name: 'Team', unit_label: 'seat' }],
