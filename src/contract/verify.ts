@@ -23,7 +23,7 @@ export interface Divergence {
   capture?: string;
   /**
    * Only captures recorded before this day (YYYY-MM-DD): a field Stripe added
-   * later is missing from older recordings at every version (api-versions §1.2,
+   * later is missing from older recordings at every version (docs/versions.md:
    * additive changes are not gated), so old captures are compared by date.
    */
   recorded_before?: string;

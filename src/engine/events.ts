@@ -48,7 +48,7 @@ export function emit(ctx: Ctx, type: string, object: StripeObject, previous?: Re
     object: 'event',
     // Events about a connected account's activity name it, between object and api_version [wire].
     ...(world.platform ? { account: world.accountId } : {}),
-    api_version: world.config.defaultApiVersion, // the account's version, whatever the request's (stripe-behaviour.md §1.3)
+    api_version: world.config.defaultApiVersion, // the account's version, whatever the request's (docs/versions.md)
     created: nowIn(ctx), // an event about an object on a test clock is dated by that clock
     data: previous ? { object, previous_attributes: previous } : { object },
     livemode: false,

@@ -10,7 +10,7 @@ import { createDispute } from './disputes';
 import { paymentIntentMachine, setupIntentMachine } from './intent_machines';
 import { attachPaymentMethod, bankAccountOf, lastError, markConsumed, microdepositState, PaymentMethod, setMicrodepositState } from './payment_methods';
 
-// Bank debits (stripe-behaviour.md §3 T8, §4.9; docs/bank-payments.md):
+// Bank debits (docs/bank-payments.md):
 // us_bank_account (ACH) and sepa_debit. Confirming a PaymentIntent makes a
 // mandate and a pending charge and leaves the intent `processing`
 // (charge.pending, payment_intent.processing); the world clock then settles it
@@ -182,7 +182,7 @@ function settleDebit(ctx: Ctx, piId: string, chargeId: string): void {
     amount: charge.amount,
     currency: charge.currency,
     fee: debitFee(pm, charge.amount),
-    // Non-card PaymentIntent payments are `payment` transactions (stripe-behaviour.md §7.1).
+    // Non-card PaymentIntent payments are `payment` transactions (docs/bank-payments.md).
     type: 'payment',
     reportingCategory: 'charge',
     source: charge.id,

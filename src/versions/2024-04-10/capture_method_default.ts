@@ -2,8 +2,8 @@ import { VersionChange } from '../../engine/versions';
 import { isRoute, param } from '../helpers';
 
 // CL 2024-04-10/automatic-sync-default-paymentintents: a PaymentIntent created
-// without capture_method captures `automatic_async` from 2024-04-10 (api-versions
-// V1; the issue's brief placed it at 2024-06-20, the changelog at 2024-04-10).
+// without capture_method captures `automatic_async` from 2024-04-10 (docs/versions.md;
+// the issue placed it at 2024-06-20, Stripe's changelog at 2024-04-10).
 // Older versions default to `automatic`.
 
 export const captureMethodDefault: VersionChange = {

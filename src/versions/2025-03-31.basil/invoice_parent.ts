@@ -3,7 +3,7 @@ import { putAll } from '../helpers';
 
 // CL basil/2025-03-31/adds-new-parent-field-to-invoicing-objects: an Invoice's
 // subscription, subscription_details and quote moved under `parent`. Older
-// versions get them back; `parent` stays (it was on the wire before basil, api-versions §1.2).
+// versions get them back; `parent` stays (it was on the wire before basil, docs/versions.md).
 
 export const invoiceParent: VersionChange = {
   version: '2025-03-31.basil',

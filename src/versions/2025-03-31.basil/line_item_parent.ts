@@ -6,7 +6,7 @@ import { drop, putAll } from '../helpers';
 // proration_details moved under `parent`. Older versions get them back with the
 // keys the wire had: `subscription` always (null on invoice item lines),
 // `subscription_item` only on subscription lines, `invoice_item` only on
-// invoice item lines (api-versions B5). `parent` stays (on the wire before basil).
+// invoice item lines (docs/versions.md). `parent` stays (on the wire before basil).
 
 export const lineItemParent: VersionChange = {
   version: '2025-03-31.basil',

@@ -3,7 +3,7 @@ import { lookup, put } from '../helpers';
 
 // CL clover/2025-09-30/add-discount-source-property: a Discount's full `coupon`
 // object became `source: {type: "coupon", coupon: "<id>"}`. Older versions get
-// the coupon back, always expanded; `source` stays (additive, api-versions §1.2 — twin choice).
+// the coupon back, always expanded; `source` stays (additive, docs/versions.md — twin choice).
 
 export const discountCoupon: VersionChange = {
   version: '2025-09-30.clover',
