@@ -3,9 +3,8 @@ import { errors } from '../../engine/errors';
 import { Params } from '../../engine/params';
 import { DebitFailure, MICRODEPOSITS, TestBankAccount } from '../../engine/test_values';
 import { Ctx, StripeObject } from '../../engine/world';
-import { createBalanceTransaction } from '../core/balance';
 import { defineResource, route, Shaped } from '../../engine/resource';
-import { Charge, createPendingCharge } from './charges';
+import { Charge, createPendingCharge, settlePendingCharge } from './charges';
 import { createDispute } from './disputes';
 import { paymentIntentMachine, setupIntentMachine } from './intent_machines';
 import { attachPaymentMethod, bankAccountOf, lastError, markConsumed, microdepositState, PaymentMethod, setMicrodepositState } from './payment_methods';
@@ -178,26 +177,7 @@ function settleDebit(ctx: Ctx, piId: string, chargeId: string): void {
     );
     return;
   }
-  const bt = createBalanceTransaction(ctx, {
-    amount: charge.amount,
-    currency: charge.currency,
-    fee: debitFee(pm, charge.amount),
-    // Non-card PaymentIntent payments are `payment` transactions (docs/bank-payments.md).
-    type: 'payment',
-    reportingCategory: 'charge',
-    source: charge.id,
-    description: charge.description,
-    family: pi.id,
-  });
-  charge = world.replace({
-    ...charge,
-    amount_captured: charge.amount,
-    balance_transaction: bt.id,
-    captured: true,
-    paid: true,
-    receipt_url: `https://pay.stripe.com/receipts/payment/${world.ids.chars(96, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_')}`,
-    status: 'succeeded',
-  });
+  charge = settlePendingCharge(ctx, charge, debitFee(pm, charge.amount), pi.id);
   paymentIntentMachine.transition(ctx, pi, 'settle', paymentIntentMachine.state.succeeded, { amount_received: pi.amount, last_payment_error: null }, [['charge.succeeded', charge]]);
   // Twin choice: a bank debit dispute gives the reason a bank return of an unauthorized debit has.
   if (account.outcome === 'disputed') createDispute(ctx, charge.id, { reason: 'debit_not_authorized', status: 'needs_response' });

@@ -7,7 +7,7 @@ import { defineResource, find, route, Shaped } from '../../engine/resource';
 import { Ctx, indexKey, StripeObject } from '../../engine/world';
 import type { Customer } from '../core/customers';
 import { createBalanceTransaction } from '../core/balance';
-import { charges } from './charges';
+import { charges, receiptUrl } from './charges';
 import { paymentIntentMachine } from './intent_machines';
 import { PaymentMethod } from './payment_methods';
 
@@ -178,7 +178,7 @@ function payInFull(ctx: Ctx, pi: StripeObject, step: 'confirm' | 'settle'): Stri
     payment_method: pm.id,
     payment_method_details: { customer_balance: {}, type: 'customer_balance' },
     receipt_email: pi.receipt_email ?? null,
-    receipt_url: `https://pay.stripe.com/receipts/payment/${world.ids.chars(96, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_')}`,
+    receipt_url: receiptUrl(world),
     shipping: pi.shipping ?? null,
     statement_descriptor: pi.statement_descriptor ?? null,
     statement_descriptor_suffix: pi.statement_descriptor_suffix ?? null,

@@ -3,9 +3,10 @@ import { pinnedUnder } from '../../engine/exogenous';
 import { nowIn } from '../../engine/clock';
 import { registerIncludable } from '../../engine/expand';
 import { Decline, sellerMessage } from '../../engine/test_values';
-import { Ctx, indexKey, StripeObject } from '../../engine/world';
+import { Ctx, indexKey, StripeObject, World } from '../../engine/world';
 import { shipping } from '../common';
 import { defineResource, EMPTY, find, mergeMetadata, shared, Shaped } from '../../engine/resource';
+import { createBalanceTransaction } from '../core/balance';
 import { cardOf, PaymentMethod } from './payment_methods';
 
 // Charges (stripe-behaviour.md §5), created by PaymentIntents: succeeded or
@@ -146,7 +147,7 @@ export function createCharge(ctx: Ctx, attempt: ChargeAttempt): Charge {
       type: 'card',
     },
     receipt_email: intent.receipt_email ?? null,
-    receipt_url: failed ? null : `https://pay.stripe.com/receipts/payment/${world.ids.chars(96, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_')}`,
+    receipt_url: failed ? null : receiptUrl(world),
     shipping: intent.shipping ?? null,
     source: attempt.source ?? null,
     statement_descriptor: intent.statement_descriptor ?? null,
@@ -157,6 +158,9 @@ export function createCharge(ctx: Ctx, attempt: ChargeAttempt): Charge {
   });
 }
 
+
+/** A paid charge's receipt page (its token drawn from the world's id stream). */
+export const receiptUrl = (world: World) => `https://pay.stripe.com/receipts/payment/${world.ids.chars(96, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_')}`;
 
 /**
  * The pending charge of a payment that settles later (a bank debit, a crypto
@@ -187,6 +191,25 @@ export function createPendingCharge(ctx: Ctx, pi: StripeObject, pm: PaymentMetho
     status: 'pending',
     transfer_group: pi.transfer_group ?? null,
   });
+}
+
+/**
+ * A pending charge's funds arrived: its `payment` balance transaction (non-card
+ * payments are `payment` transactions, docs/bank-payments.md), then the charge
+ * captured, paid and succeeded. The caller announces it with the intent's transition.
+ */
+export function settlePendingCharge(ctx: Ctx, charge: Charge, fee: number, family: string): Charge {
+  const bt = createBalanceTransaction(ctx, {
+    amount: charge.amount,
+    currency: charge.currency,
+    fee,
+    type: 'payment',
+    reportingCategory: 'charge',
+    source: charge.id,
+    description: charge.description,
+    family,
+  });
+  return ctx.world.replace({ ...charge, amount_captured: charge.amount, balance_transaction: bt.id, captured: true, paid: true, receipt_url: receiptUrl(ctx.world), status: 'succeeded' });
 }
 
 /** Directory server of a card brand, for 3D Secure next actions. */

@@ -2,8 +2,7 @@ import { errors } from '../../engine/errors';
 import { Params } from '../../engine/params';
 import { defineResource, EMPTY, find, mergeMetadata, route, Shaped } from '../../engine/resource';
 import { Ctx, World } from '../../engine/world';
-import { createBalanceTransaction } from '../core/balance';
-import { Charge, createPendingCharge } from './charges';
+import { Charge, createPendingCharge, settlePendingCharge } from './charges';
 import { paymentIntentMachine } from './intent_machines';
 import { lastError, PaymentMethod } from './payment_methods';
 
@@ -276,26 +275,7 @@ function settleFunds(ctx: Ctx, pi: PaymentIntent, deposit: CryptoDeposit, step: 
       [['charge.failed', charge]],
     );
   }
-  const bt = createBalanceTransaction(ctx, {
-    amount: pi.amount,
-    currency: pi.currency,
-    fee: cryptoFee(pi.amount),
-    // Non-card PaymentIntent payments are `payment` transactions (stripe-behaviour.md §7.1).
-    type: 'payment',
-    reportingCategory: 'charge',
-    source: charge.id,
-    description: charge.description,
-    family: pi.id,
-  });
-  charge = world.replace({
-    ...charge,
-    amount_captured: pi.amount,
-    balance_transaction: bt.id,
-    captured: true,
-    paid: true,
-    receipt_url: `https://pay.stripe.com/receipts/payment/${world.ids.chars(96, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_')}`,
-    status: 'succeeded',
-  });
+  charge = settlePendingCharge(ctx, charge, cryptoFee(pi.amount), pi.id);
   return paymentIntentMachine.transition(ctx, pi, 'settle', S.succeeded, { amount_received: pi.amount, last_payment_error: null }, [['charge.succeeded', charge]]);
 }
 
