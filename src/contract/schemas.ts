@@ -716,9 +716,15 @@ Spec only (no captured instance yet): ${untouched.map((f) => `\`${f}\``).join(',
 /** Writes TypeScript types for the whole spec with openapi-typescript, with a provenance header. */
 export async function writeOpenApiTypes(specFile: string, outFile: string): Promise<{ bytes: number; ms: number }> {
   const start = Date.now();
-  // openapi-typescript is a devDependency: loaded only here.
-  const oat = require('openapi-typescript') as { default: (s: unknown) => Promise<unknown>; astToString: (ast: unknown) => string };
-  const { version } = require('openapi-typescript/package.json') as { version: string };
+  // openapi-typescript is a devDependency of the repository (a maintainer's tool), not of the package: loaded only here.
+  type Oat = { default: (s: unknown) => Promise<unknown>; astToString: (ast: unknown) => string };
+  let oat: Oat, version: string;
+  try {
+    oat = require('openapi-typescript') as Oat;
+    ({ version } = require('openapi-typescript/package.json') as { version: string });
+  } catch {
+    throw new Error('`schemas types` needs openapi-typescript: npm install --save-dev openapi-typescript@7');
+  }
   const { spec, info } = loadSpec(specFile);
   const ast = await oat.default(spec);
   const body = oat.astToString(ast);
