@@ -4,7 +4,7 @@ import { triggerCatalogue } from './triggers';
 
 // One table of what the twin answers: the modeled API routes (from the spec),
 // the control routes and the triggers, each with its one-line description and
-// parameters. `GET /__admin__` serves it; the README's tables are generated from
+// parameters. `GET /__admin__` serves it; the docs' tables are generated from
 // it (`npm run docs`, checked by test/unit/docs.test.ts), and so can MCP tools be.
 
 export function catalogue(control: readonly ControlRoute[]) {
@@ -25,7 +25,7 @@ const cell = (text: string) =>
     .join('`');
 const code = (text: string) => `\`${text}\``;
 
-/** The README's tables, generated: name → markdown. */
+/** The generated tables: name → markdown. */
 export function markdownTables(control: readonly ControlRoute[]): Record<string, string> {
   const c = catalogue(control);
   const api = ['| route | does |', '| --- | --- |', ...c.api.map((r) => `| ${code(`${r.method} ${r.path}`)} | ${cell(r.description)} |`)];
@@ -49,6 +49,12 @@ export function markdownTables(control: readonly ControlRoute[]): Record<string,
   return { 'api-routes': api.join('\n'), 'control-routes': routes.join('\n'), triggers: triggers.join('\n') };
 }
 
+/** Which document holds which generated tables (paths from the repository's root). */
+export const DOC_TABLES: Readonly<Record<string, readonly string[]>> = {
+  'docs/behaviour.md': ['api-routes'],
+  'docs/control.md': ['control-routes', 'triggers'],
+};
+
 /** `text` with each `<!-- generated:NAME -->…<!-- /generated:NAME -->` block holding its table. */
 export function withTables(text: string, tables: Record<string, string>): string {
   let out = text;
@@ -57,7 +63,7 @@ export function withTables(text: string, tables: Record<string, string>): string
     const close = `<!-- /generated:${name} -->`;
     const start = out.indexOf(open);
     const end = out.indexOf(close);
-    if (start === -1 || end < start) throw new Error(`README has no ${open} … ${close} block`);
+    if (start === -1 || end < start) throw new Error(`no ${open} … ${close} block`);
     out = `${out.slice(0, start + open.length)}\n${table}\n${out.slice(end)}`;
   }
   return out;

@@ -65,7 +65,7 @@ export interface NetworkProfile {
   network_business_profile: string;
 }
 
-/** A key as the control surface answers it (whole: see the README's Keys and accounts section). */
+/** A key as the control surface answers it (whole: see docs/control.md, Keys and accounts). */
 export interface KeyInfo {
   key: string;
   /** The account it opens. */
@@ -85,7 +85,7 @@ export interface ClockState {
 /** `90` (seconds), `"32d"` (s, m, h, d, w), `{to: <unix seconds>}`. */
 export type Advance = number | string | { seconds: number } | { duration: string } | { to: number };
 
-/** A fault to arm (see the README's Faults section). */
+/** A fault to arm (see docs/control.md, Faults). */
 export type FaultSpec =
   | 'timeout'
   | 'lost_response'

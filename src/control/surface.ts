@@ -55,7 +55,7 @@ export interface ControlCall {
   authorize(key: string | undefined, what: string): void;
 }
 
-/** One parameter of a control route, JSON-Schema-like (for the client, the README table, MCP tools). */
+/** One parameter of a control route, JSON-Schema-like (for the client, the docs' tables, MCP tools). */
 export interface ControlParam {
   in: 'body' | 'query';
   type: 'string' | 'integer' | 'boolean' | 'object' | 'array';
@@ -68,7 +68,7 @@ export interface ControlRoute {
   method: 'GET' | 'POST' | 'DELETE';
   /** `/__admin__/clock/advance`, `/__admin__/intents/{id}/authenticate`. */
   path: string;
-  /** What the route does, in one line (README table, `GET /__admin__`). */
+  /** What the route does, in one line (docs/control.md's table, `GET /__admin__`). */
   description: string;
   /** Its parameters besides the world's `key` (and `account`), which every single-world route takes. */
   params?: Record<string, ControlParam>;

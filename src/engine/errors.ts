@@ -1,7 +1,7 @@
 // Stripe's error envelope and the catalogue of errors the twin raises
 // (stripe-behaviour.md §2). Every Stripe error the twin produces is built here,
 // so exact strings live in one place. Strings marked (unverified) have no
-// recorded source; they follow Stripe's style and are flagged in the README.
+// recorded source; they follow Stripe's style and are flagged in docs/behaviour.md ("Where the twin chose").
 
 export type ErrorType = 'api_error' | 'card_error' | 'idempotency_error' | 'invalid_request_error';
 

@@ -4,7 +4,7 @@ import { defineResource, EMPTY, mergeMetadata } from '../../engine/resource';
 // shape is the stripe package's `TaxRate`; `inclusive` and `percentage` are
 // fixed at create (the update operation has no such parameters, so they are
 // refused as unknown); events tax_rate.created and tax_rate.updated. A plain
-// resource: its whole behaviour is this declaration (README, "Adding a resource").
+// resource: its whole behaviour is this declaration (docs/development.md, "Adding a resource").
 
 export const taxRates = defineResource({
   object: 'tax_rate',
