@@ -65,7 +65,7 @@ export interface NetworkProfile {
   network_business_profile: string;
 }
 
-/** A key as the control surface answers it (whole: see docs/control.md, Keys and accounts). */
+/** A key as the control surface answers it (whole: see docs/control.md, Keys). */
 export interface KeyInfo {
   key: string;
   /** The account it opens. */
