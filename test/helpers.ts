@@ -186,7 +186,7 @@ export async function stripeError(promise: Promise<unknown>): Promise<any> {
   throw new Error('expected a Stripe error, got a success');
 }
 
-/** Brief 001's restricted-key table (Resource → permission), as the Dashboard shows it: a seed's `keys[].permissions` as written. */
+/** Brief 001's restricted-key table (Resource → permission; docs/agents.md §4.4), as the Dashboard shows it: a seed's `keys[].permissions` as written. */
 export const BRIEF_001_PERMISSIONS = {
   Balance: 'Read',
   Customers: 'Read',

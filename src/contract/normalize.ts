@@ -34,7 +34,7 @@ export interface NormalizeOptions {
   scrubEmails?: boolean;
 }
 
-/** Id prefixes Stripe uses (§1.7 and recorded traffic); longer prefixes first. */
+/** Id prefixes Stripe uses (docs/stripe-facts.md §1.7 and recorded traffic); longer prefixes first. */
 const ID_PREFIXES = [
   'cs_test', 'cs_live', 'sub_sched', 'il_tmp', 'ent_test', 'feat_test', 'acct', 'ba', 'bpc', 'bps', 'btok', 'ca', 'card', 'ch', 'clock',
   'cn', 'cnli', 'cus', 'cuss', 'di', 'dp', 'du', 'ent', 'evt', 'fee', 'feat', 'file', 'fr', 'ii', 'il', 'in', 'inpay', 'issfr', 'li',

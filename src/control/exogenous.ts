@@ -4,7 +4,7 @@ import { CARD_DECLINES } from '../engine/test_values';
 import { World } from '../engine/world';
 import { ControlError, ControlRoute } from './surface';
 
-// Pinned exogenous values (issue 4, brief 004 "Pinnable values"): the control
+// Pinned exogenous values (issue 4, brief 004's "Pinnable values", docs/agents.md §9): the control
 // side — which paths can be pinned, what values and scopes each takes, and the
 // routes to pin, list and clear. The engine binds them (src/engine/exogenous.ts):
 //

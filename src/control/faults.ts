@@ -151,14 +151,14 @@ function readFault(body: Record<string, any>): { action: FaultAction; spec: Reco
     if (given.code !== undefined) throw new ControlError('an api_error fault takes no "code" (Stripe\'s 500 has none)', 400, 'fault.code');
     error = errors.internal();
   } else {
-    // The declines of the §4.3 test cards: the table payment.declined and pinned decline codes use.
+    // The declines of the docs/stripe-facts.md §4.3 test cards: the table payment.declined and pinned decline codes use.
     const name = given.decline_code ?? (given.code && given.code !== 'card_declined' ? given.code : 'generic_decline');
     const decline = CARD_DECLINES.get(name);
     if (!decline) throw new ControlError(`fault.decline_code must be one of ${[...CARD_DECLINES.keys()].join(', ')}`, 400, 'fault.decline_code');
     // Nothing ran, so the envelope has no charge, PaymentIntent or PaymentMethod;
     // a decline with state and events is a trigger's job.
     error = cardError(decline);
-    // Recorded on every 402 card error (§1.6).
+    // Recorded on every 402 card error (docs/stripe-facts.md §1.6).
     error.extraHeaders['Stripe-Should-Retry'] = 'false';
     Object.assign(spec, { code: decline.code, decline_code: decline.decline_code });
   }

@@ -12,7 +12,7 @@ import { pendingAuthentication } from '../resources/payments/three_d_secure';
 import { ControlError, controlCtx, ControlParam, ControlRoute, limitOf } from './surface';
 
 // Force a branch (issue 4): world triggers make an outcome happen on demand.
-// Each desugars to the engine step its Stripe test value takes (DESIGN §2.1):
+// Each desugars to the engine step its Stripe test value takes (one code path, README "Force a branch"):
 // `payment.declined` and `payment.requires_action` force behaviour on an intent's
 // next confirmation, read as if its card carried it (payment_methods.ts
 // behaviourOf); the others run the step the test card's later life runs
@@ -59,14 +59,14 @@ const confirmable = (intent: StripeObject) => intentMachine(intent)?.allows(inte
 const beforeAuthentication = (intent: StripeObject) => confirmable(intent) && !intentMachine(intent)!.allows(intent, 'authenticate');
 const BEFORE_AUTHENTICATION = intentStates('confirm').filter((s) => !intentStates('authenticate').includes(s));
 
-/** Dispute reasons (stripe-node 23.1 `Dispute.reason`; `noncompliant` is the compliance card's, §4.5). */
+/** Dispute reasons (stripe-node 23.1 `Dispute.reason`; `noncompliant` is the compliance card's, docs/stripe-facts.md §4.5). */
 const DISPUTE_REASONS = [
   'bank_cannot_process', 'check_returned', 'credit_not_processed', 'customer_initiated', 'debit_not_authorized', 'duplicate',
   'fraudulent', 'general', 'incorrect_account_details', 'insufficient_funds', 'noncompliant', 'product_not_received',
   'product_unacceptable', 'subscription_canceled', 'unrecognized',
 ] as const;
 
-/** Refund failure reasons (§6; stripe-node 23.1 `Refund.failure_reason`). */
+/** Refund failure reasons (docs/stripe-facts.md §6; stripe-node 23.1 `Refund.failure_reason`). */
 const REFUND_FAILURE_REASONS = [
   'lost_or_stolen_card', 'expired_or_canceled_card', 'charge_for_pending_refund_disputed', 'insufficient_funds', 'declined',
   'merchant_request', 'unknown',
@@ -86,11 +86,11 @@ const TRIGGERS: Trigger[] = [
     name: 'payment.declined',
     description:
       "Declines the PaymentIntent's next charge attempt with `decline_code`, as the test card with that decline would: a 402 card_error on confirm, a failed charge, the intent back in requires_payment_method with last_payment_error, charge.failed and payment_intent.payment_failed. On an intent awaiting 3D Secure, the charge after a successful challenge declines (like …1629). On a subscription with `at: next_renewal`, the first attempt to charge its next renewal invoice declines so (then its retries, as Stripe's dunning does).",
-    like: ['pm_card_visa_chargeDeclined', 'pm_card_visa_chargeDeclinedInsufficientFunds', 'pm_card_visa_chargeDeclinedLostCard', 'pm_card_chargeCustomerFail', '…(§4.3)'],
+    like: ['pm_card_visa_chargeDeclined', 'pm_card_visa_chargeDeclinedInsufficientFunds', 'pm_card_visa_chargeDeclinedLostCard', 'pm_card_chargeCustomerFail', '…(docs/stripe-facts.md §4.3)'],
     on: ['payment_intent', 'subscription'],
     when: `a PaymentIntent in ${paymentIntentMachine.allowedFrom('confirm').join(', ')}, or a subscription that renews (active, trialing, past_due) with at: next_renewal`,
     params: {
-      decline_code: { description: 'the issuer decline, as the §4.3 test cards give it', values: [...CARD_DECLINES.keys()], default: 'generic_decline' },
+      decline_code: { description: 'the issuer decline, as the test cards of docs/stripe-facts.md §4.3 give it', values: [...CARD_DECLINES.keys()], default: 'generic_decline' },
       at: { description: 'on a subscription: the charge it declines', values: ['next_renewal'], default: 'next_renewal' },
     },
     applies: (_w, obj) => (obj.object === 'subscription' ? RENEWING.includes(obj.status) : confirmable(obj)),

@@ -1,6 +1,6 @@
 import type { Ctx } from './world';
 
-// Clock scopes within an account (stripe-behaviour.md §15): the account's own
+// Clock scopes within an account (docs/billing.md §6): the account's own
 // clock, and test clocks, each frozen at its own time until advanced. An object
 // attached to a test clock (a customer and everything hanging off it) lives on
 // that clock's time: work done for it runs with `ctx.clock` set to the test

@@ -1,7 +1,8 @@
 // Stripe's error envelope and the catalogue of errors the twin raises
-// (stripe-behaviour.md §2). Every Stripe error the twin produces is built here,
-// so exact strings live in one place. Strings marked (unverified) have no
-// recorded source; they follow Stripe's style and are flagged in docs/behaviour.md ("Where the twin chose").
+// (docs/stripe-facts.md §2; "E<n>" anywhere in the code is an entry of its §2.2
+// table). Every Stripe error the twin produces is built here, so exact strings
+// live in one place. Strings marked (unverified) have no recorded source; they
+// follow Stripe's style and are flagged in docs/behaviour.md ("Where the twin chose").
 
 export type ErrorType = 'api_error' | 'card_error' | 'idempotency_error' | 'invalid_request_error';
 
@@ -108,7 +109,7 @@ export const errors = {
       'auth',
     ),
 
-  // --- account access (stripe-behaviour.md §1.4, connect-and-legacy.md §A2) ---
+  // --- account access (docs/stripe-facts.md §1.4, docs/connect.md §2) ---
   /**
    * E41 [wire for `GET /v1/accounts/<id>`; the same answer to a Stripe-Account
    * header is likely (uncertain)]: key order `message, type, code, doc_url`, no

@@ -4,7 +4,7 @@ import { runReactions } from './reactions';
 import { queueDeliveries, targetsOf } from './webhooks';
 import { Ctx, declareIndex, StripeObject, World } from './world';
 
-// Events (stripe-behaviour.md §18): a snapshot of the object at the moment of
+// Events (docs/stripe-facts.md §18): a snapshot of the object at the moment of
 // the change, previous_attributes on updates, the causing request and its
 // idempotency key, and the account's API version, which renders its data.
 
@@ -41,7 +41,7 @@ function eventRequest(ctx: Ctx): { id: string | null; idempotency_key: string | 
 export function emit(ctx: Ctx, type: string, object: StripeObject, previous?: Record<string, unknown>): StripeEvent {
   const { world } = ctx;
   const webhooks = targetsOf(world, type);
-  // A connected account's events also go to its platform's Connect endpoints (docs/connect.md §5).
+  // A connected account's events also go to its platform's Connect endpoints (docs/connect.md §4).
   const connectHooks = world.platform ? targetsOf(world.platform, type, true) : [];
   const event: StripeEvent = {
     id: world.ids.next('evt', object.id),

@@ -1,6 +1,6 @@
 import { World } from './world';
 
-// Pinned exogenous values (brief 004, "Pinnable values"): what originates outside
+// Pinned exogenous values (brief 004's "Pinnable values", docs/agents.md §9): what originates outside
 // Stripe's logic — the network's and Radar's verdict on a charge, the card the
 // customer holds, the issuer's decline reason, opening balances. A pin fixes such
 // a value for a whole world or for one object; the engine binds it where it

@@ -3,7 +3,7 @@ import { withKey } from './render';
 import { spec } from './spec';
 import { Ctx, StripeObject } from './world';
 
-// expand[] (stripe-behaviour.md §1.11). Paths are checked against the spec
+// expand[] (docs/stripe-facts.md §1.11). Paths are checked against the spec
 // before the endpoint runs (an invalid path is a 400 that changes nothing), then
 // applied to the response: ids become objects, includable fields are computed.
 // The response is copied along each path; stored snapshots are never touched.

@@ -1,6 +1,6 @@
 import { errors } from './errors';
 
-// Decoder for Stripe's form encoding (stripe-behaviour.md §1.2): bracket nesting
+// Decoder for Stripe's form encoding (docs/stripe-facts.md §1.2): bracket nesting
 // (`shipping[address][city]=…`), `[]` appends, and indexed keys (`items[0][price]`).
 // Indexed keys stay object keys here; the parameter validator turns them into
 // arrays where the spec expects an array, so it can report Stripe's "keys must be

@@ -1,6 +1,6 @@
 import { Random, base62, joined } from './random';
 
-// Object ids as Stripe shapes them (stripe-behaviour.md §1.7):
+// Object ids as Stripe shapes them (docs/stripe-facts.md §1.7):
 //   24-character bodies: 1 version character ('1', or '3' for PaymentIntent-family
 //   objects), 5 time-ordered characters, the account's 10-character block (the
 //   last 10 characters of the account id), 8 random characters.

@@ -2,7 +2,7 @@ import { errors } from './errors';
 import { Params } from './params';
 import { indexKey, isIndexed, lowerBound, Run, StripeObject, World } from './world';
 
-// Lists and cursor pagination (stripe-behaviour.md §1.10): newest first,
+// Lists and cursor pagination (docs/stripe-facts.md §1.10): newest first,
 // `limit` 1–100 (default 10), `starting_after` (older) and `ending_before`
 // (newer) cursors, `has_more`, `url`.
 

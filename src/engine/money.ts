@@ -1,6 +1,6 @@
 import { errors } from './errors';
 
-// Currencies, minimum charge amounts and test-mode fees (stripe-behaviour.md §1.8, §7.2).
+// Currencies, minimum charge amounts and test-mode fees (docs/stripe-facts.md §1.8, §7.2).
 
 /** Currencies without minor units (docs.stripe.com/currencies#zero-decimal). */
 const ZERO_DECIMAL = new Set(['bif', 'clp', 'djf', 'gnf', 'jpy', 'kmf', 'krw', 'mga', 'pyg', 'rwf', 'ugx', 'vnd', 'vuv', 'xaf', 'xof', 'xpf']);

@@ -6,7 +6,7 @@ import { FormTree, FormValue, isTree } from './form';
 // arrays and objects; anything the operation does not accept becomes Stripe's
 // 400 (parameter_unknown, parameter_missing, parameter_invalid_integer, ...).
 //
-// An empty string means "unset" (stripe-behaviour.md §1.2): the coerced value is
+// An empty string means "unset" (docs/stripe-facts.md §1.2): the coerced value is
 // `null`, which update handlers read as "clear this field". An absent parameter is
 // `undefined`.
 

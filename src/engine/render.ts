@@ -1,6 +1,6 @@
 import { docUrl, ErrorFields } from './errors';
 
-// Response bodies byte for byte as Stripe prints them (stripe-behaviour.md §1.2):
+// Response bodies byte for byte as Stripe prints them (docs/stripe-facts.md §1.2):
 // two-space indentation, raw UTF-8, no escaped slashes; a success body ends at its
 // closing brace, an error body with one newline. Objects are built with Stripe's
 // key order (id, object, then alphabetical), so printing is plain JSON.stringify.
@@ -20,7 +20,7 @@ export function renderError(fields: ErrorFields, requestLogUrl: string | null, k
   return `${JSON.stringify({ error: sorted }, null, 2)}\n`;
 }
 
-/** The 2026 form of request_log_url (§1.6). */
+/** The 2026 form of request_log_url (docs/stripe-facts.md §1.6). */
 export function requestLogUrl(accountId: string, requestId: string): string {
   return `https://dashboard.stripe.com/${accountId}/test/workbench/logs?object=${requestId}`;
 }

@@ -62,7 +62,7 @@ export function shared<T>(value: T): T {
 
 export const EMPTY: Record<string, never> = shared({});
 
-/** Applies a metadata update (`null` value = remove key, `null` = remove all) and checks Stripe's limits (§1.9). */
+/** Applies a metadata update (`null` value = remove key, `null` = remove all) and checks Stripe's limits (docs/stripe-facts.md §1.9). */
 export function mergeMetadata(current: Record<string, string>, update: Record<string, string | null> | null | undefined): Record<string, string> {
   if (update === undefined) return current;
   if (update === null) return EMPTY;

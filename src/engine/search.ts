@@ -3,7 +3,7 @@ import { candidates, checkLimit, Lookup, positions } from './list';
 import { Params } from './params';
 import { indexKey, isIndexed, StripeObject, World } from './world';
 
-// The Search API (stripe-behaviour.md §1.12): `field:value` clauses joined by
+// The Search API (docs/stripe-facts.md §1.12): `field:value` clauses joined by
 // spaces/AND or by OR (not mixed), `-` negation, `~` substring (3+ characters),
 // `>`, `<`, `>=`, `<=` on numbers, `metadata["key"]:"value"`, `field:null`.
 // Values and metadata keys are quoted with double or single quotes, `\` escaping

@@ -1,5 +1,5 @@
 // Stripe's documented test cards, magic PaymentMethod ids and tokens
-// (stripe-behaviour.md §4, docs.stripe.com/testing). One table: each card
+// (docs/stripe-facts.md §4, docs.stripe.com/testing). One table: each card
 // number with its brand, funding, country and behaviour, and the `pm_card_…`
 // and `tok_…` names that stand for it. A control-surface trigger that forces an
 // outcome desugars to the same behaviour fields, so both take one code path.
@@ -53,7 +53,7 @@ export interface TestCard extends CardBehaviour {
 
 const SELLER_GENERIC = 'The bank did not return any further details with this decline.';
 
-/** Decline codes with the advice and network codes recorded in real traffic (§4.3). */
+/** Decline codes with the advice and network codes recorded in real traffic (docs/stripe-facts.md §4.3). */
 export const DECLINES = {
   generic_decline: {
     code: 'card_declined', decline_code: 'generic_decline', message: 'Your card was declined.',
@@ -93,7 +93,7 @@ export const DECLINES = {
   fraudulent: { code: 'card_declined', decline_code: 'fraudulent', message: 'Your card was declined.', advice_code: 'do_not_try_again' },
   /** Radar block (outcome fields and decline code (unverified)). */
   blocked: { code: 'card_declined', decline_code: 'fraudulent', message: 'Your card was declined.' },
-  /** Off-session or error_on_requires_action confirm of a card that needs authentication (§3 T7, E42). */
+  /** Off-session or error_on_requires_action confirm of a card that needs authentication (docs/stripe-facts.md §3.3 T7, E42). */
   authentication_required: {
     code: 'authentication_required', decline_code: 'authentication_required',
     message: 'Your card was declined. This transaction requires authentication.',
@@ -111,7 +111,7 @@ type Entry = [number: string, brand: TestCard['brand'], funding: TestCard['fundi
 
 const D = DECLINES;
 const ENTRIES: Entry[] = [
-  // §4.2 successful cards by brand
+  // docs/stripe-facts.md §4.2 successful cards by brand
   ['4242424242424242', 'visa', 'credit', 'US', ['pm_card_visa'], ['tok_visa']],
   ['4000056655665556', 'visa', 'debit', 'US', ['pm_card_visa_debit'], ['tok_visa_debit']],
   ['5555555555554444', 'mastercard', 'credit', 'US', ['pm_card_mastercard'], ['tok_mastercard']],
@@ -135,7 +135,7 @@ const ENTRIES: Entry[] = [
   ['5555050360000080', 'mastercard', 'debit', 'AU', ['pm_card_mastercard_debit_eftposAuCoBranded'], ['tok_mastercard_debit_eftposAuCoBranded'], { coBrand: 'eftpos_au' }],
   ['4000051230000072', 'visa', 'debit', 'US', ['pm_card_debit_visaFsaProductCode', 'pm_card_debit_visaHsaProductCode'], []],
   ['5200828282828897', 'mastercard', 'debit', 'US', ['pm_card_mastercard_debit_mastercardFsaProductCode'], []],
-  // §4.3 declines
+  // docs/stripe-facts.md §4.3 declines
   ['4000000000000002', 'visa', 'credit', 'US', ['pm_card_visa_chargeDeclined', 'pm_card_chargeDeclined'], ['tok_visa_chargeDeclined', 'tok_chargeDeclined'], { decline: D.generic_decline }],
   ['4000000000009995', 'visa', 'credit', 'US', ['pm_card_visa_chargeDeclinedInsufficientFunds', 'pm_card_chargeDeclinedInsufficientFunds'], ['tok_visa_chargeDeclinedInsufficientFunds', 'tok_chargeDeclinedInsufficientFunds'], { decline: D.insufficient_funds }],
   ['4000000000009987', 'visa', 'credit', 'US', ['pm_card_visa_chargeDeclinedLostCard', 'pm_card_chargeDeclinedLostCard'], ['tok_visa_chargeDeclinedLostCard', 'tok_chargeDeclinedLostCard'], { decline: D.lost_card }],
@@ -150,7 +150,7 @@ const ENTRIES: Entry[] = [
   ['4000000000000000', 'visa', 'credit', 'US', [], ['tok_visa_chargeDeclinedFraudulent', 'tok_chargeDeclinedFraudulent'], { decline: D.fraudulent }],
   ['4000000000000331', 'visa', 'credit', 'US', [], ['tok_visa_chargeCustomerFailLostCard'], { decline: D.lost_card, attachable: true }],
   ['4000000000000349', 'visa', 'credit', 'US', [], ['tok_visa_chargeCustomerFailStolenCard'], { decline: D.stolen_card, attachable: true }],
-  // §4.4 fraud / Radar
+  // docs/stripe-facts.md §4.4 fraud / Radar
   ['4100000000000019', 'visa', 'credit', 'US', ['pm_card_radarBlock'], ['tok_radarBlock'], { risk: { level: 'highest', blocked: true } }],
   ['4000000000004954', 'visa', 'credit', 'US', ['pm_card_riskLevelHighest'], ['tok_riskLevelHighest'], { risk: { level: 'highest', blocked: true } }],
   ['4000000000009235', 'visa', 'credit', 'US', ['pm_card_riskLevelElevated'], ['tok_riskLevelElevated'], { risk: { level: 'elevated' } }],
@@ -161,7 +161,7 @@ const ENTRIES: Entry[] = [
   ['4000000000000028', 'visa', 'credit', 'US', ['pm_card_avsLine1Fail'], ['tok_avsLine1Fail'], { failingChecks: ['address_line1_check'] }],
   ['4000000000000010', 'visa', 'credit', 'US', ['pm_card_avsFail'], ['tok_avsFail'], { failingChecks: ['address_line1_check', 'address_postal_code_check'] }],
   ['4000000000000044', 'visa', 'credit', 'US', ['pm_card_avsUnchecked'], ['tok_avsUnchecked'], { uncheckedAddress: true }],
-  // §4.5 disputes
+  // docs/stripe-facts.md §4.5 disputes
   ['4000000000000259', 'visa', 'credit', 'US', ['pm_card_createDispute'], ['tok_createDispute'], { dispute: { reason: 'fraudulent', status: 'needs_response' } }],
   ['4000000000002685', 'visa', 'credit', 'US', ['pm_card_createDisputeProductNotReceived'], ['tok_createDisputeProductNotReceived'], { dispute: { reason: 'product_not_received', status: 'needs_response' } }],
   ['4000000000001976', 'visa', 'credit', 'US', ['pm_card_createDisputeInquiry'], ['tok_createDisputeInquiry'], { dispute: { reason: 'fraudulent', status: 'warning_needs_response' } }],
@@ -170,14 +170,14 @@ const ENTRIES: Entry[] = [
   ['4000008400000779', 'visa', 'credit', 'US', ['pm_card_createComplianceDispute'], ['tok_createComplianceDispute'], { dispute: { reason: 'noncompliant', status: 'needs_response' } }],
   // Early fraud warning card: the charge succeeds; the warning object is not modeled yet.
   ['4000000000005423', 'visa', 'credit', 'US', ['pm_card_createIssuerFraudRecord'], ['tok_createIssuerFraudRecord']],
-  // §4.6 refunds
+  // docs/stripe-facts.md §4.6 refunds
   ['4000000000007726', 'visa', 'credit', 'US', ['pm_card_pendingRefund'], ['tok_pendingRefund'], { refund: 'pending' }],
   ['4000000000005126', 'visa', 'credit', 'US', ['pm_card_refundFail'], ['tok_refundFail'], { refund: 'fail' }],
-  // §4.7 available balance
+  // docs/stripe-facts.md §4.7 available balance
   ['4000000000000077', 'visa', 'credit', 'US', ['pm_card_bypassPending'], ['tok_bypassPending'], { availableImmediately: true }],
   ['4000003720000278', 'visa', 'credit', 'IE', ['pm_card_bypassPendingInternational'], ['tok_bypassPendingInternational'], { availableImmediately: true }],
   ['4000000000000093', 'visa', 'credit', 'US', [], ['tok_domesticPricing']],
-  // §4.8 3D Secure
+  // docs/stripe-facts.md §4.8 3D Secure
   ['4000002500003155', 'visa', 'credit', 'FR', ['pm_card_authenticationRequiredOnSetup'], [], { authentication: 'unless_setup' }],
   ['4000002760003184', 'visa', 'credit', 'DE', ['pm_card_authenticationRequired'], [], { authentication: 'always' }],
   ['4000003800000446', 'visa', 'credit', 'IT', ['pm_card_authenticationRequiredSetupForOffSession'], [], { authentication: 'on_session' }],
@@ -192,7 +192,7 @@ const ENTRIES: Entry[] = [
 
 /**
  * Cards by country: `400000` + ISO 3166 numeric code + `000000` + Luhn digit, as
- * `pm_card_<iso2>` / `tok_<iso2>` (§4.2 [obs]; the pattern, not each row, is documented).
+ * `pm_card_<iso2>` / `tok_<iso2>` (docs/stripe-facts.md §4.2 [obs]; the pattern, not each row, is documented).
  */
 const COUNTRIES: [iso2: string, numeric: string][] = [
   ['us', '840'], ['ar', '032'], ['br', '076'], ['ca', '124'], ['mx', '484'], ['ae', '784'], ['at', '040'],
@@ -248,7 +248,7 @@ add([withCheckDigit('400000764000001'), 'visa', 'credit', 'TH', [], ['tok_th_cre
 add([withCheckDigit('400005764000000'), 'visa', 'debit', 'TH', [], ['tok_th_debit']]);
 
 /**
- * The issuer declines a test card carries (§4.3), by decline code, each as that card
+ * The issuer declines a test card carries (docs/stripe-facts.md §4.3), by decline code, each as that card
  * gives it (message, advice and network codes): what `payment.declined` forces and a
  * pinned `last_payment_error.decline_code` binds, so neither has a table of its own.
  */
@@ -263,7 +263,7 @@ export const CARD_DECLINES: ReadonlyMap<string, Decline> = (() => {
 
 /**
  * Behaviour a control trigger forces on one intent's next confirmation, read as if
- * its card carried it (DESIGN §2.1): `payment.declined` sets `decline` (and
+ * its card carried it (one code path, README "Force a branch"): `payment.declined` sets `decline` (and
  * `declineAfterAuthentication`, so a 3D Secure card declines after its challenge,
  * like …1629), `payment.requires_action` sets `authentication: 'always'`.
  */
@@ -300,7 +300,7 @@ export function brandOf(number: string): TestCard['brand'] | 'unknown' {
   return 'unknown';
 }
 
-// --- bank debits (stripe-behaviour.md §4.9; docs.stripe.com/testing, "ACH Direct Debit" and "SEPA Direct Debit";
+// --- bank debits (docs/stripe-facts.md §4.9; docs.stripe.com/testing, "ACH Direct Debit" and "SEPA Direct Debit";
 // docs/bank-payments.md) ---------------------------------------------------------------------------
 
 /** Why a bank debit fails, as the failed charge and last_payment_error report it (messages unverified). */

@@ -39,7 +39,7 @@ export const DEFAULT_CONFIG: WorldConfig = {
   statementDescriptor: 'STRIPE TWIN',
   defaultApiVersion: LATEST_VERSION,
   rawCardData: true,
-  // Test mode retries "three times over a few hours" (§19.2); the spacing is a twin choice.
+  // Test mode retries "three times over a few hours" (docs/stripe-facts.md §19.2); the spacing is a twin choice.
   webhookRetryDelays: [3600, 7200, 14400],
   accountName: null,
   // Stripe's recommended default is 8 tries within 2 weeks, timed by Smart Retries;
@@ -80,7 +80,7 @@ export interface RequestAccount {
 }
 
 /**
- * A session (brief 000's scored runs): requests under the URL prefix `/s/<id>`
+ * A session (brief 000's scored runs, docs/agents.md §8): requests under the URL prefix `/s/<id>`
  * without a key, and requests bearing its token anywhere, act as its key.
  */
 export interface Session {
@@ -164,9 +164,9 @@ export class Twin {
   }
 
   /**
-   * Who a request is: its key (Bearer, or Basic with the key as user name, §1.1)
+   * Who a request is: its key (Bearer, or Basic with the key as user name, docs/stripe-facts.md §1.1)
    * and the account it acts on — the key's own, or, with `Stripe-Account: acct_…`
-   * (or stripe-node 23's `Stripe-Context`, connect-and-legacy.md §A2), one of its
+   * (or stripe-node 23's `Stripe-Context`, docs/connect.md §2), one of its
    * connected accounts. Failures are auth-stage errors (401, 403 E41).
    */
   authenticate(authorization: string | undefined, stripeAccount?: string): RequestAccount {
@@ -183,7 +183,7 @@ export class Twin {
     const own = apiKey.account;
     // An empty header is as none, as before (twin choice).
     if (!stripeAccount) return { apiKey, account: own, echo: null, notAPlatform: false };
-    // The platform's own id: not observed (§A2, uncertain); twin choice: as if no header were sent, echoed.
+    // The platform's own id: not observed (docs/connect.md §2, uncertain); twin choice: as if no header were sent, echoed.
     if (stripeAccount === own.accountId) return { apiKey, account: own, echo: stripeAccount, notAPlatform: false };
     if (own.connectedEver === 0) return { apiKey, account: own, echo: null, notAPlatform: true };
     const connected = own.connected.get(stripeAccount);

@@ -2,7 +2,7 @@ import type { FormTree } from './form';
 import { spec } from './spec';
 import type { World } from './world';
 
-// API versions (DESIGN §2.3, docs/versions.md). Objects live in one canonical
+// API versions (docs/versions.md). Objects live in one canonical
 // shape: the newest version stripe-node pins. Every breaking change Stripe made
 // since 2020-08-27 is one small VersionChange (src/versions/), registered here
 // newest first. A request at an older Stripe-Version has its parameters brought
@@ -118,7 +118,7 @@ export function upgradeRequest(req: VersionedRequest, version: string, changes =
 /**
  * Renders a response value (object, list, error body, event) at `version`.
  * An event is rendered at its own `api_version` whatever the caller's version
- * (stripe-behaviour.md §1.3): its data was fixed when it was made.
+ * (docs/stripe-facts.md §1.3): its data was fixed when it was made.
  */
 export function renderAt<T>(value: T, version: string, world: World, changes = VERSION_CHANGES): T {
   return shape(value, version, world, changes) as T;

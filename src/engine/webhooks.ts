@@ -3,7 +3,7 @@ import { renderBody } from './render';
 import { renderAt } from './versions';
 import { StripeObject, World } from './world';
 
-// Webhook deliveries as world state (stripe-behaviour.md §19.2). Emitting an
+// Webhook deliveries as world state (docs/stripe-facts.md §19.2). Emitting an
 // event records one pending delivery per matching enabled endpoint; a face
 // (src/server/webhooks.ts) performs the HTTP requests and reports each attempt
 // back here, where the outcome, the retry schedule (in world time) and the
@@ -64,7 +64,7 @@ export function secretOf(world: World, endpointId: string): string | undefined {
   return world.facts.get(SECRET(endpointId)) as string | undefined;
 }
 
-/** A new endpoint's signing secret: `whsec_` and 32 characters from the world's id stream (§19.1). */
+/** A new endpoint's signing secret: `whsec_` and 32 characters from the world's id stream (docs/stripe-facts.md §19.1). */
 export function newSecret(world: World, endpointId: string): string {
   const secret = `whsec_${world.ids.chars(32)}`;
   world.facts.set(SECRET(endpointId), secret);
@@ -181,7 +181,7 @@ function eventHome(world: World, delivery: Delivery): World | undefined {
   return delivery.account ? world.connected.get(delivery.account) : world;
 }
 
-/** What to send for a delivery: the endpoint's URL and secret, and the event rendered at its version (§19.2). */
+/** What to send for a delivery: the endpoint's URL and secret, and the event rendered at its version (docs/stripe-facts.md §19.2). */
 export function deliveryRequest(world: World, delivery: Delivery): { url: string; secret: string; body: string } | null {
   const endpoint = world.get<WebhookEndpoint>(delivery.endpoint);
   const event = eventHome(world, delivery)?.get(delivery.event) ?? delivery.connect_event;
@@ -238,7 +238,7 @@ export function resend(world: World, eventId: string, endpointId?: string): Deli
   return out;
 }
 
-/** Disabling or deleting an endpoint stops its pending deliveries (§19.2). */
+/** Disabling or deleting an endpoint stops its pending deliveries (docs/stripe-facts.md §19.2). */
 export function stopDeliveries(world: World, endpointId: string): void {
   for (const d of [...pending(world)]) {
     if (d.endpoint === endpointId) world.replace<Delivery>({ ...d, state: 'failed', next_attempt_at: null });

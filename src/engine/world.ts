@@ -43,15 +43,15 @@ export interface Connections {
 export interface WorldConfig {
   /** Payment method types an account enables when automatic payment methods decide (default card only). */
   paymentMethodTypes: string[];
-  /** Days between a charge and its funds becoming available (§7.3: 7 in every recording). */
+  /** Days between a charge and its funds becoming available (docs/stripe-facts.md §7.3: 7 in every recording). */
   payoutDelayDays: number;
   /** The account's statement descriptor, shown in capitals on charges. */
   statementDescriptor: string;
   /** API version used when a request sends no Stripe-Version. */
   defaultApiVersion: string;
-  /** Accept raw card numbers in `card[number]` (some test accounts can; §4.1). */
+  /** Accept raw card numbers in `card[number]` (some test accounts can; docs/stripe-facts.md §4.1). */
   rawCardData: boolean;
-  /** Seconds of world time before each retry of a failed webhook delivery (§19.2; the schedule is a twin choice). */
+  /** Seconds of world time before each retry of a failed webhook delivery (docs/stripe-facts.md §19.2; the schedule is a twin choice). */
   webhookRetryDelays: number[];
   /**
    * Origin of the pages the twin serves itself (Checkout, Payment Links, the customer
@@ -367,7 +367,7 @@ export class World {
 
   /**
    * Moves a test clock to `to`, running its due work in time order, each task at
-   * its own time (stripe-behaviour.md §15: an advance emits events with the
+   * its own time (docs/billing.md §6: an advance emits events with the
    * simulated timestamps), then settles at `to`. Nothing else moves: not the
    * account clock, not other test clocks.
    */

@@ -1,6 +1,6 @@
 import { JsonSchema, ToolAnnotations, ToolDeclaration } from './tools';
 
-// The "pome" tool set: brief 000's twelve tools named after stripe-node methods
+// The "pome" tool set (docs/agents.md §3.4): brief 000's twelve tools named after stripe-node methods
 // (`stripe.paymentIntents.create` → create_payment_intent), for the crypto-deposit
 // flow an agent runs against the twin: PaymentIntents, the deposit test helper,
 // charges, refunds, balance and events (docs/agents.md §3.4).

@@ -24,7 +24,7 @@ import { inputSchemaOf, isRestCall, outputSchemaOf, project, requestFor, ToolDec
 /**
  * The tool sets a server can offer (`--tools`, `/mcp/<set>`): Stripe's agent
  * toolkit (stripe), brief 001's skill and brief 000's stripe-node-aligned tools
- * (pome). Several may be served together (`stripe,skill`) when their names do
+ * (pome; docs/agents.md §3.2–§3.4). Several may be served together (`stripe,skill`) when their names do
  * not collide (tool names are unique per server; pome shares three names with
  * stripe, docs/agents.md §3.4).
  */

@@ -1,6 +1,6 @@
 import { ToolAnnotations, ToolDeclaration } from './tools';
 
-// The "skill" tool set: brief 001's eight Stripe tools for an agent, each
+// The "skill" tool set (docs/agents.md §3.3): brief 001's eight Stripe tools for an agent, each
 // listed for a restricted key only when the key holds the permission of its
 // route (the brief's table: Balance Read, Customers Read, Payment Intents Read,
 // Payment Links Write, Invoices Read, Refunds Write, Subscriptions Read).

@@ -6,20 +6,20 @@ export type { Paywall, PaywallRequest, PaywallResponse, NodeMiddleware, HonoMidd
 export { nodeMiddleware, honoMiddleware } from '../paywall/core';
 
 // stripe-twin/mpp: an MPP paywall (the `Payment` HTTP auth scheme, docs/agents.md
-// §2) with method="stripe", intent="charge", redeeming Shared Payment Tokens
-// through PaymentIntents on the twin, as mppx's Stripe seller does (§2.7).
+// docs/agents.md §2) with method="stripe", intent="charge", redeeming Shared Payment Tokens
+// through PaymentIntents on the twin, as mppx's Stripe seller does (docs/agents.md §2.7).
 //
 // - 402: `WWW-Authenticate: Payment id, realm, method, intent, request (unpadded
 //   base64url of JCS JSON), expires (now + 5 min)[, description]`, Cache-Control
-//   no-store and a problem+json body (§2.1, §2.2, §2.6).
+//   no-store and a problem+json body (docs/agents.md §2.1, §2.2, §2.6).
 // - The challenge id is HMAC-SHA256 over realm|method|intent|request|expires|digest|opaque
-//   (§2.2): a credential proves its challenge was issued here, so no state is kept.
+//   (docs/agents.md §2.2): a credential proves its challenge was issued here, so no state is kept.
 //   Replays are refused by Stripe's idempotency (Idempotency-Key mpp_<id>_<spt>).
 // - A credential is checked in mppx's order: well-formed, issued here, the route's
 //   method/intent/realm/amount/currency, not expired, a payload with an spt; then
 //   the PaymentIntent (Stripe-Version 2026-07-29.preview, top-level
 //   shared_payment_granted_token, confirm) — before the handler runs; a 2xx answer
-//   gets `Payment-Receipt` (§2.5).
+//   gets `Payment-Receipt` (docs/agents.md §2.5).
 // Time (expires) is wall time, as mppx's: clients and servers compare it with their own clocks.
 
 export interface MppRoute {
@@ -54,7 +54,7 @@ export interface MppOptions {
   metadata?: Record<string, string>;
 }
 
-/** Stripe-Version mppx's seller sends (§2.7). */
+/** Stripe-Version mppx's seller sends (docs/agents.md §2.7). */
 export const STRIPE_PREVIEW_VERSION = '2026-07-29.preview';
 /** mppx's release whose wire this paywall speaks, named as mppx names itself in PaymentIntent metadata. */
 const SDK = 'mppx/0.11.0';
@@ -76,7 +76,7 @@ interface Challenge {
 }
 
 /**
- * An RFC 9457 problem (§2.6), as mppx's errors render: a detail is mppx's
+ * An RFC 9457 problem (docs/agents.md §2.6), as mppx's errors render: a detail is mppx's
  * template around a reason, so a reason that ends with a period ends with two, as in mppx.
  */
 class Problem {
@@ -188,7 +188,7 @@ interface ChargeRequest {
   methodDetails: { networkId: string; paymentMethodTypes: string[] };
 }
 
-/** The decoded `request` of a stripe charge (§2.7): the amount in minor units. */
+/** The decoded `request` of a stripe charge (docs/agents.md §2.7): the amount in minor units. */
 function chargeRequest(route: MppRoute, methodDetails: ChargeRequest['methodDetails']): ChargeRequest {
   return {
     amount: minorUnits(route.amount, route.decimals ?? 2),
@@ -208,7 +208,7 @@ function minorUnits(amount: string | number, decimals: number): string {
 
 const base64url = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
 
-/** JCS (RFC 8785) for the values a request holds: strings, safe integers, arrays, objects (§2.3). */
+/** JCS (RFC 8785) for the values a request holds: strings, safe integers, arrays, objects (docs/agents.md §2.3). */
 function canonicalize(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalize).join(',')}]`;
   if (value && typeof value === 'object') {
@@ -228,7 +228,7 @@ function decodeRequest(request: string): Record<string, unknown> | undefined {
   }
 }
 
-/** The id binding (§2.2): the request recanonicalised, absent slots empty. */
+/** The id binding (docs/agents.md §2.2): the request recanonicalised, absent slots empty. */
 function challengeId(secret: string, c: Omit<Challenge, 'id'>): string {
   const decoded = decodeRequest(c.request);
   const request = decoded ? base64url(canonicalize(decoded)) : c.request;
@@ -282,7 +282,7 @@ function challengeResponse(challenge: Challenge, problem: Problem): PaywallRespo
   };
 }
 
-/** `Payment <credential>`: unpadded base64url of JSON `{ challenge, payload, source? }` (§2.4). */
+/** `Payment <credential>`: unpadded base64url of JSON `{ challenge, payload, source? }` (docs/agents.md §2.4). */
 function parseCredential(encoded: string): { challenge: Challenge; payload: unknown } | undefined {
   try {
     const parsed = JSON.parse(Buffer.from(encoded.trim(), 'base64url').toString('utf8'));
@@ -305,7 +305,7 @@ function stripeFor(base: string | undefined, key: string): Stripe {
   return new Stripe(key, { host: url.hostname, port: Number(url.port || (protocol === 'https' ? 443 : 80)), protocol, maxNetworkRetries: 0 });
 }
 
-/** The PaymentIntent mppx's seller makes for a credential (§2.7), and whether Stripe replayed it. */
+/** The PaymentIntent mppx's seller makes for a credential (docs/agents.md §2.7), and whether Stripe replayed it. */
 async function redeem(stripe: Stripe, challengeId: string, spt: string, request: ChargeRequest, metadata: Record<string, string> = {}) {
   const params = {
     amount: Number(request.amount),

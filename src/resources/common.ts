@@ -52,7 +52,7 @@ export function billingDetails(input: Params | null | undefined): Record<string,
   };
 }
 
-/** Midnight UTC `days` calendar days after `time` (balance availability, §7.3). */
+/** Midnight UTC `days` calendar days after `time` (balance availability, docs/stripe-facts.md §7.3). */
 export function midnightAfter(time: number, days: number): number {
   return (Math.floor(time / 86400) + days) * 86400;
 }

@@ -28,7 +28,7 @@ export interface PaywallConfig {
 }
 
 export interface ScenarioConfig {
-  /** Brief 000's `twins: ["stripe"]`; only the Stripe twin is served. */
+  /** Brief 000's `twins: ["stripe"]` (docs/agents.md §8); only the Stripe twin is served. */
   twins: string[];
   /** Seconds the agent has before it is stopped (default 120). */
   timeout?: number;

@@ -47,7 +47,7 @@ const IDEMPOTENCY_TTL = 24 * 60 * 60;
  */
 export const MAX_IDEMPOTENCY_KEYS = 100_000;
 
-/** Headers on every API response, as recorded from Stripe (§1.6). */
+/** Headers on every API response, as recorded from Stripe (docs/stripe-facts.md §1.6). */
 const BASE_HEADERS = [
   'Content-Type', 'application/json',
   'Access-Control-Allow-Credentials', 'true',
@@ -84,7 +84,7 @@ export async function handleRequest(twin: Twin, given: TwinRequest): Promise<Twi
 
   let who: RequestAccount;
   try {
-    // stripe-node 23 sends Stripe-Context for `stripeContext`, never both (connect-and-legacy.md §A2).
+    // stripe-node 23 sends Stripe-Context for `stripeContext`, never both (docs/connect.md §2).
     who = twin.authenticate(req.headers.authorization, req.headers['stripe-account'] ?? req.headers['stripe-context']);
   } catch (e) {
     return authErrorResponse(e as StripeError);
@@ -174,7 +174,7 @@ class ApiRequest {
 
   // --- account, version, route, faults ---
 
-  /** A request sent with Stripe-Account has it echoed (§1.6). */
+  /** A request sent with Stripe-Account has it echoed (docs/stripe-facts.md §1.6). */
   private account(): void {
     if (this.who.echo !== null) this.headers['Stripe-Account'] = this.who.echo;
   }
@@ -238,7 +238,7 @@ class ApiRequest {
     return response;
   }
 
-  // --- idempotency (§1.5) ---
+  // --- idempotency (docs/stripe-facts.md §1.5) ---
 
   private prepareIdempotency(method: string): void {
     const sent = this.req.headers['idempotency-key'];
@@ -350,7 +350,7 @@ class ApiRequest {
   }
 }
 
-/** Auth failures: only message and type, no Request-Id or Stripe-Version (§1.6, E1/E2). */
+/** Auth failures: only message and type, no Request-Id or Stripe-Version (docs/stripe-facts.md §1.6, E1/E2). */
 function authErrorResponse(error: StripeError): TwinResponse {
   return { status: error.status, headers: withHeaders(error.extraHeaders), body: renderError(error.fields, null, error.keyOrder) };
 }

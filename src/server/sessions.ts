@@ -1,7 +1,7 @@
 import type { Twin } from '../engine/twin';
 import { jsonResponse, TwinRequest, TwinResponse } from './stages';
 
-// Sessions (brief 000): a scored run hands its agent a session URL
+// Sessions (brief 000, docs/agents.md §8): a scored run hands its agent a session URL
 // (`http://host:port/s/<session>`, MCP at `/s/<session>/mcp`) and a session
 // token. Both resolve to the session's key, so to its account: a request under
 // the prefix that carries no key acts as the session's key, and a request bearing

@@ -5,7 +5,7 @@ import { WebhookDispatcher } from '../engine/twin';
 import { DELIVERY, Delivery, deliveryRequest, dueDeliveries, firstDue, liveEndpoints, nextAttemptAt, recordAttempt } from '../engine/webhooks';
 import { Ctx, World } from '../engine/world';
 
-// The face that performs webhook deliveries (stripe-behaviour.md §19.2–§19.3).
+// The face that performs webhook deliveries (docs/stripe-facts.md §19.2–§19.3).
 // The engine records which deliveries are due; this POSTs them, signed, and
 // reports each attempt back. One worker per endpoint sends its deliveries one
 // at a time in event order; endpoints are served side by side.
@@ -30,7 +30,7 @@ export interface DispatcherOptions {
   waitMs?: number;
 }
 
-/** §19.2 (the User-Agent text is unverified). */
+/** docs/stripe-facts.md §19.2 (the User-Agent text is unverified). */
 const USER_AGENT = 'Stripe/1.0 (+https://stripe.com/docs/webhooks)';
 const SNIPPET_BYTES = 1024;
 
@@ -45,7 +45,7 @@ async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boo
   }
 }
 
-/** `t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body" keyed by the whole whsec_ secret>` (§19.3). */
+/** `t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body" keyed by the whole whsec_ secret>` (docs/stripe-facts.md §19.3). */
 export function signature(secret: string, body: string, t: number): string {
   return `t=${t},v1=${createHmac('sha256', secret).update(`${t}.${body}`).digest('hex')}`;
 }
@@ -165,7 +165,7 @@ export class HttpWebhookDispatcher implements WebhookDispatcher {
     world.transaction(() => recordAttempt(world, delivery.id, { at, latency_ms, ...outcome }));
   }
 
-  /** One POST; never throws. Redirects are not followed (a 3xx is a failure, §19.2). */
+  /** One POST; never throws. Redirects are not followed (a 3xx is a failure, docs/stripe-facts.md §19.2). */
   private post(url: string, body: string, sig: string): Promise<{ status: number | null; response: string | null; error: string | null }> {
     return new Promise((resolve) => {
       let target: URL;

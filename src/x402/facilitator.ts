@@ -36,7 +36,7 @@ import { ExactEvmPayload, EvmNetwork, NETWORKS, networkNamed, PaymentPayload, Pa
 
 type PaymentIntent = Shaped<'payment_intent', 'shared_payment_granted_token'>;
 
-/** The facilitator's reason strings, per version (§1.2, §1.5). */
+/** The facilitator's reason strings, per version (docs/agents.md §1.2, §1.5). */
 const REASONS = {
   1: {
     scheme: 'unsupported_scheme',
@@ -73,7 +73,7 @@ type Reason = keyof (typeof REASONS)[1];
 /** validBefore must leave this many seconds to send the transaction (both versions). */
 const VALID_BEFORE_MARGIN = 6;
 
-/** What GET /supported lists: what v2 resource servers look for at start-up (§1.3). */
+/** What GET /supported lists: what v2 resource servers look for at start-up (docs/agents.md §1.3). */
 export function supported(): { kinds: { x402Version: number; scheme: string; network: string }[]; extensions: string[]; signers: Record<string, string[]> } {
   return {
     kinds: [
@@ -116,7 +116,7 @@ function wellFormed(evm: ExactEvmPayload | undefined): evm is ExactEvmPayload {
 }
 
 /**
- * The checks of `exact` on EVM for `payload` against `requirements` (§1.5 table),
+ * The checks of `exact` on EVM for `payload` against `requirements` (docs/agents.md §1.5 table),
  * then the twin's: the nonce unused here, and `payTo` an intent of `world`
  * awaiting a deposit of at least the value. `now` is unix seconds (wall time).
  */

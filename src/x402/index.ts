@@ -9,11 +9,11 @@ export { NETWORKS } from './wire';
 
 // stripe-twin/x402: an x402 paywall on the twin (docs/agents.md §0 items 1–5, §1).
 // Every unpaid request gets a fresh crypto-deposit PaymentIntent on the twin whose
-// Base deposit address is the payTo, as Stripe's x402 integration does (§1.6),
+// Base deposit address is the payTo, as Stripe's x402 integration does (docs/agents.md §1.6),
 // and one 402 that speaks both versions: x402 v1's JSON body and v2's
 // PAYMENT-REQUIRED header. A retry carries X-PAYMENT (v1) or PAYMENT-SIGNATURE
 // (v2); the payTo comes back in the signed authorization (v1) or the echoed
-// `accepted` (v2), so the requirement is regenerated without state (§1.4). The
+// `accepted` (v2), so the requirement is regenerated without state (docs/agents.md §1.4). The
 // twin's facilitator (/x402 on the twin) verifies before the handler and settles
 // after it into that PaymentIntent; a handler status ≥ 400 settles nothing.
 
@@ -109,7 +109,7 @@ class Offer {
     this.network = networkNamed(route.network ?? 'base-sepolia')!;
     if (!this.network) throw new Error(`stripe-twin/x402: unknown network ${route.network}`);
     this.cents = cents(route.price);
-    this.atomic = (BigInt(this.cents) * 10_000n).toString(); // USDC: 6 decimals (§1.6)
+    this.atomic = (BigInt(this.cents) * 10_000n).toString(); // USDC: 6 decimals (docs/agents.md §1.6)
     this.maxTimeoutSeconds = route.maxTimeoutSeconds ?? 60;
   }
 
@@ -170,7 +170,7 @@ function cents(price: string | number): number {
   return value;
 }
 
-/** v2 servers match a payment by deep-comparing `accepted` with the regenerated requirement (§1.4). */
+/** v2 servers match a payment by deep-comparing `accepted` with the regenerated requirement (docs/agents.md §1.4). */
 function sameRequirement(accepted: PaymentRequirements, expected: PaymentRequirements): boolean {
   const fields = ['scheme', 'network', 'amount', 'asset', 'payTo', 'maxTimeoutSeconds'] as const;
   return (
@@ -191,7 +191,7 @@ function stripeFor(base: string | undefined, key: string): Stripe {
   return new Stripe(key, { host: url.hostname, port: Number(url.port || (protocol === 'https' ? 443 : 80)), protocol, maxNetworkRetries: 0 });
 }
 
-/** A deposit-mode PaymentIntent for the offer, confirmed at once; its Base deposit address (§1.6). */
+/** A deposit-mode PaymentIntent for the offer, confirmed at once; its Base deposit address (docs/agents.md §1.6). */
 async function depositAddress(stripe: Stripe, offer: Offer): Promise<string> {
   const pi = await stripe.paymentIntents.create({
     amount: offer.cents,

@@ -8,9 +8,9 @@ export interface EvmNetwork {
   /** x402 v2's CAIP-2 id. */
   v2: string;
   chainId: number;
-  /** The USDC contract (EIP-3009) the packages use by default (§1.2). */
+  /** The USDC contract (EIP-3009) the packages use by default (docs/agents.md §1.2). */
   usdc: `0x${string}`;
-  /** USDC's EIP-712 domain name and version, sent as `extra` (§1.2). */
+  /** USDC's EIP-712 domain name and version, sent as `extra` (docs/agents.md §1.2). */
   domain: { name: string; version: string };
   /** The twin's crypto-deposit network the payment lands on (src/resources/payments/crypto_deposits.ts). */
   depositNetwork: 'base';
@@ -26,7 +26,7 @@ export function networkNamed(name: unknown): EvmNetwork | undefined {
   return NETWORKS.find((n) => n.v1 === name || n.v2 === name);
 }
 
-/** EIP-3009's typed data (§1.5): what the payer signs. */
+/** EIP-3009's typed data (docs/agents.md §1.5): what the payer signs. */
 export const TRANSFER_WITH_AUTHORIZATION = {
   TransferWithAuthorization: [
     { name: 'from', type: 'address' },
@@ -95,7 +95,7 @@ export interface SettleResponse {
   amount?: string;
 }
 
-/** Header values: standard padded base64 of UTF-8 JSON (§1.1). */
+/** Header values: standard padded base64 of UTF-8 JSON (docs/agents.md §1.1). */
 export const encodeHeader = (value: unknown): string => Buffer.from(JSON.stringify(value), 'utf8').toString('base64');
 
 /** A header value decoded, or undefined when it is not base64 JSON. */

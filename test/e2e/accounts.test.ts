@@ -70,7 +70,7 @@ describe.each(MODES)('accounts and keys (%s)', (mode) => {
     expect(onConnected.lastResponse.headers['stripe-account']).toBe(account);
     expect(onPlatform.lastResponse.headers['stripe-account']).toBeUndefined();
 
-    // A PaymentIntent made there carries the connected account's 10-character block (§1.7).
+    // A PaymentIntent made there carries the connected account's 10-character block (docs/stripe-facts.md §1.7).
     const pi = await t.stripe.paymentIntents.create(
       { amount: 1000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, automatic_payment_methods: { enabled: true, allow_redirects: 'never' } },
       { stripeAccount: account },

@@ -4,7 +4,7 @@ import { expectSameRuns, MODES, useHarness } from '../helpers';
 // Billing through the control surface: seeding definitions and customers with
 // chosen ids, and the renewal nobody can test on real Stripe: a decline armed
 // for a subscription's next renewal, then the clock moved past it. The calls
-// are brief 004's control snippet as written there, through the typed client.
+// are brief 004's control snippet (docs/agents.md §9) as written there, through the typed client.
 
 describe.each(MODES)('billing control (%s)', (mode) => {
   const t = useHarness(mode);

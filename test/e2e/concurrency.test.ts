@@ -2,7 +2,7 @@ import http from 'node:http';
 import Stripe from 'stripe';
 import { freshKey, raw, RawResponse, readResponse, useHarness } from '../helpers';
 
-// Concurrency over real HTTP with the official SDK (stripe-behaviour.md §1.5, §3).
+// Concurrency over real HTTP with the official SDK (docs/stripe-facts.md §1.5, §3).
 
 const t = useHarness('http');
 

@@ -7,7 +7,7 @@ import { Receiver } from '../webhook_receiver';
 // with an application fee, transfers and reversals, payouts and top-ups on the
 // clock, idempotency per account, and connect=true webhook endpoints.
 
-/** The test values that onboard a Custom account (docs/connect.md §4.2). */
+/** The test values that onboard a Custom account (docs/connect.md §1.2). */
 const KYC: Stripe.AccountCreateParams = {
   business_type: 'individual',
   business_profile: { url: 'https://accessible.stripe.com', mcc: '5734' },

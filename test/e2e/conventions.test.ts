@@ -1,6 +1,6 @@
 import { freshKey, raw, useHarness } from '../helpers';
 
-// Request conventions over raw HTTP (stripe-behaviour.md §1, §2): auth, headers,
+// Request conventions over raw HTTP (docs/stripe-facts.md §1, §2): auth, headers,
 // encoding, routing, byte-level rendering.
 
 const t = useHarness('http', { seed: 'conventions' });

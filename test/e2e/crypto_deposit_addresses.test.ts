@@ -4,7 +4,7 @@ import { MODES, runModuleScript, stripeError, useHarness } from '../helpers';
 
 // Static crypto deposit addresses and transaction_verification PaymentIntents
 // (src/resources/payments/crypto_deposits.ts; docs/agents.md §1.6 newer variant,
-// §2.8): what mppx's stripe.create() calls for its crypto rails. GA stripe-node
+// docs/agents.md §2.8): what mppx's stripe.create() calls for its crypto rails. GA stripe-node
 // has neither, so they go through rawRequest and cast params; mppx's own code
 // runs against the twin in a child process (ESM-only).
 

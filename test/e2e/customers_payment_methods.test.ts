@@ -1,7 +1,7 @@
 import Stripe from 'stripe';
 import { MODES, stripeError, useHarness } from '../helpers';
 
-// Customers (§9) and PaymentMethods (§4.1, §10) through the SDK.
+// Customers (docs/stripe-facts.md §9) and PaymentMethods (§4.1, §10) through the SDK.
 
 describe.each(MODES)('customers and payment methods (%s)', (mode) => {
   const t = useHarness(mode);

@@ -2,7 +2,7 @@ import net from 'node:net';
 import Stripe from 'stripe';
 import { freshKey, raw, RawResponse, useHarness } from '../helpers';
 
-// Hostile input over real HTTP (stripe-behaviour.md §1.2, §2.1). Every case checks:
+// Hostile input over real HTTP (docs/stripe-facts.md §1.2, §2.1). Every case checks:
 //  - the exact HTTP status (a Stripe-style 4xx or 413, never a 5xx);
 //  - Stripe's error envelope `{error: {type: 'invalid_request_error', message}}` wherever
 //    the request reached the API pipeline;
@@ -178,7 +178,7 @@ describe('hostile input over HTTP', () => {
     });
     expectEnvelope(res, 413);
     await expectHealthyAndUnchanged(w);
-    // Nothing was stored before the endpoint ran (§1.5): the key can be used for a real request.
+    // Nothing was stored before the endpoint ran (docs/stripe-facts.md §1.5): the key can be used for a real request.
     const ok = await raw(t.h.url, 'POST', '/v1/customers', { key: w.key, body: 'email=x%40y.co', headers: { 'Idempotency-Key': idem } });
     expect(ok.status).toBe(200);
     expect(ok.headers['idempotent-replayed']).toBeUndefined();
@@ -263,7 +263,7 @@ describe('hostile input over HTTP', () => {
     );
     await new Promise((r) => setTimeout(r, 100));
     await expectHealthyAndUnchanged(w);
-    // The first request never reached the endpoint, so nothing was stored (§1.5): a retry
+    // The first request never reached the endpoint, so nothing was stored (docs/stripe-facts.md §1.5): a retry
     // with the same key runs normally instead of getting 409 idempotency_key_in_use forever.
     const retry = await raw(t.h.url, 'POST', '/v1/customers', { key: w.key, body: 'email=half%40example.com', headers: { 'Idempotency-Key': idem } });
     expect({ status: retry.status, code: retry.json?.error?.code }).toEqual({ status: 200, code: undefined });

@@ -4,7 +4,7 @@ import { createTwin } from '../../src';
 import { createHttpServer, listen } from '../../src/server/http';
 import { freshKey, MODES, raw, stripeError, useHarness } from '../helpers';
 
-// Idempotency-Key (stripe-behaviour.md §1.5).
+// Idempotency-Key (docs/stripe-facts.md §1.5).
 
 describe('idempotency over HTTP', () => {
   const t = useHarness('http');
@@ -69,7 +69,7 @@ describe('idempotency over HTTP', () => {
     expect(first.status).toBe(402);
     expect(second.status).toBe(402);
     expect(JSON.parse(second.body).error.charge).toBe(first.json.error.charge);
-    // The first answer's bytes, request_log_url (the first request's log) included (§1.5).
+    // The first answer's bytes, request_log_url (the first request's log) included (docs/stripe-facts.md §1.5).
     expect(second.body).toBe(first.body);
     expect(second.headers['request-id']).not.toBe(first.headers['request-id']);
     expect(second.headers['stripe-should-retry']).toBe('false');

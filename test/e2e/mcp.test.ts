@@ -4,7 +4,7 @@ import Stripe from 'stripe';
 import { BRIEF_001_PERMISSIONS, freshKey, Harness, Mode, MODES, startHarness, useHarness } from '../helpers';
 import { httpClient, stdioClient, text } from '../mcp_helpers';
 
-// The MCP server (src/mcp): brief 001's eight skill tools (/mcp/skill, --tools skill), each a face over one
+// The MCP server (src/mcp): brief 001's eight skill tools (docs/agents.md §3.3; /mcp/skill, --tools skill), each a face over one
 // REST route called through the API's pipeline with the caller's key. The SDK's
 // own Client talks to it over Streamable HTTP (/mcp on a served twin; in-process,
 // the same requests handed to the pipeline by a fetch) and over stdio

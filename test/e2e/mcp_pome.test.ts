@@ -3,7 +3,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { freshKey, Harness, Mode, MODES, startHarness, useHarness } from '../helpers';
 import { httpClient, stdioClient, text } from '../mcp_helpers';
 
-// Brief 000's twelve stripe-node-aligned tools (src/mcp/pome.ts, /mcp/pome,
+// Brief 000's twelve stripe-node-aligned tools (docs/agents.md §3.4; src/mcp/pome.ts, /mcp/pome,
 // --tools pome) driven by the MCP SDK's own Client through the crypto-deposit
 // flow they exist for: a deposit PaymentIntent, its settlement by the test
 // helper, the charge, balance and events, a refund retried with one idempotency

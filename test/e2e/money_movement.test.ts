@@ -1,7 +1,7 @@
 import Stripe from 'stripe';
 import { keyOf, MODES, stripeError, useHarness } from '../helpers';
 
-// Charges (§5), refunds (§6), balance (§7) and disputes (§8) through the SDK.
+// Charges (docs/stripe-facts.md §5), refunds (§6), balance (§7) and disputes (§8) through the SDK.
 
 describe.each(MODES)('charges, refunds, balance and disputes (%s)', (mode) => {
   const t = useHarness(mode);
@@ -108,7 +108,7 @@ describe.each(MODES)('charges, refunds, balance and disputes (%s)', (mode) => {
     expect(types.slice(0, 2)).toEqual(['payment_intent.canceled', 'charge.expired']);
   });
 
-  it('settles the pending-refund card later and fails the refund-fail card later (§4.6)', async () => {
+  it('settles the pending-refund card later and fails the refund-fail card later (docs/stripe-facts.md §4.6)', async () => {
     const pending = await t.stripe.refunds.create({ payment_intent: (await pay(1000, 'pm_card_pendingRefund')).id });
     const failing = await t.stripe.refunds.create({ payment_intent: (await pay(1000, 'pm_card_refundFail')).id });
     expect(pending.status).toBe('pending');
@@ -122,7 +122,7 @@ describe.each(MODES)('charges, refunds, balance and disputes (%s)', (mode) => {
     expect(types).toEqual(expect.arrayContaining(['refund.failed', 'charge.refund.updated', 'refund.updated']));
   });
 
-  it('releases an authorization on the refund cards as a reversal that neither waits nor fails (§3 T9, §4.6, §6)', async () => {
+  it('releases an authorization on the refund cards as a reversal that neither waits nor fails (docs/stripe-facts.md §3.3 T9, §4.6, §6)', async () => {
     const held = await pay(1000, 'pm_card_pendingRefund', { capture_method: 'manual' });
     const doomed = await pay(1200, 'pm_card_refundFail', { capture_method: 'manual' });
     await t.stripe.paymentIntents.cancel(held.id);

@@ -1,7 +1,7 @@
 import Stripe from 'stripe';
 import { keyOf, MODES, stripeError, useHarness } from '../helpers';
 
-// PaymentIntents through the official SDK (stripe-behaviour.md §3), over HTTP and in-process.
+// PaymentIntents through the official SDK (docs/stripe-facts.md §3), over HTTP and in-process.
 
 const CARD_ONLY = { allowed_payment_method_types: ['card'] };
 
@@ -270,7 +270,7 @@ describe.each(MODES)('PaymentIntents (%s)', (mode) => {
 describe('PaymentIntent shape', () => {
   const t = useHarness('in-process');
 
-  it('has the keys recorded in August 2026 (§21) plus payment_record from stripe-node 23.1’s types, in Stripe’s order', async () => {
+  it('has the keys recorded in August 2026 (docs/stripe-facts.md §21) plus payment_record from stripe-node 23.1’s types, in Stripe’s order', async () => {
     const pi = await t.stripe.paymentIntents.create({ amount: 1000, currency: 'usd' });
     expect(Object.keys(pi)).toEqual([
       'id', 'object', 'allowed_payment_method_types', 'amount', 'amount_capturable', 'amount_details', 'amount_received', 'application',

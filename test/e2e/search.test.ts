@@ -1,7 +1,7 @@
 import Stripe from 'stripe';
 import { MODES, stripeError, useHarness } from '../helpers';
 
-// The Search API (§1.12) on PaymentIntents, customers and charges.
+// The Search API (docs/stripe-facts.md §1.12) on PaymentIntents, customers and charges.
 
 describe.each(MODES)('search (%s)', (mode) => {
   const t = useHarness(mode);

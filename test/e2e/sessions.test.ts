@@ -1,7 +1,7 @@
 import { httpClient, text } from '../mcp_helpers';
 import { freshKey, useHarness } from '../helpers';
 
-// Sessions (src/server/sessions.ts, brief 000): the URL prefix /s/<id> without a key,
+// Sessions (src/server/sessions.ts, brief 000, docs/agents.md §8): the URL prefix /s/<id> without a key,
 // and the session's bearer token with or without the prefix, both act as the
 // session's key, on the API, the MCP server and the control surface.
 

@@ -1,7 +1,7 @@
 import Stripe from 'stripe';
 import { MODES, stripeError, useHarness } from '../helpers';
 
-// SetupIntents (§11) and the events API (§18).
+// SetupIntents (docs/stripe-facts.md §11) and the events API (§18).
 
 describe.each(MODES)('setup intents and events (%s)', (mode) => {
   const t = useHarness(mode);
@@ -73,7 +73,7 @@ describe.each(MODES)('setup intents and events (%s)', (mode) => {
     const [first] = (await t.stripe.events.list({ type: 'customer.created' })).data;
     expect((first.data.object as Stripe.Customer).name).toBe('A');
     expect(await stripeError(t.stripe.events.retrieve('evt_nope'))).toMatchObject({ statusCode: 404, message: "No such event: 'evt_nope'" });
-    // A request pinned to another version is answered with it; its events carry the account's version (§1.3).
+    // A request pinned to another version is answered with it; its events carry the account's version (docs/stripe-facts.md §1.3).
     const old = await t.stripe.customers.create({ name: 'C' }, { apiVersion: '2025-03-31.basil' });
     expect(old.lastResponse.apiVersion).toBe('2025-03-31.basil');
     expect((await t.stripe.events.list({ limit: 1 })).data[0].api_version).toBe('2026-10-28.endive');

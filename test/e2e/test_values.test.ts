@@ -2,7 +2,7 @@ import Stripe from 'stripe';
 import { keyOf, MODES, stripeError, useHarness } from '../helpers';
 
 // Every documented Stripe test value produces its documented outcome
-// (stripe-behaviour.md §4). The expectations below are transcribed from the
+// (docs/stripe-facts.md §4). The expectations below are transcribed from the
 // reference tables, not read from the twin's own table.
 
 describe.each(MODES)('test values (%s)', (mode) => {
@@ -10,7 +10,7 @@ describe.each(MODES)('test values (%s)', (mode) => {
   const confirm = (payment_method: string, extra: Partial<Stripe.PaymentIntentCreateParams> = {}) =>
     t.stripe.paymentIntents.create({ amount: 2000, currency: 'usd', payment_method, confirm: true, allowed_payment_method_types: ['card'], ...extra });
 
-  // §4.2 successful cards: [magic PaymentMethod, token, brand, last4, funding, country, display_brand]
+  // docs/stripe-facts.md §4.2 successful cards: [magic PaymentMethod, token, brand, last4, funding, country, display_brand]
   const BRANDS: [string, string | null, string, string, string, string, string?][] = [
     ['pm_card_visa', 'tok_visa', 'visa', '4242', 'credit', 'US'],
     ['pm_card_visa_debit', 'tok_visa_debit', 'visa', '5556', 'debit', 'US'],
@@ -31,7 +31,7 @@ describe.each(MODES)('test values (%s)', (mode) => {
     ['pm_card_mastercard_debit_mastercardFsaProductCode', null, 'mastercard', '8897', 'debit', 'US'],
   ];
 
-  describe('§4.2 cards by brand', () => {
+  describe('docs/stripe-facts.md §4.2 cards by brand', () => {
     // Rows are padded to full length: jest passes `done` in place of a missing trailing argument.
     it.each(BRANDS.map((r) => [...r, r[6] ?? null] as const))('%s / %s → %s …%s, charged successfully', async (pm, tok, brand, last4, funding, country, display) => {
       const pi = await confirm(pm, { expand: ['payment_method'] });
@@ -64,7 +64,7 @@ describe.each(MODES)('test values (%s)', (mode) => {
     );
   });
 
-  // §4.3 declines: [magic PaymentMethod, token, code, decline_code, message, param?]
+  // docs/stripe-facts.md §4.3 declines: [magic PaymentMethod, token, code, decline_code, message, param?]
   const DECLINES: [string, string, string, string, string, string?][] = [
     ['pm_card_visa_chargeDeclined', 'tok_visa_chargeDeclined', 'card_declined', 'generic_decline', 'Your card was declined.'],
     ['pm_card_chargeDeclined', 'tok_chargeDeclined', 'card_declined', 'generic_decline', 'Your card was declined.'],
@@ -79,7 +79,7 @@ describe.each(MODES)('test values (%s)', (mode) => {
     ['pm_card_visa_chargeDeclinedVelocityLimitExceeded', 'tok_visa_chargeDeclinedVelocityLimitExceeded', 'card_declined', 'card_velocity_exceeded', 'Your card was declined for making repeated attempts too frequently or exceeding its amount limit.'],
     ['pm_card_chargeCustomerFail', 'tok_chargeCustomerFail', 'card_declined', 'generic_decline', 'Your card was declined.'],
   ];
-  // Advice and network codes recorded with each decline (§4.3).
+  // Advice and network codes recorded with each decline (docs/stripe-facts.md §4.3).
   const NETWORK: Record<string, [string, string, string | undefined]> = {
     generic_decline: ['try_again_later', '01', undefined],
     insufficient_funds: ['try_again_later', '51', '02'],
@@ -91,7 +91,7 @@ describe.each(MODES)('test values (%s)', (mode) => {
     processing_error: ['try_again_later', '06', undefined],
   };
 
-  describe('§4.3 declines', () => {
+  describe('docs/stripe-facts.md §4.3 declines', () => {
     it.each(DECLINES.map(([pm, tok, code, decline, message, param]) => [pm, tok, code, decline, message, param ?? null] as const))('%s / %s → 402 %s (%s)', async (pm, tok, code, decline, message, param) => {
       const [advice, network, networkAdvice] = NETWORK[decline];
       for (const paymentMethod of [pm, (await t.stripe.paymentMethods.create({ type: 'card', card: { token: tok } })).id]) {
@@ -123,7 +123,7 @@ describe.each(MODES)('test values (%s)', (mode) => {
     });
   });
 
-  describe('§4.4 Radar', () => {
+  describe('docs/stripe-facts.md §4.4 Radar', () => {
     it.each(['pm_card_radarBlock', 'pm_card_riskLevelHighest'])('%s is blocked before the network', async (pm) => {
       const e = await stripeError(confirm(pm));
       expect(e.raw).toMatchObject({ code: 'card_declined' });
@@ -150,7 +150,7 @@ describe.each(MODES)('test values (%s)', (mode) => {
     });
   });
 
-  describe('§4.5 disputes, §4.7 balance', () => {
+  describe('docs/stripe-facts.md §4.5 disputes, §4.7 balance', () => {
     it.each([
       ['pm_card_createDispute', 'needs_response', 'fraudulent'],
       ['pm_card_createDisputeProductNotReceived', 'needs_response', 'product_not_received'],
@@ -175,7 +175,7 @@ describe.each(MODES)('test values (%s)', (mode) => {
     });
   });
 
-  describe('§4.8 3D Secure', () => {
+  describe('docs/stripe-facts.md §4.8 3D Secure', () => {
     // [magic PaymentMethod, on-session outcome, off-session outcome]
     it.each([
       ['pm_card_authenticationRequiredOnSetup', 'requires_action', 'authentication_required'],

@@ -3,11 +3,11 @@ import { expectSameRuns, freshKey, MODES, stripeError, useHarness } from '../hel
 import { errorBody, maskCard, pair, worldOf } from './trigger_world';
 
 // Force a branch: every world trigger leaves the same state and events as the
-// Stripe test value it stands for (DESIGN §2.1) — each flow is run once with a
+// Stripe test value it stands for (README "Force a branch") — each flow is run once with a
 // plain card and the trigger and once with the test card, on the same key and
 // seed, and the two worlds must be equal up to the card's last4 and fingerprint.
 
-/** The test card for each decline code (§4.3), as a PaymentMethod or (token-only) a token. */
+/** The test card for each decline code (docs/stripe-facts.md §4.3), as a PaymentMethod or (token-only) a token. */
 const DECLINE_CARDS: Record<string, { pm?: string; tok?: string }> = {
   generic_decline: { pm: 'pm_card_visa_chargeDeclined' },
   insufficient_funds: { pm: 'pm_card_visa_chargeDeclinedInsufficientFunds' },

@@ -45,7 +45,7 @@ describe.each(MODES)('API versions (%s)', (mode) => {
     const old = (await at(V2020).paymentIntents.retrieve(pi.id)) as any;
     expect(old.charges).toMatchObject({ object: 'list', has_more: false, total_count: 1, url: `/v1/charges?payment_intent=${pi.id}` });
     expect(old.charges.data[0]).toMatchObject({ id: pi.latest_charge, object: 'charge', refunds: { object: 'list', data: [], total_count: 0 } });
-    expect(old.latest_charge).toBe(pi.latest_charge); // additive: kept (api-versions §1.2)
+    expect(old.latest_charge).toBe(pi.latest_charge); // additive: kept (docs/versions.md)
     expect(old.invoice).toBeNull();
     expect(old.lastResponse.apiVersion).toBe(V2020);
     for (const version of [V2022, V2023, V2024, ACACIA]) {

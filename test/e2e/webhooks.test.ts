@@ -3,8 +3,8 @@ import { createTwin, HttpWebhookDispatcher, signature } from '../../src';
 import { freePort, keyOf, MODES, stripeError, useHarness } from '../helpers';
 import { Receiver } from '../webhook_receiver';
 
-// Webhook endpoints (§19.1), signed delivery (§19.2–§19.3), pending_webhooks
-// (§18), retries in world time, the delivery log, resend, and the control routes.
+// Webhook endpoints (docs/stripe-facts.md §19.1), signed delivery (§19.2–§19.3), pending_webhooks
+// (docs/stripe-facts.md §18), retries in world time, the delivery log, resend, and the control routes.
 
 const sdk = new Stripe('sk_test_verify');
 

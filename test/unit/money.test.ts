@@ -2,7 +2,7 @@ import { StripeError } from '../../src/engine/errors';
 import { checkChargeAmount, checkCurrency, formatAmount, processingFee } from '../../src/engine/money';
 
 describe('money', () => {
-  it('charges 2.9% rounded half up plus 30¢, matching every recorded fee (§7.2)', () => {
+  it('charges 2.9% rounded half up plus 30¢, matching every recorded fee (docs/stripe-facts.md §7.2)', () => {
     const recorded: [number, number][] = [[100, 33], [3340, 127], [65400, 1927], [950, 58], [1000, 59], [1900, 85], [2250, 95], [2500, 103], [2900, 114], [22500, 683], [25000, 755]];
     for (const [amount, fee] of recorded) expect([amount, processingFee(amount, 'US')]).toEqual([amount, fee]);
     expect(processingFee(1000, 'GB')).toBeGreaterThan(processingFee(1000, 'US'));

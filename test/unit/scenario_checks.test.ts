@@ -3,7 +3,7 @@ import { parseScenario } from '../../src/scenarios/parse';
 import { planSeed } from '../../src/scenarios/seed';
 
 // The check language of ## Success Criteria (src/scenarios/checks.ts), the Markdown
-// form (parse.ts) and brief 000's seed shape onto the twin's seed and faults (seed.ts).
+// form (parse.ts) and brief 000's seed shape (docs/agents.md §8) onto the twin's seed and faults (seed.ts).
 
 const req = (method: string, path: string, status: number | null, extra: Partial<LoggedRequest> = {}): LoggedRequest => ({
   id: `req_${path}`, method, path, status, idempotency_key: null, replayed: false, fault: null, ...extra,

@@ -53,7 +53,7 @@ describe('the version change list', () => {
     const event = { id: 'evt_1', object: 'event', api_version: '2024-12-18.acacia', data: { object: sub, previous_attributes: { items: { object: 'list', data: [{ current_period_end: 100 }] } } } };
     const shaped = renderAt(event, '2026-10-28.endive', world, [change]);
     expect(shaped.data.object).toMatchObject({ current_period_end: 200 });
-    // The older shape of the change: the period under the subscription too (api-versions §1.4).
+    // The older shape of the change: the period under the subscription too (docs/versions.md, events).
     expect(shaped.data.previous_attributes).toEqual({ current_period_end: 100, items: { object: 'list', data: [{ current_period_end: 100 }] } });
     expect(renderAt({ ...event, api_version: '2026-10-28.endive' }, '2020-08-27', world, [change]).data.object).not.toHaveProperty('current_period_end');
   });

@@ -9,7 +9,7 @@ import { instant } from './periods';
 import { Price, prices } from './prices';
 import { products } from './products';
 
-// Invoice items (docs/billing.md §4.4, stripe-behaviour §14.5): pending on the
+// Invoice items (docs/billing.md §4.4): pending on the
 // customer until an invoice takes them, or put on a draft with `invoice=`.
 // Priced by `pricing[price]`, `price_data` or a bare `amount`; a bare amount
 // still shows `pricing.price_details` of an inline price made for it, as

@@ -17,7 +17,7 @@ import { applyDiscounts, discountAmount } from './discounts';
 import { creditedItemsOf, InvoiceItem, onInvoiceItemChanges, pendingItems } from './invoice_items';
 import { computeTotals, DiscountOff, LineAmounts } from './totals';
 
-// Invoices (docs/billing.md §4, stripe-behaviour §14): draft → open → paid |
+// Invoices (docs/billing.md §4): draft → open → paid |
 // uncollectible | void, with their lines, totals, numbering, the PaymentIntent
 // made at finalization and the InvoicePayments of basil. Paying is always the
 // invoice's PaymentIntent succeeding or failing: the reactions at the end turn
@@ -53,7 +53,7 @@ const NO_TRANSITIONS = shared({ finalized_at: null, marked_uncollectible_at: nul
 const AUTOMATIC_TAX = shared({ disabled_reason: null, enabled: false, liability: null, provider: null, status: null });
 const PAYMENT_SETTINGS = shared({ default_mandate: null, payment_method_options: null, payment_method_types: null });
 const ISSUER = shared({ type: 'self' });
-/** Drafts that advance by themselves are finalized this long after creation (§14.3). */
+/** Drafts that advance by themselves are finalized this long after creation (docs/billing.md §3.7). */
 export const FINALIZE_AFTER = 3600;
 
 // --- lines -------------------------------------------------------------------
@@ -401,7 +401,7 @@ function defaultPayment(ctx: Ctx, invoiceId: string): { payment: InvoicePayment;
 
 // --- pay -----------------------------------------------------------------------
 
-/** The payment method an invoice is charged with (§3.2 resolution order); null when there is none. */
+/** The payment method an invoice is charged with (docs/billing.md §3.2 resolution order); null when there is none. */
 export function invoicePaymentMethod(ctx: Ctx, invoice: Invoice): string | null {
   return chargeablePaymentMethod(ctx, invoice.customer, invoice.parent?.subscription_details?.subscription ?? null, invoice.default_payment_method ?? invoice.default_source);
 }
@@ -794,7 +794,7 @@ export const invoicePayments = defineResource<'invoice_payment', InvoicePayment>
   }),
 );
 
-// The invoice's payments and its confirmation secret are sent only when expanded (§0).
+// The invoice's payments and its confirmation secret are sent only when expanded (docs/billing.md §0).
 registerIncludable('invoice', 'payments', {
   link: 'list:invoice_payment',
   compute: (ctx, invoice) => {

@@ -16,7 +16,7 @@ import { planOf } from './plans';
 import { Price, prices } from './prices';
 import { roundHalfUp } from './totals';
 
-// Subscriptions and their items (docs/billing.md §3, stripe-behaviour §13): create
+// Subscriptions and their items (docs/billing.md §3): create
 // with Stripe's payment behaviours and trials, the first invoice finalized in the
 // request, periods on calendar time from the billing cycle anchor, renewals on
 // the customer's clock (invoice.upcoming three days ahead, the period rolling,
@@ -485,7 +485,7 @@ function renew(ctx: Ctx, id: string, end: number): void {
   planRenewal(ctx, sub);
 }
 
-/** pause_collection: the renewal invoice is kept as a draft, voided or marked uncollectible (§3.6). */
+/** pause_collection: the renewal invoice is kept as a draft, voided or marked uncollectible (docs/billing.md §3.6). */
 function pauseCollectionOf(ctx: Ctx, sub: Subscription, invoice: Invoice): void {
   const behavior = sub.pause_collection.behavior;
   if (behavior === 'keep_as_draft') {
@@ -598,7 +598,7 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 
 /**
  * One of Stripe's proration lines for the rest of the period after `at`, as a
- * pending invoice item (§3.4, recorded texts): the credit for the unused time
+ * pending invoice item (docs/billing.md §3.4, recorded texts): the credit for the unused time
  * of an item as it was (`Unused time on … after 10 Nov 2025`, negative) or the
  * charge for the remaining time of it as it is now (`Remaining time on …`).
  * Amount: the period's price × the share of the period left, to the second,
@@ -656,7 +656,7 @@ const UPDATE_LOCKED_WHEN_CANCELED = new Set(['metadata', 'cancellation_details',
 /**
  * A subscription's `default_source` must be one of its customer's sources [sdk:
  * "It must belong to the customer associated with the subscription"]; the error
- * is the one a customer's `default_source` gives (connect-and-legacy B3.1), naming
+ * is the one a customer's `default_source` gives (docs/legacy.md, "Cards where PaymentMethods are used"), naming
  * this parameter (twin choice).
  */
 function checkDefaultSource(ctx: Ctx, customerId: string, id: string | null | undefined): void {
@@ -807,7 +807,7 @@ function resumeSubscription(ctx: Ctx, sub: Subscription): Subscription {
   ctx = onTestClock(ctx, sub.test_clock);
   if (sub.status !== 'paused') throw errors.state('Only paused subscriptions can be resumed.'); // twin's text (unverified)
   const now = nowIn(ctx);
-  // billing_cycle_anchor defaults to now: a new period starts, invoiced at once, without prorations (§3.6).
+  // billing_cycle_anchor defaults to now: a new period starts, invoiced at once, without prorations (docs/billing.md §3.6).
   const next = { start: now, end: periodEnd({ ...sub, billing_cycle_anchor: now }, now, itemsOf(sub)[0].price) };
   const items = itemsOf(sub).map((i) => ({ ...i, current_period_start: next.start, current_period_end: next.end }));
   let resumed = saveSub(ctx, sub, { ...withItems(ctx, sub, items), billing_cycle_anchor: now, status: 'active' });

@@ -7,7 +7,7 @@ import { includeLineItems, lineItemsOf, listLineItems, priceLineItems, storeLine
 import { CheckoutSession } from './session_state';
 import { createSession } from './sessions';
 
-// Payment Links (docs/billing.md §7.2, stripe-behaviour.md §17; Stripe's types for
+// Payment Links (docs/billing.md §7.2; Stripe's types for
 // the shape, Stripe's generated example for defaults): `plink_…` objects with
 // line items, a URL on the twin (`/b/test_…`, the form Stripe's buy.stripe.com
 // links take) that, opened, makes a Checkout Session with `payment_link` set and

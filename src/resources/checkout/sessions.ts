@@ -18,7 +18,7 @@ import { copyLineItems, includeLineItems, LineItem, lineItemsOf, listLineItems, 
 import { CheckoutSession, checkoutSessionMachine, completeSession } from './session_state';
 import { completeSubscriptionSession } from './subscription_mode';
 
-// Checkout Sessions (docs/billing.md §7.1, stripe-behaviour.md §16; shapes, defaults
+// Checkout Sessions (docs/billing.md §7.1; shapes, defaults
 // and URL forms from recorded dahlia sessions): modes payment, setup and
 // subscription; status open → complete | expired with `url` only while open;
 // expiry at `expires_at` on the world clock, with recovery; no created event.
@@ -195,7 +195,7 @@ export function createSession(ctx: Ctx, params: Params, origin: SessionOrigin = 
     branding_settings: { background_color: '#ffffff', border_style: 'rounded', button_color: '#0074d4', display_name: displayName(ctx.world), font_family: 'default', icon: null, logo: null },
     currency,
     customer: customer?.id ?? null,
-    // Stripe sends null when a customer is given; 'if_required' is the default otherwise (§16).
+    // Stripe sends null when a customer is given; 'if_required' is the default otherwise (docs/billing.md §7.1).
     customer_creation: customer ? null : params.customer_creation ?? (mode === 'subscription' ? null : 'if_required'),
     customer_details: customerDetails(customer, mode),
     discounts: mode === 'setup' ? null : [],

@@ -50,7 +50,7 @@ const STANDARD_DUE = ['business_profile.product_description', 'business_profile.
  * What an Express or Custom account still needs (twin choice: the fields a US
  * individual gives in onboarding, named as Stripe names requirements), read off
  * the account and its external accounts. Failing test values (docs/connect.md
- * §4.2: `address_no_match`, dob 1900-01-01) keep their field due.
+ * docs/connect.md §1.2: `address_no_match`, dob 1900-01-01) keep their field due.
  */
 function dueFields(account: Account, hasExternal: boolean): string[] {
   const due: string[] = [];
@@ -385,7 +385,7 @@ function findCapability(world: World, name: string): Capability {
 
 // --- external accounts --------------------------------------------------------
 
-/** Test bank accounts (docs/connect.md §4.1): account number → the payout failure it causes. */
+/** Test bank accounts (docs/connect.md §3.5): account number → the payout failure it causes. */
 export const PAYOUT_FAILURES: Record<string, string> = {
   '000111111116': 'no_account',
   '000111111113': 'account_closed',
@@ -405,7 +405,7 @@ const BANK_TOKENS: Record<string, string> = {
   btok_us_verified_invalidCurrency: '000444444440',
 };
 
-/** Payout debit card tokens (docs/connect.md §4.1): number, brand, and whether a payout to it fails. */
+/** Payout debit card tokens (docs/connect.md §1.4): number, brand, and whether a payout to it fails. */
 const CARD_TOKENS: Record<string, { number: string; brand: string; fails?: boolean }> = {
   tok_visa_debit: { number: '4000056655665556', brand: 'Visa' },
   tok_visa_debit_us_transferSuccess: { number: '4000056655665556', brand: 'Visa' },

@@ -485,7 +485,7 @@ export const payouts = defineResource<'payout', Payout>({
 
 // --- top-ups -------------------------------------------------------------------------
 
-/** Top-up bank tokens that fail, with their codes (docs/connect.md §4.1). */
+/** Top-up bank tokens that fail, with their codes (docs/connect.md §3.5). */
 const TOPUP_FAILURES: Record<string, string> = {
   btok_us_verified_noAccount: 'no_account',
   btok_us_verified_accountClosed: 'account_closed',

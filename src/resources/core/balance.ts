@@ -4,7 +4,7 @@ import { Ctx, declareIndex, indexKey, StripeObject, World } from '../../engine/w
 import { midnightAfter } from '../common';
 import { defineResource, route, Shaped } from '../../engine/resource';
 
-// Balance and balance transactions (stripe-behaviour.md §7): fees, pending →
+// Balance and balance transactions (docs/stripe-facts.md §7): fees, pending →
 // available on the world clock, `balance.available` when funds arrive.
 
 export type BalanceTransaction = Shaped<'balance_transaction'>;
@@ -18,9 +18,9 @@ interface NewTransaction {
   reportingCategory: string;
   source: string;
   description: string | null;
-  /** The PaymentIntent the money belongs to, so the id shares its family (§1.7). */
+  /** The PaymentIntent the money belongs to, so the id shares its family (docs/stripe-facts.md §1.7). */
   family?: string | null;
-  /** Credits wait for the payout delay unless the card skips pending (§4.7); debits are immediate. */
+  /** Credits wait for the payout delay unless the card skips pending (docs/stripe-facts.md §4.7); debits are immediate. */
   availableImmediately?: boolean;
 }
 

@@ -11,7 +11,7 @@ import { attachPaymentMethod, resolvePaymentMethod } from '../payments/payment_m
 import { announceSource, cardsOf, removeSource, sourceCard } from '../payments/sources';
 import type { Card } from '../payments/sources';
 
-// Customers (stripe-behaviour.md §9): create, retrieve, update, delete, list,
+// Customers (docs/stripe-facts.md §9): create, retrieve, update, delete, list,
 // invoice_settings.default_payment_method, and the customer's PaymentMethods.
 // A customer made with `test_clock` lives on that test clock (./test_clocks.ts):
 // dated by it, left out of plain lists, deleted with it.
@@ -70,7 +70,7 @@ export function createCustomer(ctx: Ctx, params: Params): Customer {
   // A magic payment_method may also be named as the default (Stripe CLI fixtures do this).
   const pm = params.payment_method ? resolvePaymentMethod(ctx, params.payment_method, 'payment_method') : null;
   const id = customers.newId(ctx);
-  // `source` saves a card and makes it the default (connect-and-legacy B3.1); a declining card stops the creation.
+  // `source` saves a card and makes it the default (docs/legacy.md, Customer sources); a declining card stops the creation.
   const card = params.source != null ? sourceCard(ctx, params.source, 'source', id) : null;
   const customer = customers.insert(ctx, params, {
     id,
@@ -199,7 +199,7 @@ export const customers = defineResource<'customer', Customer>({
   filters: ['email'],
   indexes: ['email', 'name', 'phone', 'metadata'],
   search: { created: 'number', email: 'text', metadata: 'metadata', name: 'text', phone: 'text' },
-  // Deleted customers keep a stub that GET still returns (§9).
+  // Deleted customers keep a stub that GET still returns (docs/stripe-facts.md §9).
   delete: { retrievable: true, response: 'deleted_customer' },
   // `test_clock` comes from the context; GET /v1/customers shows a clock's customers only with `test_clock=`.
   clockScoped: true,

@@ -4,7 +4,7 @@ import { paginate } from '../../engine/list';
 import { World } from '../../engine/world';
 import { defineResource, route } from '../../engine/resource';
 
-// GET /v1/events and /v1/events/{id} (stripe-behaviour.md §18, filters §1.10):
+// GET /v1/events and /v1/events/{id} (docs/stripe-facts.md §18, filters §1.10):
 // `type` (one name or a `*` wildcard such as `charge.*`), `types[]` (exact
 // names, not together with `type`), `created`.
 

@@ -5,7 +5,7 @@ import { Params } from '../../engine/params';
 import { defineResource, EMPTY, route, Shaped } from '../../engine/resource';
 import { Ctx } from '../../engine/world';
 
-// Test clocks (stripe-behaviour.md §15; Stripe's types for the shape): a
+// Test clocks (docs/billing.md §6; Stripe's types for the shape): a
 // `test_helpers.test_clock` object over the engine's TestClock (src/engine/clock.ts),
 // which keeps the frozen time and the clock's scheduled work. Customers are
 // attached at creation (`test_clock` on POST /v1/customers: ./customers.ts) and

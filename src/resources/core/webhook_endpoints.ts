@@ -6,7 +6,7 @@ import { ENDPOINT, markConnect, newSecret, stopDeliveries, WebhookEndpoint } fro
 import { Ctx, StripeObject } from '../../engine/world';
 import { defineResource, EMPTY, mergeMetadata, route } from '../../engine/resource';
 
-// Webhook endpoints (stripe-behaviour.md §19.1): create, retrieve, update,
+// Webhook endpoints (docs/stripe-facts.md §19.1): create, retrieve, update,
 // delete, list. The signing secret is printed by create only; the control
 // surface reads it back (src/control/webhooks.ts). Delivery is engine state
 // (src/engine/webhooks.ts). `enabled_events` is checked against the spec's enum
@@ -43,9 +43,9 @@ function createEndpoint(ctx: Ctx, params: Params): StripeObject {
   const live = world.idsOf(ENDPOINT).filter((id) => !world.get(id)!.deleted).length;
   if (live >= MAX_ENDPOINTS) throw errors.paramState(`You have reached the maximum of ${MAX_ENDPOINTS} test webhook endpoints.`, 'url');
   const endpoint: WebhookEndpoint = webhookEndpoints.insert(ctx, params, { status: 'enabled' });
-  // `connect=true`: the connected accounts' events, not the account's own (docs/connect.md §5); the object shows no such field.
+  // `connect=true`: the connected accounts' events, not the account's own (docs/connect.md §4); the object shows no such field.
   if (params.connect) markConnect(world, endpoint.id);
-  // Only this response carries the secret (§19.1); the stored object never does.
+  // Only this response carries the secret (docs/stripe-facts.md §19.1); the stored object never does.
   return withKey(endpoint, 'secret', newSecret(world, endpoint.id));
 }
 
@@ -64,7 +64,7 @@ export const webhookEndpoints = defineResource<'webhook_endpoint', WebhookEndpoi
   prefix: 'we',
   path: '/v1/webhook_endpoints',
   name: 'webhook endpoint',
-  // The signing secret is printed by create only (§19.1).
+  // The signing secret is printed by create only (docs/stripe-facts.md §19.1).
   omit: ['secret'],
   create: createEndpoint,
   defaults: { metadata: EMPTY },

@@ -9,7 +9,7 @@ import { defineResource, EMPTY, find, mergeMetadata, shared, Shaped } from '../.
 import { createBalanceTransaction } from '../core/balance';
 import { cardOf, PaymentMethod } from './payment_methods';
 
-// Charges (stripe-behaviour.md §5), created by PaymentIntents: succeeded or
+// Charges (docs/stripe-facts.md §5), created by PaymentIntents: succeeded or
 // failed, with outcome, failure codes, card details and balance transaction.
 
 /** Fields Stripe sends on charges that the package's types no longer declare. */
@@ -39,7 +39,7 @@ export interface ChargeAttempt {
   threeDSecure?: Record<string, unknown> | null;
 }
 
-/** Card features every test charge reports the same way (recorded traffic, §5). */
+/** Card features every test charge reports the same way (recorded traffic, docs/stripe-facts.md §5). */
 const CARD_FEATURES = shared({
   extended_authorization: { status: 'disabled' },
   incremental_authorization: { status: 'unavailable' },

@@ -8,7 +8,7 @@ import { PaymentIntentStatus, SetupIntentStatus, unexpectedState } from './inten
 import { cardError, checkUsable, declineFields, intentPaymentMethod, isLegacyCard, lastError, PaymentMethod, paymentMethodById, spendForced } from './payment_methods';
 import { needsAuthentication, nextAction, pendingAuthentication } from './three_d_secure';
 
-// Confirmation, shared by PaymentIntents (§3 T2–T7) and SetupIntents (§11): the
+// Confirmation, shared by PaymentIntents (docs/stripe-facts.md §3.3 T2–T7) and SetupIntents (§11): the
 // confirmable check, the payment method, return_url and the redirect rule of
 // automatic payment methods, 3D Secure (requires_action and its next_action,
 // then the customer passing or failing the challenge), and failure
@@ -37,7 +37,7 @@ export interface IntentKind {
 /**
  * The payment method types an intent offers: explicit `allowed_payment_method_types`
  * (2026-09-30.endive on) or `payment_method_types` (earlier versions; still accepted),
- * else automatic payment methods decide from the account's configuration (§0, 2023-08-16).
+ * else automatic payment methods decide from the account's configuration (docs/stripe-facts.md §0, 2023-08-16).
  */
 export function offeredTypes(ctx: Ctx, params: Params) {
   // Twin choice: no recorded answer to both type lists at once, so the text is
@@ -164,7 +164,7 @@ export function demandsAuthentication(ctx: Ctx, intent: StripeObject, pm: Paymen
   return true;
 }
 
-/** 3D Secure required: requires_action with the next_action for `attempt` (§3 T7); the challenge stays pending. */
+/** 3D Secure required: requires_action with the next_action for `attempt` (docs/stripe-facts.md §3.3 T7); the challenge stays pending. */
 export function requireAuthentication<T extends StripeObject>(ctx: Ctx, kind: IntentKind, intent: T, pm: PaymentMethod, attempt: string, returnUrl: string | undefined): T {
   ctx.world.facts.set(pendingAuthentication(intent.id), pm.id);
   const action = nextAction(ctx, intent, pm, attempt, returnUrl);

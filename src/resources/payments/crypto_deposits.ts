@@ -16,7 +16,7 @@ import { lastError, PaymentMethod } from './payment_methods';
 // processing then succeeded (or back to requires_payment_method), a balance
 // transaction, and refunds as for any charge.
 //
-// The newer variant (§1.6, §2.8; what mppx's stripe.create() uses): static deposit
+// The newer variant (docs/agents.md §1.6, §2.8; what mppx's stripe.create() uses): static deposit
 // addresses (POST/GET /v1/crypto/deposit_addresses) receive payments settled
 // elsewhere (an x402 facilitator), and a PaymentIntent confirmed in
 // `transaction_verification` mode records one by its transaction hash.
@@ -44,7 +44,7 @@ export const CRYPTO_NETWORKS: Readonly<Record<CryptoNetwork, { kind: 'evm' | 'so
   tempo: { kind: 'evm', tokens: { usdc: '0x20c000000000000000000000b9537d11c60e8b50' } },
 });
 
-/** Decimals of each token: USDC has 6, so one cent is 10 000 atomic units (§1.6). */
+/** Decimals of each token: USDC has 6, so one cent is 10 000 atomic units (docs/agents.md §1.6). */
 const TOKEN_DECIMALS: Readonly<Record<string, number>> = { usdc: 6 };
 
 /** The networks asked for when `deposit_options[networks]` is not sent (twin choice, unverified: Base only). */
@@ -294,7 +294,7 @@ const TRANSACTION_HASH: Record<'evm' | 'solana', RegExp> = { evm: /^0x[0-9a-fA-F
 const transactionFact = (network: string, hash: string) => `crypto_transaction:${network}:${hash.toLowerCase()}`;
 
 /**
- * A transaction_verification intent (§1.6 newer variant, §2.8): the payment was
+ * A transaction_verification intent (docs/agents.md §1.6 newer variant, §2.8): the payment was
  * made on chain already (to a deposit address, through an x402 facilitator).
  * Twin choice, as there is no chain to read: any well-formed hash is taken as
  * paying the intent's amount in USDC on the network named, at once (processing,

@@ -10,13 +10,13 @@ import { Charge, charges } from './charges';
 import { defineResource, EMPTY, mergeMetadata, route, Shaped } from '../../engine/resource';
 import { cardOf } from './payment_methods';
 
-// Disputes, basics (stripe-behaviour.md §8, §4.5): the dispute test cards open
+// Disputes, basics (docs/stripe-facts.md §8, §4.5): the dispute test cards open
 // one shortly after the charge succeeds; evidence `winning_evidence` /
 // `losing_evidence` decides the outcome; closing concedes.
 
 export type Dispute = Shaped<'dispute'>;
 
-/** Dispute fee on the withdrawal: 1500 in 2021 recordings, 2000 in 2024 (§7.2). */
+/** Dispute fee on the withdrawal: 1500 in 2021 recordings, 2000 in 2024 (docs/stripe-facts.md §7.2). */
 const DISPUTE_FEE = 2000;
 /** Days to respond (Stripe shows due_by at the end of a day roughly three weeks out; unverified). */
 const RESPONSE_DAYS = 21;
@@ -62,7 +62,7 @@ export function openDispute(ctx: Ctx, chargeId: string, spec: NonNullable<TestCa
   scheduleIn(ctx, at, (later) => scheduleIn(later, at, (due) => createDispute(due, chargeId, spec)));
 }
 
-/** The dispute test cards (§4.5) open a dispute once their payment succeeds or is authorized. */
+/** The dispute test cards (docs/stripe-facts.md §4.5) open a dispute once their payment succeeds or is authorized. */
 function disputeOnDisputingCard(ctx: Ctx, event: StripeEvent): void {
   const chargeId = event.data.object.latest_charge;
   const charge = chargeId ? ctx.world.get<Charge>(chargeId) : undefined;

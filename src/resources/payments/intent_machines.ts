@@ -2,8 +2,8 @@ import { errors } from '../../engine/errors';
 import { defineMachine } from '../../engine/machine';
 import { StripeObject } from '../../engine/world';
 
-// The state machines of PaymentIntents (stripe-behaviour.md §3.2) and
-// SetupIntents (§11): which action is allowed from which status, where it leads,
+// The state machines of PaymentIntents (docs/stripe-facts.md §3.2) and
+// SetupIntents (docs/stripe-facts.md §11): which action is allowed from which status, where it leads,
 // the events each transition emits and Stripe's error for an illegal action.
 // Confirmation, capture, cancel and update check against these tables, and the
 // control surface's triggers read them.
@@ -58,7 +58,7 @@ export const paymentIntentMachine = defineMachine({
     /**
      * Funds arriving asynchronously: at a deposit-mode crypto intent's address
      * (crypto_deposits.ts; docs/agents.md §1.6), a bank debit settling or failing on
-     * the clock (bank_debits.ts, §3 T8), a bank transfer funding a customer_balance
+     * the clock (bank_debits.ts, docs/stripe-facts.md §3.3 T8), a bank transfer funding a customer_balance
      * intent (cash_balance.ts): processing while it settles, then succeeded, back
      * to requires_payment_method when it fails, or still requires_action when only
      * part arrived (payment_intent.partially_funded).

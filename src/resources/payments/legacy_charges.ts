@@ -13,7 +13,7 @@ import { cardAsPaymentMethod, cardError, cardOf } from './payment_methods';
 import { refundCharge } from './refunds';
 import { Card, sourceCard } from './sources';
 
-// The Charges API (docs/legacy.md; connect-and-legacy B1, stripe-behaviour §5):
+// The Charges API (docs/legacy.md, Charges; docs/stripe-facts.md §5):
 // POST /v1/charges with a `source` (a token, a customer's card, or the
 // customer's default source) and its capture. A Charges API charge is the
 // Charge a PaymentIntent makes, with `payment_intent: null` and the card as
@@ -145,7 +145,7 @@ export const legacyChargeRoutes = [
     if (!charge || charge.object !== 'charge') throw notFound(path.charge);
     if (charge.captured) throw errors.state(`Charge ${charge.id} has already been captured.`, 'charge_already_captured');
     if (!charge.payment_intent) return captureLegacyCharge(ctx, charge, params);
-    // Capturing a PaymentIntent's charge through the Charges API captures the intent (§5).
+    // Capturing a PaymentIntent's charge through the Charges API captures the intent (docs/stripe-facts.md §5).
     capturePaymentIntent(ctx, paymentIntents.find(ctx, charge.payment_intent), { amount_to_capture: params.amount, metadata: params.metadata });
     return charges.find(ctx, charge.id);
   }),

@@ -32,7 +32,7 @@ import {
 import { refundCharge } from './refunds';
 import { authenticatedDetails, markAuthenticated, pendingAuthentication, setUpOffSession } from './three_d_secure';
 
-// PaymentIntents (stripe-behaviour.md §3): the state machine of §3.2
+// PaymentIntents (docs/stripe-facts.md §3): the state machine of §3.2
 // (intent_machines.ts) with capture methods automatic, automatic_async and
 // manual; 3D Secure with a control-surface helper to finish authentication;
 // declines that return to requires_payment_method with a 402 carrying the
@@ -56,10 +56,10 @@ const PAYMENT: IntentKind = {
   },
 };
 
-/** Seven days to capture a card authorization (§3 T4). */
+/** Seven days to capture a card authorization (docs/stripe-facts.md §3.3 T4). */
 const AUTHORIZATION_SECONDS = 7 * 86400;
 
-/** Per-type payment_method_options Stripe fills in (§3.1; us_bank_account and acss_debit as recorded at 2026-03-25.dahlia). */
+/** Per-type payment_method_options Stripe fills in (docs/stripe-facts.md §3.1; us_bank_account and acss_debit as recorded at 2026-03-25.dahlia). */
 const OPTION_DEFAULTS: Record<string, Record<string, unknown>> = {
   card: { installments: null, mandate_options: null, network: null, request_three_d_secure: 'automatic' },
   link: { persistent_token: null },
@@ -212,7 +212,7 @@ const paymentAttemptId = (ctx: Ctx, pi: PaymentIntent) => ctx.world.ids.next('pa
 /**
  * Finishes a pending 3D Secure authentication (the customer's part, done in a
  * browser on Stripe). Success continues the payment as a confirmation would;
- * failure returns the intent to requires_payment_method (§3 T7).
+ * failure returns the intent to requires_payment_method (docs/stripe-facts.md §3.3 T7).
  */
 export function completeAuthentication(ctx: Ctx, pi: PaymentIntent, succeed: boolean): PaymentIntent {
   return finishAuthentication(ctx, PAYMENT, pi, succeed, (pi, pm) => {
@@ -253,7 +253,7 @@ export function issuerDecline(ctx: Ctx, pi: { id: string; customer: string | nul
   return pin ? CARD_DECLINES.get(pin.value as string) ?? decline : decline;
 }
 
-/** The charge attempt of a confirmation (or of a passed challenge): success per capture method, or a decline (§3 T2–T6). */
+/** The charge attempt of a confirmation (or of a passed challenge): success per capture method, or a decline (docs/stripe-facts.md §3.3 T2–T6). */
 function chargeIntent(ctx: Ctx, pi: PaymentIntent, pm: PaymentMethod, step: ConfirmationStep, opts: ChargeOptions): PaymentIntent {
   const { world } = ctx;
   // A token may have been revoked or expired since the intent took it.
@@ -264,7 +264,7 @@ function chargeIntent(ctx: Ctx, pi: PaymentIntent, pm: PaymentMethod, step: Conf
   const blocked = !decline && Boolean(card?.risk?.blocked);
   if (decline || blocked) return failPayment(ctx, pi, pm, step, { decline: decline ?? DECLINES.blocked, blocked, threeDSecure: opts.threeDSecure });
 
-  // Saving the card for later: attach before the charge events (§3 T2 order).
+  // Saving the card for later: attach before the charge events (docs/stripe-facts.md §3.3 T2 order).
   if (pi.setup_future_usage && pi.customer && !pm.customer) pm = attachPaymentMethod(ctx, pm, pi.customer);
   if (pi.setup_future_usage === 'off_session' && opts.authenticated) world.facts.set(setUpOffSession(pm.id), true);
   pm = markChecked(ctx, pm);
@@ -287,7 +287,7 @@ function chargeIntent(ctx: Ctx, pi: PaymentIntent, pm: PaymentMethod, step: Conf
     [['charge.succeeded', charge]],
   );
   if (pi.capture_method === 'automatic_async') {
-    // The balance transaction arrives shortly after, announced by charge.updated (§3 T2).
+    // The balance transaction arrives shortly after, announced by charge.updated (docs/stripe-facts.md §3.3 T2).
     scheduleIn(ctx, nowIn(ctx), (later) => {
       const current = later.world.get<Charge>(charge.id)!;
       if (current.balance_transaction) return;
@@ -300,7 +300,7 @@ function chargeIntent(ctx: Ctx, pi: PaymentIntent, pm: PaymentMethod, step: Conf
   return done;
 }
 
-/** The balance transaction of a captured amount (pending first, unless the card skips it, §7). */
+/** The balance transaction of a captured amount (pending first, unless the card skips it, docs/stripe-facts.md §7). */
 export function chargeTransaction(ctx: Ctx, charge: Charge, amount: number) {
   const card = cardOf(ctx.world, charge.payment_method);
   return createBalanceTransaction(ctx, {
@@ -382,7 +382,7 @@ export function cancelPaymentIntent(ctx: Ctx, pi: PaymentIntent, reason: string 
   const { world } = ctx;
   paymentIntentMachine.check(pi, 'cancel');
   if (pi.status === S.requires_capture) {
-    // The uncaptured authorization is released as a refund of the whole amount (§3 T9).
+    // The uncaptured authorization is released as a refund of the whole amount (docs/stripe-facts.md §3.3 T9).
     const charge = world.get<Charge>(pi.latest_charge!)!;
     refundCharge(ctx, charge, { reversal: true, stripeReason: automatic ? 'expired_uncaptured_charge' : undefined });
     if (automatic) emit(ctx, 'charge.expired', world.get(charge.id)!);
@@ -437,7 +437,7 @@ function updatePaymentIntent(ctx: Ctx, pi: PaymentIntent, params: Params): Payme
     payment_method_types: types,
     shared_payment_granted_token: token?.id ?? pi.shared_payment_granted_token,
   };
-  // A new payment method needs a new confirmation; updates emit no event (§3 T10).
+  // A new payment method needs a new confirmation; updates emit no event (docs/stripe-facts.md §3.3 T10).
   if (paymentMethod !== pi.payment_method && paymentIntentMachine.allows(pi, 'update')) {
     return paymentIntentMachine.transition(ctx, pi, 'update', S.requires_confirmation, { ...next, next_action: null });
   }

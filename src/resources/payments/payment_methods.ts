@@ -11,7 +11,7 @@ import { Ctx, StripeObject, World } from '../../engine/world';
 import { billingDetails, sortKeys } from '../common';
 import { defineResource, EMPTY, find, mergeMetadata, route, Shaped, shared } from '../../engine/resource';
 
-// PaymentMethods (stripe-behaviour.md §4.1, §10): cards from magic ids, tokens
+// PaymentMethods (docs/stripe-facts.md §4.1, §10): cards from magic ids, tokens
 // and raw test numbers; attach, detach, update, list; the rules that stop a
 // consumed or detached PaymentMethod from being used again.
 
@@ -60,7 +60,7 @@ export function armedIntents(world: World): { intent: string; forced: ForcedBeha
 /**
  * How a payment with `pmId` on `intentId` behaves: its test card's behaviour with
  * what a trigger forced on the intent on top, so test values and triggers take one
- * code path (DESIGN §2.1).
+ * code path (README "Force a branch").
  */
 export function behaviourOf(world: World, pmId: string, intentId: string): CardBehaviour | undefined {
   const card = cardOf(world, pmId);
@@ -73,7 +73,7 @@ export function rememberTestCard(world: World, id: string, card: TestCard): void
   world.facts.set(CARD_FACT(id), card);
 }
 
-/** Stable per card number within an account (§4.1): a hash of both, kept once computed. */
+/** Stable per card number within an account (docs/stripe-facts.md §4.1): a hash of both, kept once computed. */
 export function fingerprint(world: World, number: string): string {
   const fact = `fingerprint:${number}`;
   let out = world.facts.get(fact) as string | undefined;
@@ -127,7 +127,7 @@ interface CardInput {
 
 /**
  * Stores a new card PaymentMethod for `card`. Magic ids expire a year after the
- * current month (§4.1). Pinned `payment_method.card.*` values (what card the
+ * current month (docs/stripe-facts.md §4.1). Pinned `payment_method.card.*` values (what card the
  * customer holds) replace the test card's; its behaviour stays the test card's.
  */
 export function createCardPaymentMethod(ctx: Ctx, card: TestCard, input: CardInput = {}): PaymentMethod {
@@ -168,10 +168,10 @@ function tokenCard(token: string, param: string): TestCard {
   return card;
 }
 
-/** Raw card data (`card[number]`, …): validated as Stripe does at creation (§4.3 invalid-data errors). */
+/** Raw card data (`card[number]`, …): validated as Stripe does at creation (docs/stripe-facts.md §4.3 invalid-data errors). */
 export function rawCard(ctx: Ctx, input: Params, param: string): { card: TestCard; exp_month: number; exp_year: number } {
   if (!ctx.world.config.rawCardData) {
-    // E33 in its 2024 wording (connect-and-legacy B2 [gh]); 402 card_error as the Charges/Tokens path raised it.
+    // E33 in its 2024 wording (docs/legacy.md, Tokens); 402 card_error as the Charges/Tokens path raised it.
     throw new StripeError(402, {
       type: 'card_error',
       message:
@@ -341,7 +341,7 @@ export function paymentMethodFromData(ctx: Ctx, data: Params): PaymentMethod {
 
 /**
  * A `payment_method` parameter: a magic `pm_card_…` value makes a new
- * PaymentMethod each time (§4.1); an unknown magic value fails like Stripe
+ * PaymentMethod each time (docs/stripe-facts.md §4.1); an unknown magic value fails like Stripe
  * ("No such PaymentMethod"), never silently.
  */
 export function resolvePaymentMethod(ctx: Ctx, ref: string, param: string): PaymentMethod {
@@ -354,7 +354,7 @@ export function resolvePaymentMethod(ctx: Ctx, ref: string, param: string): Paym
   return paymentMethods.find(ctx, ref, param);
 }
 
-/** A legacy Card id (`card_…`), which Stripe accepts wherever a PaymentMethod id is (connect-and-legacy B4). */
+/** A legacy Card id (`card_…`), which Stripe accepts wherever a PaymentMethod id is (docs/legacy.md, "Cards where PaymentMethods are used"). */
 export const isLegacyCard = (id: string | null | undefined): boolean => Boolean(id?.startsWith('card_'));
 
 const DISPLAY_TO_BRAND: Record<string, string> = {
@@ -461,7 +461,7 @@ export function markChecked(ctx: Ctx, pm: PaymentMethod): PaymentMethod {
   return ctx.world.replace({ ...pm, card: { ...pm.card, checks } });
 }
 
-/** Attach (§10): declining cards fail with their decline (param ""), E40 when attached elsewhere. */
+/** Attach (docs/stripe-facts.md §10): declining cards fail with their decline (param ""), E40 when attached elsewhere. */
 export function attachPaymentMethod(ctx: Ctx, pm: PaymentMethod, customerId: string, customerParam = 'customer'): PaymentMethod {
   const customer = find(ctx, 'customer', customerId, customerParam);
   if (pm.customer === customer.id) return pm;
@@ -474,7 +474,7 @@ export function attachPaymentMethod(ctx: Ctx, pm: PaymentMethod, customerId: str
   return attached;
 }
 
-/** Detach (§10): the PaymentMethod cannot be used again; a customer whose default it was loses it (customers.ts reacts). */
+/** Detach (docs/stripe-facts.md §10): the PaymentMethod cannot be used again; a customer whose default it was loses it (customers.ts reacts). */
 function detachPaymentMethod(ctx: Ctx, pm: PaymentMethod): PaymentMethod {
   if (!pm.customer) {
     throw errors.state('The payment method you provided is not attached to a customer so detachment is impossible.');

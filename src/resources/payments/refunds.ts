@@ -11,9 +11,9 @@ import { defineResource, EMPTY, find, mergeMetadata, route, Shaped } from '../..
 import { cardOf } from './payment_methods';
 import { isCryptoCharge, refundTransactionHash } from './crypto_deposits';
 
-// Refunds (stripe-behaviour.md §6): full and partial, on a charge or a
+// Refunds (docs/stripe-facts.md §6): full and partial, on a charge or a
 // PaymentIntent; refunded amounts on the charge; a refund balance transaction;
-// the pending/failing refund test cards (§4.6).
+// the pending/failing refund test cards (docs/stripe-facts.md §4.6).
 
 export type Refund = Shaped<'refund'>;
 
@@ -64,7 +64,7 @@ export function refundCharge(ctx: Ctx, charge: Charge, input: RefundInput): Refu
       'amount',
     );
   }
-  // The refund test cards (§4.6) act on refunds sent to the card; releasing an
+  // The refund test cards (docs/stripe-facts.md §4.6) act on refunds sent to the card; releasing an
   // authorization moves no money, so a reversal succeeds at once on any card.
   const behaviour = input.reversal ? undefined : cardOf(world, charge.payment_method)?.refund;
   const id = refunds.newId(ctx, charge.payment_intent);
@@ -121,7 +121,7 @@ export function canFail(refund: Refund): boolean {
 }
 
 /**
- * A refund fails (§4.6, …5126): the money comes back in a `refund_failure`
+ * A refund fails (docs/stripe-facts.md §4.6, …5126): the money comes back in a `refund_failure`
  * balance transaction, the charge is no longer refunded by that amount, and
  * refund.failed, refund.updated and charge.refund.updated follow.
  */
@@ -180,7 +180,7 @@ export const refunds = defineResource<'refund', Refund>({
   filters: ['charge', 'payment_intent'],
   indexes: ['charge', 'payment_intent'],
 }).with(
-  // Older charge-scoped forms, still served by Stripe (§6).
+  // Older charge-scoped forms, still served by Stripe (docs/stripe-facts.md §6).
   route('POST', '/v1/charges/{charge}/refunds', 'refund', (ctx, params, path) => refundCharge(ctx, charges.find(ctx, path.charge), params)),
   route('POST', '/v1/charges/{charge}/refund', 'charge', (ctx, params, path) => {
     const refund = refundCharge(ctx, charges.find(ctx, path.charge), params);

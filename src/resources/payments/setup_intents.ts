@@ -8,7 +8,7 @@ import { confirmBankSetup, isBankDebit } from './bank_debits';
 import { attachPaymentMethod, cardOf, markChecked, PaymentMethod, intentPaymentMethod, spendForced } from './payment_methods';
 import { pendingAuthentication, setUpOffSession } from './three_d_secure';
 
-// SetupIntents (stripe-behaviour.md §11): create, confirm with test values
+// SetupIntents (docs/stripe-facts.md §11): create, confirm with test values
 // (3D Secure and declines included, through confirmation.ts as PaymentIntents),
 // cancel, update, list. No charge is made; success attaches the PaymentMethod to
 // the customer.
@@ -62,7 +62,7 @@ export function confirmSetupIntent(ctx: Ctx, si: SetupIntent, params: Params): S
   return finishSetup(ctx, si, pm, 'confirm');
 }
 
-/** Success attaches the card to the customer; a declining card fails the setup with a 402 (§11). */
+/** Success attaches the card to the customer; a declining card fails the setup with a 402 (docs/stripe-facts.md §11). */
 function finishSetup(ctx: Ctx, si: SetupIntent, pm: PaymentMethod, step: ConfirmationStep, authenticated = false): SetupIntent {
   const { world } = ctx;
   const card = cardOf(world, pm.id);

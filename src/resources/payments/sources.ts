@@ -9,7 +9,7 @@ import { Ctx, indexKey, StripeObject } from '../../engine/world';
 import { defineResource, EMPTY, find, mergeMetadata, route, Shaped, unsupportedParams } from '../../engine/resource';
 import { cardError, cardOf, fingerprint, rawCard, rememberTestCard } from './payment_methods';
 
-// The legacy payment-source API (docs/legacy.md; connect-and-legacy B2, B3):
+// The legacy payment-source API (docs/legacy.md, Tokens and Customer sources):
 // Card objects (`card_…`), Tokens (`tok_…`, `btok_…`) and a customer's sources
 // (/v1/customers/:id/sources and its older /cards form). A Card carries the
 // behaviour of the test card behind it, as a PaymentMethod does, so charging
@@ -60,7 +60,7 @@ interface CardDetails {
 /**
  * Stores a new Card for a test card. As for magic PaymentMethods, a token's card
  * expires a year after the current month; `cvc_check` is null unless a CVC was
- * sent (SSM parity 2020 for tokens; the CVC rule follows §4 — twin choice).
+ * sent (SSM parity 2020 for tokens; the CVC rule follows docs/stripe-facts.md §4 — twin choice).
  */
 function createCard(ctx: Ctx, test: TestCard, details: CardDetails = {}): Card {
   const now = new Date(nowIn(ctx) * 1000);

@@ -2,7 +2,7 @@ import { Ctx, StripeObject, World } from '../../engine/world';
 import { directoryServer } from './charges';
 import { behaviourOf, PaymentMethod } from './payment_methods';
 
-// 3D Secure shared by PaymentIntents and SetupIntents (§3 T7): whether a
+// 3D Secure shared by PaymentIntents and SetupIntents (docs/stripe-facts.md §3.3 T7): whether a
 // confirmation needs it, and its next action: `redirect_to_url` when the
 // confirmation gave a return_url, otherwise `use_stripe_sdk`. Real
 // authentication happens in the customer's browser; the control surface
@@ -14,10 +14,10 @@ export const pendingAuthentication = (intentId: string) => `authenticating:${int
 /** Key of the fact recording the PaymentMethod an intent's challenge authenticated (a manual confirmation_method confirms after it). */
 const authenticated = (intentId: string) => `authenticated:${intentId}`;
 
-/** A PaymentMethod set up for off-session use by an authenticated setup (…3155, §4.8). */
+/** A PaymentMethod set up for off-session use by an authenticated setup (…3155, docs/stripe-facts.md §4.8). */
 export const setUpOffSession = (pmId: string) => `setup_off_session:${pmId}`;
 
-/** Does this confirmation need 3D Secure (§4.8, or forced by `payment.requires_action`)? */
+/** Does this confirmation need 3D Secure (docs/stripe-facts.md §4.8, or forced by `payment.requires_action`)? */
 export function needsAuthentication(world: World, intent: StripeObject, pm: PaymentMethod, offSession: boolean): boolean {
   if (world.facts.get(authenticated(intent.id)) === pm.id) return false;
   const requested = intent.payment_method_options.card?.request_three_d_secure;
