@@ -175,7 +175,7 @@ function pollyQuery(query: string): string {
 }
 
 /** Polly's `_id` for a request to `origin` + `pathAndQuery` with a form body ('' for none). */
-export function pollyEntryId(method: string, origin: string, pathAndQuery: string, body: string): string {
+function pollyEntryId(method: string, origin: string, pathAndQuery: string, body: string): string {
   const q = pathAndQuery.indexOf('?');
   const url = q === -1 ? `${origin}${pathAndQuery}` : `${origin}${pathAndQuery.slice(0, q)}${pollyQuery(pathAndQuery.slice(q + 1))}`;
   // Keys in sorted order, as fast-json-stable-stringify writes them; an empty body is not an identifier.
