@@ -33,6 +33,7 @@ type ImportArgs = {
   path?: string;
   'api-version'?: string;
   'scrub-emails'?: boolean;
+  'base-url'?: string;
 };
 
 export async function run(args: ImportArgs, positional: string[]): Promise<void> {
@@ -44,6 +45,8 @@ export async function run(args: ImportArgs, positional: string[]): Promise<void>
   if (args.license) provenance.license = args.license;
   if (args.path) provenance.path = args.path.replace(/\/+$/, '');
   if (args['api-version']) provenance.api_versions = [args['api-version']];
+  const baseUrl = args['base-url'];
+  if (baseUrl !== undefined && !URL.canParse(baseUrl)) throw new Error(`import: --base-url must be a URL such as http://127.0.0.1:12111, not "${baseUrl}"`);
 
   const warnings: string[] = [];
   let interactions = 0;
@@ -56,6 +59,7 @@ export async function run(args: ImportArgs, positional: string[]): Promise<void>
       out: args.out ? path.dirname(args.out) : 'captures',
       name: args.out ? path.basename(args.out) : undefined,
       scrubEmails: args['scrub-emails'] === true,
+      baseUrl,
       provenance,
       onProgress: (done, total) => bar.update(done, total),
       onWarning: (file, reason) => warnings.push(`warning: skipped ${file}: ${reason}`),

@@ -53,12 +53,13 @@ export const COMMANDS = {
     load: () => import('./record'),
   },
   import: {
-    usage: `import <src> --out captures/<name> [--scrub-emails] [--repository owner/name] [--commit sha] [--license MIT] [--path in-repo/path] [--api-version V]
+    usage: `import <src> --out captures/<name> [--scrub-emails] [--repository owner/name] [--commit sha] [--license MIT] [--path in-repo/path] [--api-version V] [--base-url URL]
     Import recorded Stripe traffic (a file, or a folder read recursively) as
     normalized captures: Ruby VCR cassettes, Polly HAR files, nock recordings and
     loose JSON objects or events, detected per file. Each file becomes
     captures/<name>/<its path under <src>, without extension>.yaml; only
-    api.stripe.com traffic is kept;
+    api.stripe.com traffic is kept, and traffic to --base-url's origin (a twin
+    the recording was made against, e.g. http://127.0.0.1:12111);
     files that are none of these are skipped with a warning. --repository,
     --commit, --license and --path (the folder's path in that repository) are
     recorded as provenance; --api-version names the Stripe-Version of objects
@@ -68,12 +69,16 @@ export const COMMANDS = {
     load: () => import('./import'),
   },
   export: {
-    usage: `export <capture.yaml> --to nock|har [--out file] [--base <unix seconds>] [--match-version]
+    usage: `export <capture.yaml> --to nock|har [--out file] [--base <unix seconds>] [--match-version] [--recording-name NAME]
     Write a capture as a nock 14 fixture (a JSON array nock.define() and
     nock-back load) or as a Polly.js HAR 1.2 recording, with the recorded ids
     back in place of tokens and timestamps counted from --base (default: the
     day it was recorded). --match-version makes the nock fixture require the
-    recorded Stripe-Version. Without --out the JSON goes to stdout.`,
+    recorded Stripe-Version. --recording-name: the Polly recording's name; --out
+    is then Polly's recordingsDir (default recordings) and the file goes where
+    its fs persister looks (<out>/<name's folder>/recording.har); Polly replays
+    it with matchRequestsBy {headers: false} (docs/recording.md). Without --out
+    the JSON goes to stdout.`,
     booleans: ['match-version'],
     load: () => import('./export'),
   },

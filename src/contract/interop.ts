@@ -61,6 +61,10 @@ class Restorer {
   }
 }
 
+const STRIPE_API = 'https://api.stripe.com';
+/** The Polly.js version whose recording format the HAR export writes. */
+const POLLY_VERSION = '6.0.6';
+
 const sendsQuery = (method: string) => method === 'GET' || method === 'DELETE';
 
 interface Concrete {
@@ -111,7 +115,7 @@ export function captureToNock(capture: Capture, options: NockExportOptions = {})
     for (const [name, value] of c.requestHeaders) {
       if (name === 'Stripe-Account' || (name === 'Stripe-Version' && options.matchVersion)) reqheaders[name.toLowerCase()] = value;
     }
-    const def: Record<string, unknown> = { scope: 'https://api.stripe.com:443', method: c.method, path: c.pathAndQuery };
+    const def: Record<string, unknown> = { scope: `${STRIPE_API}:443`, method: c.method, path: c.pathAndQuery };
     if (c.form) def.body = c.form;
     def.status = c.status;
     if (c.body !== null && c.body !== undefined) def.response = c.body;
@@ -141,21 +145,86 @@ function queryString(query: string): Array<{ name: string; value: string }> {
   });
 }
 
+// Polly.js 6 (@pollyjs/core, @pollyjs/persister-fs) finds a recorded entry by
+// `_id`, the MD5 of the request's identifiers as stable JSON, and `_order`, how
+// many earlier requests had that `_id`. The identifiers are what
+// `matchRequestsBy` selects; the export keys entries for
+// `matchRequestsBy: {headers: false}` (the SDK's headers carry a fresh
+// idempotency key, telemetry and its platform: no two runs send the same), the
+// other options Polly's defaults: method, the body when there is one, and the
+// URL without its fragment, the query parsed and written again with its keys
+// sorted (url-parse and querystringify, as Polly does).
+
+/** The query as Polly's URL normalizing writes it: first value of each key, keys sorted, encodeURIComponent. */
+function pollyQuery(query: string): string {
+  const decode = (s: string) => {
+    try {
+      return decodeURIComponent(s.replace(/\+/g, ' '));
+    } catch {
+      return null;
+    }
+  };
+  const params = new Map<string, string>();
+  for (const [, k, v] of query.matchAll(/([^=?#&]+)=?([^&]*)/g)) {
+    const key = decode(k);
+    const value = decode(v);
+    if (key !== null && value !== null && !params.has(key)) params.set(key, value);
+  }
+  const pairs = [...params.keys()].sort().map((k) => `${encodeURIComponent(k)}=${encodeURIComponent(params.get(k)!)}`);
+  return pairs.length ? `?${pairs.join('&')}` : '';
+}
+
+/** Polly's `_id` for a request to `origin` + `pathAndQuery` with a form body ('' for none). */
+function pollyEntryId(method: string, origin: string, pathAndQuery: string, body: string): string {
+  const q = pathAndQuery.indexOf('?');
+  const url = q === -1 ? `${origin}${pathAndQuery}` : `${origin}${pathAndQuery.slice(0, q)}${pollyQuery(pathAndQuery.slice(q + 1))}`;
+  // Keys in sorted order, as fast-json-stable-stringify writes them; an empty body is not an identifier.
+  const identifiers = body ? { body, method, url } : { method, url };
+  return crypto.createHash('md5').update(JSON.stringify(identifiers)).digest('hex');
+}
+
+/** FNV-1a (32 bits) of the UTF-8 bytes of `text`: @sindresorhus/fnv1a, which Polly names recording folders with. */
+function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (const byte of Buffer.from(text, 'utf8')) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
+  return hash;
+}
+
 /**
- * A HAR 1.2 log as Polly.js persists it (recording.har): entries in order,
- * `_id` a hash of method, URL and body with `_order` counting repeats of the
- * same request. Polly computes its own `_id` from the identifiers its
- * `matchRequestsBy` config selects; replaying this file through Polly needs
- * `matchRequestsBy: {headers: false, order: true}` and Polly re-keys entries
- * when it records again.
+ * The folder, below Polly's `recordingsDir`, where its fs persister keeps the
+ * recording named `name` (core's guidForRecording): each `/`-separated part
+ * as a slug (non-word characters to dashes, runs of them collapsed and
+ * trimmed, at most 100 characters with the hash) and its FNV-1a hash.
  */
-export function captureToHar(capture: Capture, options: ExportOptions = {}): object {
+export function pollyRecordingFolder(name: string): string {
+  return name
+    .split('/')
+    .map((part) => {
+      const hash = String(fnv1a(part));
+      const slug = part.replace(/\W/g, ' ').trim().replace(/\s+/g, '-');
+      return `${slug.slice(0, 100 - hash.length - 1)}_${hash}`;
+    })
+    .join('/');
+}
+
+export interface HarExportOptions extends ExportOptions {
+  /** Polly's recording name (`new Polly(name)`); default the capture's name. */
+  recordingName?: string;
+}
+
+/**
+ * A HAR 1.2 log as Polly.js persists it (recording.har), which Polly replays
+ * with `matchRequestsBy: {headers: false}`: entries in order, keyed as above.
+ * Polly refuses a recording whose creator is not "Polly.JS"; the log's
+ * `_exporter` says who wrote it.
+ */
+export function captureToHar(capture: Capture, options: HarExportOptions = {}): object {
   const r = new Restorer(capture.ids ?? {}, options.base ?? recordedBase(capture));
   const seen = new Map<string, number>();
   const entries = capture.interactions.map((i) => {
     const c = concrete(i, r);
-    const url = `https://api.stripe.com${c.pathAndQuery}`;
-    const id = crypto.createHash('md5').update(JSON.stringify({ method: c.method, url, body: c.form })).digest('hex');
+    const url = `${STRIPE_API}${c.pathAndQuery}`;
+    const id = pollyEntryId(c.method, STRIPE_API, c.pathAndQuery, c.form);
     const order = seen.get(id) ?? 0;
     seen.set(id, order + 1);
     const text = c.body === null || c.body === undefined ? '' : typeof c.body === 'string' ? c.body : JSON.stringify(c.body, null, 2);
@@ -196,8 +265,9 @@ export function captureToHar(capture: Capture, options: ExportOptions = {}): obj
   });
   return {
     log: {
-      _recordingName: capture.name,
-      creator: { comment: 'persister:fs', name: 'stripe-twin', version: '0.1.0' },
+      _exporter: 'stripe-twin export',
+      _recordingName: options.recordingName ?? capture.name,
+      creator: { comment: 'persister:fs', name: 'Polly.JS', version: POLLY_VERSION },
       entries,
       pages: [],
       version: '1.2',

@@ -192,6 +192,16 @@ http_interactions:
     expect(c.interactions[0].response.body).toMatchObject({ id: '{{pi_1}}', created: '{{t+0}}' });
   });
 
+  it("a twin's address counts as Stripe's only when named (--base-url): that origin, not another port or host", () => {
+    const entry = (url: string) => ({ request: { method: 'GET', url, headers: [] }, response: { status: 200, headers: [], content: { text: '{"object":"list","data":[]}' } } });
+    const har = { log: { entries: ['http://127.0.0.1:12111/v1/customers', 'http://127.0.0.1:3000/v1/customers', 'http://localhost:12111/v1/charges'].map(entry) } };
+    expect(importHar(har, 'x/har', PROV).interactions).toEqual([]);
+    expect(importHar(har, 'x/har', PROV, { baseUrl: 'http://127.0.0.1:12111' }).interactions.map((i) => i.request.path)).toEqual(['/v1/customers']);
+    const defs = [{ scope: 'http://127.0.0.1:12111', method: 'GET', path: '/v1/charges?limit=1', status: 200, response: { object: 'list', data: [] } }];
+    expect(importNock(defs, 'x/nock', PROV).interactions).toEqual([]);
+    expect(importNock(defs, 'x/nock', PROV, { baseUrl: 'http://127.0.0.1:12111/' }).interactions[0].request).toMatchObject({ path: '/v1/charges', params: { limit: '1' } });
+  });
+
   it('nock: flat rawHeaders or a headers object, path with query, form body, hex-gzipped responses, Date as the time', () => {
     const gzHex = zlib.gzipSync(JSON.stringify({ id: 'cus_Nk1AbC2dEf3', object: 'customer', deleted: true })).toString('hex');
     const defs = [

@@ -168,7 +168,7 @@ describe('captureToNock', () => {
 describe('captureToHar', () => {
   it('writes a Polly-style HAR 1.2 log', () => {
     const har = json(captureToHar(sample()));
-    expect(har.log).toMatchObject({ version: '1.2', _recordingName: 'sample/customer_and_decline', pages: [] });
+    expect(har.log).toMatchObject({ version: '1.2', _recordingName: 'sample/customer_and_decline', pages: [], creator: { name: 'Polly.JS' } });
     const [create, list, attach] = har.log.entries;
     expect(create.request).toMatchObject({
       method: 'POST',
@@ -236,5 +236,6 @@ describe('stripe-twin export', () => {
     expect(interactions(nockBack)).toEqual(interactions(c));
     expect(interactions(harBack)).toEqual(interactions(c));
     await expect(exportCommand.run({ to: 'curl' }, [file])).rejects.toThrow(/--to must be nock or har/);
+    await expect(exportCommand.run({ to: 'nock', 'recording-name': 'x' }, [file])).rejects.toThrow(/--recording-name is for --to har/);
   });
 });

@@ -5,15 +5,25 @@ import { decodeForm, formToPlain } from '../../engine/form';
 
 export const STRIPE_API_HOST = 'api.stripe.com';
 
-/** A URL (absolute, or a path with a base) if it names api.stripe.com, else null. */
-export function stripeUrl(url: string, base?: string): URL | null {
+/**
+ * Where a recording's Stripe calls went: api.stripe.com, and also `baseUrl`'s
+ * origin when given — a twin (or proxy) the SDK was pointed at while recording
+ * (`import --base-url http://127.0.0.1:12111`). Other hosts are someone else's traffic.
+ */
+export interface ApiOptions {
+  baseUrl?: string;
+}
+
+/** A URL (absolute, or a path with a base) if it names the Stripe API (see ApiOptions), else null. */
+export function stripeUrl(url: string, base?: string, options: ApiOptions = {}): URL | null {
   let parsed: URL;
   try {
     parsed = base ? new URL(url, base) : new URL(url);
   } catch {
     return null;
   }
-  return parsed.hostname === STRIPE_API_HOST ? parsed : null;
+  if (parsed.hostname === STRIPE_API_HOST) return parsed;
+  return options.baseUrl !== undefined && parsed.origin === new URL(options.baseUrl).origin ? parsed : null;
 }
 
 /** Decoded form parameters as plain data; a body that is not form-encoded gives {}. */

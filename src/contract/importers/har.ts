@@ -1,6 +1,6 @@
 import { headerValue } from '../capture';
 import { RawCapture, RawInteraction } from '../normalize';
-import { decodeContent, isRecord, jsonBody, recordedDate, requestParams, stripeUrl, unixSeconds } from './common';
+import { ApiOptions, decodeContent, isRecord, jsonBody, recordedDate, requestParams, stripeUrl, unixSeconds } from './common';
 
 // HAR 1.2 logs as Polly.js persists them (recordings/<name>/recording.har):
 // {log: {entries: [{request: {method, url, headers: [{name, value}], postData: {text}},
@@ -34,14 +34,14 @@ function contentText(entry: HarEntry, responseHeaders: Record<string, string | u
   return content.text;
 }
 
-/** Only api.stripe.com traffic is kept, in the order of the log (HAR entries are in request order). */
-export function importHar(doc: unknown, name: string, provenance: RawCapture['provenance']): RawCapture {
+/** Only Stripe API traffic (common.ts stripeUrl) is kept, in the order of the log (HAR entries are in request order). */
+export function importHar(doc: unknown, name: string, provenance: RawCapture['provenance'], api: ApiOptions = {}): RawCapture {
   if (!isHar(doc)) throw new Error('not a HAR log (no log.entries)');
   const entries = (doc as { log: { entries: HarEntry[] } }).log.entries;
   const interactions: RawInteraction[] = [];
   for (const entry of entries) {
     if (!entry?.request?.url || !entry.response) continue;
-    const url = stripeUrl(entry.request.url);
+    const url = stripeUrl(entry.request.url, undefined, api);
     if (!url) continue;
     const responseHeaders = headers(entry.response.headers);
     const method = entry.request.method.toUpperCase();

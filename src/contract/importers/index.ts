@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Capture, Provenance, writeCapture } from '../capture';
 import { normalize, RawCapture } from '../normalize';
+import { ApiOptions } from './common';
 import { importHar, isHar } from './har';
 import { importJson, isStripeJson } from './json';
 import { importNock, isNock } from './nock';
@@ -19,6 +20,8 @@ export interface ImportOptions {
   /** Prefix for capture names; the source folder's base name by default. */
   name?: string;
   scrubEmails?: boolean;
+  /** Also keep traffic to this origin, a twin the recording was made against (common.ts ApiOptions). */
+  baseUrl?: string;
   /** Applied to every capture; `path` is the source folder's path in its repository (each file's is appended). */
   provenance: Partial<Provenance>;
   onProgress?: (done: number, total: number) => void;
@@ -31,21 +34,27 @@ export interface ImportOptions {
 type RawProvenance = RawCapture['provenance'];
 
 /** Reads one file's recording, or says why it cannot. */
-export function detectAndImport(file: string, text: string, name: string, provenance: RawProvenance): { raw: RawCapture; format: ImportFormat } | { skip: string } {
+export function detectAndImport(
+  file: string,
+  text: string,
+  name: string,
+  provenance: RawProvenance,
+  api: ApiOptions = {},
+): { raw: RawCapture; format: ImportFormat } | { skip: string } {
   const ext = path.extname(file).toLowerCase();
   if (ext === '.yml' || ext === '.yaml') {
-    if (isVcr(text)) return { raw: importVcr(text, name, provenance), format: 'vcr' };
+    if (isVcr(text)) return { raw: importVcr(text, name, provenance, api), format: 'vcr' };
     return { skip: 'YAML but not a VCR cassette (no http_interactions)' };
   }
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch {
-    if (isVcr(text)) return { raw: importVcr(text, name, provenance), format: 'vcr' };
+    if (isVcr(text)) return { raw: importVcr(text, name, provenance, api), format: 'vcr' };
     return { skip: 'neither JSON nor a VCR cassette' };
   }
-  if (isHar(doc)) return { raw: importHar(doc, name, provenance), format: 'har' };
-  if (isNock(doc)) return { raw: importNock(doc, name, provenance), format: 'nock' };
+  if (isHar(doc)) return { raw: importHar(doc, name, provenance, api), format: 'har' };
+  if (isNock(doc)) return { raw: importNock(doc, name, provenance, api), format: 'nock' };
   if (isStripeJson(doc)) return { raw: importJson(doc, name, provenance), format: 'json' };
   return { skip: 'JSON, but not a HAR log, a nock recording, or a Stripe object or event' };
 }
@@ -106,13 +115,16 @@ export function importFile(file: string, name: string, relative: string, options
   }
   let found: ReturnType<typeof detectAndImport>;
   try {
-    found = detectAndImport(file, text, name, provenance);
+    found = detectAndImport(file, text, name, provenance, { baseUrl: options.baseUrl });
   } catch (e) {
     return { skip: `cannot parse (${(e as Error).message})` };
   }
   if ('skip' in found) return found;
   const { raw } = found;
-  if (!raw.interactions.length && !raw.objects?.length) return { skip: `no ${found.format === 'json' ? 'objects' : 'api.stripe.com traffic'}` };
+  if (!raw.interactions.length && !raw.objects?.length) {
+    const hosts = ['api.stripe.com', ...(options.baseUrl ? [new URL(options.baseUrl).origin] : [])].join(' or ');
+    return { skip: found.format === 'json' ? 'no objects' : `no traffic to ${hosts}` };
+  }
   const capture = normalize(raw, { scrubEmails: options.scrubEmails });
   capture.provenance = tidyProvenance(capture.provenance);
   return capture;

@@ -1,7 +1,7 @@
 import { headerValue } from '../capture';
 import { RECORDED_REQUEST_HEADERS } from '../interop';
 import { RawCapture, RawInteraction } from '../normalize';
-import { decodeContent, formParams, isRecord, jsonBody, recordedDate, requestParams, stripeUrl, unixSeconds } from './common';
+import { ApiOptions, decodeContent, formParams, isRecord, jsonBody, recordedDate, requestParams, stripeUrl, unixSeconds } from './common';
 
 // nock recordings: what `nock.recorder.rec({output_objects: true})` returns and
 // nock-back writes as a fixture: a JSON array of definitions
@@ -96,12 +96,12 @@ function requestBody(body: unknown): Record<string, unknown> {
  * Stripe-Account headers are no evidence, Stripe sends them for requests that
  * had none. The response's Date header, when recorded, gives the time.
  */
-export function importNock(doc: unknown, name: string, provenance: RawCapture['provenance']): RawCapture {
+export function importNock(doc: unknown, name: string, provenance: RawCapture['provenance'], api: ApiOptions = {}): RawCapture {
   if (!isNock(doc)) throw new Error('not a nock recording (an array of {scope, method, path, ...})');
   const interactions: RawInteraction[] = [];
   for (const def of doc as NockDefinition[]) {
-    const url = stripeUrl(def.path, def.scope);
-    if (!url || !stripeUrl(def.scope)) continue;
+    const url = stripeUrl(def.path, def.scope, api);
+    if (!url || !stripeUrl(def.scope, undefined, api)) continue;
     const resHeaders = responseHeaders(def);
     const reqHeaders = requestHeaders(def);
     const body = requestBody(def.body);

@@ -1,7 +1,7 @@
 import YAML from 'yaml';
 import { headerValue } from '../capture';
 import { RawCapture, RawInteraction } from '../normalize';
-import { decodeContent, jsonBody, recordedDate, requestParams, stripeUrl, unixSeconds } from './common';
+import { ApiOptions, decodeContent, jsonBody, recordedDate, requestParams, stripeUrl, unixSeconds } from './common';
 
 // Ruby VCR cassettes (as in pay-rails/pay's test/vcr_cassettes): YAML with
 // http_interactions of {request: {method, uri, body: {string}, headers},
@@ -36,12 +36,12 @@ export function isVcr(text: string): boolean {
   return /^\s*(---\s*)?http_interactions:/m.test(text);
 }
 
-/** Only api.stripe.com traffic is kept (cassettes sometimes hold other hosts). */
-export function importVcr(text: string, name: string, provenance: RawCapture['provenance']): RawCapture {
+/** Only Stripe API traffic (common.ts stripeUrl) is kept (cassettes sometimes hold other hosts). */
+export function importVcr(text: string, name: string, provenance: RawCapture['provenance'], api: ApiOptions = {}): RawCapture {
   const doc = YAML.parse(text) as { http_interactions?: VcrInteraction[] };
   const interactions: RawInteraction[] = [];
   for (const i of doc.http_interactions ?? []) {
-    const url = stripeUrl(i.request.uri);
+    const url = stripeUrl(i.request.uri, undefined, api);
     if (!url) continue;
     const requestHeaders = headers(i.request.headers);
     const responseHeaders = headers(i.response.headers);
