@@ -503,20 +503,14 @@ describe('shape validator on the twin (committed schemas/)', () => {
     expect(sorted(validateShape(bad)).filter((f) => !f.startsWith('unknown-key'))).toEqual(['enum payment_intent status', 'missing-key payment_intent currency', 'type payment_intent amount']);
   });
 
-  test('speed: 600 responses validate well under a second once compiled', () => {
+  // Speed is measured by `npm run bench` (verify's section), not asserted here: a timed test fails on a busy machine.
+  test('a fresh validator compiles each schema on first use and finds the same drift in a batch of 600', () => {
     const bodies = ['customer', 'pi', 'expanded', 'charge', 'refund', 'paymentMethod', 'succeeded', 'chargeUpdated', 'events', 'deleted'].map((k) => objects[k]);
     const fresh = new ShapeValidator({ load: schemaDirLoader(SHAPE_SCHEMAS_DIR) });
-    let start = process.hrtime.bigint();
-    for (const b of bodies) fresh.validate(b);
-    const compileMs = Number(process.hrtime.bigint() - start) / 1e6;
+    const once = bodies.map((b) => fresh.validate(b).length);
     const batch = Array.from({ length: 600 }, (_, i) => bodies[i % bodies.length]);
-    start = process.hrtime.bigint();
-    let findings = 0;
-    for (const b of batch) findings += fresh.validate(b).length;
-    const ms = Number(process.hrtime.bigint() - start) / 1e6;
-    expect(findings).toBeGreaterThan(0);
-    expect(compileMs).toBeLessThan(1000);
-    expect(ms).toBeLessThan(250);
+    expect(once.some((n) => n > 0)).toBe(true);
+    expect(batch.map((b) => fresh.validate(b).length)).toEqual(batch.map((_, i) => once[i % bodies.length]));
   });
 });
 
