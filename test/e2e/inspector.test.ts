@@ -45,7 +45,8 @@ describe('the inspector in a browser', () => {
     close = served.close;
     const port = Number(new URL(url).port);
     stripe = new Stripe(key, { host: '127.0.0.1', port, protocol: 'http', maxNetworkRetries: 0 });
-    account = (await stripe.accounts.retrieve()).id;
+    await stripe.customers.list({ limit: 1 }); // opens the world
+    account = twin.engine.world(key).accountId;
     receiver = await Receiver.start();
     evil = http.createServer((_req, res) => res.writeHead(200, { 'Content-Type': 'text/html' }).end(evilPage));
     await new Promise<void>((resolve) => evil.listen(0, '127.0.0.1', resolve));
@@ -137,9 +138,9 @@ describe('the inspector in a browser', () => {
     expect(page.url()).toBe(`${url}/__inspector__`);
     const api = await fetch(`${url}/`, { headers: { Authorization: `Bearer ${key}` } });
     expect(api.status).toBe(404);
-    expect((await api.json()).error.type).toBe('invalid_request_error');
+    expect(((await api.json()) as any).error.type).toBe('invalid_request_error');
     const admin = await fetch(`${url}/__admin__`, { headers: { 'Stripe-Twin-Control-Token': TOKEN } });
-    expect((await admin.json()).control.length).toBeGreaterThan(10);
+    expect(((await admin.json()) as any).control.length).toBeGreaterThan(10);
   });
 
   it('worlds → a world → a type → an object whose JSON links to the objects it names; search', async () => {
@@ -235,8 +236,12 @@ describe('the inspector in a browser', () => {
     expect(text).toContain('POST /v1/payment_intents');
     expect(text).toContain('Idempotent-Replayed: true');
     expect(text).toContain('amount=1500&currency=usd&metadata[order]=42');
-    const response = JSON.parse(await page.locator('pre.json').first().innerText());
+    const response = JSON.parse(await page.locator('section:has(h2:text("Response")) pre.json').innerText());
     expect(response.id).toBe(first.id);
+    // The form body decoded, as the parameters the endpoint received.
+    expect(JSON.parse(await page.locator('section:has(h2:text("Request")) pre.json').innerText())).toEqual({ amount: '1500', currency: 'usd', metadata: { order: '42' } });
+    // The original request the replay names is a link.
+    expect(await page.locator('a', { hasText: /^req_/ }).last().getAttribute('href')).toMatch(/\/requests\/req_/);
     // Response headers as the client got them; the request's key masked.
     expect(text).toMatch(/idempotent-replayed\s+true/i);
     expect(text).toMatch(/original-request\s+req_/i);
@@ -279,7 +284,7 @@ describe('the inspector in a browser', () => {
     expect(disputes.data).toHaveLength(1);
   });
 
-  it('refuses a POST from another origin, and one without the session CSRF token; changes nothing', async () => {
+  it('refuses a POST from another origin, and one without the session's CSRF token; only its own forms act', async () => {
     await login();
     const now = twin.engine.world(key).now();
     // A page on another port of 127.0.0.1 (the same site, so the SameSite=Strict cookie goes along): its form is refused.
@@ -289,11 +294,32 @@ describe('the inspector in a browser', () => {
     expect(refused.status()).toBe(403);
     expect(await page.locator('main').innerText()).toContain('cannot act through the inspector');
     await shot('13-csrf-refused');
+    // The session's own CSRF token, from a page of another origin that sends no Sec-Fetch-Site (an older browser): the Origin check refuses it.
+    await page.goto(world());
+    const csrf = (await page.locator('input[name=csrf]').first().getAttribute('value'))!;
+    const [cookie] = await context.cookies();
+    const other = await fetch(`${world()}/advance`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { Cookie: `${cookie.name}=${cookie.value}`, Origin: evilUrl, 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ csrf, duration: '30d' }).toString(),
+    });
+    expect(other.status).toBe(403);
+    expect(await other.text()).toContain(`A page of another origin (${evilUrl}) cannot act`);
+    // With the right origin it goes through: the refusals above were about where the form came from.
+    const own = await fetch(`${world()}/advance`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { Cookie: `${cookie.name}=${cookie.value}`, Origin: url, 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ csrf, duration: '1h' }).toString(),
+    });
+    expect(own.status).toBe(303);
+    expect(twin.engine.world(key).now()).toBe(now + 3600);
     // The same origin with the cookie but no CSRF token (a form the inspector did not give): refused too.
     const forged = await page.request.post(`${world()}/advance`, { form: { duration: '30d' }, headers: { Origin: url } });
     expect(forged.status()).toBe(403);
     expect(await forged.text()).toContain('CSRF');
-    expect(twin.engine.world(key).now()).toBe(now);
+    expect(twin.engine.world(key).now()).toBe(now + 3600);
   });
 });
 

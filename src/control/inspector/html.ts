@@ -30,7 +30,7 @@ button:hover{background:#0062b4}button.secondary{background:#fff;color:#1a1f36;b
 .flash pre{background:#fff;margin:8px 0 0}.pill{display:inline-block;border-radius:10px;padding:0 8px;font-size:12px;font-weight:600;background:#e3e8ee}
 .pill.good{background:#d7f7e3;color:#0a6b32}.pill.bad{background:#ffe1e8;color:#b3093c}.pill.wait{background:#fcedc7;color:#8a5a00}
 .pager{display:flex;gap:12px;margin-top:10px}dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px;margin:0}dt{color:#697386}dd{margin:0}
-.login{max-width:520px;margin:60px auto}.login input{width:100%;margin:8px 0 12px}`;
+.login{max-width:520px;margin:60px auto}.login input{width:100%;margin:8px 0 12px}h1.mono{font-size:20px}h2 button{font-size:13px}`;
 
 /** Headers of every inspector page: HTML, never cached or framed, no script, no Referer to another site (a login URL carries the token; `no-referrer` would also make the browser send `Origin: null` on our own forms). */
 const PAGE_HEADERS = [

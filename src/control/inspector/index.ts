@@ -96,7 +96,7 @@ class Inspector {
     return this.notFound('No such page.', world);
   }
 
-  /** The path and query asked for, without the token (`keepToken` false) — where forms and the login lead back to. */
+  /** The path and query asked for (without the token when `dropToken`): where forms and the login lead back to. */
   private here(dropToken: boolean): string {
     const query = new URLSearchParams(this.query);
     if (dropToken) query.delete('token');

@@ -7,6 +7,7 @@ import { controlCtx } from '../surface';
 import { StripeObject, World } from '../../engine/world';
 import { modeledRoutes } from '../../resources';
 import { StripeError } from '../../engine/errors';
+import { decodeForm, formToPlain } from '../../engine/form';
 import { BASE, InspectorSession } from './auth';
 import { actionForm, body, esc, idLink, json, layout, objectHref, pill, table, time, worldPath } from './html';
 
@@ -102,7 +103,7 @@ export function worldPage(v: WorldView): string {
     `<h1 class="mono">${esc(world.accountId)}</h1>${platform}
 <p class="sub">API version ${esc(world.config.defaultApiVersion)} · keys ${world.platform ? '(its platform\'s)' : keysOf(v.twin, world)}</p>
 <div class="grid">
-  <section class="card" id="clock"><h2>Clock</h2><dl><dt>Now</dt><dd>${time(world.now())} <span class="muted">(${world.now()})</span></dd><dt>Pending work</dt><dd>${world.pendingTasks()} scheduled tasks</dd></dl>
+  <section class="card" id="clock"><h2>Clock</h2><dl><dt>Now</dt><dd>${time(world.now())} <span class="muted">(${world.now()})</span></dd><dt>Pending work</dt><dd>${world.pendingTasks()} scheduled task${world.pendingTasks() === 1 ? '' : 's'}</dd></dl>
     <form class="row" method="post" action="${worldPath(world)}/advance">${hidden(session, here)}<label>Advance by <input name="duration" value="1d" size="6"></label><button type="submit" id="advance">Advance the clock</button></form>
     <p class="muted">A duration: 90s, 30m, 2h, 32d, 1w. Everything that falls due runs, in order.</p></section>
   <section class="card"><h2>Find</h2><form class="row" method="get" action="${worldPath(world)}/find"><input name="q" placeholder="an id: cus_…, pi_…, evt_…" size="34" aria-label="Id"><button type="submit">Open</button></form>
@@ -322,12 +323,15 @@ export async function requestPage(v: WorldView, id: string): Promise<string | nu
   if (answer.status === 404) return null;
   const e = answer.json;
   const x = e.exchange;
-  const headers = (h: Record<string, string>) => table(['Header', 'Value'], Object.entries(h).map(([k, val]) => [`<span class="mono">${esc(k)}</span>`, `<span class="mono">${esc(val)}</span>`]), 'None.');
+  const value = (val: string) => (/^req_[A-Za-z0-9]+$/.test(val) ? `<a class="mono" href="${worldPath(world)}/requests/${val}">${val}</a>` : `<span class="mono">${esc(val)}</span>`);
+  const headers = (h: Record<string, string>) => table(['Header', 'Value'], Object.entries(h).map(([k, val]) => [`<span class="mono">${esc(k)}</span>`, value(val)]), 'None.');
+  // A form body is also shown decoded, as the parameters the endpoint received.
+  const params = (text: string) => (text && !text.trimStart().startsWith('{') ? `<details open><summary>Parameters</summary>${json(formToPlain(decodeForm(text)), world)}</details>` : '');
   const replay = e.idempotency_key
     ? `<a href="${worldPath(world)}/requests?idempotency_key=${encodeURIComponent(e.idempotency_key)}">every request with this key</a>`
     : '';
   const exchange = x
-    ? `<div class="grid"><section class="card"><h2>Request</h2>${x.query ? `<p class="mono">?${esc(x.query)}</p>` : ''}${body(x.request_body, world)}<details><summary>Headers</summary>${headers(x.request_headers)}</details></section>
+    ? `<div class="grid"><section class="card"><h2>Request</h2>${x.query ? `<p class="mono">?${esc(x.query)}</p>` : ''}${body(x.request_body, world)}${params(x.request_body || x.query)}<details><summary>Headers</summary>${headers(x.request_headers)}</details></section>
 <section class="card"><h2>Response</h2>${body(x.response_body, world)}<details open><summary>Headers</summary>${headers(x.response_headers)}</details></section></div>`
     : '<p class="card muted">Its headers and bodies are no longer kept (only the newest 200 are).</p>';
   return layout(
