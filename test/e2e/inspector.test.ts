@@ -6,6 +6,7 @@ import { AddressInfo } from 'node:net';
 import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
 import Stripe from 'stripe';
 import { createTwin, TwinHandle } from '../../src';
+import { cli, stop } from '../helpers';
 import { Receiver } from '../webhook_receiver';
 
 // The inspector (src/control/inspector, docs/inspector.md) in a real headless
@@ -284,7 +285,7 @@ describe('the inspector in a browser', () => {
     expect(disputes.data).toHaveLength(1);
   });
 
-  it('refuses a POST from another origin, and one without the session's CSRF token; only its own forms act', async () => {
+  it('refuses a POST from another origin, and one without the session CSRF token; only its own forms act', async () => {
     await login();
     const now = twin.engine.world(key).now();
     // A page on another port of 127.0.0.1 (the same site, so the SameSite=Strict cookie goes along): its form is refused.
@@ -320,6 +321,24 @@ describe('the inspector in a browser', () => {
     expect(forged.status()).toBe(403);
     expect(await forged.text()).toContain('CSRF');
     expect(twin.engine.world(key).now()).toBe(now + 3600);
+  });
+});
+
+describe('stripe-twin serve and the inspector', () => {
+  it('prints the inspector URL; opening it in a browser logs in and drops the token from the address', async () => {
+    const run = cli(['serve', '--port', '0', '--control-token', TOKEN]);
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    try {
+      const [, printed] = await run.until(/inspect: +(\S+)/);
+      expect(printed).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:\\d+/__inspector__\\?token=${TOKEN}$`));
+      const page = await browser.newPage();
+      await page.goto(printed);
+      expect(page.url()).toBe(printed.replace(/\?token=.*$/, ''));
+      expect(await page.locator('h1').innerText()).toBe('Worlds');
+    } finally {
+      await browser.close();
+      await stop(run.child);
+    }
   });
 });
 
