@@ -269,7 +269,7 @@ export function eventsPage(v: WorldView): string {
       time(e.created),
       idLink(world, e.data.object.id),
       e.request?.id ? `<a class="mono" href="${worldPath(world)}/requests/${encodeURIComponent(e.request.id)}">${esc(e.request.id)}</a>` : '<span class="muted">—</span>',
-      e.pending_webhooks ? pill(`${e.pending_webhooks} pending`, 'wait') : pill('delivered', 'good'),
+      e.pending_webhooks ? pill(`${e.pending_webhooks} pending`, 'wait') : '<span class="muted">none pending</span>',
     ]);
   }
   const keep = new URLSearchParams({ ...(type ? { type } : {}), ...(object ? { object } : {}) });
