@@ -77,7 +77,8 @@ export async function run(args: Record<string, string>): Promise<void> {
       `  health:   ${url}/healthz\n` +
       `  pages:    ${publicUrl}   (Checkout, Payment Links and the customer portal; --public-url or ${PUBLIC_URL_ENV} to change)\n` +
       `  control:  ${url}/__admin__ with ${CONTROL_TOKEN_HEADER}: ${token}\n` +
-      `            (${tokenFile ? `also in ${tokenFile}, which clients on this machine read` : 'no token file could be written'}; an API key alone acts on its own world)\n`,
+      `            (${tokenFile ? `also in ${tokenFile}, which clients on this machine read` : 'no token file could be written'}; an API key alone acts on its own world)\n` +
+      `  inspect:  ${url}/__inspector__?token=${encodeURIComponent(token)}   (open in a browser: worlds, objects, events, requests)\n`,
   );
   if (!isLoopbackHost(host)) {
     process.stderr.write(

@@ -137,6 +137,17 @@ export interface RequestLog {
   kept: number;
 }
 export type { RequestLogEntry };
+/** One request of the log with, while kept (the newest 200), its headers and bodies. */
+export interface RequestDetail extends RequestLogEntry {
+  exchange: {
+    query: string;
+    /** The API key masked, cookies left out. */
+    request_headers: Record<string, string>;
+    request_body: string;
+    response_headers: Record<string, string>;
+    response_body: string;
+  } | null;
+}
 
 export interface EventFilters {
   limit?: number;
@@ -391,6 +402,11 @@ export class TwinControl {
   /** The request log, newest first. */
   requests(filters: RequestFilters = {}): Promise<RequestLog> {
     return this.call('GET', '/__admin__/requests', undefined, filters as Query);
+  }
+
+  /** One request of the log by its Request-Id, with its headers and bodies while they are kept. */
+  request(id: string): Promise<RequestDetail> {
+    return this.call('GET', `/__admin__/requests/${encodeURIComponent(id)}`);
   }
 
   /** The event log, newest first; `events.resend(id)` delivers an event again. */

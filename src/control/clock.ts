@@ -16,6 +16,12 @@ const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 60480
 const FORMS = ['seconds', 'duration', 'to'] as const;
 const USAGE = 'Give one of "seconds" (a whole non-negative number), "duration" (like "90s", "2h", "32d") or "to" (whole Unix seconds)';
 
+/** `"90s"`, `"2h"`, `"32d"` in seconds; null when it is not a whole number and a unit. */
+export function durationSeconds(value: unknown): number | null {
+  const m = typeof value === 'string' && value.match(/^(\d{1,16})([smhdw])$/);
+  return m ? Number(m[1]) * UNITS[m[2]] : null;
+}
+
 /** `{seconds: 90}`, `{duration: "32d"}` or `{to: <unix seconds>}`: whole seconds, never past MAX_WORLD_TIME. */
 function advanceSeconds(world: World, body: Record<string, any>): number {
   const given = FORMS.filter((f) => body[f] !== undefined && body[f] !== null);
@@ -32,9 +38,9 @@ function advanceSeconds(world: World, body: Record<string, any>): number {
     if (value < now) throw new ControlError(`"to" (${value}) is before the world's current time (${now})`, 400, 'to');
     seconds = value - now;
   } else {
-    const m = typeof value === 'string' && value.match(/^(\d{1,16})([smhdw])$/);
-    if (!m) throw new ControlError(`"duration" must be a whole number and a unit, like "90s", "2h", "32d" (s, m, h, d, w); got ${JSON.stringify(value)}`, 400, 'duration');
-    seconds = Number(m[1]) * UNITS[m[2]];
+    const given = durationSeconds(value);
+    if (given === null) throw new ControlError(`"duration" must be a whole number and a unit, like "90s", "2h", "32d" (s, m, h, d, w); got ${JSON.stringify(value)}`, 400, 'duration');
+    seconds = given;
   }
   if (seconds > MAX_WORLD_TIME - now) {
     throw new ControlError(

@@ -6,6 +6,7 @@ import { clockRoutes } from './clock';
 import { exogenousRoutes } from './exogenous';
 import { faultRoutes, takeFault } from './faults';
 import { inspectRoutes, recordRequest } from './inspect';
+import { inspector } from './inspector';
 import { intentRoutes } from './intents';
 import { keyRoutes } from './keys';
 import { seedRoutes } from './seed';
@@ -42,5 +43,5 @@ export const controlRoutes: ControlRoute[] = [
 
 export const controlSurface = new ControlSurface(controlRoutes);
 
-// The pipeline's stages this surface configures: its routes, the faults it arms, the request log it reads.
-Object.assign(stages, { control: controlSurface.handle.bind(controlSurface), fault: takeFault, log: recordRequest });
+// The pipeline's stages this surface configures: its routes, the faults it arms, the request log it reads, the inspector over it.
+Object.assign(stages, { control: controlSurface.handle.bind(controlSurface), fault: takeFault, log: recordRequest, inspector: inspector(controlSurface) });

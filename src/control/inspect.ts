@@ -1,7 +1,8 @@
 import { eventTypes, StripeEvent } from '../engine/events';
 import { candidates, positions } from '../engine/list';
 import { World } from '../engine/world';
-import type { RequestLogEntry } from '../server/stages';
+import { maskKey } from '../engine/errors';
+import type { RequestExchange, RequestLogEntry } from '../server/stages';
 import { boolOf, ControlError, ControlRoute, limitOf } from './surface';
 
 // Inspect: what a Stripe Dashboard workbench shows — the request log (written
@@ -37,10 +38,67 @@ class Ring<T> {
 /** Logs live beside their world: forgetting a world (reset) forgets its log. */
 const logs = new WeakMap<World, Ring<RequestLogEntry>>();
 
-export function recordRequest(world: World, entry: RequestLogEntry): void {
+/**
+ * Exchanges (headers and bodies) kept per world: the newest few only, each body
+ * cut at EXCHANGE_BODY_BYTES, so memory stays flat (twin choice).
+ */
+export const EXCHANGES_KEPT = 200;
+export const EXCHANGE_BODY_BYTES = 64 * 1024;
+
+/** A world's newest exchanges by request id, oldest first (a Map keeps insertion order). */
+const exchanges = new WeakMap<World, Map<string, RequestExchange>>();
+
+export function recordRequest(world: World, entry: RequestLogEntry, exchange?: RequestExchange): void {
   let log = logs.get(world);
   if (!log) logs.set(world, (log = new Ring(REQUEST_LOG_SIZE)));
   log.push(entry);
+  if (!exchange) return;
+  let kept = exchanges.get(world);
+  if (!kept) exchanges.set(world, (kept = new Map()));
+  kept.set(entry.id, { ...exchange, request_body: cut(exchange.request_body), response_body: cut(exchange.response_body) });
+  if (kept.size > EXCHANGES_KEPT) kept.delete(kept.keys().next().value!);
+}
+
+/** The first EXCHANGE_BODY_BYTES characters, copied (a slice would keep the whole string alive). */
+function cut(body: string): string {
+  if (body.length <= EXCHANGE_BODY_BYTES) return body;
+  return `${Buffer.from(body.slice(0, EXCHANGE_BODY_BYTES)).toString()}\n… (${body.length - EXCHANGE_BODY_BYTES} more characters not kept)`;
+}
+
+/** Request headers as the log shows them: the API key masked, as Stripe's errors print it; cookies left out. */
+function shownHeaders(headers: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || name === 'cookie') continue;
+    out[name] = name === 'authorization' ? value.replace(/(\S+)$/, (key) => maskKey(key)) : value;
+  }
+  return out;
+}
+
+/** One request: its log entry and, while kept, its exchange (headers and bodies). */
+function requestById(world: World, id: string) {
+  let entry: RequestLogEntry | undefined;
+  for (const e of logs.get(world)?.newest() ?? []) {
+    if (e.id === id) {
+      entry = e;
+      break;
+    }
+  }
+  if (!entry) throw new ControlError(`No request ${id} in this world's log`, 404);
+  const exchange = exchanges.get(world)?.get(id);
+  if (!exchange) return { ...entry, exchange: null };
+  const headers: [string, string][] = [];
+  for (let i = 0; i < exchange.response_headers.length; i += 2) headers.push([exchange.response_headers[i], exchange.response_headers[i + 1]]);
+  return {
+    ...entry,
+    exchange: {
+      query: exchange.query,
+      request_headers: shownHeaders(exchange.request_headers),
+      request_body: exchange.request_body,
+      response_headers: Object.fromEntries(headers),
+      response_body: exchange.response_body,
+    },
+  };
 }
 
 /** `200`, or a class like `5xx`. */
@@ -126,5 +184,6 @@ function checkFilters(query: URLSearchParams, known: string[]): void {
 
 export const inspectRoutes: ControlRoute[] = [
   { method: 'GET', path: '/__admin__/requests', description: 'The request log (the last 10,000 per world), newest first: id, method, path, status, idempotency key, replay, fault, latency, world time.', params: { method: { in: 'query', type: 'string', description: 'GET, POST or DELETE' }, path: { in: 'query', type: 'string', description: 'a path, * wildcards allowed (/v1/payment_intents*)' }, status: { in: 'query', type: 'string', description: 'a status (402), a class (5xx) or dropped' }, idempotency_key: { in: 'query', type: 'string', description: 'an Idempotency-Key' }, request_id: { in: 'query', type: 'string', description: 'a Request-Id' }, faulted: { in: 'query', type: 'boolean', description: 'only requests that met a fault' }, replayed: { in: 'query', type: 'boolean', description: 'only idempotent replays' }, limit: { in: 'query', type: 'integer', description: '1–100 (default 100)' } }, run: (call) => requests(call.world(), call.query) },
+  { method: 'GET', path: '/__admin__/requests/{id}', description: `One request of the log with, for the newest ${EXCHANGES_KEPT}, its exchange: query, request headers (the key masked) and body, response headers and body.`, run: (call) => requestById(call.world(), call.params.id) },
   { method: 'GET', path: '/__admin__/events', description: 'The event log, newest first: id, type, created, object, request, pending webhooks.', params: { type: { in: 'query', type: 'string', description: 'an event type, * wildcards allowed (payment_intent.*)' }, object: { in: 'query', type: 'string', description: 'an object id' }, request_id: { in: 'query', type: 'string', description: 'a Request-Id' }, limit: { in: 'query', type: 'integer', description: '1–100 (default 100)' } }, run: (call) => events(call.world(), call.query) },
 ];

@@ -522,6 +522,11 @@ export class World {
     return this.types.get(object)?.ids.length ?? 0;
   }
 
+  /** The object types the world holds (the inspector's index of a world). */
+  objectTypes(): string[] {
+    return [...this.types.keys()];
+  }
+
   // --- scheduled work ---
 
   /**

@@ -75,6 +75,7 @@ export async function handleRequest(twin: Twin, given: TwinRequest): Promise<Twi
   const query = queryAt === -1 ? '' : req.url.slice(queryAt + 1);
   if (path === '/healthz') return jsonResponse(200, '{"status":"ok"}');
   if (isHostedPath(path)) return hostedPage(twin, req, path);
+  if (stages.inspector && isInspectorRequest(req, path)) return stages.inspector(twin, req, path, query).finally(() => twin.kickWebhooks());
   if (path.startsWith('/__admin__')) {
     if (!stages.control) return jsonResponse(404, '{"error":{"message":"This twin has no control surface"}}');
     return stages.control(twin, req, path, query).finally(() => twin.kickWebhooks());
@@ -93,6 +94,18 @@ export async function handleRequest(twin: Twin, given: TwinRequest): Promise<Twi
   // The MCP server: the caller's key chooses the account and the tools, as for the API.
   if (stages.mcp && (path === '/mcp' || path.startsWith('/mcp/'))) return stages.mcp(twin, req, path, who).finally(() => twin.kickWebhooks(world));
   return new ApiRequest(world, req, path, query, who).run().finally(() => twin.kickWebhooks(world)); // deliveries go out after the answer
+}
+
+/**
+ * The inspector's paths, and a browser's visit to / or /__admin__ (a GET that
+ * accepts HTML and carries no credentials), which it answers with a way in;
+ * every other client gets the API's and the control surface's JSON as before.
+ */
+function isInspectorRequest(req: TwinRequest, path: string): boolean {
+  if (path === '/__inspector__' || path.startsWith('/__inspector__/')) return true;
+  if (path !== '/' && path !== '/__admin__' && path !== '/__admin__/') return false;
+  const h = req.headers;
+  return req.method.toUpperCase() === 'GET' && /text\/html/i.test(h.accept ?? '') && !h.authorization && h['stripe-twin-control-token'] === undefined;
 }
 
 class ApiRequest {
@@ -134,6 +147,12 @@ class ApiRequest {
       fault: this.fault?.applied ?? null,
       latency_ms: Math.round((performance.now() - started) * 1000) / 1000,
       created: this.world.now(),
+    }, {
+      query: this.query,
+      request_headers: this.req.headers,
+      request_body: this.bodyText,
+      response_headers: response.drop ? [] : response.headers,
+      response_body: response.drop ? '' : response.body,
     });
     return response;
   }

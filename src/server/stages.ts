@@ -70,13 +70,28 @@ export interface RequestLogEntry {
   created: number;
 }
 
+/** The bytes of one API exchange, which the request log keeps for its newest entries (the inspector shows them). */
+export interface RequestExchange {
+  /** The query string, without `?`. */
+  query: string;
+  /** As received (names in lower case); whoever shows them masks the key. */
+  request_headers: Record<string, string | undefined>;
+  /** The decoded body text ('' for a request without one, or one refused before its body was read). */
+  request_body: string;
+  /** Names and values, alternating; empty for a dropped connection. */
+  response_headers: string[];
+  response_body: string;
+}
+
 export interface Stages {
   /** Answers /__admin__/* (none installed: 404). */
   control: ((twin: Twin, req: TwinRequest, path: string, query: string) => Promise<TwinResponse>) | null;
   /** The armed fault a request to a route meets, if any (it is used up). */
   fault: (world: World, method: string, path: string, list: boolean) => { applied: AppliedFault; action: FaultAction } | null;
   /** Records an API request in its world's log. */
-  log: (world: World, entry: RequestLogEntry) => void;
+  log: (world: World, entry: RequestLogEntry, exchange: RequestExchange) => void;
+  /** Answers /__inspector__/* and a browser's GET of / and /__admin__ (src/control/inspector installs it; none installed: as before). */
+  inspector: ((twin: Twin, req: TwinRequest, path: string, query: string) => Promise<TwinResponse>) | null;
   /** Answers /mcp and /mcp/<tool set> for the caller `who` (src/mcp installs it; none installed: the API's 404). */
   mcp: ((twin: Twin, req: TwinRequest, path: string, who: RequestAccount) => Promise<TwinResponse>) | null;
   /** Answers the x402 facilitator's /x402/* (src/x402 installs it; it authenticates verify and settle itself, /supported needs no key). */
@@ -84,4 +99,4 @@ export interface Stages {
 }
 
 /** The installed stages; until the control surface and the MCP server are loaded, no control routes, no faults, no log and no /mcp. */
-export const stages: Stages = { control: null, fault: () => null, log: () => undefined, mcp: null, x402: null };
+export const stages: Stages = { control: null, fault: () => null, log: () => undefined, inspector: null, mcp: null, x402: null };

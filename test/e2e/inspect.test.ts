@@ -1,5 +1,5 @@
 import { freshKey, Mode, MODES, stripeError, useHarness } from '../helpers'; // first: loads the twin in its module order
-import { recordRequest, REQUEST_LOG_SIZE } from '../../src/control/inspect';
+import { EXCHANGE_BODY_BYTES, EXCHANGES_KEPT, recordRequest, REQUEST_LOG_SIZE } from '../../src/control/inspect';
 
 // Inspect: the request log (/__admin__/requests) and the event log (/__admin__/events).
 
@@ -44,6 +44,19 @@ describe.each(MODES)('inspect (%s)', (mode: Mode) => {
     expect(first.latency_ms).toBeGreaterThan(0);
     expect(replayed.id).toBe(replay.lastResponse.requestId);
     expect(notFound).toMatchObject({ id: missing.requestId, idempotency_key: null, created: 1767225660 });
+  });
+
+  it('one request by id, through the typed client: its entry, and its headers and bodies (the key masked)', async () => {
+    const customer = await t.stripe.customers.create({ email: 'x@y.co', metadata: { n: '1' } }, { idempotencyKey: 'one-1' });
+    const replay = await t.stripe.customers.create({ email: 'x@y.co', metadata: { n: '1' } }, { idempotencyKey: 'one-1' });
+    const detail = await t.h.control(t.key).request(replay.lastResponse.requestId);
+    expect(detail).toMatchObject({ id: replay.lastResponse.requestId, method: 'POST', path: '/v1/customers', status: 200, idempotency_key: 'one-1', replayed: true });
+    expect(detail.exchange!.request_body).toBe('email=x%40y.co&metadata[n]=1');
+    expect(JSON.parse(detail.exchange!.response_body).id).toBe(customer.id);
+    expect(detail.exchange!.response_headers).toMatchObject({ 'Idempotent-Replayed': 'true', 'Original-Request': customer.lastResponse.requestId, 'Request-Id': replay.lastResponse.requestId });
+    expect(detail.exchange!.request_headers.authorization).toMatch(/^Bearer sk_test_\*+/);
+    expect(JSON.stringify(detail)).not.toContain(t.key);
+    expect(await stripeError(t.h.control(t.key).request('req_nope'))).toMatchObject({ status: 404, message: "No request req_nope in this world's log" });
   });
 
   it('filters: method, path (exact or prefix*), status (code, class, dropped), idempotency key, request id, faulted, replayed, limit', async () => {
@@ -142,5 +155,19 @@ describe('the request log is bounded', () => {
     expect(log.data).toHaveLength(REQUEST_LOG_SIZE);
     expect(log.data[0].id).toBe(`req_${REQUEST_LOG_SIZE + 49}`);
     expect(log.data[REQUEST_LOG_SIZE - 1].id).toBe('req_50');
+  });
+
+  it(`keeps headers and bodies for the newest ${EXCHANGES_KEPT} only, each body cut at ${EXCHANGE_BODY_BYTES} characters`, async () => {
+    const key = freshKey();
+    const world = t.h.twin.engine.world(key);
+    const big = 'x'.repeat(EXCHANGE_BODY_BYTES + 10);
+    for (let i = 0; i < EXCHANGES_KEPT + 5; i++) {
+      recordRequest(world, { id: `req_${i}`, method: 'POST', path: '/v1/customers', status: 200, idempotency_key: null, replayed: false, fault: null, latency_ms: 0.1, created: 0 },
+        { query: '', request_headers: {}, request_body: big, response_headers: [], response_body: '{}' });
+    }
+    const detail = async (id: string) => (await t.h.admin('GET', `/__admin__/requests/${id}`, undefined, key)).json;
+    expect((await detail('req_4')).exchange).toBeNull();
+    const kept = (await detail('req_5')).exchange;
+    expect(kept.request_body).toBe(`${'x'.repeat(EXCHANGE_BODY_BYTES)}\n… (10 more characters not kept)`);
   });
 });
