@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Regenerates the README's tables (modeled API routes, control routes, triggers)
-// from the route tables themselves (src/control/catalogue.ts), after a build.
-// Usage: npm run docs            (rewrites README.md)
-//        npm run docs -- --check (exit 1 when README.md is not up to date)
+// from the route tables themselves (src/control/catalogue.ts), and the command
+// table and docs/cli.md's options from the command declarations
+// (src/commands/reference.ts), after a build.
+// Usage: npm run docs            (rewrites README.md and docs/cli.md)
+//        npm run docs -- --check (exit 1 when a table is not up to date)
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -11,16 +13,27 @@ const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const { controlRoutes } = require(path.join(root, 'dist/control/index.js'));
 const { markdownTables, withTables } = require(path.join(root, 'dist/control/catalogue.js'));
-const file = path.join(root, 'README.md');
-const current = fs.readFileSync(file, 'utf8');
-const next = withTables(current, markdownTables(controlRoutes));
+const { commandTables } = require(path.join(root, 'dist/commands/reference.js'));
+const commands = commandTables();
+const files = [
+  ['README.md', { ...markdownTables(controlRoutes), ...commands.readme }],
+  ['docs/cli.md', commands.cli],
+];
+const stale = [];
+for (const [name, tables] of files) {
+  const file = path.join(root, name);
+  const current = fs.readFileSync(file, 'utf8');
+  const next = withTables(current, tables);
+  if (next === current) continue;
+  stale.push(name);
+  if (!process.argv.includes('--check')) fs.writeFileSync(file, next);
+}
 if (process.argv.includes('--check')) {
-  if (next !== current) {
-    console.error('README.md tables are not what the route tables say: run `npm run docs`.');
+  if (stale.length) {
+    console.error(`${stale.join(' and ')}: the tables are not what the declarations say: run \`npm run docs\`.`);
     process.exit(1);
   }
-  console.log('README.md tables up to date');
+  console.log('tables up to date');
 } else {
-  fs.writeFileSync(file, next);
-  console.log(next === current ? 'README.md tables already up to date' : 'README.md tables regenerated');
+  console.log(stale.length ? `tables regenerated in ${stale.join(' and ')}` : 'tables already up to date');
 }

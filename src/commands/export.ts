@@ -2,19 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { readCapture } from '../contract/capture';
 import { captureToHar, captureToNock } from '../contract/interop';
-import { synopsis } from './index';
+import type { Options } from './index';
 
-type ExportArgs = { to?: string; out?: string; base?: string; 'match-version'?: boolean };
-
-export async function run(args: ExportArgs, positional: string[]): Promise<void> {
-  const file = positional[0];
-  if (!file) throw new Error(`export: which capture?\n  ${synopsis('export')}`);
-  const to = args.to;
-  if (to !== 'nock' && to !== 'har') throw new Error('export: --to must be nock or har');
+export async function run(args: Options<'export'>, [file]: string[]): Promise<void> {
+  const { to, base } = args;
   const capture = readCapture(file);
-  const base = args.base !== undefined ? Number(args.base) : undefined;
-  if (base !== undefined && !Number.isInteger(base)) throw new Error(`export: --base must be Unix seconds, not "${args.base}"`);
-  const doc = to === 'nock' ? captureToNock(capture, { base, matchVersion: args['match-version'] === true }) : captureToHar(capture, { base });
+  const doc = to === 'nock' ? captureToNock(capture, { base, matchVersion: args.matchVersion === true }) : captureToHar(capture, { base });
   const text = `${JSON.stringify(doc, null, 2)}\n`;
   if (!capture.interactions.length) process.stderr.write(`warning: ${file} has no interactions (objects only); the export is empty\n`);
   if (!args.out) {
