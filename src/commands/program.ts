@@ -56,7 +56,7 @@ function addCommand(program: Command, name: string, decl: CommandDecl): void {
   });
 }
 
-/** The program; `parseAsync` throws a CommanderError for help, --version and usage errors (its exitCode: 0, or 1 for a usage error). */
+/** The program; `parseAsync` throws a CommanderError for help and --version (exitCode 0) and for usage errors (any other; src/cli.ts exits 2). */
 export function program(version: string): Command {
   const root = new Command('stripe-twin')
     .description('A local, deterministic Stripe API twin the official stripe SDK cannot tell from test mode.')

@@ -31,6 +31,7 @@ export function checkControlToken(token: string, from: string): string {
   return token;
 }
 
+/** What a token given by a user must be (the CLI checks --control-token with it too). */
 export const CONTROL_TOKEN_RULE = 'a control token is 16 to 256 visible ASCII characters (no spaces)';
 
 export const isWellFormedControlToken = (token: string): boolean => /^[\x21-\x7e]{16,256}$/.test(token);
