@@ -1,27 +1,23 @@
 #!/usr/bin/env node
-import { Command, CommandName, COMMANDS, parseArgs, synopsis } from './commands/index';
+import fs from 'node:fs';
+import path from 'node:path';
+import { CommanderError } from 'commander';
+import { EXIT_USAGE, program } from './commands/program';
 
-// stripe-twin <command> [options]: the commands and their usage are the table in
-// src/commands/index.ts; only the module of the command being run is loaded.
+// stripe-twin <command> [options]: the commands are declared in
+// src/commands/index.ts and parsed by commander (src/commands/program.ts); only
+// the module of the command being run is loaded. Exit status: 0 (and help,
+// --version), 1 a failure at run time, 2 a usage error; `run` has its own 0/1/2.
 
-async function main(): Promise<void> {
-  const [name, ...rest] = process.argv.slice(2);
-  const command: Command | undefined = name !== undefined && Object.hasOwn(COMMANDS, name) ? COMMANDS[name as CommandName] : undefined;
-  if (!command) {
-    process.stdout.write(`usage: stripe-twin <command>\n\n${Object.values(COMMANDS).map((c) => `  ${c.usage}`).join('\n\n')}\n`);
-    process.exitCode = name === undefined || name === 'help' || name === '--help' ? 0 : 2;
-    return;
-  }
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs(rest, command.booleans);
-  } catch (e) {
-    throw new Error(`${name}: ${(e as Error).message}\n  ${synopsis(name as CommandName)}`);
-  }
-  await (await command.load()).run(parsed.args, parsed.positional);
-}
+const { version } = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
+const argv = process.argv.slice(2);
 
-main().catch((e) => {
-  process.stderr.write(`stripe-twin: ${e instanceof Error ? e.message : String(e)}\n`);
-  process.exit(1);
-});
+program(version)
+  .parseAsync(argv.length ? argv : ['--help'], { from: 'user' })
+  .catch((e) => {
+    // Help and --version end with exit code 0; everything else commander refuses is a usage error.
+    if (e instanceof CommanderError && e.exitCode === 0) return;
+    if (e instanceof CommanderError) process.exit(EXIT_USAGE); // its reason is written already
+    process.stderr.write(`stripe-twin: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  });

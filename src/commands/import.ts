@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Provenance } from '../contract/capture';
 import { importPath } from '../contract/importers';
-import { synopsis } from './index';
+import type { Options } from './index';
 
 const PROGRESS_MIN_FILES = 20;
 
@@ -25,28 +25,13 @@ function progress(stream: NodeJS.WriteStream, label: string) {
   };
 }
 
-type ImportArgs = {
-  out?: string;
-  repository?: string;
-  commit?: string;
-  license?: string;
-  path?: string;
-  'api-version'?: string;
-  'scrub-emails'?: boolean;
-  'base-url'?: string;
-};
-
-export async function run(args: ImportArgs, positional: string[]): Promise<void> {
-  const src = positional[0];
-  if (!src) throw new Error(`import: which file or folder?\n  ${synopsis('import')}`);
+export async function run(args: Options<'import'>, [src]: string[]): Promise<void> {
   const provenance: Partial<Provenance> = {};
   if (args.repository) provenance.repository = args.repository;
   if (args.commit) provenance.commit = args.commit;
   if (args.license) provenance.license = args.license;
   if (args.path) provenance.path = args.path.replace(/\/+$/, '');
-  if (args['api-version']) provenance.api_versions = [args['api-version']];
-  const baseUrl = args['base-url'];
-  if (baseUrl !== undefined && !URL.canParse(baseUrl)) throw new Error(`import: --base-url must be a URL such as http://127.0.0.1:12111, not "${baseUrl}"`);
+  if (args.apiVersion) provenance.api_versions = [args.apiVersion];
 
   const warnings: string[] = [];
   let interactions = 0;
@@ -58,8 +43,8 @@ export async function run(args: ImportArgs, positional: string[]): Promise<void>
       // --out captures/<name>; by default captures/ and the name of the source folder.
       out: args.out ? path.dirname(args.out) : 'captures',
       name: args.out ? path.basename(args.out) : undefined,
-      scrubEmails: args['scrub-emails'] === true,
-      baseUrl,
+      scrubEmails: args.scrubEmails === true,
+      baseUrl: args.baseUrl,
       provenance,
       onProgress: (done, total) => bar.update(done, total),
       onWarning: (file, reason) => warnings.push(`warning: skipped ${file}: ${reason}`),

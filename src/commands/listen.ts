@@ -1,6 +1,7 @@
 import http from 'node:http';
 import { TwinControl, TwinControlError } from '../control/client';
 import { listen as listenOn } from '../server/http';
+import type { Options } from './index';
 
 // How it works: a relay on a local port registers with the twin as a listen
 // session (a hidden endpoint: it is not in /v1/webhook_endpoints, like a Stripe
@@ -39,11 +40,10 @@ function forward(target: URL, headers: http.IncomingHttpHeaders, body: Buffer): 
   });
 }
 
-export async function run(args: Record<string, string>): Promise<void> {
-  const base = args.url ?? process.env.STRIPE_TWIN_URL ?? 'http://127.0.0.1:12111';
-  const key = args['api-key'] ?? process.env.STRIPE_SECRET_KEY ?? 'sk_test_twin';
+export async function run(args: Options<'listen'>): Promise<void> {
+  const { url: base, apiKey: key } = args;
   // Like the Stripe CLI, `localhost:3000/webhook` means http://localhost:3000/webhook.
-  const forwardTo = args['forward-to'] || null;
+  const forwardTo = args.forwardTo || null;
   const target = forwardTo ? new URL(/^https?:\/\//.test(forwardTo) ? forwardTo : `http://${forwardTo}`) : null;
   if (target && target.protocol !== 'http:') throw new Error('--forward-to: only http:// receivers are supported');
   const events = args.events ? args.events.split(',').map((s) => s.trim()).filter(Boolean) : ['*'];
@@ -79,7 +79,7 @@ export async function run(args: Record<string, string>): Promise<void> {
   const { url: relayUrl } = await listenOn(relay, 0, '127.0.0.1');
   // The session is the key's world's, so the key is enough; the control token (--control-token,
   // STRIPE_TWIN_CONTROL_TOKEN, or the token file of a twin on this machine) is sent when found.
-  const twin = new TwinControl({ url: base, key, token: args['control-token'] || undefined });
+  const twin = new TwinControl({ url: base, key, token: args.controlToken || undefined });
   let session: Awaited<ReturnType<typeof twin.webhooks.listen>>;
   try {
     session = await twin.webhooks.listen(`${relayUrl}/`, { events });

@@ -4,7 +4,8 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { isJSONRPCRequest, isJSONRPCResultResponse, JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { Twin } from '../engine/twin';
 import { pipelineInvoke } from '../mcp/http';
-import { createToolServer, DEFAULT_TOOL_SET, toolSet } from '../mcp/server';
+import { createToolServer, toolSet } from '../mcp/server';
+import { Options, UsageError } from './index';
 
 // `stripe-twin mcp`: the twin's MCP tools over stdio, for agents that start
 // their MCP servers as commands; --tools names the set or sets (`stripe`, the
@@ -15,15 +16,19 @@ import { createToolServer, DEFAULT_TOOL_SET, toolSet } from '../mcp/server';
 // (a fresh world for the key; ids and times as `serve`: random unless --seed).
 // stdout carries JSON-RPC only; anything else goes to stderr.
 
-export async function run(args: Record<string, string>): Promise<void> {
-  const set = args.tools ?? DEFAULT_TOOL_SET;
-  toolSet(set); // refuses an unknown set before anything starts
-  const key = args['api-key'] ?? process.env.STRIPE_SECRET_KEY ?? 'sk_test_twin';
+export async function run(args: Options<'mcp'>): Promise<void> {
+  const set = args.tools;
+  try {
+    toolSet(set); // refuses an unknown set before anything starts
+  } catch (e) {
+    throw new UsageError(`--tools: ${(e as Error).message}`);
+  }
+  const key = args.apiKey;
   const authorization = `Bearer ${key}`;
   const stdio = new StdioServerTransport();
   process.stdin.once('end', () => process.exit(0));
 
-  if (args.url) return bridge(stdio, new URL(`${args.url.replace(/\/+$/, '')}/mcp/${set}`), authorization);
+  if (args.url) return bridge(stdio, new URL(`${args.url}/mcp/${set}`), authorization);
 
   const seeded = args.seed !== undefined;
   const twin = new Twin({ seed: seeded ? args.seed : `${Date.now()}-${process.pid}`, wallClock: seeded ? undefined : Date.now });

@@ -1,16 +1,11 @@
 import { catalog, copyCatalog } from '../scenarios/catalog';
-import type { Args } from './index';
+import type { Options } from './index';
 
-// stripe-twin scenarios [--copy [DIR]]: the bundled catalog, listed or copied.
+// stripe-twin scenarios [--copy [dir]]: the bundled catalog, listed or copied.
 
-export async function run(args: Args, positional: string[]): Promise<void> {
-  if (positional.length > (args.copy ? 1 : 0)) {
-    process.stderr.write('usage: stripe-twin scenarios [--copy [DIR]]\n');
-    process.exitCode = 2;
-    return;
-  }
-  if (args.copy) {
-    const { copied, kept } = copyCatalog(positional[0] ?? 'scenarios');
+export async function run(args: Options<'scenarios'>): Promise<void> {
+  if (args.copy !== undefined) {
+    const { copied, kept } = copyCatalog(args.copy === true ? 'scenarios' : args.copy);
     for (const f of copied) process.stdout.write(`copied ${f}\n`);
     for (const f of kept) process.stdout.write(`kept   ${f} (exists)\n`);
     return;

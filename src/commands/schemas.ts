@@ -1,23 +1,20 @@
 import path from 'node:path';
-import { compileAll, generateSchemas, loadSpec, readCaptures, SPEC_ARG, writeOpenApiTypes, writeSchemas } from '../contract/schemas';
-import { COMMANDS } from './index';
+import { compileAll, generateSchemas, loadSpec, readCaptures, writeOpenApiTypes, writeSchemas } from '../contract/schemas';
+import type { Options } from './index';
 
 const ms = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e6;
 
-export async function run(args: Record<string, string>, positional: string[] = []): Promise<void> {
-  if (!args.spec) throw new Error(`schemas: give ${SPEC_ARG}, Stripe's OpenAPI spec (stripe/openapi); the twin does not ship it\n${COMMANDS.schemas.usage}`);
+export async function run(args: Options<'schemas'>, [part]: string[]): Promise<void> {
   const specFile = path.resolve(args.spec);
   const log = (line: string) => process.stdout.write(`${line}\n`);
 
-  if (positional[0] === 'types') {
+  if (part === 'types') {
     const out = path.resolve(args.out ?? 'src/contract/openapi_types.d.ts');
     const { bytes, ms: took } = await writeOpenApiTypes(specFile, out);
     log(`${path.relative(process.cwd(), out)}: ${bytes} bytes from ${path.relative(process.cwd(), specFile)} in ${took} ms`);
     return;
   }
-  if (positional.length) throw new Error(`schemas: unknown argument "${positional[0]}"\n${COMMANDS.schemas.usage}`);
-
-  const capturesDir = path.resolve(args.captures ?? 'captures');
+  const capturesDir = path.resolve(args.captures);
   const outDir = path.resolve(args.out ?? 'schemas');
   let t = process.hrtime.bigint();
   const { spec, info } = loadSpec(specFile);

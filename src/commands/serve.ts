@@ -1,79 +1,97 @@
 import '../control'; // installs the control surface, faults and the request log into the pipeline
 import '../mcp'; // installs the MCP server (/mcp) into the pipeline
 import '../x402/install'; // installs the x402 facilitator (/x402/*) into the pipeline
-import { allowControlHost, checkControlToken, CONTROL_TOKEN_ENV, CONTROL_TOKEN_HEADER, isLoopbackHost, newControlToken, removeTokenFile, setControlToken, writeTokenFile } from '../control/token';
+import fs from 'node:fs';
+import path from 'node:path';
+import { allowControlHost, CONTROL_TOKEN_HEADER, isLoopbackHost, newControlToken, removeTokenFile, setControlToken, tokenDir, writeTokenFile } from '../control/token';
 import { isKnownVersion, LATEST_VERSION } from '../engine/versions';
 import { Twin } from '../engine/twin';
-import { checkPublicUrl, createHttpServer, listen, PUBLIC_URL_ENV } from '../server/http';
+import { accessLog } from '../server/access_log';
+import { createHttpServer, createHttpsServer, HttpServerOptions, listen, PUBLIC_URL_ENV } from '../server/http';
 import { HttpWebhookDispatcher } from '../server/webhooks';
-
-function parseRetries(value: string | undefined): number[] | undefined {
-  if (value === undefined) return undefined;
-  const delays = value === '' || value === 'none' ? [] : value.split(',').map(Number);
-  if (delays.some((d) => !Number.isInteger(d) || d <= 0)) throw new Error(`--webhook-retries: "${value}" is not a list of positive seconds like 3600,7200,14400 (or none)`);
-  return delays;
-}
-
-function parseStart(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = /^\d+$/.test(value) ? Number(value) : Math.floor(Date.parse(value) / 1000);
-  if (!Number.isFinite(n)) throw new Error(`--start: cannot read "${value}" as Unix seconds or an ISO date`);
-  return n;
-}
+import { Options, UsageError } from './index';
 
 /** --api-version: a version Stripe released (the accounts' default; a request's Stripe-Version overrides it). */
-function parseApiVersion(value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  if (!isKnownVersion(String(value))) throw new Error(`--api-version: "${value}" is not a Stripe API version (e.g. 2020-08-27, 2024-12-18.acacia, ${LATEST_VERSION})`);
-  return String(value);
+function checkApiVersion(value: string | undefined): string | undefined {
+  if (value !== undefined && !isKnownVersion(value)) throw new UsageError(`--api-version: "${value}" is not a Stripe API version (e.g. 2020-08-27, 2024-12-18.acacia, ${LATEST_VERSION})`);
+  return value;
 }
 
-function parseMaxWorlds(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^[1-9]\d{0,8}$/.test(value)) throw new Error(`--max-worlds: "${value}" is not a positive whole number`);
-  return Number(value);
+/** The HTTPS certificate: --cert and --key, or one made now. */
+async function certificate(options: Options<'serve'>): Promise<{ key: string; cert: string; generated: boolean }> {
+  if (options.cert === undefined && options.key === undefined) {
+    const { selfSignedCertificate } = await import('../server/certificate'); // loads selfsigned only for --https
+    return { ...(await selfSignedCertificate(options.host)), generated: true };
+  }
+  if (options.cert === undefined || options.key === undefined) throw new UsageError('--cert and --key go together (or neither, for a certificate made at start-up)');
+  const read = (file: string, flag: string) => {
+    try {
+      return fs.readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new Error(`${flag}: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+  };
+  return { cert: read(options.cert, '--cert'), key: read(options.key, '--key'), generated: false };
 }
 
-/** The control token: --control-token, else STRIPE_TWIN_CONTROL_TOKEN, else a fresh random one. */
-function controlToken(args: Record<string, string>): string {
-  const given = args['control-token'];
-  if (given !== undefined) return checkControlToken(String(given), '--control-token');
-  const env = process.env[CONTROL_TOKEN_ENV];
-  if (env) return checkControlToken(env, CONTROL_TOKEN_ENV);
-  return newControlToken();
+/** Writes a generated certificate where clients on this machine can trust it (NODE_EXTRA_CA_CERTS); answers the file, or null. */
+function writeCertificate(port: number, cert: string): string | null {
+  const dir = tokenDir(true);
+  if (dir === null) return null;
+  const file = path.join(dir, `${port}.pem`);
+  try {
+    fs.writeFileSync(file, cert, { mode: 0o644 });
+    return file;
+  } catch {
+    return null;
+  }
 }
 
-export async function run(args: Record<string, string>): Promise<void> {
-  const port = Number(args.port ?? process.env.STRIPE_TWIN_PORT ?? 12111);
-  const host = args.host ?? '127.0.0.1';
-  const seeded = args.seed !== undefined;
-  const retries = parseRetries(args['webhook-retries']);
-  const apiVersion = parseApiVersion(args['api-version']);
+export async function run(options: Options<'serve'>): Promise<void> {
+  const { host, seed } = options;
+  const seeded = seed !== undefined;
+  const apiVersion = checkApiVersion(options.apiVersion);
+  const retries = options.webhookRetries;
   const twin = new Twin({
-    seed: seeded ? args.seed : `${Date.now()}-${process.pid}`,
-    startTime: parseStart(args.start),
+    seed: seeded ? seed : `${Date.now()}-${process.pid}`,
+    startTime: options.start,
     wallClock: seeded ? undefined : Date.now,
     config: retries || apiVersion ? { ...(retries ? { webhookRetryDelays: retries } : {}), ...(apiVersion ? { defaultApiVersion: apiVersion } : {}) } : undefined,
-    maxWorlds: parseMaxWorlds(args['max-worlds']),
+    maxWorlds: options.maxWorlds,
   });
   twin.dispatcher = new HttpWebhookDispatcher();
-  const token = controlToken(args);
+  // The control token: --control-token, else STRIPE_TWIN_CONTROL_TOKEN (both checked by the declaration), else a fresh random one.
+  const token = options.controlToken ?? newControlToken();
   setControlToken(twin, token);
   allowControlHost(twin, host);
-  const server = createHttpServer(twin);
-  const { url, port: actualPort } = await listen(server, port, host);
+  const faceOptions: HttpServerOptions = options.log ? { onRequest: accessLog(options.log) } : {};
+  const tls = options.https ? await certificate(options) : null;
+  const server = createHttpServer(twin, faceOptions);
+  const { url, port: actualPort } = await listen(server, options.port, host);
+  const secure = tls ? createHttpsServer(twin, tls, faceOptions) : null;
+  const https = secure ? await listen(secure, options.httpsPort, host) : null;
+  const certFile = tls?.generated && https ? writeCertificate(https.port, tls.cert) : null;
   // Hosted pages (Checkout, Payment Links, the portal) point at this address unless told otherwise (a proxy, a container).
-  const publicUrl = args['public-url'] !== undefined ? checkPublicUrl(String(args['public-url']), '--public-url') : process.env[PUBLIC_URL_ENV] ? checkPublicUrl(process.env[PUBLIC_URL_ENV]!, PUBLIC_URL_ENV) : url;
+  const publicUrl = options.publicUrl ?? url;
   twin.setPublicUrl(publicUrl);
   // Clients on this machine (TwinControl, stripe-twin listen) read the token from here; removed on exit.
   const tokenFile = writeTokenFile(actualPort, token);
   const forget = () => tokenFile && removeTokenFile(tokenFile, token);
   process.on('exit', forget);
   const key = 'sk_test_twin';
+  const httpsLines = !https
+    ? ''
+    : `  https:    ${https.url}   (new Stripe('${key}', { host: '${host}', port: ${https.port}, protocol: 'https' }))\n` +
+      (tls?.generated
+        ? certFile
+          ? `            self-signed certificate in ${certFile}: trust it with NODE_EXTRA_CA_CERTS=${certFile}\n`
+          : '            self-signed certificate made at start-up (no file could be written to trust it; give --cert and --key)\n'
+        : `            certificate ${options.cert}\n`);
   process.stdout.write(
-    `stripe-twin listening on ${url} (API version ${apiVersion ?? LATEST_VERSION}${seeded ? `, seed ${args.seed}` : ''})\n` +
+    `stripe-twin listening on ${url} (API version ${apiVersion ?? LATEST_VERSION}${seeded ? `, seed ${seed}` : ''})\n` +
       `  key:      ${key}   (any sk_test_… key works; each key is its own account)\n` +
       `  node:     new Stripe('${key}', { host: '${host}', port: ${actualPort}, protocol: 'http' })\n` +
+      httpsLines +
       `  health:   ${url}/healthz\n` +
       `  pages:    ${publicUrl}   (Checkout, Payment Links and the customer portal; --public-url or ${PUBLIC_URL_ENV} to change)\n` +
       `  control:  ${url}/__admin__ with ${CONTROL_TOKEN_HEADER}: ${token}\n` +
@@ -89,6 +107,8 @@ export async function run(args: Record<string, string>): Promise<void> {
   }
   const stop = () => {
     forget();
+    secure?.close();
+    secure?.closeAllConnections();
     server.close(() => process.exit(0));
     server.closeAllConnections();
   };

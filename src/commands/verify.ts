@@ -1,9 +1,10 @@
 import path from 'node:path';
 import { summary, verify, writeReports } from '../contract/verify';
+import type { Options } from './index';
 
-export async function run(args: Record<string, string>): Promise<void> {
-  const result = await verify({ captures: args.captures ?? 'captures', contracts: args.contracts ?? 'contracts', only: args.group });
-  const dir = args.report ?? 'verify-report';
+export async function run(options: Options<'verify'>): Promise<void> {
+  const result = await verify({ captures: options.captures, contracts: options.contracts, only: options.group });
+  const dir = options.report;
   writeReports(result, dir);
   process.stdout.write(`${summary(result)}\nreport: ${path.join(dir, 'index.html')}\n`);
   if (result.failures.length) process.exitCode = 1;

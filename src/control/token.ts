@@ -27,9 +27,14 @@ export function newControlToken(): string {
 
 /** A token given by a user (flag, env): 16 to 256 visible ASCII characters, so it fits a header as is. */
 export function checkControlToken(token: string, from: string): string {
-  if (!/^[\x21-\x7e]{16,256}$/.test(token)) throw new Error(`${from}: a control token is 16 to 256 visible ASCII characters (no spaces)`);
+  if (!isWellFormedControlToken(token)) throw new Error(`${from}: ${CONTROL_TOKEN_RULE}`);
   return token;
 }
+
+/** What a token given by a user must be (the CLI checks --control-token with it too). */
+export const CONTROL_TOKEN_RULE = 'a control token is 16 to 256 visible ASCII characters (no spaces)';
+
+export const isWellFormedControlToken = (token: string): boolean => /^[\x21-\x7e]{16,256}$/.test(token);
 
 // --- the engine's token and the hosts it is served on ---
 

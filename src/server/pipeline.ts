@@ -92,8 +92,8 @@ export async function handleRequest(twin: Twin, given: TwinRequest): Promise<Twi
   }
   const world = who.account;
   // The MCP server: the caller's key chooses the account and the tools, as for the API.
-  if (stages.mcp && (path === '/mcp' || path.startsWith('/mcp/'))) return stages.mcp(twin, req, path, who).finally(() => twin.kickWebhooks(world));
-  return new ApiRequest(world, req, path, query, who).run().finally(() => twin.kickWebhooks(world)); // deliveries go out after the answer
+  const answered = stages.mcp && (path === '/mcp' || path.startsWith('/mcp/')) ? stages.mcp(twin, req, path, who) : new ApiRequest(world, req, path, query, who).run();
+  return answered.then((response) => ({ ...response, account: world.accountId })).finally(() => twin.kickWebhooks(world)); // deliveries go out after the answer
 }
 
 /**

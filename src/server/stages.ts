@@ -29,6 +29,8 @@ export interface TwinResponse {
   body: string;
   /** Close the connection without answering (a lost-response or timeout fault); the in-process face rejects. */
   drop?: boolean;
+  /** The account (world) an API or MCP request acted in, for the face's access log; never sent. */
+  account?: string;
 }
 
 /** Largest request body accepted (twin choice; Stripe's own limit is not documented). */

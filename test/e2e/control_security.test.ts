@@ -383,8 +383,10 @@ describe('stripe-twin serve: the control token', () => {
       await stop(fromEnv.run.child);
     }
     const short = cli(['serve', '--port', '0', '--control-token', 'short']);
-    expect(await short.exited).toBe(1);
-    expect(short.out.err).toBe('stripe-twin: --control-token: a control token is 16 to 256 visible ASCII characters (no spaces)\n');
+    expect(await short.exited).toBe(2);
+    expect(short.out.err).toBe(
+      "stripe-twin serve: option '--control-token <token>' argument 'short' is invalid. A control token is 16 to 256 visible ASCII characters (no spaces).\n(stripe-twin serve --help shows its usage)\n",
+    );
   });
 
   it('warns on stderr when it listens on a non-loopback address', async () => {

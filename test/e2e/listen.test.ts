@@ -123,7 +123,7 @@ describe('stripe-twin serve --webhook-retries', () => {
       expect(d.state).toBe('failed');
       expect(d.attempts.map((a: any) => a.at - d.attempts[0].at)).toEqual([0, 60, 180]);
       expect(rx.received).toHaveLength(3);
-      expect((await cli(['serve', '--port', '0', '--webhook-retries', 'soon']).exited)).toBe(1);
+      expect((await cli(['serve', '--port', '0', '--webhook-retries', 'soon']).exited)).toBe(2);
     } finally {
       await stop(serve.child);
       await rx.close();

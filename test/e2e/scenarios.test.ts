@@ -141,8 +141,9 @@ describe('stripe-twin run', () => {
   it('answers a usage error, or a scenario it cannot run, with exit status 2 and the reason', async () => {
     const good = path.join(CATALOG, '10-stripe-create-payment-intent.md');
     const cases: [string[], RegExp][] = [
-      [['run', good], /--agent "<command>" is required/],
-      [['run', '--agent', 'true'], /name the scenario file/],
+      [['run', good], /required option '--agent <command>' not specified/],
+      [['run', '--agent', 'true'], /missing required argument 'scenario.md'/],
+      [['run', good, '--agent', 'true', '--agnet', 'x'], /unknown option '--agnet'\n\(Did you mean --agent\?\)/],
       [['run', path.join(tmp, 'missing.md'), '--agent', 'true'], /cannot read .*missing\.md: ENOENT/],
       [['run', write('bad-check.md', minimal('- objects: refund\n  count: -1')), '--agent', 'true'], /check "objects refund": count is a number or \{min, max\}/],
       [['run', write('bad-kind.md', minimal('- name: two subjects\n  objects: refund\n  requests: {}')), '--agent', 'true'], /needs exactly one of objects, object, events_in_order/],

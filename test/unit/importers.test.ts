@@ -543,7 +543,7 @@ describe('stripe-twin import', () => {
     const tty = process.stdout.isTTY;
     (process.stdout as any).isTTY = false;
     try {
-      await importCommand.run({ out, repository: 'acme/app', commit: 'c0ffee', license: 'MIT', path: 'fixtures/', 'api-version': '2020-08-27' }, [src]);
+      await importCommand.run({ out, repository: 'acme/app', commit: 'c0ffee', license: 'MIT', path: 'fixtures/', apiVersion: '2020-08-27' }, [src]);
     } finally {
       (process.stdout as any).isTTY = tty;
     }

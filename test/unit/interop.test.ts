@@ -235,7 +235,6 @@ describe('stripe-twin export', () => {
     const harBack = normalize(importHar(JSON.parse(fs.readFileSync(path.join(dir, 'rec', 'recording.har'), 'utf8')), c.name, c.provenance));
     expect(interactions(nockBack)).toEqual(interactions(c));
     expect(interactions(harBack)).toEqual(interactions(c));
-    await expect(exportCommand.run({ to: 'curl' }, [file])).rejects.toThrow(/--to must be nock or har/);
-    await expect(exportCommand.run({ to: 'nock', 'recording-name': 'x' }, [file])).rejects.toThrow(/--recording-name is for --to har/);
+    await expect(exportCommand.run({ to: 'nock', recordingName: 'x' }, [file])).rejects.toThrow(/--recording-name is for --to har/);
   });
 });

@@ -281,7 +281,6 @@ describe('schema generation (synthetic spec)', () => {
     const fromCommand = JSON.parse(fs.readFileSync(path.join(out, 'widget.json'), 'utf8'));
     expect(fromCommand.required).toEqual(w.required);
     expect(fromCommand['x-provenance'].spec.sha256).toBe(loadSpec(specFile).info.sha256);
-    await expect(command.run({ spec: specFile }, ['nonsense'])).rejects.toThrow(/unknown argument "nonsense"/);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });
