@@ -106,8 +106,8 @@ Ports as stripe-mock's: 12111 HTTP, 12112 HTTPS.`,
     description:
       'Writes <report>/report.json and index.html, prints a table per group and the fidelity score last, and exits 1 on undeclared drift, a contract glob that matches nothing, or a capture two contracts claim.',
     options: {
-      captures: option('--captures <dir>', 'the captures', { default: 'captures' }),
-      contracts: option('--contracts <dir>', 'the contracts', { default: 'contracts' }),
+      captures: option('--captures <dir>', 'the captures', { defaultText: "the recorded corpus the package ships (its captures/)" }),
+      contracts: option('--contracts <dir>', 'the contracts', { defaultText: "the package's contracts/" }),
       report: option('--report <dir>', 'where the report goes', { default: 'verify-report' }),
       group: option('--group <name>', 'only the contracts of this group'),
     },
