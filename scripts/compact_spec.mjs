@@ -98,12 +98,11 @@ const CRYPTO_OPTIONS = {
 };
 const CRYPTO_OPERATIONS = ['POST /v1/payment_intents', 'POST /v1/payment_intents/{intent}', 'POST /v1/payment_intents/{intent}/confirm'];
 const REQUIRED = { 'POST /v1/promotion_codes': ['promotion'] };
-// Parameters stripe-node 23.1's request types no longer have: the singular coupon
-// and promotion_code of customers went at 2025-03-31.basil (discounts[] replaced them).
+// Parameters stripe-node 23.1's request types no longer have. (A customer's singular
+// coupon and promotion_code, gone at 2025-03-31.basil, stay: the endpoints still take
+// them from older versions, and src/versions refuses them from basil on.)
 const REMOVED = {
   'POST /v1/promotion_codes': ['coupon'],
-  'POST /v1/customers': ['coupon', 'promotion_code'],
-  'POST /v1/customers/{customer}': ['coupon', 'promotion_code'],
 };
 // Credit notes link refunds as `refunds[]` since 2025-03-31.basil (the singular
 // `refund` went), take `email_type`, and are listed by customer_account too.
@@ -333,13 +332,15 @@ const ADDED = {
   },
 };
 Object.assign(operations, ADDED);
-// At endive a subscription update's billing_cycle_anchor is an object ({type: now}); the string form stays for older versions.
-operations['POST /v1/subscriptions/{subscription_exposed_id}'].params.properties.billing_cycle_anchor = {
-  anyOf: [
-    { type: 'string', enum: ['now', 'unchanged'] },
-    { type: 'object', properties: { type: { type: 'string', enum: ['now', 'timestamp', 'unchanged'] }, timestamp: { type: 'integer' } }, required: ['type'] },
-  ],
-};
+// At endive billing_cycle_anchor is an object on subscription update and resume ({type: now|unchanged})
+// and on create_preview's subscription_details ({type: now|timestamp|unchanged, timestamp}); older
+// versions' strings and timestamps are brought forward by src/versions (2026-09-30.endive).
+const ANCHOR = (types) => ({ type: 'object', properties: { type: { type: 'string', enum: types } }, required: ['type'] });
+operations['POST /v1/subscriptions/{subscription_exposed_id}'].params.properties.billing_cycle_anchor = ANCHOR(['now', 'unchanged']);
+operations['POST /v1/subscriptions/{subscription}/resume'].params.properties.billing_cycle_anchor = ANCHOR(['now', 'unchanged']);
+const PREVIEW_ANCHOR = ANCHOR(['now', 'timestamp', 'unchanged']);
+PREVIEW_ANCHOR.properties.timestamp = { type: 'integer', format: 'unix-time' };
+operations['POST /v1/invoices/create_preview'].params.properties.subscription_details.properties.billing_cycle_anchor = PREVIEW_ANCHOR;
 // Subscription items still name a legacy plan instead of a price (recorded at 2025-10-29.clover, accepted).
 for (const key of ['POST /v1/subscriptions', 'POST /v1/subscriptions/{subscription_exposed_id}']) operations[key].params.properties.items.items.properties.plan = ID;
 for (const key of CRYPTO_OPERATIONS) {
@@ -468,6 +469,8 @@ for (const key of ['POST /v1/subscription_schedules', 'POST /v1/subscription_sch
   props.pause_schedules = key.endsWith('{schedule}') ? { anyOf: [LOOSE, { type: 'string', enum: [''] }] } : LOOSE;
 }
 Object.assign(operations['POST /v1/subscription_schedules'].params.properties, { billing_mode: BILLING_MODE, customer_account: ID });
+// New subscriptions choose their billing mode too (2025-06-30.basil); src/versions defaults it to classic before clover.
+operations['POST /v1/subscriptions'].params.properties.billing_mode = BILLING_MODE;
 operations['GET /v1/subscription_schedules'].params.properties.customer_account = ID;
 
 // stripe-node's own route table: endpoints newer than the spec copy still answer
@@ -518,7 +521,7 @@ const out = {
       info_version: spec.info.version,
       sha256: createHash('sha256').update(raw).digest('hex'),
       kept: 'request parameter schemas and a one-line summary (first sentence of the description) of every operation; how each object schema links to other objects (for expand[])',
-      overlay: 'parameters added after 2024-04-10, from stripe-node 23.1.0 request types: allowed_payment_method_types and excluded_payment_method_types on PaymentIntent and SetupIntent create, update and confirm; the enabled_events and api_version enums of webhook endpoint create and update; promotion code create with promotion[coupon] (no top-level coupon), customer_account on promotion codes, created and invoice on customer balance transaction lists; customer create and update without coupon and promotion_code; discount.source and promotion_code.promotion links; the top-level parameters of Checkout Session create and update, Payment Link create and update, customer portal configuration create and update and portal session create; invoice item pricing; invoice payments and subscription pause (whole operations); arrays of expandable ids; credit notes with refunds[] (no refund), email_type, line metadata and the customer_account list filter; subscription schedule phases with duration and without iterations or coupon, schedule billing_mode, pause_schedules and customer_account; crypto payment_method_data and payment_method_options[crypto] (mode, deposit_options, transaction_verification_options) on PaymentIntent create, update and confirm, and the simulate_crypto_deposit test helper (from stripe-go/-dotnet preview params); Shared Payment Token operations (issued tokens, granted tokens, their test helpers, from stripe-python 15.2.0a2 params plus what mppx 0.11 sends) and shared_payment_granted_token (top level and in payment_method_data, whose type is then optional) on PaymentIntent create and confirm; crypto deposit address list, create and retrieve (docs/agents.md §1.6, §2.8)',
+      overlay: 'parameters added after 2024-04-10, from stripe-node 23.1.0 request types: allowed_payment_method_types and excluded_payment_method_types on PaymentIntent and SetupIntent create, update and confirm; the enabled_events and api_version enums of webhook endpoint create and update; promotion code create with promotion[coupon] (no top-level coupon), customer_account on promotion codes, created and invoice on customer balance transaction lists; discount.source and promotion_code.promotion links; the top-level parameters of Checkout Session create and update, Payment Link create and update, customer portal configuration create and update and portal session create; invoice item pricing; invoice payments and subscription pause (whole operations); arrays of expandable ids; credit notes with refunds[] (no refund), email_type, line metadata and the customer_account list filter; subscription schedule phases with duration and without iterations or coupon, billing_cycle_anchor as an object on subscription update and resume and on create_preview subscription_details, schedule and subscription billing_mode, schedule pause_schedules and customer_account; crypto payment_method_data and payment_method_options[crypto] (mode, deposit_options, transaction_verification_options) on PaymentIntent create, update and confirm, and the simulate_crypto_deposit test helper (from stripe-go/-dotnet preview params); Shared Payment Token operations (issued tokens, granted tokens, their test helpers, from stripe-python 15.2.0a2 params plus what mppx 0.11 sends) and shared_payment_granted_token (top level and in payment_method_data, whose type is then optional) on PaymentIntent create and confirm; crypto deposit address list, create and retrieve (docs/agents.md §1.6, §2.8)',
     },
     sdk: { source: `npm stripe@${sdkPkg.version} (MIT)`, pinned_api_version: pinned, kept: 'v1 routes, known API versions' },
     generated_by: 'scripts/compact_spec.mjs',

@@ -257,6 +257,17 @@ export const errors = {
     invalid(`Invalid parameter ${param}: nested more than ${depth} levels deep`, { param }),
   tooManyParams: (limit: number) => invalid(`Too many parameters: the limit is ${limit}.`),
 
+  /**
+   * `payment_method_types` on PaymentIntent and SetupIntent writes from 2026-09-30.endive: the code is
+   * Stripe's (CL endive/2026-09-30/removes-the-payment-method-types-parameter-from-payment-intents-and-setup-intents);
+   * the message is the twin's (unrecorded: no published answer carries it).
+   */
+  paymentMethodTypesNoLongerSupported: (param: string) =>
+    invalid(
+      `The \`${param}\` parameter is no longer supported on this API version. Use \`allowed_payment_method_types\` to limit the payment methods offered, \`excluded_payment_method_types\` to leave some out, or dynamic payment methods (https://docs.stripe.com/payments/payment-methods/dynamic-payment-methods).`,
+      { code: 'payment_method_types_no_longer_supported', param },
+    ),
+
   // --- expand[] (E31) ---
   /** Expanding a field the request's version no longer has (basil, recorded: GH craftcms/commerce-stripe#343). */
   expandGone: (segment: string) => invalid(`This property cannot be expanded because it doesn't exist: ${segment}.`),

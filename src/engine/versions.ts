@@ -1,3 +1,4 @@
+import type { StripeError } from './errors';
 import type { FormTree } from './form';
 import { spec } from './spec';
 import type { World } from './world';
@@ -48,6 +49,11 @@ export interface VersionChange {
   removes?: string[];
   /** Request side: turns an older request into its newer form (params, defaults) before the endpoint runs. */
   request?: (req: VersionedRequest) => void;
+  /**
+   * Request side: parameters the change withdrew from some operations (`POST /v1/payment_intents`)
+   * that the endpoints still take from older requests. From `version` on, sending one is refused.
+   */
+  withdraws?: { operations: string[]; params: string[]; refusal: (param: string) => StripeError };
 }
 
 /**
@@ -108,8 +114,17 @@ export function goneAt(version: string, changes = VERSION_CHANGES): (object: str
   return (object, field) => removed.some((c) => c.object === object && c.removes!.includes(field));
 }
 
-/** Brings a request at `version` forward to the canonical form: request-side changes, oldest first. */
+/**
+ * Brings a request at `version` forward to the canonical form: request-side changes, oldest first.
+ * A parameter withdrawn at or before `version` is refused first (by date: a preview older than the change still sends it).
+ */
 export function upgradeRequest(req: VersionedRequest, version: string, changes = VERSION_CHANGES): VersionedRequest {
+  const operation = `${req.method} ${req.route}`;
+  for (const { version: since, withdraws } of changes) {
+    if (!withdraws || dateOf(since) > dateOf(version) || !withdraws.operations.includes(operation)) continue;
+    const sent = withdraws.params.find((name) => Object.hasOwn(req.params, name));
+    if (sent) throw withdraws.refusal(sent);
+  }
   const applicable = changesFor(version, changes);
   for (let i = applicable.length - 1; i >= 0; i--) applicable[i].request?.(req);
   return req;

@@ -9,6 +9,7 @@ import { productFeatures } from './2024-04-10/product_features';
 import { planAggregateUsage, priceAggregateUsage } from './2025-03-31.basil/aggregate_usage';
 import { checkoutShippingDetails } from './2025-03-31.basil/checkout_shipping_details';
 import { creditNoteRefund } from './2025-03-31.basil/credit_note_refund';
+import { customerCoupon } from './2025-03-31.basil/customer_coupon';
 import { chargeInvoice, paymentIntentInvoice } from './2025-03-31.basil/intent_invoice';
 import { invoiceItemPricing } from './2025-03-31.basil/invoice_item_pricing';
 import { invoiceParent } from './2025-03-31.basil/invoice_parent';
@@ -22,23 +23,33 @@ import { subscriptionCoupon } from './2025-03-31.basil/subscription_coupon';
 import { subscriptionPeriods } from './2025-03-31.basil/subscription_periods';
 import { subscriptionPlanParam } from './2025-03-31.basil/subscription_plan_param';
 import { totalCount } from './2025-03-31.basil/total_count';
+import { billingModeDefault } from './2025-09-30.clover/billing_mode_default';
 import { discountCoupon } from './2025-09-30.clover/discount_coupon';
+import { phaseIterations } from './2025-09-30.clover/phase_iterations';
 import { promotionCodeCoupon } from './2025-09-30.clover/promotion_code_coupon';
 import { checkoutUiMode } from './2026-03-25.dahlia/checkout_ui_mode';
+import { billingCycleAnchorObject } from './2026-09-30.endive/billing_cycle_anchor_object';
+import { checkoutPaymentMethodTypes } from './2026-09-30.endive/checkout_payment_method_types';
 
 // Every breaking change Stripe made to the modeled resources since 2020-08-27,
 // newest first, one module per change, in folders named by version
 // (docs/versions.md). The engine applies them (src/engine/versions.ts): request
 // changes oldest first before an endpoint runs, response changes newest first on
-// the way out. Versions with no change to the modeled resources (2026-09-30.endive's
-// are accepted leniently, the acacia releases, 2024-06-20, 2023-10-16) have no module.
+// the way out. Versions with no change to the modeled resources (the acacia
+// releases, 2024-06-20, 2023-10-16) have no module.
 
 export const versionChanges: VersionChange[] = [
+  // 2026-09-30.endive (intent_payment_method_types.ts, E1, is written but not registered yet:
+  // refusing payment_method_types at endive breaks the crypto/x402/MCP flows and suites that still send it)
+  checkoutPaymentMethodTypes,
+  billingCycleAnchorObject,
   // 2026-03-25.dahlia
   checkoutUiMode,
   // 2025-09-30.clover
   discountCoupon,
   promotionCodeCoupon,
+  billingModeDefault,
+  phaseIterations,
   // 2025-03-31.basil
   totalCount,
   invoicePayments,
@@ -48,6 +59,7 @@ export const versionChanges: VersionChange[] = [
   subscriptionDiscount,
   subscriptionPeriods,
   subscriptionCoupon,
+  customerCoupon,
   subscriptionPlanParam,
   lineItemParent,
   lineItemPricing,

@@ -1,4 +1,5 @@
-import { applyDiscounts, setCustomerDiscount } from '../../src/resources/billing/discounts';
+import { applyDiscounts } from '../../src/resources/billing/discounts';
+import { setCustomerDiscount } from '../../src/resources/core/customers';
 import { Ctx } from '../../src/engine/world';
 import { MODES, stripeError, useHarness } from '../helpers';
 

@@ -1,7 +1,7 @@
 import Stripe from 'stripe';
 import { HttpWebhookDispatcher } from '../../src';
 import { handleRequest } from '../../src/server/pipeline';
-import { cli, freshKey, keyOf, MODES, raw, RawResponse, useHarness } from '../helpers';
+import { cli, freshKey, keyOf, MODES, raw, RawResponse, stripeError, useHarness } from '../helpers';
 import { Receiver } from '../webhook_receiver';
 
 // API versions (docs/versions.md): the same objects at several Stripe-Versions,
@@ -166,6 +166,63 @@ describe.each(MODES)('API versions (%s)', (mode) => {
     const session = (await at('2026-02-25.clover').checkout.sessions.create({ mode: 'payment', ui_mode: 'hosted', success_url: 'https://example.com/ok', line_items: [{ price_data: { currency: 'usd', unit_amount: 500, product_data: { name: 'Tee' } }, quantity: 1 }] } as any)) as any;
     expect(session.ui_mode).toBe('hosted');
     expect((await t.stripe.checkout.sessions.retrieve(session.id)).ui_mode).toBe('hosted_page');
+  });
+
+  it('endive: Checkout payment_method_types and string billing_cycle_anchor only from older versions', async () => {
+    const line = { price_data: { currency: 'usd', unit_amount: 500, product_data: { name: 'Tee' } }, quantity: 1 };
+    const session = (await at('2026-08-26.dahlia').checkout.sessions.create({ mode: 'payment', payment_method_types: ['card'], success_url: 'https://example.com/ok', line_items: [line] } as any)) as any;
+    expect([session.payment_method_types, session.allowed_payment_method_types]).toEqual([['card'], ['card']]);
+    const refused = await stripeError(t.stripe.checkout.sessions.create({ mode: 'payment', payment_method_types: ['card'], success_url: 'https://example.com/ok', line_items: [line] } as any));
+    expect(refused).toMatchObject({ statusCode: 400, code: 'parameter_unknown', param: 'payment_method_types' });
+    const customer = await t.stripe.customers.create({ payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' } });
+    const price = await t.stripe.prices.create({ currency: 'usd', unit_amount: 1000, recurring: { interval: 'month' }, product_data: { name: 'Plan' } });
+    const sub = await t.stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }] });
+    await admin('POST', '/__admin__/clock/advance', { duration: '15d' });
+    const reset = (await at('2026-08-26.dahlia').subscriptions.update(sub.id, { billing_cycle_anchor: 'now' } as any)) as any;
+    expect(reset.billing_cycle_anchor).toBeGreaterThan(sub.billing_cycle_anchor);
+    const unchanged = await t.stripe.subscriptions.update(sub.id, { billing_cycle_anchor: { type: 'unchanged' } } as any);
+    expect(unchanged.billing_cycle_anchor).toBe(reset.billing_cycle_anchor);
+    const stringAtEndive = await call('POST', `/v1/subscriptions/${sub.id}`, { body: 'billing_cycle_anchor=now' });
+    expect([stringAtEndive.status, stringAtEndive.json.error.param]).toEqual([400, 'billing_cycle_anchor']);
+  });
+
+  it('clover: subscriptions classic before clover unless flexible is asked for; schedule phases by iterations', async () => {
+    const customer = await t.stripe.customers.create({ payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' } });
+    const price = await t.stripe.prices.create({ currency: 'usd', unit_amount: 1000, recurring: { interval: 'month', interval_count: 3 }, product_data: { name: 'Quarterly' } });
+    const classic = (await at(BASIL).subscriptions.create({ customer: customer.id, items: [{ price: price.id }] })) as any;
+    expect(classic.billing_mode).toEqual({ flexible: null, type: 'classic' });
+    const flexible = (await at(BASIL).subscriptions.create({ customer: customer.id, items: [{ price: price.id }], billing_mode: { type: 'flexible' } } as any)) as any;
+    expect(flexible.billing_mode).toMatchObject({ flexible: { proration_discounts: 'included' }, type: 'flexible' });
+    expect((await t.stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }] })).billing_mode.type).toBe('flexible');
+    const schedule = (await at('2025-08-27.basil').subscriptionSchedules.create({ customer: customer.id, start_date: 'now', phases: [{ items: [{ price: price.id }], iterations: 2 }] } as any)) as any;
+    const phase = schedule.phases[0];
+    // Two periods of a quarterly price: six months.
+    expect(new Date(phase.end_date * 1000).getUTCMonth() - new Date(phase.start_date * 1000).getUTCMonth()).toBe(6 - (new Date(phase.start_date * 1000).getUTCMonth() >= 6 ? 12 : 0));
+    expect(schedule.billing_mode.type).toBe('classic');
+    expect((await t.stripe.subscriptions.retrieve(schedule.subscription)).billing_mode.type).toBe('classic');
+    const unknown = await call('POST', '/v1/subscription_schedules', { body: `customer=${customer.id}&start_date=now&phases[0][items][0][price]=${price.id}&phases[0][iterations]=1` });
+    expect([unknown.status, unknown.json.error.code, unknown.json.error.param]).toEqual([400, 'parameter_unknown', 'phases[0][iterations]']);
+  });
+
+  it('basil: a customer\'s coupon and promotion_code set, replace and remove its discount before basil only', async () => {
+    const events = async (type: string) => (await t.stripe.events.list({ type })).data as any[];
+    const coupon = await t.stripe.coupons.create({ percent_off: 20, duration: 'forever' });
+    const other = await t.stripe.coupons.create({ percent_off: 50, duration: 'once' });
+    const customer = (await at(ACACIA).customers.create({ coupon: coupon.id } as any)) as any;
+    expect(customer.discount).toMatchObject({ object: 'discount', customer: customer.id, coupon: { id: coupon.id } });
+    expect((await events('customer.discount.created'))[0].data.object).toMatchObject({ id: customer.discount.id, object: 'discount' });
+    expect((await events('customer.created'))[0].data.object.discount).toMatchObject({ id: customer.discount.id });
+    const code = await t.stripe.promotionCodes.create({ promotion: { type: 'coupon', coupon: other.id }, code: 'HALF' });
+    const replaced = (await at(ACACIA).customers.update(customer.id, { promotion_code: code.id } as any)) as any;
+    expect(replaced.discount).toMatchObject({ promotion_code: code.id, coupon: { id: other.id } });
+    expect(await events('customer.discount.updated')).toHaveLength(1);
+    const removed = (await at(ACACIA).customers.update(customer.id, { coupon: '' } as any)) as any;
+    expect(removed.discount).toBeNull();
+    expect((await events('customer.discount.deleted'))[0].data.object.id).toBe(replaced.discount.id);
+    await at(ACACIA).customers.update(customer.id, { coupon: coupon.id } as any);
+    expect((await t.stripe.customers.deleteDiscount(customer.id)).deleted).toBe(true);
+    expect(await stripeError(at(BASIL).customers.create({ coupon: coupon.id } as any))).toMatchObject({ statusCode: 400, code: 'parameter_unknown', param: 'coupon' });
+    expect(await stripeError(at(ACACIA).customers.create({ coupon: 'nope' } as any))).toMatchObject({ statusCode: 400, code: 'resource_missing', param: 'coupon' });
   });
 
   it('answers at the account\'s default version (seed, control surface) unless Stripe-Version says otherwise', async () => {

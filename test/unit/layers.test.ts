@@ -112,6 +112,8 @@ const CROSS_DOMAIN_OPERATIONS: Record<string, string[]> = {
   'billing/prices': ['createPrice'],
   // Subscription-mode Checkout makes its subscription as the API does; the portal's cancel button cancels one.
   'billing/subscriptions': ['createSubscription', 'customerCancels'],
+  // Before basil a customer's coupon or promotion_code parameter set its discount (docs/versions.md).
+  'billing/discounts': ['customerCoupon'],
 };
 
 test('resources of one domain call another domain only through its small exported operations', () => {

@@ -1,10 +1,8 @@
-import { errors, StripeError } from '../../engine/errors';
-import { emit, previousAttributes } from '../../engine/events';
+import { errors } from '../../engine/errors';
+import { nowIn } from '../../engine/clock';
 import { Params } from '../../engine/params';
-import { defineResource, find, route, Shaped } from '../../engine/resource';
+import { defineResource, find, Shaped } from '../../engine/resource';
 import { Ctx, indexKey, StripeObject } from '../../engine/world';
-import type { Customer } from '../core/customers';
-import { saveCustomer } from '../core/customers';
 import { addMonths } from '../common';
 import { appliesToProducts, Coupon, couponTerms, redeemable, redeemCoupon, refuse } from './coupons';
 import { codeRedeemable, deactivateCodesOf, PromotionCode, redeemCode } from './promotion_codes';
@@ -82,8 +80,7 @@ function redeem(ctx: Ctx, coupon: Coupon, code: PromotionCode | null): void {
 export function applyDiscounts(ctx: Ctx, entries: unknown, target: DiscountTarget, param: string, at: number): string[] {
   if (entries === undefined || entries === null || entries === '') return [];
   if (!Array.isArray(entries)) throw errors.invalidArray(param);
-  const ids: string[] = [];
-  entries.forEach((entry: Params | null, i) => {
+  return entries.map((entry: Params | null, i) => {
     const at_ = `${param}[${i}]`;
     const given = ['coupon', 'discount', 'promotion_code'].filter((k) => entry?.[k] != null);
     if (given.length > 1) throw errors.onlyOneOf(given, at_);
@@ -95,32 +92,37 @@ export function applyDiscounts(ctx: Ctx, entries: unknown, target: DiscountTarge
       if (existing.customer !== target.customer) {
         throw refuse(`The discount ${existing.id} belongs to another customer.`, `${at_}[discount]`); // twin's text (unverified)
       }
-      ids.push(existing.id);
-      return;
+      return existing.id;
     }
-    if (e.coupon != null) {
-      const coupon = find<Coupon>(ctx, 'coupon', e.coupon, `${at_}[coupon]`);
-      if (!redeemable(coupon, at)) throw couponNotValid(coupon, `${at_}[coupon]`);
-      ids.push(newDiscount(ctx, coupon, null, target, at).id);
-      redeem(ctx, coupon, null);
-      return;
-    }
-    const codeParam = `${at_}[promotion_code]`;
-    const code = find<PromotionCode>(ctx, 'promotion_code', e.promotion_code, codeParam, 'promotion code');
-    // Twin's texts (unverified) but the prior-transactions one, which integrations quote.
-    if (!codeRedeemable(code, at)) throw refuse('This promotion code cannot be redeemed because it is inactive, expired or used up.', codeParam);
-    if (code.customer !== null && code.customer !== target.customer) {
-      throw refuse('This promotion code cannot be redeemed by this customer.', codeParam);
-    }
-    if (code.restrictions.first_time_transaction && target.customer !== null && hasPriorTransactions(ctx, target.customer)) {
-      throw refuse('This promotion code cannot be redeemed because the associated customer has prior transactions.', codeParam, 'promotion_code_customer_not_first_time');
-    }
-    const coupon = find<Coupon>(ctx, 'coupon', code.promotion.coupon, codeParam);
-    if (!redeemable(coupon, at)) throw couponNotValid(coupon, codeParam);
-    ids.push(newDiscount(ctx, coupon, code, target, at).id);
-    redeem(ctx, coupon, code);
+    return e.coupon != null ? couponDiscount(ctx, e.coupon, target, `${at_}[coupon]`, at) : codeDiscount(ctx, e.promotion_code, target, `${at_}[promotion_code]`, at);
   });
-  return ids;
+}
+
+/** A new discount of coupon `id`, redeemed; `param` names it in errors. */
+function couponDiscount(ctx: Ctx, id: string, target: DiscountTarget, param: string, at: number): string {
+  const coupon = find<Coupon>(ctx, 'coupon', id, param);
+  if (!redeemable(coupon, at)) throw couponNotValid(coupon, param);
+  const discount = newDiscount(ctx, coupon, null, target, at);
+  redeem(ctx, coupon, null);
+  return discount.id;
+}
+
+/** A new discount of promotion code `id` (its restrictions checked), redeemed; `param` names it in errors. */
+function codeDiscount(ctx: Ctx, id: string, target: DiscountTarget, codeParam: string, at: number): string {
+  const code = find<PromotionCode>(ctx, 'promotion_code', id, codeParam, 'promotion code');
+  // Twin's texts (unverified) but the prior-transactions one, which integrations quote.
+  if (!codeRedeemable(code, at)) throw refuse('This promotion code cannot be redeemed because it is inactive, expired or used up.', codeParam);
+  if (code.customer !== null && code.customer !== target.customer) {
+    throw refuse('This promotion code cannot be redeemed by this customer.', codeParam);
+  }
+  if (code.restrictions.first_time_transaction && target.customer !== null && hasPriorTransactions(ctx, target.customer)) {
+    throw refuse('This promotion code cannot be redeemed because the associated customer has prior transactions.', codeParam, 'promotion_code_customer_not_first_time');
+  }
+  const coupon = find<Coupon>(ctx, 'coupon', code.promotion.coupon, codeParam);
+  if (!redeemable(coupon, at)) throw couponNotValid(coupon, codeParam);
+  const discount = newDiscount(ctx, coupon, code, target, at);
+  redeem(ctx, coupon, code);
+  return discount.id;
 }
 
 /**
@@ -175,51 +177,18 @@ export function appliesOnce(ctx: Ctx, discountId: string): boolean {
 }
 
 /**
- * Makes `discountId` the customer's discount (its `discount` field shows the whole
- * object), announced by customer.discount.created, or .updated when it replaces
- * another, then customer.updated (order: twin choice, unverified). For seeding:
- * at endive no API parameter sets a customer's discount.
+ * A customer's `coupon` or `promotion_code` parameter, which set the customer's discount
+ * before 2025-03-31.basil (docs/versions.md; refused from basil on): the new discount
+ * (redeemed), `null` for an empty value (remove the discount), or `undefined` when
+ * neither was sent. The customer endpoints make it the customer's.
  */
-export function setCustomerDiscount(ctx: Ctx, customerId: string, discountId: string): void {
-  const customer = find<Customer>(ctx, 'customer', customerId, 'customer');
-  const discount = find<Discount>(ctx, 'discount', discountId, 'discount');
-  const previous = customer.discount as Discount | null;
-  if (previous?.id === discount.id) return;
-  if (previous) emit(ctx, 'customer.discount.updated', discount, previousAttributes(previous, discount) ?? {});
-  else emit(ctx, 'customer.discount.created', discount);
-  saveCustomer(ctx, customer, { ...customer, discount });
+export function customerCoupon(ctx: Ctx, customerId: string, params: Params): Discount | null | undefined {
+  const given = (['coupon', 'promotion_code'] as const).filter((k) => params[k] !== undefined);
+  if (!given.length) return undefined;
+  if (given.length > 1) throw errors.onlyOneOf(given, given[0]); // twin's pairing (unverified)
+  if (params[given[0]] === null) return null;
+  const at = nowIn(ctx);
+  const target = { customer: customerId };
+  const id = given[0] === 'coupon' ? couponDiscount(ctx, params.coupon, target, 'coupon', at) : codeDiscount(ctx, params.promotion_code, target, 'promotion_code', at);
+  return ctx.world.get<Discount>(id)!;
 }
-
-/** A deleted discount as DELETE answers it: the types' DeletedDiscount, which has no `end`. */
-function deletedDiscount(d: Discount): StripeObject {
-  return {
-    id: d.id,
-    object: 'discount',
-    checkout_session: d.checkout_session,
-    customer: d.customer,
-    customer_account: d.customer_account,
-    deleted: true,
-    invoice: d.invoice,
-    invoice_item: d.invoice_item,
-    promotion_code: d.promotion_code,
-    source: d.source,
-    start: d.start,
-    subscription: d.subscription,
-    subscription_item: d.subscription_item,
-  };
-}
-
-discounts.with(
-  route('DELETE', '/v1/customers/{customer}/discount', 'deleted_discount', (ctx, _p, path) => {
-    const customer = find<Customer>(ctx, 'customer', path.customer, 'id');
-    const discount = customer.discount as Discount | null;
-    if (!discount) {
-      // Twin's text (unverified): the customer has no discount to remove.
-      const message = `No active discount for customer: '${customer.id}'`;
-      throw new StripeError(404, { type: 'invalid_request_error', code: 'resource_missing', message }, 'validation');
-    }
-    emit(ctx, 'customer.discount.deleted', discount);
-    saveCustomer(ctx, customer, { ...customer, discount: null });
-    return deletedDiscount(discount);
-  }),
-);

@@ -9,7 +9,7 @@ import { defineResource, EMPTY, find, mergeMetadata, route, Shaped, shared, unsu
 import { Ctx, indexKey, StripeObject } from '../../engine/world';
 import { addIntervals, Interval } from './periods';
 import { Price, prices } from './prices';
-import { beforeRenewal, cancelNow, cancelWithFinalInvoice, createSubscription, Subscription, SubscriptionItem, subscriptions, updateSubscription } from './subscriptions';
+import { beforeRenewal, billingModeOf, cancelNow, cancelWithFinalInvoice, createSubscription, Subscription, SubscriptionItem, subscriptions, updateSubscription } from './subscriptions';
 
 // Subscription schedules (docs/billing.md §5; shapes from Stripe's types): phases laid
 // end to end from `start_date`, each lasting `duration` or until `end_date`, run on
@@ -281,9 +281,10 @@ function settingsOf(d: DefaultSettings, phase: Phase): Params {
 const discountParams = (phase: Phase) => phase.discounts.map((d) => Object.fromEntries(Object.entries(d).filter(([, v]) => v !== null)));
 
 /** The first phase: the subscription, created for the schedule `id`. */
-function startSubscription(ctx: Ctx, id: string, customer: string, defaults: DefaultSettings, phase: Phase): Subscription {
+function startSubscription(ctx: Ctx, id: string, customer: string, mode: { type: string }, defaults: DefaultSettings, phase: Phase): Subscription {
   const params: Params = {
     customer,
+    billing_mode: { type: mode.type },
     items: phase.items.map((i) => ({ price: i.price, quantity: i.quantity, metadata: i.metadata })),
     ...settingsOf(defaults, phase),
   };
@@ -345,7 +346,7 @@ function boundary(ctx: Ctx, id: string, at: number): void {
   if (s.status === 'not_started') {
     scheduleMachine.check(s, 'start');
     const phase = s.phases[0] as Phase;
-    const sub = startSubscription(ctx, s.id, s.customer, s.default_settings, phase);
+    const sub = startSubscription(ctx, s.id, s.customer, s.billing_mode, s.default_settings, phase);
     plan(ctx, subscriptionSchedules.save(ctx, s, { ...s, status: 'active', current_phase: phaseDates(phase), subscription: sub.id }, scheduleMachine.events('start', 'active')));
     return;
   }
@@ -417,11 +418,6 @@ beforeRenewal.push((ctx, sub, end) => {
 
 // --- create, update, release, cancel --------------------------------------------------------
 
-function billingMode(op: string, input: Params | undefined, now: number) {
-  if (input && input.type !== 'flexible') throw errors.unsupportedParam(op, 'billing_mode[type]');
-  // As subscriptions made through the API since 2025-09-30.clover (recorded).
-  return { flexible: { proration_discounts: input?.flexible?.proration_discounts ?? 'included' }, type: 'flexible', updated_at: now };
-}
 
 function createSchedule(ctx: Ctx, params: Params): SubscriptionSchedule {
   unsupportedParams(CREATE, params, ['customer_account', 'pause_schedules']);
@@ -439,7 +435,7 @@ function createSchedule(ctx: Ctx, params: Params): SubscriptionSchedule {
   const id = subscriptionSchedules.newId(ctx);
   const values = {
     id,
-    billing_mode: billingMode(CREATE, params.billing_mode, now),
+    billing_mode: billingModeOf(params.billing_mode, now),
     customer: customer.id,
     default_settings: readDefaults(ctx, customer, params.default_settings, DEFAULT_SETTINGS, CREATE),
     end_behavior: params.end_behavior ?? 'release',
@@ -454,7 +450,7 @@ function createSchedule(ctx: Ctx, params: Params): SubscriptionSchedule {
   }
   // Starting now: the subscription first, then the schedule (recorded: customer.subscription.created,
   // invoice.created, subscription_schedule.created).
-  const sub = startSubscription(ctx, id, customer.id, values.default_settings, phases[0]);
+  const sub = startSubscription(ctx, id, customer.id, values.billing_mode, values.default_settings, phases[0]);
   const made = subscriptionSchedules.insert(ctx, {}, { ...values, current_phase: phaseDates(phases[0]), status: 'active', subscription: sub.id });
   plan(ctx, made);
   return made;
@@ -500,7 +496,7 @@ function fromSubscription(ctx: Ctx, params: Params): SubscriptionSchedule {
     trial_end: sub.status === 'trialing' ? sub.trial_end : null,
   };
   const made = subscriptionSchedules.insert(ctx, {}, {
-    billing_mode: billingMode(CREATE, params.billing_mode, now),
+    billing_mode: params.billing_mode ? billingModeOf(params.billing_mode, now) : sub.billing_mode,
     current_phase: phaseDates(phase),
     customer: sub.customer,
     default_settings: {

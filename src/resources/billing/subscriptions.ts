@@ -218,6 +218,17 @@ function trialEndOf(ctx: Ctx, params: Params, items: Params[], now: number): num
  * begins in a draft status"; a recorded schedule create shows invoice.created
  * only), so nothing needs a payment method up front.
  */
+/**
+ * A new subscription's (or schedule's) billing mode: flexible, as made through the API since
+ * 2025-09-30.clover (recorded), unless `billing_mode[type]=classic` (older versions' default,
+ * docs/versions.md). Twin choice: classic is `{flexible: null, type: "classic"}` (the types'
+ * fields; no recording shows one), and both modes bill with the same arithmetic here.
+ */
+export function billingModeOf(input: Params | undefined, now: number): { type: string } & Record<string, unknown> {
+  if (input?.type === 'classic') return { flexible: null, type: 'classic' };
+  return { flexible: { proration_discounts: input?.flexible?.proration_discounts ?? 'included' }, type: 'flexible', updated_at: now };
+}
+
 export function createSubscription(ctx: Ctx, params: Params, schedule: string | null = null): Subscription {
   subscriptions.unsupported('create', params);
   if (!params.customer) throw errors.parameterMissing('customer');
@@ -270,7 +281,7 @@ export function createSubscription(ctx: Ctx, params: Params, schedule: string | 
     application: ctx.world.platform ? applicationId(ctx.world.platform) : null,
     automatic_tax: AUTOMATIC_TAX,
     billing_cycle_anchor: anchor,
-    billing_mode: { flexible: { proration_discounts: 'included' }, type: 'flexible', updated_at: now },
+    billing_mode: billingModeOf(params.billing_mode, now),
     cancellation_details: NO_CANCELLATION,
     collection_method: collection,
     currency: subItems[0].price.currency,
@@ -850,7 +861,7 @@ export const subscriptions = defineResource<'subscription', Subscription, 'plan'
     metadata: (value, current) => mergeMetadata(current, value),
   },
   unsupported: {
-    create: ['application_fee_percent', 'automatic_tax', 'billing_mode', 'billing_thresholds', 'invoice_settings', 'on_behalf_of', 'pending_invoice_item_interval', 'transfer_data', 'backdate_start_date', 'billing_cycle_anchor_config', 'cancel_at', 'cancel_at_period_end', 'coupon', 'promotion_code', 'payment_settings'],
+    create: ['application_fee_percent', 'automatic_tax', 'billing_thresholds', 'invoice_settings', 'on_behalf_of', 'pending_invoice_item_interval', 'transfer_data', 'backdate_start_date', 'billing_cycle_anchor_config', 'cancel_at', 'cancel_at_period_end', 'coupon', 'promotion_code', 'payment_settings'],
     update: ['application_fee_percent', 'automatic_tax', 'billing_thresholds', 'invoice_settings', 'on_behalf_of', 'pending_invoice_item_interval', 'transfer_data', 'coupon', 'promotion_code', 'payment_settings', 'trial_from_plan'],
   },
   filters: ['customer', 'collection_method'],
@@ -867,16 +878,18 @@ export const subscriptions = defineResource<'subscription', Subscription, 'plan'
     return subscriptions.list(ctx, params, '/v1/subscriptions', keep);
   }),
   route('POST', '/v1/subscriptions/{subscription_exposed_id}', 'subscription', (ctx, params, path) => {
-    // `billing_cycle_anchor=now` (before endive) or `[type]=now` (endive) starts a new period now; `unchanged` keeps it.
+    // `billing_cycle_anchor[type]=now` (older versions' `=now`, docs/versions.md) starts a new period now; `unchanged` keeps it.
     const { billing_cycle_anchor: anchor, ...rest } = params;
-    const type = typeof anchor === 'string' ? anchor : anchor?.type;
-    if (type !== undefined && type !== 'now' && type !== 'unchanged') throw errors.unsupportedParam('POST /v1/subscriptions/{subscription_exposed_id}', 'billing_cycle_anchor');
-    return updateSubscription(ctx, subscriptions.find(ctx, path.subscription_exposed_id), rest, type === 'now');
+    return updateSubscription(ctx, subscriptions.find(ctx, path.subscription_exposed_id), rest, anchor?.type === 'now');
   }),
   route('DELETE', '/v1/subscriptions/{subscription_exposed_id}', 'subscription', (ctx, params, path) => cancelSubscription(ctx, subscriptions.find(ctx, path.subscription_exposed_id), params)),
   route('POST', '/v1/invoices/create_preview', 'invoice', (ctx, params) => createPreview(ctx, params)),
   route('POST', '/v1/subscriptions/{subscription}/pause', 'subscription', (ctx, _p, path) => pauseSubscription(ctx, subscriptions.find(ctx, path.subscription))),
-  route('POST', '/v1/subscriptions/{subscription}/resume', 'subscription', (ctx, _p, path) => resumeSubscription(ctx, subscriptions.find(ctx, path.subscription))),
+  route('POST', '/v1/subscriptions/{subscription}/resume', 'subscription', (ctx, params, path) => {
+    // Resuming restarts the cycle now (the default); keeping the old anchor is not modeled.
+    if (params.billing_cycle_anchor?.type === 'unchanged') throw errors.unsupportedParam('POST /v1/subscriptions/{subscription}/resume', 'billing_cycle_anchor[type]');
+    return resumeSubscription(ctx, subscriptions.find(ctx, path.subscription));
+  }),
   route('POST', '/v1/subscription_items/{item}', 'subscription_item', (ctx, params, path) => {
     const item = subscriptionItems.find(ctx, path.item);
     const { subscription: _s, ...rest } = params;
@@ -906,6 +919,9 @@ function createPreview(ctx: Ctx, params: Params): Invoice {
   for (const name of ['schedule', 'schedule_details', 'invoice_items', 'automatic_tax', 'customer_details', 'on_behalf_of', 'issuer']) {
     if (params[name] !== undefined) throw errors.unsupportedParam('POST /v1/invoices/create_preview', name);
   }
+  // A preview that moves the billing cycle anchor is not modeled; `unchanged` is what the preview does anyway.
+  const anchor = params.subscription_details?.billing_cycle_anchor;
+  if (anchor && anchor.type !== 'unchanged') throw errors.unsupportedParam('POST /v1/invoices/create_preview', 'subscription_details[billing_cycle_anchor]');
   if (params.subscription) return previewSubscription(ctx, subscriptions.find(ctx, params.subscription, 'subscription'), params.subscription_details ?? {});
   if (params.subscription_details) throw errors.unsupportedParam('POST /v1/invoices/create_preview', 'subscription_details without subscription');
   if (!params.customer) throw errors.parameterMissing('customer'); // the pairing with create_preview (unverified)

@@ -1,12 +1,15 @@
 import { inClock, onTestClock } from '../../engine/clock';
-import { errors } from '../../engine/errors';
+import { errors, StripeError } from '../../engine/errors';
+import { emit, previousAttributes } from '../../engine/events';
 import { registerIncludable } from '../../engine/expand';
 import { paginate } from '../../engine/list';
 import { Params } from '../../engine/params';
 import { react } from '../../engine/reactions';
-import { Ctx } from '../../engine/world';
+import { Ctx, StripeObject } from '../../engine/world';
 import { address, given, shipping } from '../common';
 import { defineResource, EMPTY, find, mergeMetadata, route, Shaped } from '../../engine/resource';
+import { customerCoupon } from '../billing/discounts';
+import type { Discount } from '../billing/discounts';
 import { attachPaymentMethod, resolvePaymentMethod } from '../payments/payment_methods';
 import { announceSource, cardsOf, removeSource, sourceCard } from '../payments/sources';
 import type { Card } from '../payments/sources';
@@ -72,12 +75,16 @@ export function createCustomer(ctx: Ctx, params: Params): Customer {
   const id = customers.newId(ctx);
   // `source` saves a card and makes it the default (docs/legacy.md, Customer sources); a declining card stops the creation.
   const card = params.source != null ? sourceCard(ctx, params.source, 'source', id) : null;
+  // Before basil a coupon or promotion code gave the customer its discount (docs/versions.md).
+  const discount = customerCoupon(ctx, id, params);
   const customer = customers.insert(ctx, params, {
     id,
     default_source: card?.id ?? null,
+    discount: discount ?? null,
     invoice_prefix: params.invoice_prefix ?? ctx.world.ids.chars(8, '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ'),
     invoice_settings: invoiceSettings({}, null),
   });
+  if (discount) emit(ctx, 'customer.discount.created', discount);
   if (card) announceSource(ctx, card);
   if (pm) attachPaymentMethod(ctx, pm, customer.id, 'payment_method');
   if (!params.invoice_settings) return customer;
@@ -98,7 +105,7 @@ function updateCustomer(ctx: Ctx, customer: Customer, params: Params): Customer 
     if (!source || source.deleted || source.customer !== customer.id) throw errors.resourceMissing('source', params.default_source, 'source');
     next.default_source = source.id;
   }
-  if (params.source == null) return customers.save(ctx, customer, next);
+  if (params.source == null) return withCoupon(ctx, customers.save(ctx, customer, next), params);
   // A new source replaces the default: the card is saved, made the default, and the
   // previous default source is deleted (Stripe's text for the `source` parameter).
   const card = sourceCard(ctx, params.source, 'source', customer.id);
@@ -106,7 +113,55 @@ function updateCustomer(ctx: Ctx, customer: Customer, params: Params): Customer 
   const saved = customers.save(ctx, customer, { ...next, default_source: card.id });
   announceSource(ctx, card);
   if (previous && !previous.deleted && previous.object === 'card') removeSource(ctx, previous);
-  return ctx.world.get<Customer>(saved.id)!;
+  return withCoupon(ctx, ctx.world.get<Customer>(saved.id)!, params);
+}
+
+/** The customer after an update's `coupon` / `promotion_code` (before basil, docs/versions.md): its discount set, replaced or removed. */
+function withCoupon(ctx: Ctx, customer: Customer, params: Params): Customer {
+  const discount = customerCoupon(ctx, customer.id, params);
+  if (discount) setCustomerDiscount(ctx, customer.id, discount.id);
+  else if (discount === null && customer.discount) removeCustomerDiscount(ctx, customer, customer.discount as Discount);
+  return ctx.world.get<Customer>(customer.id)!;
+}
+
+/**
+ * Makes `discountId` the customer's discount (its `discount` field shows the whole
+ * object), announced by customer.discount.created, or .updated when it replaces
+ * another, then customer.updated (order: twin choice, unverified).
+ */
+export function setCustomerDiscount(ctx: Ctx, customerId: string, discountId: string): void {
+  const customer = find<Customer>(ctx, 'customer', customerId, 'customer');
+  const discount = find<Discount>(ctx, 'discount', discountId, 'discount');
+  const previous = customer.discount as Discount | null;
+  if (previous?.id === discount.id) return;
+  if (previous) emit(ctx, 'customer.discount.updated', discount, previousAttributes(previous, discount) ?? {});
+  else emit(ctx, 'customer.discount.created', discount);
+  saveCustomer(ctx, customer, { ...customer, discount });
+}
+
+/** Ends the customer's discount: customer.discount.deleted, then customer.updated. */
+function removeCustomerDiscount(ctx: Ctx, customer: Customer, discount: Discount): void {
+  emit(ctx, 'customer.discount.deleted', discount);
+  saveCustomer(ctx, customer, { ...customer, discount: null });
+}
+
+/** A deleted discount as DELETE answers it: the types' DeletedDiscount, which has no `end`. */
+function deletedDiscount(d: Discount): StripeObject {
+  return {
+    id: d.id,
+    object: 'discount',
+    checkout_session: d.checkout_session,
+    customer: d.customer,
+    customer_account: d.customer_account,
+    deleted: true,
+    invoice: d.invoice,
+    invoice_item: d.invoice_item,
+    promotion_code: d.promotion_code,
+    source: d.source,
+    start: d.start,
+    subscription: d.subscription,
+    subscription_item: d.subscription_item,
+  };
 }
 
 /** Stores a changed customer and emits customer.updated when anything changed. */
@@ -217,5 +272,19 @@ export const customers = defineResource<'customer', Customer>({
     const pm = find(ctx, 'payment_method', path.payment_method, 'payment_method', 'PaymentMethod');
     if (pm.customer !== customer.id) throw errors.resourceMissing('PaymentMethod', path.payment_method, 'payment_method');
     return pm;
+  }),
+);
+
+customers.with(
+  route('DELETE', '/v1/customers/{customer}/discount', 'deleted_discount', (ctx, _p, path) => {
+    const customer = find<Customer>(ctx, 'customer', path.customer, 'id');
+    const discount = customer.discount as Discount | null;
+    if (!discount) {
+      // Twin's text (unverified): the customer has no discount to remove.
+      const message = `No active discount for customer: '${customer.id}'`;
+      throw new StripeError(404, { type: 'invalid_request_error', code: 'resource_missing', message }, 'validation');
+    }
+    removeCustomerDiscount(ctx, customer, discount);
+    return deletedDiscount(discount);
   }),
 );
