@@ -21,7 +21,7 @@ export interface Command {
 export const COMMANDS = {
   serve: {
     usage: `serve [--port 12111] [--host 127.0.0.1] [--seed N] [--start <unix seconds or ISO date>] [--webhook-retries 3600,7200,14400]
-      [--control-token <token>] [--max-worlds 1000] [--public-url http://localhost:12111] [--api-version 2026-10-28.endive]
+      [--control-token <token>] [--max-worlds 1000] [--public-url http://localhost:12111] [--api-version 2026-10-28.endive] [--workers N]
     Serve the twin over HTTP. --seed N makes ids and timestamps reproducible: world
     time starts at --start (default 2026-01-01T00:00:00Z) and moves only when advanced
     through POST /__admin__/clock/advance. Without --seed, ids are random and world
@@ -32,7 +32,8 @@ export const COMMANDS = {
     --public-url (or STRIPE_TWIN_PUBLIC_URL): the origin the pages the twin serves
     (Checkout, Payment Links, the customer portal) are linked at; default its own address.
     --api-version: every account's default API version (default the newest); a request's
-    Stripe-Version overrides it, and events and webhooks are rendered at it (docs/versions.md).`,
+    Stripe-Version overrides it, and events and webhooks are rendered at it (docs/versions.md).
+    --workers N: shard the worlds over N worker threads, each account always on one (docs/scaling.md).`,
     load: () => import('./serve'),
   },
   verify: {

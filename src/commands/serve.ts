@@ -43,28 +43,49 @@ function controlToken(args: Record<string, string>): string {
   return newControlToken();
 }
 
-export async function run(args: Record<string, string>): Promise<void> {
-  const port = Number(args.port ?? process.env.STRIPE_TWIN_PORT ?? 12111);
-  const host = args.host ?? '127.0.0.1';
+/** --workers: how many workers hold the worlds (1, the default: this process alone, as without the flag). */
+function parseWorkers(value: string | undefined): number {
+  if (value === undefined) return 1;
+  if (!/^[1-9]\d{0,2}$/.test(value) || Number(value) > MAX_WORKERS) throw new Error(`--workers: "${value}" is not a whole number from 1 to ${MAX_WORKERS}`);
+  return Number(value);
+}
+
+const MAX_WORKERS = 64;
+
+/** The twin `serve` runs, from its flags; each worker of --workers builds the same one (the same seed, options and control token). */
+export function buildTwin(args: Record<string, string>, seed: string, token: string): Twin {
   const seeded = args.seed !== undefined;
   const retries = parseRetries(args['webhook-retries']);
   const apiVersion = parseApiVersion(args['api-version']);
   const twin = new Twin({
-    seed: seeded ? args.seed : `${Date.now()}-${process.pid}`,
+    seed,
     startTime: parseStart(args.start),
     wallClock: seeded ? undefined : Date.now,
     config: retries || apiVersion ? { ...(retries ? { webhookRetryDelays: retries } : {}), ...(apiVersion ? { defaultApiVersion: apiVersion } : {}) } : undefined,
     maxWorlds: parseMaxWorlds(args['max-worlds']),
   });
   twin.dispatcher = new HttpWebhookDispatcher();
-  const token = controlToken(args);
   setControlToken(twin, token);
-  allowControlHost(twin, host);
-  const server = createHttpServer(twin);
+  allowControlHost(twin, args.host ?? '127.0.0.1');
+  return twin;
+}
+
+export async function run(args: Record<string, string>): Promise<void> {
+  const port = Number(args.port ?? process.env.STRIPE_TWIN_PORT ?? 12111);
+  const host = args.host ?? '127.0.0.1';
+  const seeded = args.seed !== undefined;
+  const apiVersion = parseApiVersion(args['api-version']);
+  const workers = parseWorkers(args.workers);
+  const seed = seeded ? String(args.seed) : `${Date.now()}-${process.pid}`;
+  const token = controlToken(args);
+  const twin = buildTwin(args, seed, token); // with --workers, only to check the flags before any worker starts
+  const router = workers > 1 ? (await import('./serve_workers')).createRouter({ args, seed, token, count: workers }) : null;
+  const server = router ? router.server : createHttpServer(twin);
   const { url, port: actualPort } = await listen(server, port, host);
   // Hosted pages (Checkout, Payment Links, the portal) point at this address unless told otherwise (a proxy, a container).
   const publicUrl = args['public-url'] !== undefined ? checkPublicUrl(String(args['public-url']), '--public-url') : process.env[PUBLIC_URL_ENV] ? checkPublicUrl(process.env[PUBLIC_URL_ENV]!, PUBLIC_URL_ENV) : url;
   twin.setPublicUrl(publicUrl);
+  await router?.start(publicUrl);
   // Clients on this machine (TwinControl, stripe-twin listen) read the token from here; removed on exit.
   const tokenFile = writeTokenFile(actualPort, token);
   const forget = () => tokenFile && removeTokenFile(tokenFile, token);
@@ -75,6 +96,7 @@ export async function run(args: Record<string, string>): Promise<void> {
       `  key:      ${key}   (any sk_test_… key works; each key is its own account)\n` +
       `  node:     new Stripe('${key}', { host: '${host}', port: ${actualPort}, protocol: 'http' })\n` +
       `  health:   ${url}/healthz\n` +
+      (router ? `  workers:  ${workers} ${router.kind}s, each holding the accounts routed to it (docs/scaling.md)\n` : '') +
       `  pages:    ${publicUrl}   (Checkout, Payment Links and the customer portal; --public-url or ${PUBLIC_URL_ENV} to change)\n` +
       `  control:  ${url}/__admin__ with ${CONTROL_TOKEN_HEADER}: ${token}\n` +
       `            (${tokenFile ? `also in ${tokenFile}, which clients on this machine read` : 'no token file could be written'}; an API key alone acts on its own world)\n`,
@@ -88,6 +110,7 @@ export async function run(args: Record<string, string>): Promise<void> {
   }
   const stop = () => {
     forget();
+    void router?.stop();
     server.close(() => process.exit(0));
     server.closeAllConnections();
   };

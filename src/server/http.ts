@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { Twin } from '../engine/twin';
 import { handleRequest } from './pipeline';
-import { MAX_BODY_BYTES } from './stages';
+import { MAX_BODY_BYTES, TwinRequest, TwinResponse } from './stages';
 
 // The node:http face of the twin.
 
@@ -18,6 +18,11 @@ export interface HttpServerOptions {
 export const REQUEST_TIMEOUT_MS = 30_000;
 
 export function createHttpServer(twin: Twin, options: HttpServerOptions = {}): http.Server {
+  return serveRequests((request) => handleRequest(twin, request), options);
+}
+
+/** A node:http server answering each request with `answer` (the twin's pipeline, or a router forwarding to the worker holding its account). */
+export function serveRequests(answer: (request: TwinRequest) => Promise<TwinResponse>, options: HttpServerOptions = {}): http.Server {
   const requestTimeout = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
   // Node looks for stalled requests every `connectionsCheckingInterval`: often enough that the bound holds.
   const timeouts = { requestTimeout, connectionsCheckingInterval: Math.max(10, Math.min(1000, requestTimeout / 4)) };
@@ -30,7 +35,7 @@ export function createHttpServer(twin: Twin, options: HttpServerOptions = {}): h
       return readLimited(req, MAX_BODY_BYTES);
     };
     const onGone = (listener: () => void) => res.once('close', listener); // the client left: a timeout fault stops holding
-    handleRequest(twin, { method: req.method ?? 'GET', url: req.url ?? '/', headers, readBody, onGone })
+    answer({ method: req.method ?? 'GET', url: req.url ?? '/', headers, readBody, onGone })
       .then((response) => {
         if (response.drop) return void req.socket.destroy(); // a lost response: the client sees the connection reset
         if (!consumed) req.resume(); // drain what the pipeline did not need
