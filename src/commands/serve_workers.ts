@@ -27,6 +27,8 @@ export interface WorkerInit {
 
 /** Chosen keys remembered (twin choice): past it the oldest is forgotten, and routed like any key again. */
 const MAX_CHOSEN_KEYS = 100_000;
+/** Derived places remembered before starting over (they are derived again at will). */
+const MAX_REMEMBERED_PLACES = 10_000;
 
 /**
  * Threads by default: on the 2-core machine the benchmark runs on they forward a
@@ -53,7 +55,18 @@ export function createRouter(options: { args: Record<string, string>; seed: stri
   let started: () => void;
   const starting = new Promise<void>((resolve) => (started = resolve));
   const chosen = new Map<string, number>();
-  const placeOfKey = (key: string) => chosen.get(key) ?? placeOf(routeOfKey(options.seed, key), options.count);
+  // A key's place is derived each time it is first seen (a seeded hash), then remembered: keys repeat.
+  const places = new Map<string, number>();
+  const placeOfKey = (key: string) => {
+    const pinned = chosen.get(key);
+    if (pinned !== undefined) return pinned;
+    let place = places.get(key);
+    if (place === undefined) {
+      if (places.size >= MAX_REMEMBERED_PLACES) places.clear();
+      places.set(key, (place = placeOf(routeOfKey(options.seed, key), options.count)));
+    }
+    return place;
+  };
 
   async function answer(req: TwinRequest): Promise<TwinResponse> {
     let body: Uint8Array;
