@@ -96,7 +96,7 @@ export async function run(args: Record<string, string>): Promise<void> {
       `  key:      ${key}   (any sk_test_… key works; each key is its own account)\n` +
       `  node:     new Stripe('${key}', { host: '${host}', port: ${actualPort}, protocol: 'http' })\n` +
       `  health:   ${url}/healthz\n` +
-      (router ? `  workers:  ${workers} ${router.kind}s, each holding the accounts routed to it (docs/scaling.md)\n` : '') +
+      (router ? `  workers:  ${workers} ${router.kind === 'process' ? 'processes' : 'threads'}, each holding the accounts routed to it (docs/scaling.md)\n` : '') +
       `  pages:    ${publicUrl}   (Checkout, Payment Links and the customer portal; --public-url or ${PUBLIC_URL_ENV} to change)\n` +
       `  control:  ${url}/__admin__ with ${CONTROL_TOKEN_HEADER}: ${token}\n` +
       `            (${tokenFile ? `also in ${tokenFile}, which clients on this machine read` : 'no token file could be written'}; an API key alone acts on its own world)\n`,

@@ -148,6 +148,25 @@ describe('serve --workers 2', () => {
     }
   }, 30_000);
 
+  it('runs its workers as child processes when asked, and refuses a --workers that is no count', async () => {
+    const run = cli(['serve', '--port', '0', '--seed', SEED, '--workers', '2'], { STRIPE_TWIN_WORKER_KIND: 'process' });
+    try {
+      const url = (await run.until(/listening on (http:\/\/\S+)/, 60_000))[1];
+      const token = (await run.until(/Stripe-Twin-Control-Token: (\S+)/))[1];
+      expect(run.out.text).toMatch(/workers: {2}2 processes/);
+      for (const key of [a0, a1]) await sdk(url, key).customers.create({ email: 'p@example.com' });
+      const worlds = await raw(url, 'GET', '/__admin__/worlds', { key: null, headers: { 'Stripe-Twin-Control-Token': token } });
+      expect(worlds.json.worlds.map((w: { key: string }) => w.key).sort()).toEqual([a0, a1].sort());
+    } finally {
+      await stop(run.child);
+    }
+    for (const workers of ['0', 'two', '65']) {
+      const bad = cli(['serve', '--port', '0', '--workers', workers]);
+      expect(await bad.exited).toBe(1);
+      expect(bad.out.err).toContain('--workers');
+    }
+  }, 90_000);
+
   it('serves a seeded account the bytes a single process serves', async () => {
     const single = await served([]);
     try {
