@@ -113,6 +113,11 @@ describe('serve --workers 2', () => {
         const page = await fetch(session.url!);
         expect(page.status).toBe(200);
         expect(await page.text()).toContain('Tea');
+        // The customer pays on the page: the form's body reaches the session's worker.
+        const form = new URLSearchParams({ cardNumber: '4242424242424242', cardExpiry: '12 / 34', cardCvc: '123', billingName: 'Ann', email: 'ann@example.com' });
+        const paid = await fetch(session.url!, { method: 'POST', body: form, redirect: 'manual' });
+        expect(paid.status).toBeLessThan(400);
+        expect((await stripe.checkout.sessions.retrieve(session.id, {}, { stripeAccount })).status).toBe('complete');
       }
     }
   });
