@@ -30,6 +30,10 @@
 //      finalized and charged; target under 2 s), and subscription create (its first
 //      invoice finalized and paid) per second as a ratio of PaymentIntent
 //      create+confirm per second, alternating in the same process.
+//  10. workers: PaymentIntent create+confirm on 8 accounts (4 held by each worker) against
+//      `serve --seed 1`, `serve --workers 2` (threads) and the same with processes
+//      (STRIPE_TWIN_WORKER_KIND=process), alternating for BENCH_WORKER_ROUNDS rounds (default 2),
+//      best round each; the ratios to one process. Server CPU counts every thread and child process.
 // Results go to .bench/results.json; the readable table is printed last.
 // Targets are reported, not asserted: the exit status is 0 whether or not they are met.
 //
@@ -62,7 +66,7 @@
 //   BENCH_BILLING_SUBS subscriptions on the test clock advanced a year (default 1000)
 //   BENCH_BILLING_CALLS creates per round for the subscription/PaymentIntent ratio (default 1000)
 //   BENCH_ONLY         comma-separated sections to run: http (baseline, twin, stripe-mock),
-//                      memory, scale, replay, verify, webhooks, billing (default: all)
+//                      memory, scale, replay, verify, webhooks, billing, workers (default: all)
 //   BENCH_SKIP_BUILD=1 use dist/ as it is instead of running `npm run build` first
 //   BENCH_TWIN_BEFORE  another checkout of stripe-twin, built (its dist/cli.js): its `serve` runs the
 //                      same four scenarios in this run, alternating with this twin for BENCH_ROUNDS
@@ -179,11 +183,15 @@ async function baselineServer() {
 // requests back to back. Only requests that start and finish inside the
 // measured window count; warm-up requests are discarded.
 
-async function loadgen({ host = '127.0.0.1', port, method, paths, body, connections, warmupMs, durationMs }) {
+async function loadgen({ host = '127.0.0.1', port, method, paths, body, connections, warmupMs, durationMs, keys = [KEY] }) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections, maxFreeSockets: connections, keepAliveMsecs: 30_000 });
   const bodyBuf = body ? Buffer.from(body) : null;
-  const baseHeaders = { Authorization: `Bearer ${KEY}` };
-  if (bodyBuf) Object.assign(baseHeaders, { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': bodyBuf.length });
+  // Connection w sends key w mod keys.length: several accounts load the server at once.
+  const headersOf = keys.map((key) => {
+    const headers = { Authorization: `Bearer ${key}` };
+    if (bodyBuf) Object.assign(headers, { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': bodyBuf.length });
+    return headers;
+  });
 
   let phase = 'warmup';
   const latencies = [];
@@ -194,9 +202,9 @@ async function loadgen({ host = '127.0.0.1', port, method, paths, body, connecti
   const statuses = {};
   let firstError = null;
 
-  const once = (p) =>
+  const once = (p, headers) =>
     new Promise((resolve) => {
-      const req = http.request({ host, port, method, path: p, agent, headers: baseHeaders }, (res) => {
+      const req = http.request({ host, port, method, path: p, agent, headers }, (res) => {
         let n = 0;
         let text = res.statusCode >= 300 ? '' : null;
         res.on('data', (c) => {
@@ -216,7 +224,7 @@ async function loadgen({ host = '127.0.0.1', port, method, paths, body, connecti
       const p = paths[i++ % paths.length];
       const started = phase;
       const t0 = process.hrtime.bigint();
-      const r = await once(p);
+      const r = await once(p, headersOf[w % headersOf.length]);
       const t1 = process.hrtime.bigint();
       total++;
       if (r.status >= 200 && r.status < 300) {
@@ -815,6 +823,11 @@ async function main() {
     results.billing = await nextMessage(child, 'result');
   }
 
+  if (sections.has('workers')) {
+    // 10. serve --workers 2 against one process, on several accounts, in the same run.
+    results.workers = await workersRun(run, track, log);
+  }
+
   results.wall_seconds = (Date.now() - started) / 1000;
   mkdirSync(path.join(ROOT, '.bench'), { recursive: true });
   const out = path.join(ROOT, '.bench', 'results.json');
@@ -825,7 +838,7 @@ async function main() {
   process.exitCode = 0;
 }
 
-const SECTIONS = ['http', 'memory', 'scale', 'replay', 'verify', 'webhooks', 'billing'];
+const SECTIONS = ['http', 'memory', 'scale', 'replay', 'verify', 'webhooks', 'billing', 'workers'];
 
 /** BENCH_ONLY=http,scale runs those sections only (default: all). */
 function selectedSections() {
@@ -1021,6 +1034,54 @@ async function runLoad(cfg, track) {
   });
 }
 
+/** Accounts the workers section loads, half held by each of two workers. */
+const WORKER_ACCOUNTS = 8;
+
+/**
+ * PaymentIntent create+confirm on WORKER_ACCOUNTS accounts (connection w sends
+ * key w mod 8, so each account has requests in flight) against one process and
+ * against two workers (threads, then processes), alternating for
+ * BENCH_WORKER_ROUNDS rounds; each setup keeps its best round.
+ */
+async function workersRun(run, track, log) {
+  // The keys are picked so each worker holds half: a key's worker is a pure function of the seed and the key (docs/scaling.md).
+  const { placeOf, routeOfKey } = createRequire(import.meta.url)(path.join(ROOT, 'dist/engine/routes.js'));
+  const keys = [];
+  const held = [0, 0];
+  for (let i = 0; keys.length < WORKER_ACCOUNTS; i++) {
+    const key = `sk_test_bench_account_${i}`;
+    const place = placeOf(routeOfKey('1', key), 2);
+    if (held[place] < WORKER_ACCOUNTS / 2) (keys.push(key), held[place]++);
+  }
+  const setups = [
+    { name: 'one_process', label: 'serve', args: [], env: {} },
+    { name: 'two_threads', label: 'serve --workers 2', args: ['--workers', '2'], env: {} },
+    { name: 'two_processes', label: 'serve --workers 2 (processes)', args: ['--workers', '2'], env: { STRIPE_TWIN_WORKER_KIND: 'process' } },
+  ];
+  const rounds = Math.max(1, Math.round(num('BENCH_WORKER_ROUNDS', 2)));
+  const best = {};
+  for (let round = 1; round <= rounds; round++) {
+    for (const setup of setups) {
+      const started = await startTwin(track, ROOT, setup.args, setup.env);
+      log(`workers (round ${round}): ${setup.label}, POST /v1/payment_intents (create+confirm) on ${keys.length} accounts (ready in ${Math.round(started.startupMs)} ms)`);
+      const r = await run({ host: '127.0.0.1', port: started.port, pid: started.child.pid }, { method: 'POST', paths: ['/v1/payment_intents'], body: CREATE_CONFIRM_BODY, keys });
+      await stop(started.child);
+      if (!best[setup.name] || r.rps > best[setup.name].rps) best[setup.name] = { ...r, startup_ms: started.startupMs };
+    }
+  }
+  const one = best.one_process.rps;
+  return {
+    accounts: keys.length,
+    accounts_per_worker: held,
+    rounds,
+    cpus: os.cpus().length,
+    loadavg_at_end: os.loadavg(),
+    ...best,
+    two_threads_over_one: best.two_threads.rps / one,
+    two_processes_over_one: best.two_processes.rps / one,
+  };
+}
+
 function verifyCorpus() {
   const report = path.join(os.tmpdir(), `stripe-twin-bench-verify-${process.pid}`);
   const startedAt = performance.now();
@@ -1201,14 +1262,24 @@ const CLK_TCK = (() => {
   }
 })();
 
-/** utime + stime of a process in clock ticks (Linux), or null. */
+/** utime + stime of a process (all its threads) and of its live child processes, in clock ticks (Linux), or null. */
 function procCpuTicks(pid) {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]);
+    let ticks = Number(fields[11]) + Number(fields[12]);
+    for (const child of childPids(pid)) ticks += procCpuTicks(child) ?? 0;
+    return ticks;
   } catch {
     return null;
+  }
+}
+
+function childPids(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
   }
 }
 
@@ -1224,14 +1295,18 @@ function machineBusyTicks() {
   }
 }
 
-/** `node dist/cli.js serve --port <free> --seed 1`, once it says it is listening: its port, process and start-up time. */
-async function startTwin(track, root = ROOT) {
+/** `node dist/cli.js serve --port <free> --seed 1 [args]`, once it says it is listening: its port, process and start-up time. */
+async function startTwin(track, root = ROOT, args = [], env = {}) {
   const port = await freePort();
   const spawnedAt = performance.now();
   const child = track(
-    spawn(process.execPath, [path.join(root, 'dist/cli.js'), 'serve', '--port', String(port), '--seed', '1'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] }),
+    spawn(process.execPath, [path.join(root, 'dist/cli.js'), 'serve', '--port', String(port), '--seed', '1', ...args], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, ...env },
+    }),
   );
-  await waitForOutput(child, /listening on/);
+  await waitForOutput(child, /listening on/, 60_000);
   const startupMs = performance.now() - spawnedAt;
   child.stdout.resume();
   return { port, child, startupMs };
@@ -1545,6 +1620,21 @@ function printTables(r) {
       ),
     );
     targets.push(`  a year on a test clock with ${int(y.subscriptions)} subscriptions < ${y.target_seconds} s: ${f(y.advance_seconds, 2)} s — ${y.target_met ? 'MET' : 'MISSED'}`);
+  }
+
+  if (r.workers) {
+    const w = r.workers;
+    const row = (label, x, ratio) => [label, int(x.rps), ms(x.p50_ms), ms(x.p99_ms), pctu(x.server_cpu_util), int(x.server_cpu_us_per_request), pctu(x.client_cpu_util), pctu(x.other_cpu_util), ratio == null ? '1.00×' : times(ratio), int(x.startup_ms)];
+    out.push(
+      '',
+      `serve --workers 2 vs one process: PaymentIntent create+confirm on ${w.accounts} accounts (${w.accounts_per_worker.join(' + ')} per worker), best of ${w.rounds} alternating rounds, ${w.cpus} CPUs shared with the load generator`,
+      table(
+        ['server', 'req/s', 'p50 ms', 'p99 ms', 'server CPU', 'server CPU µs/req', 'client CPU', 'other CPU', 'over one process', 'ready in ms'],
+        [row('serve', w.one_process, null), row('serve --workers 2 (threads)', w.two_threads, w.two_threads_over_one), row('serve --workers 2 (processes)', w.two_processes, w.two_processes_over_one)],
+        ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+      ),
+    );
+    if (w.one_process.other_cpu_util > 0.2) notes.push(`(workers: other processes used ${pctu(w.one_process.other_cpu_util)} of the CPUs while it ran: the ratios are of a loaded machine)`);
   }
 
   const skipped = SECTIONS.filter((x) => !r.settings.sections.includes(x));

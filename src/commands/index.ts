@@ -1,4 +1,4 @@
-import { controlToken, httpUrl, moment, port, positiveInteger, secondsList, wholeNumber } from './values';
+import { controlToken, httpUrl, moment, port, positiveInteger, secondsList, wholeNumber, workerCount } from './values';
 
 // The commands of `stripe-twin <command>`, declared once: what each does, its
 // arguments, and its options with their types, defaults, environment variables
@@ -98,6 +98,7 @@ Ports as stripe-mock's: 12111 HTTP, 12112 HTTPS.`,
       key: option('--key <file>', 'PEM private key of --cert', { implies: { https: true } }),
       verbose: flag('--verbose', 'print one line per request, like `stripe logs tail` (--log text)', { implies: { log: 'text' } }),
       log: option<'text' | 'json'>('--log <format>', 'print one line per request in this format', { choices: ['text', 'json'] }),
+      workers: option('--workers <n>', 'shard the worlds over N worker threads, each account always on one (docs/scaling.md)', { default: 1, env: 'STRIPE_TWIN_WORKERS', parse: workerCount }),
     },
     load: (): Promise<CommandModule> => import('./serve'),
   },

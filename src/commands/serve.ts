@@ -47,26 +47,37 @@ function writeCertificate(port: number, cert: string): string | null {
   }
 }
 
-export async function run(options: Options<'serve'>): Promise<void> {
-  const { host, seed } = options;
-  const seeded = seed !== undefined;
+/** The twin `serve` runs, from its options; each worker of --workers builds the same one (the same seed, options and control token). */
+export function buildTwin(options: Options<'serve'>, seed: string, token: string): Twin {
   const apiVersion = checkApiVersion(options.apiVersion);
   const retries = options.webhookRetries;
   const twin = new Twin({
-    seed: seeded ? seed : `${Date.now()}-${process.pid}`,
+    seed,
     startTime: options.start,
-    wallClock: seeded ? undefined : Date.now,
+    wallClock: options.seed !== undefined ? undefined : Date.now,
     config: retries || apiVersion ? { ...(retries ? { webhookRetryDelays: retries } : {}), ...(apiVersion ? { defaultApiVersion: apiVersion } : {}) } : undefined,
     maxWorlds: options.maxWorlds,
   });
   twin.dispatcher = new HttpWebhookDispatcher();
+  setControlToken(twin, token);
+  allowControlHost(twin, options.host);
+  return twin;
+}
+
+export async function run(options: Options<'serve'>): Promise<void> {
+  const { host, seed } = options;
+  const seeded = seed !== undefined;
+  const apiVersion = checkApiVersion(options.apiVersion);
   // The control token: --control-token, else STRIPE_TWIN_CONTROL_TOKEN (both checked by the declaration), else a fresh random one.
   const token = options.controlToken ?? newControlToken();
-  setControlToken(twin, token);
-  allowControlHost(twin, host);
+  const twinSeed = seeded ? String(seed) : `${Date.now()}-${process.pid}`;
+  const twin = buildTwin(options, twinSeed, token); // with --workers, only to check the options before any worker starts
+  const workers = options.workers;
   const faceOptions: HttpServerOptions = options.log ? { onRequest: accessLog(options.log) } : {};
   const tls = options.https ? await certificate(options) : null;
-  const server = createHttpServer(twin, faceOptions);
+  if (tls && workers > 1) throw new UsageError('--https with --workers is not supported yet: put a TLS proxy in front of the workers (docs/scaling.md)');
+  const router = workers > 1 ? (await import('./serve_workers')).createRouter({ options, seed: twinSeed, token, count: workers, faceOptions }) : null;
+  const server = router ? router.server : createHttpServer(twin, faceOptions);
   const { url, port: actualPort } = await listen(server, options.port, host);
   const secure = tls ? createHttpsServer(twin, tls, faceOptions) : null;
   const https = secure ? await listen(secure, options.httpsPort, host) : null;
@@ -74,6 +85,7 @@ export async function run(options: Options<'serve'>): Promise<void> {
   // Hosted pages (Checkout, Payment Links, the portal) point at this address unless told otherwise (a proxy, a container).
   const publicUrl = options.publicUrl ?? url;
   twin.setPublicUrl(publicUrl);
+  await router?.start(publicUrl);
   // Clients on this machine (TwinControl, stripe-twin listen) read the token from here; removed on exit.
   const tokenFile = writeTokenFile(actualPort, token);
   const forget = () => tokenFile && removeTokenFile(tokenFile, token);
@@ -93,6 +105,7 @@ export async function run(options: Options<'serve'>): Promise<void> {
       `  node:     new Stripe('${key}', { host: '${host}', port: ${actualPort}, protocol: 'http' })\n` +
       httpsLines +
       `  health:   ${url}/healthz\n` +
+      (router ? `  workers:  ${workers} ${router.kind === 'process' ? 'processes' : 'threads'}, each holding the accounts routed to it (docs/scaling.md)\n` : '') +
       `  pages:    ${publicUrl}   (Checkout, Payment Links and the customer portal; --public-url or ${PUBLIC_URL_ENV} to change)\n` +
       `  control:  ${url}/__admin__ with ${CONTROL_TOKEN_HEADER}: ${token}\n` +
       `            (${tokenFile ? `also in ${tokenFile}, which clients on this machine read` : 'no token file could be written'}; an API key alone acts on its own world)\n` +
@@ -107,6 +120,7 @@ export async function run(options: Options<'serve'>): Promise<void> {
   }
   const stop = () => {
     forget();
+    void router?.stop();
     secure?.close();
     secure?.closeAllConnections();
     server.close(() => process.exit(0));

@@ -17,6 +17,12 @@ export function positiveInteger(text: string): number {
   return Number(text);
 }
 
+/** --workers: 1 (this process alone) to 64. */
+export function workerCount(text: string): number {
+  if (!/^[1-9]\d{0,1}$/.test(text) || Number(text) > 64) throw new Error('Expected a whole number from 1 to 64.');
+  return Number(text);
+}
+
 /** 0, 1, 2, … (a seed). */
 export function wholeNumber(text: string): number {
   if (!/^\d{1,15}$/.test(text)) throw new Error('Expected a whole number (0, 1, 2, …).');

@@ -254,7 +254,7 @@ export const MAX_YAML_BODY_BYTES = 256 * 1024;
  * compile regular expressions afterwards). Keys are data: duplicate keys keep
  * the last value (as JSON.parse does), `__proto__` is an own property.
  */
-function parseBody(bytes: Uint8Array, contentType = ''): Record<string, any> {
+export function parseBody(bytes: Uint8Array, contentType = ''): Record<string, any> {
   if (bytes.length > MAX_BODY_BYTES) throw new ControlError(`The body is larger than ${MAX_BODY_BYTES} bytes`, 413);
   const text = Buffer.from(bytes).toString('utf8').trim();
   if (!text) return {};

@@ -1,4 +1,5 @@
 import { Random } from './random';
+import { accountIdOf, tagMintedKey, withRouteOf } from './routes';
 import type { World } from './world';
 
 // Accounts and the keys that open them. An account (a World) holds objects,
@@ -81,7 +82,8 @@ export class AccountRegistry {
    * A further key for `account`: `sk_test_…` or `rk_test_…`, drawn from the
    * account's own seeded stream (the same keys, in the same order, for the same
    * seed and opening key). The shape — prefix, `51`, the account id's body,
-   * random characters, 107 in all, like today's dashboard keys — is a twin choice.
+   * random characters, a tag routers check (./routes.ts), 107 in all, like today's
+   * dashboard keys — is a twin choice.
    */
   mint(account: World, kind: KeyKind, permissions: readonly string[] | null, chosen?: string): ApiKey {
     const keys = this.keysByAccount.get(account);
@@ -96,7 +98,7 @@ export class AccountRegistry {
     } else {
       let stream = this.keyStreams.get(account);
       if (!stream) this.keyStreams.set(account, (stream = new Random(`${this.seed}:${account.key}:keys`)));
-      do key = `${kind === 'secret' ? 'sk' : 'rk'}_test_51${account.accountId.slice(6)}${stream.chars(82)}`;
+      do key = tagMintedKey(`${kind === 'secret' ? 'sk' : 'rk'}_test_51${account.accountId.slice(6)}${stream.chars(78)}`);
       while (this.byKey.has(key));
     }
     const minted: ApiKey = { key, kind, permissions: permissions && Object.freeze([...permissions]), account, minted: true };
@@ -120,7 +122,9 @@ export class AccountRegistry {
     if (platform.platform || !this.keysByAccount.has(platform)) throw new Error(`${platform.accountId} cannot have connected accounts`);
     if (accountId !== undefined && (!/^acct_[A-Za-z0-9]{10,}$/.test(accountId) || this.blocks.has(accountId.slice(-10)))) throw new Error(`${accountId} cannot be a new account's id`);
     this.makeRoom(platform);
-    const account = this.make(`${platform.key}:connected:${platform.connectedEver}`, platform, accountId);
+    const name = `${platform.key}:connected:${platform.connectedEver}`;
+    // A derived id carries its platform's route, so hosted pages of a connected account find the platform's place (./routes.ts).
+    const account = this.make(name, platform, accountId ?? withRouteOf(accountIdOf(this.seed, name), platform.accountId));
     platform.connectedEver++;
     platform.connected.set(account.accountId, account);
     this.blocks.set(account.ids.accountBlock, account);

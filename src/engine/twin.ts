@@ -91,12 +91,22 @@ export interface Session {
   readonly token: string;
 }
 
+/** The key an Authorization header carries: Bearer, Basic with the key as user name (docs/stripe-facts.md §1.1), or the bare key; '' when none. */
+export function keyOfAuthorization(authorization: string | undefined): string {
+  if (!authorization) return '';
+  const [scheme, credentials = ''] = authorization.trim().split(/\s+/, 2);
+  if (/^basic$/i.test(scheme)) return Buffer.from(credentials, 'base64').toString('utf8').split(':')[0];
+  return /^bearer$/i.test(scheme) ? credentials : authorization.trim();
+}
+
 export class Twin {
   readonly seed: string;
   readonly startTime: number;
   readonly config: WorldConfig;
   readonly revokedKeys: Set<string>;
   dispatcher: WebhookDispatcher | null = null;
+  /** Told of each key minted under a name its caller chose (a router cannot derive its account from it: docs/scaling.md). */
+  onKeyChosen: ((key: string) => void) | null = null;
   readonly maxWorlds: number;
   private readonly registry: AccountRegistry;
   private readonly timeSource: () => number;
@@ -170,11 +180,7 @@ export class Twin {
    * connected accounts. Failures are auth-stage errors (401, 403 E41).
    */
   authenticate(authorization: string | undefined, stripeAccount?: string): RequestAccount {
-    if (!authorization) throw errors.missingKey();
-    const [scheme, credentials = ''] = authorization.trim().split(/\s+/, 2);
-    let key = credentials;
-    if (/^basic$/i.test(scheme)) key = Buffer.from(credentials, 'base64').toString('utf8').split(':')[0];
-    else if (!/^bearer$/i.test(scheme)) key = authorization.trim();
+    const key = keyOfAuthorization(authorization);
     if (!key) throw errors.missingKey();
     if (/^(sk|rk)_live_/.test(key)) throw errors.liveKeyRefused(key);
     if (/^pk_(test|live)_/.test(key)) throw errors.publishableKey();
@@ -208,7 +214,9 @@ export class Twin {
 
   /** A further key for `account` (one a key opened): secret (every permission) or restricted to `permissions`. */
   createKey(account: World, kind: KeyKind, permissions: readonly string[] | null, chosen?: string): ApiKey {
-    return this.registry.mint(account, kind, permissions, chosen);
+    const minted = this.registry.mint(account, kind, permissions, chosen);
+    if (chosen !== undefined) this.onKeyChosen?.(minted.key);
+    return minted;
   }
 
   /** An account's keys: the one that opened it first. */

@@ -3,6 +3,7 @@ import { AccountClock, Clock, Schedule, Task, TestClock } from './clock';
 import { StripeError } from './errors';
 import { Ids } from './ids';
 import { joined, Random } from './random';
+import { accountIdOf } from './routes';
 
 // A world is one Stripe account in test mode: its objects, clocks (its own and
 // its test clocks, ./clock.ts), id streams, events, scheduled work, idempotency
@@ -309,8 +310,7 @@ export class World {
     /** A chosen id (a connected account seeded under the id a recording shows). */
     accountId?: string,
   ) {
-    const accountRng = new Random(`${seed}:${key}:account`);
-    this.accountId = accountId ?? `acct_1${accountRng.chars(15)}`;
+    this.accountId = accountId ?? accountIdOf(seed, key);
     this.ids = new Ids(new Random(`${seed}:${key}:ids`), this.accountId);
     this.requestRng = new Random(`${seed}:${key}:requests`);
     this.clock = new AccountClock(() => this.timeSource() + this.offset);

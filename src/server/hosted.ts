@@ -28,6 +28,15 @@ import { MAX_BODY_BYTES, TwinRequest, TwinResponse } from './stages';
 /** Paths the hosted pages answer. */
 export const isHostedPath = (path: string) => /^\/(c\/pay|b|r|p\/session)\//.test(path);
 
+/** The account block a page's path carries (its session id or token names its account), or null: how a router places a page (docs/scaling.md). */
+export function pageAccountBlock(path: string): string | null {
+  let m: RegExpMatchArray | null;
+  if ((m = path.match(/^\/(?:c\/pay|r)\/([A-Za-z0-9_]+)/))) return accountBlockOfSession(m[1]);
+  if ((m = path.match(/^\/b\/([A-Za-z0-9_]+)/))) return accountBlockOfLinkToken(m[1]);
+  if ((m = path.match(/^\/p\/session\/([A-Za-z0-9_+/]+?)\/?$/))) return accountBlockOfPortalToken(m[1]);
+  return null;
+}
+
 export async function hostedPage(twin: Twin, req: TwinRequest, path: string): Promise<TwinResponse> {
   const method = req.method.toUpperCase();
   let world: World | undefined;

@@ -6,7 +6,7 @@ import tls from 'node:tls';
 import { Twin } from '../engine/twin';
 import type { AccessLogEntry } from './access_log';
 import { handleRequest } from './pipeline';
-import { MAX_BODY_BYTES, TwinResponse } from './stages';
+import { MAX_BODY_BYTES, TwinRequest, TwinResponse } from './stages';
 
 // The node:http and node:https faces of the twin.
 
@@ -24,8 +24,18 @@ export interface HttpServerOptions {
 
 export const REQUEST_TIMEOUT_MS = 30_000;
 
+/** Answers one request: the twin's pipeline, or `serve --workers`' router forwarding to the worker holding its account. */
+export type Answer = (request: TwinRequest) => Promise<TwinResponse>;
+
+const pipelineOf = (twin: Twin): Answer => (request) => handleRequest(twin, request);
+
 export function createHttpServer(twin: Twin, options: HttpServerOptions = {}): http.Server {
-  const server = http.createServer(serverOptions(options), requestListener(twin, options));
+  return serveRequests(pipelineOf(twin), options);
+}
+
+/** A node:http server answering each request with `answer`. */
+export function serveRequests(answer: Answer, options: HttpServerOptions = {}): http.Server {
+  const server = http.createServer(serverOptions(options), requestListener(answer, options));
   server.on('clientError', (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket) => {
     // A TLS handshake (record type 0x16) where plain HTTP was expected: say so, rather than a bare reset.
     if (err.rawPacket?.[0] === 0x16) warn(`a TLS (https://) connection reached the plain HTTP port ${portOf(server)}; use http:// there, or serve --https and its HTTPS port`);
@@ -36,7 +46,7 @@ export function createHttpServer(twin: Twin, options: HttpServerOptions = {}): h
 
 /** The same face over TLS (`serve --https`): `key` and `cert` are PEM. */
 export function createHttpsServer(twin: Twin, credentials: { key: string | Buffer; cert: string | Buffer }, options: HttpServerOptions = {}): https.Server {
-  const server = https.createServer({ ...serverOptions(options), ...credentials }, requestListener(twin, options));
+  const server = https.createServer({ ...serverOptions(options), ...credentials }, requestListener(pipelineOf(twin), options));
   server.on('clientError', answerClientError);
   server.on('tlsClientError', (err: NodeJS.ErrnoException) => {
     if (err.code === 'ERR_SSL_HTTP_REQUEST') warn(`a plain HTTP (http://) request reached the HTTPS port ${portOf(server)}; use https:// there, or the HTTP port`);
@@ -50,7 +60,7 @@ function serverOptions(options: HttpServerOptions): http.ServerOptions {
   return { requestTimeout, connectionsCheckingInterval: Math.max(10, Math.min(1000, requestTimeout / 4)) };
 }
 
-function requestListener(twin: Twin, { onRequest }: HttpServerOptions): http.RequestListener {
+function requestListener(answer: Answer, { onRequest }: HttpServerOptions): http.RequestListener {
   return (req, res) => {
     const started = onRequest ? performance.now() : 0;
     const logged = (response: TwinResponse) => onRequest?.(accessLogEntry(req, response, performance.now() - started));
@@ -62,7 +72,7 @@ function requestListener(twin: Twin, { onRequest }: HttpServerOptions): http.Req
       return readLimited(req, MAX_BODY_BYTES);
     };
     const onGone = (listener: () => void) => res.once('close', listener); // the client left: a timeout fault stops holding
-    handleRequest(twin, { method: req.method ?? 'GET', url: req.url ?? '/', headers, readBody, onGone })
+    answer({ method: req.method ?? 'GET', url: req.url ?? '/', headers, readBody, onGone })
       .then((response) => {
         logged(response);
         if (response.drop) return void req.socket.destroy(); // a lost response: the client sees the connection reset
