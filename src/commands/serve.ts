@@ -74,8 +74,8 @@ export async function run(options: Options<'serve'>): Promise<void> {
   const twin = buildTwin(options, twinSeed, token); // with --workers, only to check the options before any worker starts
   const workers = options.workers;
   const faceOptions: HttpServerOptions = options.log ? { onRequest: accessLog(options.log) } : {};
+  if (options.https && workers > 1) throw new UsageError('--https with --workers is not supported yet: put a TLS proxy in front of the workers (docs/scaling.md)');
   const tls = options.https ? await certificate(options) : null;
-  if (tls && workers > 1) throw new UsageError('--https with --workers is not supported yet: put a TLS proxy in front of the workers (docs/scaling.md)');
   const router = workers > 1 ? (await import('./serve_workers')).createRouter({ options, seed: twinSeed, token, count: workers, faceOptions }) : null;
   const server = router ? router.server : createHttpServer(twin, faceOptions);
   const { url, port: actualPort } = await listen(server, options.port, host);
