@@ -1,5 +1,5 @@
 import { Random } from './random';
-import type { World } from './world';
+import type { World, WorldState } from './world';
 
 // Accounts and the keys that open them. An account (a World) holds objects,
 // balance, id streams, events and webhook endpoints; a key belongs to one
@@ -29,6 +29,23 @@ export interface ApiKey {
   readonly account: World;
   /** Made by the control surface, rather than the key that opened the account. */
   readonly minted: boolean;
+}
+
+/** A minted key as data. */
+export interface KeyState {
+  key: string;
+  kind: KeyKind;
+  permissions: readonly string[] | null;
+}
+
+/**
+ * An account opened by a key, as data: its world (connected accounts included),
+ * the keys minted for it and where its key stream stands (docs/durability.md).
+ */
+export interface AccountState {
+  world: WorldState;
+  keys: KeyState[];
+  keyStream: number[] | null;
 }
 
 export class AccountRegistry {
@@ -159,6 +176,51 @@ export class AccountRegistry {
   /** The opening keys of the accounts kept, least recently used first. */
   openingKeys(): string[] {
     return [...this.opened.keys()];
+  }
+
+  /** An account opened by a key, as data (see AccountState). */
+  state(account: World): AccountState {
+    const keys = (this.keysByAccount.get(account) ?? []).filter((k) => k.minted).map(({ key, kind, permissions }) => ({ key, kind, permissions }));
+    return { world: account.exportState(), keys, keyStream: this.keyStreams.get(account)?.state ?? null };
+  }
+
+  /**
+   * Puts back an account from its state, opened by `key` (default the key it was
+   * opened by), with its connected accounts; an account `key` opened before is
+   * forgotten first. Under another key (a copy: the same account id, objects and
+   * ids), the keys minted for the original are not brought along, so they keep
+   * naming the original; the account id's block then names the copy restored
+   * last (hosted pages find their account by it). A minted key another account
+   * holds is skipped. `wallMs` is the face's monotonic clock (World.loadState).
+   */
+  restore(state: AccountState, wallMs: number, key = state.world.key): World {
+    this.forget(key);
+    for (let i = 0; i <= state.world.connected.length; i++) this.makeRoom(null);
+    const account = this.make(key, null, state.world.account);
+    account.loadState(state.world, wallMs);
+    this.opened.set(key, account);
+    this.blocks.set(account.ids.accountBlock, account);
+    this.size++;
+    for (const connected of state.world.connected) {
+      const world = this.make(connected.key, account, connected.account);
+      world.loadState(connected, wallMs);
+      account.connected.set(world.accountId, world);
+      this.blocks.set(world.ids.accountBlock, world);
+      this.size++;
+    }
+    const keys: ApiKey[] = [{ key, kind: key.startsWith('rk_') ? 'restricted' : 'secret', permissions: null, account, minted: false }];
+    if (key === state.world.key) {
+      for (const k of state.keys) if (!this.byKey.has(k.key)) keys.push({ ...k, permissions: k.permissions && Object.freeze([...k.permissions]), account, minted: true });
+      if (state.keyStream) {
+        const stream = new Random('');
+        stream.state = state.keyStream;
+        this.keyStreams.set(account, stream);
+      }
+    }
+    for (const k of keys) this.byKey.set(k.key, k);
+    this.keysByAccount.set(account, keys);
+    this.newest = account;
+    return account;
   }
 
   /** Forgets the account of `key` (with its keys and connected accounts), or every account. */

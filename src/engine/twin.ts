@@ -1,4 +1,4 @@
-import { AccountRegistry, ApiKey, KeyKind } from './accounts';
+import { AccountRegistry, AccountState, ApiKey, KeyKind } from './accounts';
 import { errors } from './errors';
 import { LATEST_VERSION } from './versions';
 import { AccountDirectory, Ctx, World, WorldConfig } from './world';
@@ -265,5 +265,29 @@ export class Twin {
    */
   reset(key?: string): void {
     this.registry.forget(key);
+  }
+
+  // --- state as data (docs/durability.md) ---
+
+  /** The account `key` opened (or one of its keys names), as plain data; undefined when the twin keeps none. */
+  exportAccount(key: string): AccountState | undefined {
+    const account = this.registry.known(key)?.account;
+    return account && this.registry.state(account);
+  }
+
+  /** Every account opened by a key, least recently used first, as plain data. */
+  exportAccounts(): AccountState[] {
+    return this.registry.accounts().map((account) => this.registry.state(account));
+  }
+
+  /**
+   * Puts back an account from its state, under the key that opened it or, given
+   * `key`, as a copy opened by that key (AccountRegistry.restore); what that key
+   * opened before is forgotten. `wallMs`: the face's monotonic clock, in ms.
+   */
+  importAccount(state: AccountState, wallMs: number, key?: string): World {
+    const world = this.registry.restore(state, wallMs, key);
+    for (const account of [world, ...world.connected.values()]) account.config.publicUrl = this.config.publicUrl;
+    return world;
   }
 }
