@@ -9,6 +9,7 @@ import { inspectRoutes, recordRequest } from './inspect';
 import { intentRoutes } from './intents';
 import { keyRoutes } from './keys';
 import { seedRoutes } from './seed';
+import { snapshotRoutes } from './snapshots';
 import { ControlRoute, ControlSurface } from './surface';
 import { triggerRoutes } from './triggers';
 import { webhookRoutes } from './webhooks';
@@ -38,6 +39,7 @@ export const controlRoutes: ControlRoute[] = [
   ...webhookRoutes,
   ...faultRoutes,
   ...inspectRoutes,
+  ...snapshotRoutes,
 ];
 
 export const controlSurface = new ControlSurface(controlRoutes);
