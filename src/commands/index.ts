@@ -22,6 +22,7 @@ export const COMMANDS = {
   serve: {
     usage: `serve [--port 12111] [--host 127.0.0.1] [--seed N] [--start <unix seconds or ISO date>] [--webhook-retries 3600,7200,14400]
       [--control-token <token>] [--max-worlds 1000] [--public-url http://localhost:12111] [--api-version 2026-10-28.endive]
+      [--data DIR]
     Serve the twin over HTTP. --seed N makes ids and timestamps reproducible: world
     time starts at --start (default 2026-01-01T00:00:00Z) and moves only when advanced
     through POST /__admin__/clock/advance. Without --seed, ids are random and world
@@ -32,7 +33,10 @@ export const COMMANDS = {
     --public-url (or STRIPE_TWIN_PUBLIC_URL): the origin the pages the twin serves
     (Checkout, Payment Links, the customer portal) are linked at; default its own address.
     --api-version: every account's default API version (default the newest); a request's
-    Stripe-Version overrides it, and events and webhooks are rendered at it (docs/versions.md).`,
+    Stripe-Version overrides it, and events and webhooks are rendered at it (docs/versions.md).
+    --data DIR: keep every world on disk in DIR (created if needed), so whatever was answered
+    survives a crash and a restart with the same DIR picks up where it stopped, seed and
+    world time included (docs/durability.md); without it the twin lives in memory only.`,
     load: () => import('./serve'),
   },
   verify: {

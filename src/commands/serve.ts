@@ -3,8 +3,9 @@ import '../mcp'; // installs the MCP server (/mcp) into the pipeline
 import '../x402/install'; // installs the x402 facilitator (/x402/*) into the pipeline
 import { allowControlHost, checkControlToken, CONTROL_TOKEN_ENV, CONTROL_TOKEN_HEADER, isLoopbackHost, newControlToken, removeTokenFile, setControlToken, writeTokenFile } from '../control/token';
 import { isKnownVersion, LATEST_VERSION } from '../engine/versions';
-import { Twin } from '../engine/twin';
+import { DEFAULT_START_TIME, Twin } from '../engine/twin';
 import { checkPublicUrl, createHttpServer, listen, PUBLIC_URL_ENV } from '../server/http';
+import { DurableStore, twinMeta } from '../server/durable';
 import { HttpWebhookDispatcher } from '../server/webhooks';
 
 function parseRetries(value: string | undefined): number[] | undefined {
@@ -46,17 +47,31 @@ function controlToken(args: Record<string, string>): string {
 export async function run(args: Record<string, string>): Promise<void> {
   const port = Number(args.port ?? process.env.STRIPE_TWIN_PORT ?? 12111);
   const host = args.host ?? '127.0.0.1';
-  const seeded = args.seed !== undefined;
+  let seeded = args.seed !== undefined;
   const retries = parseRetries(args['webhook-retries']);
   const apiVersion = parseApiVersion(args['api-version']);
+  let seed = seeded ? String(args.seed) : `${Date.now()}-${process.pid}`;
+  let startTime = parseStart(args.start);
+  let wallStart: number | undefined;
+  const data = args.data === undefined ? undefined : String(args.data);
+  if (data !== undefined) {
+    // The first start fixes the seed and the start of world time; a restart takes them from DIR/twin.json.
+    const meta = twinMeta(data, () => ({ seed, startTime: startTime ?? (seeded ? DEFAULT_START_TIME : Math.floor(Date.now() / 1000)), wallStart: seeded ? null : Date.now() }));
+    if (seeded && meta.seed !== seed) throw new Error(`--seed ${seed}: ${data} holds a twin seeded ${JSON.stringify(meta.seed)}; use that seed, or another --data directory`);
+    ({ seed, startTime } = meta);
+    seeded = meta.wallStart === null;
+    wallStart = meta.wallStart ?? undefined;
+  }
   const twin = new Twin({
-    seed: seeded ? args.seed : `${Date.now()}-${process.pid}`,
-    startTime: parseStart(args.start),
+    seed,
+    startTime,
+    wallStart,
     wallClock: seeded ? undefined : Date.now,
     config: retries || apiVersion ? { ...(retries ? { webhookRetryDelays: retries } : {}), ...(apiVersion ? { defaultApiVersion: apiVersion } : {}) } : undefined,
     maxWorlds: parseMaxWorlds(args['max-worlds']),
   });
   twin.dispatcher = new HttpWebhookDispatcher();
+  const store = data === undefined ? null : DurableStore.open(data, twin);
   const token = controlToken(args);
   setControlToken(twin, token);
   allowControlHost(twin, host);
@@ -65,13 +80,15 @@ export async function run(args: Record<string, string>): Promise<void> {
   // Hosted pages (Checkout, Payment Links, the portal) point at this address unless told otherwise (a proxy, a container).
   const publicUrl = args['public-url'] !== undefined ? checkPublicUrl(String(args['public-url']), '--public-url') : process.env[PUBLIC_URL_ENV] ? checkPublicUrl(process.env[PUBLIC_URL_ENV]!, PUBLIC_URL_ENV) : url;
   twin.setPublicUrl(publicUrl);
+  if (store) twin.kickWebhooks(); // deliveries pending when it stopped go out again
   // Clients on this machine (TwinControl, stripe-twin listen) read the token from here; removed on exit.
   const tokenFile = writeTokenFile(actualPort, token);
   const forget = () => tokenFile && removeTokenFile(tokenFile, token);
   process.on('exit', forget);
   const key = 'sk_test_twin';
   process.stdout.write(
-    `stripe-twin listening on ${url} (API version ${apiVersion ?? LATEST_VERSION}${seeded ? `, seed ${args.seed}` : ''})\n` +
+    `stripe-twin listening on ${url} (API version ${apiVersion ?? LATEST_VERSION}${seeded ? `, seed ${seed}` : ''})\n` +
+      (store ? `  data:     ${store.dir}   (every world kept on disk; ${twin.allWorlds().length} loaded)\n` : '') +
       `  key:      ${key}   (any sk_test_… key works; each key is its own account)\n` +
       `  node:     new Stripe('${key}', { host: '${host}', port: ${actualPort}, protocol: 'http' })\n` +
       `  health:   ${url}/healthz\n` +
@@ -88,6 +105,7 @@ export async function run(args: Record<string, string>): Promise<void> {
   }
   const stop = () => {
     forget();
+    store?.close();
     server.close(() => process.exit(0));
     server.closeAllConnections();
   };

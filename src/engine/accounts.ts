@@ -48,7 +48,21 @@ export interface AccountState {
   keyStream: number[] | null;
 }
 
+/** Told of every change to the accounts kept (a durable store writes them down: docs/durability.md). */
+export interface RegistryListener {
+  /** An account opened by a key: new, or restored from its state. */
+  opened(account: World): void;
+  /** Its minted keys changed. */
+  minted(account: World): void;
+  connected(platform: World, account: World): void;
+  disconnected(platform: World, account: World): void;
+  /** The account `key` opened was forgotten (undefined: every account). */
+  forgotten(key: string | undefined): void;
+}
+
 export class AccountRegistry {
+  /** Set by a durable store. */
+  listener: RegistryListener | null = null;
   /** Accounts opened by keys, least recently used first, by the key that opened them (World.key). */
   private readonly opened = new Map<string, World>();
   /** Every key of every account kept. */
@@ -85,6 +99,7 @@ export class AccountRegistry {
       this.byKey.set(key, found);
       this.keysByAccount.set(account, [found]);
       this.newest = account;
+      this.listener?.opened(account);
     }
     return found;
   }
@@ -120,6 +135,7 @@ export class AccountRegistry {
     this.byKey.set(key, minted);
     keys.push(minted);
     this.touch(account);
+    this.listener?.minted(account);
     return minted;
   }
 
@@ -143,6 +159,7 @@ export class AccountRegistry {
     this.blocks.set(account.ids.accountBlock, account);
     this.size++;
     this.touch(platform);
+    this.listener?.connected(platform, account);
     return account;
   }
 
@@ -151,6 +168,7 @@ export class AccountRegistry {
     const platform = account.platform;
     if (!platform || platform.connected.get(account.accountId) !== account) return;
     platform.connected.delete(account.accountId);
+    this.listener?.disconnected(platform, account);
     if (this.blocks.get(account.ids.accountBlock) === account) this.blocks.delete(account.ids.accountBlock);
     this.size--;
   }
@@ -220,12 +238,14 @@ export class AccountRegistry {
     for (const k of keys) this.byKey.set(k.key, k);
     this.keysByAccount.set(account, keys);
     this.newest = account;
+    this.listener?.opened(account);
     return account;
   }
 
   /** Forgets the account of `key` (with its keys and connected accounts), or every account. */
   forget(key?: string): void {
     if (key === undefined) {
+      this.listener?.forgotten(undefined);
       this.opened.clear();
       this.byKey.clear();
       this.keysByAccount.clear();
@@ -263,6 +283,7 @@ export class AccountRegistry {
   }
 
   private drop(account: World): void {
+    this.listener?.forgotten(account.key);
     this.opened.delete(account.key);
     for (const apiKey of this.keysByAccount.get(account) ?? []) this.byKey.delete(apiKey.key);
     this.keysByAccount.delete(account);

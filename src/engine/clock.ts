@@ -103,6 +103,11 @@ export class Schedule {
     this.live--;
   }
 
+  /** The sequence number the next task gets. */
+  get nextSeq(): number {
+    return this.seq;
+  }
+
   /** The work waiting, as plain data (in no particular order), and the next sequence number. */
   get state(): ScheduleState {
     return { seq: this.seq, tasks: this.heap.filter((t) => !t.cancelled).map(({ at, seq, name, args }) => ({ at, seq, name, args })) };

@@ -1,4 +1,4 @@
-import { AccountRegistry, AccountState, ApiKey, KeyKind } from './accounts';
+import { AccountRegistry, AccountState, ApiKey, KeyKind, RegistryListener } from './accounts';
 import { errors } from './errors';
 import { LATEST_VERSION } from './versions';
 import { AccountDirectory, Ctx, World, WorldConfig } from './world';
@@ -27,9 +27,20 @@ export interface TwinOptions {
    * accounts), so a twin left running while test suites mint a key per test stays bounded.
    */
   maxWorlds?: number;
+  /**
+   * With `wallClock`: the wall time (ms) world time started at `startTime` (default: now). A
+   * twin restarted on its data directory passes the first start's, so world time goes on.
+   */
+  wallStart?: number;
 }
 
 export const DEFAULT_MAX_WORLDS = 1000;
+
+/** Keeps the twin's state somewhere (a data directory: src/server/durable.ts); told when to write what changed. */
+export interface TwinStore {
+  /** Writes everything changed since the last commit; a face calls it before answering. */
+  commit(): void;
+}
 
 export const DEFAULT_START_TIME = 1767225600;
 
@@ -97,6 +108,8 @@ export class Twin {
   readonly config: WorldConfig;
   readonly revokedKeys: Set<string>;
   dispatcher: WebhookDispatcher | null = null;
+  /** Where the twin's state is kept besides memory; null: in memory only. */
+  store: TwinStore | null = null;
   readonly maxWorlds: number;
   private readonly registry: AccountRegistry;
   private readonly timeSource: () => number;
@@ -111,7 +124,7 @@ export class Twin {
     if (!Number.isInteger(this.maxWorlds) || this.maxWorlds < 1) throw new Error(`maxWorlds must be a positive integer (got ${options.maxWorlds})`);
     const wall = options.wallClock;
     if (wall) {
-      const wallStart = wall();
+      const wallStart = options.wallStart ?? wall();
       this.startTime = options.startTime ?? Math.floor(wallStart / 1000);
       this.timeSource = () => this.startTime + Math.floor((wall() - wallStart) / 1000);
     } else {
@@ -127,6 +140,16 @@ export class Twin {
       world.connections = connections;
       return world;
     });
+  }
+
+  /** The registry's listener (a durable store's). */
+  set accountListener(listener: RegistryListener | null) {
+    this.registry.listener = listener;
+  }
+
+  /** Writes what changed to the store, if the twin has one (a face calls it before answering). */
+  commit(): void {
+    this.store?.commit();
   }
 
   /** Accounts forgotten to stay within maxWorlds. */

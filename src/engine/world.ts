@@ -729,6 +729,11 @@ export class World {
     return this.changed?.dirty ? this.changed : null;
   }
 
+  /** The test clocks' ids, times and next task sequence numbers (cheap: no tasks). */
+  testClockTimes(): [id: string, time: number, seq: number][] {
+    return [...this.testClocks.values()].map((c) => [c.id, c.time, c.schedule.nextSeq]);
+  }
+
   /** The test clocks, as data (their ids, times and schedules). */
   testClockStates(): TestClockState[] {
     return [...this.testClocks.values()].map((c) => ({ id: c.id, time: c.time, schedule: c.schedule.state }));
