@@ -238,7 +238,10 @@ function worldLine(world: World, changes: Changes): WorldLine {
   for (const [id, clock] of changes.objects) {
     const obj = world.get(id);
     if (!obj) gone.push(id);
-    else objects.push(clock === undefined ? [id, obj] : [id, obj, clock]);
+    else {
+      const written = withReference(world, obj);
+      objects.push(clock === undefined ? [id, written] : [id, written, clock]);
+    }
   }
   const facts: [string, unknown?][] = [];
   const unfacts: string[] = [];
@@ -289,6 +292,27 @@ function worldLine(world: World, changes: Changes): WorldLine {
     tasks,
     untasks,
   };
+}
+
+/**
+ * An event whose data.object is the object's snapshot stored now is written with
+ * a reference to it instead ({"$stored": id}): the stored object is written in
+ * the same line or an earlier one, and loading puts it back. Events repeat their
+ * objects, so this about halves a journal line.
+ */
+const STORED = '$stored';
+
+function withReference(world: World, obj: StripeObject): StripeObject {
+  if (obj.object !== 'event') return obj;
+  const inner = obj.data?.object as StripeObject | undefined;
+  if (!inner?.id || world.get(inner.id) !== inner) return obj;
+  return { ...obj, data: { ...obj.data, object: { [STORED]: inner.id } } };
+}
+
+function resolveReference(objects: Map<string, [StripeObject, string | null]>, obj: StripeObject): StripeObject {
+  const ref = obj.object === 'event' ? (obj.data?.object as Record<string, unknown> | undefined)?.[STORED] : undefined;
+  if (typeof ref !== 'string') return obj;
+  return { ...obj, data: { ...obj.data, object: objects.get(ref)?.[0] ?? null } };
 }
 
 // --- loading: the snapshot and the journal, as plain data ---
@@ -349,6 +373,8 @@ function apply(world: Loading, line: WorldLine): void {
   const { offset, connectedEver, ids, requests, config } = line;
   world.state = { ...world.state, offset, connectedEver, ids, requests, config };
   for (const [id, obj, clock] of line.objects) world.objects.set(id, [obj, world.objects.get(id)?.[1] ?? clock ?? null]);
+  // References resolve to the objects as this line leaves them: as they were when it was written.
+  for (const [id, obj] of line.objects) if (obj.object === 'event') world.objects.set(id, [resolveReference(world.objects, obj), world.objects.get(id)![1]]);
   for (const id of line.gone) world.objects.delete(id);
   for (const entry of line.facts) world.facts.set(entry[0], entry);
   for (const key of line.unfacts) world.facts.delete(key);

@@ -50,6 +50,9 @@ describe.each([
     const stripe = clientFor(port);
     const keyed = await stripe.paymentIntents.create({ amount: 4200, currency: 'usd' }, { idempotencyKey: 'pre-crash' });
     const customer = await stripe.customers.create({ email: 'kept@example.com' });
+    const confirmed = await stripe.paymentIntents.create({ amount: 900, currency: 'usd', payment_method: 'pm_card_visa', payment_method_types: ['card'], confirm: true } as Stripe.PaymentIntentCreateParams);
+    const events = (await stripe.events.list({ limit: 20 })).data;
+    expect(events.length).toBeGreaterThan(3);
 
     // A bounded load of concurrent creates; SIGKILL once 150 are acknowledged, with others in flight.
     const acknowledged: string[] = [];
@@ -79,6 +82,11 @@ describe.each([
       expect(acknowledged.filter((id) => !kept.has(id))).toEqual([]);
       expect(kept.has(keyed.id)).toBe(true);
       expect(((await stripe.customers.retrieve(customer.id)) as Stripe.Customer).email).toBe('kept@example.com');
+      // Objects and events come back as they were answered (an event's object, written by reference, included).
+      const { lastResponse: _l, ...confirmedAgain } = await stripe.paymentIntents.retrieve(confirmed.id);
+      const { lastResponse: _m, ...confirmedBefore } = confirmed;
+      expect(confirmedAgain).toEqual(confirmedBefore);
+      for (const event of events) expect(JSON.stringify(await stripe.events.retrieve(event.id))).toBe(JSON.stringify(event));
       // The retried key replays the first answer.
       const retried = await stripe.paymentIntents.create({ amount: 4200, currency: 'usd' }, { idempotencyKey: 'pre-crash' });
       expect(retried.id).toBe(keyed.id);
