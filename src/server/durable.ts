@@ -128,7 +128,7 @@ export class DurableStore implements TwinStore, RegistryListener {
 
   /** Writes every world changed since the last commit: one journal line each. */
   commit(): void {
-    if (this.dirty.size === 0) return;
+    if (this.dirty.size === 0 || this.fd === -1) return;
     const lines: string[] = [];
     for (const world of this.dirty) {
       const changes = world.takeChanges();
@@ -157,6 +157,9 @@ export class DurableStore implements TwinStore, RegistryListener {
   /** Writes what is left and closes the journal. */
   close(): void {
     this.commit();
+    if (this.pending) clearImmediate(this.pending);
+    this.pending = null;
+    for (const world of [...this.watched]) this.unwatch(world);
     if (this.fd !== -1) fs.closeSync(this.fd);
     this.fd = -1;
     this.twin.store = null;
