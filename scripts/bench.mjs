@@ -34,6 +34,11 @@
 //      `serve --seed 1`, `serve --workers 2` (threads) and the same with processes
 //      (STRIPE_TWIN_WORKER_KIND=process), alternating for BENCH_WORKER_ROUNDS rounds (default 2),
 //      best round each; the ratios to one process. Server CPU counts every thread and child process.
+//  11. durable worlds (docs/durability.md): PaymentIntent create+confirm/s on `serve --seed 1
+//      --data <tmp dir>` as a ratio of the same on `serve --seed 1` (in memory), alternating
+//      for BENCH_ROUNDS rounds (default 3), best of each (target: at least 0.8); and, in a
+//      fresh process, saving and restoring a snapshot of a world of 10,000 objects through
+//      the control surface (p50 of BENCH_SNAPSHOT_RESTORES restores, default 20).
 // Results go to .bench/results.json; the readable table is printed last.
 // Targets are reported, not asserted: the exit status is 0 whether or not they are met.
 //
@@ -65,8 +70,9 @@
 //   BENCH_WEBHOOK_EVENTS events delivered to a local receiver (default 5000)
 //   BENCH_BILLING_SUBS subscriptions on the test clock advanced a year (default 1000)
 //   BENCH_BILLING_CALLS creates per round for the subscription/PaymentIntent ratio (default 1000)
+//   BENCH_SNAPSHOT_OBJECTS objects in the world a snapshot restores (default 10000)
 //   BENCH_ONLY         comma-separated sections to run: http (baseline, twin, stripe-mock),
-//                      memory, scale, replay, verify, webhooks, billing, workers (default: all)
+//                      memory, scale, replay, verify, webhooks, billing, workers, durable (default: all)
 //   BENCH_SKIP_BUILD=1 use dist/ as it is instead of running `npm run build` first
 //   BENCH_TWIN_BEFORE  another checkout of stripe-twin, built (its dist/cli.js): its `serve` runs the
 //                      same four scenarios in this run, alternating with this twin for BENCH_ROUNDS
@@ -75,7 +81,7 @@
 //                      on speed, measured against the same baseline in one run
 
 import { execFileSync, fork, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import net from 'node:net';
@@ -827,6 +833,33 @@ async function main() {
     // 10. serve --workers 2 against one process, on several accounts, in the same run.
     results.workers = await workersRun(run, track, log);
   }
+  if (sections.has('durable')) {
+    // 11. Durable worlds: throughput with --data against in memory, and snapshot restore time.
+    const rounds = Math.max(1, Math.round(num('BENCH_ROUNDS', 3)));
+    const objects = Math.round(num('BENCH_SNAPSHOT_OBJECTS', 10_000));
+    const restores = Math.round(num('BENCH_SNAPSHOT_RESTORES', 20));
+    let memoryBest = null;
+    let durableBest = null;
+    const dataDirs = [];
+    for (let round = 1; round <= rounds; round++) {
+      for (const durable of [false, true]) {
+        const dir = durable ? mkdtempSync(path.join(os.tmpdir(), 'stripe-twin-bench-data-')) : null;
+        if (dir) dataDirs.push(dir);
+        const started = await startTwin(track, ROOT, dir ? ['--data', dir] : []);
+        const label = `durable: ${dir ? '--data' : 'in memory'} (round ${round})`;
+        log(`${label}: POST /v1/payment_intents (create+confirm)`);
+        const r = await run({ host: '127.0.0.1', port: started.port, pid: started.child.pid }, { method: 'POST', paths: ['/v1/payment_intents'], body: CREATE_CONFIRM_BODY });
+        await stop(started.child);
+        if (dir) durableBest = !durableBest || r.rps > durableBest.rps ? r : durableBest;
+        else memoryBest = !memoryBest || r.rps > memoryBest.rps ? r : memoryBest;
+      }
+    }
+    for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+    log(`durable: snapshot of a world of ${objects.toLocaleString('en-US')} objects, saved and restored ${restores} times (fresh process)`);
+    const child = track(fork(SELF, ['--snapshot', String(objects), String(restores)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+    const ratio = durableBest.rps / memoryBest.rps;
+    results.durable = { memory: memoryBest, data: durableBest, ratio, target_ratio: 0.8, target_met: ratio >= 0.8, snapshot: await nextMessage(child, 'result') };
+  }
 
   results.wall_seconds = (Date.now() - started) / 1000;
   mkdirSync(path.join(ROOT, '.bench'), { recursive: true });
@@ -838,7 +871,7 @@ async function main() {
   process.exitCode = 0;
 }
 
-const SECTIONS = ['http', 'memory', 'scale', 'replay', 'verify', 'webhooks', 'billing', 'workers'];
+const SECTIONS = ['http', 'memory', 'scale', 'replay', 'verify', 'webhooks', 'billing', 'workers', 'durable'];
 
 /** BENCH_ONLY=http,scale runs those sections only (default: all). */
 function selectedSections() {
@@ -1295,6 +1328,48 @@ function machineBusyTicks() {
   }
 }
 
+/**
+ * Snapshot save and restore of a world of `objects` objects (customers, half of
+ * them with a PaymentIntent and its event), through the in-process control
+ * surface: what the jest helpers do before each test file.
+ */
+async function snapshotBench(objects, restores) {
+  const require = createRequire(import.meta.url);
+  const { createTwin } = require(path.join(ROOT, 'dist'));
+  const { TwinControl } = require(path.join(ROOT, 'dist/control/client'));
+  const twin = createTwin({ seed: 'bench-snapshot' });
+  const key = 'sk_test_snapshot_bench';
+  const stripe = twin.stripe(key);
+  const world = twin.engine.world(key);
+  let n = 0;
+  while (countObjects(world) < objects) {
+    const customer = await stripe.customers.create({ email: `c${n}@example.com` });
+    if (n++ % 2 === 0) await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', customer: customer.id });
+    if (countObjects(world) >= objects) break;
+  }
+  const control = new TwinControl({ twin, key });
+  const t0 = performance.now();
+  const saved = await control.snapshots.save('bench');
+  const saveMs = performance.now() - t0;
+  const times = [];
+  for (let i = 0; i < restores; i++) {
+    const t = performance.now();
+    await control.snapshots.restore('bench');
+    times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  const t1 = performance.now();
+  const file = JSON.stringify(await control.exportWorld());
+  await new TwinControl({ twin, key: 'sk_test_snapshot_copy' }).importWorld(JSON.parse(file));
+  const exportImportMs = performance.now() - t1;
+  process.send({ type: 'result', result: { objects: saved.objects, save_ms: saveMs, restore_ms_p50: times[Math.floor(times.length / 2)], restore_ms_max: times[times.length - 1], restores, export_import_ms: exportImportMs, file_bytes: file.length } });
+  process.exit(0);
+}
+
+function countObjects(world) {
+  return ['customer', 'payment_intent', 'event'].reduce((sum, type) => sum + world.count(type), 0);
+}
+
 /** `node dist/cli.js serve --port <free> --seed 1 [args]`, once it says it is listening: its port, process and start-up time. */
 async function startTwin(track, root = ROOT, args = [], env = {}) {
   const port = await freePort();
@@ -1636,6 +1711,20 @@ function printTables(r) {
     );
     if (w.one_process.other_cpu_util > 0.2) notes.push(`(workers: other processes used ${pctu(w.one_process.other_cpu_util)} of the CPUs while it ran: the ratios are of a loaded machine)`);
   }
+  if (r.durable) {
+    const d = r.durable;
+    const s = d.snapshot;
+    out.push(
+      '',
+      'Durable worlds (serve --seed 1, PaymentIntent create+confirm; snapshot through the in-process control surface)',
+      table(
+        ['in memory req/s', '--data req/s', 'ratio (best of rounds)', `snapshot save ms (${int(s.objects)} objects)`, 'restore ms p50', 'restore ms max', 'export+import ms'],
+        [[int(d.memory.rps), int(d.data.rps), f(d.ratio, 2), ms(s.save_ms), ms(s.restore_ms_p50), ms(s.restore_ms_max), ms(s.export_import_ms)]],
+        ['r', 'r', 'r', 'r', 'r', 'r', 'r'],
+      ),
+    );
+    targets.push(`  PaymentIntent throughput with --data ≥ 0.8 of in memory: ${f(d.ratio, 2)} — ${d.target_met ? 'MET' : 'MISSED'}`);
+  }
 
   const skipped = SECTIONS.filter((x) => !r.settings.sections.includes(x));
   if (skipped.length) out.push('', `Not run (BENCH_ONLY): ${skipped.join(', ')}`);
@@ -1657,4 +1746,5 @@ else if (role === '--replay') await replayBench(Number(process.argv[3]));
 else if (role === '--billing') await billingBench(Number(process.argv[3]), Number(process.argv[4]));
 else if (role === '--webhook-receiver') webhookReceiver();
 else if (role === '--scale') await scaleBench(JSON.parse(process.argv[3]));
+else if (role === '--snapshot') await snapshotBench(Number(process.argv[3]), Number(process.argv[4]));
 else await main();

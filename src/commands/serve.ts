@@ -5,8 +5,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { allowControlHost, CONTROL_TOKEN_HEADER, isLoopbackHost, newControlToken, removeTokenFile, setControlToken, tokenDir, writeTokenFile } from '../control/token';
 import { isKnownVersion, LATEST_VERSION } from '../engine/versions';
-import { Twin } from '../engine/twin';
+import { DEFAULT_START_TIME, Twin } from '../engine/twin';
 import { accessLog } from '../server/access_log';
+import { DurableStore, twinMeta } from '../server/durable';
 import { createHttpServer, createHttpsServer, HttpServerOptions, listen, PUBLIC_URL_ENV } from '../server/http';
 import { HttpWebhookDispatcher } from '../server/webhooks';
 import { Options, UsageError } from './index';
@@ -47,14 +48,22 @@ function writeCertificate(port: number, cert: string): string | null {
   }
 }
 
+/** World time: where it starts, and whether it stands still until advanced (--seed) or follows the wall clock from `wallStart` (ms). */
+export interface TwinTime {
+  startTime?: number;
+  wallStart?: number;
+  frozen: boolean;
+}
+
 /** The twin `serve` runs, from its options; each worker of --workers builds the same one (the same seed, options and control token). */
-export function buildTwin(options: Options<'serve'>, seed: string, token: string): Twin {
+export function buildTwin(options: Options<'serve'>, seed: string, token: string, time: TwinTime = { startTime: options.start, frozen: options.seed !== undefined }): Twin {
   const apiVersion = checkApiVersion(options.apiVersion);
   const retries = options.webhookRetries;
   const twin = new Twin({
     seed,
-    startTime: options.start,
-    wallClock: options.seed !== undefined ? undefined : Date.now,
+    startTime: time.startTime,
+    wallStart: time.wallStart,
+    wallClock: time.frozen ? undefined : Date.now,
     config: retries || apiVersion ? { ...(retries ? { webhookRetryDelays: retries } : {}), ...(apiVersion ? { defaultApiVersion: apiVersion } : {}) } : undefined,
     maxWorlds: options.maxWorlds,
   });
@@ -64,15 +73,29 @@ export function buildTwin(options: Options<'serve'>, seed: string, token: string
   return twin;
 }
 
+/**
+ * --data DIR: the first start fixes the seed and the start of world time in DIR/twin.json;
+ * a restart takes them from there, so ids never repeat and world time goes on (docs/durability.md).
+ */
+function durableTime(dir: string, seed: string, options: Options<'serve'>): { seed: string; time: TwinTime } {
+  const seeded = options.seed !== undefined;
+  const meta = twinMeta(dir, () => ({ seed, startTime: options.start ?? (seeded ? DEFAULT_START_TIME : Math.floor(Date.now() / 1000)), wallStart: seeded ? null : Date.now() }));
+  if (seeded && meta.seed !== seed) throw new UsageError(`--seed ${seed}: ${dir} holds a twin seeded ${JSON.stringify(meta.seed)}; use that seed, or another --data directory`);
+  return { seed: meta.seed, time: { startTime: meta.startTime, wallStart: meta.wallStart ?? undefined, frozen: meta.wallStart === null } };
+}
+
 export async function run(options: Options<'serve'>): Promise<void> {
   const { host, seed } = options;
   const seeded = seed !== undefined;
   const apiVersion = checkApiVersion(options.apiVersion);
   // The control token: --control-token, else STRIPE_TWIN_CONTROL_TOKEN (both checked by the declaration), else a fresh random one.
   const token = options.controlToken ?? newControlToken();
-  const twinSeed = seeded ? String(seed) : `${Date.now()}-${process.pid}`;
-  const twin = buildTwin(options, twinSeed, token); // with --workers, only to check the options before any worker starts
   const workers = options.workers;
+  if (options.data !== undefined && workers > 1) throw new UsageError('--data with --workers is not supported yet (docs/scaling.md)');
+  const durable = options.data !== undefined ? durableTime(options.data, seeded ? String(seed) : `${Date.now()}-${process.pid}`, options) : null;
+  const twinSeed = durable?.seed ?? (seeded ? String(seed) : `${Date.now()}-${process.pid}`);
+  const twin = buildTwin(options, twinSeed, token, durable?.time); // with --workers, only to check the options before any worker starts
+  const store = options.data !== undefined ? DurableStore.open(options.data, twin) : null;
   const faceOptions: HttpServerOptions = options.log ? { onRequest: accessLog(options.log) } : {};
   if (options.https && workers > 1) throw new UsageError('--https with --workers is not supported yet: put a TLS proxy in front of the workers (docs/scaling.md)');
   const tls = options.https ? await certificate(options) : null;
@@ -86,6 +109,7 @@ export async function run(options: Options<'serve'>): Promise<void> {
   const publicUrl = options.publicUrl ?? url;
   twin.setPublicUrl(publicUrl);
   await router?.start(publicUrl);
+  if (store) twin.kickWebhooks(); // deliveries pending when it stopped go out again
   // Clients on this machine (TwinControl, stripe-twin listen) read the token from here; removed on exit.
   const tokenFile = writeTokenFile(actualPort, token);
   const forget = () => tokenFile && removeTokenFile(tokenFile, token);
@@ -101,6 +125,7 @@ export async function run(options: Options<'serve'>): Promise<void> {
         : `            certificate ${options.cert}\n`);
   process.stdout.write(
     `stripe-twin listening on ${url} (API version ${apiVersion ?? LATEST_VERSION}${seeded ? `, seed ${seed}` : ''})\n` +
+      (store ? `  data:     ${store.dir}   (every world kept on disk; ${twin.allWorlds().length} loaded)\n` : '') +
       `  key:      ${key}   (any sk_test_… key works; each key is its own account)\n` +
       `  node:     new Stripe('${key}', { host: '${host}', port: ${actualPort}, protocol: 'http' })\n` +
       httpsLines +
@@ -120,6 +145,7 @@ export async function run(options: Options<'serve'>): Promise<void> {
   }
   const stop = () => {
     forget();
+    store?.close();
     void router?.stop();
     secure?.close();
     secure?.closeAllConnections();

@@ -46,6 +46,20 @@ export class TwinControlError extends Error {
 
 // --- what the routes answer ---
 
+/** A world file (GET /__admin__/export): plain JSON, to keep or hand to a colleague. */
+export interface WorldFile {
+  format: 'stripe-twin.worlds/1';
+  seed: string;
+  accounts: unknown[];
+}
+export interface SnapshotInfo {
+  name: string;
+  /** The key of the world saved; null: every world. */
+  key: string | null;
+  worlds: { key: string; account: string }[];
+  objects: number;
+}
+
 export interface SeedResult {
   worlds: Record<string, { account: string; created: Record<string, string[]> }>;
 }
@@ -398,6 +412,30 @@ export class TwinControl {
     clear: (id?: string): Promise<{ cleared: number; fault?: ArmedFaultInfo }> =>
       this.call('DELETE', id === undefined ? '/__admin__/faults' : `/__admin__/faults/${encodeURIComponent(id)}`),
   };
+
+  /**
+   * Snapshots (docs/durability.md): `save(name)` keeps this client's world under a
+   * name in the twin's memory (`{all: true}`: every world, with the control token);
+   * `restore(name)` puts it back — into this client's world, a copy when it was
+   * another's (`{all: true}`: as saved).
+   */
+  readonly snapshots = {
+    save: (name: string, options: { all?: boolean } = {}): Promise<SnapshotInfo> => this.call('POST', '/__admin__/snapshots', { name }, {}, options.all ? null : this.key),
+    restore: (name: string, options: { all?: boolean } = {}): Promise<{ name: string; restored: { key: string; account: string }[] }> =>
+      this.call('POST', `/__admin__/snapshots/${encodeURIComponent(name)}/restore`, {}, {}, options.all ? null : this.key),
+    list: (): Promise<{ snapshots: SnapshotInfo[] }> => this.call('GET', '/__admin__/snapshots'),
+    delete: (name: string): Promise<{ name: string; deleted: true }> => this.call('DELETE', `/__admin__/snapshots/${encodeURIComponent(name)}`),
+  };
+
+  /** This client's world as a file (JSON) another twin imports; `{all: true}`: every world (control token). */
+  exportWorld(options: { all?: boolean } = {}): Promise<WorldFile> {
+    return this.call('GET', '/__admin__/export', undefined, {}, options.all ? null : this.key);
+  }
+
+  /** Loads a world file into this client's world (a copy of its one world); `{all: true}`: each world under its own key. */
+  importWorld(file: WorldFile, options: { all?: boolean } = {}): Promise<{ restored: { key: string; account: string }[] }> {
+    return this.call('POST', '/__admin__/import', file, {}, options.all ? null : this.key);
+  }
 
   /** The request log, newest first. */
   requests(filters: RequestFilters = {}): Promise<RequestLog> {

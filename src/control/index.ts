@@ -10,6 +10,7 @@ import { inspector } from './inspector';
 import { intentRoutes } from './intents';
 import { keyRoutes } from './keys';
 import { seedRoutes } from './seed';
+import { snapshotRoutes } from './snapshots';
 import { ControlRoute, ControlSurface } from './surface';
 import { triggerRoutes } from './triggers';
 import { webhookRoutes } from './webhooks';
@@ -39,6 +40,7 @@ export const controlRoutes: ControlRoute[] = [
   ...webhookRoutes,
   ...faultRoutes,
   ...inspectRoutes,
+  ...snapshotRoutes,
 ];
 
 export const controlSurface = new ControlSurface(controlRoutes);

@@ -76,6 +76,8 @@ export interface ControlRoute {
   scope?: 'twin';
   /** What the route does, for a refusal (`listing every world`). */
   what?: string;
+  /** A JSON body larger than the pipeline's MAX_BODY_BYTES it accepts (a world import). */
+  maxBodyBytes?: number;
   run(call: ControlCall): unknown | Promise<unknown>;
 }
 
@@ -134,7 +136,7 @@ export class ControlSurface {
         );
       };
       if (route.scope === 'twin') authorize(undefined, route.what ?? `${method} ${route.path}`);
-      const body = method === 'POST' ? parseBody(await req.readBody(), req.headers['content-type']) : {};
+      const body = method === 'POST' ? parseBody(await req.readBody(route.maxBodyBytes), req.headers['content-type'], route.maxBodyBytes) : {};
       const search = new URLSearchParams(query);
       const account = search.get('account') ?? undefined;
       search.delete('account');
@@ -254,8 +256,8 @@ export const MAX_YAML_BODY_BYTES = 256 * 1024;
  * compile regular expressions afterwards). Keys are data: duplicate keys keep
  * the last value (as JSON.parse does), `__proto__` is an own property.
  */
-export function parseBody(bytes: Uint8Array, contentType = ''): Record<string, any> {
-  if (bytes.length > MAX_BODY_BYTES) throw new ControlError(`The body is larger than ${MAX_BODY_BYTES} bytes`, 413);
+export function parseBody(bytes: Uint8Array, contentType = '', limit = MAX_BODY_BYTES): Record<string, any> {
+  if (bytes.length > limit) throw new ControlError(`The body is larger than ${limit} bytes`, 413);
   const text = Buffer.from(bytes).toString('utf8').trim();
   if (!text) return {};
   let value: unknown;
@@ -268,7 +270,7 @@ export function parseBody(bytes: Uint8Array, contentType = ''): Record<string, a
     if (e instanceof ControlError) throw e;
     throw new ControlError(`The body is neither JSON nor YAML: ${(e as Error).message}`);
   }
-  checkParsed(value);
+  checkParsed(value, limit === MAX_BODY_BYTES ? MAX_CONTROL_NODES : Infinity);
   if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, any>;
   throw new ControlError('The body must be a JSON or YAML object');
 }
@@ -328,14 +330,14 @@ export function yamlNestingBound(text: string, stopAbove = Infinity): number {
 }
 
 /** The parsed value: depth again (a YAML alias repeats a node, an anchor can even contain itself) and size. */
-function checkParsed(value: unknown): void {
+function checkParsed(value: unknown, maxNodes: number): void {
   if (value === null || typeof value !== 'object') return;
   const stack: [unknown, number][] = [[value, 1]];
   let nodes = 0;
   while (stack.length) {
     const [v, depth] = stack.pop()!;
     if (depth > MAX_CONTROL_DEPTH) throw tooDeep();
-    if (++nodes > MAX_CONTROL_NODES) throw new ControlError(`The body holds more than ${MAX_CONTROL_NODES} arrays and objects`, 413);
+    if (++nodes > maxNodes) throw new ControlError(`The body holds more than ${maxNodes} arrays and objects`, 413);
     for (const child of Array.isArray(v) ? v : Object.values(v as object)) {
       if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
     }

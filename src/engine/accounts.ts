@@ -1,6 +1,6 @@
 import { Random } from './random';
 import { accountIdOf, tagMintedKey, withRouteOf } from './routes';
-import type { World } from './world';
+import type { World, WorldState } from './world';
 
 // Accounts and the keys that open them. An account (a World) holds objects,
 // balance, id streams, events and webhook endpoints; a key belongs to one
@@ -32,7 +32,38 @@ export interface ApiKey {
   readonly minted: boolean;
 }
 
+/** A minted key as data. */
+export interface KeyState {
+  key: string;
+  kind: KeyKind;
+  permissions: readonly string[] | null;
+}
+
+/**
+ * An account opened by a key, as data: its world (connected accounts included),
+ * the keys minted for it and where its key stream stands (docs/durability.md).
+ */
+export interface AccountState {
+  world: WorldState;
+  keys: KeyState[];
+  keyStream: number[] | null;
+}
+
+/** Told of every change to the accounts kept (a durable store writes them down: docs/durability.md). */
+export interface RegistryListener {
+  /** An account opened by a key: new, or restored from its state. */
+  opened(account: World): void;
+  /** Its minted keys changed. */
+  minted(account: World): void;
+  connected(platform: World, account: World): void;
+  disconnected(platform: World, account: World): void;
+  /** The account `key` opened was forgotten (undefined: every account). */
+  forgotten(key: string | undefined): void;
+}
+
 export class AccountRegistry {
+  /** Set by a durable store. */
+  listener: RegistryListener | null = null;
   /** Accounts opened by keys, least recently used first, by the key that opened them (World.key). */
   private readonly opened = new Map<string, World>();
   /** Every key of every account kept. */
@@ -69,6 +100,7 @@ export class AccountRegistry {
       this.byKey.set(key, found);
       this.keysByAccount.set(account, [found]);
       this.newest = account;
+      this.listener?.opened(account);
     }
     return found;
   }
@@ -105,6 +137,7 @@ export class AccountRegistry {
     this.byKey.set(key, minted);
     keys.push(minted);
     this.touch(account);
+    this.listener?.minted(account);
     return minted;
   }
 
@@ -130,6 +163,7 @@ export class AccountRegistry {
     this.blocks.set(account.ids.accountBlock, account);
     this.size++;
     this.touch(platform);
+    this.listener?.connected(platform, account);
     return account;
   }
 
@@ -138,6 +172,7 @@ export class AccountRegistry {
     const platform = account.platform;
     if (!platform || platform.connected.get(account.accountId) !== account) return;
     platform.connected.delete(account.accountId);
+    this.listener?.disconnected(platform, account);
     if (this.blocks.get(account.ids.accountBlock) === account) this.blocks.delete(account.ids.accountBlock);
     this.size--;
   }
@@ -165,9 +200,56 @@ export class AccountRegistry {
     return [...this.opened.keys()];
   }
 
+  /** An account opened by a key, as data (see AccountState). */
+  state(account: World): AccountState {
+    const keys = (this.keysByAccount.get(account) ?? []).filter((k) => k.minted).map(({ key, kind, permissions }) => ({ key, kind, permissions }));
+    return { world: account.exportState(), keys, keyStream: this.keyStreams.get(account)?.state ?? null };
+  }
+
+  /**
+   * Puts back an account from its state, opened by `key` (default the key it was
+   * opened by), with its connected accounts; an account `key` opened before is
+   * forgotten first. Under another key (a copy: the same account id, objects and
+   * ids), the keys minted for the original are not brought along, so they keep
+   * naming the original; the account id's block then names the copy restored
+   * last (hosted pages find their account by it). A minted key another account
+   * holds is skipped. `wallMs` is the face's monotonic clock (World.loadState).
+   */
+  restore(state: AccountState, wallMs: number, key = state.world.key): World {
+    this.forget(key);
+    for (let i = 0; i <= state.world.connected.length; i++) this.makeRoom(null);
+    const account = this.make(key, null, state.world.account);
+    account.loadState(state.world, wallMs);
+    this.opened.set(key, account);
+    this.blocks.set(account.ids.accountBlock, account);
+    this.size++;
+    for (const connected of state.world.connected) {
+      const world = this.make(connected.key, account, connected.account);
+      world.loadState(connected, wallMs);
+      account.connected.set(world.accountId, world);
+      this.blocks.set(world.ids.accountBlock, world);
+      this.size++;
+    }
+    const keys: ApiKey[] = [{ key, kind: key.startsWith('rk_') ? 'restricted' : 'secret', permissions: null, account, minted: false }];
+    if (key === state.world.key) {
+      for (const k of state.keys) if (!this.byKey.has(k.key)) keys.push({ ...k, permissions: k.permissions && Object.freeze([...k.permissions]), account, minted: true });
+      if (state.keyStream) {
+        const stream = new Random('');
+        stream.state = state.keyStream;
+        this.keyStreams.set(account, stream);
+      }
+    }
+    for (const k of keys) this.byKey.set(k.key, k);
+    this.keysByAccount.set(account, keys);
+    this.newest = account;
+    this.listener?.opened(account);
+    return account;
+  }
+
   /** Forgets the account of `key` (with its keys and connected accounts), or every account. */
   forget(key?: string): void {
     if (key === undefined) {
+      this.listener?.forgotten(undefined);
       this.opened.clear();
       this.byKey.clear();
       this.keysByAccount.clear();
@@ -205,6 +287,7 @@ export class AccountRegistry {
   }
 
   private drop(account: World): void {
+    this.listener?.forgotten(account.key);
     this.opened.delete(account.key);
     for (const apiKey of this.keysByAccount.get(account) ?? []) this.byKey.delete(apiKey.key);
     this.keysByAccount.delete(account);

@@ -15,13 +15,50 @@ export interface Clock {
   now(): number;
 }
 
-/** Work waiting for a clock to reach `at`. */
+/**
+ * Work waiting for a clock to reach `at`: a declared task's name and its
+ * arguments, plain data (JSON), so a world's schedules can be saved and restored
+ * (docs/durability.md).
+ */
 export interface Task {
   at: number;
   seq: number;
-  run: (ctx: Ctx) => void;
+  name: string;
+  args: unknown;
   /** Set when the transaction that scheduled it rolled back (the heap drops it lazily). */
   cancelled?: boolean;
+  /** Set once taken off the schedule to run (cleared when a rollback puts it back). */
+  taken?: boolean;
+}
+
+/** What a declared task does once due, given its context and its arguments. */
+export type TaskRun<A> = (ctx: Ctx, args: A) => void;
+
+/** A declared task (declareTask): scheduled by it, with arguments of type `A`. */
+export interface TaskType<A> {
+  readonly name: string;
+  /** Never set: carries `A` for scheduleIn's type check. */
+  readonly args?: A;
+}
+
+const TASKS = new Map<string, TaskRun<any>>();
+
+/**
+ * Declares scheduled work by name, at module load (like resources and indexes):
+ * what is scheduled is the name and JSON arguments, never a closure, so the
+ * world's state stays plain data.
+ */
+export function declareTask<A>(name: string, run: TaskRun<A>): TaskType<A> {
+  if (TASKS.has(name)) throw new Error(`task ${name} is declared twice`);
+  TASKS.set(name, run);
+  return { name };
+}
+
+/** Runs a due task with its declared work. */
+export function runTask(task: Task, ctx: Ctx): void {
+  const run = TASKS.get(task.name);
+  if (!run) throw new Error(`no task declared as ${task.name}`);
+  run(ctx, task.args);
 }
 
 /** One clock's scheduled work: a binary heap on (at, seq); ties run in scheduling order. */
@@ -31,14 +68,20 @@ export class Schedule {
   /** Tasks neither run nor cancelled. */
   live = 0;
 
-  add(at: number, run: (ctx: Ctx) => void): Task {
-    const task: Task = { at, seq: this.seq++, run };
+  constructor(
+    /** The test clock it belongs to; null for the account's clock. */
+    readonly clock: string | null,
+  ) {}
+
+  add(at: number, name: string, args: unknown): Task {
+    const task: Task = { at, seq: this.seq++, name, args };
     this.push(task);
     return task;
   }
 
   /** Puts back a task taken in a transaction that rolled back. */
   push(task: Task): void {
+    task.taken = false;
     heapPush(this.heap, task);
     this.live++;
   }
@@ -48,6 +91,7 @@ export class Schedule {
     while (this.heap.length && this.heap[0].at <= time) {
       const task = heapPop(this.heap)!;
       if (task.cancelled) continue;
+      task.taken = true;
       this.live--;
       return task;
     }
@@ -58,25 +102,49 @@ export class Schedule {
     task.cancelled = true;
     this.live--;
   }
+
+  /** The sequence number the next task gets. */
+  get nextSeq(): number {
+    return this.seq;
+  }
+
+  /** The work waiting, as plain data (in no particular order), and the next sequence number. */
+  get state(): ScheduleState {
+    return { seq: this.seq, tasks: this.heap.filter((t) => !t.cancelled).map(({ at, seq, name, args }) => ({ at, seq, name, args })) };
+  }
+
+  set state(state: ScheduleState) {
+    this.heap.length = 0;
+    this.live = 0;
+    this.seq = state.seq;
+    for (const { at, seq, name, args } of state.tasks) this.push({ at, seq, name, args });
+  }
+}
+
+export interface ScheduleState {
+  seq: number;
+  tasks: { at: number; seq: number; name: string; args: unknown }[];
 }
 
 /** The account's clock: the twin's time source plus the account's own advances. */
 export class AccountClock implements Clock {
   readonly id = null;
-  readonly schedule = new Schedule();
+  readonly schedule = new Schedule(null);
 
   constructor(readonly now: () => number) {}
 }
 
 /** A test clock (`clock_…`): frozen at `time` until advanced; its schedule runs only when it is. */
 export class TestClock implements Clock {
-  readonly schedule = new Schedule();
+  readonly schedule: Schedule;
 
   constructor(
     readonly id: string,
     /** Its frozen time, Unix seconds; only World.advanceTestClock moves it. */
     public time: number,
-  ) {}
+  ) {
+    this.schedule = new Schedule(id);
+  }
 
   now(): number {
     return this.time;
@@ -98,9 +166,9 @@ export function scopeOf(ctx: Ctx): string | null {
   return ctx.clock?.id ?? null;
 }
 
-/** Runs `run` once the context's clock reaches `at`. */
-export function scheduleIn(ctx: Ctx, at: number, run: (ctx: Ctx) => void): void {
-  ctx.world.schedule(at, run, clockOf(ctx));
+/** Runs the declared `task` with `args` once the context's clock reaches `at`. */
+export function scheduleIn<A>(ctx: Ctx, at: number, task: TaskType<A>, args: A): void {
+  ctx.world.schedule(at, task, args, clockOf(ctx));
 }
 
 /** The same work on a test clock's time (an object attached to it). */

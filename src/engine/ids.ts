@@ -12,6 +12,12 @@ const SHORT_BODY = new Set(['cus', 'prod', 'si']);
 /** Prefixes whose objects belong to a PaymentIntent's family ('3' version digit). */
 const PI_FAMILY_ROOT = 'pi';
 
+export interface IdsState {
+  rng: number[];
+  seq: number;
+  chosen: [string, string][];
+}
+
 export class Ids {
   private seq = 0;
   private readonly chosen = new Map<string, string>();
@@ -54,6 +60,18 @@ export class Ids {
     const chosen = this.chosen.get(prefix);
     this.chosen.delete(prefix);
     return chosen;
+  }
+
+  /** Where the stream stands (its generator, the creation counter, ids chosen and not yet used): saved with the world. */
+  get state(): IdsState {
+    return { rng: this.rng.state, seq: this.seq, chosen: [...this.chosen] };
+  }
+
+  set state(state: IdsState) {
+    this.rng.state = state.rng;
+    this.seq = state.seq;
+    this.chosen.clear();
+    for (const [prefix, id] of state.chosen) this.chosen.set(prefix, id);
   }
 
   /** Forgets chosen ids nothing used. */

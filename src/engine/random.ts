@@ -37,6 +37,15 @@ export class Random {
     for (let i = 0; i < 12; i++) this.next();
   }
 
+  /** The generator's four words: saved with a world, so its streams go on where they stopped (docs/durability.md). */
+  get state(): number[] {
+    return [this.a, this.b, this.c, this.d];
+  }
+
+  set state(words: number[]) {
+    [this.a, this.b, this.c, this.d] = words;
+  }
+
   /** Uniform 32-bit unsigned integer. */
   next(): number {
     const t = (((this.a + this.b) | 0) + this.d) | 0;

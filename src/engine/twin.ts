@@ -1,4 +1,4 @@
-import { AccountRegistry, ApiKey, KeyKind } from './accounts';
+import { AccountRegistry, AccountState, ApiKey, KeyKind, RegistryListener } from './accounts';
 import { errors } from './errors';
 import { LATEST_VERSION } from './versions';
 import { AccountDirectory, Ctx, World, WorldConfig } from './world';
@@ -27,9 +27,20 @@ export interface TwinOptions {
    * accounts), so a twin left running while test suites mint a key per test stays bounded.
    */
   maxWorlds?: number;
+  /**
+   * With `wallClock`: the wall time (ms) world time started at `startTime` (default: now). A
+   * twin restarted on its data directory passes the first start's, so world time goes on.
+   */
+  wallStart?: number;
 }
 
 export const DEFAULT_MAX_WORLDS = 1000;
+
+/** Keeps the twin's state somewhere (a data directory: src/server/durable.ts); told when to write what changed. */
+export interface TwinStore {
+  /** Writes everything changed since the last commit; a face calls it before answering. */
+  commit(): void;
+}
 
 export const DEFAULT_START_TIME = 1767225600;
 
@@ -107,6 +118,8 @@ export class Twin {
   dispatcher: WebhookDispatcher | null = null;
   /** Told of each key minted under a name its caller chose (a router cannot derive its account from it: docs/scaling.md). */
   onKeyChosen: ((key: string) => void) | null = null;
+  /** Where the twin's state is kept besides memory; null: in memory only. */
+  store: TwinStore | null = null;
   readonly maxWorlds: number;
   private readonly registry: AccountRegistry;
   private readonly timeSource: () => number;
@@ -121,7 +134,7 @@ export class Twin {
     if (!Number.isInteger(this.maxWorlds) || this.maxWorlds < 1) throw new Error(`maxWorlds must be a positive integer (got ${options.maxWorlds})`);
     const wall = options.wallClock;
     if (wall) {
-      const wallStart = wall();
+      const wallStart = options.wallStart ?? wall();
       this.startTime = options.startTime ?? Math.floor(wallStart / 1000);
       this.timeSource = () => this.startTime + Math.floor((wall() - wallStart) / 1000);
     } else {
@@ -137,6 +150,16 @@ export class Twin {
       world.connections = connections;
       return world;
     });
+  }
+
+  /** The registry's listener (a durable store's). */
+  set accountListener(listener: RegistryListener | null) {
+    this.registry.listener = listener;
+  }
+
+  /** Writes what changed to the store, if the twin has one (a face calls it before answering). */
+  commit(): void {
+    this.store?.commit();
   }
 
   /** Accounts forgotten to stay within maxWorlds. */
@@ -273,5 +296,29 @@ export class Twin {
    */
   reset(key?: string): void {
     this.registry.forget(key);
+  }
+
+  // --- state as data (docs/durability.md) ---
+
+  /** The account `key` opened (or one of its keys names), as plain data; undefined when the twin keeps none. */
+  exportAccount(key: string): AccountState | undefined {
+    const account = this.registry.known(key)?.account;
+    return account && this.registry.state(account);
+  }
+
+  /** Every account opened by a key, least recently used first, as plain data. */
+  exportAccounts(): AccountState[] {
+    return this.registry.accounts().map((account) => this.registry.state(account));
+  }
+
+  /**
+   * Puts back an account from its state, under the key that opened it or, given
+   * `key`, as a copy opened by that key (AccountRegistry.restore); what that key
+   * opened before is forgotten. `wallMs`: the face's monotonic clock, in ms.
+   */
+  importAccount(state: AccountState, wallMs: number, key?: string): World {
+    const world = this.registry.restore(state, wallMs, key);
+    for (const account of [world, ...world.connected.values()]) account.config.publicUrl = this.config.publicUrl;
+    return world;
   }
 }

@@ -1,7 +1,7 @@
 import type { ApiKey } from './accounts';
-import { AccountClock, Clock, Schedule, Task, TestClock } from './clock';
+import { AccountClock, Clock, runTask, Schedule, ScheduleState, Task, TaskType, TestClock } from './clock';
 import { StripeError } from './errors';
-import { Ids } from './ids';
+import { Ids, IdsState } from './ids';
 import { joined, Random } from './random';
 import { accountIdOf } from './routes';
 
@@ -233,7 +233,11 @@ class Facts extends Map<string, unknown> {
     return super.delete(key);
   }
 
+  /** Set by a durable store: told of every key changed. */
+  changes: Changes | null = null;
+
   private remember(key: string): void {
+    this.changes?.fact(key);
     const journal = this.journal();
     if (!journal) return;
     journal.facts ??= new Map();
@@ -259,9 +263,107 @@ class Facts extends Map<string, unknown> {
   }
 
   restore(key: string, had: boolean, value: unknown): void {
+    this.changes?.fact(key);
     if (had) super.set(key, value);
     else super.delete(key);
   }
+}
+
+/** Idempotency keys, whose changes a durable store is told of (the pipeline finishes an entry in place, after setting it). */
+class Idempotency extends Map<string, IdempotencyEntry> {
+  changes: Changes | null = null;
+
+  override set(key: string, entry: IdempotencyEntry): this {
+    this.changes?.idempotencyKey(key);
+    return super.set(key, entry);
+  }
+
+  override delete(key: string): boolean {
+    this.changes?.idempotencyKey(key);
+    return super.delete(key);
+  }
+}
+
+/**
+ * What changed in a world since a durable store last wrote it (src/engine/durable.ts):
+ * kept only while a store watches the world, so an in-memory twin pays one null check.
+ */
+export class Changes {
+  /** Ids of objects inserted (with the test clock they were made on; null: the account's) or replaced (undefined). */
+  readonly objects = new Map<string, string | null | undefined>();
+  readonly facts = new Set<string>();
+  readonly idempotency = new Set<string>();
+  /** Tasks scheduled, run or cancelled, with their clock (null: the account's). */
+  readonly tasks = new Map<Task, string | null>();
+  /** Anything changed at all (the world's streams and clocks are written whenever it did). */
+  dirty = false;
+
+  constructor(private readonly onDirty: () => void) {}
+
+  touch(): void {
+    if (this.dirty) return;
+    this.dirty = true;
+    this.onDirty();
+  }
+
+  object(id: string, scope: string | null | undefined): void {
+    this.touch();
+    if (scope !== undefined || !this.objects.has(id)) this.objects.set(id, scope);
+  }
+
+  fact(key: string): void {
+    this.touch();
+    this.facts.add(key);
+  }
+
+  idempotencyKey(key: string): void {
+    this.touch();
+    this.idempotency.add(key);
+  }
+
+  task(task: Task, clock: string | null): void {
+    this.touch();
+    this.tasks.set(task, clock);
+  }
+
+  clear(): void {
+    this.objects.clear();
+    this.facts.clear();
+    this.idempotency.clear();
+    this.tasks.clear();
+    this.dirty = false;
+  }
+}
+
+/** A test clock as data: its id, frozen time and schedule. */
+export interface TestClockState {
+  id: string;
+  time: number;
+  schedule: ScheduleState;
+}
+
+/**
+ * A world as plain data (JSON), connected accounts included: what snapshots,
+ * exports and the durable store keep (docs/durability.md). Indexes are not kept:
+ * loading rebuilds them.
+ */
+export interface WorldState {
+  key: string;
+  account: string;
+  config: WorldConfig;
+  offset: number;
+  connectedEver: number;
+  ids: IdsState;
+  requests: number[];
+  /** Objects in creation order, each with the test clock it was made on (null: the account's). */
+  objects: [StripeObject, string | null][];
+  /** Facts; an entry of one element holds undefined. */
+  facts: [string, unknown?][];
+  /** Finished idempotency keys (one in flight was never answered). */
+  idempotency: [string, IdempotencyEntry][];
+  schedule: ScheduleState;
+  testClocks: TestClockState[];
+  connected: WorldState[];
 }
 
 /**
@@ -277,7 +379,7 @@ export interface AccountDirectory {
 export class World {
   readonly ids: Ids;
   readonly accountId: string;
-  readonly idempotency = new Map<string, IdempotencyEntry>();
+  readonly idempotency = new Idempotency();
   private readonly requestRng: Random;
   /** Every object by id, with its position in its type's creation order (for list cursors). */
   private readonly objects = new Map<string, { obj: StripeObject; position: number }>();
@@ -298,6 +400,8 @@ export class World {
   readonly facts = new Facts(() => this.journal);
   /** The twin's accounts (set by the twin; null for a world made on its own). */
   directory: AccountDirectory | null = null;
+  /** What changed since a durable store last wrote this world; null while none watches it (src/engine/durable.ts). */
+  private changed: Changes | null = null;
 
   constructor(
     /** The name its streams are seeded from: the key that opened it (a connected account's is made by its platform). */
@@ -329,6 +433,7 @@ export class World {
    */
   advance(seconds: number, ctx: Ctx): void {
     checkAdvance(this.now(), seconds);
+    this.changed?.touch();
     const target = this.now() + seconds;
     // Work due on the way runs at its own time, as on a test clock: what it
     // creates and schedules is dated by when it was due, not by the target.
@@ -349,6 +454,7 @@ export class World {
   addTestClock(id: string, time: number): TestClock {
     if (this.testClocks.has(id)) throw new Error(`duplicate test clock ${id}`);
     checkAdvance(time, 0);
+    this.changed?.touch();
     const clock = new TestClock(id, time);
     this.testClocks.set(id, clock);
     if (this.journal) (this.journal.clocks ??= new Map()).set(clock, null);
@@ -361,6 +467,7 @@ export class World {
    */
   removeTestClock(clock: TestClock): void {
     if (this.testClocks.get(clock.id) !== clock) throw new Error(`test clock ${clock.id} is not one of this account's`);
+    this.changed?.touch();
     this.testClocks.delete(clock.id);
     if (this.journal) (this.journal.removedClocks ??= []).push(clock);
   }
@@ -374,6 +481,7 @@ export class World {
   advanceTestClock(clock: TestClock, to: number, ctx: Ctx): void {
     if (this.testClocks.get(clock.id) !== clock) throw new Error(`test clock ${clock.id} is not one of this account's`);
     checkAdvance(clock.time, to - clock.time);
+    this.changed?.touch();
     const journal = this.journal;
     if (journal) {
       journal.clocks ??= new Map();
@@ -401,10 +509,12 @@ export class World {
   }
 
   requestId(): string {
+    this.changed?.touch();
     return joined('req_', this.requestRng.chars(14));
   }
 
   generatedIdempotencyKey(): string {
+    this.changed?.touch();
     return this.requestRng.uuid();
   }
 
@@ -433,6 +543,7 @@ export class World {
       this.journal.inserted.push(obj.id);
       this.journal.insertedIds.add(obj.id);
     }
+    this.changed?.object(obj.id, clock);
     for (let i = 0; i < store.declared.length; i++) {
       const index = store.declared[i];
       const value = index.read(obj);
@@ -456,6 +567,7 @@ export class World {
     const store = this.types.get(obj.object)!;
     if (store.declared.length) reindex(store, entry.obj, obj, entry.position);
     entry.obj = obj;
+    this.changed?.object(obj.id, undefined);
     return obj;
   }
 
@@ -530,15 +642,17 @@ export class World {
   // --- scheduled work ---
 
   /**
-   * Runs `run` once `clock` (default the account's; scheduleIn in ./clock.ts
-   * takes a context's) reaches `at`: the account's work at the start of a later
-   * request or on advance, a test clock's only when that clock advances.
+   * Runs the declared `task` (declareTask in ./clock.ts) with `args` once `clock`
+   * (default the account's; scheduleIn takes a context's) reaches `at`: the
+   * account's work at the start of a later request or on advance, a test clock's
+   * only when that clock advances.
    */
-  schedule(at: number, run: (ctx: Ctx) => void, clock: Clock = this.clock): void {
+  schedule<A>(at: number, task: TaskType<A>, args: A, clock: Clock = this.clock): void {
     if (clock instanceof TestClock && this.testClocks.get(clock.id) !== clock) throw new Error(`test clock ${clock.id} is not one of this account's`);
     const schedule = clock instanceof TestClock ? clock.schedule : this.clock.schedule;
-    const task = schedule.add(at, run);
-    this.journal?.tasks.push([schedule, task]);
+    const added = schedule.add(at, task.name, args);
+    this.journal?.tasks.push([schedule, added]);
+    this.changed?.task(added, schedule.clock);
   }
 
   /** Runs every task of the account clock that is due, in time order (ties in scheduling order); each in its own transaction. */
@@ -557,7 +671,8 @@ export class World {
   private runTask(schedule: Schedule, task: Task, ctx: Ctx): void {
     // Inside a transaction (a test clock advanced by a request), a rollback puts the task back.
     if (this.journal) (this.journal.ran ??= []).push([schedule, task]);
-    this.transaction(() => task.run(ctx));
+    this.changed?.task(task, schedule.clock);
+    this.transaction(() => runTask(task, ctx));
   }
 
   // --- transactions ---
@@ -593,12 +708,110 @@ export class World {
     for (const [id, previous] of journal.replaced ?? []) this.objects.get(id)!.obj = previous;
     for (const [key, { had, value }] of journal.facts ?? []) this.facts.restore(key, had, value);
     for (const [schedule, task] of journal.ran ?? []) schedule.push(task);
-    for (const [schedule, task] of journal.tasks) schedule.cancel(task);
+    for (const [schedule, task] of journal.tasks) {
+      schedule.cancel(task);
+      this.changed?.task(task, schedule.clock);
+    }
+    this.changed?.touch();
     for (const [clock, time] of journal.clocks ?? []) {
       if (time === null) this.testClocks.delete(clock.id);
       else clock.time = time;
     }
     for (const clock of journal.removedClocks ?? []) this.testClocks.set(clock.id, clock);
+  }
+
+  // --- state as data (docs/durability.md) ---
+
+  /** Starts (or, given null, stops) telling `changes` of everything that changes in this world. */
+  watch(changes: Changes | null): void {
+    this.changed = changes;
+    this.facts.changes = changes;
+    this.idempotency.changes = changes;
+  }
+
+  /** What changed since the last call, cleared; null when nothing did or no store watches. */
+  takeChanges(): Changes | null {
+    return this.changed?.dirty ? this.changed : null;
+  }
+
+  /** The test clocks' ids, times and next task sequence numbers (cheap: no tasks). */
+  testClockTimes(): [id: string, time: number, seq: number][] {
+    return [...this.testClocks.values()].map((c) => [c.id, c.time, c.schedule.nextSeq]);
+  }
+
+  /** The test clocks, as data (their ids, times and schedules). */
+  testClockStates(): TestClockState[] {
+    return [...this.testClocks.values()].map((c) => ({ id: c.id, time: c.time, schedule: c.schedule.state }));
+  }
+
+  /** The account clock's own advance (seconds past the twin's time source). */
+  get advancedBy(): number {
+    return this.offset;
+  }
+
+  get requestStream(): number[] {
+    return this.requestRng.state;
+  }
+
+  /**
+   * The world as plain data, connected accounts included. Objects (immutable
+   * snapshots) and fact values are shared, not copied: a snapshot kept in memory
+   * costs references, and restoring it shares them again.
+   */
+  exportState(): WorldState {
+    const scopes = new Map<string, (string | null)[]>();
+    for (const [type, store] of this.types) {
+      if (!store.scopes) continue;
+      const of: (string | null)[] = new Array(store.ids.length).fill(null);
+      for (const [clock, scope] of store.scopes) if (clock !== ACCOUNT_SCOPE) for (const p of scope.positions) of[p] = clock;
+      scopes.set(type, of);
+    }
+    const objects: [StripeObject, string | null][] = [];
+    for (const { obj, position } of this.objects.values()) objects.push([obj, scopes.get(obj.object)?.[position] ?? null]);
+    const facts: [string, unknown?][] = [];
+    for (const [key, value] of this.facts) facts.push(value === undefined ? [key] : [key, value]);
+    const idempotency: [string, IdempotencyEntry][] = [];
+    for (const [key, entry] of this.idempotency) if (entry.state === 'done') idempotency.push([key, { ...entry }]);
+    return {
+      key: this.key,
+      account: this.accountId,
+      config: structuredClone(this.config),
+      offset: this.offset,
+      connectedEver: this.connectedEver,
+      ids: this.ids.state,
+      requests: this.requestRng.state,
+      objects,
+      facts,
+      idempotency,
+      schedule: this.clock.schedule.state,
+      testClocks: this.testClockStates(),
+      connected: [...this.connected.values()].map((account) => account.exportState()),
+    };
+  }
+
+  /**
+   * Fills this world, new and made for `state.key` with id `state.account`, with
+   * the state (its connected accounts are the twin's to make: Twin.importWorld).
+   * Indexes are rebuilt as the objects are inserted again, in creation order.
+   * Idempotency keys count as used now by the face's monotonic clock (`wallMs`):
+   * that clock restarts with the process.
+   */
+  loadState(state: WorldState, wallMs: number): void {
+    if (this.objects.size || this.journal) throw new Error('a state loads into a new world');
+    Object.assign(this.config, structuredClone(state.config));
+    this.offset = state.offset;
+    this.connectedEver = state.connectedEver;
+    this.ids.state = state.ids;
+    this.requestRng.state = state.requests;
+    for (const [obj, clock] of state.objects) this.insert(obj, clock);
+    for (const [key, ...value] of state.facts) this.facts.restore(key, true, value[0]);
+    for (const [key, entry] of state.idempotency) this.idempotency.set(key, { ...entry, wallAt: Math.min(entry.wallAt, wallMs) });
+    this.clock.schedule.state = state.schedule;
+    for (const { id, time, schedule } of state.testClocks) {
+      const clock = new TestClock(id, time);
+      clock.schedule.state = schedule;
+      this.testClocks.set(id, clock);
+    }
   }
 }
 

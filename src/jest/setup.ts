@@ -73,6 +73,20 @@ export function control(key: string = process.env.STRIPE_SECRET_KEY ?? 'sk_test_
   return new TwinControl({ twin: repointer.twin(), key });
 }
 
+/**
+ * Starts this test file's world (of `key`, default STRIPE_SECRET_KEY) from the
+ * snapshot `name` that globalSetup saved with `saveSnapshot` (stripe-twin/jest/snapshots):
+ * `beforeAll(() => restoreSnapshot('catalog'))`. A copy: what one file does there, no other sees.
+ */
+export async function restoreSnapshot(name: string, key?: string): Promise<void> {
+  const client = control(key);
+  if (settings.mode === 'server') await client.snapshots.restore(name);
+  else {
+    const { readSnapshotFile } = require('./snapshots') as typeof import('./snapshots');
+    await client.importWorld(readSnapshotFile(name));
+  }
+}
+
 /** This test file's replay client (replay mode): `remaining()`, `unmatched`, `reset()`. */
 export function replay(): ReplayHttpClient {
   return repointer.replay();

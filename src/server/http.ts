@@ -67,9 +67,9 @@ function requestListener(answer: Answer, { onRequest }: HttpServerOptions): http
     // Node lower-cases header names; only set-cookie is ever an array, and the twin does not read it.
     const headers = req.headers as Record<string, string | undefined>;
     let consumed = false;
-    const readBody = () => {
+    const readBody = (limit = MAX_BODY_BYTES) => {
       consumed = true;
-      return readLimited(req, MAX_BODY_BYTES);
+      return readLimited(req, limit);
     };
     const onGone = (listener: () => void) => res.once('close', listener); // the client left: a timeout fault stops holding
     answer({ method: req.method ?? 'GET', url: req.url ?? '/', headers, readBody, onGone })

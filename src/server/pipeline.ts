@@ -66,7 +66,14 @@ function withHeaders(extra: Record<string, string>): string[] {
   return out;
 }
 
+/** Answers a request; what it changed is written to the twin's store (if any) before the answer goes out. */
 export async function handleRequest(twin: Twin, given: TwinRequest): Promise<TwinResponse> {
+  const response = await answer(twin, given);
+  twin.commit();
+  return response;
+}
+
+async function answer(twin: Twin, given: TwinRequest): Promise<TwinResponse> {
   // A session's prefix and token stand for its key (./sessions.ts); looked for only once a session is open.
   const req = twin.hasSessions ? enterSession(twin, given) : given;
   if (!('readBody' in req)) return req;

@@ -13,8 +13,11 @@ export interface TwinRequest {
   url: string;
   /** Header names in lower case. */
   headers: Record<string, string | undefined>;
-  /** Reads the body; a face may stream it so idempotency keys lock while it arrives. */
-  readBody: () => Promise<Uint8Array>;
+  /**
+   * Reads the body; a face may stream it so idempotency keys lock while it arrives.
+   * A face that bounds bodies keeps at most `limit` bytes (default MAX_BODY_BYTES; a world import asks for more).
+   */
+  readBody: (limit?: number) => Promise<Uint8Array>;
   /**
    * Registers a call for when the client goes away (ends a timeout fault's hold
    * early). Only a held request asks, so faces pay nothing per request.

@@ -27,6 +27,7 @@ beforeAll(() => {
     ['src/jest/setup.ts', 'dist/jest/setup.js'],
     ['src/jest/repoint.ts', 'dist/jest/repoint.js'],
     ['src/jest/global_setup.ts', 'dist/jest/global_setup.js'],
+    ['src/jest/snapshots.ts', 'dist/jest/snapshots.js'],
     ['src/register.ts', 'dist/register.js'],
     ['src/register_hooks.ts', 'dist/register_hooks.js'],
     ['src/transport/replay.ts', 'dist/transport/replay.js'],
@@ -142,6 +143,18 @@ describe('stripe-twin/jest in a child jest run', () => {
       { EXPECT_MODE: 'server' },
     );
     expectAllPassed(report, ran, 7);
+  }, 60_000);
+
+  test.each(['in-process', 'server'])('snapshots (%s): seeded once in globalSetup, restored before each test file', async (mode) => {
+    const { report, ran } = await childJest(
+      {
+        testMatch: ['<rootDir>/jest_snapshots/**/*.spec.ts'],
+        globalSetup: '<rootDir>/jest_snapshots/global_setup.js',
+        globalTeardown: 'stripe-twin/jest/globalTeardown',
+      },
+      { EXPECT_MODE: mode },
+    );
+    expectAllPassed(report, ran, 2);
   }, 60_000);
 
   test('replay mode: STRIPE_TWIN_REPLAY serves a recorded capture to the unchanged app', async () => {

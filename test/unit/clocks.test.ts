@@ -4,6 +4,7 @@ import { emit } from '../../src/engine/events';
 import { Twin } from '../../src/engine/twin';
 import { Ctx } from '../../src/engine/world';
 import { Customer, customers, onCustomerClock, saveCustomer } from '../../src/resources/core/customers';
+import { call } from '../test_tasks';
 
 // Clock scopes (src/engine/clock.ts): the account's clock and its test clocks.
 
@@ -19,8 +20,8 @@ describe('clock scopes', () => {
     const { world } = ctx;
     const clock = world.addTestClock('clock_a', START - 86400);
     const ran: string[] = [];
-    scheduleIn(inClock(ctx, clock), START - 86400 + 60, (later) => ran.push(`clock at ${nowIn(later)}`));
-    world.schedule(world.now() + 60, (later) => ran.push(`account at ${nowIn(later)}`));
+    scheduleIn(inClock(ctx, clock), START - 86400 + 60, ...call((later) => ran.push(`clock at ${nowIn(later)}`)));
+    world.schedule(world.now() + 60, ...call((later) => ran.push(`account at ${nowIn(later)}`)));
     expect(clock.schedule.live).toBe(1);
     expect(world.pendingTasks()).toBe(1);
 
@@ -43,14 +44,14 @@ describe('clock scopes', () => {
     const clock = world.addTestClock('clock_b', START);
     const scoped = inClock(ctx, clock);
     const ran: [string, number][] = [];
-    scheduleIn(scoped, START + 300, (later) => {
+    scheduleIn(scoped, START + 300, ...call((later) => {
       ran.push(['renewal', nowIn(later)]);
       expect(clockOf(later)).toBe(clock);
       expect(later.requestId).toBeNull();
-      scheduleIn(later, nowIn(later) + 3600, (again) => ran.push(['an hour later', nowIn(again)]));
-    });
-    scheduleIn(scoped, START + 100, (later) => ran.push(['first', nowIn(later)]));
-    scheduleIn(inClock(ctx, other), START + 50, () => ran.push(['other clock', 0]));
+      scheduleIn(later, nowIn(later) + 3600, ...call((again) => ran.push(['an hour later', nowIn(again)])));
+    }));
+    scheduleIn(scoped, START + 100, ...call((later) => ran.push(['first', nowIn(later)])));
+    scheduleIn(inClock(ctx, other), START + 50, ...call(() => ran.push(['other clock', 0])));
 
     world.advanceTestClock(clock, START + 86400, ctx);
     expect(ran).toEqual([
@@ -78,7 +79,7 @@ describe('clock scopes', () => {
     expect(created(onClock.id).created).toBe(START - 7 * 86400);
     expect(created(onAccount.id).created).toBe(START + 500);
 
-    scheduleIn(scoped, START - 7 * 86400 + 30, (later) => void emit(later, 'customer.updated', world.get(onClock.id)!));
+    scheduleIn(scoped, START - 7 * 86400 + 30, ...call((later) => void emit(later, 'customer.updated', world.get(onClock.id)!)));
     world.advanceTestClock(clock, START - 6 * 86400, ctx);
     const events = world.idsOf('event').map((e) => world.get(e)!);
     expect(events[events.length - 1]).toMatchObject({ type: 'customer.updated', created: START - 7 * 86400 + 30, request: { id: null, idempotency_key: null } });
@@ -92,14 +93,14 @@ describe('clock scopes', () => {
     const ran: string[] = [];
     expect(() =>
       world.transaction(() => {
-        scheduleIn(inClock(ctx, clock), START + 10, () => ran.push('rolled back'));
+        scheduleIn(inClock(ctx, clock), START + 10, ...call(() => ran.push('rolled back')));
         world.addTestClock('clock_e', START);
         throw new Error('bug');
       }),
     ).toThrow('bug');
     expect(clock.schedule.live).toBe(0);
     expect(world.testClock('clock_e')).toBeUndefined();
-    scheduleIn(inClock(ctx, clock), START + 20, () => ran.push('kept'));
+    scheduleIn(inClock(ctx, clock), START + 20, ...call(() => ran.push('kept')));
     world.advanceTestClock(clock, START + 60, ctx);
     expect(ran).toEqual(['kept']);
   });
@@ -108,7 +109,7 @@ describe('clock scopes', () => {
     const ctx = ctxOf();
     const { world } = ctx;
     const clock = world.addTestClock('clock_f', START);
-    scheduleIn(inClock(ctx, clock), START + 10, (later) => void customers.insert(later, {}));
+    scheduleIn(inClock(ctx, clock), START + 10, ...call((later) => void customers.insert(later, {})));
     expect(() =>
       world.transaction(() => {
         world.advanceTestClock(clock, START + 60, ctx);
@@ -135,7 +136,7 @@ describe('clock scopes', () => {
     expect(() => world.addTestClock('clock_h', 1.5)).toThrow();
     const elsewhere = twin.world('sk_test_elsewhere');
     expect(() => elsewhere.advanceTestClock(clock, START + 1, ctx)).toThrow('not one of this account');
-    expect(() => elsewhere.schedule(START + 1, () => undefined, clock)).toThrow('not one of this account');
+    expect(() => elsewhere.schedule(START + 1, ...call(() => undefined), clock)).toThrow('not one of this account');
     expect(clock.now()).toBe(START);
   });
 });
@@ -173,10 +174,10 @@ describe('work for a customer on a test clock (clocks and customers through the 
     // A small observable effect: the customer's metadata records when each step ran.
     const step = (label: string, at: number) =>
       world.transaction(() =>
-        scheduleIn(onCustomerClock(ctx, customer.id), at, (later) => {
+        scheduleIn(onCustomerClock(ctx, customer.id), at, ...call((later) => {
           const current = world.get<Customer>(customer.id)!;
           saveCustomer(later, current, { ...current, metadata: { ...current.metadata, [label]: String(nowIn(later)) } });
-        }),
+        })),
       );
     return { stripe, world, ctx, clock, customer, step };
   };
@@ -217,7 +218,7 @@ describe('work for a customer on a test clock (clocks and customers through the 
     expect(() => world.advanceTestClock(engineClock, START + 2 * DAY, ctx)).toThrow('not one of this account');
     // With its clock gone, work for the (deleted) customer falls back to the account's clock.
     expect(onCustomerClock(ctx, { test_clock: clock.id })).toBe(ctx);
-    expect(() => world.schedule(START + DAY, () => undefined, engineClock)).toThrow('not one of this account');
+    expect(() => world.schedule(START + DAY, ...call(() => undefined), engineClock)).toThrow('not one of this account');
     expect(await stripe.customers.retrieve(customer.id)).toEqual({ id: customer.id, object: 'customer', deleted: true });
   });
 

@@ -1,6 +1,7 @@
 import { candidates, positions, wildcard } from '../../src/engine/list';
 import { Twin } from '../../src/engine/twin';
 import { Ctx, declareIndex, World } from '../../src/engine/world';
+import { call } from '../test_tasks';
 
 // The structures that keep costs flat as a world grows: the linear wildcard,
 // declared indexes (candidate lists that readers recheck), the created span and
@@ -133,7 +134,7 @@ describe('scheduled work', () => {
     const ctx = ctxOf(new Twin());
     const { world } = ctx;
     const ran: string[] = [];
-    const at = (dt: number, name: string) => world.schedule(world.now() + dt, () => void ran.push(name));
+    const at = (dt: number, name: string) => world.schedule(world.now() + dt, ...call(() => void ran.push(name)));
     at(30, 'c');
     at(10, 'a1');
     at(20, 'b');
@@ -160,7 +161,7 @@ describe('scheduled work', () => {
     const ran: number[] = [];
     // A fixed shuffle of 5,000 times.
     const times = Array.from({ length: 5000 }, (_, i) => (i * 7919) % 5000);
-    for (const t of times) world.schedule(world.now() + 1 + t, () => void ran.push(t));
+    for (const t of times) world.schedule(world.now() + 1 + t, ...call(() => void ran.push(t)));
     world.advance(10_000, ctx);
     expect(ran).toEqual([...times].sort((a, b) => a - b));
   });

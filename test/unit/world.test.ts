@@ -3,6 +3,7 @@ import { emit, previousAttributes } from '../../src/engine/events';
 import { paginate } from '../../src/engine/list';
 import { Twin } from '../../src/engine/twin';
 import { Ctx } from '../../src/engine/world';
+import { call } from '../test_tasks';
 
 const ctxOf = (twin: Twin, key = 'sk_test_unit'): Ctx => {
   const world = twin.world(key);
@@ -20,7 +21,7 @@ describe('world', () => {
         world.insert(obj('th_2'));
         world.update(world.get('th_1')!, { n: 2 });
         world.facts.set('f', 1);
-        world.schedule(world.now(), () => undefined);
+        world.schedule(world.now(), ...call(() => undefined));
         throw new Error('bug');
       }),
     ).toThrow('bug');
@@ -64,9 +65,9 @@ describe('world', () => {
     const ctx = ctxOf(new Twin({ startTime: 1000 }));
     const { world } = ctx;
     const ran: string[] = [];
-    world.schedule(1100, () => ran.push('b'));
-    world.schedule(1050, () => ran.push('a'));
-    world.schedule(5000, () => ran.push('c'));
+    world.schedule(1100, ...call(() => ran.push('b')));
+    world.schedule(1050, ...call(() => ran.push('a')));
+    world.schedule(5000, ...call(() => ran.push('c')));
     world.runDue(ctx);
     expect(ran).toEqual([]);
     world.advance(200, ctx);

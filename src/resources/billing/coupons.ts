@@ -1,4 +1,4 @@
-import { nowIn, scheduleIn } from '../../engine/clock';
+import { declareTask, nowIn, scheduleIn } from '../../engine/clock';
 import { errors, StripeError } from '../../engine/errors';
 import { registerIncludable } from '../../engine/expand';
 import { checkCurrency } from '../../engine/money';
@@ -109,13 +109,15 @@ function createCoupon(ctx: Ctx, params: Params): Coupon {
   });
   // Past redeem_by the coupon is no longer valid; the lapse is stored without an event (twin choice).
   if (redeemBy !== null) {
-    scheduleIn(ctx, redeemBy + 1, (later) => {
-      const current = later.world.get<Coupon>(id);
-      if (current && current.object === 'coupon' && !current.deleted && current.valid) later.world.replace({ ...current, valid: false });
-    });
+    scheduleIn(ctx, redeemBy + 1, LAPSE, { id });
   }
   return coupon;
 }
+
+const LAPSE = declareTask<{ id: string }>('coupon.lapse', (later, { id }) => {
+  const current = later.world.get<Coupon>(id);
+  if (current && current.object === 'coupon' && !current.deleted && current.valid) later.world.replace({ ...current, valid: false });
+});
 
 registerIncludable('coupon', 'applies_to', { link: 'obj:coupon_applies_to', compute: (ctx, coupon) => ctx.world.facts.get(appliesToFact(coupon.id)) });
 

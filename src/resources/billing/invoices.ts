@@ -1,4 +1,4 @@
-import { nowIn, onTestClock, scheduleIn } from '../../engine/clock';
+import { declareTask, nowIn, onTestClock, scheduleIn } from '../../engine/clock';
 import { errors, StripeError } from '../../engine/errors';
 import { emit, previousAttributes } from '../../engine/events';
 import { registerIncludable } from '../../engine/expand';
@@ -243,7 +243,7 @@ export function createDraft(ctx: Ctx, spec: InvoiceSpec): Invoice {
   for (const item of spec.items) ctx.world.replace({ ...item, invoice: invoice.id });
   if (spec.days_until_due != null) ctx.world.facts.set(daysFact(invoice.id), spec.days_until_due);
   emit(ctx, 'invoice.created', invoice);
-  if (spec.auto_advance) scheduleIn(ctx, invoice.automatically_finalizes_at, (later) => advance(later, invoice.id));
+  if (spec.auto_advance) scheduleIn(ctx, invoice.automatically_finalizes_at, ADVANCE, { id: invoice.id });
   return invoice;
 }
 
@@ -537,8 +537,11 @@ function recordFailure(ctx: Ctx, invoice: Invoice): void {
   emit(ctx, 'invoice.payment_failed', failed, previous);
   emit(ctx, 'invoice.updated', failed, previous);
   // A retry finds the invoice as this attempt left it, or does nothing (paid, voided, or attempted again since).
-  if (retryAt !== null) scheduleIn(ctx, retryAt, (later) => retry(later, invoice.id, attempts));
+  if (retryAt !== null) scheduleIn(ctx, retryAt, RETRY, { id: invoice.id, attempt: attempts });
 }
+
+const RETRY = declareTask<{ id: string; attempt: number }>('invoice.retry', (later, { id, attempt }) => retry(later, id, attempt));
+const ADVANCE = declareTask<{ id: string }>('invoice.advance', (later, { id }) => advance(later, id));
 
 function retry(ctx: Ctx, id: string, attempt: number): void {
   const invoice = ctx.world.get<Invoice>(id);
@@ -660,7 +663,7 @@ function updateInvoice(ctx: Ctx, invoice: Invoice, params: Params): Invoice {
   if (invoice.status === 'draft') {
     next = { ...next, automatically_finalizes_at: next.auto_advance ? invoice.automatically_finalizes_at ?? nowIn(ctx) + FINALIZE_AFTER : null };
     next = priced(ctx, next, next.lines.data);
-    if (next.auto_advance && !invoice.auto_advance) scheduleIn(onTestClock(ctx, invoice.test_clock), next.automatically_finalizes_at, (later) => advance(later, invoice.id));
+    if (next.auto_advance && !invoice.auto_advance) scheduleIn(onTestClock(ctx, invoice.test_clock), next.automatically_finalizes_at, ADVANCE, { id: invoice.id });
   }
   return invoices.save(ctx, invoice, next);
 }

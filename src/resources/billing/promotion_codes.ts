@@ -1,4 +1,4 @@
-import { nowIn, scheduleIn } from '../../engine/clock';
+import { declareTask, nowIn, scheduleIn } from '../../engine/clock';
 import { errors } from '../../engine/errors';
 import { checkCurrency } from '../../engine/money';
 import { Params } from '../../engine/params';
@@ -112,13 +112,15 @@ function createPromotionCode(ctx: Ctx, params: Params): PromotionCode {
   });
   // At expires_at the code goes inactive, stored without an event (twin choice).
   if (expiresAt !== null) {
-    scheduleIn(ctx, expiresAt, (later) => {
-      const current = later.world.get<PromotionCode>(created.id);
-      if (current?.active) later.world.replace({ ...current, active: false });
-    });
+    scheduleIn(ctx, expiresAt, EXPIRE_CODE, { id: created.id });
   }
   return created;
 }
+
+const EXPIRE_CODE = declareTask<{ id: string }>('promotion_code.expire', (later, { id }) => {
+  const current = later.world.get<PromotionCode>(id);
+  if (current?.active) later.world.replace({ ...current, active: false });
+});
 
 function updatePromotionCode(ctx: Ctx, code: PromotionCode, params: Params): PromotionCode {
   if (params.restrictions?.currency_options != null) throw errors.unsupportedParam('POST /v1/promotion_codes/{promotion_code}', 'restrictions[currency_options]');
@@ -176,5 +178,6 @@ export const promotionCodes = defineResource<'promotion_code', PromotionCode>({
 react('coupon.deleted', "a deleted coupon's promotion codes go inactive", (ctx, event) => deactivateCodesOf(ctx, event.data.object.id));
 react('coupon.created', "a coupon's promotion codes go inactive past its redeem_by", (ctx, event) => {
   const coupon = event.data.object as Coupon;
-  if (coupon.redeem_by !== null) scheduleIn(ctx, coupon.redeem_by + 1, (later) => deactivateCodesOf(later, coupon.id));
+  if (coupon.redeem_by !== null) scheduleIn(ctx, coupon.redeem_by + 1, DEACTIVATE_CODES, { coupon: coupon.id });
 });
+const DEACTIVATE_CODES = declareTask<{ coupon: string }>('promotion_code.coupon_lapsed', (later, { coupon }) => deactivateCodesOf(later, coupon));

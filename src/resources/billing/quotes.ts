@@ -1,4 +1,4 @@
-import { nowIn, onTestClock, scheduleIn } from '../../engine/clock';
+import { declareTask, nowIn, onTestClock, scheduleIn } from '../../engine/clock';
 import { errors } from '../../engine/errors';
 import { defineMachine } from '../../engine/machine';
 import { Params } from '../../engine/params';
@@ -126,13 +126,14 @@ function checkExpiry(ctx: Ctx, expiresAt: unknown): number {
 
 /** At `expires_at`, a quote still in draft or open is canceled (quote.canceled); a later `expires_at` schedules again. */
 function planExpiry(ctx: Ctx, quote: Quote): void {
-  const at = quote.expires_at;
-  scheduleIn(ctx, at, (later) => {
-    const q = later.world.get<Quote>(quote.id);
-    if (!q || q.expires_at !== at || (q.status !== 'draft' && q.status !== 'open')) return;
-    cancelQuote(later, q);
-  });
+  scheduleIn(ctx, quote.expires_at, EXPIRE, { id: quote.id, at: quote.expires_at });
 }
+
+const EXPIRE = declareTask<{ id: string; at: number }>('quote.expire', (later, { id, at }) => {
+  const q = later.world.get<Quote>(id);
+  if (!q || q.expires_at !== at || (q.status !== 'draft' && q.status !== 'open')) return;
+  cancelQuote(later, q);
+});
 
 // --- operations -------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-import { nowIn, onTestClock, scheduleIn } from '../../engine/clock';
+import { declareTask, nowIn, onTestClock, scheduleIn } from '../../engine/clock';
 import { errors } from '../../engine/errors';
 import { emit } from '../../engine/events';
 import { inRange, Range } from '../../engine/list';
@@ -388,13 +388,15 @@ function finish(ctx: Ctx, s: SubscriptionSchedule, sub: Subscription, at: number
 function plan(ctx: Ctx, s: SubscriptionSchedule): void {
   const at = nextBoundaryOf(s);
   if (at === null) return;
-  scheduleIn(ctx, at, (later) => boundary(later, s.id, at));
+  scheduleIn(ctx, at, BOUNDARY, { id: s.id, at });
   const end = endOf(s);
   if (ctx.world.facts.get(expiringFact(s.id)) === end) return;
   ctx.world.facts.set(expiringFact(s.id), end);
-  scheduleIn(ctx, Math.max(nowIn(ctx), end - EXPIRING_LEAD), (later) => expiring(later, s.id, end));
+  scheduleIn(ctx, Math.max(nowIn(ctx), end - EXPIRING_LEAD), EXPIRING, { id: s.id, end });
 }
 const expiringFact = (id: string) => `schedule_expiring:${id}`;
+const BOUNDARY = declareTask<{ id: string; at: number }>('subscription_schedule.boundary', (later, { id, at }) => boundary(later, id, at));
+const EXPIRING = declareTask<{ id: string; end: number }>('subscription_schedule.expiring', (later, { id, end }) => expiring(later, id, end));
 
 function expiring(ctx: Ctx, id: string, end: number): void {
   const s = ctx.world.get<SubscriptionSchedule>(id);

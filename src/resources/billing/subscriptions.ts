@@ -1,5 +1,5 @@
 import { applicationId } from '../../engine/accounts';
-import { nowIn, onTestClock, scheduleIn } from '../../engine/clock';
+import { declareTask, nowIn, onTestClock, scheduleIn } from '../../engine/clock';
 import { errors, StripeError } from '../../engine/errors';
 import { emit, previousAttributes } from '../../engine/events';
 import { formatAmount } from '../../engine/money';
@@ -335,7 +335,7 @@ export function createSubscription(ctx: Ctx, params: Params, schedule: string | 
     }
   }
   sub = ctx.world.get<Subscription>(id)!;
-  if (sub.status === 'incomplete') scheduleIn(ctx, now + INCOMPLETE_EXPIRES, (later) => expireIncomplete(later, id));
+  if (sub.status === 'incomplete') scheduleIn(ctx, now + INCOMPLETE_EXPIRES, EXPIRE_INCOMPLETE, { id });
   if (behavior === 'default_incomplete' && collection === 'charge_automatically' && finalized.amount_due === 0) {
     // Nothing to pay now (a trial): a SetupIntent collects the payment method to come (conditions: docs/billing.md §3.2, uncertain).
     const si = createSetupIntent(ctx, { customer: customer.id, usage: 'off_session', payment_method_types: ctx.world.config.paymentMethodTypes });
@@ -380,6 +380,16 @@ function oneOffItem(ctx: Ctx, customer: Customer, sub: Subscription, input: Para
   });
 }
 
+// Scheduled work on subscriptions (declared by name: ./clock.ts's declareTask).
+type PeriodEnd = { id: string; end: number };
+type At = { id: string; at: number };
+const EXPIRE_INCOMPLETE = declareTask<{ id: string }>('subscription.expire_incomplete', (later, { id }) => expireIncomplete(later, id));
+const TRIAL_WILL_END = declareTask<PeriodEnd>('subscription.trial_will_end', (later, { id, end }) => trialWillEnd(later, id, end));
+const UPCOMING = declareTask<PeriodEnd>('subscription.upcoming', (later, { id, end }) => upcoming(later, id, end));
+const RENEW = declareTask<PeriodEnd>('subscription.renew', (later, { id, end }) => renew(later, id, end));
+const CANCEL_AT = declareTask<At>('subscription.cancel_at', (later, { id, at }) => cancelAt(later, id, at));
+const RESUME_COLLECTION = declareTask<At>('subscription.resume_collection', (later, { id, at }) => resumeCollection(later, id, at));
+
 function expireIncomplete(ctx: Ctx, id: string): void {
   const sub = ctx.world.get<Subscription>(id);
   if (!sub || sub.status !== 'incomplete') return;
@@ -399,11 +409,11 @@ function planRenewal(ctx: Ctx, sub: Subscription): void {
   const now = nowIn(ctx);
   if (sub.status === 'trialing' && sub.trial_end === end) {
     const warn = Math.max(now, end - LEAD);
-    scheduleIn(ctx, warn, (later) => trialWillEnd(later, sub.id, end));
+    scheduleIn(ctx, warn, TRIAL_WILL_END, { id: sub.id, end });
   } else if (!sub.cancel_at_period_end && end - LEAD > now) {
-    scheduleIn(ctx, end - LEAD, (later) => upcoming(later, sub.id, end));
+    scheduleIn(ctx, end - LEAD, UPCOMING, { id: sub.id, end });
   }
-  scheduleIn(ctx, end, (later) => renew(later, sub.id, end));
+  scheduleIn(ctx, end, RENEW, { id: sub.id, end });
 }
 
 const current = (ctx: Ctx, id: string, end: number) => {
@@ -753,13 +763,13 @@ export function updateSubscription(ctx: Ctx, sub: Subscription, params: Params, 
   }
   if (params.cancel_at !== undefined) {
     next = params.cancel_at ? { ...next, cancel_at: params.cancel_at, canceled_at: now, cancellation_details: { ...NO_CANCELLATION, reason: 'cancellation_requested' } } : { ...next, cancel_at: null, canceled_at: null, cancellation_details: NO_CANCELLATION };
-    if (params.cancel_at) scheduleIn(ctx, params.cancel_at, (later) => cancelAt(later, sub.id, params.cancel_at));
+    if (params.cancel_at) scheduleIn(ctx, params.cancel_at, CANCEL_AT, { id: sub.id, at: params.cancel_at });
   }
   if (params.pause_collection !== undefined) {
     const resumesAt: number | null = params.pause_collection?.resumes_at ?? null;
     next = { ...next, pause_collection: params.pause_collection ? { behavior: params.pause_collection.behavior, resumes_at: resumesAt } : null };
     // Collection resumes by itself at resumes_at (Stripe's types).
-    if (resumesAt !== null) scheduleIn(ctx, resumesAt, (later) => resumeCollection(later, sub.id, resumesAt));
+    if (resumesAt !== null) scheduleIn(ctx, resumesAt, RESUME_COLLECTION, { id: sub.id, at: resumesAt });
   }
   if (params.trial_end === 'now' && sub.status === 'trialing') {
     emit(ctx, 'customer.subscription.trial_will_end', sub);

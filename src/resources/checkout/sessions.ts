@@ -1,4 +1,4 @@
-import { nowIn, scheduleIn } from '../../engine/clock';
+import { declareTask, nowIn, scheduleIn } from '../../engine/clock';
 import { errors, StripeError } from '../../engine/errors';
 import { checkCurrency, formatAmount, minimumCharge } from '../../engine/money';
 import { Params } from '../../engine/params';
@@ -219,12 +219,14 @@ export function createSession(ctx: Ctx, params: Params, origin: SessionOrigin = 
   // What completing needs later: the PaymentIntent's and the subscription's data, and (for a recovery) the parameters.
   const kept = { payment_intent_data: params.payment_intent_data ?? null, subscription_data: params.subscription_data ?? null, params: recovery?.enabled ? params : null };
   ctx.world.facts.set(sessionDataFact(id), Object.freeze(kept));
-  scheduleIn(ctx, expiresAt, (later) => {
-    const current = later.world.get<CheckoutSession>(id);
-    if (current?.status === S.open) expireSession(later, current);
-  });
+  scheduleIn(ctx, expiresAt, EXPIRE, { id });
   return session;
 }
+
+const EXPIRE = declareTask<{ id: string }>('checkout.session.expire', (later, { id }) => {
+  const current = later.world.get<CheckoutSession>(id);
+  if (current?.status === S.open) expireSession(later, current);
+});
 
 /** What a session keeps for later beside the object. */
 interface SessionData {

@@ -1,4 +1,4 @@
-import { nowIn, scheduleIn } from '../../engine/clock';
+import { declareTask, nowIn, scheduleIn } from '../../engine/clock';
 import { errors } from '../../engine/errors';
 import { Params } from '../../engine/params';
 import { react } from '../../engine/reactions';
@@ -444,9 +444,11 @@ function createPayout(ctx: Ctx, params: Params): Payout {
     type: destination.object === 'card' ? 'card' : 'bank_account',
   });
   const failure = payoutFailureOf(world, destination.id);
-  scheduleIn(ctx, arrival, (later) => arrive(later, id, failure));
+  scheduleIn(ctx, arrival, ARRIVE, { id, failure });
   return payout;
 }
+
+const ARRIVE = declareTask<{ id: string; failure: string | null }>('payout.arrive', (later, { id, failure }) => arrive(later, id, failure));
 
 /** A payout reaches its bank at its arrival date: paid, or failed with its bank's code (the money comes back). */
 function arrive(ctx: Ctx, id: string, failure: string | null): void {
@@ -503,9 +505,11 @@ function createTopup(ctx: Ctx, params: Params): Topup {
   const expected = midnightAfter(world.now(), TOPUP_DAYS);
   const topup = topups.insert(ctx, params, { amount: params.amount, currency, expected_availability_date: expected, status: 'pending' });
   const failure = typeof params.source === 'string' ? (TOPUP_FAILURES[params.source] ?? null) : null;
-  scheduleIn(ctx, expected, (later) => settleTopup(later, topup.id, failure));
+  scheduleIn(ctx, expected, SETTLE_TOPUP, { id: topup.id, failure });
   return topup;
 }
+
+const SETTLE_TOPUP = declareTask<{ id: string; failure: string | null }>('topup.settle', (later, { id, failure }) => settleTopup(later, id, failure));
 
 function settleTopup(ctx: Ctx, id: string, failure: string | null): void {
   const topup = ctx.world.get<Topup>(id);

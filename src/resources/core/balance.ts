@@ -1,3 +1,4 @@
+import { declareTask } from '../../engine/clock';
 import { emit } from '../../engine/events';
 import { pinnedUnder } from '../../engine/exogenous';
 import { Ctx, declareIndex, indexKey, StripeObject, World } from '../../engine/world';
@@ -86,31 +87,36 @@ function scheduleRelease(world: World, at: number): void {
   const fact = `release:${at}`;
   if (world.facts.has(fact)) return;
   world.facts.set(fact, true);
-  world.schedule(at, (ctx) => {
-    world.facts.delete(fact);
-    let released = false;
-    for (const p of world.indexed('balance_transaction', 'release', indexKey(at))) {
-      const bt = world.at<BalanceTransaction>('balance_transaction', p);
-      if (bt.status === 'pending' && bt.available_on <= world.now()) {
-        world.replace({ ...bt, status: 'available' });
-        addFunds(world, 'pending', bt.currency, -bt.net);
-        addFunds(world, 'available', bt.currency, bt.net);
-        released = true;
-      }
-    }
-    if (released) emit(ctx, 'balance.available', balance(world));
-  });
+  world.schedule(at, RELEASE, { at });
 }
+
+const RELEASE = declareTask<{ at: number }>('balance.release', (ctx, { at }) => {
+  const { world } = ctx;
+  world.facts.delete(`release:${at}`);
+  let released = false;
+  for (const p of world.indexed('balance_transaction', 'release', indexKey(at))) {
+    const bt = world.at<BalanceTransaction>('balance_transaction', p);
+    if (bt.status === 'pending' && bt.available_on <= world.now()) {
+      world.replace({ ...bt, status: 'available' });
+      addFunds(world, 'pending', bt.currency, -bt.net);
+      addFunds(world, 'available', bt.currency, bt.net);
+      released = true;
+    }
+  }
+  if (released) emit(ctx, 'balance.available', balance(world));
+});
 
 /** `balance.available` for funds that arrived available, once (after the request that brought them). */
 function announceAvailable(world: World): void {
   if (world.facts.has('balance:announce')) return;
   world.facts.set('balance:announce', true);
-  world.schedule(world.now(), (ctx) => {
-    world.facts.delete('balance:announce');
-    emit(ctx, 'balance.available', balance(world));
-  });
+  world.schedule(world.now(), ANNOUNCE, null);
 }
+
+const ANNOUNCE = declareTask<null>('balance.announce', (ctx) => {
+  ctx.world.facts.delete('balance:announce');
+  emit(ctx, 'balance.available', balance(ctx.world));
+});
 
 type Amounts = { amount: number; currency: string; source_types: { card: number } };
 

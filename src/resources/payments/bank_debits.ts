@@ -1,4 +1,4 @@
-import { nowIn, scheduleIn } from '../../engine/clock';
+import { declareTask, nowIn, scheduleIn } from '../../engine/clock';
 import { errors } from '../../engine/errors';
 import { Params } from '../../engine/params';
 import { DebitFailure, MICRODEPOSITS, TestBankAccount } from '../../engine/test_values';
@@ -143,11 +143,13 @@ function startDebit<T extends StripeObject>(ctx: Ctx, pi: T, pm: PaymentMethod, 
     payment_method_details: chargeDetails(pm, world.facts.get(mandateFact(pi.id)) as string, settlesAt),
   });
   const processing = paymentIntentMachine.transition(ctx, pi, step, paymentIntentMachine.state.processing, { latest_charge: charge.id, next_action: null, last_payment_error: null, payment_method: pm.id }, [['charge.pending', charge]]);
-  if (account.outcome !== 'processing') scheduleIn(ctx, settlesAt, (later) => settleDebit(later, pi.id, charge.id));
+  if (account.outcome !== 'processing') scheduleIn(ctx, settlesAt, SETTLE_DEBIT, { pi: pi.id, charge: charge.id });
   return processing;
 }
 
 /** The debit's end, on the clock: success (a disputing account then disputes it) or the async failure. */
+const SETTLE_DEBIT = declareTask<{ pi: string; charge: string }>('bank_debit.settle', (later, { pi, charge }) => settleDebit(later, pi, charge));
+
 function settleDebit(ctx: Ctx, piId: string, chargeId: string): void {
   const { world } = ctx;
   const pi = world.get<StripeObject>(piId)!;
@@ -206,14 +208,16 @@ function awaitMicrodeposits<T extends StripeObject>(ctx: Ctx, intent: T, pm: Pay
     },
   }) as unknown as T;
   if (accountOf(ctx, pm).microdepositsFail) {
-    scheduleIn(ctx, nowIn(ctx) + SETTLE_SECONDS, (later) => {
-      const current = later.world.get<StripeObject>(intent.id)!;
-      if (current.status !== 'requires_action' || current.next_action?.type !== 'verify_with_microdeposits') return;
-      failVerification(later, current, pm, MICRODEPOSIT_FAILED);
-    });
+    scheduleIn(ctx, nowIn(ctx) + SETTLE_SECONDS, FAIL_MICRODEPOSITS, { intent: intent.id, pm });
   }
   return waiting;
 }
+
+const FAIL_MICRODEPOSITS = declareTask<{ intent: string; pm: PaymentMethod }>('bank_debit.microdeposits_fail', (later, { intent, pm }) => {
+  const current = later.world.get<StripeObject>(intent)!;
+  if (current.status !== 'requires_action' || current.next_action?.type !== 'verify_with_microdeposits') return;
+  failVerification(later, current, pm, MICRODEPOSIT_FAILED);
+});
 
 /** The intent back in requires_payment_method, its error recorded (payment_failed / setup_failed). */
 function failVerification(ctx: Ctx, intent: StripeObject, pm: PaymentMethod, failure: DebitFailure): StripeObject {

@@ -1,5 +1,5 @@
 import { errors } from '../../engine/errors';
-import { nowIn, scheduleIn, scopeOf } from '../../engine/clock';
+import { declareTask, nowIn, scheduleIn, scopeOf } from '../../engine/clock';
 import { emit, StripeEvent } from '../../engine/events';
 import { Params } from '../../engine/params';
 import { react } from '../../engine/reactions';
@@ -59,8 +59,12 @@ const isClosed = (d: Dispute) => ['won', 'lost', 'warning_closed'].includes(d.st
  */
 export function openDispute(ctx: Ctx, chargeId: string, spec: NonNullable<TestCard['dispute']>): void {
   const at = nowIn(ctx);
-  scheduleIn(ctx, at, (later) => scheduleIn(later, at, (due) => createDispute(due, chargeId, spec)));
+  scheduleIn(ctx, at, OPEN_LATER, { chargeId, spec, at });
 }
+
+type DisputeSpec = { chargeId: string; spec: NonNullable<TestCard['dispute']> };
+const OPEN = declareTask<DisputeSpec>('dispute.open', (due, { chargeId, spec }) => void createDispute(due, chargeId, spec));
+const OPEN_LATER = declareTask<DisputeSpec & { at: number }>('dispute.open_after', (later, { chargeId, spec, at }) => scheduleIn(later, at, OPEN, { chargeId, spec }));
 
 /** The dispute test cards (docs/stripe-facts.md §4.5) open a dispute once their payment succeeds or is authorized. */
 function disputeOnDisputingCard(ctx: Ctx, event: StripeEvent): void {
@@ -129,6 +133,8 @@ export function createDispute(ctx: Ctx, chargeId: string, spec: NonNullable<Test
   return withdrawn;
 }
 
+const CLOSE = declareTask<{ id: string; won: boolean }>('dispute.close', (later, { id, won }) => void closeDispute(later, later.world.get<Dispute>(id)!, won));
+
 function closeDispute(ctx: Ctx, dispute: Dispute, won: boolean): Dispute {
   const status = isInquiry(dispute) ? 'warning_closed' : won ? 'won' : 'lost';
   let closed = disputes.save(ctx, dispute, { ...dispute, status }, 'charge.dispute.closed');
@@ -170,7 +176,7 @@ function updateDispute(ctx: Ctx, dispute: Dispute, params: Params): Dispute {
   const saved = disputes.save(ctx, dispute, next);
   const verdict = next.evidence.uncategorized_text;
   if (submit && (verdict === 'winning_evidence' || verdict === 'losing_evidence')) {
-    scheduleIn(ctx, nowIn(ctx), (later) => closeDispute(later, later.world.get<Dispute>(dispute.id)!, verdict === 'winning_evidence'));
+    scheduleIn(ctx, nowIn(ctx), CLOSE, { id: dispute.id, won: verdict === 'winning_evidence' });
   }
   return saved;
 }

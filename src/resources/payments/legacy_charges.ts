@@ -1,4 +1,4 @@
-import { nowIn, scheduleIn } from '../../engine/clock';
+import { declareTask, nowIn, scheduleIn } from '../../engine/clock';
 import { errors, StripeError } from '../../engine/errors';
 import { emit } from '../../engine/events';
 import { checkChargeAmount, checkCurrency, formatAmount, minimumCharge } from '../../engine/money';
@@ -95,11 +95,13 @@ function createLegacyCharge(ctx: Ctx, params: Params): Charge {
   let charge = createCharge(ctx, { intent: terms, pm, source, capture });
   if (capture) charge = world.replace({ ...charge, balance_transaction: chargeTransaction(ctx, charge, charge.amount).id });
   emit(ctx, 'charge.succeeded', charge);
-  if (!capture) scheduleIn(ctx, nowIn(ctx) + AUTHORIZATION_SECONDS, (later) => expire(later, charge.id));
+  if (!capture) scheduleIn(ctx, nowIn(ctx) + AUTHORIZATION_SECONDS, EXPIRE, { id: charge.id });
   return charge;
 }
 
 /** An authorization not captured in time is released (a reversal, as a PaymentIntent's is) and charge.expired follows. */
+const EXPIRE = declareTask<{ id: string }>('charge.expire_authorization', (later, { id }) => expire(later, id));
+
 function expire(ctx: Ctx, chargeId: string): void {
   const charge = ctx.world.get<Charge>(chargeId)!;
   if (charge.captured || charge.amount_refunded > 0) return;

@@ -1,6 +1,6 @@
 import { applicationId } from '../../engine/accounts';
 import { errors } from '../../engine/errors';
-import { nowIn, scheduleIn } from '../../engine/clock';
+import { declareTask, nowIn, scheduleIn } from '../../engine/clock';
 import { emit } from '../../engine/events';
 import { checkChargeAmount, checkCurrency, processingFee } from '../../engine/money';
 import { Params } from '../../engine/params';
@@ -288,13 +288,9 @@ function chargeIntent(ctx: Ctx, pi: PaymentIntent, pm: PaymentMethod, step: Conf
   );
   if (pi.capture_method === 'automatic_async') {
     // The balance transaction arrives shortly after, announced by charge.updated (docs/stripe-facts.md §3.3 T2).
-    scheduleIn(ctx, nowIn(ctx), (later) => {
-      const current = later.world.get<Charge>(charge.id)!;
-      if (current.balance_transaction) return;
-      saveCharge(later, current, { ...current, balance_transaction: chargeTransaction(later, current, current.amount_captured).id });
-    });
+    scheduleIn(ctx, nowIn(ctx), SETTLE_ASYNC, { charge: charge.id });
   }
-  if (manual) scheduleIn(ctx, nowIn(ctx) + AUTHORIZATION_SECONDS, (later) => expireAuthorization(later, pi.id));
+  if (manual) scheduleIn(ctx, nowIn(ctx) + AUTHORIZATION_SECONDS, EXPIRE_AUTHORIZATION, { id: pi.id });
   // Last: this also updates the buyer's account, which this request's rollback would not undo.
   if (token) recordTokenUse(ctx, token, pi.amount, pi.currency);
   return done;
@@ -406,6 +402,13 @@ export function setIntentAmount(ctx: Ctx, pi: PaymentIntent, amount: number): Pa
   if (!paymentIntentMachine.allows(pi, 'update')) return pi;
   return paymentIntents.save(ctx, pi, { ...pi, amount });
 }
+
+const SETTLE_ASYNC = declareTask<{ charge: string }>('payment_intent.async_balance_transaction', (later, { charge }) => {
+  const current = later.world.get<Charge>(charge)!;
+  if (current.balance_transaction) return;
+  saveCharge(later, current, { ...current, balance_transaction: chargeTransaction(later, current, current.amount_captured).id });
+});
+const EXPIRE_AUTHORIZATION = declareTask<{ id: string }>('payment_intent.expire_authorization', (later, { id }) => expireAuthorization(later, id));
 
 function expireAuthorization(ctx: Ctx, piId: string): void {
   const pi = ctx.world.get<PaymentIntent>(piId)!;

@@ -1,5 +1,5 @@
 import { errors } from '../../engine/errors';
-import { nowIn, scheduleIn, scopeOf } from '../../engine/clock';
+import { declareTask, nowIn, scheduleIn, scopeOf } from '../../engine/clock';
 import { emit } from '../../engine/events';
 import { formatAmount } from '../../engine/money';
 import { Params } from '../../engine/params';
@@ -100,11 +100,13 @@ export function refundCharge(ctx: Ctx, charge: Charge, input: RefundInput): Refu
   const refunded = charge.amount_refunded + amount;
   charges.save(ctx, charge, { ...charge, amount_refunded: refunded, refunded: refunded >= base }, 'charge.refunded');
   emit(ctx, 'refund.created', refund);
-  if (behaviour) scheduleIn(ctx, nowIn(ctx) + REFUND_SETTLE_SECONDS, (later) => settle(later, refund.id, behaviour));
+  if (behaviour) scheduleIn(ctx, nowIn(ctx) + REFUND_SETTLE_SECONDS, SETTLE, { id: refund.id, behaviour });
   return refund;
 }
 
 /** The later life of a refund made with …7726 (pending → succeeded) or …5126 (succeeded → failed). */
+const SETTLE = declareTask<{ id: string; behaviour: 'pending' | 'fail' }>('refund.settle', (later, { id, behaviour }) => settle(later, id, behaviour));
+
 function settle(ctx: Ctx, refundId: string, behaviour: 'pending' | 'fail'): void {
   const refund = ctx.world.get<Refund>(refundId)!;
   if (refund.status === 'failed') return; // failed already (the refund.failed trigger)

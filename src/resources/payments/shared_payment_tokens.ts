@@ -1,4 +1,4 @@
-import { nowIn, scheduleIn } from '../../engine/clock';
+import { declareTask, nowIn, scheduleIn } from '../../engine/clock';
 import { errors } from '../../engine/errors';
 import { checkCurrency, formatAmount } from '../../engine/money';
 import { Params } from '../../engine/params';
@@ -141,7 +141,7 @@ function grant(ctx: Ctx, id: string, fields: Partial<GrantedToken>): GrantedToke
   ctx.world.ids.choose(id, 'spt');
   const token = grantedTokens.insert(ctx, {}, fields);
   const expiresAt = token.usage_limits.expires_at;
-  if (expiresAt !== null) scheduleIn(ctx, expiresAt, (later) => expireGranted(later, id));
+  if (expiresAt !== null) scheduleIn(ctx, expiresAt, EXPIRE_GRANTED, { id });
   return token;
 }
 
@@ -211,7 +211,7 @@ function issueToken(ctx: Ctx, params: Params): IssuedToken {
     shared_metadata,
     usage_limits: limits,
   });
-  if (limits.expires_at !== null) scheduleIn(ctx, limits.expires_at as number, (later) => expireIssued(later, token.id));
+  if (limits.expires_at !== null) scheduleIn(ctx, limits.expires_at as number, EXPIRE_ISSUED, { id: token.id });
   world.facts.set(sellerFact(token.id), sellerAccount?.accountId ?? null);
   if (sellerAccount) {
     rememberGrant(sellerAccount, token.id, pm, card, world.accountId);
@@ -258,6 +258,9 @@ function grantedSide(buyer: World, id: string): { ctx: Ctx; token: GrantedToken 
   const token = seller?.get<GrantedToken>(id);
   return seller && token?.object === 'shared_payment.granted_token' ? { ctx: contextIn(seller), token } : null;
 }
+
+const EXPIRE_GRANTED = declareTask<{ id: string }>('shared_payment.granted_token.expire', (later, { id }) => expireGranted(later, id));
+const EXPIRE_ISSUED = declareTask<{ id: string }>('shared_payment.issued_token.expire', (later, { id }) => expireIssued(later, id));
 
 function expireGranted(ctx: Ctx, id: string): void {
   const token = ctx.world.get<GrantedToken>(id);
