@@ -242,6 +242,9 @@ describe.each(MODES)('API versions (%s)', (mode) => {
     expect(upcoming.amount_due).toBe(preview.amount_due);
     expect(upcoming.lines.data.map((l: any) => [l.type, l.proration, l.amount])).toEqual(preview.lines.data.map((l) => [l.parent!.type === 'subscription_item_details' ? 'subscription' : 'invoiceitem', l.parent!.subscription_item_details?.proration ?? l.parent!.invoice_item_details?.proration, l.amount]));
     expect(upcoming.lines.data.some((l: any) => l.proration)).toBe(true);
+    // A customer alone previews its one subscription's renewal, as old suites ask for it.
+    const next = (await old.rawRequest('GET', `/v1/invoices/upcoming?customer=${customer.id}`)) as any;
+    expect([next.subscription, next.amount_due]).toEqual([sub.id, 1000]);
     const lines = (await old.rawRequest('GET', `/v1/invoices/upcoming/lines?${query}&limit=1`)) as any;
     expect(lines).toMatchObject({ object: 'list', url: '/v1/invoices/upcoming/lines', has_more: true });
     expect(lines.data.map((l: any) => [l.object, l.amount, 'price' in l])).toEqual([['line_item', upcoming.lines.data[0].amount, true]]);

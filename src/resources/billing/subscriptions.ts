@@ -885,12 +885,12 @@ export const subscriptions = defineResource<'subscription', Subscription, 'plan'
   route('DELETE', '/v1/subscriptions/{subscription_exposed_id}', 'subscription', (ctx, params, path) => cancelSubscription(ctx, subscriptions.find(ctx, path.subscription_exposed_id), params)),
   route('POST', '/v1/invoices/create_preview', 'invoice', (ctx, params) => createPreview(ctx, params)),
   // The upcoming-invoice endpoints of versions before basil (src/versions withdraws them from basil on).
-  route('GET', '/v1/invoices/upcoming', 'invoice', (ctx, params) => createPreview(ctx, previewParams(params, UPCOMING), UPCOMING)),
+  route('GET', '/v1/invoices/upcoming', 'invoice', (ctx, params) => createPreview(ctx, previewParams(ctx, params, UPCOMING), UPCOMING)),
   route('GET', '/v1/invoices/upcoming/lines', { list: 'line_item' }, (ctx, params) => {
     const { limit, starting_after, ending_before, ...rest } = params;
     // A preview's lines are made anew on every call (il_tmp_ ids), so there is no line to page after (not modeled).
     for (const [name, value] of [['starting_after', starting_after], ['ending_before', ending_before]]) if (value !== undefined) throw errors.unsupportedParam(UPCOMING_LINES, name);
-    const preview = createPreview(ctx, previewParams(rest, UPCOMING_LINES), UPCOMING_LINES);
+    const preview = createPreview(ctx, previewParams(ctx, rest, UPCOMING_LINES), UPCOMING_LINES);
     return pageOf(preview.lines.data, { limit }, '/v1/invoices/upcoming/lines');
   }),
   route('POST', '/v1/subscriptions/{subscription}/pause', 'subscription', (ctx, _p, path) => pauseSubscription(ctx, subscriptions.find(ctx, path.subscription))),
@@ -983,13 +983,20 @@ export function previewSubscription(ctx: Ctx, sub: Subscription, details: Params
  * before basil) as create_preview's parameters: `subscription_items` and the
  * `subscription_*` change parameters become `subscription_details`; a
  * `subscription_billing_cycle_anchor` string or timestamp becomes the anchor
- * object. What the preview does not model answers 501 under the old names.
+ * object. A customer alone previews its next invoice: its one live subscription's
+ * renewal if it has one (several are not modeled), else its pending items.
+ * What the preview does not model answers 501 under the old names.
  */
-function previewParams(params: Params, operation: string): Params {
+function previewParams(ctx: Ctx, params: Params, operation: string): Params {
   const { subscription_items, subscription_proration_behavior, subscription_proration_date, subscription_billing_cycle_anchor, subscription_details, ...rest } = params;
   for (const name of UNMODELED_UPCOMING) if (rest[name] !== undefined) throw errors.unsupportedParam(operation, name);
   if (rest.preview_mode !== undefined && rest.preview_mode !== 'next') throw errors.unsupportedParam(operation, 'preview_mode');
   delete rest.preview_mode;
+  if (!rest.subscription && typeof rest.customer === 'string') {
+    const live = ctx.world.indexed('subscription', 'customer', indexKey(rest.customer)).map((p) => ctx.world.at<Subscription>('subscription', p)).filter((sub) => sub.status !== 'canceled' && sub.status !== 'incomplete_expired');
+    if (live.length > 1) throw errors.unsupportedParam(operation, 'customer with several subscriptions (without subscription)');
+    if (live.length === 1) rest.subscription = live[0].id;
+  }
   const details: Params = { ...subscription_details };
   if (subscription_items !== undefined) details.items = subscription_items;
   if (subscription_proration_behavior !== undefined) details.proration_behavior = subscription_proration_behavior;
