@@ -1,7 +1,7 @@
 import type { StripeError } from './errors';
 import type { FormTree } from './form';
 import { spec } from './spec';
-import type { World } from './world';
+import type { Ctx, World } from './world';
 
 // API versions (docs/versions.md). Objects live in one canonical
 // shape: the newest version stripe-node pins. Every breaking change Stripe made
@@ -50,10 +50,27 @@ export interface VersionChange {
   /** Request side: turns an older request into its newer form (params, defaults) before the endpoint runs. */
   request?: (req: VersionedRequest) => void;
   /**
-   * Request side: parameters the change withdrew from some operations (`POST /v1/payment_intents`)
-   * that the endpoints still take from older requests. From `version` on, sending one is refused.
+   * Request side, after the endpoint ran (in its transaction): what an older request also did then
+   * that the canonical endpoint no longer does (an object it made at once). Returns the endpoint's result, updated.
    */
-  withdraws?: { operations: string[]; params: string[]; refusal: (param: string) => StripeError };
+  completes?: (ctx: Ctx, req: VersionedRequest, result: unknown) => unknown;
+  /**
+   * Request side: what the change withdrew that the endpoints still serve to older requests:
+   * some parameters of some operations (`POST /v1/payment_intents`), or, without `params`, whole
+   * operations (`GET /v1/invoices/upcoming`). From `version` on, using one is refused.
+   */
+  withdraws?: WithdrawnParams | WithdrawnOperations;
+}
+
+export interface WithdrawnParams {
+  operations: string[];
+  params: string[];
+  refusal: (param: string) => StripeError;
+}
+
+export interface WithdrawnOperations {
+  operations: string[];
+  refusal: (method: string, path: string) => StripeError;
 }
 
 /**
@@ -116,12 +133,13 @@ export function goneAt(version: string, changes = VERSION_CHANGES): (object: str
 
 /**
  * Brings a request at `version` forward to the canonical form: request-side changes, oldest first.
- * A parameter withdrawn at or before `version` is refused first (by date: a preview older than the change still sends it).
+ * A parameter or operation withdrawn at or before `version` is refused first (by date: a preview older than the change still uses it).
  */
 export function upgradeRequest(req: VersionedRequest, version: string, changes = VERSION_CHANGES): VersionedRequest {
   const operation = `${req.method} ${req.route}`;
   for (const { version: since, withdraws } of changes) {
     if (!withdraws || dateOf(since) > dateOf(version) || !withdraws.operations.includes(operation)) continue;
+    if (!('params' in withdraws)) throw withdraws.refusal(req.method, pathOf(req));
     const sent = withdraws.params.find((name) => Object.hasOwn(req.params, name));
     if (sent) throw withdraws.refusal(sent);
   }
@@ -129,6 +147,16 @@ export function upgradeRequest(req: VersionedRequest, version: string, changes =
   for (let i = applicable.length - 1; i >= 0; i--) applicable[i].request?.(req);
   return req;
 }
+
+/** Finishes a request at `version` after its endpoint ran: the older behaviours changes keep (`completes`), oldest first. */
+export function completeRequest(ctx: Ctx, req: VersionedRequest, version: string, result: unknown, changes = VERSION_CHANGES): unknown {
+  const applicable = changesFor(version, changes);
+  for (let i = applicable.length - 1; i >= 0; i--) if (applicable[i].completes) result = applicable[i].completes!(ctx, req, result);
+  return result;
+}
+
+/** The request's path: its route with the path's own values in place of the `{…}` segments. */
+const pathOf = (req: VersionedRequest) => req.route.replace(/\{(\w+)\}/g, (_, name: string) => req.pathParams[name] ?? '');
 
 /**
  * Renders a response value (object, list, error body, event) at `version`.

@@ -6,7 +6,7 @@ import { checkPermission } from '../engine/permissions';
 import { renderBody, renderError, requestLogUrl } from '../engine/render';
 import { knownRoutes } from '../engine/spec';
 import { RequestAccount, Twin } from '../engine/twin';
-import { changesFor, goneAt, isKnownVersion, renderAt, shapesAt, upgradeRequest } from '../engine/versions';
+import { changesFor, completeRequest, goneAt, isKnownVersion, renderAt, shapesAt, upgradeRequest, VersionedRequest } from '../engine/versions';
 import { TOTAL_COUNT } from '../engine/list';
 import '../versions'; // registers the version changes
 import { Ctx, IdempotencyEntry, World } from '../engine/world';
@@ -190,7 +190,7 @@ class ApiRequest {
         const replay = this.replayOrClaim(this.bodyText);
         if (replay) return replay;
       }
-      return this.execute(ctx, match.value, params, match.params, expand);
+      return this.execute(ctx, match.value, params, match.params, expand, upgraded);
     } catch (e) {
       const error = e instanceof StripeError ? e : internalError(e);
       this.releaseIdempotencyKey();
@@ -228,12 +228,13 @@ class ApiRequest {
     return null;
   }
 
-  private execute(ctx: Ctx, route: Route, params: Record<string, any>, pathParams: Record<string, string>, expand: string[]): TwinResponse {
+  private execute(ctx: Ctx, route: Route, params: Record<string, any>, pathParams: Record<string, string>, expand: string[], request: VersionedRequest): TwinResponse {
     let status = 200;
     let value: unknown;
     let rendered = false;
     try {
-      const result = this.world.transaction(() => route.handler(ctx, params, pathParams));
+      // What an older version's request also did after the endpoint ran (src/versions), in the same transaction.
+      const result = this.world.transaction(() => completeRequest(ctx, request, this.version, route.handler(ctx, params, pathParams)));
       value = expand.length ? applyExpand(ctx, result, expand, route.list) : result;
       if (changesFor(this.version).length) {
         // At an older version, expand[] paths name that version's fields: expand again on the older shape.

@@ -1,5 +1,9 @@
 import { registerVersionChanges, VersionChange } from '../engine/versions';
+import { checkoutAdHocLineItems } from './2022-08-01/checkout_ad_hoc_line_items';
+import { checkoutCustomerCreation } from './2022-08-01/checkout_customer_creation';
+import { checkoutDeferredPaymentIntent } from './2022-08-01/checkout_deferred_payment_intent';
 import { checkoutShipping } from './2022-08-01/checkout_shipping';
+import { invoiceIncludeAndRequire } from './2022-08-01/invoice_include_and_require';
 import { chargeRefunds } from './2022-11-15/charge_refunds';
 import { paymentIntentCharges } from './2022-11-15/payment_intent_charges';
 import { automaticPaymentMethodsDefault } from './2023-08-16/automatic_payment_methods_default';
@@ -23,6 +27,7 @@ import { subscriptionCoupon } from './2025-03-31.basil/subscription_coupon';
 import { subscriptionPeriods } from './2025-03-31.basil/subscription_periods';
 import { subscriptionPlanParam } from './2025-03-31.basil/subscription_plan_param';
 import { totalCount } from './2025-03-31.basil/total_count';
+import { upcomingInvoice } from './2025-03-31.basil/upcoming_invoice';
 import { billingModeDefault } from './2025-09-30.clover/billing_mode_default';
 import { discountCoupon } from './2025-09-30.clover/discount_coupon';
 import { phaseIterations } from './2025-09-30.clover/phase_iterations';
@@ -71,6 +76,7 @@ export const versionChanges: VersionChange[] = [
   planAggregateUsage,
   priceAggregateUsage,
   checkoutShippingDetails,
+  upcomingInvoice,
   // 2024-04-10
   captureMethodDefault,
   productFeatures,
@@ -82,6 +88,10 @@ export const versionChanges: VersionChange[] = [
   chargeRefunds,
   // 2022-08-01
   checkoutShipping,
+  checkoutCustomerCreation,
+  checkoutDeferredPaymentIntent,
+  checkoutAdHocLineItems,
+  invoiceIncludeAndRequire,
 ];
 
 registerVersionChanges(versionChanges);

@@ -225,6 +225,70 @@ describe.each(MODES)('API versions (%s)', (mode) => {
     expect(await stripeError(at(ACACIA).customers.create({ coupon: 'nope' } as any))).toMatchObject({ statusCode: 400, code: 'resource_missing', param: 'coupon' });
   });
 
+  it('basil: the upcoming-invoice endpoints before basil only, answered by create_preview\'s engine in the old shape', async () => {
+    const customer = await t.stripe.customers.create({ payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' } });
+    const price = await t.stripe.prices.create({ currency: 'usd', unit_amount: 1000, recurring: { interval: 'month' }, product_data: { name: 'Basic' } });
+    const bigger = await t.stripe.prices.create({ currency: 'usd', unit_amount: 3000, recurring: { interval: 'month' }, product_data: { name: 'Pro' } });
+    const sub = await t.stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }] });
+    const item = sub.items.data[0].id;
+    await admin('POST', '/__admin__/clock/advance', { duration: '10d' });
+    const prorationDate = sub.items.data[0].current_period_start + 10 * 86400;
+    // What stripe-node < 18's invoices.retrieveUpcoming sent; stripe-node 23 reaches it through rawRequest.
+    const query = `customer=${customer.id}&subscription=${sub.id}&subscription_items[0][id]=${item}&subscription_items[0][price]=${bigger.id}&subscription_proration_date=${prorationDate}`;
+    const old = at(V2020);
+    const upcoming = (await old.rawRequest('GET', `/v1/invoices/upcoming?${query}`)) as any;
+    expect(upcoming).toMatchObject({ object: 'invoice', subscription: sub.id, customer: customer.id, billing_reason: 'upcoming', paid: false });
+    const preview = await t.stripe.invoices.createPreview({ customer: customer.id, subscription: sub.id, subscription_details: { items: [{ id: item, price: bigger.id }], proration_date: prorationDate } });
+    expect(upcoming.amount_due).toBe(preview.amount_due);
+    expect(upcoming.lines.data.map((l: any) => [l.type, l.proration, l.amount])).toEqual(preview.lines.data.map((l) => [l.parent!.type === 'subscription_item_details' ? 'subscription' : 'invoiceitem', l.parent!.subscription_item_details?.proration ?? l.parent!.invoice_item_details?.proration, l.amount]));
+    expect(upcoming.lines.data.some((l: any) => l.proration)).toBe(true);
+    // A customer alone previews its one subscription's renewal, as old suites ask for it.
+    const next = (await old.rawRequest('GET', `/v1/invoices/upcoming?customer=${customer.id}`)) as any;
+    expect([next.subscription, next.amount_due]).toEqual([sub.id, 1000]);
+    const lines = (await old.rawRequest('GET', `/v1/invoices/upcoming/lines?${query}&limit=1`)) as any;
+    expect(lines).toMatchObject({ object: 'list', url: '/v1/invoices/upcoming/lines', has_more: true });
+    expect(lines.data.map((l: any) => [l.object, l.amount, 'price' in l])).toEqual([['line_item', upcoming.lines.data[0].amount, true]]);
+    // What the preview does not model answers 501 under the old name; from basil the endpoints are gone.
+    const trial = await call('GET', `/v1/invoices/upcoming?${query}&subscription_trial_end=now`, { version: V2020 });
+    expect([trial.status, trial.json.error.param]).toEqual([501, 'subscription_trial_end']);
+    for (const path of ['/v1/invoices/upcoming', '/v1/invoices/upcoming/lines']) {
+      const gone = await call('GET', `${path}?customer=${customer.id}`, { version: BASIL });
+      expect([gone.status, gone.json.error.message]).toEqual([404, `Unrecognized request URL (GET: ${path}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`]);
+    }
+    expect((await stripeError(t.stripe.rawRequest('GET', `/v1/invoices/upcoming?customer=${customer.id}`))).statusCode).toBe(404);
+  });
+
+  it('2022-08-01: invoices take include_and_require before it, refused from it', async () => {
+    const customer = await t.stripe.customers.create({ email: 'old@example.com' });
+    await t.stripe.invoiceItems.create({ customer: customer.id, amount: 700, currency: 'usd' });
+    const invoice = (await at(V2020).invoices.create({ customer: customer.id, pending_invoice_items_behavior: 'include_and_require' } as any)) as any;
+    expect([invoice.total, invoice.lines.data.length]).toEqual([700, 1]);
+    const refused = await stripeError(at('2022-08-01').invoices.create({ customer: customer.id, pending_invoice_items_behavior: 'include_and_require' } as any));
+    expect(refused).toMatchObject({ statusCode: 400, param: 'pending_invoice_items_behavior' });
+  });
+
+  it('2022-08-01: Checkout payment mode before it: ad-hoc line items, the PaymentIntent with the session, a customer always', async () => {
+    const adHoc = { name: 'Tee', description: 'Cotton', amount: 2000, currency: 'usd', quantity: 2 };
+    const session = (await at(V2020).checkout.sessions.create({ mode: 'payment', payment_method_types: ['card'], success_url: 'https://example.com/ok', cancel_url: 'https://example.com/no', line_items: [adHoc] } as any)) as any;
+    expect(session).toMatchObject({ amount_total: 4000, currency: 'usd', customer: null, customer_creation: 'always' });
+    expect(session.payment_intent).toMatch(/^pi_/);
+    const pi = await t.stripe.paymentIntents.retrieve(session.payment_intent);
+    expect(pi).toMatchObject({ amount: 4000, currency: 'usd', status: 'requires_payment_method', customer: null });
+    const items = await t.stripe.checkout.sessions.listLineItems(session.id, { expand: ['data.price.product'] });
+    expect(items.data[0]).toMatchObject({ description: 'Tee', quantity: 2, amount_total: 4000, price: { unit_amount: 2000, product: { name: 'Tee', description: 'Cotton' } } });
+    const done = await t.h.control(keyOf(t.stripe)).checkout.complete(session.id, { payment_method: 'pm_card_visa' });
+    expect(done).toMatchObject({ status: 'complete', payment_status: 'paid', payment_intent: session.payment_intent });
+    expect(done.customer).toMatch(/^cus_/);
+    expect((await t.stripe.paymentIntents.retrieve(session.payment_intent)).customer).toBe(done.customer);
+    // From 2022-08-01: no intent until payment, a customer only if required, and ad-hoc line items are unknown.
+    const line = { price_data: { currency: 'usd', unit_amount: 500, product_data: { name: 'Cap' } }, quantity: 1 };
+    const current = (await at('2022-08-01').checkout.sessions.create({ mode: 'payment', payment_method_types: ['card'], success_url: 'https://example.com/ok', cancel_url: 'https://example.com/no', line_items: [line] } as any)) as any;
+    expect([current.payment_intent, current.customer_creation]).toEqual([null, 'if_required']);
+    const unknown = await stripeError(at('2022-08-01').checkout.sessions.create({ mode: 'payment', payment_method_types: ['card'], success_url: 'https://example.com/ok', cancel_url: 'https://example.com/no', line_items: [adHoc] } as any));
+    expect(unknown).toMatchObject({ statusCode: 400, code: 'parameter_unknown' });
+    expect(unknown.param).toMatch(/^line_items\[0\]\[(name|description|amount|currency)\]$/);
+  });
+
   it('answers at the account\'s default version (seed, control surface) unless Stripe-Version says otherwise', async () => {
     expect((await admin('POST', '/__admin__/seed', { api_version: V2020, customers: [{ id: 'cus_old' }] })).status).toBe(200);
     const pi = await t.stripe.paymentIntents.create({ amount: 700, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, allowed_payment_method_types: ['card'] });

@@ -24,7 +24,7 @@ describe('the version change list', () => {
       expect([change.version, isKnownVersion(change.version)]).toEqual([change.version, true]);
       expect(change.description.length).toBeGreaterThan(10);
       expect(Boolean(change.transform) === Boolean(change.object)).toBe(true);
-      expect(Boolean(change.transform || change.request || change.withdraws)).toBe(true);
+      expect(Boolean(change.transform || change.request || change.completes || change.withdraws)).toBe(true);
     }
     expect(new Set(versionChanges.map((c) => c.version))).toEqual(new Set(['2026-09-30.endive', '2026-03-25.dahlia', '2025-09-30.clover', '2025-03-31.basil', '2024-04-10', '2023-08-16', '2022-11-15', '2022-08-01']));
   });

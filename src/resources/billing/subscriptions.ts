@@ -10,7 +10,7 @@ import { Ctx, indexKey } from '../../engine/world';
 import { createSetupIntent } from '../payments/setup_intents';
 import { appliesOnce, applyDiscounts, discountApplies } from './discounts';
 import { InvoiceItem, invoiceItems, pendingItems, setCreditedItems } from './invoice_items';
-import { chargeablePaymentMethod, collect, createDraft, finalizeInvoice, Invoice, LineInput, markUncollectible, payInvoice, previewInvoice, voidInvoice } from './invoices';
+import { chargeablePaymentMethod, collect, createDraft, finalizeInvoice, Invoice, LineInput, markUncollectible, pageOf, payInvoice, previewInvoice, voidInvoice } from './invoices';
 import { addIntervals, Interval, nextBoundary } from './periods';
 import { planOf } from './plans';
 import { Price, prices } from './prices';
@@ -894,6 +894,15 @@ export const subscriptions = defineResource<'subscription', Subscription, 'plan'
   }),
   route('DELETE', '/v1/subscriptions/{subscription_exposed_id}', 'subscription', (ctx, params, path) => cancelSubscription(ctx, subscriptions.find(ctx, path.subscription_exposed_id), params)),
   route('POST', '/v1/invoices/create_preview', 'invoice', (ctx, params) => createPreview(ctx, params)),
+  // The upcoming-invoice endpoints of versions before basil (src/versions withdraws them from basil on).
+  route('GET', '/v1/invoices/upcoming', 'invoice', (ctx, params) => createPreview(ctx, previewParams(ctx, params, UPCOMING), UPCOMING)),
+  route('GET', '/v1/invoices/upcoming/lines', { list: 'line_item' }, (ctx, params) => {
+    const { limit, starting_after, ending_before, ...rest } = params;
+    // A preview's lines are made anew on every call (il_tmp_ ids), so there is no line to page after (not modeled).
+    for (const [name, value] of [['starting_after', starting_after], ['ending_before', ending_before]]) if (value !== undefined) throw errors.unsupportedParam(UPCOMING_LINES, name);
+    const preview = createPreview(ctx, previewParams(ctx, rest, UPCOMING_LINES), UPCOMING_LINES);
+    return pageOf(preview.lines.data, { limit }, '/v1/invoices/upcoming/lines');
+  }),
   route('POST', '/v1/subscriptions/{subscription}/pause', 'subscription', (ctx, _p, path) => pauseSubscription(ctx, subscriptions.find(ctx, path.subscription))),
   route('POST', '/v1/subscriptions/{subscription}/resume', 'subscription', (ctx, params, path) => {
     // Resuming restarts the cycle now (the default); keeping the old anchor is not modeled.
@@ -920,20 +929,25 @@ export const subscriptions = defineResource<'subscription', Subscription, 'plan'
   }),
 );
 
+const CREATE_PREVIEW = 'POST /v1/invoices/create_preview';
+const UPCOMING = 'GET /v1/invoices/upcoming';
+const UPCOMING_LINES = 'GET /v1/invoices/upcoming/lines';
+
 /**
  * POST /v1/invoices/create_preview (basil): a subscription's next invoice, after
  * a change if `subscription_details` describes one, or a customer's pending
  * items. Schedules and new subscriptions' previews are not modeled (501).
+ * `operation` names the endpoint in a 501 (the upcoming-invoice ones share this engine).
  */
-function createPreview(ctx: Ctx, params: Params): Invoice {
+function createPreview(ctx: Ctx, params: Params, operation = CREATE_PREVIEW): Invoice {
   for (const name of ['schedule', 'schedule_details', 'invoice_items', 'automatic_tax', 'customer_details', 'on_behalf_of', 'issuer']) {
-    if (params[name] !== undefined) throw errors.unsupportedParam('POST /v1/invoices/create_preview', name);
+    if (params[name] !== undefined) throw errors.unsupportedParam(operation, name);
   }
   // A preview that moves the billing cycle anchor is not modeled; `unchanged` is what the preview does anyway.
   const anchor = params.subscription_details?.billing_cycle_anchor;
-  if (anchor && anchor.type !== 'unchanged') throw errors.unsupportedParam('POST /v1/invoices/create_preview', 'subscription_details[billing_cycle_anchor]');
-  if (params.subscription) return previewSubscription(ctx, subscriptions.find(ctx, params.subscription, 'subscription'), params.subscription_details ?? {});
-  if (params.subscription_details) throw errors.unsupportedParam('POST /v1/invoices/create_preview', 'subscription_details without subscription');
+  if (anchor && anchor.type !== 'unchanged') throw errors.unsupportedParam(operation, 'subscription_details[billing_cycle_anchor]');
+  if (params.subscription) return previewSubscription(ctx, subscriptions.find(ctx, params.subscription, 'subscription'), params.subscription_details ?? {}, operation);
+  if (params.subscription_details) throw errors.unsupportedParam(operation, 'subscription_details without subscription');
   if (!params.customer) throw errors.parameterMissing('customer'); // the pairing with create_preview (unverified)
   const customer = find<Customer>(ctx, 'customer', params.customer, 'customer');
   const items = pendingItems(ctx, customer.id);
@@ -948,7 +962,7 @@ function createPreview(ctx: Ctx, params: Params): Invoice {
  * `proration_behavior`, `proration_date`), with the proration lines that change
  * would make; nothing is stored and nothing announced.
  */
-export function previewSubscription(ctx: Ctx, sub: Subscription, details: Params = {}): Invoice {
+export function previewSubscription(ctx: Ctx, sub: Subscription, details: Params = {}, operation = CREATE_PREVIEW): Invoice {
   ctx = onTestClock(ctx, sub.test_clock);
   const customer = ctx.world.get<Customer>(sub.customer)!;
   const at: number = details.proration_date ?? nowIn(ctx);
@@ -956,7 +970,7 @@ export function previewSubscription(ctx: Ctx, sub: Subscription, details: Params
   const prorations: InvoiceItem[] = [];
   (details.items ?? []).forEach((input: Params, n: number) => {
     const existing = items.find((i) => i.id === input.id);
-    if (!existing) throw errors.unsupportedParam('POST /v1/invoices/create_preview', `subscription_details[items][${n}] without an existing item id`);
+    if (!existing) throw errors.unsupportedParam(operation, `subscription_details[items][${n}] without an existing item id`);
     const price = input.price || input.plan ? prices.find(ctx, input.price ?? input.plan, `subscription_details[items][${n}][price]`) : existing.price;
     const changed = { ...existing, price, plan: planOf(ctx, price), quantity: input.quantity ?? existing.quantity };
     if (details.proration_behavior !== 'none') {
@@ -973,3 +987,37 @@ export function previewSubscription(ctx: Ctx, sub: Subscription, details: Params
   const spec = renewalSpec(ctx, changed, customer, { start: itemsOf(sub)[0].current_period_start, end }, next, 'upcoming');
   return previewInvoice(ctx, { ...spec, items: [...prorations, ...spec.items] });
 }
+
+/**
+ * The upcoming-invoice endpoints' query (GET /v1/invoices/upcoming and /lines,
+ * before basil) as create_preview's parameters: `subscription_items` and the
+ * `subscription_*` change parameters become `subscription_details`; a
+ * `subscription_billing_cycle_anchor` string or timestamp becomes the anchor
+ * object. A customer alone previews its next invoice: its one live subscription's
+ * renewal if it has one (several are not modeled), else its pending items.
+ * What the preview does not model answers 501 under the old names.
+ */
+function previewParams(ctx: Ctx, params: Params, operation: string): Params {
+  const { subscription_items, subscription_proration_behavior, subscription_proration_date, subscription_billing_cycle_anchor, subscription_details, ...rest } = params;
+  for (const name of UNMODELED_UPCOMING) if (rest[name] !== undefined) throw errors.unsupportedParam(operation, name);
+  if (rest.preview_mode !== undefined && rest.preview_mode !== 'next') throw errors.unsupportedParam(operation, 'preview_mode');
+  delete rest.preview_mode;
+  if (!rest.subscription && typeof rest.customer === 'string') {
+    const live = ctx.world.indexed('subscription', 'customer', indexKey(rest.customer)).map((p) => ctx.world.at<Subscription>('subscription', p)).filter((sub) => sub.status !== 'canceled' && sub.status !== 'incomplete_expired');
+    if (live.length > 1) throw errors.unsupportedParam(operation, 'customer with several subscriptions (without subscription)');
+    if (live.length === 1) rest.subscription = live[0].id;
+  }
+  const details: Params = { ...subscription_details };
+  if (subscription_items !== undefined) details.items = subscription_items;
+  if (subscription_proration_behavior !== undefined) details.proration_behavior = subscription_proration_behavior;
+  if (subscription_proration_date !== undefined) details.proration_date = subscription_proration_date;
+  const anchor = subscription_billing_cycle_anchor ?? details.billing_cycle_anchor;
+  if (anchor !== undefined) details.billing_cycle_anchor = typeof anchor === 'number' ? { type: 'timestamp', timestamp: anchor } : { type: anchor };
+  return Object.keys(details).length ? { ...rest, subscription_details: details } : rest;
+}
+
+/** The upcoming-invoice parameters a preview does not model (501); create_preview's own refusals cover the rest. */
+const UNMODELED_UPCOMING = [
+  'coupon', 'currency', 'discounts', 'subscription_cancel_at', 'subscription_cancel_at_period_end', 'subscription_cancel_now',
+  'subscription_default_tax_rates', 'subscription_resume_at', 'subscription_start_date', 'subscription_trial_end',
+];

@@ -309,27 +309,37 @@ export function submitSession(ctx: Ctx, session: CheckoutSession, submission: Su
       tax_ids: [],
     },
   });
-  if (session.mode === 'payment') pay(ctx, session, pm, data.payment_intent_data ?? {});
+  if (session.mode === 'payment') pay(ctx, session, pm);
   else if (session.mode === 'setup') confirmSetupIntent(ctx, world.get<SetupIntent>(session.setup_intent)!, { payment_method: pm.id });
   else completeSubscriptionSession(ctx, session, pm, data);
   return world.get<CheckoutSession>(session.id)!;
 }
 
-function pay(ctx: Ctx, session: CheckoutSession, pm: PaymentMethod, data: Params): void {
+function pay(ctx: Ctx, session: CheckoutSession, pm: PaymentMethod): void {
   const { world } = ctx;
   let pi = session.payment_intent ? world.get<PaymentIntent>(session.payment_intent)! : null;
-  if (!pi) {
-    pi = createPaymentIntent(ctx, {
-      amount: session.amount_total,
-      currency: session.currency,
-      customer: session.customer ?? undefined,
-      payment_method_types: session.payment_method_types,
-      ...data,
-    });
-    world.facts.set(sessionOfIntent(pi.id), session.id);
-    world.replace({ ...world.get<CheckoutSession>(session.id)!, payment_intent: pi.id });
-  }
+  if (!pi) pi = world.get<PaymentIntent>(createSessionPaymentIntent(ctx, session).payment_intent)!;
+  // An intent made with the session (before 2022-08-01) gets the customer the submit made.
+  else if (!pi.customer && session.customer) pi = world.replace({ ...pi, customer: session.customer });
   confirmPaymentIntent(ctx, pi, { payment_method: pm.id });
+}
+
+/**
+ * Makes a payment-mode session's PaymentIntent (with payment_intent_data): at the
+ * first submit, or with the session itself at versions before 2022-08-01
+ * (src/versions/2022-08-01). Returns the session, linked to it.
+ */
+export function createSessionPaymentIntent(ctx: Ctx, session: CheckoutSession): CheckoutSession {
+  const { world } = ctx;
+  const pi = createPaymentIntent(ctx, {
+    amount: session.amount_total,
+    currency: session.currency,
+    customer: session.customer ?? undefined,
+    payment_method_types: session.payment_method_types,
+    ...(sessionData(world, session.id).payment_intent_data ?? {}),
+  });
+  world.facts.set(sessionOfIntent(pi.id), session.id);
+  return world.replace({ ...world.get<CheckoutSession>(session.id)!, payment_intent: pi.id });
 }
 
 /** The intent a session waits on, when its customer must finish a 3D Secure challenge. */
