@@ -895,7 +895,7 @@ export const subscriptions = defineResource<'subscription', Subscription, 'plan'
   route('DELETE', '/v1/subscriptions/{subscription_exposed_id}', 'subscription', (ctx, params, path) => cancelSubscription(ctx, subscriptions.find(ctx, path.subscription_exposed_id), params)),
   route('POST', '/v1/invoices/create_preview', 'invoice', (ctx, params) => createPreview(ctx, params)),
   // The upcoming-invoice endpoints of versions before basil (src/versions withdraws them from basil on).
-  route('GET', '/v1/invoices/upcoming', 'invoice', (ctx, params) => createPreview(ctx, previewParams(ctx, params, UPCOMING), UPCOMING)),
+  route('GET', '/v1/invoices/upcoming', 'invoice', (ctx, params) => createPreview(ctx, previewParams(ctx, params, UPCOMING_INVOICE), UPCOMING_INVOICE)),
   route('GET', '/v1/invoices/upcoming/lines', { list: 'line_item' }, (ctx, params) => {
     const { limit, starting_after, ending_before, ...rest } = params;
     // A preview's lines are made anew on every call (il_tmp_ ids), so there is no line to page after (not modeled).
@@ -930,7 +930,7 @@ export const subscriptions = defineResource<'subscription', Subscription, 'plan'
 );
 
 const CREATE_PREVIEW = 'POST /v1/invoices/create_preview';
-const UPCOMING = 'GET /v1/invoices/upcoming';
+const UPCOMING_INVOICE = 'GET /v1/invoices/upcoming';
 const UPCOMING_LINES = 'GET /v1/invoices/upcoming/lines';
 
 /**
