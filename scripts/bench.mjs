@@ -93,8 +93,8 @@ const SELF = fileURLToPath(import.meta.url);
 const ROOT = path.resolve(path.dirname(SELF), '..');
 
 const KEY = 'sk_test_bench';
-const CREATE_CONFIRM_BODY = 'amount=2000&currency=usd&payment_method=pm_card_visa&confirm=true&payment_method_types[0]=card';
-const CREATE_BODY = 'amount=2000&currency=usd&payment_method_types[0]=card';
+const CREATE_CONFIRM_BODY = 'amount=2000&currency=usd&payment_method=pm_card_visa&confirm=true&allowed_payment_method_types[0]=card';
+const CREATE_BODY = 'amount=2000&currency=usd&allowed_payment_method_types[0]=card';
 const CUSTOMER_BODY = 'email=jenny.rosen%40example.com&name=Jenny+Rosen&description=bench';
 const TARGETS = { create_confirm: 0.4, retrieve: 0.7 };
 const REPLAY_TARGET_US = 100;
@@ -559,7 +559,7 @@ async function scaleWorld(n, { calls, minCalls, querySeconds, quiet = false }, {
   for (let j = 0; j < m; j++) {
     const customer = customerIds[j * SCALE_PI_EVERY];
     const pi = call('POST', '/v1/payment_intents', {
-      amount: 1000 + (j % 9000), currency: 'usd', customer, payment_method: 'pm_card_visa', confirm: true, payment_method_types: ['card'],
+      amount: 1000 + (j % 9000), currency: 'usd', customer, payment_method: 'pm_card_visa', confirm: true, allowed_payment_method_types: ['card'],
     });
     if (pi.status !== 'succeeded') throw new Error(`PaymentIntent ${pi.id} is ${pi.status}, not succeeded`);
     clockMs += 1000;

@@ -48,13 +48,20 @@ export const pomeTools: ToolDeclaration[] = [
     name: 'create_payment_intent',
     title: 'Create payment intent',
     description:
-      'Create a PaymentIntent (stripe.paymentIntents.create). For a crypto deposit: payment_method_types ["crypto"], ' +
+      'Create a PaymentIntent (stripe.paymentIntents.create). For a crypto deposit: allowed_payment_method_types ["crypto"], ' +
       'payment_method_data {type: "crypto"}, payment_method_options {crypto: {mode: "deposit", deposit_options: {networks: ["base"]}}}, ' +
       'confirm true; it answers requires_action with the deposit addresses in next_action.crypto_display_details. Returns the PaymentIntent.',
     inputs: {
       amount: { type: 'integer', minimum: 1, description: 'Amount in the smallest currency unit (cents).' },
       currency: { type: 'string', description: 'Three-letter ISO currency code, lower case (usd).' },
-      payment_method_types: { type: 'array', items: { type: 'string' }, description: 'Payment method types to accept (["crypto"], ["card"]).' },
+      allowed_payment_method_types: { type: 'array', items: { type: 'string' }, description: 'The only payment method types to accept (["crypto"], ["card"]).' },
+      // Twin choice: PaymentIntents refuse `payment_method_types` from 2026-09-30.endive (stripe-node 23 dropped it);
+      // an agent that still sends it gets what it meant rather than an argument silently stripped (docs/agents.md §3.4).
+      payment_method_types: {
+        type: 'array',
+        items: { type: 'string' },
+        description: 'The name before API 2026-09-30.endive; sent as allowed_payment_method_types (which wins when both are given).',
+      },
       payment_method: id('A PaymentMethod to pay with (pm_…).'),
       payment_method_data: object('A PaymentMethod created with the intent ({type: "crypto"}).'),
       payment_method_options: object('Options per payment method type ({crypto: {mode: "deposit", deposit_options: {networks: ["base"]}}}).'),
@@ -70,7 +77,7 @@ export const pomeTools: ToolDeclaration[] = [
     call: {
       method: 'POST',
       path: '/v1/payment_intents',
-      map: same('amount', 'currency', 'payment_method_types', 'payment_method', 'payment_method_data', 'payment_method_options', 'confirm', 'customer', 'description', 'metadata'),
+      map: { payment_method_types: 'allowed_payment_method_types', ...same('amount', 'currency', 'allowed_payment_method_types', 'payment_method', 'payment_method_data', 'payment_method_options', 'confirm', 'customer', 'description', 'metadata') },
       ...withKey,
     },
   },

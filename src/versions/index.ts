@@ -35,6 +35,7 @@ import { promotionCodeCoupon } from './2025-09-30.clover/promotion_code_coupon';
 import { checkoutUiMode } from './2026-03-25.dahlia/checkout_ui_mode';
 import { billingCycleAnchorObject } from './2026-09-30.endive/billing_cycle_anchor_object';
 import { checkoutPaymentMethodTypes } from './2026-09-30.endive/checkout_payment_method_types';
+import { intentPaymentMethodTypes } from './2026-09-30.endive/intent_payment_method_types';
 
 // Every breaking change Stripe made to the modeled resources since 2020-08-27,
 // newest first, one module per change, in folders named by version
@@ -44,8 +45,8 @@ import { checkoutPaymentMethodTypes } from './2026-09-30.endive/checkout_payment
 // releases, 2024-06-20, 2023-10-16) have no module.
 
 export const versionChanges: VersionChange[] = [
-  // 2026-09-30.endive (intent_payment_method_types.ts, E1, is written but not registered yet:
-  // refusing payment_method_types at endive breaks the crypto/x402/MCP flows and suites that still send it)
+  // 2026-09-30.endive
+  intentPaymentMethodTypes,
   checkoutPaymentMethodTypes,
   billingCycleAnchorObject,
   // 2026-03-25.dahlia

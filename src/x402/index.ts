@@ -191,6 +191,13 @@ function stripeFor(base: string | undefined, key: string): Stripe {
   return new Stripe(key, { host: url.hostname, port: Number(url.port || (protocol === 'https' ? 443 : 80)), protocol, maxNetworkRetries: 0 });
 }
 
+/**
+ * The API version Stripe documents deposit-mode PaymentIntents at (docs/agents.md §1.6). Its request,
+ * `payment_method_types: ['crypto']`, is refused from 2026-09-30.endive on, so it is pinned on the request
+ * whatever the client's own version.
+ */
+const DEPOSIT_API_VERSION = '2026-03-04.preview';
+
 /** A deposit-mode PaymentIntent for the offer, confirmed at once; its Base deposit address (docs/agents.md §1.6). */
 async function depositAddress(stripe: Stripe, offer: Offer): Promise<string> {
   const pi = await stripe.paymentIntents.create({
@@ -202,7 +209,7 @@ async function depositAddress(stripe: Stripe, offer: Offer): Promise<string> {
     confirm: true,
     ...(offer.route.description ? { description: offer.route.description } : {}),
     metadata: { x402_resource: offer.resource },
-  } as unknown as Stripe.PaymentIntentCreateParams);
+  } as unknown as Stripe.PaymentIntentCreateParams, { apiVersion: DEPOSIT_API_VERSION });
   const address = (pi.next_action as any)?.crypto_display_details?.deposit_addresses?.[offer.network.depositNetwork]?.address;
   if (typeof address !== 'string') throw new Error(`stripe-twin/x402: PaymentIntent ${pi.id} has no ${offer.network.depositNetwork} deposit address`);
   return address;

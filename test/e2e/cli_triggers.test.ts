@@ -49,6 +49,8 @@ const REMOVED = {
   promotionCoupon: 'the script posts `coupon` on /v1/promotion_codes; since 2025-09-30.clover a code names its coupon as `promotion[coupon]` with `promotion[type]=coupon`',
   phaseIterations: 'the script posts phase `iterations`, removed at 2025-09-30.clover (`duration` or `end_date` instead)',
   checkoutTypes: 'the script posts `payment_method_types` on /v1/checkout/sessions, removed at 2026-09-30.endive (`allowed_payment_method_types` instead)',
+  intentTypes:
+    'the script posts `payment_method_types` on /v1/payment_intents, which Stripe refuses from 2026-09-30.endive (400 payment_method_types_no_longer_supported; `allowed_payment_method_types` instead)',
 };
 /** Scripts whose requests Stripe's defaults at endive refuse. */
 const DEFAULTS = {
@@ -83,9 +85,18 @@ const CANNOT_AT_ENDIVE: Record<string, string> = {
   'subscription_schedule.updated': REMOVED.phaseIterations,
   'subscription_schedule.expiring': TIMING.scheduleExpiring,
   'subscription_schedule.aborted': OTHER_EVENT.scheduleAborted,
-  'payment_intent.partially_funded': INVALID.transferType,
+  'payment_intent.partially_funded': `${INVALID.transferType}; and ${REMOVED.intentTypes}`,
   'checkout.session.async_payment_failed': REMOVED.checkoutTypes,
   'checkout.session.async_payment_succeeded': REMOVED.checkoutTypes,
+  'balance.available': REMOVED.intentTypes,
+  'payment_intent.amount_capturable_updated': REMOVED.intentTypes,
+  'payment_intent.created': REMOVED.intentTypes,
+  'payment_intent.payment_failed': REMOVED.intentTypes,
+  'payment_intent.processing': REMOVED.intentTypes,
+  'payment_intent.requires_action': REMOVED.intentTypes,
+  'payment_intent.succeeded': REMOVED.intentTypes,
+  'payout.created': REMOVED.intentTypes,
+  'payout.updated': REMOVED.intentTypes,
 };
 
 /**
@@ -110,6 +121,16 @@ const OLDER_VERSION: Record<string, string> = {
   'subscription_schedule.completed': '2025-08-27.basil',
   'subscription_schedule.released': '2025-08-27.basil',
   'subscription_schedule.updated': '2025-08-27.basil',
+  // A PaymentIntent's payment_method_types: before 2026-09-30.endive.
+  'balance.available': '2026-08-26.dahlia',
+  'payment_intent.amount_capturable_updated': '2026-08-26.dahlia',
+  'payment_intent.created': '2026-08-26.dahlia',
+  'payment_intent.payment_failed': '2026-08-26.dahlia',
+  'payment_intent.processing': '2026-08-26.dahlia',
+  'payment_intent.requires_action': '2026-08-26.dahlia',
+  'payment_intent.succeeded': '2026-08-26.dahlia',
+  'payout.created': '2026-08-26.dahlia',
+  'payout.updated': '2026-08-26.dahlia',
 };
 
 /**

@@ -62,10 +62,10 @@ describe.each(MODES)('crypto deposit addresses and transaction verification (%s)
     expect(types).toEqual(['payment_intent.created', 'payment_intent.processing', 'payment_intent.succeeded']);
 
     // The same transaction under another key is refused; the failure test hash fails the payment.
-    expect(await stripeError(t.stripe.paymentIntents.create(VERIFIED(hash(1))))).toMatchObject({ statusCode: 400, message: expect.stringContaining('already been recorded') });
-    const failed = await t.stripe.paymentIntents.create(VERIFIED(FAILURE));
+    expect(await stripeError(t.stripe.paymentIntents.create(VERIFIED(hash(1)), PREVIEW))).toMatchObject({ statusCode: 400, message: expect.stringContaining('already been recorded') });
+    const failed = await t.stripe.paymentIntents.create(VERIFIED(FAILURE), PREVIEW);
     expect(failed).toMatchObject({ status: 'requires_payment_method', payment_method: null, last_payment_error: { code: 'payment_intent_payment_attempt_failed' } });
-    expect(await stripeError(t.stripe.paymentIntents.create(VERIFIED('0x1234')))).toMatchObject({ statusCode: 400, param: 'payment_method_options[crypto][transaction_verification_options][transaction_hash]' });
+    expect(await stripeError(t.stripe.paymentIntents.create(VERIFIED('0x1234'), PREVIEW))).toMatchObject({ statusCode: 400, param: 'payment_method_options[crypto][transaction_verification_options][transaction_hash]' });
   });
 });
 

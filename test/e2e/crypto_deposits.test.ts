@@ -11,12 +11,15 @@ const SUCCESS = `0x${'0'.repeat(53)}testsuccess`;
 const FAILURE = `0x${'0'.repeat(54)}testfailed`;
 const BASE_SEPOLIA_USDC = '0x036CbD53842c5426634e7929541eC2318f3dCF7e';
 
-/** A deposit-mode PaymentIntent as Stripe's docs create one (confirm on create). */
+/**
+ * A deposit-mode PaymentIntent as Stripe's docs create one (confirm on create), at endive:
+ * the docs' `payment_method_types` (2026-03-04.preview) is `allowed_payment_method_types` there.
+ */
 const DEPOSIT = (networks?: string[]) =>
   ({
     amount: 5000,
     currency: 'usd',
-    payment_method_types: ['crypto'],
+    allowed_payment_method_types: ['crypto'],
     payment_method_data: { type: 'crypto' },
     payment_method_options: { crypto: { mode: 'deposit', ...(networks ? { deposit_options: { networks } } : {}) } },
     confirm: true,
@@ -154,13 +157,13 @@ describe.each(MODES)('crypto-deposit PaymentIntents (%s)', (mode) => {
     expect(canceled).toMatchObject({ status: 'canceled', next_action: null });
     expect((await stripeError(simulate(canceled.id))).message).toMatch(/because it has a status of canceled/);
 
-    const cardOnly = await stripeError(t.stripe.paymentIntents.create({ ...DEPOSIT(), payment_method_types: ['card'] } as Stripe.PaymentIntentCreateParams));
+    const cardOnly = await stripeError(t.stripe.paymentIntents.create({ ...DEPOSIT(), allowed_payment_method_types: ['card'] } as Stripe.PaymentIntentCreateParams));
     expect(cardOnly).toMatchObject({ statusCode: 400, code: 'payment_intent_incompatible_payment_method' });
     const euro = await stripeError(t.stripe.paymentIntents.create({ ...DEPOSIT(), currency: 'eur' } as Stripe.PaymentIntentCreateParams));
     expect(euro).toMatchObject({ statusCode: 400, param: 'currency' });
     const hosted = await stripeError(t.stripe.paymentIntents.create({ ...DEPOSIT(), payment_method_options: { crypto: {} } } as unknown as Stripe.PaymentIntentCreateParams));
     expect(hosted).toMatchObject({ statusCode: 501 });
-    expect(await stripeError(t.stripe.paymentIntents.create({ ...DEPOSIT(), payment_method_types: ['card'], amount: 1 } as Stripe.PaymentIntentCreateParams))).toMatchObject({ code: 'amount_too_small' });
+    expect(await stripeError(t.stripe.paymentIntents.create({ ...DEPOSIT(), allowed_payment_method_types: ['card'], amount: 1 } as Stripe.PaymentIntentCreateParams))).toMatchObject({ code: 'amount_too_small' });
   });
 
   it('needs the PaymentIntents write permission on a restricted key', async () => {

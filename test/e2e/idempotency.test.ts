@@ -63,7 +63,7 @@ describe('idempotency over HTTP', () => {
   it('replays a stored 402 decline byte for byte, creating nothing new', async () => {
     const key = freshKey();
     const headers = { 'Idempotency-Key': 'decline' };
-    const body = 'amount=500&currency=usd&payment_method=pm_card_chargeDeclined&confirm=true&payment_method_types[0]=card';
+    const body = 'amount=500&currency=usd&payment_method=pm_card_chargeDeclined&confirm=true&allowed_payment_method_types[0]=card';
     const first = await raw(t.h.url, 'POST', '/v1/payment_intents', { key, body, headers });
     const second = await raw(t.h.url, 'POST', '/v1/payment_intents', { key, body, headers });
     expect(first.status).toBe(402);

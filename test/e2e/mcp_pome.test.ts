@@ -28,7 +28,7 @@ const WALLET = '0x1111111111111111111111111111111111111111';
 const DEPOSIT = {
   amount: 1000,
   currency: 'usd',
-  payment_method_types: ['crypto'],
+  allowed_payment_method_types: ['crypto'],
   payment_method_data: { type: 'crypto' },
   payment_method_options: { crypto: { mode: 'deposit', deposit_options: { networks: ['base'] } } },
   confirm: true,
@@ -74,9 +74,9 @@ async function depositFlow(client: Client) {
   expect(events.data.map((e: any) => e.type)).toEqual(['charge.refunded', 'payment_intent.succeeded']);
 
   // The card side of the same tools: confirm one intent, cancel another, list them.
-  const card = await call(client, 'create_payment_intent', { amount: 500, currency: 'usd', payment_method_types: ['card'] });
+  const card = await call(client, 'create_payment_intent', { amount: 500, currency: 'usd', allowed_payment_method_types: ['card'] });
   expect(await call(client, 'confirm_payment_intent', { id: card.id, payment_method: 'pm_card_visa' })).toMatchObject({ status: 'succeeded' });
-  const abandoned = await call(client, 'create_payment_intent', { amount: 700, currency: 'usd', payment_method_types: ['card'] });
+  const abandoned = await call(client, 'create_payment_intent', { amount: 700, currency: 'usd', allowed_payment_method_types: ['card'] });
   expect(await call(client, 'cancel_payment_intent', { id: abandoned.id, cancellation_reason: 'abandoned' })).toMatchObject({
     status: 'canceled', cancellation_reason: 'abandoned',
   });
@@ -104,6 +104,13 @@ describe.each(MODES)('the pome tool set over Streamable HTTP (%s)', (mode: Mode)
     const byName = Object.fromEntries(tools.map((tool) => [tool.name, tool]));
     expect(byName.simulate_crypto_deposit.inputSchema.required).toEqual(['id', 'buyer_wallet', 'network', 'token_currency', 'transaction_hash']);
     expect(Object.keys(byName.create_refund.inputSchema.properties!)).toEqual(['payment_intent', 'charge', 'amount', 'reason', 'metadata', 'idempotency_key']);
+    // stripe-node 23's allowed_payment_method_types; payment_method_types, refused from 2026-09-30.endive, is sent as it.
+    expect(Object.keys(byName.create_payment_intent.inputSchema.properties!).slice(0, 4)).toEqual(['amount', 'currency', 'allowed_payment_method_types', 'payment_method_types']);
+    const client = await connect(t.key);
+    const legacy = await call(client, 'create_payment_intent', { amount: 500, currency: 'usd', payment_method_types: ['card'] });
+    expect(legacy).toMatchObject({ allowed_payment_method_types: ['card'], payment_method_types: ['card'], automatic_payment_methods: null });
+    const both = await call(client, 'create_payment_intent', { amount: 500, currency: 'usd', payment_method_types: ['card'], allowed_payment_method_types: ['crypto'] });
+    expect(both).toMatchObject({ allowed_payment_method_types: ['crypto'], payment_method_types: ['crypto'] });
     expect(byName.create_refund.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: true });
     expect(byName.list_events.annotations).toMatchObject({ readOnlyHint: true, idempotentHint: true });
     expect(byName.retrieve_charge.outputSchema).toMatchObject({ properties: { object: { const: 'charge' } } });

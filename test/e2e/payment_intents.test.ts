@@ -37,9 +37,11 @@ describe.each(MODES)('PaymentIntents (%s)', (mode) => {
     expect((pi.payment_method_configuration_details as any).id).toMatch(/^pmc_/);
     const explicit = await t.stripe.paymentIntents.create({ amount: 2000, currency: 'usd', ...CARD_ONLY });
     expect(explicit).toMatchObject({ allowed_payment_method_types: ['card'], payment_method_types: ['card'], automatic_payment_methods: null, payment_method_configuration_details: null });
-    // payment_method_types, the parameter before 2026-09-30.endive, is still accepted.
-    const legacy = await t.stripe.paymentIntents.create({ amount: 2000, currency: 'usd', payment_method_types: ['card'] } as Stripe.PaymentIntentCreateParams);
+    // payment_method_types, the parameter before 2026-09-30.endive, is accepted at older versions and refused at endive.
+    const legacyParams = { amount: 2000, currency: 'usd', payment_method_types: ['card'] } as Stripe.PaymentIntentCreateParams;
+    const legacy = await t.stripe.paymentIntents.create(legacyParams, { apiVersion: '2026-08-26.dahlia' });
     expect(legacy).toMatchObject({ allowed_payment_method_types: null, payment_method_types: ['card'], automatic_payment_methods: null });
+    expect(await stripeError(t.stripe.paymentIntents.create(legacyParams))).toMatchObject({ statusCode: 400, code: 'payment_method_types_no_longer_supported' });
     const both = await stripeError(t.stripe.paymentIntents.create({ amount: 2000, currency: 'usd', ...CARD_ONLY, automatic_payment_methods: { enabled: true } }));
     expect(both).toMatchObject({ statusCode: 400, message: 'You may only specify one of these parameters: automatic_payment_methods, allowed_payment_method_types.' });
     expect(await typesOf(pi.id)).toEqual(['payment_intent.created']);

@@ -154,7 +154,7 @@ describe.each(MODES)('Shared Payment Tokens (%s)', (mode) => {
     const s = await seller();
     const issued = await issue(t.stripe, s.profile, { max_amount: 1000 });
     const pay = (params: Record<string, unknown>) =>
-      stripeError(s.stripe.paymentIntents.create({ amount: 500, currency: 'usd', confirm: true, payment_method_types: ['card'], shared_payment_granted_token: issued.id, ...params } as any));
+      stripeError(s.stripe.paymentIntents.create({ amount: 500, currency: 'usd', confirm: true, allowed_payment_method_types: ['card'], shared_payment_granted_token: issued.id, ...params } as any));
 
     expect(await pay({ amount: 1001 })).toMatchObject({ statusCode: 400, code: 'amount_too_large', param: 'amount' });
     expect(await pay({ currency: 'eur' })).toMatchObject({ statusCode: 400, code: 'shared_payment_granted_token_currency_mismatch', param: 'currency' });
@@ -162,7 +162,7 @@ describe.each(MODES)('Shared Payment Tokens (%s)', (mode) => {
     expect(await pay({ payment_method: 'pm_card_visa' })).toMatchObject({ statusCode: 400, param: 'shared_payment_granted_token' });
     // Another seller (a third account) cannot redeem it: to that account it does not exist.
     const other = await stripeError(
-      t.h.stripe().paymentIntents.create({ amount: 500, currency: 'usd', confirm: true, payment_method_types: ['card'], shared_payment_granted_token: issued.id } as any),
+      t.h.stripe().paymentIntents.create({ amount: 500, currency: 'usd', confirm: true, allowed_payment_method_types: ['card'], shared_payment_granted_token: issued.id } as any),
     );
     expect(other).toMatchObject({ statusCode: 400, code: 'resource_missing' });
     expect((await s.stripe.paymentIntents.list()).data).toEqual([]);
@@ -186,7 +186,7 @@ describe.each(MODES)('Shared Payment Tokens (%s)', (mode) => {
     expect(await call(s.stripe, 'GET', `/v1/shared_payment/granted_tokens/${issued.id}`)).toMatchObject({ deactivated_reason: 'revoked' });
     expect(await eventsOf(s.stripe, issued.id)).toEqual(['shared_payment.granted_token.deactivated']);
     const refused = await stripeError(
-      s.stripe.paymentIntents.create({ amount: 500, currency: 'usd', confirm: true, payment_method_types: ['card'], shared_payment_granted_token: issued.id } as any),
+      s.stripe.paymentIntents.create({ amount: 500, currency: 'usd', confirm: true, allowed_payment_method_types: ['card'], shared_payment_granted_token: issued.id } as any),
     );
     expect(refused).toMatchObject({ statusCode: 400, code: 'shared_payment_granted_token_inactive', message: expect.stringContaining('revoked') });
 

@@ -186,6 +186,41 @@ describe.each(MODES)('API versions (%s)', (mode) => {
     expect([stringAtEndive.status, stringAtEndive.json.error.param]).toEqual([400, 'billing_cycle_anchor']);
   });
 
+  it('endive: PaymentIntents and SetupIntents refuse payment_method_types on every write that took it; older versions take it', async () => {
+    // stripe-node 23 no longer types the parameter, so the params are cast.
+    const CARD = { payment_method_types: ['card'] } as {};
+    const refusal = { statusCode: 400, rawType: 'invalid_request_error', code: 'payment_method_types_no_longer_supported', param: 'payment_method_types' };
+    for (const version of ['2026-09-30.endive', ENDIVE]) {
+      const endive = at(version);
+      const before = (await t.stripe.paymentIntents.list({ limit: 100 })).data.length;
+      expect(await stripeError(endive.paymentIntents.create({ amount: 2000, currency: 'usd', ...CARD }))).toMatchObject(refusal);
+      expect((await t.stripe.paymentIntents.list({ limit: 100 })).data).toHaveLength(before);
+      const pi = await endive.paymentIntents.create({ amount: 2000, currency: 'usd', allowed_payment_method_types: ['card'] });
+      expect(await stripeError(endive.paymentIntents.update(pi.id, { ...CARD }))).toMatchObject(refusal);
+      expect(await stripeError(endive.paymentIntents.confirm(pi.id, { payment_method: 'pm_card_visa', ...CARD }))).toMatchObject(refusal);
+      expect(await t.stripe.paymentIntents.retrieve(pi.id)).toMatchObject({ status: 'requires_payment_method', payment_method: null });
+      // The endive form: a card-only intent confirms without a return_url.
+      expect(await endive.paymentIntents.confirm(pi.id, { payment_method: 'pm_card_visa' })).toMatchObject({ status: 'succeeded', payment_method_types: ['card'] });
+      expect(await stripeError(endive.setupIntents.create({ ...CARD }))).toMatchObject(refusal);
+      const si = await endive.setupIntents.create({ allowed_payment_method_types: ['card'] } as Stripe.SetupIntentCreateParams);
+      expect(await stripeError(endive.setupIntents.update(si.id, { ...CARD }))).toMatchObject(refusal);
+      expect(await t.stripe.setupIntents.retrieve(si.id)).toMatchObject({ status: 'requires_payment_method', payment_method_types: ['card'] });
+    }
+    for (const version of ['2026-08-26.dahlia', V2020]) {
+      const older = at(version);
+      const pi = await older.paymentIntents.create({ amount: 2000, currency: 'usd', ...CARD });
+      expect(pi).toMatchObject({ payment_method_types: ['card'], automatic_payment_methods: null });
+      expect((await older.paymentIntents.update(pi.id, { payment_method_types: ['card', 'link'] } as {})).payment_method_types).toEqual(['card', 'link']);
+      expect(await older.paymentIntents.confirm(pi.id, { payment_method: 'pm_card_visa', ...CARD })).toMatchObject({ status: 'succeeded', payment_method_types: ['card'] });
+      const si = await older.setupIntents.create({ ...CARD });
+      expect(si.payment_method_types).toEqual(['card']);
+      expect((await older.setupIntents.update(si.id, { payment_method_types: ['card', 'link'] } as {})).payment_method_types).toEqual(['card', 'link']);
+    }
+    // A preview dated before endive sends it too: crypto deposits as Stripe documents them (docs/agents.md §1.6).
+    const deposit = { amount: 100, currency: 'usd', payment_method_types: ['crypto'], payment_method_data: { type: 'crypto' }, payment_method_options: { crypto: { mode: 'deposit' } }, confirm: true } as {};
+    expect(await t.stripe.paymentIntents.create(deposit as Stripe.PaymentIntentCreateParams, { apiVersion: '2026-03-04.preview' })).toMatchObject({ status: 'requires_action' });
+  });
+
   it('clover: subscriptions classic before clover unless flexible is asked for; schedule phases by iterations', async () => {
     const customer = await t.stripe.customers.create({ payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' } });
     const price = await t.stripe.prices.create({ currency: 'usd', unit_amount: 1000, recurring: { interval: 'month', interval_count: 3 }, product_data: { name: 'Quarterly' } });

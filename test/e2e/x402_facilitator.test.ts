@@ -50,7 +50,7 @@ describe('x402 facilitator on the twin', () => {
     const pi = await t.stripe.paymentIntents.create({
       amount: 5,
       currency: 'usd',
-      payment_method_types: ['crypto'],
+      allowed_payment_method_types: ['crypto'],
       payment_method_data: { type: 'crypto' },
       payment_method_options: { crypto: { mode: 'deposit' } },
       confirm: true,

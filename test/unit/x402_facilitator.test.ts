@@ -32,7 +32,7 @@ async function depositAddress(stripe: Stripe, amount = 1): Promise<string> {
   const pi = await stripe.paymentIntents.create({
     amount,
     currency: 'usd',
-    payment_method_types: ['crypto'],
+    allowed_payment_method_types: ['crypto'],
     payment_method_data: { type: 'crypto' },
     payment_method_options: { crypto: { mode: 'deposit' } },
     confirm: true,

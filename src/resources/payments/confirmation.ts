@@ -36,7 +36,7 @@ export interface IntentKind {
 
 /**
  * The payment method types an intent offers: explicit `allowed_payment_method_types`
- * (2026-09-30.endive on) or `payment_method_types` (earlier versions; still accepted),
+ * or `payment_method_types` (before 2026-09-30.endive, which refuses it: src/versions/2026-09-30.endive),
  * else automatic payment methods decide from the account's configuration (docs/stripe-facts.md §0, 2023-08-16).
  */
 export function offeredTypes(ctx: Ctx, params: Params) {
