@@ -50,7 +50,7 @@ describe.each([
     const stripe = clientFor(port);
     const keyed = await stripe.paymentIntents.create({ amount: 4200, currency: 'usd' }, { idempotencyKey: 'pre-crash' });
     const customer = await stripe.customers.create({ email: 'kept@example.com' });
-    const confirmed = await stripe.paymentIntents.create({ amount: 900, currency: 'usd', payment_method: 'pm_card_visa', payment_method_types: ['card'], confirm: true } as Stripe.PaymentIntentCreateParams);
+    const confirmed = await stripe.paymentIntents.create({ amount: 900, currency: 'usd', payment_method: 'pm_card_visa', allowed_payment_method_types: ['card'], confirm: true } as Stripe.PaymentIntentCreateParams);
     const events = (await stripe.events.list({ limit: 20 })).data;
     expect(events.length).toBeGreaterThan(3);
 

@@ -103,7 +103,7 @@ describe('world files', () => {
     try {
       const stripe = one.stripe('sk_test_colleague');
       const { clock, sub } = await subscriptionOnTestClock(stripe);
-      const pi = await stripe.paymentIntents.create({ amount: 900, currency: 'usd', payment_method_types: ['card'], payment_method: 'pm_card_visa', confirm: true } as Stripe.PaymentIntentCreateParams, { idempotencyKey: 'k1' });
+      const pi = await stripe.paymentIntents.create({ amount: 900, currency: 'usd', allowed_payment_method_types: ['card'], payment_method: 'pm_card_visa', confirm: true } as Stripe.PaymentIntentCreateParams, { idempotencyKey: 'k1' });
       const file = await one.control('sk_test_colleague').exportWorld();
       expect(file.format).toBe('stripe-twin.worlds/1');
       const json = JSON.stringify(file); // what is written to disk and sent along
@@ -111,7 +111,7 @@ describe('world files', () => {
 
       const mine = two.stripe('sk_test_mine');
       expect((await mine.paymentIntents.retrieve(pi.id)).status).toBe('succeeded');
-      expect((await mine.paymentIntents.create({ amount: 900, currency: 'usd', payment_method_types: ['card'], payment_method: 'pm_card_visa', confirm: true } as Stripe.PaymentIntentCreateParams, { idempotencyKey: 'k1' })).id).toBe(pi.id);
+      expect((await mine.paymentIntents.create({ amount: 900, currency: 'usd', allowed_payment_method_types: ['card'], payment_method: 'pm_card_visa', confirm: true } as Stripe.PaymentIntentCreateParams, { idempotencyKey: 'k1' })).id).toBe(pi.id);
       // Both twins go on the same way from the same state.
       const next = await Promise.all([stripe, mine].map((s) => s.customers.create({ email: 'next@example.com' })));
       expect(next[0].id).toBe(next[1].id);

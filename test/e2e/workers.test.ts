@@ -188,7 +188,7 @@ describe('serve --workers 2', () => {
             return res;
           };
           await call('POST', '/v1/customers', 'email=same@example.com');
-          await call('POST', '/v1/payment_intents', 'amount=2000&currency=usd&payment_method=pm_card_visa&payment_method_types[]=card&confirm=true');
+          await call('POST', '/v1/payment_intents', 'amount=2000&currency=usd&payment_method=pm_card_visa&allowed_payment_method_types[]=card&confirm=true');
           const minted = (await call('POST', '/__admin__/keys', '{}', json)).json.key;
           await call('GET', '/v1/payment_intents', undefined, form, minted);
           const connected = (await call('POST', '/v1/accounts', 'type=express&capabilities[transfers][requested]=true')).json.id;

@@ -21,7 +21,7 @@ async function busyWorld(stripe: Stripe, control: TwinControl) {
   await stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: pm.id } });
   const price = await stripe.prices.create({ currency: 'usd', unit_amount: 1500, recurring: { interval: 'month' }, product_data: { name: 'Plan' } });
   await stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }] });
-  await stripe.paymentIntents.create({ amount: 500, currency: 'usd', payment_method: 'pm_card_visa', payment_method_types: ['card'], confirm: true, capture_method: 'manual' } as any, { idempotencyKey: 'k' });
+  await stripe.paymentIntents.create({ amount: 500, currency: 'usd', payment_method: 'pm_card_visa', allowed_payment_method_types: ['card'], confirm: true, capture_method: 'manual' } as any, { idempotencyKey: 'k' });
   await stripe.webhookEndpoints.create({ url: 'http://127.0.0.1:9/hook', enabled_events: ['*'] });
   await stripe.customers.create({ email: 'after-endpoint@example.com' });
   const account = await stripe.accounts.create({ type: 'custom', country: 'US', capabilities: { card_payments: { requested: true }, transfers: { requested: true } } });
