@@ -15,11 +15,19 @@ jest.setTimeout(90_000);
 const KEY = 'sk_test_durable';
 const TOKEN = 'twinctl_durable_test_token_0123456789';
 
+/** Every twin started here, so a failing test still leaves no process behind (one would hold jest open). */
+const started: CliRun[] = [];
+
 async function serve(dir: string, port: number, extra: string[]): Promise<CliRun> {
   const twin = cli(['serve', '--port', String(port), '--data', dir, '--control-token', TOKEN, ...extra]);
+  started.push(twin);
   await twin.until(/listening on/, 30_000);
   return twin;
 }
+
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((twin) => killed(twin)));
+});
 
 const clientFor = (port: number) => new Stripe(KEY, { host: '127.0.0.1', port, protocol: 'http', maxNetworkRetries: 0, timeout: 10_000 });
 
