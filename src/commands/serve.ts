@@ -91,13 +91,14 @@ export async function run(options: Options<'serve'>): Promise<void> {
   // The control token: --control-token, else STRIPE_TWIN_CONTROL_TOKEN (both checked by the declaration), else a fresh random one.
   const token = options.controlToken ?? newControlToken();
   const workers = options.workers;
-  if (options.data !== undefined && workers > 1) throw new UsageError('--data with --workers is not supported yet (docs/scaling.md)');
-  const durable = options.data !== undefined ? durableTime(options.data, seeded ? String(seed) : `${Date.now()}-${process.pid}`, options) : null;
-  const twinSeed = durable?.seed ?? (seeded ? String(seed) : `${Date.now()}-${process.pid}`);
+  if (workers > 1 && options.data !== undefined) throw new UsageError('--data with --workers is not supported yet (docs/scaling.md)');
+  if (workers > 1 && options.https) throw new UsageError('--https with --workers is not supported yet: put a TLS proxy in front of the workers (docs/scaling.md)');
+  const freshSeed = seeded ? String(seed) : `${Date.now()}-${process.pid}`;
+  const durable = options.data !== undefined ? durableTime(options.data, freshSeed, options) : null;
+  const twinSeed = durable?.seed ?? freshSeed;
   const twin = buildTwin(options, twinSeed, token, durable?.time); // with --workers, only to check the options before any worker starts
   const store = options.data !== undefined ? DurableStore.open(options.data, twin) : null;
   const faceOptions: HttpServerOptions = options.log ? { onRequest: accessLog(options.log) } : {};
-  if (options.https && workers > 1) throw new UsageError('--https with --workers is not supported yet: put a TLS proxy in front of the workers (docs/scaling.md)');
   const tls = options.https ? await certificate(options) : null;
   const router = workers > 1 ? (await import('./serve_workers')).createRouter({ options, seed: twinSeed, token, count: workers, faceOptions }) : null;
   const server = router ? router.server : createHttpServer(twin, faceOptions);
