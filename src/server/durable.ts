@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { AccountState, KeyState, RegistryListener } from '../engine/accounts';
-import type { ScheduleState, Task } from '../engine/clock';
+import type { ScheduleState } from '../engine/clock';
 import type { Twin, TwinStore } from '../engine/twin';
 import { Changes, IdempotencyEntry, StripeObject, World, WorldState } from '../engine/world';
 
@@ -106,7 +106,6 @@ export class DurableStore implements TwinStore, RegistryListener {
   private constructor(
     readonly dir: string,
     private readonly twin: Twin,
-    private readonly wallMs: () => number,
   ) {}
 
   /**
@@ -115,7 +114,7 @@ export class DurableStore implements TwinStore, RegistryListener {
    * face's monotonic clock (idempotency keys age from the restart).
    */
   static open(dir: string, twin: Twin, wallMs: () => number = () => performance.now()): DurableStore {
-    const store = new DurableStore(dir, twin, wallMs);
+    const store = new DurableStore(dir, twin);
     const { generation, accounts } = readData(dir);
     store.generation = generation;
     for (const account of accounts) twin.importAccount(account, wallMs());

@@ -9,7 +9,7 @@ import { modeledRoutes } from '../../resources';
 import { StripeError } from '../../engine/errors';
 import { decodeForm, formToPlain } from '../../engine/form';
 import { BASE, InspectorSession } from './auth';
-import { actionForm, body, esc, idLink, json, layout, objectHref, pill, table, time, worldPath } from './html';
+import { actionForm, body, esc, idLink, json, layout, pill, table, time, worldPath } from './html';
 
 // The inspector's pages. They read the engine's structures directly (read-only)
 // and, where the control surface keeps the data (the request log, what can be

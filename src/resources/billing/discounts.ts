@@ -2,7 +2,7 @@ import { errors } from '../../engine/errors';
 import { nowIn } from '../../engine/clock';
 import { Params } from '../../engine/params';
 import { defineResource, find, Shaped } from '../../engine/resource';
-import { Ctx, indexKey, StripeObject } from '../../engine/world';
+import { Ctx, indexKey } from '../../engine/world';
 import { addMonths } from '../common';
 import { appliesToProducts, Coupon, couponTerms, redeemable, redeemCoupon, refuse } from './coupons';
 import { codeRedeemable, deactivateCodesOf, PromotionCode, redeemCode } from './promotion_codes';
