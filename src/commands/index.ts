@@ -106,7 +106,7 @@ Ports as stripe-mock's: 12111 HTTP, 12112 HTTPS.`,
   verify: {
     summary: "The fidelity gate: replay every contract's captures against the twin",
     description:
-      'Writes <report>/report.json and index.html, prints a table per group and the fidelity score last, and exits 1 on undeclared drift, a contract glob that matches nothing, or a capture two contracts claim.',
+      'Writes <report>/report.json and index.html, prints coverage first, a table per group and the fidelity score last, and exits 1 on undeclared drift, coverage under the contracts\' minimum, nothing compared, a missing group, folder or contract, or a capture two contracts claim.',
     options: {
       captures: option('--captures <dir>', 'the captures', { defaultText: "the recorded corpus the package ships (its captures/)" }),
       contracts: option('--contracts <dir>', 'the contracts', { defaultText: "the package's contracts/" }),
