@@ -23,13 +23,14 @@ import { Changes, IdempotencyEntry, StripeObject, World, WorldState } from '../e
 // never acknowledged: it is ignored. Lines go out with fs.writeSync — in the
 // operating system's hands once written, which is what survives the process
 // being killed; surviving a power cut would take an fsync per commit (not done).
-// The journal is folded into a new snapshot at start and once it grows past
-// COMPACT_BYTES: a new generation's journal, then the snapshot naming it renamed
+// The journal is folded into a new snapshot at start and once it outgrows both
+// COMPACT_BYTES and the last snapshot (so folding costs a bounded share of each
+// commit however large the worlds grow): a new generation's journal, then the snapshot naming it renamed
 // into place, then the old journal removed — a crash between steps leaves a
 // snapshot and the one journal that goes with it.
 
 export const DATA_FORMAT = 'stripe-twin.data/1';
-/** The journal is folded into the snapshot past this size (twin choice). */
+/** The journal is folded into the snapshot past this size, or the snapshot's if larger (twin choice). */
 export const COMPACT_BYTES = 64 * 1024 * 1024;
 
 /** What DIR/twin.json keeps: how the twin was made, so a restart makes the same one. */
@@ -99,6 +100,8 @@ export class DurableStore implements TwinStore, RegistryListener {
   private fd = -1;
   private generation = 0;
   private bytes = 0;
+  /** The last snapshot's length: the journal may grow as large before it is folded in. */
+  private snapshotBytes = 0;
   private readonly dirty = new Set<World>();
   private readonly watched = new Set<World>();
   private pending: NodeJS.Immediate | null = null;
@@ -135,7 +138,7 @@ export class DurableStore implements TwinStore, RegistryListener {
     }
     this.dirty.clear();
     this.append(lines);
-    if (this.bytes > COMPACT_BYTES) this.compact();
+    if (this.bytes > Math.max(COMPACT_BYTES, this.snapshotBytes)) this.compact();
   }
 
   /** Folds the journal into a new snapshot (every account as data) and starts the next journal. */
@@ -144,8 +147,9 @@ export class DurableStore implements TwinStore, RegistryListener {
     const next = this.generation + 1;
     const journal = journalFile(this.dir, next);
     const fd = fs.openSync(journal, 'w');
-    const snapshot = { format: DATA_FORMAT, generation: next, accounts: this.twin.exportAccounts() };
-    writeAtomically(path.join(this.dir, 'snapshot.json'), JSON.stringify(snapshot));
+    const snapshot = JSON.stringify({ format: DATA_FORMAT, generation: next, accounts: this.twin.exportAccounts() });
+    writeAtomically(path.join(this.dir, 'snapshot.json'), snapshot);
+    this.snapshotBytes = snapshot.length;
     if (this.fd !== -1) fs.closeSync(this.fd);
     fs.rmSync(journalFile(this.dir, this.generation), { force: true });
     this.fd = fd;
