@@ -1,12 +1,11 @@
-import { serve } from '@hono/node-server';
 import express from 'express';
 import { Hono } from 'hono';
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import Stripe from 'stripe';
 import { honoPaymentMiddleware, MppOptions, MppRoute, paymentMiddleware } from '../../src/mpp';
 import { freshKey, useHarness } from '../helpers';
+import { Adapter, App, listening, listeningHono } from '../paywall_apps';
 
 // The MPP paywall (stripe-twin/mpp), paid by the real mppx client over real HTTP:
 // its stripe.charge method mints a Shared Payment Token through the twin's test
@@ -19,45 +18,29 @@ const ROUTES: Record<string, MppRoute> = {
   'GET /dear': { amount: '20.00' },
 };
 
-type Adapter = 'node:http' | 'express' | 'hono';
-
-interface App {
-  url: string;
-  close(): Promise<void>;
-}
-
-const closeServer = (server: http.Server) =>
-  new Promise<void>((resolve) => {
-    server.closeAllConnections();
-    server.close(() => resolve());
-  });
-
 async function startApp(adapter: Adapter, options: MppOptions): Promise<App> {
-  let server: http.Server;
   if (adapter === 'node:http') {
     const mw = paymentMiddleware(ROUTES, options);
-    server = http.createServer((req, res) =>
-      mw(req, res, (error) => {
-        if (error) return void res.writeHead(500).end(String(error));
-        res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"article":"text"}');
-      }),
+    return listening(
+      http.createServer((req, res) =>
+        mw(req, res, (error) => {
+          if (error) return void res.writeHead(500).end(String(error));
+          res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"article":"text"}');
+        }),
+      ),
     );
-  } else if (adapter === 'express') {
+  }
+  if (adapter === 'express') {
     const app = express();
     app.use(paymentMiddleware(ROUTES, options));
     app.get(['/article', '/dear'], (_req, res) => void res.json({ article: 'text' }));
-    server = http.createServer(app);
-  } else {
-    const app = new Hono();
-    app.use(honoPaymentMiddleware(ROUTES, options) as any);
-    app.get('/article', (c) => c.json({ article: 'text' }));
-    app.get('/dear', (c) => c.json({ article: 'text' }));
-    server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as http.Server;
-    await new Promise((resolve) => (server.listening ? resolve(null) : server.once('listening', resolve)));
-    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => closeServer(server) };
+    return listening(http.createServer(app));
   }
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => closeServer(server) };
+  const app = new Hono();
+  app.use(honoPaymentMiddleware(ROUTES, options) as any);
+  app.get('/article', (c) => c.json({ article: 'text' }));
+  app.get('/dear', (c) => c.json({ article: 'text' }));
+  return listeningHono(app.fetch);
 }
 
 /** A refusal: its status, content type and problem body. */

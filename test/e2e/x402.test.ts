@@ -1,15 +1,14 @@
-import { serve } from '@hono/node-server';
 import { registerExactEvmScheme } from '@x402/evm/exact/client';
 import { decodePaymentResponseHeader, wrapFetchWithPayment as wrapV2, x402Client } from '@x402/fetch';
 import express from 'express';
 import { Hono } from 'hono';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import Stripe from 'stripe';
 import { privateKeyToAccount } from 'viem/accounts';
 import { wrapFetchWithPayment as wrapV1 } from 'x402-fetch';
 import { honoPaymentMiddleware, paymentMiddleware, X402Options, X402Route } from '../../src/x402';
 import { useHarness } from '../helpers';
+import { ADAPTERS, Adapter, App, listening, listeningHono } from '../paywall_apps';
 
 // The x402 paywall (stripe-twin/x402) and the twin's facilitator (/x402), paid by
 // the real clients over real HTTP: x402-fetch (v1) and @x402/fetch with @x402/evm
@@ -26,26 +25,6 @@ const ROUTES: Record<string, X402Route> = {
   'GET /broken': { price: '$0.02' },
   'GET /hurried': { price: '$0.01', maxTimeoutSeconds: 3 },
 };
-
-type Adapter = 'node:http' | 'express' | 'hono';
-const ADAPTERS: Adapter[] = ['node:http', 'express', 'hono'];
-
-interface App {
-  url: string;
-  close(): Promise<void>;
-}
-
-const closeServer = (server: http.Server) =>
-  new Promise<void>((resolve) => {
-    server.closeAllConnections();
-    server.close(() => resolve());
-  });
-
-function listening(server: http.Server): Promise<App> {
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => closeServer(server) })),
-  );
-}
 
 /** A merchant's app with the paywall in front of /weather (200), /broken (500) and /hurried, served through `adapter`. */
 async function startApp(adapter: Adapter, options: X402Options): Promise<App> {
@@ -75,9 +54,7 @@ async function startApp(adapter: Adapter, options: X402Options): Promise<App> {
   app.get('/weather', (c) => c.json({ weather: 'sunny' }));
   app.get('/hurried', (c) => c.json({ weather: 'sunny' }));
   app.get('/broken', (c) => c.json({ error: 'down' }, 500));
-  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as http.Server;
-  await new Promise((resolve) => (server.listening ? resolve(null) : server.once('listening', resolve)));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => closeServer(server) };
+  return listeningHono(app.fetch);
 }
 
 /** A fetch that remembers the payment header each request carried. */
