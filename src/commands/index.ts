@@ -1,4 +1,4 @@
-import { controlToken, httpUrl, moment, port, positiveInteger, secondsList, wholeNumber, workerCount } from './values';
+import { controlToken, httpUrl, mebibytes, moment, port, positiveInteger, secondsList, wholeNumber, workerCount } from './values';
 
 // The commands of `stripe-twin <command>`, declared once: what each does, its
 // arguments, and its options with their types, defaults, environment variables
@@ -99,6 +99,11 @@ Ports as stripe-mock's: 12111 HTTP, 12112 HTTPS.`,
       verbose: flag('--verbose', 'print one line per request, like `stripe logs tail` (--log text)', { implies: { log: 'text' } }),
       log: option<'text' | 'json'>('--log <format>', 'print one line per request in this format', { choices: ['text', 'json'] }),
       data: option('--data <dir>', 'keep every world on disk there: a restart goes on where it stopped (docs/durability.md)', { env: 'STRIPE_TWIN_DATA', defaultText: 'in memory only' }),
+      foldAt: option('--fold-at <MiB>', "with --data: the journal's size from which it is folded into the snapshot, once more than half of what the files hold is superseded", {
+        env: 'STRIPE_TWIN_FOLD_AT',
+        parse: mebibytes,
+        defaultText: '64',
+      }),
       workers: option('--workers <n>', 'shard the worlds over N worker threads, each account always on one (docs/scaling.md)', { default: 1, env: 'STRIPE_TWIN_WORKERS', parse: workerCount }),
     },
     load: (): Promise<CommandModule> => import('./serve'),

@@ -97,7 +97,7 @@ export async function run(options: Options<'serve'>): Promise<void> {
   const durable = options.data !== undefined ? durableTime(options.data, freshSeed, options) : null;
   const twinSeed = durable?.seed ?? freshSeed;
   const twin = buildTwin(options, twinSeed, token, durable?.time); // with --workers, only to check the options before any worker starts
-  const store = options.data !== undefined ? DurableStore.open(options.data, twin) : null;
+  const store = options.data !== undefined ? DurableStore.open(options.data, twin, { foldBytes: options.foldAt }) : null;
   const faceOptions: HttpServerOptions = options.log ? { onRequest: accessLog(options.log) } : {};
   const tls = options.https ? await certificate(options) : null;
   const router = workers > 1 ? (await import('./serve_workers')).createRouter({ options, seed: twinSeed, token, count: workers, faceOptions }) : null;

@@ -17,6 +17,12 @@ export function positiveInteger(text: string): number {
   return Number(text);
 }
 
+/** A size in MiB (fractions allowed), as bytes: --fold-at. */
+export function mebibytes(text: string): number {
+  if (!/^(\d{1,6}(\.\d{1,6})?|\.\d{1,6})$/.test(text) || Number(text) === 0) throw new Error('Expected a size in MiB greater than 0, such as 64 or 0.5.');
+  return Math.round(Number(text) * 1024 * 1024);
+}
+
 /** --workers: 1 (this process alone) to 64. */
 export function workerCount(text: string): number {
   if (!/^[1-9]\d{0,1}$/.test(text) || Number(text) > 64) throw new Error('Expected a whole number from 1 to 64.');

@@ -38,8 +38,12 @@ export const DEFAULT_MAX_WORLDS = 1000;
 
 /** Keeps the twin's state somewhere (a data directory: src/server/durable.ts); told when to write what changed. */
 export interface TwinStore {
-  /** Writes everything changed since the last commit; a face calls it before answering. */
-  commit(): void;
+  /**
+   * Resolves once everything changed so far is written; a face waits for it
+   * before answering. What changes in one turn of the event loop is written
+   * together (group commit).
+   */
+  written(): Promise<void>;
 }
 
 export const DEFAULT_START_TIME = 1767225600;
@@ -157,9 +161,9 @@ export class Twin {
     this.registry.listener = listener;
   }
 
-  /** Writes what changed to the store, if the twin has one (a face calls it before answering). */
-  commit(): void {
-    this.store?.commit();
+  /** Resolves once what changed is in the store, if the twin has one (a face waits for it before answering). */
+  written(): Promise<void> | undefined {
+    return this.store?.written();
   }
 
   /** Accounts forgotten to stay within maxWorlds. */

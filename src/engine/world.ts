@@ -85,8 +85,21 @@ export interface IdempotencyEntry {
   wallAt: number;
   requestId: string;
   /** The first answer: its status, the body as sent (a replay sends these bytes), its version and extra headers. */
-  response?: { status: number; body: string; version: string; headers: Record<string, string> };
+  response?: IdempotentResponse;
 }
+
+export interface IdempotentResponse {
+  status: number;
+  body: string;
+  version: string;
+  headers: Record<string, string>;
+}
+
+/**
+ * The stored snapshot an answer's body prints exactly (renderBody of it), when
+ * it does: a durable store writes a reference to the snapshot instead of the bytes.
+ */
+export const printedFrom = new WeakMap<IdempotentResponse, StripeObject>();
 
 /** How one index reads an object: the raw value (compared by identity first) and the keys it is listed under. */
 interface IndexDeclaration {
@@ -291,6 +304,8 @@ class Idempotency extends Map<string, IdempotencyEntry> {
 export class Changes {
   /** Ids of objects inserted (with the test clock they were made on; null: the account's) or replaced (undefined). */
   readonly objects = new Map<string, string | null | undefined>();
+  /** Objects replaced: the snapshot each had before, i.e. as last written (a store may write what changed since). */
+  readonly written = new Map<string, StripeObject>();
   readonly facts = new Set<string>();
   readonly idempotency = new Set<string>();
   /** Tasks scheduled, run or cancelled, with their clock (null: the account's). */
@@ -306,9 +321,12 @@ export class Changes {
     this.onDirty();
   }
 
-  object(id: string, scope: string | null | undefined): void {
+  object(id: string, scope: string | null | undefined, before?: StripeObject): void {
     this.touch();
-    if (scope !== undefined || !this.objects.has(id)) this.objects.set(id, scope);
+    if (scope !== undefined || !this.objects.has(id)) {
+      this.objects.set(id, scope);
+      if (before) this.written.set(id, before);
+    }
   }
 
   fact(key: string): void {
@@ -328,6 +346,7 @@ export class Changes {
 
   clear(): void {
     this.objects.clear();
+    this.written.clear();
     this.facts.clear();
     this.idempotency.clear();
     this.tasks.clear();
@@ -566,8 +585,8 @@ export class World {
     }
     const store = this.types.get(obj.object)!;
     if (store.declared.length) reindex(store, entry.obj, obj, entry.position);
+    this.changed?.object(obj.id, undefined, entry.obj);
     entry.obj = obj;
-    this.changed?.object(obj.id, undefined);
     return obj;
   }
 
@@ -632,6 +651,11 @@ export class World {
 
   count(object: string): number {
     return this.types.get(object)?.ids.length ?? 0;
+  }
+
+  /** Objects, facts and idempotency keys held: what a durable store weighs its files against. */
+  get entries(): number {
+    return this.objects.size + this.facts.size + this.idempotency.size;
   }
 
   /** The object types the world holds (the inspector's index of a world). */

@@ -9,7 +9,7 @@ import { RequestAccount, Twin } from '../engine/twin';
 import { changesFor, completeRequest, goneAt, isKnownVersion, renderAt, shapesAt, upgradeRequest, VersionedRequest } from '../engine/versions';
 import { TOTAL_COUNT } from '../engine/list';
 import '../versions'; // registers the version changes
-import { Ctx, IdempotencyEntry, World } from '../engine/world';
+import { Ctx, IdempotencyEntry, printedFrom, StripeObject, World } from '../engine/world';
 import { routes } from '../resources';
 import { Route } from '../engine/resource';
 import { hostedPage, isHostedPath } from './hosted';
@@ -69,7 +69,7 @@ function withHeaders(extra: Record<string, string>): string[] {
 /** Answers a request; what it changed is written to the twin's store (if any) before the answer goes out. */
 export async function handleRequest(twin: Twin, given: TwinRequest): Promise<TwinResponse> {
   const response = await answer(twin, given);
-  twin.commit();
+  await twin.written();
   return response;
 }
 
@@ -255,12 +255,14 @@ class ApiRequest {
     if (this.idempotencyKey) this.headers['Stripe-Should-Retry'] = 'false';
     // Stripe names the account in a Stripe-Account header on GET /v1/accounts/:id even when the request sent none (docs/connect.md §1.3).
     if (route.method === 'GET' && route.path === '/v1/accounts/{account}' && !this.headers['Stripe-Account']) this.headers['Stripe-Account'] = pathParams.account;
-    const response = value instanceof StripeError ? this.respondWithError(value) : this.respond(status, value, this.req.method.toUpperCase() !== 'GET' || expand.length > 0, rendered);
+    const fresh = this.req.method.toUpperCase() !== 'GET' || expand.length > 0;
+    const response = value instanceof StripeError ? this.respondWithError(value) : this.respond(status, value, fresh, rendered);
     if (this.entry) {
       // A replay answers these bytes (request_log_url included), whatever the retry's version.
       const extraHeaders = value instanceof StripeError ? value.extraHeaders : {};
       this.entry.state = 'done';
       this.entry.response = { status, body: response.body, version: this.version, headers: extraHeaders };
+      if (!(value instanceof StripeError) && printsAsIs(value, this.version, fresh, rendered)) printedFrom.set(this.entry.response, value as StripeObject);
     }
     return response;
   }
@@ -417,6 +419,11 @@ function canonical(body: string): string {
 const renderCache = new WeakMap<object, string>();
 const itemCache = new WeakMap<object, string>();
 const DATA = '@@stripe-twin:data@@';
+
+/** Whether `render` prints `value` itself (renderBody of it), not a shaped or listed copy. */
+function printsAsIs(value: unknown, version: string, fresh: boolean, rendered: boolean): boolean {
+  return !rendered && fresh && typeof value === 'object' && value !== null && !shapesAt(value, version);
+}
 
 function render(value: unknown, version: string, world: World, fresh: boolean): string {
   if (shapesAt(value, version)) return renderBody(renderAt(value, version, world));

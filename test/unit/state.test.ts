@@ -57,25 +57,46 @@ describe('world state as data', () => {
     expect(await advance(b)).toEqual(renewed);
   });
 
-  it('the journal applied to the snapshot is the live state', async () => {
+  // foldBytes 1: the files are weighed at every commit, and folded whenever more than half of them is superseded (in place here: the fold's worker is built JavaScript).
+  it.each([
+    ['one journal', undefined],
+    ['folded whenever half is superseded', 1],
+  ])('the journal applied to the snapshot is the live state (%s)', async (_label, foldBytes) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stripe-twin-state-'));
     try {
       const twin = createTwin({ seed: 'journal' });
-      const store = DurableStore.open(dir, twin.engine);
+      const store = DurableStore.open(dir, twin.engine, { foldBytes });
+      let written = '';
+      const append = fs.writeSync;
+      if (!foldBytes) {
+        jest.spyOn(fs, 'writeSync').mockImplementation((fd: number, data: any, ...rest: any[]) => {
+          written += typeof data === 'string' ? data : (data as Buffer).toString('utf8', rest[0] ?? 0, (rest[0] ?? 0) + (rest[1] ?? data.length));
+          return (append as any)(fd, data, ...rest);
+        });
+      }
       const key = 'sk_test_journal';
       const control = new TwinControl({ twin, key });
       const { clock } = await busyWorld(twin.stripe(key), control);
       // Changes the journal must carry: a rollback, a removed test clock, a forgotten world.
       await twin.stripe(key).testHelpers.testClocks.advance(clock.id, { frozen_time: 1767225600 + 32 * 86400 });
-      await twin.stripe('sk_test_forgotten').customers.create({});
+      // A world forgotten after 60 customers: most of the files are then superseded (a fold, with foldBytes 1).
+      for (let i = 0; i < 60; i++) await twin.stripe('sk_test_forgotten').customers.create({});
       await new TwinControl({ twin, key: 'sk_test_forgotten' }).reset();
       await twin.stripe(key).testHelpers.testClocks.del(clock.id);
       await expect(twin.stripe(key).paymentIntents.create({ amount: -1, currency: 'usd' })).rejects.toThrow();
-      store.commit();
+      await twin.engine.written();
       const live = json(twin.engine.exportAccounts());
       const { accounts } = readData(dir);
       expect(json(accounts)).toEqual(live);
       store.close();
+      if (foldBytes) expect(JSON.parse(fs.readFileSync(path.join(dir, 'snapshot.jsonl'), 'utf8').split('\n')[0]).generation).toBeGreaterThan(1); // the start's fold is 1
+      else {
+        // What keeps lines short was used: objects by the fields they changed, and references to stored snapshots (an event's object, an idempotent answer's body).
+        jest.restoreAllMocks();
+        expect(written).toMatch(/"patched":\[\["cus_/);
+        expect(written).toMatch(/"object":\{"\$stored":"pi_[^"]+","amount_capturable":0,"latest_charge":null,"status":"requires_confirmation"\}/);
+        expect(written).toMatch(/"body":\{"\$stored":"pi_/);
+      }
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
