@@ -8,7 +8,7 @@ import { isKnownVersion, LATEST_VERSION } from '../engine/versions';
 import { DEFAULT_START_TIME, Twin } from '../engine/twin';
 import { accessLog } from '../server/access_log';
 import { DurableStore, twinMeta } from '../server/durable';
-import { createHttpServer, createHttpsServer, HttpServerOptions, listen, PUBLIC_URL_ENV } from '../server/http';
+import { HttpServerOptions, listen, pipelineOf, PUBLIC_URL_ENV, serveRequests, serveRequestsOverTls } from '../server/http';
 import { HttpWebhookDispatcher } from '../server/webhooks';
 import { Options, UsageError } from './index';
 
@@ -79,8 +79,17 @@ export function buildTwin(options: Options<'serve'>, seed: string, token: string
  */
 function durableTime(dir: string, seed: string, options: Options<'serve'>): { seed: string; time: TwinTime } {
   const seeded = options.seed !== undefined;
-  const meta = twinMeta(dir, () => ({ seed, startTime: options.start ?? (seeded ? DEFAULT_START_TIME : Math.floor(Date.now() / 1000)), wallStart: seeded ? null : Date.now() }));
+  const { workers } = options;
+  const meta = twinMeta(dir, () => ({
+    seed,
+    startTime: options.start ?? (seeded ? DEFAULT_START_TIME : Math.floor(Date.now() / 1000)),
+    wallStart: seeded ? null : Date.now(),
+    ...(workers > 1 ? { workers } : {}),
+  }));
   if (seeded && meta.seed !== seed) throw new UsageError(`--seed ${seed}: ${dir} holds a twin seeded ${JSON.stringify(meta.seed)}; use that seed, or another --data directory`);
+  // Accounts are placed by their route modulo the number of workers: another number would look for them elsewhere.
+  const kept = meta.workers ?? 1;
+  if (kept !== workers) throw new UsageError(`--workers ${workers}: ${dir} holds worlds shared over ${kept} worker${kept === 1 ? '' : 's'}; use --workers ${kept}, or another --data directory`);
   return { seed: meta.seed, time: { startTime: meta.startTime, wallStart: meta.wallStart ?? undefined, frozen: meta.wallStart === null } };
 }
 
@@ -91,19 +100,20 @@ export async function run(options: Options<'serve'>): Promise<void> {
   // The control token: --control-token, else STRIPE_TWIN_CONTROL_TOKEN (both checked by the declaration), else a fresh random one.
   const token = options.controlToken ?? newControlToken();
   const workers = options.workers;
-  if (workers > 1 && options.data !== undefined) throw new UsageError('--data with --workers is not supported yet (docs/scaling.md)');
-  if (workers > 1 && options.https) throw new UsageError('--https with --workers is not supported yet: put a TLS proxy in front of the workers (docs/scaling.md)');
   const freshSeed = seeded ? String(seed) : `${Date.now()}-${process.pid}`;
   const durable = options.data !== undefined ? durableTime(options.data, freshSeed, options) : null;
   const twinSeed = durable?.seed ?? freshSeed;
-  const twin = buildTwin(options, twinSeed, token, durable?.time); // with --workers, only to check the options before any worker starts
-  const store = options.data !== undefined ? DurableStore.open(options.data, twin, { foldBytes: options.foldAt }) : null;
+  const time: TwinTime = durable?.time ?? { startTime: options.start, frozen: seeded };
+  const twin = buildTwin(options, twinSeed, token, time); // with --workers, only to check the options before any worker starts
+  // With --workers, each worker keeps its own accounts under --data (./serve_worker.ts).
+  const store = options.data !== undefined && workers === 1 ? DurableStore.open(options.data, twin, { foldBytes: options.foldAt }) : null;
   const faceOptions: HttpServerOptions = options.log ? { onRequest: accessLog(options.log) } : {};
   const tls = options.https ? await certificate(options) : null;
-  const router = workers > 1 ? (await import('./serve_workers')).createRouter({ options, seed: twinSeed, token, count: workers, faceOptions }) : null;
-  const server = router ? router.server : createHttpServer(twin, faceOptions);
+  const router = workers > 1 ? (await import('./serve_workers')).createRouter({ options, seed: twinSeed, token, time, count: workers }) : null;
+  const answer = router ? router.answer : pipelineOf(twin);
+  const server = serveRequests(answer, faceOptions);
   const { url, port: actualPort } = await listen(server, options.port, host);
-  const secure = tls ? createHttpsServer(twin, tls, faceOptions) : null;
+  const secure = tls ? serveRequestsOverTls(answer, tls, faceOptions) : null;
   const https = secure ? await listen(secure, options.httpsPort, host) : null;
   const certFile = tls?.generated && https ? writeCertificate(https.port, tls.cert) : null;
   // Hosted pages (Checkout, Payment Links, the portal) point at this address unless told otherwise (a proxy, a container).
@@ -127,6 +137,7 @@ export async function run(options: Options<'serve'>): Promise<void> {
   process.stdout.write(
     `stripe-twin listening on ${url} (API version ${apiVersion ?? LATEST_VERSION}${seeded ? `, seed ${seed}` : ''})\n` +
       (store ? `  data:     ${store.dir}   (every world kept on disk; ${twin.allWorlds().length} loaded)\n` : '') +
+      (router && options.data !== undefined ? `  data:     ${options.data}   (every world kept on disk, by the worker holding it: worker-1 … worker-${workers})\n` : '') +
       `  key:      ${key}   (any sk_test_… key works; each key is its own account)\n` +
       `  node:     new Stripe('${key}', { host: '${host}', port: ${actualPort}, protocol: 'http' })\n` +
       httpsLines +

@@ -1,13 +1,13 @@
-import http from 'node:http';
 import path from 'node:path';
 import { parseBody } from '../control/surface';
 import { placeOf, routeOf, routeOfKey } from '../engine/routes';
 import { keyOfAuthorization } from '../engine/twin';
 import { isHostedPath, pageAccountBlock } from '../server/hosted';
-import { HttpServerOptions, serveRequests } from '../server/http';
+import { Answer } from '../server/http';
 import { jsonResponse, TwinRequest, TwinResponse } from '../server/stages';
 import { Forwarded, WorkerKind, WorkerPool } from '../server/workers';
 import type { Options } from './index';
+import type { TwinTime } from './serve';
 
 // `serve --workers N`: the primary's router (docs/scaling.md). Each request goes
 // to the worker that holds the account it names, decided from the request alone
@@ -18,12 +18,18 @@ import type { Options } from './index';
 // chose are the one thing learned: the worker that mints one says so.
 // Twin-wide control calls (listing or forgetting every world) go to every worker.
 
-/** What each worker is started with: how to build the same twin as every other. */
+/** What each worker is started with: how to build the same twin as every other, and where it keeps its worlds (--data). */
 export interface WorkerInit {
   options: Options<'serve'>;
   seed: string;
   token: string;
+  time: TwinTime;
   publicUrl: string;
+  /** This worker's place (0-based) among `count`. */
+  place: number;
+  count: number;
+  /** With --data DIR: DIR/worker-<place + 1>, this worker's own data directory. */
+  data: string | null;
 }
 
 /** Chosen keys remembered (twin choice): past it the oldest is forgotten, and routed like any key again. */
@@ -43,14 +49,18 @@ function workerKind(): WorkerKind {
 }
 
 export interface Router {
-  server: http.Server;
+  /** Answers a request by forwarding it to the worker holding its account (the HTTP and HTTPS faces share it). */
+  answer: Answer;
   kind: WorkerKind;
   /** Starts the workers once the public URL is known; requests that arrive before wait for them. */
   start(publicUrl: string): Promise<void>;
   stop(): Promise<void>;
 }
 
-export function createRouter(options: { options: Options<'serve'>; seed: string; token: string; count: number; faceOptions: HttpServerOptions }): Router {
+/** Where worker `place` keeps its worlds under --data DIR. */
+export const workerDataDir = (dir: string, place: number): string => path.join(dir, `worker-${place + 1}`);
+
+export function createRouter(options: { options: Options<'serve'>; seed: string; token: string; time: TwinTime; count: number }): Router {
   const kind = workerKind();
   let pool: WorkerPool | null = null;
   let started: () => void;
@@ -143,15 +153,16 @@ export function createRouter(options: { options: Options<'serve'>; seed: string;
   }
 
   return {
-    server: serveRequests(answer, options.faceOptions),
+    answer,
     kind,
     async start(publicUrl) {
-      const init: WorkerInit = { options: options.options, seed: options.seed, token: options.token, publicUrl };
+      const { options: serveOptions, seed, token, time, count } = options;
+      const data = serveOptions.data;
       pool = new WorkerPool({
         entry: path.join(__dirname, 'serve_worker.js'),
-        count: options.count,
+        count,
         kind,
-        init,
+        init: (place): WorkerInit => ({ options: serveOptions, seed, token, time, publicUrl, place, count, data: data === undefined ? null : workerDataDir(data, place) }),
         onChosenKey: (key, place) => {
           chosen.delete(key);
           chosen.set(key, place);

@@ -48,9 +48,16 @@ export const mintedKeyTag = (head: string): string => new Random(`stripe-twin:mi
 /** A minted key: `head` (prefix, `51`, account body, random characters) and its tag. */
 export const tagMintedKey = (head: string): string => head + mintedKeyTag(head);
 
+/** The account body a key the twin minted embeds (its tag checks out); null for any other key. */
+function mintedBody(key: string): string | null {
+  const minted = MINTED.exec(key);
+  return minted && mintedKeyTag(key.slice(0, -TAG_LENGTH)) === minted[2] ? minted[1] : null;
+}
+
+/** Whether a key names its account's route itself: one the twin minted (a key its caller chose does not). */
+export const carriesRoute = (key: string): boolean => mintedBody(key) !== null;
+
 /** The route of the account a key names: the account a minted key embeds, else the one the key opens. */
 export function routeOfKey(seed: string, key: string): string {
-  const minted = MINTED.exec(key);
-  if (minted && mintedKeyTag(key.slice(0, -TAG_LENGTH)) === minted[2]) return routeOf(minted[1]);
-  return routeOf(accountIdOf(seed, key));
+  return routeOf(mintedBody(key) ?? accountIdOf(seed, key));
 }

@@ -27,7 +27,8 @@ export const REQUEST_TIMEOUT_MS = 30_000;
 /** Answers one request: the twin's pipeline, or `serve --workers`' router forwarding to the worker holding its account. */
 export type Answer = (request: TwinRequest) => Promise<TwinResponse>;
 
-const pipelineOf = (twin: Twin): Answer => (request) => handleRequest(twin, request);
+/** The twin's pipeline as an Answer. */
+export const pipelineOf = (twin: Twin): Answer => (request) => handleRequest(twin, request);
 
 export function createHttpServer(twin: Twin, options: HttpServerOptions = {}): http.Server {
   return serveRequests(pipelineOf(twin), options);
@@ -45,8 +46,8 @@ export function serveRequests(answer: Answer, options: HttpServerOptions = {}): 
 }
 
 /** The same face over TLS (`serve --https`): `key` and `cert` are PEM. */
-export function createHttpsServer(twin: Twin, credentials: { key: string | Buffer; cert: string | Buffer }, options: HttpServerOptions = {}): https.Server {
-  const server = https.createServer({ ...serverOptions(options), ...credentials }, requestListener(pipelineOf(twin), options));
+export function serveRequestsOverTls(answer: Answer, credentials: { key: string | Buffer; cert: string | Buffer }, options: HttpServerOptions = {}): https.Server {
+  const server = https.createServer({ ...serverOptions(options), ...credentials }, requestListener(answer, options));
   server.on('clientError', answerClientError);
   server.on('tlsClientError', (err: NodeJS.ErrnoException) => {
     if (err.code === 'ERR_SSL_HTTP_REQUEST') warn(`a plain HTTP (http://) request reached the HTTPS port ${portOf(server)}; use https:// there, or the HTTP port`);

@@ -1,6 +1,7 @@
 import { ChildProcess, fork } from 'node:child_process';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { Twin } from '../engine/twin';
+import { carriesRoute } from '../engine/routes';
 import { handleRequest } from './pipeline';
 import { TwinRequest, TwinResponse } from './stages';
 
@@ -65,8 +66,8 @@ export interface PoolOptions {
   entry: string;
   count: number;
   kind: WorkerKind;
-  /** What each worker is started with (JSON): how to build its twin. */
-  init: unknown;
+  /** What worker `place` is started with (JSON): how to build its twin. */
+  init: (place: number) => unknown;
   /** A worker minted a key its caller chose (a key the router cannot place by itself). */
   onChosenKey?: (key: string, worker: number) => void;
   /** A worker ended on its own: its worlds are gone. */
@@ -87,7 +88,7 @@ export class WorkerPool {
     this.count = options.count;
     const readies: Promise<void>[] = [];
     for (let i = 0; i < options.count; i++) {
-      const channel = (options.kind === 'process' ? processChannel : threadChannel)(options.entry, options.init);
+      const channel = (options.kind === 'process' ? processChannel : threadChannel)(options.entry, options.init(i));
       readies.push(
         new Promise((resolve, reject) => {
           channel.onMessage((message) => {
@@ -161,6 +162,8 @@ export async function runWorker(build: (init: unknown) => Twin | Promise<Twin>):
   if (!link) throw new Error('not started as a stripe-twin worker');
   const twin = await build(link.init);
   twin.onKeyChosen = (key) => link.post({ chosenKey: key });
+  // Keys chosen before a restart (serve --data): the primary learns them again before any request comes.
+  for (const account of twin.allWorlds()) for (const { key, minted } of twin.keysOf(account)) if (minted && !carriesRoute(key)) twin.onKeyChosen(key);
   const goneListeners = new Map<number, () => void>();
   link.onMessage((message) => {
     if ('gone' in message) {

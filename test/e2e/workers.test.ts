@@ -1,8 +1,12 @@
+import fs from 'node:fs';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import Stripe from 'stripe';
 import { accountIdOf, placeOf, routeOf, routeOfKey } from '../../src/engine/routes';
-import { cli, CliRun, raw, stop } from '../helpers';
+import { cli, CliRun, freePort, raw, stop } from '../helpers';
 import { text } from '../mcp_helpers';
 import { Receiver } from '../webhook_receiver';
 
@@ -36,6 +40,7 @@ const sdk = (url: string, key: string) => {
 };
 
 const json = { 'Content-Type': 'application/json' };
+const TOKEN = 'twinctl_workers_data_test_token_0123456789';
 
 describe('serve --workers 2', () => {
   let twin: { run: CliRun; url: string; token: string };
@@ -169,6 +174,76 @@ describe('serve --workers 2', () => {
       const bad = cli(['serve', '--port', '0', '--workers', workers]);
       expect(await bad.exited).toBe(2);
       expect(bad.out.err).toContain('--workers');
+    }
+  }, 90_000);
+
+  it('keeps each worker\'s worlds in its own directory under --data: after kill -9 every acknowledged object, chosen key and idempotent answer is back', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stripe-twin-workers-data-'));
+    const port = await freePort();
+    const start = async (workers: string) => {
+      const run = cli(['serve', '--port', String(port), '--seed', SEED, '--workers', workers, '--data', dir, '--control-token', TOKEN]);
+      await run.until(/control:.*\n.*\n/, 60_000);
+      return run;
+    };
+    const url = `http://127.0.0.1:${port}`;
+    let run = await start('2');
+    try {
+      expect(run.out.text).toContain(`data:     ${dir}   (every world kept on disk, by the worker holding it: worker-1 … worker-2)`);
+      const [k0] = keysOn(0, 'sk_test_workers_data', 1);
+      const [k1] = keysOn(1, 'sk_test_workers_data', 1);
+      const made = new Map<string, string[]>();
+      const answered = new Map<string, string>();
+      for (const key of [k0, k1]) {
+        const stripe = sdk(url, key);
+        const ids = await Promise.all(Array.from({ length: 10 }, (_, i) => stripe.customers.create({ email: `${i}@example.com` }).then((c) => c.id)));
+        made.set(key, ids);
+        const keyed = await stripe.paymentIntents.create({ amount: 700, currency: 'usd' }, { idempotencyKey: `once-${key}` });
+        answered.set(key, JSON.stringify({ ...keyed, lastResponse: undefined }));
+      }
+      // A key chosen by name lives with k0's account on worker 1, though it routes by itself to worker 2.
+      const chosen = keysOn(1, 'rk_test_workers_data_chosen', 1)[0];
+      expect((await raw(url, 'POST', '/__admin__/seed', { key: k0, body: JSON.stringify({ keys: [{ key: chosen, permissions: ['rak_customer_read'] }] }), headers: json })).status).toBe(200);
+
+      run.child.kill('SIGKILL');
+      await run.exited;
+      expect(fs.readdirSync(dir).sort()).toEqual(['twin.json', 'worker-1', 'worker-2']);
+      run = await start('2');
+      for (const key of [k0, k1]) {
+        const stripe = sdk(url, key);
+        expect((await stripe.customers.list({ limit: 100 })).data.map((c) => c.id).sort()).toEqual([...made.get(key)!].sort());
+        const again = await stripe.paymentIntents.create({ amount: 700, currency: 'usd' }, { idempotencyKey: `once-${key}` });
+        expect(again.lastResponse.headers['idempotent-replayed']).toBe('true');
+        expect(JSON.stringify({ ...again, lastResponse: undefined })).toBe(answered.get(key));
+      }
+      expect((await sdk(url, chosen).customers.list({ limit: 100 })).data.map((c) => c.id).sort()).toEqual([...made.get(k0)!].sort());
+      await stop(run.child);
+
+      // The accounts are placed by route modulo the number of workers: another number is refused.
+      for (const workers of ['1', '3']) {
+        const other = cli(['serve', '--port', '0', '--seed', SEED, '--workers', workers, '--data', dir]);
+        expect(await other.exited).toBe(2);
+        expect(other.out.err).toContain(`--workers ${workers}: ${dir} holds worlds shared over 2 workers; use --workers 2, or another --data directory`);
+      }
+    } finally {
+      await stop(run.child);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
+
+  it('serves HTTPS as well (--https): both ports reach the same worlds', async () => {
+    const run = cli(['serve', '--port', '0', '--https-port', '0', '--seed', SEED, '--workers', '2']);
+    try {
+      const url = (await run.until(/listening on (http:\/\/\S+)/, 60_000))[1];
+      await run.until(/control:.*\n.*\n/, 60_000);
+      const { hostname, port } = new URL(run.out.text.match(/https: +(https:\/\/\S+)/)![1]);
+      const ca = fs.readFileSync(run.out.text.match(/NODE_EXTRA_CA_CERTS=(\S+)/)![1]);
+      for (const key of [a0, a1]) {
+        const secure = new Stripe(key, { host: hostname, port: Number(port), protocol: 'https', maxNetworkRetries: 0, httpAgent: new https.Agent({ ca }) });
+        const customer = await secure.customers.create({ email: 'tls@example.com' });
+        expect((await sdk(url, key).customers.retrieve(customer.id)).id).toBe(customer.id);
+      }
+    } finally {
+      await stop(run.child);
     }
   }, 90_000);
 
