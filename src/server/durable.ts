@@ -10,7 +10,9 @@ import { Changes, IdempotencyEntry, IdempotentResponse, printedFrom, StripeObjec
 // Durable worlds (`serve --data DIR`, docs/durability.md): every world kept on
 // disk so that whatever the twin acknowledged survives kill -9.
 //
-//   DIR/twin.json            the seed and start of world time (fixed at the first start)
+//   DIR/twin.json            the seed, the start of world time and the number of workers
+//                            (fixed at the first start; with --workers N, each worker keeps
+//                            its accounts' files in DIR/worker-<n>)
 //   DIR/snapshot.jsonl       every account as plain data (World.exportState), in lines
 //                            (a header naming the generation of the journal that follows
 //                            it; per account, its world with its objects, facts and
@@ -345,7 +347,7 @@ export function foldData(dir: string, through: number): number {
 
 const SNAPSHOT = 'snapshot.jsonl';
 /** Entries of a world's objects, facts or idempotency keys per snapshot line. */
-const SNAPSHOT_PART = 256;
+const SNAPSHOT_PART = 64;
 
 /** One line of the snapshot file after its header: an account (its worlds without their entries), or entries of one of its worlds. */
 type SnapshotLine = { t: 'account'; account: AccountState } | { t: 'objects' | 'facts' | 'idempotency'; k: string; v: unknown[] };
