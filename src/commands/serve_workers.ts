@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { MAX_IMPORT_BYTES } from '../control/snapshots';
 import { parseBody } from '../control/surface';
 import { placeOf, routeOf, routeOfKey } from '../engine/routes';
 import { keyOfAuthorization } from '../engine/twin';
@@ -16,7 +17,9 @@ import type { TwinTime } from './serve';
 // world a control call names (a "key" field, ?key=, the Bearer key; each world
 // of a seed), or the account block of a hosted page's id or token. Keys a caller
 // chose are the one thing learned: the worker that mints one says so.
-// Twin-wide control calls (listing or forgetting every world) go to every worker.
+// Twin-wide control calls (with the control token and no key: listing, resetting,
+// exporting, importing, snapshotting every world) go to every worker, each for the
+// worlds it holds, and their answers are merged; an import is split by account.
 
 /** What each worker is started with: how to build the same twin as every other, and where it keeps its worlds (--data). */
 export interface WorkerInit {
@@ -80,10 +83,12 @@ export function createRouter(options: { options: Options<'serve'>; seed: string;
   };
 
   async function answer(req: TwinRequest): Promise<TwinResponse> {
+    const queryAt = req.url.indexOf('?');
+    const path = queryAt === -1 ? req.url : req.url.slice(0, queryAt);
     let body: Uint8Array;
     let bodyFailed = false;
     try {
-      body = await req.readBody();
+      body = await req.readBody(path === IMPORT ? MAX_IMPORT_BYTES : undefined);
     } catch {
       body = new Uint8Array(0);
       bodyFailed = true;
@@ -91,8 +96,6 @@ export function createRouter(options: { options: Options<'serve'>; seed: string;
     await starting;
     const forwarded: Forwarded = { method: req.method, url: req.url, headers: req.headers, body, bodyFailed };
     const send = (place: number, request = forwarded) => pool!.send(place, request, req);
-    const queryAt = req.url.indexOf('?');
-    const path = queryAt === -1 ? req.url : req.url.slice(0, queryAt);
     if (path === '/healthz') return jsonResponse(200, '{"status":"ok"}');
     if (isHostedPath(path)) {
       const block = pageAccountBlock(path);
@@ -108,7 +111,7 @@ export function createRouter(options: { options: Options<'serve'>; seed: string;
     const at = path.replace(/\/+$/, '');
     let body: Record<string, any> = {};
     try {
-      if (method === 'POST' && !request.bodyFailed) body = parseBody(request.body, request.headers['content-type']);
+      if (method === 'POST' && !request.bodyFailed) body = parseBody(request.body, request.headers['content-type'], at === IMPORT ? MAX_IMPORT_BYTES : undefined);
     } catch {
       return send(0); // every worker refuses a bad body alike
     }
@@ -116,8 +119,17 @@ export function createRouter(options: { options: Options<'serve'>; seed: string;
     const named = [body.key, new URLSearchParams(query).get('key'), request.headers.authorization?.match(/^Bearer\s+(\S+)$/i)?.[1]].find(
       (k) => k !== undefined && k !== null,
     );
-    if (method === 'GET' && at === '/__admin__/worlds') return everyWorker(request, mergeWorlds);
-    if (method === 'POST' && at === '/__admin__/reset' && named === undefined) return everyWorker(request, (answers) => answers[0]);
+    if (method === 'GET' && at === '/__admin__/worlds') return everyWorker(request, (answers) => ({ worlds: answers.flatMap((a) => a.worlds) }));
+    if (named === undefined) {
+      // Every world: each worker's own, merged.
+      if (method === 'POST' && at === '/__admin__/reset') return everyWorker(request, (answers) => answers[0]);
+      if (method === 'GET' && at === '/__admin__/export') return everyWorker(request, (answers) => ({ ...answers[0], accounts: answers.flatMap((a) => a.accounts) }));
+      if (method === 'POST' && at === IMPORT && Array.isArray(body.accounts)) return importAcross(request, body);
+      if (at === '/__admin__/snapshots') return everyWorker(request, method === 'GET' ? (answers) => ({ snapshots: mergeSnapshots(answers.flatMap((a) => a.snapshots)) }) : (answers) => mergeSnapshots(answers)[0]);
+      // A snapshot of one world is kept by its world's worker only: the others do not know the name.
+      if (/^\/__admin__\/snapshots\/[^/]+\/restore$/.test(at)) return everyWorker(request, (answers) => ({ ...answers[0], restored: answers.flatMap((a) => a.restored) }), 'any');
+      if (method === 'DELETE' && /^\/__admin__\/snapshots\/[^/]+$/.test(at)) return everyWorker(request, (answers) => answers[0], 'any');
+    }
     if (method === 'POST' && at === '/__admin__/seed') {
       const keys = seededKeys(body, named);
       const places = [...new Set(keys.map(placeOfKey))];
@@ -127,10 +139,34 @@ export function createRouter(options: { options: Options<'serve'>; seed: string;
     return send(typeof named === 'string' ? placeOfKey(named) : 0);
   }
 
-  /** A twin-wide call: every worker answers; the first refusal is the answer, else `merge` of theirs. */
-  async function everyWorker(request: Forwarded, merge: (answers: TwinResponse[]) => TwinResponse): Promise<TwinResponse> {
+  /**
+   * A twin-wide call: every worker answers for its worlds; `merge` of their answers (JSON) is the
+   * answer. With `needs` 'all' the first refusal is the answer instead; with 'any', only when every
+   * worker refused.
+   */
+  async function everyWorker(request: Forwarded, merge: (answers: any[]) => unknown, needs: 'all' | 'any' = 'all'): Promise<TwinResponse> {
     const answers = await Promise.all(Array.from({ length: options.count }, (_, i) => pool!.send(i, request)));
-    return answers.find((a) => a.status !== 200) ?? merge(answers);
+    const ok = answers.filter((a) => a.status === 200);
+    if (needs === 'all' ? ok.length < answers.length : ok.length === 0) return answers.find((a) => a.status !== 200)!;
+    return jsonResponse(200, JSON.stringify(merge(ok.map((a) => JSON.parse(a.body))), null, 2));
+  }
+
+  /** A world file imported with the control token: each worker loads the accounts routed to it; the answer lists them in the file's order. */
+  async function importAcross(request: Forwarded, file: Record<string, any>): Promise<TwinResponse> {
+    const parts = new Map<number, unknown[]>();
+    for (const account of file.accounts) {
+      const place = typeof account?.world?.key === 'string' ? placeOfKey(account.world.key) : 0; // a malformed one: worker 1 refuses it
+      if (!parts.has(place)) parts.set(place, []);
+      parts.get(place)!.push(account);
+    }
+    const restored = new Map<string, unknown>();
+    for (const [place, accounts] of parts) {
+      const part = Buffer.from(JSON.stringify({ ...file, accounts }));
+      const answer = await pool!.send(place, { ...request, body: part, headers: { ...request.headers, 'content-type': 'application/json', 'content-length': String(part.length) } });
+      if (answer.status !== 200) return answer;
+      for (const entry of JSON.parse(answer.body).restored as { key: string }[]) restored.set(entry.key, entry);
+    }
+    return jsonResponse(200, JSON.stringify({ restored: file.accounts.map((a: any) => restored.get(a.world.key)) }, null, 2));
   }
 
   /** A seed naming worlds of several workers: each seeds its own, in the order the body names them, until one refuses. */
@@ -192,8 +228,26 @@ function seededKeys(body: Record<string, any>, named: unknown): string[] {
   return typeof named === 'string' ? [named] : [];
 }
 
-/** GET /__admin__/worlds across workers: each worker's worlds, worker by worker. */
-function mergeWorlds(answers: TwinResponse[]): TwinResponse {
-  const worlds = answers.flatMap((a) => JSON.parse(a.body).worlds as unknown[]);
-  return jsonResponse(200, JSON.stringify({ worlds }, null, 2));
+/** Where a world file is imported. */
+const IMPORT = '/__admin__/import';
+
+interface SnapshotSummary {
+  name: string;
+  key: string | null;
+  worlds: unknown[];
+  objects: number;
+}
+
+/** The parts of a snapshot of every world (key null) that each worker saved under one name, as one (their worlds and objects together); others as they are. */
+function mergeSnapshots(parts: SnapshotSummary[]): SnapshotSummary[] {
+  const merged: SnapshotSummary[] = [];
+  const everyWorld = new Map<string, number>();
+  for (const part of parts) {
+    const at = part.key === null ? everyWorld.get(part.name) : undefined;
+    if (at === undefined) {
+      if (part.key === null) everyWorld.set(part.name, merged.length);
+      merged.push(part);
+    } else merged[at] = { ...merged[at], worlds: [...merged[at].worlds, ...part.worlds], objects: merged[at].objects + part.objects };
+  }
+  return merged;
 }

@@ -102,6 +102,40 @@ describe('serve --workers 2', () => {
     expect(worlds.json.worlds).toEqual([]);
   });
 
+  it('exports, imports and snapshots every world with the control token, each worker its own worlds', async () => {
+    const [k0] = keysOn(0, 'sk_test_workers_files', 1);
+    const [k1] = keysOn(1, 'sk_test_workers_files', 1);
+    const owner = { key: null, headers: { ...json, 'Stripe-Twin-Control-Token': twin.token } };
+    const emails = async (key: string) => (await sdk(twin.url, key).customers.list({ limit: 100 })).data.map((c) => c.email).sort();
+    for (const key of [k0, k1]) await sdk(twin.url, key).customers.create({ email: `first@${key}.example` });
+
+    const file = await raw(twin.url, 'GET', '/__admin__/export', owner);
+    expect(file.status).toBe(200);
+    expect(file.json.accounts.map((a: { world: { key: string } }) => a.world.key)).toEqual(expect.arrayContaining([k0, k1]));
+    const saved = await raw(twin.url, 'POST', '/__admin__/snapshots', { ...owner, body: JSON.stringify({ name: 'every-world' }) });
+    expect(saved.status).toBe(200);
+    expect(saved.json.worlds.map((w: { key: string }) => w.key)).toEqual(expect.arrayContaining([k0, k1]));
+    const listed = await raw(twin.url, 'GET', '/__admin__/snapshots', owner);
+    expect(listed.json.snapshots.filter((s: { name: string }) => s.name === 'every-world')).toEqual([saved.json]);
+
+    for (const key of [k0, k1]) await sdk(twin.url, key).customers.create({ email: `later@${key}.example` });
+    const restored = await raw(twin.url, 'POST', '/__admin__/snapshots/every-world/restore', { ...owner, body: '{}' });
+    expect(restored.status).toBe(200);
+    expect(restored.json.restored.map((r: { key: string }) => r.key)).toEqual(expect.arrayContaining([k0, k1]));
+    for (const key of [k0, k1]) expect(await emails(key)).toEqual([`first@${key}.example`]);
+
+    // Forget every world, then import the file: each account goes back to the worker its key routes to.
+    await raw(twin.url, 'POST', '/__admin__/reset', { ...owner, body: '{}' });
+    for (const key of [k0, k1]) expect(await emails(key)).toEqual([]);
+    const imported = await raw(twin.url, 'POST', '/__admin__/import', { ...owner, body: JSON.stringify(file.json) });
+    expect(imported.status).toBe(200);
+    expect(imported.json.restored.map((r: { key: string }) => r.key)).toEqual(file.json.accounts.map((a: { world: { key: string } }) => a.world.key));
+    for (const key of [k0, k1]) expect(await emails(key)).toEqual([`first@${key}.example`]);
+
+    expect((await raw(twin.url, 'DELETE', '/__admin__/snapshots/every-world', owner)).status).toBe(200);
+    expect((await raw(twin.url, 'DELETE', '/__admin__/snapshots/every-world', owner)).status).toBe(404);
+  });
+
   it('serves a connected account (Stripe-Account) and the hosted Checkout pages of sessions made on either worker', async () => {
     for (const platform of [a1, b0]) {
       const stripe = sdk(twin.url, platform);
