@@ -28,10 +28,7 @@ export interface WorkerInit {
   token: string;
   time: TwinTime;
   publicUrl: string;
-  /** This worker's place (0-based) among `count`. */
-  place: number;
-  count: number;
-  /** With --data DIR: DIR/worker-<place + 1>, this worker's own data directory. */
+  /** With --data DIR: DIR/worker-<n>, this worker's own data directory. */
   data: string | null;
 }
 
@@ -198,7 +195,7 @@ export function createRouter(options: { options: Options<'serve'>; seed: string;
         entry: path.join(__dirname, 'serve_worker.js'),
         count,
         kind,
-        init: (place): WorkerInit => ({ options: serveOptions, seed, token, time, publicUrl, place, count, data: data === undefined ? null : workerDataDir(data, place) }),
+        init: (place): WorkerInit => ({ options: serveOptions, seed, token, time, publicUrl, data: data === undefined ? null : workerDataDir(data, place) }),
         onChosenKey: (key, place) => {
           chosen.delete(key);
           chosen.set(key, place);
