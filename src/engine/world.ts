@@ -305,7 +305,7 @@ export class Changes {
   /** Ids of objects inserted (with the test clock they were made on; null: the account's) or replaced (undefined). */
   readonly objects = new Map<string, string | null | undefined>();
   /** Objects replaced: the snapshot each had before, i.e. as last written (a store may write what changed since). */
-  readonly written = new Map<string, StripeObject>();
+  readonly lastWritten = new Map<string, StripeObject>();
   readonly facts = new Set<string>();
   readonly idempotency = new Set<string>();
   /** Tasks scheduled, run or cancelled, with their clock (null: the account's). */
@@ -325,7 +325,7 @@ export class Changes {
     this.touch();
     if (scope !== undefined || !this.objects.has(id)) {
       this.objects.set(id, scope);
-      if (before) this.written.set(id, before);
+      if (before) this.lastWritten.set(id, before);
     }
   }
 
@@ -346,7 +346,7 @@ export class Changes {
 
   clear(): void {
     this.objects.clear();
-    this.written.clear();
+    this.lastWritten.clear();
     this.facts.clear();
     this.idempotency.clear();
     this.tasks.clear();

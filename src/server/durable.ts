@@ -221,7 +221,10 @@ export class DurableStore implements TwinStore, RegistryListener {
     const through = this.generation;
     this.nextJournal();
     const folded = () => removeJournals(this.dir, through + 1);
-    if (!fs.existsSync(FOLD_WORKER)) return void (foldData(this.dir, through), folded());
+    if (!fs.existsSync(FOLD_WORKER)) {
+      foldData(this.dir, through);
+      return folded();
+    }
     const worker = new Worker(FOLD_WORKER, { workerData: { dir: this.dir, through } });
     this.folding = worker;
     worker.unref(); // an exit mid-fold leaves the old snapshot and every journal after it: nothing is lost
@@ -340,9 +343,9 @@ function removeJournals(dir: string, from: number): void {
   }
 }
 
-/** Writes the snapshot of what `dir` keeps through journal generation `through`, naming the journal after it; returns its length. */
-export function foldData(dir: string, through: number): number {
-  return writeSnapshot(dir, through + 1, readData(dir, through).accounts);
+/** Writes the snapshot of what `dir` keeps through journal generation `through`, naming the journal after it. */
+export function foldData(dir: string, through: number): void {
+  writeSnapshot(dir, through + 1, readData(dir, through).accounts);
 }
 
 const SNAPSHOT = 'snapshot.jsonl';
@@ -352,8 +355,8 @@ const SNAPSHOT_PART = 64;
 /** One line of the snapshot file after its header: an account (its worlds without their entries), or entries of one of its worlds. */
 type SnapshotLine = { t: 'account'; account: AccountState } | { t: 'objects' | 'facts' | 'idempotency'; k: string; v: unknown[] };
 
-/** Writes the snapshot of `accounts` (references for what prints a stored snapshot) naming journal `generation`, into place; returns its length. */
-function writeSnapshot(dir: string, generation: number, accounts: AccountState[]): number {
+/** Writes the snapshot of `accounts` (references for what prints a stored snapshot) naming journal `generation`, into place. */
+function writeSnapshot(dir: string, generation: number, accounts: AccountState[]): void {
   const file = path.join(dir, SNAPSHOT);
   const temp = `${file}.${process.pid}.tmp`;
   const out = new LineWriter(fs.openSync(temp, 'w'));
@@ -374,7 +377,6 @@ function writeSnapshot(dir: string, generation: number, accounts: AccountState[]
     out.close();
   }
   fs.renameSync(temp, file);
-  return out.bytes;
 }
 
 /** Writes lines to a file through one reused buffer (a line longer than it goes out on its own), counting the bytes written. */
@@ -462,7 +464,7 @@ function worldLine(world: World, changes: Changes): WorldLine {
       gone.push(id);
       continue;
     }
-    const before = clock === undefined ? changes.written.get(id) : undefined;
+    const before = clock === undefined ? changes.lastWritten.get(id) : undefined;
     const patch = before && changedFields(before, obj);
     if (!patch) objects.push(clock === undefined ? [id, withReference(world, obj)] : [id, withReference(world, obj), clock]);
     else if (patch !== SAME) patched.push([id, patch]);

@@ -256,13 +256,15 @@ class ApiRequest {
     // Stripe names the account in a Stripe-Account header on GET /v1/accounts/:id even when the request sent none (docs/connect.md §1.3).
     if (route.method === 'GET' && route.path === '/v1/accounts/{account}' && !this.headers['Stripe-Account']) this.headers['Stripe-Account'] = pathParams.account;
     const fresh = this.req.method.toUpperCase() !== 'GET' || expand.length > 0;
-    const response = value instanceof StripeError ? this.respondWithError(value) : this.respond(status, value, fresh, rendered);
+    // Printed as it is (a stored snapshot, for one): an idempotent answer can then refer to it (printedFrom).
+    const asIs = !(value instanceof StripeError) && printsAsIs(value, this.version, fresh, rendered);
+    const response = value instanceof StripeError ? this.respondWithError(value) : this.respond(status, value, fresh, rendered || asIs);
     if (this.entry) {
       // A replay answers these bytes (request_log_url included), whatever the retry's version.
       const extraHeaders = value instanceof StripeError ? value.extraHeaders : {};
       this.entry.state = 'done';
       this.entry.response = { status, body: response.body, version: this.version, headers: extraHeaders };
-      if (!(value instanceof StripeError) && printsAsIs(value, this.version, fresh, rendered)) printedFrom.set(this.entry.response, value as StripeObject);
+      if (asIs) printedFrom.set(this.entry.response, value as StripeObject);
     }
     return response;
   }
@@ -356,6 +358,7 @@ class ApiRequest {
 
   // --- rendering ---
 
+  /** `rendered`: print `value` as it is (already shaped at the version, or needing no shaping). */
   private respond(status: number, value: unknown, fresh = true, rendered = false): TwinResponse {
     const body = rendered ? renderBody(value) : render(value, this.version, this.world, fresh);
     return { status, headers: this.responseHeaders(), body };

@@ -25,8 +25,14 @@ async function serve(dir: string, port: number, extra: string[]): Promise<CliRun
   return twin;
 }
 
+/** Each test's data directory. */
+let dir: string;
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stripe-twin-data-'));
+});
 afterEach(async () => {
   await Promise.all(started.splice(0).map((twin) => killed(twin)));
+  fs.rmSync(dir, { recursive: true, force: true });
 });
 
 const clientFor = (port: number) => new Stripe(KEY, { host: '127.0.0.1', port, protocol: 'http', maxNetworkRetries: 0, timeout: 10_000 });
@@ -51,12 +57,6 @@ describe.each([
   // Folding considered from 20 KB of journal: a world forgotten before the load leaves most of the files superseded, so a fold runs on a worker thread while the load goes on.
   ['--seed 1, folding as it goes', ['--seed', '1', '--fold-at', '0.02']],
 ])('serve --data (%s)', (_label, seedArgs) => {
-  let dir: string;
-  beforeEach(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stripe-twin-data-'));
-  });
-  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
-
   it('keeps every acknowledged object through kill -9 mid-load; a retried pre-crash key replays; ids never repeat', async () => {
     const port = await freePort();
     let twin = await serve(dir, port, seedArgs);
@@ -69,7 +69,8 @@ describe.each([
     expect(events.length).toBeGreaterThan(3);
     const folding = seedArgs.includes('--fold-at');
     if (folding) {
-      for (let i = 0; i < 40; i++) await new Stripe('sk_test_scratch', { host: '127.0.0.1', port, protocol: 'http' }).customers.create({ email: `${i}@example.com` });
+      const scratch = new Stripe('sk_test_scratch', { host: '127.0.0.1', port, protocol: 'http' });
+      for (let i = 0; i < 40; i++) await scratch.customers.create({ email: `${i}@example.com` });
       await new TwinControl({ url: `http://127.0.0.1:${port}`, key: 'sk_test_scratch', token: TOKEN }).reset();
     }
 
@@ -132,12 +133,6 @@ describe.each([
 });
 
 describe('serve --data', () => {
-  let dir: string;
-  beforeEach(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stripe-twin-data-'));
-  });
-  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
-
   it('keeps world time, test clocks with their scheduled renewals, and pending webhook deliveries, which retry after the restart', async () => {
     const port = await freePort();
     const receiver = await Receiver.start();
